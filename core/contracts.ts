@@ -1,0 +1,216 @@
+/**
+ * The contracts every plugin implements. Core holds only interfaces and pure logic, so it runs
+ * unchanged under Node and Deno; anything that touches files, sharp or native TensorFlow lives in
+ * plugins/ and reaches core through the I/O interfaces below.
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+import type { Rng } from "./rng.ts";
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+// ---------------------------------------------------------------------------------------------
+// Images and I/O (implemented by the runtime; Node uses node:fs and sharp)
+
+/** A decoded image, height x width x channels, row-major (HWC), 8-bit or float. */
+export interface Image {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: number;
+  readonly data: Uint8Array | Float32Array;
+}
+
+/** Read-only access to a dataset root. Paths are relative to the root or absolute. */
+export interface DataIO {
+  readText(path: string): Promise<string>;
+  readBytes(path: string): Promise<Uint8Array>;
+  exists(path: string): Promise<boolean>;
+  /** Entries of a directory (names only), sorted by UTF-16 code units like Python's sorted(). */
+  list(path: string): Promise<string[]>;
+  isDirectory(path: string): Promise<boolean>;
+  join(...parts: string[]): string;
+}
+
+export interface DecodeOptions {
+  /** Resize so that the shorter side is `size` (or to exactly `[height, width]`). */
+  resize?: number | readonly [number, number];
+  /** Output channels: 1 (grayscale), 3 (RGB) or 4 (RGBA/RGBY). Defaults to the file's. */
+  channels?: 1 | 3 | 4;
+  /** "bgr" reproduces the reference code's OpenCV reads that were never converted to RGB. */
+  channelOrder?: "rgb" | "bgr";
+}
+
+export interface ImageDecoder {
+  decode(bytes: Uint8Array, options?: DecodeOptions, source?: string): Promise<Image>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datasets and splits
+
+export type Task = "multiclass" | "multilabel" | "ordinal" | "binary";
+
+export interface DatasetMeta {
+  readonly name: string;
+  readonly task: Task;
+  readonly classNames: readonly string[];
+  /** How the data lies on disk, in words a user can match against their download. */
+  readonly nativeFormat: string;
+  /** Metric used to select epochs and grid points (a registered metric name). */
+  readonly selectionMetric: string;
+}
+
+export interface Sample {
+  readonly id: string;
+  /** Files that make up the sample, relative to the dataset root (HPA has four per sample). */
+  readonly files: readonly string[];
+  /** Class index for multiclass/ordinal/binary; sorted class indices for multilabel. */
+  readonly label: number | readonly number[];
+  /** Grouping key for group-aware splits (year, camera location, patient). */
+  readonly group?: string;
+}
+
+export interface DatasetIndex {
+  readonly samples: readonly Sample[];
+  /** Splits fixed by the distribution itself (CCT-20 annotation files, HPA split file). */
+  readonly predefinedSplits?: Readonly<Record<string, readonly string[]>>;
+  /** Samples left out under `skipMissing`, reported, never silent. */
+  readonly skipped?: readonly { id: string; reason: string }[];
+}
+
+export interface DatasetContext {
+  readonly io: DataIO;
+  readonly decoder: ImageDecoder;
+}
+
+export interface Dataset {
+  readonly meta: DatasetMeta;
+  index(ctx: DatasetContext): Promise<DatasetIndex>;
+  /** Decoded image of one sample (before augmentation). */
+  load(sample: Sample, ctx: DatasetContext, options?: DecodeOptions): Promise<Image>;
+}
+
+export interface SplitResult {
+  readonly train: readonly string[];
+  readonly val: readonly string[];
+  readonly test?: readonly string[];
+}
+
+export interface Splitter {
+  /** A pure function of (index, seed): same inputs, same ids in the same order. */
+  split(index: DatasetIndex, seed: number): SplitResult;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models and training
+
+export interface BackboneMeta {
+  /** `architecture.weights-tag`, e.g. `resnet50.tv_in1k`. */
+  readonly id: string;
+  readonly inputSize: number;
+  readonly channels: number;
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+  readonly interpolation: "bilinear" | "bicubic" | "nearest";
+  /** Parameter count with the 1000-class ImageNet head (or the head the source ships). */
+  readonly params: number;
+  /** ImageNet top-1 (%) from the paper's Table 5, when it lists the model. */
+  readonly imagenetTop1?: number;
+  /** Where the weights come from (`torchvision`, `timm`, `random-init`) and the upstream name. */
+  readonly source: string;
+  readonly upstreamName?: string;
+}
+
+export interface Backbone {
+  readonly meta: BackboneMeta;
+  /** Pooled features before the classifier. */
+  forwardFeatures(x: tf.Tensor4D, training?: boolean): tf.Tensor2D;
+  /** Logits. */
+  forward(x: tf.Tensor4D, training?: boolean): tf.Tensor2D;
+  /** Replace the classifier with a freshly initialised one of `numClasses` outputs. */
+  resetClassifier(numClasses: number, rng: Rng): void;
+  /** Freeze every parameter except the head (linear probing) or unfreeze all. */
+  freeze(options: { except: "head" } | false): void;
+  /** Variables the optimizer updates, in a stable order with stable names. */
+  trainableVariables(): tf.Variable[];
+  dispose(): void;
+}
+
+export interface Augmentation {
+  /** A pure function of (image, rng): the same stream state gives the same image. */
+  apply(image: Image, rng: Rng): Image;
+}
+
+export interface Schedule {
+  /** Learning rate for optimizer step `step` (0-based) in epoch `epoch` (0-based). */
+  lr(position: { epoch: number; step: number; stepsPerEpoch: number }): number;
+}
+
+export interface Optimizer {
+  /** One update of `variables` with `gradients` (same order) at learning rate `lr`. */
+  step(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[], lr: number): void;
+  dispose(): void;
+}
+
+export type MetricDirection = "max" | "min";
+/** Class indices (single-label tasks) or multi-hot rows (multilabel). */
+export type Labels = readonly number[] | readonly (readonly number[])[];
+/** n x k scores (probabilities; sigmoid outputs for multilabel). */
+export type Scores = readonly (readonly number[])[];
+
+export interface Metric {
+  readonly name: string;
+  readonly direction: MetricDirection;
+  /** "labels": the metric looks only at argmax predictions; "scores": at the scores themselves. */
+  readonly needs: "scores" | "labels";
+  compute(yTrue: Labels, yScore: Scores): number;
+  /**
+   * Metrics with fitted state (multilabel thresholds) learn it on the selection split and return
+   * the fitted metric, which then scores the test split.
+   */
+  fit?(yTrue: Labels, yScore: Scores): Metric;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results
+
+export interface EnvironmentRecord {
+  readonly backend: string;
+  readonly backendVersion: string;
+  readonly threads: number;
+  readonly runtime: string;
+  readonly platform: string;
+  readonly versions: Readonly<Record<string, string>>;
+}
+
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly selection: Readonly<Record<string, number>>;
+  readonly seconds: number;
+}
+
+export interface RunResult {
+  readonly hash: string;
+  readonly recipe: string;
+  readonly epochs: readonly EpochRecord[];
+  /** Best epoch by the selection metric (strictly better wins, the earliest on ties). */
+  readonly bestEpoch: number;
+  readonly best: Readonly<Record<string, number>>;
+  readonly test?: Readonly<Record<string, number>>;
+  readonly seconds: number;
+  readonly seeds: Readonly<Record<string, string>>;
+  readonly environment: EnvironmentRecord;
+}
+
+export interface StoredRun {
+  readonly spec: JsonObject;
+  readonly result: RunResult;
+}
+
+export interface RunStore {
+  has(hash: string): Promise<boolean>;
+  /** Writes spec, environment and result; the result lands by atomic rename, last. */
+  put(hash: string, spec: JsonObject, result: RunResult): Promise<void>;
+  get(hash: string): Promise<StoredRun | undefined>;
+  list(): Promise<string[]>;
+}

@@ -1,0 +1,12 @@
+/**
+ * The package entry (`import { ... } from "xfer"`): contracts, plugin model, recipes and planning,
+ * seeded randomness, splits and statistics. Node- and Deno-safe; runtime adapters are in
+ * `xfer/node` (plugins/index.ts).
+ */
+import "reflect-metadata";
+
+export * from "./contracts.ts";
+export * from "./errors.ts";
+export * from "./rng.ts";
+export * from "./hash.ts";
+export * from "./plugin.ts";

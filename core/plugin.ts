@@ -1,0 +1,110 @@
+/**
+ * The plugin model: a plugin is a plain object with `meta` and a `create` factory for its
+ * capability. Built-ins are listed in one explicit manifest (plugins/manifest.ts); nothing
+ * registers itself by being imported.
+ */
+import { z } from "zod";
+import type {
+  Augmentation, Backbone, Dataset, JsonObject, Metric, Optimizer, Schedule, Splitter,
+} from "./contracts.ts";
+import { InputError, UnknownNameError, XferError } from "./errors.ts";
+import type { SeedTree } from "./rng.ts";
+
+export interface Capabilities {
+  dataset: Dataset;
+  splitter: Splitter;
+  backbone: Backbone;
+  augmentation: Augmentation;
+  optimizer: Optimizer;
+  schedule: Schedule;
+  metric: Metric;
+}
+export type PluginKind = keyof Capabilities;
+export const PLUGIN_KINDS: readonly PluginKind[] = [
+  "dataset", "splitter", "backbone", "augmentation", "optimizer", "schedule", "metric",
+];
+
+export interface PluginMeta<K extends PluginKind = PluginKind> {
+  readonly kind: K;
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+}
+
+/** What a plugin may use when it creates its capability for one run. */
+export interface PluginContext {
+  readonly seeds: SeedTree;
+  /** Number of classes of the run's dataset (backbones size their head with it). */
+  readonly numClasses?: number;
+}
+
+export interface Plugin<K extends PluginKind = PluginKind> {
+  readonly meta: PluginMeta<K>;
+  create(options: JsonObject, ctx: PluginContext): Capabilities[K] | Promise<Capabilities[K]>;
+}
+
+/** Typed identity helper for writing a plugin. */
+export function definePlugin<K extends PluginKind>(plugin: Plugin<K>): Plugin<K> {
+  return plugin;
+}
+
+/** Validates a plugin's options; errors name the plugin and the field. */
+export function parseOptions<S extends z.ZodType>(meta: PluginMeta, schema: S, options: unknown): z.output<S> {
+  const parsed = schema.safeParse(options ?? {});
+  if (parsed.success) return parsed.data;
+  throw new InputError(`${meta.kind} plugin "${meta.name}"`, formatZodIssues(parsed.error, "option"));
+}
+
+export function formatZodIssues(error: z.ZodError, noun = "field"): string {
+  return error.issues
+    .map((issue) => `${noun} "${issue.path.map(String).join(".") || "(root)"}": ${issue.message}`)
+    .join("; ");
+}
+
+export class PluginRegistry {
+  readonly #byKind = new Map<PluginKind, Map<string, Plugin>>();
+
+  constructor(plugins: readonly Plugin[] = []) {
+    for (const plugin of plugins) this.register(plugin);
+  }
+
+  register(plugin: Plugin): this {
+    const { kind, name } = plugin.meta;
+    if (!PLUGIN_KINDS.includes(kind)) {
+      throw new XferError(`plugin "${name}" has unknown kind "${kind}"; valid kinds: ${PLUGIN_KINDS.join(", ")}`);
+    }
+    const ofKind = this.#byKind.get(kind) ?? new Map<string, Plugin>();
+    if (ofKind.has(name)) throw new XferError(`duplicate ${kind} plugin name "${name}": each name may be registered once`);
+    ofKind.set(name, plugin);
+    this.#byKind.set(kind, ofKind);
+    return this;
+  }
+
+  get<K extends PluginKind>(kind: K, name: string): Plugin<K> {
+    const plugin = this.#byKind.get(kind)?.get(name);
+    if (!plugin) throw new UnknownNameError(kind, name, this.names(kind));
+    return plugin as unknown as Plugin<K>;
+  }
+
+  has(kind: PluginKind, name: string): boolean {
+    return this.#byKind.get(kind)?.has(name) ?? false;
+  }
+
+  names(kind: PluginKind): string[] {
+    return [...(this.#byKind.get(kind)?.keys() ?? [])].sort();
+  }
+
+  all(): Plugin[] {
+    return PLUGIN_KINDS.flatMap((kind) => this.names(kind).map((name) => this.get(kind, name) as Plugin));
+  }
+
+  async create<K extends PluginKind>(kind: K, ref: PluginRef, ctx: PluginContext): Promise<Capabilities[K]> {
+    return await this.get(kind, ref.name).create(ref.options ?? {}, ctx);
+  }
+}
+
+/** A reference to a plugin in a recipe or RunSpec: its name and options as plain JSON. */
+export interface PluginRef {
+  readonly name: string;
+  readonly options?: JsonObject;
+}
