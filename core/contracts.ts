@@ -38,10 +38,16 @@ export interface DecodeOptions {
   channels?: 1 | 3 | 4;
   /** "bgr" reproduces the reference code's OpenCV reads that were never converted to RGB. */
   channelOrder?: "rgb" | "bgr";
+  /** Resampling kernel for `resize` (default "bilinear", like torchvision's Resize). */
+  interpolation?: "bilinear" | "bicubic" | "nearest";
+  /** "exif" rotates by the EXIF Orientation tag (OpenCV's imread); "stored" keeps pixels as stored (PIL). */
+  orientation?: "exif" | "stored";
 }
 
 export interface ImageDecoder {
   decode(bytes: Uint8Array, options?: DecodeOptions, source?: string): Promise<Image>;
+  /** The same channel/resize/order steps on already decoded 8-bit pixels (IDX, CIFAR batches). */
+  convert(image: Image, options?: DecodeOptions, source?: string): Promise<Image>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -57,6 +63,8 @@ export interface DatasetMeta {
   readonly nativeFormat: string;
   /** Metric used to select epochs and grid points (a registered metric name). */
   readonly selectionMetric: string;
+  /** Where the data usually lies when the config names no root (Debian's packaged datasets). */
+  readonly defaultRoot?: string;
 }
 
 export interface Sample {
@@ -73,6 +81,8 @@ export interface DatasetIndex {
   readonly samples: readonly Sample[];
   /** Splits fixed by the distribution itself (CCT-20 annotation files, HPA split file). */
   readonly predefinedSplits?: Readonly<Record<string, readonly string[]>>;
+  /** Class names found in the data (image-folder, csv); when set, they replace `meta.classNames`. */
+  readonly classNames?: readonly string[];
   /** Samples left out under `skipMissing`, reported, never silent. */
   readonly skipped?: readonly { id: string; reason: string }[];
 }

@@ -1,0 +1,66 @@
+/**
+ * Run store on the file system: runs/<recipe>/<hash>/{spec.json, environment.json, result.json}.
+ * result.json is written last, to a temporary name and renamed into place, so its presence means
+ * the run finished; a run killed before the rename has no result and is run again.
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { sortKeys, type JsonObject, type JsonValue, type RunResult, type RunStore, type StoredRun } from "../../../core/index.ts";
+
+export class FsRunStore implements RunStore {
+  constructor(readonly dir: string) {}
+
+  #runDir(hash: string): string {
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`run store: "${hash}" is not a SHA-256 hex hash`);
+    return join(this.dir, hash);
+  }
+
+  async has(hash: string): Promise<boolean> {
+    return (await this.get(hash)) !== undefined;
+  }
+
+  async get(hash: string): Promise<StoredRun | undefined> {
+    const dir = this.#runDir(hash);
+    let resultText: string;
+    try {
+      resultText = await readFile(join(dir, "result.json"), "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+    const spec = JSON.parse(await readFile(join(dir, "spec.json"), "utf8")) as JsonObject;
+    return { spec, result: JSON.parse(resultText) as RunResult };
+  }
+
+  async put(hash: string, spec: JsonObject, result: RunResult): Promise<void> {
+    const dir = this.#runDir(hash);
+    await mkdir(dir, { recursive: true });
+    await writeJsonAtomic(join(dir, "spec.json"), spec);
+    await writeJsonAtomic(join(dir, "environment.json"), result.environment as unknown as JsonObject);
+    await writeJsonAtomic(join(dir, "result.json"), result as unknown as JsonObject);
+  }
+
+  async list(): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
+    }
+    const done = await Promise.all(entries.filter((e) => /^[0-9a-f]{64}$/.test(e)).map(async (e) => ((await this.has(e)) ? e : undefined)));
+    return done.filter((e): e is string => e !== undefined).sort();
+  }
+}
+
+/** Writes JSON (sorted keys) to `path` via a temporary file and rename, never half-written. */
+export async function writeJsonAtomic(path: string, value: JsonValue): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify(sortKeys(value), null, 2) + "\n");
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
+}
