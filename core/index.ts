@@ -10,3 +10,8 @@ export * from "./errors.ts";
 export * from "./rng.ts";
 export * from "./hash.ts";
 export * from "./plugin.ts";
+export * from "./recipe.ts";
+export * from "./config.ts";
+export * from "./di.ts";
+export * from "./runner.ts";
+export { train, toBatch, type TrainerParts, type TrainProgress } from "./train/trainer.ts";

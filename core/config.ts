@@ -1,0 +1,36 @@
+/**
+ * The user's configuration, validated. Core takes an already-validated object; finding and
+ * reading config files (cosmiconfig) is the Node CLI's job.
+ */
+import { z } from "zod";
+import { InputError } from "./errors.ts";
+import { formatZodIssues } from "./plugin.ts";
+
+export const BACKEND_NAMES = ["auto", "tensorflow", "wasm", "cpu"] as const;
+
+export const configSchema = z.strictObject({
+  /** Dataset name -> directory holding the dataset as distributed. */
+  dataRoots: z.record(z.string(), z.string().min(1)).default({}),
+  /** Where runs and reports go. */
+  outDir: z.string().min(1).default("runs"),
+  /** Root seed used when a recipe or `--seed` gives none. */
+  seed: z.number().int().nonnegative().default(0),
+  backend: z.enum(BACKEND_NAMES).default("auto"),
+  /** Two-thread wasm (off by default; see docs/backends.md). */
+  wasmThreads: z.boolean().default(false),
+});
+
+export type XferConfig = z.output<typeof configSchema>;
+export type XferConfigInput = z.input<typeof configSchema>;
+
+/** Typed identity helper for `xfer.config.ts`. */
+export function defineConfig(config: XferConfigInput): XferConfigInput {
+  return config;
+}
+
+/** Validates a config object; errors name the file it came from and the field. */
+export function parseConfig(raw: unknown, source: string): XferConfig {
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new InputError(source, formatZodIssues(parsed.error));
+  return parsed.data;
+}

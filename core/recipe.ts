@@ -1,0 +1,208 @@
+/**
+ * Recipes and planning. A training recipe is a template of plugin references plus a grid; `plan`
+ * expands it into RunSpecs: plain JSON in a stable key order, each with the SHA-256 of its
+ * canonical JSON as its identity. Shared parts compose by deep merge (objects merge, arrays and
+ * scalars replace), so a recipe reads as "the shared protocol plus one delta".
+ */
+import type { JsonObject, JsonValue } from "./contracts.ts";
+import { InputError, XferError } from "./errors.ts";
+import { contentHash, sortKeys } from "./hash.ts";
+import type { PluginRef } from "./plugin.ts";
+
+export interface TrainingOptions {
+  readonly epochs: number;
+  readonly batchSize: number;
+  /** Base learning rate; the schedule scales it per epoch or step. */
+  readonly lr: number;
+  readonly weightDecay: number;
+  /** Loss by name; `auto` picks cross-entropy, or sigmoid BCE for multilabel datasets. */
+  readonly loss?: string;
+  /** Stop after this many epochs without improvement of the selection metric. */
+  readonly patience?: number;
+}
+
+/** Everything one run needs, as data. */
+export interface RunTemplate {
+  readonly dataset: PluginRef;
+  readonly splitter: PluginRef;
+  readonly backbone: PluginRef;
+  readonly optimizer: PluginRef;
+  readonly schedule: PluginRef;
+  readonly augment: { readonly train: readonly PluginRef[]; readonly eval: readonly PluginRef[] };
+  /** Metric names; the first is the selection metric unless the dataset names another. */
+  readonly metrics: readonly string[];
+  readonly training: TrainingOptions;
+  /** Root seed; when a recipe names none, the config's seed (or `--seed`) is used. */
+  readonly seed?: number;
+}
+
+export interface RunSpec extends RunTemplate {
+  readonly seed: number;
+  readonly recipe: string;
+  /** The grid coordinates of this run, path -> value. */
+  readonly point: JsonObject;
+}
+
+export interface PlannedRun {
+  readonly hash: string;
+  readonly spec: RunSpec;
+}
+
+/** A grid: dotted path into the template -> the values it takes. Several grids are unioned. */
+export type Grid = Readonly<Record<string, readonly JsonValue[]>>;
+
+export type DeepPartial<T> = T extends readonly (infer _U)[]
+  ? T
+  : T extends object
+    ? { -readonly [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+export interface TrainRecipe {
+  readonly kind: "train";
+  readonly name: string;
+  readonly description: string;
+  readonly template: RunTemplate;
+  readonly grid?: Grid | readonly Grid[];
+  /** What `--smoke` changes: fixtures, mini backbones, few steps. CI runs every recipe this way. */
+  readonly smoke?: { readonly template?: DeepPartial<RunTemplate>; readonly grid?: Grid | readonly Grid[] };
+}
+
+export interface TrainRecipeInput {
+  readonly name: string;
+  readonly description: string;
+  /** Shared parts first, then this recipe's delta; merged left to right. */
+  readonly extends?: readonly DeepPartial<RunTemplate>[];
+  readonly template?: DeepPartial<RunTemplate>;
+  readonly grid?: Grid | readonly Grid[];
+  readonly smoke?: TrainRecipe["smoke"];
+}
+
+/** Typed helper for a training recipe: composes shared parts with the delta and checks it. */
+export function defineRecipe(input: TrainRecipeInput): TrainRecipe {
+  const parts = [...(input.extends ?? []), input.template ?? {}] as JsonObject[];
+  const template = parts.reduce<JsonObject>((acc, part) => deepMerge(acc, part), {});
+  assertTemplate(input.name, template);
+  for (const grid of gridsOf(input.grid)) assertGrid(input.name, grid);
+  for (const grid of gridsOf(input.smoke?.grid)) assertGrid(`${input.name} (smoke)`, grid);
+  return {
+    kind: "train",
+    name: input.name,
+    description: input.description,
+    template: template as unknown as RunTemplate,
+    grid: input.grid,
+    smoke: input.smoke,
+  };
+}
+
+/** Deep merge of plain JSON: objects merge key by key; arrays and scalars from `over` replace. */
+export function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
+  const out: JsonObject = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const prior = out[key];
+    out[key] = isPlainObject(prior) && isPlainObject(value) ? deepMerge(prior, value) : value;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+const REQUIRED_PATHS = [
+  "dataset.name", "splitter.name", "backbone.name", "optimizer.name", "schedule.name",
+  "augment.train", "augment.eval", "metrics", "training.epochs", "training.batchSize",
+  "training.lr", "training.weightDecay",
+];
+
+function assertTemplate(recipe: string, template: JsonObject): void {
+  const missing = REQUIRED_PATHS.filter((path) => getPath(template, path) === undefined);
+  if (missing.length > 0) {
+    throw new InputError(`recipe "${recipe}"`, `template is missing ${missing.map((p) => `"${p}"`).join(", ")}`);
+  }
+}
+
+function assertGrid(recipe: string, grid: Grid): void {
+  for (const [path, values] of Object.entries(grid)) {
+    if (!Array.isArray(values) || values.length === 0) {
+      throw new InputError(`recipe "${recipe}"`, `grid axis "${path}" has no values; give at least one`);
+    }
+  }
+}
+
+function gridsOf(grid: Grid | readonly Grid[] | undefined): readonly Grid[] {
+  if (grid === undefined) return [{}];
+  return Array.isArray(grid) ? (grid as readonly Grid[]) : [grid as Grid];
+}
+
+/** Cartesian product of one grid's axes, in axis declaration order (last axis fastest). */
+export function expandGrid(grid: Grid): JsonObject[] {
+  let points: JsonObject[] = [{}];
+  for (const [path, values] of Object.entries(grid)) {
+    points = points.flatMap((point) => values.map((value) => ({ ...point, [path]: value })));
+  }
+  return points;
+}
+
+export function getPath(value: JsonValue, path: string): JsonValue | undefined {
+  let cursor: JsonValue | undefined = value;
+  for (const key of path.split(".")) {
+    if (!isPlainObject(cursor)) return undefined;
+    cursor = cursor[key];
+  }
+  return cursor;
+}
+
+export function setPath(value: JsonObject, path: string, leaf: JsonValue): JsonObject {
+  const [head, ...rest] = path.split(".");
+  if (rest.length === 0) return { ...value, [head]: leaf };
+  const child = value[head];
+  return { ...value, [head]: setPath(isPlainObject(child) ? child : {}, rest.join("."), leaf) };
+}
+
+export interface PlanOptions {
+  /** Overrides every run's root seed (`--seed`). */
+  readonly seed?: number;
+  /** Root seed for recipes that name none (the config's `seed`); 0 when absent. */
+  readonly defaultSeed?: number;
+  readonly smoke?: boolean;
+  /** Keep runs whose spec has `value` at `path` (e.g. "dataset.name" = "aptos2019"). */
+  readonly filters?: readonly { path: string; value: string }[];
+}
+
+/** Expands a recipe into runs. Equal specs get equal hashes; duplicates are planned once. */
+export function plan(recipe: TrainRecipe, options: PlanOptions = {}): PlannedRun[] {
+  let template = recipe.template as unknown as JsonObject;
+  let grids = gridsOf(recipe.grid);
+  if (options.smoke) {
+    if (!recipe.smoke) throw new XferError(`recipe "${recipe.name}" defines no smoke mode`);
+    template = deepMerge(template, (recipe.smoke.template ?? {}) as JsonObject);
+    if (recipe.smoke.grid !== undefined) grids = gridsOf(recipe.smoke.grid);
+  }
+  if (options.seed !== undefined) template = { ...template, seed: options.seed };
+  else if (template.seed === undefined) template = { ...template, seed: options.defaultSeed ?? 0 };
+
+  const runs = new Map<string, PlannedRun>();
+  for (const grid of grids) {
+    for (const point of expandGrid(grid)) {
+      let spec: JsonObject = { ...template, recipe: recipe.name, point };
+      for (const [path, value] of Object.entries(point)) spec = setPath(spec, path, value);
+      spec = sortKeys(spec);
+      if (!matchesFilters(spec, options.filters ?? [])) continue;
+      const hash = contentHash(spec);
+      if (!runs.has(hash)) runs.set(hash, { hash, spec: spec as unknown as RunSpec });
+    }
+  }
+  return [...runs.values()];
+}
+
+function matchesFilters(spec: JsonObject, filters: readonly { path: string; value: string }[]): boolean {
+  return filters.every(({ path, value }) => String(getPath(spec, path)) === value);
+}
+
+/** Parses `path=value` filter arguments from the command line. */
+export function parseFilter(text: string): { path: string; value: string } {
+  const at = text.indexOf("=");
+  if (at <= 0) throw new InputError(`--filter "${text}"`, `expected PATH=VALUE, e.g. dataset.name=aptos2019`);
+  return { path: text.slice(0, at), value: text.slice(at + 1) };
+}

@@ -1,0 +1,148 @@
+/**
+ * The `xfer` command line. Config (cosmiconfig) is read here and nowhere else; core receives
+ * validated objects. Every command returns an exit code instead of calling process.exit, so the
+ * CLI is testable in-process.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { resolve } from "node:path";
+import { BACKEND_NAMES, parseFilter, plan, XferError, type PlanOptions } from "../../core/index.ts";
+import { builtinRegistry } from "../manifest.ts";
+import { loadConfig } from "../runtime/node/config.ts";
+import { createNodeRoot, describeEnvironment } from "../runtime/node/services.ts";
+import { runPlan } from "../../core/index.ts";
+import { createProgress } from "./progress.ts";
+import { builtinRecipeNames, resolveRecipe } from "./recipes.ts";
+
+const VERSION = "0.1.0";
+
+interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: Io = {
+  out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+};
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function planOptions(opts: { seed?: string; smoke?: boolean; filter: string[] }, defaultSeed?: number): PlanOptions {
+  return {
+    seed: opts.seed === undefined ? undefined : parseSeed(opts.seed),
+    defaultSeed,
+    smoke: opts.smoke ?? false,
+    filters: opts.filter.map(parseFilter),
+  };
+}
+
+function parseSeed(text: string): number {
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new XferError(`--seed: expected a non-negative integer, got "${text}"`);
+  return seed;
+}
+
+export function buildProgram(io: Io = stdio): Command {
+  const program = new Command("xfer")
+    .description("Reproduce transfer-learning studies of image classifiers: plan, run and report recipes.")
+    .version(VERSION, "-V, --version", "print the xfer version")
+    .option("--config <file>", "config file (default: searched upward from the cwd by cosmiconfig)")
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command("list")
+    .description("list built-in plugins (by kind) and recipes")
+    .argument("[what]", "plugins | recipes | all", "all")
+    .action((what: string) => {
+      if (!["plugins", "recipes", "all"].includes(what)) throw new XferError(`list: unknown "${what}"; expected plugins, recipes or all`);
+      if (what !== "recipes") {
+        const registry = builtinRegistry();
+        io.out("plugins:");
+        for (const plugin of registry.all()) {
+          io.out(`  ${plugin.meta.kind.padEnd(12)} ${plugin.meta.name.padEnd(34)} ${plugin.meta.version.padEnd(7)} ${plugin.meta.description}`);
+        }
+      }
+      if (what !== "plugins") {
+        io.out("recipes:");
+        for (const name of builtinRecipeNames()) io.out(`  ${name}`);
+      }
+    });
+
+  program
+    .command("plan")
+    .description("expand a recipe's grid into runs, each with its content hash")
+    .argument("<recipe>", "built-in recipe name (e.g. aptos-augmentation) or path to a recipe folder")
+    .option("--json", "print the RunSpecs as JSON")
+    .option("--smoke", "plan the recipe's smoke mode (fixtures, tiny models, few steps)")
+    .option("--seed <n>", "root seed for every run")
+    .option("--filter <path=value>", "keep runs whose spec has this value, e.g. dataset.name=aptos2019 (repeatable)", collect, [])
+    .action(async (ref: string, opts: { json?: boolean; smoke?: boolean; seed?: string; filter: string[] }) => {
+      const { config } = await loadConfig({ file: program.opts().config });
+      const recipe = await resolveRecipe(ref);
+      const runs = plan(recipe, planOptions(opts, config.seed));
+      if (opts.json) {
+        io.out(JSON.stringify(runs, null, 2));
+        return;
+      }
+      io.out(`${recipe.name}: ${runs.length} run(s)`);
+      for (const { hash, spec } of runs) io.out(`  ${hash.slice(0, 12)}  ${JSON.stringify(spec.point)}`);
+    });
+
+  program
+    .command("run")
+    .description("run every planned run of a recipe that has no stored result yet (resumable)")
+    .argument("<recipe>", "built-in recipe name or path to a recipe folder")
+    .option("--out <dir>", "output directory (default: config outDir, else ./runs)")
+    .option("--seed <n>", "root seed for every run")
+    .option("--smoke", "run the recipe's smoke mode")
+    .option("--filter <path=value>", "only runs whose spec has this value (repeatable)", collect, [])
+    .addOption(new Option("--backend <name>", "compute backend").choices(BACKEND_NAMES))
+    .action(async (ref: string, opts: { out?: string; seed?: string; smoke?: boolean; filter: string[]; backend?: string }) => {
+      const { config } = await loadConfig({ file: program.opts().config });
+      const recipe = await resolveRecipe(ref);
+      const runs = plan(recipe, planOptions(opts, config.seed));
+      const outDir = resolve(opts.out ?? config.outDir, recipe.name);
+      const root = await createNodeRoot({ config: { ...config, backend: (opts.backend ?? config.backend) as typeof config.backend }, runDir: outDir });
+      const bar = createProgress(recipe.name, runs.length);
+      const outcome = await runPlan(root, runs, ({ done, hash, status }) => bar.update(done, `${hash.slice(0, 12)} ${status}`));
+      bar.stop();
+      io.out(`${recipe.name}: ${outcome.trained.length} trained, ${outcome.skipped.length} already done; results in ${outDir}`);
+      for (const result of outcome.results) {
+        const best = Object.entries(result.best).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ");
+        const test = result.test ? ` | test ${Object.entries(result.test).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ")}` : "";
+        io.out(`  ${result.hash.slice(0, 12)}  best epoch ${result.bestEpoch}: ${best}${test}`);
+      }
+    });
+
+  program
+    .command("env")
+    .description("print the compute backend that would be used, its version and threads, and library versions")
+    .addOption(new Option("--backend <name>", "compute backend").choices(BACKEND_NAMES))
+    .action(async (opts: { backend?: string }) => {
+      const { config, filepath } = await loadConfig({ file: program.opts().config });
+      const env = await describeEnvironment({ ...config, backend: (opts.backend ?? config.backend) as typeof config.backend });
+      io.out(JSON.stringify({ xfer: VERSION, config: filepath ?? "(defaults)", ...env }, null, 2));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code. */
+export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv as string[]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof XferError) {
+      io.err(`xfer: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,75 @@
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createRunContainer, defineRecipe, parseConfig, plan, runPlan, TOKENS, type RunResult } from "../../core/index.ts";
+import { createNodeRoot } from "../../plugins/runtime/node/services.ts";
+import { helloLikeTemplate } from "../helpers/golden.ts";
+import { cpuEnvironment, testRegistry } from "../helpers/plugins.ts";
+
+const recipe = defineRecipe({ name: "resume", description: "", template: helloLikeTemplate, grid: { "training.lr": [0.1, 0.05] } });
+
+async function root(dir: string) {
+  const noFiles = (): never => {
+    throw new Error("the synthetic dataset reads no files");
+  };
+  return createNodeRoot({
+    config: parseConfig({}, "test"),
+    runDir: dir,
+    registry: testRegistry(),
+    environment: await cpuEnvironment(),
+    openRoot: noFiles,
+    decoder: { decode: noFiles },
+  });
+}
+
+describe("running a plan", () => {
+  it("trains every run, stores spec, environment and result, and skips finished runs on resume", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "xfer-runs-"));
+    const runs = plan(recipe);
+    const first = await runPlan(await root(dir), runs);
+    expect(first.trained).toEqual(runs.map((r) => r.hash));
+    for (const { hash } of runs) expect((await readdir(join(dir, hash))).sort()).toEqual(["environment.json", "result.json", "spec.json"]);
+
+    const stored = JSON.parse(await readFile(join(dir, runs[0].hash, "result.json"), "utf8")) as RunResult;
+    expect(stored.epochs).toHaveLength(2);
+    expect(stored.environment.backend).toBe("cpu");
+    expect(stored.best.accuracy).toBeGreaterThanOrEqual(0);
+
+    const second = await runPlan(await root(dir), runs);
+    expect(second.trained).toEqual([]);
+    expect(second.skipped).toEqual(runs.map((r) => r.hash));
+    expect(second.results).toEqual(first.results);
+  });
+
+  it("re-runs a run killed before its result was renamed into place, and reproduces it exactly", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "xfer-runs-"));
+    const runs = plan(recipe);
+    const full = await runPlan(await root(dir), runs);
+    // Simulate a kill between writing the temporary result and the rename.
+    const victim = runs[1].hash;
+    const resultPath = join(dir, victim, "result.json");
+    await writeFile(`${resultPath}.999.tmp`, (await readFile(resultPath, "utf8")).slice(0, 20));
+    await rm(resultPath);
+
+    const resumed = await runPlan(await root(dir), runs);
+    expect(resumed.skipped).toEqual([runs[0].hash]);
+    expect(resumed.trained).toEqual([victim]);
+    const strip = (r: RunResult) => ({ ...r, seconds: 0, epochs: r.epochs.map((e) => ({ ...e, seconds: 0 })) });
+    expect(resumed.results.map(strip)).toEqual(full.results.map(strip));
+  });
+
+  it("builds one child container per run holding that run's own plugin instances", async () => {
+    const container = await root(await mkdtemp(join(tmpdir(), "xfer-runs-")));
+    const [a, b] = plan(recipe);
+    const runA = await createRunContainer(container, a.hash, a.spec);
+    const runB = await createRunContainer(container, b.hash, b.spec);
+    expect(runA.resolve(TOKENS.spec).training.lr).toBe(0.1);
+    expect(runB.resolve(TOKENS.spec).training.lr).toBe(0.05);
+    expect(runA.resolve(TOKENS.backbone)).not.toBe(runB.resolve(TOKENS.backbone));
+    expect(runA.resolve(TOKENS.registry)).toBe(runB.resolve(TOKENS.registry));
+    expect(runA.resolve(TOKENS.metrics).map((m) => m.name)).toEqual(["accuracy"]);
+    runA.resolve(TOKENS.backbone).dispose();
+    runB.resolve(TOKENS.backbone).dispose();
+  });
+});
