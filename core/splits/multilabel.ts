@@ -3,14 +3,15 @@
  * stratification of multi-label data", ECML PKDD 2011, Algorithm 1), seeded.
  *
  * Labels are handled rarest first; each sample carrying the current label goes to the split that
- * most lacks that label, ties broken by the split that most lacks samples, then at random. Unlike
- * the paper, a split that already holds its (integer, apportioned) share of samples takes no more,
- * so split sizes are within one sample of their targets; per-label shares are close but, as in
- * the paper, not guaranteed within one.
+ * most lacks that label, ties broken by the split that most lacks samples, then at random; samples
+ * without labels go last to the split that most lacks samples. On single-label data this keeps
+ * every class's share within one sample of its target (the greedy largest-deficit rule never
+ * leaves a deficit outside (-1, 1)); with co-occurring labels shares are close but, as in the
+ * paper, not guaranteed, and split sizes follow the labels rather than an exact total.
  */
 import type { DatasetIndex, SplitResult } from "../contracts.ts";
 import { SeedTree } from "../rng.ts";
-import { apportion, fromAssignment, holdoutShares, labelList } from "./common.ts";
+import { fromAssignment, holdoutShares, labelList } from "./common.ts";
 import type { HoldoutOptions } from "./stratified.ts";
 
 export function multilabelStratified(index: DatasetIndex, seed: number, options: HoldoutOptions = {}): SplitResult {
@@ -22,7 +23,7 @@ export function multilabelStratified(index: DatasetIndex, seed: number, options:
   const order = rng.shuffle(Array.from({ length: n }, (_, i) => i));
   const labels = index.samples.map(labelList);
 
-  const capacity = apportion(n, shares);
+  const missing = shares.map((r) => r * n); // per-split desired sample count still missing
   const wanted = new Map<number, number[]>(); // label -> per-split desired count still missing
   const carriers = new Map<number, number[]>(); // label -> unassigned samples carrying it, in visit order
   const remainingOf = new Map<number, number>();
@@ -40,19 +41,20 @@ export function multilabelStratified(index: DatasetIndex, seed: number, options:
 
   const assignment = new Int8Array(n).fill(-1);
   const pick = (candidates: number[]): number => candidates[candidates.length === 1 ? 0 : rng.int(candidates.length)];
-  const best = (splits: number[], score: (j: number) => number): number[] => {
-    const top = Math.max(...splits.map(score));
-    return splits.filter((j) => score(j) === top);
+  const best = (candidates: number[], score: (j: number) => number): number[] => {
+    const top = Math.max(...candidates.map(score));
+    return candidates.filter((j) => score(j) === top);
   };
   const assign = (p: number, j: number) => {
     assignment[p] = j;
-    capacity[j]--;
+    missing[j]--;
     for (const l of labels[p]) {
       wanted.get(l)![j]--;
       remainingOf.set(l, remainingOf.get(l)! - 1);
     }
   };
-  const open = () => [0, 1, 2].filter((j) => capacity[j] > 0);
+  // A split with no share (no test split) never takes samples.
+  const splits = [0, 1, 2].filter((j) => shares[j] > 0);
 
   for (;;) {
     const live = [...remainingOf].filter(([, count]) => count > 0);
@@ -61,12 +63,12 @@ export function multilabelStratified(index: DatasetIndex, seed: number, options:
     const label = pick(live.filter(([, count]) => count === fewest).map(([l]) => l).sort((a, b) => a - b));
     for (const p of carriers.get(label)!) {
       if (assignment[p] >= 0) continue;
-      const byLabel = best(open(), (j) => wanted.get(label)![j]);
-      assign(p, pick(best(byLabel, (j) => capacity[j])));
+      const byLabel = best(splits, (j) => wanted.get(label)![j]);
+      assign(p, pick(best(byLabel, (j) => missing[j])));
     }
   }
   for (const p of order) {
-    if (assignment[p] < 0) assign(p, pick(best(open(), (j) => capacity[j])));
+    if (assignment[p] < 0) assign(p, pick(best(splits, (j) => missing[j])));
   }
   return fromAssignment(index, assignment, testFraction > 0);
 }
