@@ -1,0 +1,67 @@
+/**
+ * Shared parts of the optimizer plugins: the weight-decay selection rule and per-variable state
+ * that is kept across steps and released by `dispose()`.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { z } from "zod";
+
+/**
+ * Which variables receive weight decay. "all" is the reference code's behaviour (PyTorch's default
+ * parameter group). "exclude-norm-bias" skips every variable `isNormOrBias` recognises.
+ */
+export const decayScopeSchema = z.enum(["all", "exclude-norm-bias"]).default("all");
+export type DecayScope = z.infer<typeof decayScopeSchema>;
+
+/**
+ * A variable is a norm parameter or a bias when, after dropping a `:N` suffix, its last
+ * `/`-separated segment is `bias`, `beta` or `gamma` (optionally `_N`; tfjs-layers' names for
+ * biases and batch/layer-norm offset and scale), or any segment names a normalisation layer:
+ * it contains `batchnorm`, `layernorm`, `groupnorm`, `instancenorm` or `rmsnorm` (an `_` allowed
+ * before `norm`, e.g. `batch_normalization`), or one of its `_`/`.`-separated tokens is `bn`,
+ * `ln`, `gn` or `norm`, optionally followed by digits (bn1, norm2, ln_f). Case-insensitive.
+ */
+export function isNormOrBias(name: string): boolean {
+  const segments = name.replace(/:\d+$/, "").toLowerCase().split("/");
+  const last = segments[segments.length - 1] ?? "";
+  if (/^(bias|beta|gamma)(_\d+)?$/.test(last)) return true;
+  return segments.some((s) => /(batch|layer|group|instance|rms)_?norm/.test(s)
+    || s.split(/[_.]/).some((token) => /^(bn|ln|gn|norm)\d*$/.test(token)));
+}
+
+export function decays(scope: DecayScope, variable: tf.Variable): boolean {
+  return scope === "all" || !isNormOrBias(variable.name);
+}
+
+/** Named per-variable buffers (momentum, moments), created lazily, disposed together. */
+export class SlotStore {
+  readonly #slots = new Map<string, tf.Tensor>();
+
+  get(variable: tf.Variable, slot: string): tf.Tensor | undefined {
+    return this.#slots.get(`${slot}\u0000${variable.id}`);
+  }
+
+  /** Replaces the slot's tensor (keeping it out of the enclosing tidy) and frees the old one. */
+  set(variable: tf.Variable, slot: string, value: tf.Tensor): void {
+    const key = `${slot}\u0000${variable.id}`;
+    const old = this.#slots.get(key);
+    this.#slots.set(key, tf.keep(value));
+    if (old && old !== value) old.dispose();
+  }
+
+  dispose(): void {
+    for (const t of this.#slots.values()) t.dispose();
+    this.#slots.clear();
+  }
+}
+
+export function checkStepArgs(where: string, variables: readonly tf.Variable[], gradients: readonly tf.Tensor[], lr: number): void {
+  if (variables.length !== gradients.length) {
+    throw new RangeError(`${where}: ${variables.length} variables but ${gradients.length} gradients`);
+  }
+  if (!Number.isFinite(lr) || lr < 0) throw new RangeError(`${where}: learning rate must be finite and >= 0, got ${lr}`);
+}
+
+/** A float32 scalar, the way PyTorch casts a Python float `alpha`/`value` for float32 kernels. */
+export function f32(x: number): tf.Scalar {
+  return tf.scalar(x, "float32");
+}

@@ -1,0 +1,43 @@
+/**
+ * Cosine with warm restarts (SGDR; torch CosineAnnealingWarmRestarts): the first cycle lasts t0
+ * epochs, each next one tMult times longer. per "epoch" steps it with the integer epoch; per
+ * "step" with the fractional epoch epoch + step / stepsPerEpoch, as torch's documented
+ * `scheduler.step(epoch + i / iters)`.
+ */
+import { z } from "zod";
+import type { Schedule } from "../../../core/contracts.ts";
+import { definePlugin, parseOptions } from "../../../core/plugin.ts";
+import { baseLrSchema, checkPosition, cosine, perSchema } from "../common.ts";
+
+const schema = z.strictObject({
+  baseLr: baseLrSchema,
+  t0: z.number().int().positive(),
+  tMult: z.number().int().min(1).default(1),
+  etaMin: z.number().min(0).default(0),
+  per: perSchema,
+});
+const meta = { kind: "schedule", name: "cosine-restarts", version: "1.0.0", description: "Cosine annealing with warm restarts (torch CosineAnnealingWarmRestarts)" } as const;
+
+export function createCosineRestarts(options: z.input<typeof schema>): Schedule {
+  const o = parseOptions(meta, schema, options);
+  return {
+    lr(p) {
+      checkPosition("schedule cosine-restarts", p);
+      const e = o.per === "epoch" ? p.epoch : p.epoch + p.step / p.stepsPerEpoch;
+      let tCur = e;
+      let period = o.t0;
+      if (e >= o.t0) {
+        if (o.tMult === 1) {
+          tCur = e % o.t0;
+        } else {
+          const n = Math.floor(Math.log((e / o.t0) * (o.tMult - 1) + 1) / Math.log(o.tMult));
+          tCur = e - (o.t0 * (o.tMult ** n - 1)) / (o.tMult - 1);
+          period = o.t0 * o.tMult ** n;
+        }
+      }
+      return cosine(o.baseLr, o.etaMin, tCur, period);
+    },
+  };
+}
+
+export default definePlugin({ meta, create: (options) => createCosineRestarts(options as z.input<typeof schema>) });
