@@ -3,7 +3,7 @@
  * through XNNPACK or native loops). Kernel functions are called directly, not through the engine,
  * so intermediates never reach the autodiff tape; every intermediate is released with `free`.
  */
-import { getKernel, type DataType, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs-core";
+import { getKernel, type DataType, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 export class Composer {
@@ -12,7 +12,7 @@ export class Composer {
   run(kernelName: string, inputs: Record<string, TensorInfo> | TensorInfo[], attrs: NamedAttrMap = {}): TensorInfo {
     const kernel = getKernel(kernelName, "wasm");
     if (kernel === undefined) throw new Error(`xfer wasm kernels: the wasm backend has no ${kernelName} kernel`);
-    return kernel.kernelFunc({ inputs, attrs, backend: this.backend }) as TensorInfo;
+    return kernel.kernelFunc({ inputs: inputs as NamedTensorInfoMap, attrs, backend: this.backend }) as TensorInfo;
   }
 
   free(...tensors: TensorInfo[]): void {

@@ -20,7 +20,7 @@ import {
   type KernelFunc,
   type NamedAttrMap,
   type TensorInfo,
-} from "@tensorflow/tfjs-core";
+} from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer, explicitPad } from "./compose.ts";
 import { filterGradPadAfter, inputGradPhases, type Phase, type PhasePlan } from "./geometry.ts";
