@@ -1,0 +1,128 @@
+/**
+ * Fréchet distance between two Gaussians (FID when the inputs are Inception features):
+ * |mu1 - mu2|² + tr(S1) + tr(S2) - 2 tr((S1 S2)^{1/2}).
+ *
+ * tr((S1 S2)^{1/2}) is computed as the sum of square roots of the eigenvalues of the symmetric PSD
+ * matrix S1^{1/2} S2 S1^{1/2}, which is similar to S1 S2. This needs only symmetric
+ * eigendecompositions (ml-matrix, a JAMA port), which are stable, where the reference code's
+ * scipy.linalg.sqrtm of the non-symmetric product goes through a complex Schur form and can return
+ * spurious imaginary parts. With S1 = V diag(l) V', the matrix diag(sqrt l) V' S2 V diag(sqrt l) is
+ * orthogonally similar to S1^{1/2} S2 S1^{1/2}, so S1^{1/2} is never formed.
+ */
+import { EigenvalueDecomposition, Matrix } from "ml-matrix";
+import { InputError } from "../errors.ts";
+
+/** Row-major feature matrix: `rows` samples of `cols` features. */
+export interface DenseMatrix {
+  readonly data: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+export type Features = DenseMatrix | readonly (readonly number[])[];
+
+export interface GaussianStats {
+  readonly mean: Float64Array;
+  /** Row-major d x d covariance (ddof = 1, numpy.cov(rowvar=False)). */
+  readonly cov: Float64Array;
+  readonly dim: number;
+}
+
+function toDense(where: string, x: Features): DenseMatrix {
+  if (!Array.isArray(x)) return x as DenseMatrix;
+  const rows = x.length;
+  const cols = x[0]?.length ?? 0;
+  const data = new Float64Array(rows * cols);
+  x.forEach((row: readonly number[], i: number) => {
+    if (row.length !== cols) throw new InputError(where, `feature row ${i} has ${row.length} values, row 0 has ${cols}`);
+    data.set(row, i * cols);
+  });
+  return { data, rows, cols };
+}
+
+/** Mean and covariance of the rows of a feature matrix. */
+export function gaussianStats(features: Features): GaussianStats {
+  const where = "gaussianStats";
+  const { data, rows: n, cols: d } = toDense(where, features);
+  if (n < 2 || d < 1) throw new InputError(where, `need at least 2 rows and 1 column, got ${n} x ${d}`);
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) throw new InputError(where, `feature value at row ${Math.floor(i / d)}, column ${i % d} is ${data[i]}`);
+  }
+  const mean = new Float64Array(d);
+  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) mean[j] += data[r * d + j];
+  for (let j = 0; j < d; j++) mean[j] /= n;
+  // Centred columns stored column-major, so each covariance entry is a contiguous dot product.
+  const colMajor = new Float64Array(n * d);
+  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) colMajor[j * n + r] = data[r * d + j] - mean[j];
+  const cov = new Float64Array(d * d);
+  const scale = 1 / (n - 1);
+  // Four columns at a time: each pass over column j feeds four dot products.
+  for (let i0 = 0; i0 < d; i0 += 4) {
+    const i1 = Math.min(i0 + 4, d);
+    for (let j = i0; j < d; j++) {
+      const oj = j * n;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      const o0 = i0 * n, o1 = Math.min(i0 + 1, d - 1) * n, o2 = Math.min(i0 + 2, d - 1) * n, o3 = Math.min(i0 + 3, d - 1) * n;
+      for (let r = 0; r < n; r++) {
+        const v = colMajor[oj + r];
+        s0 += colMajor[o0 + r] * v;
+        s1 += colMajor[o1 + r] * v;
+        s2 += colMajor[o2 + r] * v;
+        s3 += colMajor[o3 + r] * v;
+      }
+      const sums = [s0, s1, s2, s3];
+      for (let i = i0; i < i1 && i <= j; i++) {
+        cov[i * d + j] = sums[i - i0] * scale;
+        cov[j * d + i] = sums[i - i0] * scale;
+      }
+    }
+  }
+  return { mean, cov, dim: d };
+}
+
+function symmetricEigen(a: Float64Array, d: number, vectors: boolean): { values: number[]; vectors?: Matrix } {
+  const m = new Matrix(d, d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) m.set(i, j, a[i * d + j]);
+  const eig = new EigenvalueDecomposition(m, { assumeSymmetric: true });
+  return vectors ? { values: eig.realEigenvalues, vectors: eig.eigenvectorMatrix } : { values: eig.realEigenvalues };
+}
+
+/** Fréchet distance from means and covariances. */
+export function frechetDistanceFromStats(a: GaussianStats, b: GaussianStats): number {
+  const where = "frechetDistance";
+  const d = a.dim;
+  if (b.dim !== d || a.mean.length !== d || b.mean.length !== d || a.cov.length !== d * d || b.cov.length !== d * d) {
+    throw new InputError(where, `dimension mismatch: means ${a.mean.length} and ${b.mean.length}, covariances ${a.cov.length} and ${b.cov.length} entries, dim ${a.dim} vs ${b.dim}`);
+  }
+  for (const [name, v] of [["mean1", a.mean], ["mean2", b.mean], ["cov1", a.cov], ["cov2", b.cov]] as const) {
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new InputError(where, `${name}[${i}] is ${v[i]}`);
+  }
+  const e1 = symmetricEigen(a.cov, d, true);
+  const V = e1.vectors as Matrix;
+  const sqrtL = e1.values.map((l) => Math.sqrt(Math.max(l, 0)));
+  // W = V' S2 V, then scale rows and columns by sqrt(l).
+  const S2 = new Matrix(d, d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) S2.set(i, j, b.cov[i * d + j]);
+  const W = V.transpose().mmul(S2).mmul(V);
+  const M = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) {
+      // Symmetrise to remove the rounding asymmetry of the products.
+      M[i * d + j] = sqrtL[i] * sqrtL[j] * 0.5 * (W.get(i, j) + W.get(j, i));
+    }
+  }
+  const traceSqrt = symmetricEigen(M, d, false).values.reduce((acc, mu) => acc + Math.sqrt(Math.max(mu, 0)), 0);
+  let meanTerm = 0;
+  let tr1 = 0;
+  let tr2 = 0;
+  for (let i = 0; i < d; i++) {
+    meanTerm += (a.mean[i] - b.mean[i]) ** 2;
+    tr1 += a.cov[i * d + i];
+    tr2 += b.cov[i * d + i];
+  }
+  return meanTerm + tr1 + tr2 - 2 * traceSqrt;
+}
+
+/** Fréchet distance between the Gaussians fitted to two feature matrices (rows are samples). */
+export function frechetDistance(features1: Features, features2: Features): number {
+  return frechetDistanceFromStats(gaussianStats(features1), gaussianStats(features2));
+}

@@ -1,0 +1,16 @@
+export { logit, nestedFTest, ols, type OlsResult } from "./ols.ts";
+export { kendallTau, pearson, spearman } from "./correlation.ts";
+export {
+  clopperPearson, mcnemarExact, mcnemarExactFromCounts, moreyStandardErrors, pairedPermutationTest, pairedTTest,
+  type SeedLike,
+} from "./hypothesis.ts";
+export {
+  bootstrapCI, pairedDifference, percentileSorted, resampledStatistic, weightedMean,
+  type BootstrapOptions, type BootstrapResult, type WeightedStatistic,
+} from "./bootstrap.ts";
+export {
+  frechetDistance, frechetDistanceFromStats, gaussianStats,
+  type DenseMatrix, type Features, type GaussianStats,
+} from "./frechet.ts";
+export { rankAverage } from "./rank.ts";
+export { betaQuantile, binomialCdf, fSf, incompleteBeta, normalSf, tSf, tTwoSided } from "./special.ts";
