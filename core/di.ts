@@ -7,7 +7,7 @@
 import "reflect-metadata";
 import { container as globalContainer, type DependencyContainer, type InjectionToken } from "tsyringe";
 import type {
-  Augmentation, Backbone, Dataset, DatasetContext, DatasetMeta, EnvironmentRecord, Metric, Optimizer, RunResult,
+  Augmentation, Backbone, Dataset, DatasetContext, DatasetIndex, DatasetMeta, EnvironmentRecord, Metric, Optimizer, RunResult,
   RunStore, Schedule, Splitter,
 } from "./contracts.ts";
 import { XferError } from "./errors.ts";
@@ -28,6 +28,7 @@ export const TOKENS = {
   spec: Symbol("xfer.run.spec") as InjectionToken<RunSpec>,
   seeds: Symbol("xfer.run.seeds") as InjectionToken<SeedTree>,
   dataset: Symbol("xfer.run.dataset") as InjectionToken<Dataset>,
+  index: Symbol("xfer.run.index") as InjectionToken<DatasetIndex>,
   splitter: Symbol("xfer.run.splitter") as InjectionToken<Splitter>,
   backbone: Symbol("xfer.run.backbone") as InjectionToken<Backbone>,
   optimizer: Symbol("xfer.run.optimizer") as InjectionToken<Optimizer>,
@@ -65,7 +66,10 @@ export async function createRunContainer(root: DependencyContainer, hash: string
   const registry = root.resolve(TOKENS.registry);
   const seeds = new SeedTree(spec.seed);
   const dataset = await registry.create("dataset", spec.dataset, { seeds });
-  const ctx: PluginContext = { seeds, numClasses: dataset.meta.classNames.length };
+  // Indexed up front: folder- and CSV-based datasets learn their classes from the data, and the
+  // backbone's head is sized by them.
+  const index = await dataset.index(root.resolve(TOKENS.datasetContext)(dataset.meta));
+  const ctx: PluginContext = { seeds, numClasses: (index.classNames ?? dataset.meta.classNames).length };
   const { lr, weightDecay } = spec.training;
   const metricNames = orderMetrics(dataset.meta.selectionMetric, spec.metrics);
 
@@ -73,6 +77,7 @@ export async function createRunContainer(root: DependencyContainer, hash: string
   run.register(TOKENS.spec, { useValue: spec });
   run.register(TOKENS.seeds, { useValue: seeds });
   run.register(TOKENS.dataset, { useValue: dataset });
+  run.register(TOKENS.index, { useValue: index });
   run.register(TOKENS.splitter, { useValue: await registry.create("splitter", spec.splitter, ctx) });
   run.register(TOKENS.backbone, { useValue: await registry.create("backbone", spec.backbone, ctx) });
   // The grid's lr and weight decay reach the optimizer and schedule through their options.
@@ -109,6 +114,7 @@ export async function executeRun(run: DependencyContainer): Promise<RunResult> {
       spec: run.resolve(TOKENS.spec),
       seeds: run.resolve(TOKENS.seeds),
       dataset,
+      index: run.resolve(TOKENS.index),
       datasetContext: run.resolve(TOKENS.datasetContext)(dataset.meta),
       splitter: run.resolve(TOKENS.splitter),
       backbone,

@@ -1,16 +1,31 @@
 /**
- * Content hashes of plain JSON: SHA-256 of RFC 8785 canonical JSON (sorted keys, fixed number
- * format), so equal specs hash equally whatever their key order, on Node and Deno alike.
+ * Content hashes of plain JSON: SHA-256 of canonical JSON, so equal specs hash equally whatever
+ * their key order, on Node and Deno alike. For JSON values, keys sorted by UTF-16 code units plus
+ * JSON.stringify's ECMAScript number format is exactly RFC 8785 (JCS).
  */
-import canonicalize from "canonicalize";
 import { sha256 } from "@noble/hashes/sha256";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils";
 import type { JsonValue } from "./contracts.ts";
 
 export function canonicalJson(value: JsonValue): string {
-  const text = canonicalize(value);
-  if (text === undefined) throw new TypeError("canonicalJson: value is not JSON-serialisable");
-  return text;
+  assertJson(value, "$");
+  return JSON.stringify(sortKeys(value));
+}
+
+/** Rejects what JSON.stringify would silently drop or rewrite (undefined, NaN, functions...). */
+function assertJson(value: unknown, path: string): void {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${path} is ${value}, which JSON cannot hold`);
+    return;
+  }
+  if (Array.isArray(value)) return value.forEach((v, i) => assertJson(v, `${path}[${i}]`));
+  const proto = typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  if (proto === Object.prototype || proto === null) {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) assertJson(v, `${path}.${k}`);
+    return;
+  }
+  throw new TypeError(`canonicalJson: ${path} is not a JSON value (${typeof value})`);
 }
 
 export function sha256Hex(data: string | Uint8Array): string {

@@ -3,11 +3,26 @@
  * a duplicate name within a kind throws when the registry is built.
  */
 import { PluginRegistry, type Plugin } from "../core/index.ts";
+import { syntheticDataset } from "./datasets/synthetic/index.ts";
+import { tinyCnnBackbone } from "./backbones/tinycnn/index.ts";
+import {
+  groupHoldoutSplitter, kShotSplitter, multilabelStratifiedSplitter, predefinedSplitter, referenceFoldsSplitter,
+  referenceHoldoutSplitter, stratifiedHoldoutSplitter,
+} from "./splitters/index.ts";
 
 export const BUILTIN_PLUGINS: readonly Plugin[] = [
   // datasets
+  syntheticDataset,
   // splitters
+  referenceHoldoutSplitter,
+  referenceFoldsSplitter,
+  predefinedSplitter,
+  stratifiedHoldoutSplitter,
+  groupHoldoutSplitter,
+  multilabelStratifiedSplitter,
+  kShotSplitter,
   // backbones
+  tinyCnnBackbone,
   // augmentations
   // optimizers
   // schedules

@@ -4,10 +4,11 @@
  * and the test split scored with the best epoch's weights.
  */
 import * as tf from "@tensorflow/tfjs-core";
-// Gradients are registered by this side-effect module of tfjs-core (the union package does it too).
-import "@tensorflow/tfjs-core/dist/register_all_gradients";
+// The union package registers every gradient on the shared tfjs-core engine; tfjs-core's own
+// register_all_gradients module uses extensionless ESM imports that Deno cannot resolve.
+import "@tensorflow/tfjs";
 import type {
-  Augmentation, Backbone, Dataset, DatasetContext, EnvironmentRecord, EpochRecord, Image, Labels,
+  Augmentation, Backbone, Dataset, DatasetContext, DatasetIndex, EnvironmentRecord, EpochRecord, Image, Labels,
   Metric, Optimizer, RunResult, Sample, Schedule, Scores, Splitter,
 } from "../contracts.ts";
 import { XferError } from "../errors.ts";
@@ -19,6 +20,7 @@ export interface TrainerParts {
   readonly spec: RunSpec;
   readonly seeds: SeedTree;
   readonly dataset: Dataset;
+  readonly index: DatasetIndex;
   readonly datasetContext: DatasetContext;
   readonly splitter: Splitter;
   readonly backbone: Backbone;
@@ -53,9 +55,8 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
   const started = performance.now();
   const { spec, dataset, seeds, backbone, optimizer, schedule, metrics } = parts;
   const { epochs, batchSize } = spec.training;
-  const numClasses = dataset.meta.classNames.length;
-
-  const index = await dataset.index(parts.datasetContext);
+  const { index } = parts;
+  const numClasses = (index.classNames ?? dataset.meta.classNames).length;
   const byId = new Map(index.samples.map((s) => [s.id, s]));
   const split = parts.splitter.split(index, spec.seed);
   const pick = (ids: readonly string[], part: string): Sample[] =>

@@ -19,7 +19,7 @@ async function root(dir: string) {
     registry: testRegistry(),
     environment: await cpuEnvironment(),
     openRoot: noFiles,
-    decoder: { decode: noFiles },
+    decoder: { decode: noFiles, convert: noFiles },
   });
 }
 

@@ -71,6 +71,7 @@ export const tinyCnnBackbone = definePlugin({
         mean: new Array(o.channels).fill(0),
         std: new Array(o.channels).fill(1),
         interpolation: "bilinear",
+        resizeSize: o.inputSize,
         params: [...body, ...head].reduce((n, v) => n + v.size, 0),
         source: "random-init",
       },
