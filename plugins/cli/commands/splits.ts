@@ -1,0 +1,130 @@
+/**
+ * `xfer splits make` writes a split manifest (counts per class and SHA-256 of each ordered id
+ * list); `xfer splits verify` recomputes it from the data and fails with a diff of counts when
+ * the data or the split changed. Failures are XferErrors, which the CLI turns into exit code 1.
+ */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Command } from "commander";
+import type { DatasetContext, JsonObject } from "../../../core/contracts.ts";
+import { InputError, XferError } from "../../../core/errors.ts";
+import type { PluginRegistry } from "../../../core/plugin.ts";
+import { SeedTree } from "../../../core/rng.ts";
+import {
+  REFERENCE_SPLITS, buildSplitManifest, diffSplitManifests, parseSplitManifest, type SplitManifest,
+} from "../../../core/splits/index.ts";
+
+export interface SplitsCommandDeps {
+  readonly registry: PluginRegistry;
+  /** The context a dataset plugin indexes `root` with (Node: nodeDatasetContext). */
+  makeDatasetContext(root: string): DatasetContext;
+}
+
+/** The data or the split no longer matches a manifest. */
+export class SplitDriftError extends XferError {
+  override name = "SplitDriftError";
+}
+
+interface ManifestRequest {
+  readonly dataset: { name: string; options: JsonObject };
+  readonly splitter: { name: string; options: JsonObject };
+  readonly seed: number;
+}
+
+/** Indexes the dataset under `root`, splits it and builds the manifest. */
+export async function computeSplitManifest(deps: SplitsCommandDeps, request: ManifestRequest, root: string): Promise<SplitManifest> {
+  const ctx = { seeds: new SeedTree(request.seed) };
+  const dataset = await deps.registry.create("dataset", request.dataset, ctx);
+  const index = await dataset.index(deps.makeDatasetContext(root));
+  const splitter = await deps.registry.create("splitter", request.splitter, ctx);
+  return buildSplitManifest({
+    dataset: { ...request.dataset, classNames: dataset.meta.classNames },
+    splitter: request.splitter,
+    seed: request.seed,
+    index,
+    split: splitter.split(index, request.seed),
+  });
+}
+
+function parseJsonOption(flag: string, text: string | undefined): JsonObject {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(flag, `expected a JSON object, got ${JSON.stringify(text)} (${(error as Error).message})`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new InputError(flag, `expected a JSON object, got ${text}`);
+  return value as JsonObject;
+}
+
+function parseSeed(text: string): number {
+  const seed = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(seed)) throw new InputError("--seed", `expected a non-negative integer, got "${text}"`);
+  return seed;
+}
+
+function summarize(manifest: SplitManifest): string {
+  return Object.entries(manifest.splits).map(([name, s]) => `${name} ${s.count}`).join(", ");
+}
+
+interface MakeOptions { root: string; out: string; splitter?: string; splitterOptions?: string; seed?: string; datasetOptions?: string }
+
+/**
+ * Adds `splits make` and `splits verify` to `program`. Without --splitter, a paper dataset gets
+ * the reference code's split and seed (REFERENCE_SPLITS), any other dataset `stratified-holdout`.
+ */
+export function registerSplitsCommand(program: Command, deps: SplitsCommandDeps): Command {
+  const splits = program.command("splits").description("make and verify split manifests (counts per class, SHA-256 of id lists)");
+
+  splits
+    .command("make")
+    .description("split a dataset and write its manifest")
+    .argument("<dataset>", "dataset plugin name (e.g. aptos2019, csv, image-folder)")
+    .requiredOption("--root <dir>", "dataset root directory")
+    .requiredOption("--out <file>", "manifest file to write (JSON)")
+    .option("--splitter <name>", "splitter plugin (default: the dataset's reference split, else stratified-holdout)")
+    .option("--splitter-options <json>", "splitter options as a JSON object")
+    .option("--seed <n>", "split seed (default: the dataset's reference seed, else 0)")
+    .option("--dataset-options <json>", "dataset plugin options as a JSON object")
+    .action(async (datasetName: string, opts: MakeOptions, command: Command) => {
+      const reference = REFERENCE_SPLITS[datasetName];
+      const splitterName = opts.splitter ?? reference?.splitter ?? "stratified-holdout";
+      const splitterOptions = opts.splitterOptions !== undefined || opts.splitter !== undefined
+        ? parseJsonOption("--splitter-options", opts.splitterOptions)
+        : ((reference?.options ?? {}) as JsonObject);
+      const request: ManifestRequest = {
+        dataset: { name: datasetName, options: parseJsonOption("--dataset-options", opts.datasetOptions) },
+        splitter: { name: splitterName, options: splitterOptions },
+        seed: opts.seed === undefined ? (reference?.seed ?? 0) : parseSeed(opts.seed),
+      };
+      const manifest = await computeSplitManifest(deps, request, opts.root);
+      await mkdir(dirname(opts.out), { recursive: true });
+      await writeFile(opts.out, `${JSON.stringify(manifest, null, 2)}\n`);
+      const skipped = manifest.index.skipped > 0 ? `; ${manifest.index.skipped} sample(s) skipped by the dataset` : "";
+      command.configureOutput().writeOut?.(`${opts.out}: ${datasetName} split by ${splitterName} (seed ${request.seed}): ${summarize(manifest)}${skipped}\n`);
+    });
+
+  splits
+    .command("verify")
+    .description("recompute a manifest from the data; exit code 1 with a diff when anything changed")
+    .argument("<file>", "manifest written by `xfer splits make`")
+    .requiredOption("--root <dir>", "dataset root directory")
+    .action(async (file: string, opts: { root: string }, command: Command) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await readFile(file, "utf8"));
+      } catch (error) {
+        throw new InputError(file, `cannot read a JSON split manifest: ${(error as Error).message}`);
+      }
+      const expected = parseSplitManifest(raw, file);
+      const actual = await computeSplitManifest(deps, expected, opts.root);
+      const diff = diffSplitManifests(expected, actual);
+      if (diff.length > 0) {
+        throw new SplitDriftError(`splits verify: ${file} does not match the data under ${opts.root} (manifest -> now):\n  ${diff.join("\n  ")}`);
+      }
+      command.configureOutput().writeOut?.(`${file}: ok (${summarize(actual)})\n`);
+    });
+
+  return splits;
+}
