@@ -69,8 +69,8 @@ export async function createRunContainer(root: DependencyContainer, hash: string
   // Indexed up front: folder- and CSV-based datasets learn their classes from the data, and the
   // backbone's head is sized by them.
   const index = await dataset.index(root.resolve(TOKENS.datasetContext)(dataset.meta));
-  const ctx: PluginContext = { seeds, numClasses: (index.classNames ?? dataset.meta.classNames).length };
-  const { lr, weightDecay } = spec.training;
+  const { lr, weightDecay, epochs } = spec.training;
+  const ctx: PluginContext = { seeds, numClasses: (index.classNames ?? dataset.meta.classNames).length, training: { lr, weightDecay, epochs } };
   const metricNames = orderMetrics(dataset.meta.selectionMetric, spec.metrics);
 
   run.register(TOKENS.hash, { useValue: hash });
@@ -80,13 +80,8 @@ export async function createRunContainer(root: DependencyContainer, hash: string
   run.register(TOKENS.index, { useValue: index });
   run.register(TOKENS.splitter, { useValue: await registry.create("splitter", spec.splitter, ctx) });
   run.register(TOKENS.backbone, { useValue: await registry.create("backbone", spec.backbone, ctx) });
-  // The grid's lr and weight decay reach the optimizer and schedule through their options.
-  run.register(TOKENS.optimizer, {
-    useValue: await registry.create("optimizer", withOptions(spec.optimizer, { weightDecay, lrInit: lr }), ctx),
-  });
-  run.register(TOKENS.schedule, {
-    useValue: await registry.create("schedule", withOptions(spec.schedule, { baseLr: lr, epochs: spec.training.epochs }), ctx),
-  });
+  run.register(TOKENS.optimizer, { useValue: await registry.create("optimizer", spec.optimizer, ctx) });
+  run.register(TOKENS.schedule, { useValue: await registry.create("schedule", spec.schedule, ctx) });
   run.register(TOKENS.trainAugmentations, { useValue: await Promise.all(spec.augment.train.map((ref) => registry.create("augmentation", ref, ctx))) });
   run.register(TOKENS.evalAugmentations, { useValue: await Promise.all(spec.augment.eval.map((ref) => registry.create("augmentation", ref, ctx))) });
   run.register(TOKENS.metrics, { useValue: await Promise.all(metricNames.map((name) => registry.create("metric", { name }, ctx))) });
@@ -97,10 +92,6 @@ export async function createRunContainer(root: DependencyContainer, hash: string
 function orderMetrics(selection: string, requested: readonly string[]): string[] {
   if (requested.length === 0 && !selection) throw new XferError("a run needs at least one metric");
   return [selection, ...requested.filter((m) => m !== selection)].filter(Boolean);
-}
-
-function withOptions<T extends { name: string; options?: object }>(ref: T, defaults: Record<string, number>): T {
-  return { ...ref, options: { ...defaults, ...(ref.options ?? {}) } };
 }
 
 /** Trains one run from a run container. */

@@ -36,6 +36,11 @@ export interface PluginContext {
   readonly seeds: SeedTree;
   /** Number of classes of the run's dataset (backbones size their head with it). */
   readonly numClasses?: number;
+  /**
+   * The run's training hyperparameters. Optimizers and schedules take their lr, weight decay and
+   * epoch count from here unless their own options set them, so one grid axis drives both.
+   */
+  readonly training?: { readonly lr: number; readonly weightDecay: number; readonly epochs: number };
 }
 
 export interface Plugin<K extends PluginKind = PluginKind> {

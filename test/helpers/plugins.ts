@@ -28,7 +28,7 @@ export const plainSgd = definePlugin({
 
 export const constantSchedule = definePlugin({
   meta: { kind: "schedule", name: "test-constant", version: "0.0.0", description: "base lr" },
-  create: (options) => ({ lr: () => options.baseLr as number }),
+  create: (_options, ctx) => ({ lr: () => ctx.training!.lr }),
 });
 
 export const argmaxAccuracy = definePlugin({
