@@ -38,7 +38,8 @@ export async function computeSplitManifest(deps: SplitsCommandDeps, request: Man
   const index = await dataset.index(deps.makeDatasetContext(root));
   const splitter = await deps.registry.create("splitter", request.splitter, ctx);
   return buildSplitManifest({
-    dataset: { ...request.dataset, classNames: dataset.meta.classNames },
+    // Folder- and CSV-based datasets learn their class names while indexing.
+    dataset: { ...request.dataset, classNames: index.classNames ?? dataset.meta.classNames },
     splitter: request.splitter,
     seed: request.seed,
     index,
