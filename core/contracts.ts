@@ -121,6 +121,8 @@ export interface BackboneMeta {
   readonly mean: readonly number[];
   readonly std: readonly number[];
   readonly interpolation: "bilinear" | "bicubic" | "nearest";
+  /** Eval preprocessing: resize the short side to this, then centre-crop `inputSize` (default: no crop). */
+  readonly resizeSize?: number;
   /** Parameter count with the 1000-class ImageNet head (or the head the source ships). */
   readonly params: number;
   /** ImageNet top-1 (%) from the paper's Table 5, when it lists the model. */

@@ -5,6 +5,7 @@
 import { PluginRegistry, type Plugin } from "../core/index.ts";
 import { syntheticDataset } from "./datasets/synthetic/index.ts";
 import { tinyCnnBackbone } from "./backbones/tinycnn/index.ts";
+import { BACKBONE_PLUGINS } from "./backbones/index.ts";
 import {
   groupHoldoutSplitter, kShotSplitter, multilabelStratifiedSplitter, predefinedSplitter, referenceFoldsSplitter,
   referenceHoldoutSplitter, stratifiedHoldoutSplitter,
@@ -23,6 +24,7 @@ export const BUILTIN_PLUGINS: readonly Plugin[] = [
   kShotSplitter,
   // backbones
   tinyCnnBackbone,
+  ...BACKBONE_PLUGINS,
   // augmentations
   // optimizers
   // schedules

@@ -1,0 +1,118 @@
+/**
+ * Backbone catalog and factory: `createBackbone("resnet50.tv_in1k", { numClasses, weights })`.
+ * Ids are `architecture.weights-tag`; `*_mini.random` ids are narrow random-init variants for tests.
+ */
+import { z } from "zod";
+import type { BackboneMeta } from "../../core/contracts.ts";
+import { InputError, UnknownNameError } from "../../core/errors.ts";
+import { type Plugin, definePlugin, parseOptions } from "../../core/plugin.ts";
+import { SeedTree } from "../../core/rng.ts";
+import type { Pooling } from "./nn/layers.ts";
+import { Scope } from "./nn/layers.ts";
+import { type CatalogEntry, NetBackbone } from "./nn/net.ts";
+import { ParamStore } from "./nn/store.ts";
+import { RESNET_BACKBONES } from "./resnet/index.ts";
+import { readCheckpoint } from "./weights/index.ts";
+import { type TensorMap, loadIntoStore } from "./weights/tensors.ts";
+
+export { NetBackbone } from "./nn/net.ts";
+export type { CatalogEntry } from "./nn/net.ts";
+
+/** Families in the order of the paper's Table 5; each family becomes one backbone plugin. */
+export const BACKBONE_FAMILIES: Readonly<Record<string, readonly CatalogEntry[]>> = {
+  resnet: RESNET_BACKBONES,
+};
+
+export const BACKBONE_CATALOG: ReadonlyMap<string, CatalogEntry> = new Map(
+  Object.values(BACKBONE_FAMILIES).flat().map((e) => [e.meta.id, e]),
+);
+
+export function backboneIds(): string[] {
+  return [...BACKBONE_CATALOG.keys()].sort();
+}
+
+export function backboneMeta(id: string): BackboneMeta {
+  return catalogEntry(id).meta;
+}
+
+function catalogEntry(id: string): CatalogEntry {
+  const entry = BACKBONE_CATALOG.get(id);
+  if (!entry) throw new UnknownNameError("backbone", id, backboneIds());
+  return entry;
+}
+
+export interface CreateBackboneOptions {
+  readonly numClasses: number;
+  /** A `.safetensors` or torchvision `.pth` checkpoint path, or tensors already read. */
+  readonly weights?: string | TensorMap;
+  readonly pooling?: Pooling;
+  /** Seeds the `init` (random weights, new head) and `dropout` streams; default root seed 0. */
+  readonly seeds?: SeedTree;
+}
+
+/**
+ * Builds backbone `id`. With weights, the model is built with the checkpoint's classifier size,
+ * loaded strictly (any missing, extra or mis-shaped tensor fails before anything is assigned),
+ * and the classifier is then reset to `numClasses` if that differs.
+ */
+export async function createBackbone(id: string, options: CreateBackboneOptions): Promise<NetBackbone> {
+  const entry = catalogEntry(id);
+  const seeds = options.seeds ?? new SeedTree(0);
+  const pooling = options.pooling ?? "avg";
+  if (!Number.isInteger(options.numClasses) || options.numClasses < 1) {
+    throw new InputError(`backbone "${id}"`, `numClasses must be a positive integer, got ${options.numClasses}`);
+  }
+  const where = typeof options.weights === "string" ? options.weights : `weights for backbone "${id}"`;
+  const tensors = typeof options.weights === "string" ? await readCheckpoint(options.weights) : options.weights;
+  let headClasses = options.numClasses;
+  if (tensors) {
+    const headName = entry.build(new Scope(new ParamStore(null, true)), { numClasses: 1, pooling }).headName;
+    const head = tensors.get(`${headName}.weight`);
+    if (!head) throw new InputError(where, `checkpoint has no classifier tensor "${headName}.weight" for backbone "${id}"`);
+    headClasses = head.shape[0];
+  }
+  const store = new ParamStore(tensors ? null : seeds.stream("init", id));
+  const net = entry.build(new Scope(store), { numClasses: headClasses, pooling });
+  const backbone = new NetBackbone(entry.meta, store, net, seeds.stream("dropout", id));
+  try {
+    if (tensors) loadIntoStore(store, tensors, where);
+    if (headClasses !== options.numClasses) backbone.resetClassifier(options.numClasses, seeds.stream("init", id, "head"));
+  } catch (e) {
+    backbone.dispose();
+    throw e;
+  }
+  return backbone;
+}
+
+/** Parameter count of `id` with `numClasses` outputs, from the layer shapes (nothing allocated). */
+export function countParameters(id: string, numClasses: number, pooling: Pooling = "avg"): number {
+  const store = new ParamStore(null, true);
+  catalogEntry(id).build(new Scope(store), { numClasses, pooling });
+  return store.countParameters();
+}
+
+function familyPlugin(family: string, entries: readonly CatalogEntry[]): Plugin<"backbone"> {
+  const ids = entries.map((e) => e.meta.id) as [string, ...string[]];
+  const meta = {
+    kind: "backbone" as const,
+    name: family,
+    version: "0.1.0",
+    description: `${family} family (torchvision names and behaviour): ${ids.join(", ")}`,
+  };
+  const schema = z.strictObject({
+    variant: z.enum(ids),
+    weights: z.string().min(1).optional(),
+    pooling: z.enum(["avg", "gem"]).optional(),
+  });
+  return definePlugin({
+    meta,
+    async create(options, ctx) {
+      const o = parseOptions(meta, schema, options);
+      if (ctx.numClasses === undefined) throw new InputError(`backbone plugin "${family}"`, "the run context gives no numClasses");
+      return await createBackbone(o.variant, { numClasses: ctx.numClasses, weights: o.weights, pooling: o.pooling, seeds: ctx.seeds });
+    },
+  });
+}
+
+/** One backbone plugin per family, for plugins/manifest.ts. */
+export const BACKBONE_PLUGINS: readonly Plugin<"backbone">[] = Object.entries(BACKBONE_FAMILIES).map(([f, e]) => familyPlugin(f, e));

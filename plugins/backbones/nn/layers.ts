@@ -1,0 +1,212 @@
+/**
+ * PyTorch-equivalent layers on tfjs-core ops, NHWC. Names and defaults follow torch.nn
+ * (BatchNorm eps 1e-5 / momentum 0.1 with the unbiased running variance, LayerNorm over the
+ * channel axis, exact-erf GELU, MaxPool ceil_mode), so torchvision checkpoints load by name.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Rng } from "../../../core/rng.ts";
+import type { ParamStore } from "./store.ts";
+
+/** Per-call state: training mode and the dropout / stochastic-depth stream. */
+export interface Ctx {
+  readonly training: boolean;
+  readonly rng: Rng | null;
+}
+
+/** A name prefix inside a store: `scope.at("layer1").at(0)` -> "layer1.0". */
+export class Scope {
+  constructor(readonly store: ParamStore, readonly prefix = "") {}
+  at(name: string | number): Scope {
+    return new Scope(this.store, this.prefix ? `${this.prefix}.${name}` : String(name));
+  }
+  name(leaf: string): string {
+    return this.prefix ? `${this.prefix}.${leaf}` : leaf;
+  }
+}
+
+export type Module = (x: tf.Tensor, ctx: Ctx) => tf.Tensor;
+
+export function sequential(...mods: Module[]): Module {
+  return (x, ctx) => mods.reduce((h, m) => m(h, ctx), x);
+}
+
+export interface ConvOptions {
+  stride?: number;
+  padding?: number;
+  groups?: number;
+  bias?: boolean;
+}
+
+export function conv2d(s: Scope, inC: number, outC: number, k: number, o: ConvOptions = {}): Module {
+  const stride = o.stride ?? 1;
+  const pad = o.padding ?? 0;
+  const groups = o.groups ?? 1;
+  const depthwise = groups > 1 && groups === inC && groups === outC;
+  const fanOut = (outC / groups) * k * k;
+  s.store.add(s.name("weight"), [outC, inC / groups, k, k], depthwise ? "depthwise" : "conv", { kind: "normal", std: Math.sqrt(2 / fanOut) });
+  if (o.bias) s.store.add(s.name("bias"), [outC], "plain", { kind: "const", value: 0 });
+  const padding: "valid" | [[number, number], [number, number], [number, number], [number, number]] =
+    pad === 0 ? "valid" : [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+  return (x) => {
+    const weight = s.store.get(s.name("weight"));
+    const x4 = x as tf.Tensor4D;
+    let y: tf.Tensor4D;
+    if (depthwise) y = tf.depthwiseConv2d(x4, weight as tf.Tensor4D, stride, padding);
+    else if (groups === 1) y = tf.conv2d(x4, weight as tf.Tensor4D, stride, padding);
+    else {
+      const xs = tf.split(x4, groups, 3) as tf.Tensor4D[];
+      const ws = tf.split(weight, groups, 3) as tf.Tensor4D[];
+      y = tf.concat(xs.map((xi, i) => tf.conv2d(xi, ws[i], stride, padding)), 3);
+    }
+    return o.bias ? tf.add(y, s.store.get(s.name("bias"))) : y;
+  };
+}
+
+export function linear(s: Scope, inF: number, outF: number, bias = true): Module {
+  const bound = 1 / Math.sqrt(inF);
+  s.store.add(s.name("weight"), [outF, inF], "linear", { kind: "uniform", bound });
+  if (bias) s.store.add(s.name("bias"), [outF], "plain", { kind: "uniform", bound });
+  return (x) => {
+    const w = s.store.get(s.name("weight"));
+    const rank = x.rank;
+    const x2 = rank === 2 ? x : x.reshape([-1, inF]);
+    let y = tf.matMul(x2 as tf.Tensor2D, w as tf.Tensor2D) as tf.Tensor;
+    if (bias) y = tf.add(y, s.store.get(s.name("bias")));
+    return rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), outF]);
+  };
+}
+
+export function batchNorm2d(s: Scope, c: number, eps = 1e-5, momentum = 0.1): Module {
+  s.store.add(s.name("weight"), [c], "plain", { kind: "const", value: 1 });
+  s.store.add(s.name("bias"), [c], "plain", { kind: "const", value: 0 });
+  s.store.add(s.name("running_mean"), [c], "plain", { kind: "const", value: 0 }, { buffer: true });
+  s.store.add(s.name("running_var"), [c], "plain", { kind: "const", value: 1 }, { buffer: true });
+  return (x, ctx) => {
+    const st = s.store;
+    const w = st.get(s.name("weight"));
+    const b = st.get(s.name("bias"));
+    const rm = st.get(s.name("running_mean"));
+    const rv = st.get(s.name("running_var"));
+    if (!ctx.training) return tf.batchNorm(x, rm, rv, b, w, eps);
+    const axes = [...Array(x.rank - 1).keys()];
+    const { mean, variance } = tf.moments(x, axes);
+    const n = x.size / c;
+    // torch: running stats use the unbiased batch variance, normalisation the biased one.
+    tf.tidy(() => {
+      rm.assign(tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)));
+      rv.assign(tf.add(tf.mul(rv, 1 - momentum), tf.mul(variance, (momentum * n) / Math.max(n - 1, 1))));
+    });
+    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), w), b);
+  };
+}
+
+/** LayerNorm over the last (channel) axis; also torchvision's LayerNorm2d in NHWC. */
+export function layerNorm(s: Scope, c: number, eps = 1e-5): Module {
+  s.store.add(s.name("weight"), [c], "plain", { kind: "const", value: 1 });
+  s.store.add(s.name("bias"), [c], "plain", { kind: "const", value: 0 });
+  return (x) => {
+    const { mean, variance } = tf.moments(x, [x.rank - 1], true);
+    const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps)));
+    return tf.add(tf.mul(y, s.store.get(s.name("weight"))), s.store.get(s.name("bias")));
+  };
+}
+
+export const relu: Module = (x) => tf.relu(x);
+export const relu6: Module = (x) => tf.relu6(x);
+export const hardsigmoid: Module = (x) => tf.div(tf.relu6(tf.add(x, 3)), 6);
+export const hardswish: Module = (x) => tf.mul(x, hardsigmoid(x, { training: false, rng: null }));
+export const silu: Module = (x) => tf.mul(x, tf.sigmoid(x));
+/** torch.nn.GELU() default: the exact erf form. */
+export const gelu: Module = (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+export const identity: Module = (x) => x;
+
+/** Inverted dropout drawn from the run's dropout stream (training only). */
+export function dropout(p: number): Module {
+  return (x, ctx) => {
+    if (!ctx.training || p === 0) return x;
+    const rng = requireRng(ctx, "dropout");
+    const mask = new Float32Array(x.size);
+    const scale = 1 / (1 - p);
+    for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < p ? 0 : scale;
+    return tf.mul(x, tf.tensor(mask, x.shape));
+  };
+}
+
+/** torchvision StochasticDepth(p, "row"): drops whole residual branches per sample. */
+export function stochasticDepth(p: number): Module {
+  return (x, ctx) => {
+    if (!ctx.training || p === 0) return x;
+    const rng = requireRng(ctx, "stochastic depth");
+    const n = x.shape[0];
+    const keep = 1 - p;
+    const mask = new Float32Array(n);
+    for (let i = 0; i < n; i++) mask[i] = rng.uniform() < keep ? 1 / keep : 0;
+    return tf.mul(x, tf.tensor(mask, [n, ...Array(x.rank - 1).fill(1)]));
+  };
+}
+
+function requireRng(ctx: Ctx, what: string): Rng {
+  if (!ctx.rng) throw new Error(`${what} in training mode needs the backbone's dropout stream`);
+  return ctx.rng;
+}
+
+/** torch.nn.MaxPool2d(k, s, p, ceil_mode); padded cells never win the max. */
+export function maxPool2d(k: number, stride: number, padding = 0, ceilMode = false): Module {
+  return (x) => {
+    const [, h, w] = x.shape;
+    const padEnd = (size: number) => {
+      const span = size + 2 * padding - k;
+      let out = (ceilMode ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+      // torch: the last window must start inside the input or the left padding.
+      if (ceilMode && (out - 1) * stride >= size + padding) out -= 1;
+      return Math.max((out - 1) * stride + k - size - padding, 0);
+    };
+    const ph = padEnd(h);
+    const pw = padEnd(w);
+    const padded = padding === 0 && ph === 0 && pw === 0 ? x : tf.pad(x, [[0, 0], [padding, ph], [padding, pw], [0, 0]], -Infinity);
+    return tf.maxPool(padded as tf.Tensor4D, k, stride, "valid");
+  };
+}
+
+export function avgPool2d(k: number, stride: number): Module {
+  return (x) => tf.avgPool(x as tf.Tensor4D, k, stride, "valid");
+}
+
+/** torch.nn.AdaptiveAvgPool2d((oh, ow)): bins [floor(i*H/o), ceil((i+1)*H/o)). */
+export function adaptiveAvgPool2d(oh: number, ow: number): Module {
+  return (x) => {
+    const [, h, w] = x.shape;
+    if (h === oh && w === ow) return x;
+    const bins = (size: number, out: number) =>
+      Array.from({ length: out }, (_, i) => [Math.floor((i * size) / out), Math.ceil(((i + 1) * size) / out)] as const);
+    const rows = bins(h, oh).map(([r0, r1]) => {
+      const band = tf.slice(x, [0, r0, 0, 0], [-1, r1 - r0, -1, -1]);
+      return tf.concat(bins(w, ow).map(([c0, c1]) => tf.mean(tf.slice(band, [0, 0, c0, 0], [-1, -1, c1 - c0, -1]), [1, 2], true)), 2);
+    });
+    return tf.concat(rows, 1);
+  };
+}
+
+export const globalAvgPool = (x: tf.Tensor): tf.Tensor2D => tf.mean(x, [1, 2]) as tf.Tensor2D;
+
+/** Global pooling choice exposed on every conv backbone. */
+export type Pooling = "avg" | "gem";
+
+/**
+ * Generalised-mean pooling (Radenovic et al.), `(mean(max(x, eps)^p))^(1/p)` with a learnable p
+ * initialised to 3; stored as the xfer-local parameter `pool.p` (absent from checkpoints).
+ */
+export function globalPool(s: Scope, pooling: Pooling): (x: tf.Tensor) => tf.Tensor2D {
+  if (pooling === "avg") return globalAvgPool;
+  s.store.add(s.name("p"), [1], "plain", { kind: "const", value: 3 }, { local: true });
+  return (x) => {
+    const p = s.store.get(s.name("p"));
+    const m = tf.mean(tf.pow(tf.maximum(x, 1e-6), p), [1, 2]);
+    return tf.pow(m, tf.div(1, p)) as tf.Tensor2D;
+  };
+}
+
+/** torch.flatten(x, 1) of an NCHW tensor, from NHWC: channels-first order. */
+export function flattenTorch(x: tf.Tensor): tf.Tensor2D {
+  return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [x.shape[0], -1]) as tf.Tensor2D;
+}

@@ -1,0 +1,130 @@
+/**
+ * The one Backbone implementation every family shares: a family builds its parameters into a
+ * ParamStore and returns a `Net` (feature extractor + classifier layer name); this class adds the
+ * head-swap, freezing and variable bookkeeping the contract asks for.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { Backbone, BackboneMeta } from "../../../core/contracts.ts";
+import type { Rng } from "../../../core/rng.ts";
+import { type Ctx, type Pooling, Scope, conv2d, globalAvgPool, linear } from "./layers.ts";
+import { ParamStore } from "./store.ts";
+
+export interface Net {
+  /** Everything before the classifier layer; a 2-D batch of features unless `headKind` is conv. */
+  features(x: tf.Tensor4D, ctx: Ctx): tf.Tensor;
+  /** PyTorch name of the classifier layer (`fc`, `classifier.6`, `heads.head`, ...). */
+  readonly headName: string;
+  readonly headIn: number;
+  /** SqueezeNet's classifier is a 1x1 conv followed by ReLU and global pooling. */
+  readonly headKind?: "linear" | "conv";
+}
+
+export interface BuildOptions {
+  readonly numClasses: number;
+  readonly pooling: Pooling;
+}
+
+/** A family's builder: registers parameters under `root` and returns the network. */
+export type NetBuilder = (root: Scope, options: BuildOptions) => Net;
+
+function headModule(net: Net, root: Scope) {
+  const scope = root.at(net.headName);
+  const weight = () => root.store.get(scope.name("weight"));
+  const bias = () => root.store.get(scope.name("bias"));
+  if (net.headKind === "conv") {
+    return (f: tf.Tensor): tf.Tensor2D => globalAvgPool(tf.relu(tf.add(tf.conv2d(f as tf.Tensor4D, weight() as tf.Tensor4D, 1, "valid"), bias())));
+  }
+  return (f: tf.Tensor): tf.Tensor2D => tf.add(tf.matMul(f as tf.Tensor2D, weight() as tf.Tensor2D), bias()) as tf.Tensor2D;
+}
+
+/** Registers the classifier layer the way the family's torchvision module does. */
+export function buildHead(root: Scope, name: string, inF: number, numClasses: number, kind: "linear" | "conv" = "linear"): void {
+  if (kind === "conv") conv2d(root.at(name), inF, numClasses, 1, { bias: true });
+  else linear(root.at(name), inF, numClasses);
+}
+
+export class NetBackbone implements Backbone {
+  readonly #head: (f: tf.Tensor) => tf.Tensor2D;
+  #frozen = false;
+
+  constructor(
+    readonly meta: BackboneMeta,
+    readonly store: ParamStore,
+    readonly net: Net,
+    /** Stream for dropout and stochastic depth in training mode. */
+    readonly dropoutRng: Rng | null,
+  ) {
+    this.#head = headModule(net, new Scope(store));
+  }
+
+  get numClasses(): number {
+    return this.store.get(`${this.net.headName}.bias`).shape[0];
+  }
+
+  #ctx(training: boolean): Ctx {
+    return { training, rng: this.dropoutRng };
+  }
+
+  forwardFeatures(x: tf.Tensor4D, training = false): tf.Tensor2D {
+    const f = this.net.features(x, this.#ctx(training));
+    return this.net.headKind === "conv" ? globalAvgPool(f) : (f as tf.Tensor2D);
+  }
+
+  forward(x: tf.Tensor4D, training = false): tf.Tensor2D {
+    return this.#head(this.net.features(x, this.#ctx(training)));
+  }
+
+  /** Parameter names the head owns (classifier layer plus xfer-local pooling parameters). */
+  isHead(name: string): boolean {
+    return name.startsWith(`${this.net.headName}.`) || this.store.specs.some((s) => s.name === name && s.local);
+  }
+
+  resetClassifier(numClasses: number, rng: Rng): void {
+    const w = `${this.net.headName}.weight`;
+    const inF = this.net.headIn;
+    // torch's default Linear/Conv init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
+    const init = { kind: "uniform", bound: 1 / Math.sqrt(inF) } as const;
+    const shape = this.net.headKind === "conv" ? [numClasses, inF, 1, 1] : [numClasses, inF];
+    this.store.replace(w, shape, init, rng);
+    this.store.replace(`${this.net.headName}.bias`, [numClasses], init, rng);
+    this.freeze(this.#frozen ? { except: "head" } : false);
+  }
+
+  freeze(options: { except: "head" } | false): void {
+    this.#frozen = options !== false;
+    for (const [name, v] of this.store.parameters()) v.trainable = !this.#frozen || this.isHead(name);
+  }
+
+  /** Parameters with their PyTorch names, in registration order. */
+  namedParameters(): [string, tf.Variable][] {
+    return this.store.parameters();
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.store.parameters().filter(([, v]) => v.trainable).map(([, v]) => v);
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}
+
+/** One backbone in the catalog: typed metadata plus the builder of its architecture. */
+export interface CatalogEntry {
+  readonly meta: BackboneMeta;
+  readonly build: NetBuilder;
+  /** Classifier size `meta.params` is counted with (1000 for ImageNet; minis use 10). */
+  readonly headClasses: number;
+}
+
+/** The ImageNet normalisation torchvision and timm use for these models. */
+export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
+
+/** Metadata of a randomly initialised mini variant used by tests and CPU smoke runs. */
+export function miniMeta(id: string, params: number, inputSize = 32): BackboneMeta {
+  return {
+    id, inputSize, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear",
+    resizeSize: inputSize, params, source: "random-init", upstreamName: "none (xfer mini variant for tests)",
+  };
+}

@@ -1,0 +1,86 @@
+/** torchvision ResNet / ResNeXt (torchvision/models/resnet.py), names and init as upstream. */
+import * as tf from "@tensorflow/tfjs";
+import { type Ctx, type Module, type Scope, batchNorm2d, conv2d, globalPool, maxPool2d, relu, sequential } from "../nn/layers.ts";
+import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, buildHead, miniMeta } from "../nn/net.ts";
+
+export interface ResNetConfig {
+  readonly block: "basic" | "bottleneck";
+  readonly layers: readonly number[];
+  /** Stem width and per-stage planes; torchvision: 64 and [64, 128, 256, 512]. */
+  readonly stem?: number;
+  readonly planes?: readonly number[];
+  readonly groups?: number;
+  readonly widthPerGroup?: number;
+}
+
+export function resnet(cfg: ResNetConfig): NetBuilder {
+  return (root, { numClasses, pooling }) => {
+    const expansion = cfg.block === "basic" ? 1 : 4;
+    const groups = cfg.groups ?? 1;
+    const baseWidth = cfg.widthPerGroup ?? 64;
+    const stem = cfg.stem ?? 64;
+    const planesList = cfg.planes ?? [64, 128, 256, 512];
+    let inplanes = stem;
+    const conv1 = conv2d(root.at("conv1"), 3, stem, 7, { stride: 2, padding: 3 });
+    const bn1 = batchNorm2d(root.at("bn1"), stem);
+    const stages: Module[] = [];
+    planesList.forEach((planes, i) => {
+      const blocks: Module[] = [];
+      for (let b = 0; b < cfg.layers[i]; b++) {
+        const stride = b === 0 && i > 0 ? 2 : 1;
+        const s = root.at(`layer${i + 1}`).at(b);
+        blocks.push(cfg.block === "basic" ? basicBlock(s, inplanes, planes, stride) : bottleneck(s, inplanes, planes, stride, groups, baseWidth));
+        inplanes = planes * expansion;
+      }
+      stages.push(sequential(...blocks));
+    });
+    const features = inplanes;
+    const pool = globalPool(root.at("pool"), pooling);
+    buildHead(root, "fc", features, numClasses);
+    const body = sequential(conv1, bn1, relu, maxPool2d(3, 2, 1), ...stages);
+    return { features: (x: tf.Tensor4D, ctx: Ctx) => pool(body(x, ctx)), headName: "fc", headIn: features };
+  };
+}
+
+function downsample(s: Scope, inC: number, outC: number, stride: number): Module | null {
+  if (stride === 1 && inC === outC) return null;
+  return sequential(conv2d(s.at(0), inC, outC, 1, { stride }), batchNorm2d(s.at(1), outC));
+}
+
+function residual(branch: Module, shortcut: Module | null): Module {
+  return (x, ctx) => relu(tf.add(branch(x, ctx), shortcut ? shortcut(x, ctx) : x), ctx);
+}
+
+function basicBlock(s: Scope, inC: number, planes: number, stride: number): Module {
+  const branch = sequential(
+    conv2d(s.at("conv1"), inC, planes, 3, { stride, padding: 1 }), batchNorm2d(s.at("bn1"), planes), relu,
+    conv2d(s.at("conv2"), planes, planes, 3, { padding: 1 }), batchNorm2d(s.at("bn2"), planes),
+  );
+  return residual(branch, downsample(s.at("downsample"), inC, planes, stride));
+}
+
+function bottleneck(s: Scope, inC: number, planes: number, stride: number, groups: number, baseWidth: number): Module {
+  const width = Math.floor(planes * (baseWidth / 64)) * groups;
+  const out = planes * 4;
+  const branch = sequential(
+    conv2d(s.at("conv1"), inC, width, 1), batchNorm2d(s.at("bn1"), width), relu,
+    conv2d(s.at("conv2"), width, width, 3, { stride, padding: 1, groups }), batchNorm2d(s.at("bn2"), width), relu,
+    conv2d(s.at("conv3"), width, out, 1), batchNorm2d(s.at("bn3"), out),
+  );
+  return residual(branch, downsample(s.at("downsample"), inC, out, stride));
+}
+
+const tv = (id: string, upstreamName: string, params: number, top1: number | undefined): BackboneMetaInput => ({
+  id, inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear",
+  params, ...(top1 === undefined ? {} : { imagenetTop1: top1 }), source: "torchvision", upstreamName,
+});
+type BackboneMetaInput = CatalogEntry["meta"];
+
+export const RESNET_BACKBONES: readonly CatalogEntry[] = [
+  { meta: tv("resnet18.tv_in1k", "torchvision.models.resnet18 ResNet18_Weights.IMAGENET1K_V1", 11_689_512, undefined), headClasses: 1000, build: resnet({ block: "basic", layers: [2, 2, 2, 2] }) },
+  { meta: tv("resnet50.tv_in1k", "torchvision.models.resnet50 ResNet50_Weights.IMAGENET1K_V1", 25_557_032, 76.1), headClasses: 1000, build: resnet({ block: "bottleneck", layers: [3, 4, 6, 3] }) },
+  { meta: tv("resnet152.tv_in1k", "torchvision.models.resnet152 ResNet152_Weights.IMAGENET1K_V1", 60_192_808, 78.3), headClasses: 1000, build: resnet({ block: "bottleneck", layers: [3, 8, 36, 3] }) },
+  { meta: tv("resnext50_32x4d.tv_in1k", "torchvision.models.resnext50_32x4d ResNeXt50_32X4D_Weights.IMAGENET1K_V1", 25_028_904, 77.6), headClasses: 1000, build: resnet({ block: "bottleneck", layers: [3, 4, 6, 3], groups: 32, widthPerGroup: 4 }) },
+  { meta: miniMeta("resnet18_mini.random", 78_962), headClasses: 10, build: resnet({ block: "basic", layers: [1, 1, 1, 1], stem: 8, planes: [8, 16, 32, 64] }) },
+  { meta: miniMeta("resnext50_mini.random", 94_242), headClasses: 10, build: resnet({ block: "bottleneck", layers: [1, 1, 1, 1], stem: 8, planes: [8, 16, 32, 64], groups: 4, widthPerGroup: 16 }) },
+];

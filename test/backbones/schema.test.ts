@@ -1,0 +1,41 @@
+// Schema test over the backbone catalog: typed metadata, and parameter counts recomputed from the
+// layer shapes (full-size models, nothing allocated) or from the built variables (minis).
+import { describe, expect, it } from "vitest";
+import { BACKBONE_CATALOG, BACKBONE_PLUGINS, backboneIds, countParameters, createBackbone } from "../../plugins/backbones/index.ts";
+
+const ENTRIES = [...BACKBONE_CATALOG.values()];
+
+describe("backbone catalog", () => {
+  it.each(ENTRIES.map((e) => [e.meta.id, e] as const))("%s: metadata and parameter count", (id, entry) => {
+    const m = entry.meta;
+    expect(id).toMatch(/^[a-z0-9_]+\.[a-z0-9_]+$/);
+    expect(m.channels).toBe(3);
+    expect(m.mean).toHaveLength(3);
+    expect(m.std).toHaveLength(3);
+    expect(m.resizeSize ?? 0).toBeGreaterThanOrEqual(m.inputSize);
+    expect(["torchvision", "timm", "random-init"]).toContain(m.source);
+    expect(m.upstreamName).toBeTruthy();
+    if (m.source === "random-init") expect(id).toMatch(/_mini\.random$/);
+    else expect(entry.headClasses).toBe(1000);
+    expect(countParameters(id, entry.headClasses)).toBe(m.params);
+  });
+
+  it("the dry count equals the allocated variables of a built model (minis)", async () => {
+    for (const id of backboneIds().filter((i) => i.includes("_mini."))) {
+      const entry = BACKBONE_CATALOG.get(id)!;
+      const bb = await createBackbone(id, { numClasses: entry.headClasses });
+      const n = bb.namedParameters().reduce((s, [, v]) => s + v.size, 0);
+      bb.dispose();
+      expect(n, id).toBe(entry.meta.params);
+    }
+  });
+
+  it("GeM pooling adds exactly one parameter (p) and fails on families without global pooling", () => {
+    expect(countParameters("resnet18.tv_in1k", 1000, "gem")).toBe(countParameters("resnet18.tv_in1k", 1000) + 1);
+  });
+
+  it("every id belongs to exactly one family plugin", () => {
+    const described = BACKBONE_PLUGINS.flatMap((p) => backboneIds().filter((id) => p.meta.description.includes(id)));
+    expect(described.sort()).toEqual(backboneIds());
+  });
+});
