@@ -16,8 +16,8 @@ export const configSchema = z.strictObject({
   /** Root seed used when a recipe or `--seed` gives none. */
   seed: z.number().int().nonnegative().default(0),
   backend: z.enum(BACKEND_NAMES).default("auto"),
-  /** Two-thread wasm (off by default; see docs/backends.md). */
-  wasmThreads: z.boolean().default(false),
+  /** Threads for the wasm backend; only 1 works under Node and Deno today (docs/backends.md). */
+  wasmThreads: z.number().int().min(1).default(1),
 });
 
 export type XferConfig = z.output<typeof configSchema>;

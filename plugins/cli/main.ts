@@ -6,10 +6,13 @@
 import { Command, CommanderError, Option } from "commander";
 import { resolve } from "node:path";
 import { BACKEND_NAMES, parseFilter, plan, XferError, type PlanOptions } from "../../core/index.ts";
+import { runPlan, type EnvironmentRecord, type XferConfig } from "../../core/index.ts";
 import { builtinRegistry } from "../manifest.ts";
 import { loadConfig } from "../runtime/node/config.ts";
-import { createNodeRoot, describeEnvironment } from "../runtime/node/services.ts";
-import { runPlan } from "../../core/index.ts";
+import { NodeIO } from "../runtime/node/node-io.ts";
+import { createNodeRoot } from "../runtime/node/services.ts";
+import { SharpDecoder } from "../runtime/node/sharp-decoder.ts";
+import { selectBackend, type BackendSelection } from "../runtime/tfjs/index.ts";
 import { createProgress } from "./progress.ts";
 import { builtinRecipeNames, resolveRecipe } from "./recipes.ts";
 
@@ -24,6 +27,16 @@ const stdio: Io = {
   out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
 };
+
+/** Starts the configured (or fastest available) backend; the record goes into every result. */
+async function startBackend(config: XferConfig, io: Io): Promise<BackendSelection> {
+  const selection = await selectBackend({
+    prefer: config.backend === "auto" ? undefined : config.backend,
+    wasmThreads: config.wasmThreads,
+    warn: io.err,
+  });
+  return { ...selection, versions: { ...selection.versions, xfer: VERSION } };
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -47,7 +60,7 @@ function parseSeed(text: string): number {
 export function buildProgram(io: Io = stdio): Command {
   const program = new Command("xfer")
     .description("Reproduce transfer-learning studies of image classifiers: plan, run and report recipes.")
-    .version(VERSION, "-V, --version", "print the xfer version")
+    .option("-V, --version", "print the xfer version and the compute backend it would use")
     .option("--config <file>", "config file (default: searched upward from the cwd by cosmiconfig)")
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError()
@@ -106,7 +119,15 @@ export function buildProgram(io: Io = stdio): Command {
       const recipe = await resolveRecipe(ref);
       const runs = plan(recipe, planOptions(opts, config.seed));
       const outDir = resolve(opts.out ?? config.outDir, recipe.name);
-      const root = await createNodeRoot({ config: { ...config, backend: (opts.backend ?? config.backend) as typeof config.backend }, runDir: outDir });
+      const environment: EnvironmentRecord = await startBackend({ ...config, backend: (opts.backend ?? config.backend) as XferConfig["backend"] }, io);
+      io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
+      const root = createNodeRoot({
+        config,
+        runDir: outDir,
+        environment,
+        openRoot: (dir) => new NodeIO(dir),
+        decoder: new SharpDecoder(),
+      });
       const bar = createProgress(recipe.name, runs.length);
       const outcome = await runPlan(root, runs, ({ done, hash, status }) => bar.update(done, `${hash.slice(0, 12)} ${status}`));
       bar.stop();
@@ -124,7 +145,7 @@ export function buildProgram(io: Io = stdio): Command {
     .addOption(new Option("--backend <name>", "compute backend").choices(BACKEND_NAMES))
     .action(async (opts: { backend?: string }) => {
       const { config, filepath } = await loadConfig({ file: program.opts().config });
-      const env = await describeEnvironment({ ...config, backend: (opts.backend ?? config.backend) as typeof config.backend });
+      const env = await startBackend({ ...config, backend: (opts.backend ?? config.backend) as XferConfig["backend"] }, io);
       io.out(JSON.stringify({ xfer: VERSION, config: filepath ?? "(defaults)", ...env }, null, 2));
     });
 
@@ -135,6 +156,12 @@ export function buildProgram(io: Io = stdio): Command {
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
   const program = buildProgram(io);
   try {
+    const args = argv.slice(2);
+    if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+      const env = await startBackend((await loadConfig()).config, io);
+      io.out(`xfer ${VERSION} (backend ${env.backend} ${env.backendVersion}, ${env.threads} thread(s), ${env.runtime})`);
+      return 0;
+    }
     await program.parseAsync(argv as string[]);
     return 0;
   } catch (error) {
