@@ -1,0 +1,4 @@
+/** Pure image ops on the `Image` type (HWC), with torchvision tensor semantics. See docs/training.md. */
+export * from "./geometry.ts";
+export * from "./color.ts";
+export { bound, isU8, makeImage, roundHalfEven } from "./image.ts";
