@@ -1,0 +1,103 @@
+/**
+ * Faster paths for kernels that dominate batch-norm training on wasm after the convolutions:
+ *  - `Sum`/`Mean` over the leading axes of a float tensor (batch-norm statistics and gradients,
+ *    bias gradients): the stock kernels first transpose the whole tensor so the reduced axes come
+ *    last; here the tensor is read once as [rows, columns] and summed per column (float64
+ *    accumulators, fixed order, so results are deterministic).
+ *  - `Tile` of float32/int32 tensors (the batch-norm gradient tiles the 1/sqrt(var) vector to the
+ *    activation shape): the stock kernel computes an index per element; here rows of the last axis
+ *    are copied as blocks.
+ * Everything else is passed to the stock wasm kernel, whose setup function is kept.
+ */
+import {
+  getKernel, Mean, Sum, Tile, util,
+  type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
+} from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { Composer } from "./compose.ts";
+
+type Args = { inputs: { x: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap };
+
+function stock(name: string): KernelConfig {
+  const config = getKernel(name, "wasm");
+  if (config === undefined) throw new Error(`xfer wasm kernels: the wasm backend has no ${name} kernel to extend`);
+  return config;
+}
+
+/** How many leading axes `axis` names, if it names exactly the leading ones (0..r-1); else 0. */
+function leadingAxes(axis: number | number[], rank: number): number {
+  const axes = [...new Set(util.parseAxisParam(axis, new Array(rank).fill(1)))].sort((a, b) => a - b);
+  return axes.every((a, i) => a === i) && axes.length < rank ? axes.length : 0;
+}
+
+function columnReduction(kind: "sum" | "mean", fallback: KernelFunc): KernelFunc {
+  return ((args: Args) => {
+    const { inputs: { x }, backend, attrs } = args;
+    const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const lead = x.dtype === "float32" ? leadingAxes(axis, x.shape.length) : 0;
+    if (lead === 0) return fallback(args as never);
+    const c = new Composer(backend);
+    const rows = util.sizeFromShape(x.shape.slice(0, lead));
+    const cols = util.sizeFromShape(x.shape.slice(lead));
+    const kept = x.shape.slice(lead);
+    const outShape = keepDims ? [...new Array(lead).fill(1), ...kept] : kept;
+    const out = c.empty(outShape);
+    const acc = new Float64Array(cols);
+    const src = c.view(x);
+    for (let r = 0, base = 0; r < rows; r++, base += cols) {
+      for (let j = 0; j < cols; j++) acc[j] += src[base + j];
+    }
+    const dst = c.view(out);
+    const scale = kind === "mean" ? 1 / rows : 1;
+    for (let j = 0; j < cols; j++) dst[j] = acc[j] * scale;
+    return out;
+  }) as unknown as KernelFunc;
+}
+
+function tile(fallback: KernelFunc): KernelFunc {
+  return ((args: Args) => {
+    const { inputs: { x }, backend, attrs } = args;
+    if (x.dtype !== "float32" && x.dtype !== "int32") return fallback(args as never);
+    const reps = (attrs as unknown as { reps: number[] }).reps;
+    const c = new Composer(backend);
+    const inShape = x.shape.length === 0 ? [1] : x.shape;
+    const outShape = inShape.map((d, i) => d * reps[i]);
+    const out = c.empty(outShape, x.dtype);
+    const rank = inShape.length;
+    const width = inShape[rank - 1];
+    const rowReps = reps[rank - 1];
+    const inStrides = util.computeStrides(inShape);
+    const outRows = util.sizeFromShape(outShape.slice(0, rank - 1));
+    const src = backend.typedArrayFromHeap(x) as Float32Array | Int32Array;
+    const dst = backend.typedArrayFromHeap(out) as Float32Array | Int32Array;
+    const index = new Array<number>(Math.max(rank - 1, 0)).fill(0);
+    for (let row = 0, o = 0; row < outRows; row++) {
+      // Input row of this output row: each leading coordinate modulo the input's extent.
+      let start = 0;
+      for (let a = 0; a < rank - 1; a++) start += (index[a] % inShape[a]) * inStrides[a];
+      const block = src.subarray(start, start + width);
+      for (let k = 0; k < rowReps; k++, o += width) dst.set(block, o);
+      for (let a = rank - 2; a >= 0; a--) {
+        if (++index[a] < outShape[a]) break;
+        index[a] = 0;
+      }
+    }
+    return out;
+  }) as unknown as KernelFunc;
+}
+
+let stockConfigs: { sum: KernelConfig; mean: KernelConfig; tiled: KernelConfig } | undefined;
+
+/**
+ * Built lazily: they wrap the stock kernels, captured once (before the first replacement) so that
+ * registering twice never wraps a wrapper.
+ */
+export function reductionKernels(): KernelConfig[] {
+  stockConfigs ??= { sum: stock(Sum), mean: stock(Mean), tiled: stock(Tile) };
+  const { sum, mean, tiled } = stockConfigs;
+  return [
+    { ...sum, kernelFunc: columnReduction("sum", sum.kernelFunc) },
+    { ...mean, kernelFunc: columnReduction("mean", mean.kernelFunc) },
+    { ...tiled, kernelFunc: tile(tiled.kernelFunc) },
+  ];
+}

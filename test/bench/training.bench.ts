@@ -1,0 +1,191 @@
+/**
+ * Training and inference throughput of the selected backend (a benchmark, not a test).
+ *
+ *   npx tsx test/bench/training.bench.ts            # default backend (fastest available)
+ *   XFER_BACKEND=cpu npx tsx test/bench/training.bench.ts
+ *   XFER_BENCH_PROFILE=1 ...                        # also print the slowest kernels of one step
+ *   XFER_BENCH_TORCH=1 ...                          # also run test/bench/torch_bench.py and ratios
+ *   XFER_BENCH_ONLY=resnet18-64px/train ...         # one (model/mode) case
+ *
+ * Prints one JSON line per (model, mode): images/s as the median of >= 3 timed windows after a
+ * warm-up. The models match test/bench/torch_bench.py layer for layer (torchvision ResNet-18
+ * padding, batch norm with running statistics, SGD momentum 0.9).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { selectBackend, type BackendSelection } from "../../plugins/runtime/tfjs/index.ts";
+
+type Params = Map<string, tf.Variable>;
+
+class Model {
+  readonly params: Params = new Map();
+  readonly stats = new Map<string, { mean: tf.Variable; variance: tf.Variable }>();
+  #seed = 0;
+
+  weight(name: string, shape: number[], fanIn: number): tf.Variable {
+    // Kaiming-uniform-like init; values only matter for keeping activations finite.
+    const bound = Math.sqrt(6 / fanIn);
+    const v = tf.variable(tf.randomUniform(shape, -bound, bound, "float32", ++this.#seed), true, name);
+    this.params.set(name, v);
+    return v;
+  }
+
+  conv(name: string, x: tf.Tensor4D, k: number, cout: number, stride: number, pad: number): tf.Tensor4D {
+    const cin = x.shape[3];
+    const w = this.params.get(name) ?? this.weight(name, [k, k, cin, cout], k * k * cin);
+    const padding: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+    return tf.conv2d(x, w as tf.Tensor4D, stride, padding);
+  }
+
+  bn(name: string, x: tf.Tensor4D, training: boolean): tf.Tensor4D {
+    const c = x.shape[3];
+    if (!this.params.has(`${name}.gamma`)) {
+      this.params.set(`${name}.gamma`, tf.variable(tf.ones([c]), true, `${name}.gamma`));
+      this.params.set(`${name}.beta`, tf.variable(tf.zeros([c]), true, `${name}.beta`));
+      this.stats.set(name, { mean: tf.variable(tf.zeros([c]), false), variance: tf.variable(tf.ones([c]), false) });
+    }
+    const gamma = this.params.get(`${name}.gamma`) as tf.Tensor1D;
+    const beta = this.params.get(`${name}.beta`) as tf.Tensor1D;
+    const running = this.stats.get(name)!;
+    if (!training) return tf.batchNorm4d(x, running.mean as tf.Tensor1D, running.variance as tf.Tensor1D, beta, gamma, 1e-5);
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    // Running statistics as in PyTorch (momentum 0.1), outside the gradient.
+    running.mean.assign(tf.tidy(() => running.mean.mul(0.9).add(mean.mul(0.1))));
+    running.variance.assign(tf.tidy(() => running.variance.mul(0.9).add(variance.mul(0.1))));
+    return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, 1e-5);
+  }
+
+  dense(name: string, x: tf.Tensor2D, units: number): tf.Tensor2D {
+    const w = (this.params.get(name) ?? this.weight(name, [x.shape[1], units], x.shape[1])) as tf.Tensor2D;
+    const b = (this.params.get(`${name}.bias`) ?? this.weight(`${name}.bias`, [units], x.shape[1])) as tf.Tensor1D;
+    return tf.add(tf.matMul(x, w), b);
+  }
+}
+
+/** torchvision resnet18: 7x7/2 stem, 3x3/2 max pool, four stages of two basic blocks. */
+function resnet18(m: Model, x: tf.Tensor4D, training: boolean, classes: number): tf.Tensor2D {
+  let h = tf.relu(m.bn("bn1", m.conv("conv1", x, 7, 64, 2, 3), training));
+  h = tf.maxPool(tf.pad(h, [[0, 0], [1, 1], [1, 1], [0, 0]], -Infinity), 3, 2, "valid");
+  const widths = [64, 128, 256, 512];
+  widths.forEach((width, stage) => {
+    for (let block = 0; block < 2; block++) {
+      const stride = stage > 0 && block === 0 ? 2 : 1;
+      const p = `layer${stage + 1}.${block}`;
+      let y = tf.relu(m.bn(`${p}.bn1`, m.conv(`${p}.conv1`, h, 3, width, stride, 1), training));
+      y = m.bn(`${p}.bn2`, m.conv(`${p}.conv2`, y, 3, width, 1, 1), training);
+      const shortcut = stride !== 1 || h.shape[3] !== width
+        ? m.bn(`${p}.downsample.1`, m.conv(`${p}.downsample.0`, h, 1, width, stride, 0), training)
+        : h;
+      h = tf.relu(tf.add(y, shortcut));
+    }
+  });
+  return m.dense("fc", tf.mean(h, [1, 2]) as tf.Tensor2D, classes);
+}
+
+/** conv32-pool-conv64-pool-fc128-fc10 on 28x28x1 (3x3 convs with padding 1, 2x2 max pools). */
+function tinyCnn(m: Model, x: tf.Tensor4D, _training: boolean, classes: number): tf.Tensor2D {
+  let h = tf.maxPool(tf.relu(m.conv("conv1", x, 3, 32, 1, 1)), 2, 2, "valid");
+  h = tf.maxPool(tf.relu(m.conv("conv2", h, 3, 64, 1, 1)), 2, 2, "valid");
+  const flat = tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D;
+  return m.dense("fc2", tf.relu(m.dense("fc1", flat, 128)), classes);
+}
+
+interface Case {
+  readonly model: string;
+  readonly net: (m: Model, x: tf.Tensor4D, training: boolean, classes: number) => tf.Tensor2D;
+  readonly input: [number, number, number];
+  readonly batch: number;
+  readonly classes: number;
+  /** Steps per timed window, per mode. */
+  readonly steps: { train: number; inference: number };
+}
+
+const CASES: Case[] = [
+  { model: "resnet18-64px", net: resnet18, input: [64, 64, 3], batch: 32, classes: 10, steps: { train: 3, inference: 5 } },
+  { model: "tiny-cnn-28px", net: tinyCnn, input: [28, 28, 1], batch: 64, classes: 10, steps: { train: 20, inference: 40 } },
+];
+const WINDOWS = 3;
+const WARMUP_STEPS = 2;
+
+function median(values: number[]): number {
+  const s = values.slice().sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+function makeStep(c: Case, mode: "train" | "inference"): { step: () => void; model: Model } {
+  const model = new Model();
+  const x = tf.randomUniform([c.batch, ...c.input], 0, 1, "float32", 7) as tf.Tensor4D;
+  const labels = tf.oneHot(tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % c.classes), "int32"), c.classes);
+  tf.tidy(() => void c.net(model, x, false, c.classes)); // create the variables
+  const optimizer = tf.train.momentum(0.01, 0.9);
+  const vars = [...model.params.values()];
+  if (mode === "inference") {
+    return { model, step: () => tf.tidy(() => void c.net(model, x, false, c.classes).dataSync()) };
+  }
+  return {
+    model,
+    step: () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, c.net(model, x, true, c.classes)) as tf.Scalar, vars);
+        optimizer.applyGradients(grads);
+        value.dataSync();
+      }),
+  };
+}
+
+async function profileStep(step: () => void): Promise<void> {
+  const info = await tf.profile(step);
+  const byKernel = new Map<string, number>();
+  for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+  const top = [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12);
+  console.log(JSON.stringify({ profile: Object.fromEntries(top.map(([k, ms]) => [k, Math.round(ms)])) }));
+}
+
+async function bench(env: BackendSelection): Promise<Record<string, number>> {
+  const results: Record<string, number> = {};
+  for (const c of CASES) {
+    for (const mode of ["train", "inference"] as const) {
+      const only = process.env.XFER_BENCH_ONLY;
+      if (only !== undefined && only !== `${c.model}/${mode}`) continue;
+      const { step } = makeStep(c, mode);
+      for (let i = 0; i < WARMUP_STEPS; i++) step();
+      if (process.env.XFER_BENCH_PROFILE === "1" && mode === "train") await profileStep(step);
+      const rates: number[] = [];
+      for (let w = 0; w < WINDOWS; w++) {
+        const start = performance.now();
+        for (let i = 0; i < c.steps[mode]; i++) step();
+        rates.push((c.steps[mode] * c.batch) / ((performance.now() - start) / 1000));
+      }
+      const imagesPerSecond = median(rates);
+      results[`${c.model}/${mode}`] = imagesPerSecond;
+      console.log(JSON.stringify({
+        bench: "training", framework: "tfjs", backend: env.backend, threads: env.threads, model: c.model, mode,
+        batch: c.batch, imagesPerSecond: Number(imagesPerSecond.toFixed(2)), windows: rates.map((r) => Number(r.toFixed(2))),
+        runtime: env.runtime,
+      }));
+    }
+  }
+  return results;
+}
+
+/** PyTorch numbers from torch_bench.py (same models, 2 threads) and our ratio to them. */
+function compareWithTorch(ours: Record<string, number>): void {
+  const script = new URL("./torch_bench.py", import.meta.url).pathname;
+  if (!existsSync("/usr/bin/python3")) return void console.log(JSON.stringify({ note: "no /usr/bin/python3; PyTorch comparison skipped" }));
+  const run = spawnSync("/usr/bin/python3", [script], { encoding: "utf8" });
+  if (run.status !== 0) return void console.log(JSON.stringify({ note: `torch_bench.py failed: ${run.stderr.trim().split("\n").at(-1)}` }));
+  for (const line of run.stdout.trim().split("\n")) {
+    console.log(line);
+    const torch = JSON.parse(line) as { model: string; mode: string; imagesPerSecond: number };
+    const key = `${torch.model}/${torch.mode}`;
+    if (ours[key] !== undefined) {
+      console.log(JSON.stringify({ bench: "training", ratio: key, tfjsOverTorch: Number((ours[key] / torch.imagesPerSecond).toFixed(3)) }));
+    }
+  }
+}
+
+const env = await selectBackend({ prefer: process.env.XFER_BACKEND });
+const ours = await bench(env);
+if (process.env.XFER_BENCH_TORCH === "1") compareWithTorch(ours);
