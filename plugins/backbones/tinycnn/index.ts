@@ -22,7 +22,8 @@ function uniform(shape: number[], fanIn: number, rng: Rng, name: string): tf.Var
   const size = shape.reduce((a, b) => a * b, 1);
   const values = new Float32Array(size);
   for (let i = 0; i < size; i++) values[i] = rng.range(-bound, bound);
-  return tf.variable(tf.tensor(values, shape), true, name);
+  // tidy disposes the initial tensor; the variable keeps the data.
+  return tf.tidy(() => tf.variable(tf.tensor(values, shape), true, name));
 }
 
 export const tinyCnnBackbone = definePlugin({

@@ -1,6 +1,7 @@
 /**
  * A seeded in-memory dataset for smoke runs and tests: each class is an oriented stripe pattern
- * with its own frequency, plus Gaussian noise. It needs no files, so a recipe built on it runs on
+ * with its own frequency and brightness, plus Gaussian noise. Brightness makes it learnable by a
+ * few steps of a tiny model (it checks machinery, not difficulty). It needs no files, so a recipe built on it runs on
  * a fresh clone; the images depend only on `dataSeed`, never on the run's seed.
  */
 import { z } from "zod";
@@ -51,7 +52,7 @@ export const syntheticDataset = definePlugin({
           for (let x = 0; x < o.size; x++) {
             const wave = Math.sin(freq * (x * Math.cos(angle) + y * Math.sin(angle)) + phase);
             for (let ch = 0; ch < o.channels; ch++) {
-              const v = 0.5 + 0.4 * wave + o.noise * rng.normal() * 0.5;
+              const v = 0.5 + 0.25 * wave + 0.4 * (label / (o.classes - 1) - 0.5) + o.noise * rng.normal() * 0.5;
               data[(y * o.size + x) * o.channels + ch] = Math.round(255 * Math.min(1, Math.max(0, v)));
             }
           }

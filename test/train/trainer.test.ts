@@ -1,0 +1,124 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { describe, expect, it } from "vitest";
+import {
+  createRootContainer, createRunContainer, defineRecipe, definePlugin, executeRun, plan, PluginRegistry,
+  type Labels, type RunStore, type Scores,
+} from "../../core/index.ts";
+import { helloLikeTemplate } from "../helpers/golden.ts";
+import { argmaxAccuracy, constantSchedule, cpuEnvironment, everyThirdHoldout, plainSgd } from "../helpers/plugins.ts";
+import { syntheticDataset } from "../../plugins/datasets/synthetic/index.ts";
+import { tinyCnnBackbone } from "../../plugins/backbones/tinycnn/index.ts";
+
+const noStore: RunStore = { has: async () => false, get: async () => undefined, put: async () => {}, list: async () => [] };
+
+/** A metric that reports a scripted value per validation pass and records what it saw. */
+function scriptedMetric(values: number[], direction: "max" | "min") {
+  const seen: Scores[] = [];
+  const fittedOn: Scores[] = [];
+  const plugin = definePlugin({
+    meta: { kind: "metric", name: "scripted", version: "0.0.0", description: "" },
+    create: () => {
+      const metric = {
+        name: "scripted",
+        direction,
+        needs: "scores" as const,
+        compute: (_y: Labels, scores: Scores) => {
+          seen.push(scores);
+          return values[Math.min(seen.length - 1, values.length - 1)];
+        },
+        fit: (_y: Labels, scores: Scores) => {
+          fittedOn.push(scores);
+          return metric;
+        },
+      };
+      return metric;
+    },
+  });
+  return { plugin, seen, fittedOn };
+}
+
+/** The synthetic dataset, but selecting epochs by the scripted metric. */
+const scriptedSelection = definePlugin({
+  meta: { kind: "dataset", name: "synthetic-scripted", version: "0.0.0", description: "" },
+  async create(options, ctx) {
+    const inner = await syntheticDataset.create(options, ctx);
+    return { ...inner, meta: { ...inner.meta, selectionMetric: "scripted" } };
+  },
+});
+
+async function runWith(metricPlugin: ReturnType<typeof scriptedMetric>["plugin"], epochs: number, split = everyThirdHoldout) {
+  const registry = new PluginRegistry([scriptedSelection, tinyCnnBackbone, split, plainSgd, constantSchedule, argmaxAccuracy, metricPlugin]);
+  const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
+  const recipe = defineRecipe({
+    name: "selection",
+    description: "",
+    template: {
+      ...helloLikeTemplate,
+      dataset: { name: "synthetic-scripted", options: helloLikeTemplate.dataset.options },
+      splitter: { name: split.meta.name },
+      metrics: ["accuracy"],
+      training: { ...helloLikeTemplate.training, epochs },
+    },
+  });
+  const [{ hash, spec }] = plan(recipe);
+  const run = await createRunContainer(root, hash, spec);
+  return executeRun(run);
+}
+
+describe("trainer", () => {
+  it("keeps the strictly better epoch, so the earliest of tied epochs wins", async () => {
+    const up = await runWith(scriptedMetric([0.5, 0.7, 0.7, 0.6], "max").plugin, 4);
+    expect(up.epochs.map((e) => e.selection.scripted)).toEqual([0.5, 0.7, 0.7, 0.6]);
+    expect(up.bestEpoch).toBe(2);
+    expect(up.best.scripted).toBe(0.7);
+    const down = await runWith(scriptedMetric([0.9, 0.4, 0.4, 0.3, 0.3], "min").plugin, 5);
+    expect(down.bestEpoch).toBe(4);
+  });
+
+  it("scores the test split with the best epoch's weights, fitting metrics on the selection split", async () => {
+    const withTest = definePlugin({
+      meta: { kind: "splitter", name: "test-thirds", version: "0.0.0", description: "" },
+      create: () => ({
+        split: (index) => ({
+          train: index.samples.filter((_, i) => i % 3 === 0).map((s) => s.id),
+          val: index.samples.filter((_, i) => i % 3 === 1).map((s) => s.id),
+          test: index.samples.filter((_, i) => i % 3 === 2).map((s) => s.id),
+        }),
+      }),
+    });
+    const scripted = scriptedMetric([0.2, 0.9, 0.5], "max");
+    const result = await runWith(scripted.plugin, 3, withTest);
+    expect(result.bestEpoch).toBe(2);
+    expect(result.test).toBeDefined();
+    // The val scores the metric is fitted on at test time are the best epoch's (epoch 2) scores.
+    expect(scripted.fittedOn).toHaveLength(1);
+    expect(scripted.fittedOn[0]).toEqual(scripted.seen[1]);
+    expect(scripted.fittedOn[0]).not.toEqual(scripted.seen[2]);
+  });
+
+  it("learns the synthetic task well above chance", async () => {
+    const registry = new PluginRegistry([syntheticDataset, tinyCnnBackbone, everyThirdHoldout, plainSgd, constantSchedule, argmaxAccuracy]);
+    const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
+    const recipe = defineRecipe({
+      name: "learn",
+      description: "",
+      template: {
+        ...helloLikeTemplate,
+        dataset: { name: "synthetic", options: { classes: 3, perClass: 30, size: 8 } },
+        training: { epochs: 6, batchSize: 10, lr: 0.1, weightDecay: 0 },
+      },
+    });
+    const [{ hash, spec }] = plan(recipe);
+    const result = await executeRun(await createRunContainer(root, hash, spec));
+    expect(result.best.accuracy).toBeGreaterThan(0.6);
+    expect(result.epochs[result.bestEpoch - 1].selection.accuracy).toBe(result.best.accuracy);
+  });
+
+  it("leaks no tensors across epochs or runs", async () => {
+    const { plugin } = scriptedMetric([0.1, 0.2, 0.3], "max");
+    await runWith(plugin, 1);
+    const before = tf.memory().numTensors;
+    await runWith(plugin, 3);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
