@@ -3,7 +3,13 @@
  * a duplicate name within a kind throws when the registry is built.
  */
 import { PluginRegistry, type Plugin } from "../core/index.ts";
+import {
+  accuracyMetric, macroF1Metric, meanPerClassAccuracyMetric, qwkMetric, rocAucMetric, topKAccuracyMetric, vocMapMetric,
+} from "./metrics/index.ts";
 import { syntheticDataset } from "./datasets/synthetic/index.ts";
+import {
+  aptos2019, cassava, cct20, cifar10, csvDataset, eurosat, fashionMnist, hpa, imageFolder, melanoma,
+} from "./datasets/index.ts";
 import { tinyCnnBackbone } from "./backbones/tinycnn/index.ts";
 import { BACKBONE_PLUGINS } from "./backbones/index.ts";
 import {
@@ -14,6 +20,16 @@ import {
 export const BUILTIN_PLUGINS: readonly Plugin[] = [
   // datasets
   syntheticDataset,
+  aptos2019,
+  cassava,
+  cct20,
+  hpa,
+  melanoma,
+  eurosat,
+  cifar10,
+  fashionMnist,
+  imageFolder,
+  csvDataset,
   // splitters
   referenceHoldoutSplitter,
   referenceFoldsSplitter,
@@ -29,6 +45,13 @@ export const BUILTIN_PLUGINS: readonly Plugin[] = [
   // optimizers
   // schedules
   // metrics
+  accuracyMetric,
+  topKAccuracyMetric,
+  meanPerClassAccuracyMetric,
+  qwkMetric,
+  macroF1Metric,
+  rocAucMetric,
+  vocMapMetric,
 ];
 
 export function builtinRegistry(): PluginRegistry {

@@ -1,0 +1,52 @@
+/**
+ * Multilabel macro F1 with per-class thresholds. `fit(yTrue, scores)` chooses the thresholds on
+ * the selection split and returns a metric with them frozen, which then scores the test split.
+ * `compute` on an unfitted metric chooses thresholds on the data it scores (the selection-split
+ * score used to pick epochs); with `strategy: "fixed"` nothing is fitted.
+ */
+import { z } from "zod";
+import type { Labels, Metric, Scores } from "../../../core/contracts.ts";
+import { applyThresholds, fitThresholds, macroF1, type ThresholdStrategy } from "../../../core/metrics/index.ts";
+import { metricPlugin, multiHot } from "../common.ts";
+
+const NAME = "macro-f1";
+
+/** A macro-F1 metric scoring with frozen per-class thresholds. */
+export interface FittedMacroF1 extends Metric {
+  readonly thresholds: Float64Array;
+}
+
+function fitted(thresholds: Float64Array, strategy: ThresholdStrategy): FittedMacroF1 {
+  return {
+    name: NAME,
+    direction: "max",
+    needs: "scores",
+    thresholds,
+    compute: (yTrue: Labels, yScore: Scores) => macroF1(multiHot(NAME, yTrue), applyThresholds(yScore, thresholds)),
+    fit: (yTrue: Labels, yScore: Scores) => fitted(fitThresholds(multiHot(NAME, yTrue), yScore, strategy), strategy),
+  };
+}
+
+export const macroF1Metric = metricPlugin(
+  {
+    name: NAME,
+    version: "1.0.0",
+    description: "multilabel macro F1 (F1 = 0 for a class with no true and no predicted positives); per-class thresholds by strategy \"f1-max\" (default), \"proportion\" or \"fixed\" (threshold, default 0.5); predicted positive when score >= threshold",
+  },
+  z.strictObject({
+    strategy: z.enum(["f1-max", "proportion", "fixed"]).default("f1-max"),
+    threshold: z.number().finite().optional(),
+  }).refine((o) => o.threshold === undefined || o.strategy === "fixed", { message: "threshold applies only to strategy \"fixed\"", path: ["threshold"] }),
+  (o): Metric => {
+    const strategy: ThresholdStrategy = o.strategy === "fixed" ? { kind: "fixed", threshold: o.threshold ?? 0.5 } : { kind: o.strategy };
+    return {
+      name: NAME,
+      direction: "max",
+      needs: "scores",
+      compute(yTrue: Labels, yScore: Scores): number {
+        return this.fit!(yTrue, yScore).compute(yTrue, yScore);
+      },
+      fit: (yTrue: Labels, yScore: Scores) => fitted(fitThresholds(multiHot(NAME, yTrue), yScore, strategy), strategy),
+    };
+  },
+);

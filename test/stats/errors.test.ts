@@ -1,0 +1,52 @@
+// Bad input to the statistics: errors that say what was wrong, never a silent NaN.
+import { describe, expect, it } from "vitest";
+import { InputError } from "../../core/errors.ts";
+import { weightedRocAuc } from "../../core/metrics/index.ts";
+import {
+  bootstrapCI, clopperPearson, frechetDistance, kendallTau, logit, mcnemarExact, moreyStandardErrors, nestedFTest,
+  ols, pairedPermutationTest, pairedTTest, pearson, spearman,
+} from "../../core/stats/index.ts";
+
+describe("statistics input errors", () => {
+  it("logit is defined on (0, 1) only", () => {
+    expect(logit(0.5)).toBe(0);
+    expect(logit(0.75)).toBeCloseTo(Math.log(3), 15);
+    for (const p of [0, 1, -0.1, 1.5, Number.NaN]) expect(() => logit(p)).toThrow(RangeError);
+  });
+  it("correlations reject mismatched, non-finite and constant input", () => {
+    expect(() => pearson([1, 2, 3], [1, 2])).toThrow(/differ in length/);
+    expect(() => spearman([1, 2, Number.NaN], [1, 2, 3])).toThrow(/finite/);
+    expect(() => kendallTau([1, 1, 1], [1, 2, 3])).toThrow(/constant/);
+    expect(() => spearman([1, 2], [2, 1])).toThrow(/at least 3/);
+  });
+  it("ols rejects ragged or too-small designs", () => {
+    expect(() => ols([1, 2, 3], [[1], [2]])).toThrow(/rows/);
+    expect(() => ols([1, 2, 3], [[1, 2], [2], [3, 1]])).toThrow(/columns/);
+    expect(() => ols([1, 2], [[1], [2]])).toThrow(/residual degrees of freedom/);
+  });
+  it("nestedFTest rejects swapped models", () => {
+    const y = [1, 3, 2, 5, 4, 6];
+    const X = y.map((_, i) => [i, (i * 7) % 3]);
+    const full = ols(y, X);
+    const restricted = ols(y, X.map((r) => [r[0]]));
+    expect(() => nestedFTest(full, restricted)).toThrow(/swapped/);
+    expect(nestedFTest(restricted, full).dfNum).toBe(1);
+  });
+  it("intervals and tests validate counts", () => {
+    expect(() => clopperPearson(5, 4)).toThrow(InputError);
+    expect(() => clopperPearson(1.5, 4)).toThrow(InputError);
+    expect(() => clopperPearson(1, 4, 0)).toThrow(/alpha/);
+    expect(() => mcnemarExact([true], [true, false])).toThrow(/differ in length/);
+    expect(() => pairedTTest([1, 2, 3], [0, 1, 2])).toThrow(/equal/);
+    expect(() => pairedPermutationTest([1, 2, 3], [0, 1, 2], { resamples: 4 })).toThrow(/seed/);
+    expect(() => moreyStandardErrors([[1, 2]])).toThrow(/2 subjects/);
+  });
+  it("bootstrapCI refuses a statistic undefined on a resample", () => {
+    const auc = weightedRocAuc([0, 1], [0.1, 0.9]);
+    expect(() => bootstrapCI(2, auc, { resamples: 50, seed: 1 })).toThrow(/resample/);
+  });
+  it("frechetDistance checks shapes and values", () => {
+    expect(() => frechetDistance([[1, 2], [3, 4]], [[1], [2]])).toThrow(/dimension/);
+    expect(() => frechetDistance([[1, Number.NaN], [3, 4]], [[1, 2], [2, 1]])).toThrow(/row 0, column 1/);
+  });
+});
