@@ -51,9 +51,9 @@ function mark(c: Cell): string {
 export function formatValue(c: Cell): string {
   if (c.recomputed === null) return "—";
   if (c.precision !== null) return c.recomputed.toFixed(c.precision + 2);
-  if (Number.isInteger(c.recomputed)) return String(c.recomputed);
   const abs = Math.abs(c.recomputed);
-  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? c.recomputed.toExponential(3) : c.recomputed.toFixed(4);
+  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return c.recomputed.toExponential(3);
+  return String(Number(c.recomputed.toFixed(4)));
 }
 
 function cellText(c: Cell): string {
