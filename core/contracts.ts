@@ -221,6 +221,10 @@ export interface StoredRun {
 
 export interface RunStore {
   has(hash: string): Promise<boolean>;
+  /** Starts (or restarts) a run: writes its spec and forgets epochs streamed by an earlier attempt. */
+  begin(hash: string, spec: JsonObject): Promise<void>;
+  /** Streams one finished epoch, so a long run can be watched and a killed one inspected. */
+  appendEpoch(hash: string, epoch: EpochRecord): Promise<void>;
   /** Writes spec, environment and result; the result lands by atomic rename, last. */
   put(hash: string, spec: JsonObject, result: RunResult): Promise<void>;
   get(hash: string): Promise<StoredRun | undefined>;

@@ -96,12 +96,14 @@ function orderMetrics(selection: string, requested: readonly string[]): string[]
 
 /** Trains one run from a run container. */
 export async function executeRun(run: DependencyContainer): Promise<RunResult> {
+  const hash = run.resolve(TOKENS.hash);
+  const store = run.resolve(TOKENS.runStore);
   const dataset = run.resolve(TOKENS.dataset);
   const backbone = run.resolve(TOKENS.backbone);
   const optimizer = run.resolve(TOKENS.optimizer);
   try {
     return await train({
-      hash: run.resolve(TOKENS.hash),
+      hash,
       spec: run.resolve(TOKENS.spec),
       seeds: run.resolve(TOKENS.seeds),
       dataset,
@@ -116,6 +118,7 @@ export async function executeRun(run: DependencyContainer): Promise<RunResult> {
       metrics: run.resolve(TOKENS.metrics),
       environment: run.resolve(TOKENS.environment),
       onProgress: run.resolve(TOKENS.progress),
+      onEpoch: (record) => store.appendEpoch(hash, record),
     });
   } finally {
     backbone.dispose();

@@ -36,6 +36,7 @@ export async function runPlan(
       onRunDone?.({ done: i + 1, total: runs.length, hash, status: "skipped" });
       continue;
     }
+    await store.begin(hash, spec as unknown as JsonObject);
     const run = await createRunContainer(root, hash, spec);
     try {
       const result = await executeRun(run);

@@ -32,6 +32,7 @@ export interface TrainerParts {
   readonly metrics: readonly Metric[];
   readonly environment: EnvironmentRecord;
   readonly onProgress?: (event: TrainProgress) => void;
+  readonly onEpoch?: (record: EpochRecord) => Promise<void>;
 }
 
 export interface TrainProgress {
@@ -116,7 +117,9 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
     const valLabels = labelsOf(valSamples, dataset.meta.task, numClasses);
     const values: Record<string, number> = {};
     for (const metric of [selection, ...others]) values[metric.name] = metric.compute(valLabels, valScores);
-    history.push({ epoch: epoch + 1, trainLoss: lossSum / stepsPerEpoch, selection: values, seconds: (performance.now() - epochStart) / 1000 });
+    const record: EpochRecord = { epoch: epoch + 1, trainLoss: lossSum / stepsPerEpoch, selection: values, seconds: (performance.now() - epochStart) / 1000 };
+    history.push(record);
+    await parts.onEpoch?.(record);
 
     if (bestEpoch < 0 || isBetter(selection, values[selection.name], best[selection.name])) {
       bestEpoch = epoch + 1;

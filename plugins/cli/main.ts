@@ -121,15 +121,22 @@ export function buildProgram(io: Io = stdio): Command {
       const outDir = resolve(opts.out ?? config.outDir, recipe.name);
       const environment: EnvironmentRecord = await startBackend({ ...config, backend: (opts.backend ?? config.backend) as XferConfig["backend"] }, io);
       io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
+      const bar = createProgress(recipe.name, runs.length);
+      let finished = 0;
       const root = createNodeRoot({
         config,
         runDir: outDir,
         environment,
         openRoot: (dir) => new NodeIO(dir),
         decoder: new SharpDecoder(),
+        progress: ({ epoch, epochs, step, stepsPerEpoch, loss }) => {
+          if (step === stepsPerEpoch) bar.update(finished, `epoch ${epoch + 1}/${epochs} loss ${loss.toFixed(4)}`);
+        },
       });
-      const bar = createProgress(recipe.name, runs.length);
-      const outcome = await runPlan(root, runs, ({ done, hash, status }) => bar.update(done, `${hash.slice(0, 12)} ${status}`));
+      const outcome = await runPlan(root, runs, ({ done, hash, status }) => {
+        finished = done;
+        bar.update(done, `${hash.slice(0, 12)} ${status}`);
+      });
       bar.stop();
       io.out(`${recipe.name}: ${outcome.trained.length} trained, ${outcome.skipped.length} already done; results in ${outDir}`);
       for (const result of outcome.results) {

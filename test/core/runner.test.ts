@@ -29,10 +29,12 @@ describe("running a plan", () => {
     const runs = plan(recipe);
     const first = await runPlan(await root(dir), runs);
     expect(first.trained).toEqual(runs.map((r) => r.hash));
-    for (const { hash } of runs) expect((await readdir(join(dir, hash))).sort()).toEqual(["environment.json", "result.json", "spec.json"]);
+    for (const { hash } of runs) expect((await readdir(join(dir, hash))).sort()).toEqual(["environment.json", "epochs.jsonl", "result.json", "spec.json"]);
+    const streamed = (await readFile(join(dir, runs[0].hash, "epochs.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
 
     const stored = JSON.parse(await readFile(join(dir, runs[0].hash, "result.json"), "utf8")) as RunResult;
     expect(stored.epochs).toHaveLength(2);
+    expect(streamed).toEqual(stored.epochs);
     expect(stored.environment.backend).toBe("cpu");
     expect(stored.best.accuracy).toBeGreaterThanOrEqual(0);
 

@@ -27,6 +27,8 @@ Deno.test("a recipe trains through the DI container with an in-memory store", as
   const store: RunStore = {
     has: (hash) => Promise.resolve(results.has(hash)),
     get: (hash) => Promise.resolve(results.has(hash) ? { spec: {}, result: results.get(hash)! } : undefined),
+    begin: () => Promise.resolve(),
+    appendEpoch: () => Promise.resolve(),
     put: (hash, _spec, result) => Promise.resolve(void results.set(hash, result)),
     list: () => Promise.resolve([...results.keys()]),
   };

@@ -9,7 +9,14 @@ import { argmaxAccuracy, constantSchedule, cpuEnvironment, everyThirdHoldout, pl
 import { syntheticDataset } from "../../plugins/datasets/synthetic/index.ts";
 import { tinyCnnBackbone } from "../../plugins/backbones/tinycnn/index.ts";
 
-const noStore: RunStore = { has: async () => false, get: async () => undefined, put: async () => {}, list: async () => [] };
+const noStore: RunStore = {
+  has: async () => false,
+  get: async () => undefined,
+  begin: async () => {},
+  appendEpoch: async () => {},
+  put: async () => {},
+  list: async () => [],
+};
 
 /** A metric that reports a scripted value per validation pass and records what it saw. */
 function scriptedMetric(values: number[], direction: "max" | "min") {

@@ -1,11 +1,12 @@
 /**
- * Run store on the file system: runs/<recipe>/<hash>/{spec.json, environment.json, result.json}.
- * result.json is written last, to a temporary name and renamed into place, so its presence means
- * the run finished; a run killed before the rename has no result and is run again.
+ * Run store on the file system: runs/<recipe>/<hash>/{spec.json, epochs.jsonl, environment.json,
+ * result.json}. result.json is written last, to a temporary name and renamed into place, so its
+ * presence means the run finished; a run killed before the rename has no result and is run again
+ * (its epochs.jsonl, streamed while it trained, is started afresh).
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { sortKeys, type JsonObject, type JsonValue, type RunResult, type RunStore, type StoredRun } from "../../../core/index.ts";
+import { sortKeys, type EpochRecord, type JsonObject, type JsonValue, type RunResult, type RunStore, type StoredRun } from "../../../core/index.ts";
 
 export class FsRunStore implements RunStore {
   constructor(readonly dir: string) {}
@@ -30,6 +31,17 @@ export class FsRunStore implements RunStore {
     }
     const spec = JSON.parse(await readFile(join(dir, "spec.json"), "utf8")) as JsonObject;
     return { spec, result: JSON.parse(resultText) as RunResult };
+  }
+
+  async begin(hash: string, spec: JsonObject): Promise<void> {
+    const dir = this.#runDir(hash);
+    await mkdir(dir, { recursive: true });
+    await writeJsonAtomic(join(dir, "spec.json"), spec);
+    await rm(join(dir, "epochs.jsonl"), { force: true });
+  }
+
+  async appendEpoch(hash: string, epoch: EpochRecord): Promise<void> {
+    await appendFile(join(this.#runDir(hash), "epochs.jsonl"), JSON.stringify(epoch) + "\n");
   }
 
   async put(hash: string, spec: JsonObject, result: RunResult): Promise<void> {
