@@ -3,7 +3,7 @@
  * bit; see ../shared/reference/README.md for the procedures. All draws use numpy's legacy global
  * RNG, so they go through NumpyRandomState and keep the reference code's draw order exactly.
  */
-import type { DatasetIndex, SplitResult } from "../contracts.ts";
+import type { DatasetIndex, JsonObject, SplitResult } from "../contracts.ts";
 import { InputError } from "../errors.ts";
 import { fromAssignment, groupPositions, singleLabel } from "./common.ts";
 import { NumpyRandomState } from "./numpy-legacy.ts";
@@ -106,7 +106,7 @@ export function predefinedSplit(index: DatasetIndex, mapping: PredefinedMapping)
 }
 
 /** The reference code's split of each paper dataset: the splitter plugin, its options and seed. */
-export const REFERENCE_SPLITS: Readonly<Record<string, { splitter: string; options: Record<string, string | number | string[]>; seed: number }>> = {
+export const REFERENCE_SPLITS: Readonly<Record<string, { splitter: string; options: JsonObject; seed: number }>> = {
   aptos2019: { splitter: "reference-holdout", options: { valFraction: 0.2 }, seed: 414 },
   cassava: { splitter: "reference-holdout", options: { valFraction: 0.2 }, seed: 414 },
   eurosat: { splitter: "reference-holdout", options: { valFraction: 0.2 }, seed: 42 },

@@ -93,7 +93,7 @@ export function registerSplitsCommand(program: Command, deps: SplitsCommandDeps)
       const splitterName = opts.splitter ?? reference?.splitter ?? "stratified-holdout";
       const splitterOptions = opts.splitterOptions !== undefined || opts.splitter !== undefined
         ? parseJsonOption("--splitter-options", opts.splitterOptions)
-        : ((reference?.options ?? {}) as JsonObject);
+        : (reference?.options ?? {});
       const request: ManifestRequest = {
         dataset: { name: datasetName, options: parseJsonOption("--dataset-options", opts.datasetOptions) },
         splitter: { name: splitterName, options: splitterOptions },
