@@ -1,0 +1,192 @@
+/**
+ * Shared parts of the dataset plugins: common options, CSV reading with row numbers, label and
+ * id checks, file-presence checks that honour `skipMissing`, and single-file image loading.
+ * Everything goes through `DataIO` / `ImageDecoder`, so the plugins themselves are runtime-free.
+ */
+import { parse } from "csv-parse/sync";
+import { z } from "zod";
+import type { DataIO, DatasetContext, DatasetIndex, DecodeOptions, Image, Sample } from "../../../core/contracts.ts";
+import { InputError } from "../../../core/errors.ts";
+
+/** Options every dataset plugin accepts. */
+export const baseOptionsShape = {
+  /** "bgr" reproduces the reference code's OpenCV reads (APTOS, CCT-20, Melanoma, HPA). */
+  channelOrder: z.enum(["rgb", "bgr"]).default("rgb"),
+  /** Leave out samples whose files are missing and report them in `DatasetIndex.skipped`. */
+  skipMissing: z.boolean().default(false),
+  /** Output channels of `load` (3 for ImageNet backbones; grayscale is replicated). */
+  channels: z.union([z.literal(1), z.literal(3), z.literal(4)]).default(3),
+  /** Accept a class with no samples (a deliberate subset); an error otherwise. */
+  allowEmptyClasses: z.boolean().default(false),
+};
+
+export interface BaseOptions {
+  channelOrder: "rgb" | "bgr";
+  skipMissing: boolean;
+  channels: 1 | 3 | 4;
+  allowEmptyClasses: boolean;
+}
+
+/** Options schema with per-dataset defaults for orientation (the reference reader's behaviour). */
+export function datasetOptions<S extends z.ZodRawShape>(orientation: "exif" | "stored", extra: S) {
+  return z.strictObject({ ...baseOptionsShape, orientation: z.enum(["exif", "stored"]).default(orientation), ...extra });
+}
+
+export interface CsvRow {
+  /** 1-based line number in the file (the header is line 1). */
+  readonly line: number;
+  readonly values: Readonly<Record<string, string>>;
+}
+
+/** Reads a CSV with a header; names the file and lists the columns found when one is missing. */
+export async function readCsv(io: DataIO, path: string, required: readonly string[]): Promise<{ columns: string[]; rows: CsvRow[] }> {
+  if (!(await io.exists(path))) throw new InputError(path, `file not found; expected a CSV with columns ${required.join(", ")}`);
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(await io.readText(path), { info: true, bom: true, skip_empty_lines: true, trim: true }) as unknown as typeof records;
+  } catch (error) {
+    throw new InputError(path, `not a valid CSV: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (records.length === 0) throw new InputError(path, `empty file; expected a header with columns ${required.join(", ")}`);
+  const columns = records[0].record;
+  const missing = required.filter((name) => !columns.includes(name));
+  if (missing.length > 0) {
+    throw new InputError(path, `missing column ${missing.map((m) => `"${m}"`).join(", ")}; expected columns ${required.join(", ")}, found ${columns.join(", ")}`);
+  }
+  const rows = records.slice(1).map(({ record, info }) => {
+    if (record.length !== columns.length) {
+      throw new InputError(`${path} line ${info.lines}`, `${record.length} fields; expected ${columns.length} (${columns.join(", ")})`);
+    }
+    return { line: info.lines, values: Object.fromEntries(columns.map((name, i) => [name, record[i]])) };
+  });
+  return { columns, rows };
+}
+
+export function rowWhere(path: string, row: CsvRow, column?: string): string {
+  return `${path} line ${row.line}${column ? ` column "${column}"` : ""}`;
+}
+
+/** An integer class index in [0, numClasses). */
+export function parseClassIndex(value: string | number, numClasses: number, where: string): number {
+  const label = typeof value === "number" ? value : /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
+    throw new InputError(where, `label ${JSON.stringify(value)} is not a class index; expected an integer from 0 to ${numClasses - 1}`);
+  }
+  return label;
+}
+
+export function parseInteger(value: string, where: string, expected: string): number {
+  if (!/^-?\d+$/.test(value.trim())) throw new InputError(where, `${JSON.stringify(value)} is not an integer; expected ${expected}`);
+  return Number(value);
+}
+
+/** Throws on the first id seen twice, naming both places. */
+export class IdSet {
+  readonly #seen = new Map<string, string>();
+  add(id: string, where: string): void {
+    const first = this.#seen.get(id);
+    if (first !== undefined) throw new InputError(where, `duplicate id "${id}" (first at ${first}); expected each id once`);
+    this.#seen.set(id, where);
+  }
+}
+
+/** Every class has at least one sample, unless the user allowed empty classes. */
+export function checkClasses(samples: readonly Sample[], classNames: readonly string[], where: string, allowEmpty: boolean): void {
+  if (allowEmpty) return;
+  const counts = new Array<number>(classNames.length).fill(0);
+  for (const sample of samples) for (const label of typeof sample.label === "number" ? [sample.label] : sample.label) counts[label]++;
+  const empty = counts.flatMap((count, k) => (count === 0 ? [`${k} (${classNames[k]})`] : []));
+  if (empty.length > 0) {
+    throw new InputError(where, `class ${empty.join(", ")} has no samples; expected every class to occur (set allowEmptyClasses to accept a subset)`);
+  }
+}
+
+/** File presence by listing each directory once; missing files throw or are collected. */
+export class FileCheck {
+  readonly #listings = new Map<string, Promise<Set<string> | undefined>>();
+  readonly skipped: { id: string; reason: string }[] = [];
+  constructor(readonly io: DataIO, readonly skipMissing: boolean) {}
+
+  async #listing(dir: string): Promise<Set<string> | undefined> {
+    let listing = this.#listings.get(dir);
+    if (!listing) {
+      listing = (async () => ((await this.io.isDirectory(dir)) ? new Set(await this.io.list(dir)) : undefined))();
+      this.#listings.set(dir, listing);
+    }
+    return listing;
+  }
+
+  /** True when every file exists; otherwise throws, or records the sample as skipped. */
+  async present(id: string, files: readonly string[], where: string): Promise<boolean> {
+    for (const file of files) {
+      const slash = file.lastIndexOf("/");
+      const dir = slash < 0 ? "." : file.slice(0, slash);
+      const listing = await this.#listing(dir);
+      if (listing?.has(file.slice(slash + 1))) continue;
+      const reason = listing ? `image file ${file} not found` : `image directory ${dir} not found (for ${file})`;
+      if (!this.skipMissing) throw new InputError(where, `${reason}; expected the image of sample "${id}" (set skipMissing to leave such samples out)`);
+      this.skipped.push({ id, reason: `${where}: ${reason}` });
+      return false;
+    }
+    return true;
+  }
+}
+
+/** Decode options of a dataset: its options are defaults the caller may override. */
+export function decodeDefaults(options: BaseOptions & { orientation: "exif" | "stored" }): DecodeOptions {
+  return { channels: options.channels, channelOrder: options.channelOrder, orientation: options.orientation };
+}
+
+/** The image of a one-file sample. */
+export async function loadSingleFile(sample: Sample, ctx: DatasetContext, defaults: DecodeOptions, options?: DecodeOptions): Promise<Image> {
+  const file = sample.files[0];
+  return await ctx.decoder.decode(await ctx.io.readBytes(file), { ...defaults, ...options }, file);
+}
+
+/** Reads a JSON file, naming it on a parse error. */
+export async function readJson(io: DataIO, path: string, expected: string): Promise<unknown> {
+  if (!(await io.exists(path))) throw new InputError(path, `file not found; expected ${expected}`);
+  try {
+    return JSON.parse(await io.readText(path));
+  } catch (error) {
+    throw new InputError(path, `not valid JSON (${error instanceof Error ? error.message : String(error)}); expected ${expected}`);
+  }
+}
+
+/** gunzip with the web-standard DecompressionStream (Node, Deno and browsers). */
+export async function gunzip(bytes: Uint8Array, where: string): Promise<Uint8Array> {
+  try {
+    const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(stream).arrayBuffer());
+  } catch (error) {
+    throw new InputError(where, `not a valid gzip file (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+export interface CsvImageIndexSpec {
+  readonly csv: string;
+  readonly idColumn: string;
+  readonly labelColumn: string;
+  /** Image path (relative to the root) of an id. */
+  readonly file: (id: string) => string;
+  readonly classNames: readonly string[];
+  readonly options: BaseOptions;
+}
+
+/** The index of a "one CSV row per image, integer label" dataset (APTOS, Cassava), in file order. */
+export async function csvImageIndex(io: DataIO, spec: CsvImageIndexSpec): Promise<DatasetIndex> {
+  const { rows } = await readCsv(io, spec.csv, [spec.idColumn, spec.labelColumn]);
+  const ids = new IdSet();
+  const check = new FileCheck(io, spec.options.skipMissing);
+  const samples: Sample[] = [];
+  for (const row of rows) {
+    const id = row.values[spec.idColumn];
+    if (id === "") throw new InputError(rowWhere(spec.csv, row, spec.idColumn), `empty id; expected an image id`);
+    ids.add(id, rowWhere(spec.csv, row));
+    const label = parseClassIndex(row.values[spec.labelColumn], spec.classNames.length, rowWhere(spec.csv, row, spec.labelColumn));
+    const files = [spec.file(id)];
+    if (await check.present(id, files, rowWhere(spec.csv, row))) samples.push({ id, files, label });
+  }
+  checkClasses(samples, spec.classNames, spec.csv, spec.options.allowEmptyClasses);
+  return { samples, skipped: check.skipped };
+}
