@@ -2,10 +2,19 @@
  * The explicit list of built-in recipes, by folder name. A user's own recipe is named by its
  * path instead (`xfer run ./my-recipes/foo`).
  */
+import type { AnalysisRecipe } from "../core/analysis/index.ts";
 import type { TrainRecipe } from "../core/index.ts";
 
-export type RecipeModule = { default: TrainRecipe };
+export type Recipe = TrainRecipe | AnalysisRecipe;
+export type RecipeModule = { default: Recipe };
 
 export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule>>> = {
+  // analysis of published (or your own) results tables
+  "transfer-trends": () => import("./transfer-trends/recipe.ts"),
+  "real-world-average": () => import("./real-world-average/recipe.ts"),
+  "clip-transfer": () => import("./clip-transfer/recipe.ts"),
+  "model-rankings": () => import("./model-rankings/recipe.ts"),
+  "pretraining-data": () => import("./pretraining-data/recipe.ts"),
+  // training
   "hello-transfer": () => import("./hello-transfer/recipe.ts"),
 };

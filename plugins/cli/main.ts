@@ -12,6 +12,7 @@ import { loadConfig } from "../runtime/node/config.ts";
 import { NodeIO } from "../runtime/node/node-io.ts";
 import { createNodeRoot } from "../runtime/node/services.ts";
 import { SharpDecoder } from "../runtime/node/sharp-decoder.ts";
+import { runAnalysis } from "../runtime/node/report-writer.ts";
 import { selectBackend, type BackendSelection } from "../runtime/tfjs/index.ts";
 import { createProgress } from "./progress.ts";
 import { builtinRecipeNames, resolveRecipe } from "./recipes.ts";
@@ -96,6 +97,10 @@ export function buildProgram(io: Io = stdio): Command {
     .action(async (ref: string, opts: { json?: boolean; smoke?: boolean; seed?: string; filter: string[] }) => {
       const { config } = await loadConfig({ file: program.opts().config });
       const recipe = await resolveRecipe(ref);
+      if (recipe.kind === "analysis") {
+        io.out(`${recipe.name} is an analysis recipe: it trains nothing; \`xfer run ${recipe.name}\` computes its report`);
+        return;
+      }
       const runs = plan(recipe, planOptions(opts, config.seed));
       if (opts.json) {
         io.out(JSON.stringify(runs, null, 2));
@@ -109,16 +114,23 @@ export function buildProgram(io: Io = stdio): Command {
     .command("run")
     .description("run every planned run of a recipe that has no stored result yet (resumable)")
     .argument("<recipe>", "built-in recipe name or path to a recipe folder")
-    .option("--out <dir>", "output directory (default: config outDir, else ./runs)")
+    .option("--out <dir>", "output directory; the recipe writes into <dir>/<recipe> (default: config outDir, else ./runs)")
+    .option("--results <file>", "analysis recipes: your own results table (CSV/TSV) instead of the embedded published one")
     .option("--seed <n>", "root seed for every run")
     .option("--smoke", "run the recipe's smoke mode")
     .option("--filter <path=value>", "only runs whose spec has this value (repeatable)", collect, [])
     .addOption(new Option("--backend <name>", "compute backend").choices(BACKEND_NAMES))
-    .action(async (ref: string, opts: { out?: string; seed?: string; smoke?: boolean; filter: string[]; backend?: string }) => {
+    .action(async (ref: string, opts: { out?: string; results?: string; seed?: string; smoke?: boolean; filter: string[]; backend?: string }) => {
       const { config } = await loadConfig({ file: program.opts().config });
       const recipe = await resolveRecipe(ref);
-      const runs = plan(recipe, planOptions(opts, config.seed));
       const outDir = resolve(opts.out ?? config.outDir, recipe.name);
+      if (recipe.kind === "analysis") {
+        const seed = opts.seed === undefined ? config.seed : parseSeed(opts.seed);
+        await runAnalysis(recipe, { resultsPath: opts.results, outDir, seed, log: io.out });
+        return;
+      }
+      if (opts.results !== undefined) throw new XferError(`--results is for analysis recipes; "${recipe.name}" trains its own runs`);
+      const runs = plan(recipe, planOptions(opts, config.seed));
       const environment: EnvironmentRecord = await startBackend({ ...config, backend: (opts.backend ?? config.backend) as XferConfig["backend"] }, io);
       io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
       const bar = createProgress(recipe.name, runs.length);

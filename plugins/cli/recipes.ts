@@ -2,10 +2,10 @@
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { UnknownNameError, XferError, type TrainRecipe } from "../../core/index.ts";
-import { BUILTIN_RECIPES } from "../../recipes/index.ts";
+import { UnknownNameError, XferError } from "../../core/index.ts";
+import { BUILTIN_RECIPES, type Recipe } from "../../recipes/index.ts";
 
-export type AnyRecipe = TrainRecipe;
+export type AnyRecipe = Recipe;
 
 export function builtinRecipeNames(): string[] {
   return Object.keys(BUILTIN_RECIPES).sort();
@@ -25,8 +25,8 @@ export async function resolveRecipe(ref: string, cwd = process.cwd()): Promise<A
 
 function checkRecipe(value: unknown, source: string): AnyRecipe {
   const recipe = value as Partial<AnyRecipe> | undefined;
-  if (!recipe || typeof recipe !== "object" || recipe.kind !== "train") {
-    throw new XferError(`${source}: the default export is not a recipe; write \`export default defineRecipe({ ... })\``);
+  if (!recipe || typeof recipe !== "object" || (recipe.kind !== "train" && recipe.kind !== "analysis")) {
+    throw new XferError(`${source}: the default export is not a recipe; write \`export default defineRecipe({ ... })\` or defineAnalysisRecipe`);
   }
   return recipe as AnyRecipe;
 }
