@@ -13,8 +13,8 @@ import {
 import { tinyCnnBackbone } from "./backbones/tinycnn/index.ts";
 import { BACKBONE_PLUGINS } from "./backbones/index.ts";
 import {
-  groupHoldoutSplitter, kShotSplitter, multilabelStratifiedSplitter, predefinedSplitter, referenceFoldsSplitter,
-  referenceHoldoutSplitter, stratifiedHoldoutSplitter,
+  groupDisjointHoldoutSplitter, groupHoldoutSplitter, kShotSplitter, multilabelStratifiedSplitter, predefinedSplitter,
+  referenceFoldsSplitter, referenceHoldoutSplitter, stratifiedHoldoutSplitter,
 } from "./splitters/index.ts";
 
 export const BUILTIN_PLUGINS: readonly Plugin[] = [
@@ -36,6 +36,7 @@ export const BUILTIN_PLUGINS: readonly Plugin[] = [
   predefinedSplitter,
   stratifiedHoldoutSplitter,
   groupHoldoutSplitter,
+  groupDisjointHoldoutSplitter,
   multilabelStratifiedSplitter,
   kShotSplitter,
   // backbones

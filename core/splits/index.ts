@@ -4,7 +4,7 @@ export { apportion } from "./common.ts";
 export {
   REFERENCE_SPLITS, parseFoldGroup, predefinedSplit, referenceClassHoldout, referenceFolds, type PredefinedMapping,
 } from "./reference.ts";
-export { groupHoldout, stratifiedHoldout, stratumHoldout, type HoldoutOptions } from "./stratified.ts";
+export { groupDisjointHoldout, groupHoldout, stratifiedHoldout, stratumHoldout, type HoldoutOptions } from "./stratified.ts";
 export { multilabelStratified } from "./multilabel.ts";
 export { kShotSplit } from "./kshot.ts";
 export {

@@ -49,3 +49,30 @@ export function groupHoldout(index: DatasetIndex, seed: number, options: Holdout
     return byClass ? JSON.stringify([s.group, singleLabel(s, "group-holdout")]) : JSON.stringify([s.group]);
   }, options);
 }
+
+/**
+ * Group-disjoint holdout: whole groups (patients, camera locations) go to one split. Groups are
+ * visited in a seeded order; a group joins val (then test) when that brings the split closer to
+ * its target size, so each split ends within half the largest group of its target.
+ */
+export function groupDisjointHoldout(index: DatasetIndex, seed: number, options: HoldoutOptions = {}): SplitResult {
+  const testFraction = options.testFraction ?? 0;
+  const [, valShare, testShare] = holdoutShares(options.valFraction ?? 0.2, testFraction, "group-disjoint-holdout splitter");
+  const groups = groupPositions(index, (s) => {
+    if (s.group === undefined) throw new InputError(`sample "${s.id}"`, `splitter "group-disjoint-holdout" needs a group on every sample`);
+    return s.group;
+  });
+  const n = index.samples.length;
+  const targets = [0, valShare * n, testShare * n];
+  const sizes = [0, 0, 0];
+  const assignment = new Int8Array(n);
+  // Sorted before shuffling, so the visit order does not depend on the index's row order.
+  const keys = [...groups.keys()].sort();
+  for (const key of new SeedTree(seed).stream("split", "group-disjoint-holdout").shuffle(keys)) {
+    const positions = groups.get(key)!;
+    const to = [1, 2].find((j) => Math.abs(sizes[j] + positions.length - targets[j]) < Math.abs(sizes[j] - targets[j])) ?? 0;
+    sizes[to] += positions.length;
+    for (const p of positions) assignment[p] = to;
+  }
+  return fromAssignment(index, assignment, testFraction > 0);
+}

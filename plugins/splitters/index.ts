@@ -4,5 +4,6 @@ export { referenceFoldsSplitter } from "./reference-folds/index.ts";
 export { predefinedSplitter } from "./predefined/index.ts";
 export { stratifiedHoldoutSplitter } from "./stratified-holdout/index.ts";
 export { groupHoldoutSplitter } from "./group-holdout/index.ts";
+export { groupDisjointHoldoutSplitter } from "./group-disjoint-holdout/index.ts";
 export { multilabelStratifiedSplitter } from "./multilabel-stratified/index.ts";
 export { kShotSplitter } from "./k-shot/index.ts";

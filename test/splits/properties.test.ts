@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DatasetIndex, Sample, SplitResult } from "../../core/contracts.ts";
-import { groupHoldout, kShotSplit, multilabelStratified, stratifiedHoldout } from "../../core/splits/index.ts";
+import { groupDisjointHoldout, groupHoldout, kShotSplit, multilabelStratified, stratifiedHoldout } from "../../core/splits/index.ts";
 import { countBy, indexWithClassSizes } from "./helpers.ts";
 
 const FC_SEED = 20261122;
@@ -83,6 +83,43 @@ describe("group holdout", () => {
       expect(groupHoldout(index, a).val).not.toEqual(groupHoldout(index, b).val);
     }), runs);
     expect(() => groupHoldout(indexWithClassSizes([3]), 1)).toThrow(/sample "s0".*needs a group/);
+  });
+});
+
+describe("group-disjoint holdout", () => {
+  // Groups of the given sizes, rows round-robin over the groups so that membership, not position, decides.
+  const groupedIndex = fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 25 }).map((groupSizes): DatasetIndex => {
+    const samples: Sample[] = [];
+    for (let k = 0; k < Math.max(...groupSizes); k++) {
+      groupSizes.forEach((size, g) => {
+        if (k < size) samples.push({ id: `g${g}-${k}`, files: [], label: k % 2, group: `patient-${g}` });
+      });
+    }
+    return { samples };
+  });
+
+  it("keeps each group in one split, split sizes within half the largest group of the target", () => {
+    fc.assert(fc.property(groupedIndex, seed, valFraction, testFraction, (index, s, vf, tf) => {
+      const split = groupDisjointHoldout(index, s, { valFraction: vf, testFraction: tf });
+      expectPartition(index, split);
+      const groupOf = new Map(index.samples.map((x) => [x.id, x.group!]));
+      const lists = [split.train, split.val, split.test ?? []];
+      const groupsIn = lists.map((ids) => new Set(ids.map((id) => groupOf.get(id)!)));
+      for (const g of groupsIn[1]) expect(groupsIn[0].has(g) || groupsIn[2].has(g)).toBe(false);
+      for (const g of groupsIn[2]) expect(groupsIn[0].has(g)).toBe(false);
+      const largest = Math.max(...countBy(index.samples.map((x) => x.group!)).values());
+      const n = index.samples.length;
+      expect(Math.abs(split.val.length - vf * n)).toBeLessThanOrEqual(largest / 2);
+      if (split.train.length > 0) expect(Math.abs((split.test ?? []).length - tf * n)).toBeLessThanOrEqual(largest / 2);
+      expect(groupDisjointHoldout(index, s, { valFraction: vf, testFraction: tf })).toEqual(split);
+    }), runs);
+  });
+
+  it("changes with the seed", () => {
+    const index = indexWithClassSizes([40, 40], (p) => `patient-${p % 20}`);
+    fc.assert(fc.property(distinctSeeds, ([a, b]) => {
+      expect(groupDisjointHoldout(index, a).val).not.toEqual(groupDisjointHoldout(index, b).val);
+    }), runs);
   });
 });
 
