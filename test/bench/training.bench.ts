@@ -77,7 +77,7 @@ function resnet18(m: Model, x: tf.Tensor4D, training: boolean, classes: number):
       const shortcut = stride !== 1 || h.shape[3] !== width
         ? m.bn(`${p}.downsample.1`, m.conv(`${p}.downsample.0`, h, 1, width, stride, 0), training)
         : h;
-      h = tf.relu(tf.add(y, shortcut));
+      h = tf.relu(tf.add(y, shortcut)) as tf.Tensor4D;
     }
   });
   return m.dense("fc", tf.mean(h, [1, 2]) as tf.Tensor2D, classes);
@@ -129,7 +129,7 @@ function makeStep(c: Case, mode: "train" | "inference"): { step: () => void; mod
     step: () =>
       tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, c.net(model, x, true, c.classes)) as tf.Scalar, vars);
-        optimizer.applyGradients(grads);
+        optimizer.applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
         value.dataSync();
       }),
   };

@@ -3,16 +3,21 @@
  * backend registered under these names (stock tfjs 4.22 lacks three of them and has a naive
  * `Conv2DBackpropInput`); it is idempotent and may run before or after the backend initialises.
  */
-import { getKernel, registerKernel, unregisterKernel } from "@tensorflow/tfjs";
+import {
+  Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D, getKernel, Mean, registerKernel, Sum, Tile, unregisterKernel,
+} from "@tensorflow/tfjs";
 // Registers the stock wasm backend and its kernels, which the replacements below wrap or replace.
 import "@tensorflow/tfjs-backend-wasm";
 import { convGradKernels } from "./conv_grads.ts";
+import { samePaddingKernels } from "./same_padding.ts";
 import { reductionKernels } from "./reductions.ts";
 
-export const WASM_TRAINING_KERNELS: readonly string[] = [...convGradKernels.map((k) => k.kernelName), "Sum", "Mean", "Tile"];
+export const WASM_TRAINING_KERNELS: readonly string[] = [
+  ...convGradKernels.map((k) => k.kernelName), Sum, Mean, Tile, Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D,
+];
 
 export function registerWasmTrainingKernels(): void {
-  for (const config of [...convGradKernels, ...reductionKernels()]) {
+  for (const config of [...convGradKernels, ...reductionKernels(), ...samePaddingKernels()]) {
     if (getKernel(config.kernelName, config.backendName) !== undefined) unregisterKernel(config.kernelName, config.backendName);
     registerKernel(config);
   }

@@ -1,0 +1,52 @@
+/** Running the same computation on the `cpu` reference backend and on `wasm` with our kernels. */
+import * as tf from "@tensorflow/tfjs";
+import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
+
+/** Initialises wasm (through the project's selection, so with its kernels) and cpu. */
+export async function initBackends(): Promise<void> {
+  await selectBackend({ prefer: "cpu" });
+  await selectBackend({ prefer: "wasm" });
+}
+
+/** Values of `fn()` computed on `backend`; every tensor made on the way is released. */
+export async function valuesOn(backend: "cpu" | "wasm", fn: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
+  await tf.setBackend(backend);
+  const t = tf.tidy(fn);
+  const values = (await t.data()) as Float32Array;
+  const shape = t.shape;
+  t.dispose();
+  return { shape, values: Float32Array.from(values) };
+}
+
+/**
+ * Largest absolute difference relative to the largest reference magnitude: float32 kernels that
+ * sum in different orders differ by rounding, which is relative to the scale of the whole result,
+ * not to each (possibly cancelled, near-zero) element.
+ */
+export function maxRelativeError(reference: Float32Array, actual: Float32Array): number {
+  if (reference.length !== actual.length) return Infinity;
+  let scale = 0;
+  let diff = 0;
+  for (let i = 0; i < reference.length; i++) {
+    scale = Math.max(scale, Math.abs(reference[i]));
+    const d = Math.abs(reference[i] - actual[i]);
+    diff = Number.isNaN(d) ? Infinity : Math.max(diff, d);
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+/** Deterministic uniform values in [-1, 1) on the current backend, so both backends get the same input. */
+export function uniform(shape: number[], seed: number): tf.Tensor {
+  let s = (Math.imul(seed, 2654435761) ^ 0x9e3779b9) >>> 0 || 1;
+  const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < values.length; i++) {
+    // xorshift32: enough for test inputs, identical everywhere.
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    values[i] = s / 2 ** 31 - 1;
+  }
+  return tf.tensor(values, shape, "float32");
+}

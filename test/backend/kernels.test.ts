@@ -1,0 +1,154 @@
+/**
+ * Gradient checks of the project's wasm kernels against the pure-JS `cpu` backend on tiny random
+ * shapes and attributes (fast-check, fixed seed: a failure prints its counterexample and the seed
+ * to replay it). Tolerance: max |wasm - cpu| <= 1e-5 * max |cpu| over the whole result.
+ */
+import * as tf from "@tensorflow/tfjs";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackends, maxRelativeError, uniform, valuesOn } from "./helpers.ts";
+
+const TOLERANCE = 1e-5;
+const RUNS = { seed: 20261122, numRuns: 40 };
+
+beforeAll(initBackends);
+
+interface ConvCase {
+  n: number; h: number; w: number; cin: number; cout: number; kh: number; kw: number;
+  stride: [number, number]; dilation: number; pad: "same" | "valid"; seed: number;
+}
+
+/** Random conv geometry; `dilated` allows dilation 2 (with stride 1, as tfjs requires). */
+function convCase(dilated: boolean): fc.Arbitrary<ConvCase> {
+  return fc
+    .record({
+      n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 9 }), w: fc.integer({ min: 1, max: 9 }),
+      cin: fc.integer({ min: 1, max: 3 }), cout: fc.integer({ min: 1, max: 3 }),
+      kh: fc.integer({ min: 1, max: 7 }), kw: fc.integer({ min: 1, max: 7 }),
+      sh: fc.constantFrom(1, 2), sw: fc.constantFrom(1, 2),
+      dilation: dilated ? fc.constantFrom(1, 2) : fc.constant(1),
+      pad: fc.constantFrom<"same" | "valid">("same", "valid"), seed: fc.integer({ min: 1, max: 1e6 }),
+    })
+    .map(({ sh, sw, dilation, ...rest }) => ({ ...rest, stride: (dilation > 1 ? [1, 1] : [sh, sw]) as [number, number], dilation }))
+    // "valid" needs the (dilated) kernel to fit.
+    .filter((c) => c.pad === "same" || (c.h >= (c.kh - 1) * c.dilation + 1 && c.w >= (c.kw - 1) * c.dilation + 1));
+}
+
+function outShape(c: ConvCase, depthwise: boolean): number[] {
+  const filter = [c.kh, c.kw, c.cin, c.cout] as [number, number, number, number];
+  return tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.cin], filter, c.stride, c.dilation, c.pad, undefined, depthwise).outShape;
+}
+
+/**
+ * The cpu backend's depthwise backprop kernels ignore dilation, so the reference for dilation d
+ * is the undilated kernel applied with the zero-dilated filter (size (k-1)d+1).
+ */
+function dilateFilter(f: tf.Tensor, d: number): tf.Tensor {
+  if (d === 1) return f;
+  const [kh, kw, a, b] = f.shape;
+  const src = f.dataSync();
+  const out = tf.buffer([(kh - 1) * d + 1, (kw - 1) * d + 1, a, b], "float32");
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) for (let p = 0; p < a; p++) for (let q = 0; q < b; q++) {
+    out.set(src[((i * kw + j) * a + p) * b + q], i * d, j * d, p, q);
+  }
+  return out.toTensor();
+}
+
+function run(kernel: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): tf.Tensor {
+  return tf.engine().runKernel(kernel, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+}
+
+async function compare(reference: () => tf.Tensor, wasm: () => tf.Tensor): Promise<void> {
+  const expected = await valuesOn("cpu", reference);
+  const actual = await valuesOn("wasm", wasm);
+  expect(actual.shape).toEqual(expected.shape);
+  expect(maxRelativeError(expected.values, actual.values)).toBeLessThanOrEqual(TOLERANCE);
+}
+
+describe("wasm conv gradient kernels match cpu", () => {
+  it("Conv2DBackpropInput", async () => {
+    await fc.assert(fc.asyncProperty(convCase(false), async (c) => {
+      const filter = [c.kh, c.kw, c.cin, c.cout];
+      const dy = outShape(c, false);
+      const f = () => run("Conv2DBackpropInput", { dy: uniform(dy, c.seed), filter: uniform(filter, c.seed + 1) },
+        { strides: c.stride, pad: c.pad, dataFormat: "NHWC", inputShape: [c.n, c.h, c.w, c.cin] });
+      await compare(f, f);
+    }), RUNS);
+  });
+
+  it("Conv2DBackpropFilter", async () => {
+    await fc.assert(fc.asyncProperty(convCase(false), async (c) => {
+      const dy = outShape(c, false);
+      const f = () => run("Conv2DBackpropFilter", { x: uniform([c.n, c.h, c.w, c.cin], c.seed), dy: uniform(dy, c.seed + 1) },
+        { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: [c.kh, c.kw, c.cin, c.cout] });
+      await compare(f, f);
+    }), RUNS);
+  });
+
+  it("DepthwiseConv2dNativeBackpropInput (channel multiplier, dilation)", async () => {
+    await fc.assert(fc.asyncProperty(convCase(true), async (c) => {
+      const filter = [c.kh, c.kw, c.cin, c.cout];
+      const dy = outShape(c, true);
+      const attrs = { strides: c.stride, pad: c.pad, inputShape: [c.n, c.h, c.w, c.cin] };
+      await compare(
+        () => run("DepthwiseConv2dNativeBackpropInput", { dy: uniform(dy, c.seed), filter: dilateFilter(uniform(filter, c.seed + 1), c.dilation) }, { ...attrs, dilations: 1 }),
+        () => run("DepthwiseConv2dNativeBackpropInput", { dy: uniform(dy, c.seed), filter: uniform(filter, c.seed + 1) }, { ...attrs, dilations: c.dilation }),
+      );
+    }), RUNS);
+  });
+
+  it("DepthwiseConv2dNativeBackpropFilter (channel multiplier, dilation)", async () => {
+    await fc.assert(fc.asyncProperty(convCase(true), async (c) => {
+      const dy = outShape(c, true);
+      const d = c.dilation;
+      const inputs = () => ({ x: uniform([c.n, c.h, c.w, c.cin], c.seed), dy: uniform(dy, c.seed + 1) });
+      const attrs = { strides: c.stride, pad: c.pad };
+      await compare(
+        () => {
+          // Gradient of the zero-dilated filter, read at the taps that exist.
+          const full = run("DepthwiseConv2dNativeBackpropFilter", inputs(),
+            { ...attrs, dilations: 1, filterShape: [(c.kh - 1) * d + 1, (c.kw - 1) * d + 1, c.cin, c.cout] });
+          return tf.stridedSlice(full, [0, 0, 0, 0], full.shape, [d, d, 1, 1]);
+        },
+        () => run("DepthwiseConv2dNativeBackpropFilter", inputs(), { ...attrs, dilations: d, filterShape: [c.kh, c.kw, c.cin, c.cout] }),
+      );
+    }), RUNS);
+  });
+
+  // Forward and backward, so it also covers the "same"-padding wrapper of the forward kernels.
+  it("gradients of conv2d and depthwiseConv2d through tf.grads", async () => {
+    await fc.assert(fc.asyncProperty(convCase(false), async (c) => {
+      const f = () => {
+        const x = uniform([c.n, c.h, c.w, c.cin], c.seed) as tf.Tensor4D;
+        const w = uniform([c.kh, c.kw, c.cin, c.cout], c.seed + 1) as tf.Tensor4D;
+        const dw = uniform([c.kh, c.kw, c.cin, 2], c.seed + 2) as tf.Tensor4D;
+        const [gx, gw, gdw] = tf.grads((a: tf.Tensor, b: tf.Tensor, e: tf.Tensor) =>
+          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad).square().sum()
+            .add(tf.depthwiseConv2d(a as tf.Tensor4D, e as tf.Tensor4D, c.stride, c.pad).square().sum()))([x, w, dw]);
+        return tf.concat([gx.flatten(), gw.flatten(), gdw.flatten()]);
+      };
+      await compare(f, f);
+    }), { ...RUNS, numRuns: 20 });
+  });
+});
+
+describe("wasm Sum/Mean/Tile fast paths match cpu", () => {
+  const shape = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 });
+
+  it("Sum and Mean over any axes, keepDims or not", async () => {
+    await fc.assert(fc.asyncProperty(shape, fc.integer({ min: 1, max: 1e6 }), fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 15 }),
+      async (s, seed, keepDims, mean, mask) => {
+        const axes = s.map((_, i) => i).filter((i) => (mask >> i) & 1);
+        const f = () => (mean ? tf.mean : tf.sum)(uniform(s, seed), axes.length ? axes : undefined, keepDims);
+        await compare(f, f);
+      }), RUNS);
+  });
+
+  it("Tile with any repetitions", async () => {
+    await fc.assert(fc.asyncProperty(shape, fc.integer({ min: 1, max: 1e6 }), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 4, maxLength: 4 }),
+      async (s, seed, reps) => {
+        const f = () => tf.tile(uniform(s, seed), reps.slice(0, s.length));
+        await compare(f, f);
+      }), RUNS);
+  });
+});
