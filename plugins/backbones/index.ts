@@ -11,16 +11,34 @@ import type { Pooling } from "./nn/layers.ts";
 import { Scope } from "./nn/layers.ts";
 import { type CatalogEntry, NetBackbone } from "./nn/net.ts";
 import { ParamStore } from "./nn/store.ts";
+import { ALEXNET_BACKBONES } from "./alexnet/index.ts";
+import { CONVNEXT_BACKBONES } from "./convnext/index.ts";
+import { DENSENET_BACKBONES } from "./densenet/index.ts";
+import { EFFICIENTNET_BACKBONES } from "./efficientnet/index.ts";
+import { MOBILENETV3_BACKBONES } from "./mobilenetv3/index.ts";
 import { RESNET_BACKBONES } from "./resnet/index.ts";
+import { SHUFFLENET_BACKBONES } from "./shufflenet/index.ts";
+import { SQUEEZENET_BACKBONES } from "./squeezenet/index.ts";
+import { VGG_BACKBONES } from "./vgg/index.ts";
+import { VIT_BACKBONES } from "./vit/index.ts";
 import { readCheckpoint } from "./weights/index.ts";
 import { type TensorMap, loadIntoStore } from "./weights/tensors.ts";
 
 export { NetBackbone } from "./nn/net.ts";
 export type { CatalogEntry } from "./nn/net.ts";
 
-/** Families in the order of the paper's Table 5; each family becomes one backbone plugin. */
+/** Each family becomes one backbone plugin (option `variant` picks the id). */
 export const BACKBONE_FAMILIES: Readonly<Record<string, readonly CatalogEntry[]>> = {
   resnet: RESNET_BACKBONES,
+  vgg: VGG_BACKBONES,
+  alexnet: ALEXNET_BACKBONES,
+  squeezenet: SQUEEZENET_BACKBONES,
+  shufflenet: SHUFFLENET_BACKBONES,
+  mobilenetv3: MOBILENETV3_BACKBONES,
+  densenet: DENSENET_BACKBONES,
+  efficientnet: EFFICIENTNET_BACKBONES,
+  convnext: CONVNEXT_BACKBONES,
+  vit: VIT_BACKBONES,
 };
 
 export const BACKBONE_CATALOG: ReadonlyMap<string, CatalogEntry> = new Map(

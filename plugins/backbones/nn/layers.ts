@@ -210,3 +210,41 @@ export function globalPool(s: Scope, pooling: Pooling): (x: tf.Tensor) => tf.Ten
 export function flattenTorch(x: tf.Tensor): tf.Tensor2D {
   return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [x.shape[0], -1]) as tf.Tensor2D;
 }
+
+export interface NormOptions {
+  readonly eps?: number;
+  readonly momentum?: number;
+}
+
+/**
+ * torchvision.ops.Conv2dNormActivation: conv (no bias, padding (k-1)/2) at `.0`, BatchNorm at
+ * `.1`, then the activation.
+ */
+export function convBnAct(s: Scope, inC: number, outC: number, k: number, o: { stride?: number; groups?: number; act?: Module } & NormOptions = {}): Module {
+  return sequential(
+    conv2d(s.at(0), inC, outC, k, { stride: o.stride, padding: (k - 1) >> 1, groups: o.groups }),
+    batchNorm2d(s.at(1), outC, o.eps, o.momentum),
+    o.act ?? identity,
+  );
+}
+
+/** torchvision.ops.SqueezeExcitation: 1x1 convs `fc1`, `fc2` (with bias) on the pooled input. */
+export function squeezeExcitation(s: Scope, c: number, squeeze: number, act: Module, scaleAct: Module): Module {
+  const fc1 = conv2d(s.at("fc1"), c, squeeze, 1, { bias: true });
+  const fc2 = conv2d(s.at("fc2"), squeeze, c, 1, { bias: true });
+  return (x, ctx) => tf.mul(x, scaleAct(fc2(act(fc1(tf.mean(x, [1, 2], true), ctx), ctx), ctx), ctx));
+}
+
+export const sigmoid: Module = (x) => tf.sigmoid(x);
+
+/** torchvision's _make_divisible (from the TF MobileNet code). */
+export function makeDivisible(v: number, divisor = 8): number {
+  let out = Math.max(divisor, Math.floor((v + divisor / 2) / divisor) * divisor);
+  if (out < 0.9 * v) out += divisor;
+  return out;
+}
+
+/** `x + branch(x)` (torchvision blocks with an identity shortcut). */
+export function residualAdd(branch: Module): Module {
+  return (x, ctx) => tf.add(x, branch(x, ctx));
+}

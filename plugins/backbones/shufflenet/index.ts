@@ -1,0 +1,68 @@
+/** torchvision ShuffleNetV2 (torchvision/models/shufflenetv2.py). */
+import * as tf from "@tensorflow/tfjs";
+import { type Module, type Scope, batchNorm2d, conv2d, globalPool, maxPool2d, relu, sequential } from "../nn/layers.ts";
+import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, buildHead, miniMeta } from "../nn/net.ts";
+
+/** torch's channel_shuffle(x, 2) in NHWC: channel i*(C/g)+j moves to j*g+i. */
+function channelShuffle(x: tf.Tensor, groups: number): tf.Tensor {
+  const [n, h, w, c] = x.shape;
+  return tf.reshape(tf.transpose(tf.reshape(x, [n, h, w, groups, c / groups]), [0, 1, 2, 4, 3]), [n, h, w, c]);
+}
+
+function invertedResidual(s: Scope, inp: number, oup: number, stride: number): Module {
+  const bf = oup / 2;
+  const branch1 =
+    stride > 1
+      ? sequential(
+          conv2d(s.at("branch1").at(0), inp, inp, 3, { stride, padding: 1, groups: inp }), batchNorm2d(s.at("branch1").at(1), inp),
+          conv2d(s.at("branch1").at(2), inp, bf, 1), batchNorm2d(s.at("branch1").at(3), bf), relu,
+        )
+      : null;
+  const b2 = s.at("branch2");
+  const branch2 = sequential(
+    conv2d(b2.at(0), stride > 1 ? inp : bf, bf, 1), batchNorm2d(b2.at(1), bf), relu,
+    conv2d(b2.at(3), bf, bf, 3, { stride, padding: 1, groups: bf }), batchNorm2d(b2.at(4), bf),
+    conv2d(b2.at(5), bf, bf, 1), batchNorm2d(b2.at(6), bf), relu,
+  );
+  return (x, ctx) => {
+    const out = branch1
+      ? tf.concat([branch1(x, ctx), branch2(x, ctx)], 3)
+      : (() => {
+          const [x1, x2] = tf.split(x, 2, 3);
+          return tf.concat([x1, branch2(x2, ctx)], 3);
+        })();
+    return channelShuffle(out, 2);
+  };
+}
+
+export function shufflenetV2(repeats: readonly number[], channels: readonly number[]): NetBuilder {
+  return (root, { numClasses, pooling }) => {
+    const mods: Module[] = [
+      conv2d(root.at("conv1").at(0), 3, channels[0], 3, { stride: 2, padding: 1 }), batchNorm2d(root.at("conv1").at(1), channels[0]), relu,
+      maxPool2d(3, 2, 1),
+    ];
+    let c = channels[0];
+    repeats.forEach((r, i) => {
+      const out = channels[i + 1];
+      for (let b = 0; b < r; b++) mods.push(invertedResidual(root.at(`stage${i + 2}`).at(b), b === 0 ? c : out, out, b === 0 ? 2 : 1));
+      c = out;
+    });
+    const last = channels[channels.length - 1];
+    mods.push(conv2d(root.at("conv5").at(0), c, last, 1), batchNorm2d(root.at("conv5").at(1), last), relu);
+    const pool = globalPool(root.at("pool"), pooling);
+    buildHead(root, "fc", last, numClasses);
+    const body = sequential(...mods);
+    return { features: (x: tf.Tensor4D, ctx) => pool(body(x, ctx)), headName: "fc", headIn: last };
+  };
+}
+
+const tv = (id: string, upstreamName: string, params: number, top1: number) => ({
+  id, inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear" as const,
+  params, imagenetTop1: top1, source: "torchvision", upstreamName,
+});
+
+export const SHUFFLENET_BACKBONES: readonly CatalogEntry[] = [
+  { meta: tv("shufflenet_v2_x0_5.tv_in1k", "torchvision.models.shufflenet_v2_x0_5 ShuffleNet_V2_X0_5_Weights.IMAGENET1K_V1", 1_366_792, 60.6), headClasses: 1000, build: shufflenetV2([4, 8, 4], [24, 48, 96, 192, 1024]) },
+  { meta: tv("shufflenet_v2_x1_0.tv_in1k", "torchvision.models.shufflenet_v2_x1_0 ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1", 2_278_604, 69.4), headClasses: 1000, build: shufflenetV2([4, 8, 4], [24, 116, 232, 464, 1024]) },
+  { meta: miniMeta("shufflenet_v2_mini.random", 11_458), headClasses: 10, build: shufflenetV2([1, 2, 1], [8, 16, 32, 64, 64]) },
+];

@@ -1,0 +1,39 @@
+/** torchvision VGG with batch norm (torchvision/models/vgg.py): `features.N` indices as upstream. */
+import { type Module, batchNorm2d, conv2d, maxPool2d, relu, sequential } from "../nn/layers.ts";
+import { type MlpHeadConfig, mlpClassifierNet } from "../nn/classic.ts";
+import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, miniMeta } from "../nn/net.ts";
+
+/** Channel counts, "M" for 2x2 max pooling (torchvision's cfgs "B" = VGG-13, "D" = VGG-16). */
+export type VggLayers = readonly (number | "M")[];
+export const VGG13: VggLayers = [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"];
+export const VGG16: VggLayers = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"];
+
+export function vggBn(layers: VggLayers, head: Omit<MlpHeadConfig, "style"> = { pool: 7, hidden: 4096 }): NetBuilder {
+  return (root, { numClasses, pooling }) => {
+    const mods: Module[] = [];
+    let index = 0;
+    let c = 3;
+    for (const v of layers) {
+      if (v === "M") {
+        mods.push(maxPool2d(2, 2));
+        index += 1;
+      } else {
+        mods.push(conv2d(root.at("features").at(index), c, v, 3, { padding: 1, bias: true }), batchNorm2d(root.at("features").at(index + 1), v), relu);
+        index += 3;
+        c = v;
+      }
+    }
+    return mlpClassifierNet(root, sequential(...mods), c, { ...head, style: "vgg" }, numClasses, pooling, "vgg");
+  };
+}
+
+const tv = (id: string, upstreamName: string, params: number, top1: number) => ({
+  id, inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear" as const,
+  params, imagenetTop1: top1, source: "torchvision", upstreamName,
+});
+
+export const VGG_BACKBONES: readonly CatalogEntry[] = [
+  { meta: tv("vgg13_bn.tv_in1k", "torchvision.models.vgg13_bn VGG13_BN_Weights.IMAGENET1K_V1", 133_053_736, 71.6), headClasses: 1000, build: vggBn(VGG13) },
+  { meta: tv("vgg16_bn.tv_in1k", "torchvision.models.vgg16_bn VGG16_BN_Weights.IMAGENET1K_V1", 138_365_992, 73.4), headClasses: 1000, build: vggBn(VGG16) },
+  { meta: miniMeta("vgg_bn_mini.random", 23_322), headClasses: 10, build: vggBn([8, "M", 16, 16, "M", 32, "M", 32, "M"], { pool: 2, hidden: 32 }) },
+];
