@@ -2,15 +2,20 @@
  * Fréchet distance between two Gaussians (FID when the inputs are Inception features):
  * |mu1 - mu2|² + tr(S1) + tr(S2) - 2 tr((S1 S2)^{1/2}).
  *
- * tr((S1 S2)^{1/2}) is computed as the sum of square roots of the eigenvalues of the symmetric PSD
- * matrix S1^{1/2} S2 S1^{1/2}, which is similar to S1 S2. This needs only symmetric
- * eigendecompositions (ml-matrix, a JAMA port), which are stable, where the reference code's
- * scipy.linalg.sqrtm of the non-symmetric product goes through a complex Schur form and can return
- * spurious imaginary parts. With S1 = V diag(l) V', the matrix diag(sqrt l) V' S2 V diag(sqrt l) is
- * orthogonally similar to S1^{1/2} S2 S1^{1/2}, so S1^{1/2} is never formed.
+ * No matrix square root is formed. tr((S1 S2)^{1/2}) is the sum of square roots of the eigenvalues
+ * of S1 S2, which are those of a symmetric PSD matrix similar to it:
+ * - S1 = L L' (Cholesky) positive definite: L' S2 L (or the same with the roles swapped when only
+ *   S2 is positive definite). One Cholesky, two triangular products and an eigenvalues-only
+ *   symmetric solve (core/stats/linalg.ts): ~1.8 d³ multiply-adds, seconds at d = 2048.
+ * - both singular (fewer samples than dimensions): S1 = V diag(l) V' by ml-matrix's symmetric
+ *   eigendecomposition, then diag(sqrt l) V' S2 V diag(sqrt l). Slower (eigenvectors), but exact
+ *   for PSD input.
+ * Both are symmetric problems, so they avoid what the reference code's scipy.linalg.sqrtm of the
+ * non-symmetric product does: a complex Schur form with spurious imaginary parts.
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { InputError } from "../errors.ts";
+import { choleskyInPlace, congruenceLower, symmetricEigenvalues } from "./linalg.ts";
 
 /** Row-major feature matrix: `rows` samples of `cols` features. */
 export interface DenseMatrix {
@@ -79,11 +84,30 @@ export function gaussianStats(features: Features): GaussianStats {
   return { mean, cov, dim: d };
 }
 
-function symmetricEigen(a: Float64Array, d: number, vectors: boolean): { values: number[]; vectors?: Matrix } {
-  const m = new Matrix(d, d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) m.set(i, j, a[i * d + j]);
-  const eig = new EigenvalueDecomposition(m, { assumeSymmetric: true });
-  return vectors ? { values: eig.realEigenvalues, vectors: eig.eigenvectorMatrix } : { values: eig.realEigenvalues };
+/** Sum of square roots of eigenvalues, rounding-level negatives of a PSD matrix counted as 0. */
+function sumSqrt(values: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += Math.sqrt(Math.max(values[i], 0));
+  return s;
+}
+
+/** tr((S1 S2)^{1/2}) for symmetric PSD S1, S2 (d x d, row-major). */
+function traceSqrtProduct(s1: Float64Array, s2: Float64Array, d: number): number {
+  for (const [first, second] of [[s1, s2], [s2, s1]]) {
+    const l = first.slice();
+    if (choleskyInPlace(l, d)) return sumSqrt(symmetricEigenvalues(congruenceLower(l, second, d), d));
+  }
+  const toMatrix = (a: Float64Array) => new Matrix(Array.from({ length: d }, (_, i) => Array.from(a.subarray(i * d, (i + 1) * d))));
+  const eig = new EigenvalueDecomposition(toMatrix(s1), { assumeSymmetric: true });
+  const V = eig.eigenvectorMatrix;
+  const sqrtL = eig.realEigenvalues.map((l) => Math.sqrt(Math.max(l, 0)));
+  const W = V.transpose().mmul(toMatrix(s2)).mmul(V);
+  const m = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    // Symmetrised: the products' rounding leaves W slightly asymmetric.
+    for (let j = 0; j < d; j++) m[i * d + j] = sqrtL[i] * sqrtL[j] * 0.5 * (W.get(i, j) + W.get(j, i));
+  }
+  return sumSqrt(symmetricEigenvalues(m, d));
 }
 
 /** Fréchet distance from means and covariances. */
@@ -96,21 +120,7 @@ export function frechetDistanceFromStats(a: GaussianStats, b: GaussianStats): nu
   for (const [name, v] of [["mean1", a.mean], ["mean2", b.mean], ["cov1", a.cov], ["cov2", b.cov]] as const) {
     for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new InputError(where, `${name}[${i}] is ${v[i]}`);
   }
-  const e1 = symmetricEigen(a.cov, d, true);
-  const V = e1.vectors as Matrix;
-  const sqrtL = e1.values.map((l) => Math.sqrt(Math.max(l, 0)));
-  // W = V' S2 V, then scale rows and columns by sqrt(l).
-  const S2 = new Matrix(d, d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) S2.set(i, j, b.cov[i * d + j]);
-  const W = V.transpose().mmul(S2).mmul(V);
-  const M = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j < d; j++) {
-      // Symmetrise to remove the rounding asymmetry of the products.
-      M[i * d + j] = sqrtL[i] * sqrtL[j] * 0.5 * (W.get(i, j) + W.get(j, i));
-    }
-  }
-  const traceSqrt = symmetricEigen(M, d, false).values.reduce((acc, mu) => acc + Math.sqrt(Math.max(mu, 0)), 0);
+  const traceSqrt = traceSqrtProduct(a.cov, b.cov, d);
   let meanTerm = 0;
   let tr1 = 0;
   let tr2 = 0;

@@ -1,0 +1,176 @@
+/**
+ * Dense symmetric kernels on row-major Float64Arrays, written for the FID sizes (d = 2048), where
+ * ml-matrix's array-of-arrays JAMA port (eigenvectors always computed) takes minutes.
+ * The loops touch rows contiguously; eigenvalues come from Householder tridiagonalization
+ * (EISPACK tred1 order, lower triangle only) followed by the implicit QL iteration of JAMA's tql2
+ * without eigenvector accumulation.
+ */
+
+const EPS = 2 ** -52;
+
+/**
+ * In-place lower Cholesky factor of a symmetric matrix (upper triangle left untouched).
+ * Returns false when a pivot is not clearly positive (pivot <= tol * original diagonal), i.e. the
+ * matrix is singular or indefinite to working precision.
+ */
+export function choleskyInPlace(a: Float64Array, n: number, tol = 1e-12): boolean {
+  for (let j = 0; j < n; j++) {
+    const rj = j * n;
+    let s = a[rj + j];
+    const diag = s;
+    for (let k = 0; k < j; k++) s -= a[rj + k] * a[rj + k];
+    if (!(s > tol * diag) || !Number.isFinite(s)) return false;
+    const ljj = Math.sqrt(s);
+    a[rj + j] = ljj;
+    for (let i = j + 1; i < n; i++) {
+      const ri = i * n;
+      let t = a[ri + j];
+      for (let k = 0; k < j; k++) t -= a[ri + k] * a[rj + k];
+      a[ri + j] = t / ljj;
+    }
+  }
+  return true;
+}
+
+/** M = L' S L for lower-triangular L (lower triangle of `l`) and symmetric S; returns M (full). */
+export function congruenceLower(l: Float64Array, s: Float64Array, n: number): Float64Array {
+  // Lt row j holds column j of L (entries k >= j), so every inner loop below is contiguous.
+  const lt = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) for (let j = 0; j <= k; j++) lt[j * n + k] = l[k * n + j];
+  // Tt[j][k] = (S L)[k][j] = sum_{m >= j} S[k][m] L[m][j] = dot(S row k, Lt row j) over m >= j.
+  const tt = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    const rj = j * n;
+    for (let k = 0; k < n; k++) {
+      const rk = k * n;
+      let acc = 0;
+      for (let m = j; m < n; m++) acc += s[rk + m] * lt[rj + m];
+      tt[rj + k] = acc;
+    }
+  }
+  // M[i][j] = sum_{k >= i} L[k][i] (S L)[k][j] = dot(Lt row i, Tt row j) over k >= i.
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let j = i; j < n; j++) {
+      const rj = j * n;
+      let acc = 0;
+      for (let k = i; k < n; k++) acc += lt[ri + k] * tt[rj + k];
+      out[ri + j] = acc;
+      out[j * n + i] = acc;
+    }
+  }
+  return out;
+}
+
+/** Eigenvalues (ascending) of a symmetric matrix; `a` (row-major, lower triangle read) is overwritten. */
+export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  const u = new Float64Array(n);
+  const p = new Float64Array(n);
+  // Householder reduction to tridiagonal form, rows n-1 .. 1.
+  for (let i = n - 1; i > 0; i--) {
+    const ri = i * n;
+    const l = i - 1;
+    let scale = 0;
+    for (let k = 0; k <= l; k++) scale += Math.abs(a[ri + k]);
+    if (l === 0 || scale === 0) {
+      e[i] = a[ri + l];
+      continue;
+    }
+    let h = 0;
+    for (let k = 0; k <= l; k++) {
+      u[k] = a[ri + k] / scale;
+      h += u[k] * u[k];
+    }
+    const f0 = u[l];
+    const g0 = f0 >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
+    e[i] = scale * g0;
+    h -= f0 * g0;
+    u[l] = f0 - g0;
+    // p = A[0..l][0..l] u / h, from the lower triangle, row by row.
+    p.fill(0, 0, l + 1);
+    for (let j = 0; j <= l; j++) {
+      const rj = j * n;
+      const uj = u[j];
+      let s = 0;
+      for (let k = 0; k < j; k++) {
+        s += a[rj + k] * u[k];
+        p[k] += a[rj + k] * uj;
+      }
+      p[j] += s + a[rj + j] * uj;
+    }
+    let f = 0;
+    for (let j = 0; j <= l; j++) {
+      p[j] /= h;
+      f += p[j] * u[j];
+    }
+    const hh = f / (h + h);
+    for (let j = 0; j <= l; j++) p[j] -= hh * u[j];
+    // A -= u q' + q u' on the lower triangle.
+    for (let j = 0; j <= l; j++) {
+      const rj = j * n;
+      const uj = u[j];
+      const qj = p[j];
+      for (let k = 0; k <= j; k++) a[rj + k] -= uj * p[k] + qj * u[k];
+    }
+  }
+  for (let i = 0; i < n; i++) d[i] = a[i * n + i];
+  tql1(d, e, n);
+  return d.sort();
+}
+
+/** Eigenvalues of the symmetric tridiagonal (d, e[1..n-1]) by implicit QL (JAMA tql2, no vectors). */
+function tql1(d: Float64Array, e: Float64Array, n: number): void {
+  for (let i = 1; i < n; i++) e[i - 1] = e[i];
+  e[n - 1] = 0;
+  let f = 0;
+  let tst1 = 0;
+  for (let l = 0; l < n; l++) {
+    tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+    let m = l;
+    while (m < n - 1 && Math.abs(e[m]) > EPS * tst1) m++;
+    if (m > l) {
+      let iter = 0;
+      do {
+        if (++iter > 100) throw new Error("symmetricEigenvalues: QL iteration did not converge");
+        let g = d[l];
+        let p = (d[l + 1] - g) / (2 * e[l]);
+        let r = Math.hypot(p, 1);
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const dl1 = d[l + 1];
+        let h = g - d[l];
+        for (let i = l + 2; i < n; i++) d[i] -= h;
+        f += h;
+        p = d[m];
+        let c = 1;
+        let c2 = c;
+        let c3 = c;
+        const el1 = e[l + 1];
+        let s = 0;
+        let s2 = 0;
+        for (let i = m - 1; i >= l; i--) {
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = Math.hypot(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+        }
+        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (Math.abs(e[l]) > EPS * tst1);
+    }
+    d[l] += f;
+    e[l] = 0;
+  }
+}
