@@ -7,7 +7,7 @@
  * Input only from `--results FILE`: the authors' results table (tab-separated; columns loss, arch,
  * us, ds, us_epochs, ..., one column per number of shots). See README.md for where it is published.
  */
-import { buildReport, cell, defineAnalysisRecipe, type AnalysisInput, type RawTable } from "../../core/analysis/index.ts";
+import { buildReport, cell, defineAnalysisRecipe, type AnalysisInput, type Claim, type RawTable } from "../../core/analysis/index.ts";
 import type { JsonObject } from "../../core/contracts.ts";
 import { InputError, XferError } from "../../core/errors.ts";
 
@@ -94,6 +94,18 @@ function median(v: readonly number[]): number {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Entezari et al.'s Figure 1 message: the spread across sources shrinks as fine-tuning data grows. */
+function shrinkClaim(aggregate: readonly { shots: string; mean: number | null }[]): Claim {
+  const means = aggregate.filter((a) => a.mean !== null) as { shots: string; mean: number }[];
+  const rises = means.slice(1).filter((a, i) => a.mean >= means[i].mean).map((a) => a.shots);
+  return {
+    key: "gap_shrinks_with_shots",
+    statement: "Entezari et al., Fig. 1: the differences between pre-training sources shrink as the number of fine-tuning shots grows",
+    holds: means.length > 1 && rises.length === 0,
+    detail: `mean relative gap ${means.map((a) => `${a.shots}: ${(100 * a.mean).toFixed(1)}%`).join(", ")}${rises.length ? `; does not fall at ${rises.join(", ")}` : ""}`,
+  };
+}
+
 export function analyzePretrainingData(input: AnalysisInput) {
   if (input.file === undefined) {
     throw new XferError('recipe "pretraining-data" needs --results FILE: Entezari et al.\'s results table (see recipes/pretraining-data/README.md)');
@@ -127,6 +139,7 @@ export function analyzePretrainingData(input: AnalysisInput) {
         rows: aggregate.map((a) => ({ key: a.shots, cells: { datasets: cell(a.datasets, null), mean: cell(a.mean, null), median: cell(a.median, null) } })),
       },
     ],
+    claims: [shrinkClaim(aggregate)],
     figures: [{
       key: "figure-gap",
       title: "Relative gap vs shots",

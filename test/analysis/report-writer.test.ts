@@ -1,0 +1,100 @@
+// runAnalysis end to end: --results parsing, printed tables with marks, and the report directory.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DATASETS } from "../../core/analysis/index.ts";
+import { TABLE4 } from "../../fixtures/paper/fang2023.ts";
+import { runAnalysis, tableCsv } from "../../plugins/runtime/node/report-writer.ts";
+import pretrainingData from "../../recipes/pretraining-data/recipe.ts";
+import transferTrends from "../../recipes/transfer-trends/recipe.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "xfer-analysis-"));
+
+function resultsCsv(rows: typeof TABLE4, edit: (value: string, column: string) => string = (v) => v): string {
+  const header = ["model", "imagenet_top1", ...DATASETS];
+  const lines = rows.map((r) => [r.model, edit(r.ImageNet, "ImageNet"), ...DATASETS.map((d) => edit(r[d], d))].join(","));
+  return [header.join(","), ...lines].join("\n") + "\n";
+}
+
+describe("runAnalysis", () => {
+  it("prints the tables with match marks and writes report.md, report.json, CSVs, SVG and PNG", async () => {
+    const lines: string[] = [];
+    const out = join(dir, "trends");
+    await runAnalysis(transferTrends, { seed: 0, outDir: out, log: (l) => lines.push(l) });
+    const text = lines.join("\n");
+    expect(text).toMatch(/CCT20 +0\.1674 \| 0\.17 ✓/);
+    expect(text).toMatch(/Melanoma +0\.4565 \| 0\.44 ✗/);
+    expect(text).toMatch(/Melanoma Pearson r, Melanoma slope.*: involves Melanoma or Cassava/);
+    const files = readdirSync(out).sort();
+    expect(files).toEqual(expect.arrayContaining(["report.md", "report.json", "table2.csv", "table15.csv", "figure1.svg", "figure1.png"]));
+    const json = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
+    expect(json.table2.APTOS.correlation).toMatchObject({ published: "0.06", precision: 2, match: true });
+    expect(readFileSync(join(out, "report.md"), "utf8")).toMatch(/\| CCT20 \| 0\.1674 \\\| 0\.17 ✓ \|/);
+    expect(readFileSync(join(out, "figure1.svg"), "utf8")).toMatch(/^<svg[^>]*>/);
+    expect(readFileSync(join(out, "figure1.png")).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    // A second run replaces the previous report; no staging directories are left behind.
+    await runAnalysis(transferTrends, { seed: 0, outDir: out, log: () => {} });
+    expect(readdirSync(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("analyses a user's results file; unchanged published numbers give the same cells", async () => {
+    const file = join(dir, "runs.csv");
+    writeFileSync(file, resultsCsv(TABLE4));
+    const report = await runAnalysis(transferTrends, { seed: 0, resultsPath: file, log: () => {} });
+    expect(report.source).toBe(file);
+    const melanoma = report.tables[0].rows.find((r) => r.key === "Melanoma")!.cells.correlation;
+    expect(melanoma).toMatchObject({ match: false, reason: expect.stringMatching(/recomputed from .*runs\.csv/) });
+    expect(report.tables.map((t) => t.key)).not.toContain("table15");
+  });
+
+  it("a bad results file fails before anything is written, naming line and column", async () => {
+    const file = join(dir, "bad.csv");
+    writeFileSync(file, resultsCsv(TABLE4.slice(0, 3), (v, c) => (c === "HPA" && v === "0.3972" ? "x" : v)));
+    const out = join(dir, "bad-out");
+    await expect(runAnalysis(transferTrends, { seed: 0, resultsPath: file, outDir: out, log: () => {} }))
+      .rejects.toThrow(/bad\.csv, line 3: column "HPA" must be a number, got "x"/);
+    expect(readdirSync(dir)).not.toContain("bad-out");
+  });
+
+  it("pretraining-data needs --results and names missing columns", async () => {
+    await expect(runAnalysis(pretrainingData, { seed: 0, log: () => {} })).rejects.toThrow(/needs --results FILE|pass --results FILE/);
+    const file = join(dir, "pre.tsv");
+    writeFileSync(file, "\tloss\tarch\tus\tds\n0\tCLIP\tRN50\tCC3m\tDTD\n");
+    await expect(runAnalysis(pretrainingData, { seed: 0, resultsPath: file, log: () => {} })).rejects.toThrow(/pre\.tsv, line 1: missing column "us_epochs"/);
+  });
+
+  it("pretraining-data takes each source's best run and compares sources that all have a result", async () => {
+    const header = ["", "loss", "arch", "us", "ds", "us_epochs", "1", "5", "10", "20", "full"].join("\t");
+    const sources = ["CC12m", "CC3m", "LAION2.7m", "Redcaps2.7m", "Shutterstock2.7m", "WIT2.7m", "YFCC2.7m"];
+    const rows = sources.flatMap((us, i) => [
+      [String(2 * i), "CLIP", "RN50", us, "DTD", "16", String(10 + i), "20", "30", "Nan", String(60 + i)],
+      [String(2 * i + 1), "CLIP", "RN50", us, "DTD", "16", "1", "20", "30", "", "1"], // a worse run of the same source
+    ]);
+    rows.push(["99", "SimCLR", "RN50", "CC3m", "DTD", "16", "99", "99", "99", "99", "99"]); // not selected
+    const file = join(dir, "pre-ok.tsv");
+    writeFileSync(file, [header, ...rows.map((r) => r.join("\t"))].join("\n") + "\n");
+    const report = await runAnalysis(pretrainingData, { seed: 0, resultsPath: file, log: () => {} });
+    const dtd = report.tables[0].rows.find((r) => r.key === "DTD")!.cells;
+    expect(dtd["1"].recomputed).toBeCloseTo((16 - 10) / 16, 12);
+    expect(dtd["full"].recomputed).toBeCloseTo((66 - 60) / 66, 12);
+    expect(dtd["5"].recomputed).toBe(0);
+    expect(dtd["20"]).toBeUndefined(); // every run is "Nan" or empty there
+  });
+
+  it("refuses to replace a directory that is not a previous report", async () => {
+    const out = join(dir, "precious");
+    mkdirSync(out);
+    writeFileSync(join(out, "notes.txt"), "keep me");
+    await expect(runAnalysis(transferTrends, { seed: 0, outDir: out, log: () => {} })).rejects.toThrow(/not a previous report/);
+    expect(readdirSync(out)).toEqual(["notes.txt"]);
+  });
+
+  it("writes one CSV line per cell, quoting reasons", () => {
+    const csv = tableCsv({
+      key: "t", title: "t", rowLabel: "dataset", columns: [{ key: "r", label: "r" }],
+      rows: [{ key: "A", cells: { r: { recomputed: 0.5, published: "0.4", precision: 1, match: false, reason: 'says "no", twice' } } }],
+    });
+    expect(csv).toBe('dataset,column,recomputed,published,precision,match,reason\nA,r,0.5,0.4,1,false,"says ""no"", twice"\n');
+  });
+});

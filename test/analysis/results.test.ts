@@ -1,0 +1,84 @@
+// Results files: parsing through csv-parse + core checks, with errors that name line and column.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { DATASETS, datasetForColumn, fromPrinted, parseResultsTable, requireDatasets } from "../../core/analysis/index.ts";
+import { InputError } from "../../core/errors.ts";
+import { TABLE4 } from "../../fixtures/paper/fang2023.ts";
+import { parseDelimited } from "../../plugins/runtime/node/results-csv.ts";
+
+const SEED = 6_2026;
+const HEADER = "model,imagenet_top1,CCT20,APTOS,HPA,Melanoma,Cassava,EuroSAT";
+
+function parse(text: string) {
+  return parseResultsTable(parseDelimited("runs.csv", text));
+}
+
+function errorOf(fn: () => unknown): InputError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputError);
+    return error as InputError;
+  }
+  throw new Error("expected an InputError");
+}
+
+describe("results CSV", () => {
+  it("reads models, ImageNet top-1 and each dataset on Table 4's scales", () => {
+    const table = parse(`${HEADER}\nAlexNet,56.5,63.59,0.8835,0.3846,0.9283,82.58,97.93\n"Net, v2",60,70,0.9,0.5,0.93,85,98.5\n`);
+    expect(table.datasets).toEqual([...DATASETS]);
+    expect(table.rows.map((r) => r.model)).toEqual(["AlexNet", "Net, v2"]);
+    expect(table.rows[0].imagenetTop1).toBe(56.5);
+    expect(table.rows[0].values).toEqual({ CCT20: 63.59, APTOS: 0.8835, HPA: 0.3846, Melanoma: 0.9283, Cassava: 82.58, EuroSAT: 97.93 });
+  });
+
+  it("accepts dataset aliases and a subset of datasets, and tab-separated files", () => {
+    const table = parse("model\timagenet_top1\taptos2019\tEuroSAT\na\t70\t0.9\t99\nb\t75\t0.91\t99.1\n");
+    expect(table.datasets).toEqual(["APTOS", "EuroSAT"]);
+    expect(datasetForColumn("Caltech Camera Traps")).toBe("CCT20");
+    expect(() => requireDatasets(table, ["APTOS", "HPA"], "real-world-average")).toThrow(/needs column\(s\) "HPA"/);
+  });
+
+  it("names the missing column", () => {
+    const e = errorOf(() => parse("model,CCT20\na,70\n"));
+    expect(e.message).toMatch(/runs\.csv, line 1: missing column "imagenet_top1"/);
+    expect(errorOf(() => parse("imagenet_top1,CCT20\n70,70\n")).message).toMatch(/missing column "model"/);
+  });
+
+  it("names row and column of a non-numeric or empty cell", () => {
+    const e = errorOf(() => parse(`${HEADER}\na,70,70,0.9,0.5,0.9,85,98\nb,71,70,n/a,0.5,0.9,85,98\n`));
+    expect(e.message).toMatch(/runs\.csv, line 3: column "APTOS" must be a number, got "n\/a"/);
+    expect(errorOf(() => parse(`${HEADER}\na,70,70,0.9,,0.9,85,98\n`)).message).toMatch(/line 2: column "HPA" must be a number, got ""/);
+  });
+
+  it("names an unknown dataset column and lists the valid names", () => {
+    const e = errorOf(() => parse("model,imagenet_top1,CCT20,ImageNetV2\na,70,70,60\n"));
+    expect(e.message).toMatch(/line 1, column "ImageNetV2": unknown dataset name; valid dataset names: CCT20, APTOS, HPA, Melanoma, Cassava, EuroSAT/);
+  });
+
+  it("catches a 0-1 metric given in percent, duplicate models and ragged rows", () => {
+    expect(errorOf(() => parse("model,imagenet_top1,APTOS\na,70,91.2\n")).message).toMatch(/line 2: column "APTOS" is 91.2, outside 0-1 \(APTOS is a quadratic weighted kappa on 0-1, not percent\)/);
+    expect(errorOf(() => parse("model,imagenet_top1,CCT20\na,70,70\na,71,72\n")).message).toMatch(/line 3: model "a" appears twice/);
+    expect(errorOf(() => parse("model,imagenet_top1,CCT20\na,70\n")).message).toMatch(/line 2: has 2 fields, the header has 3/);
+  });
+
+  it("round-trips any valid table through CSV text (property)", () => {
+    const value = (max: number) => fc.double({ min: 0, max, noNaN: true });
+    const row = fc.tuple(
+      fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s.trim() === s && s.trim() !== "" && !/[\r\n]/.test(s)),
+      value(100), value(100), value(1), value(1), value(1), value(100), value(100),
+    );
+    const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+    fc.assert(fc.property(fc.uniqueArray(row, { minLength: 1, maxLength: 8, selector: (r) => r[0] }), (rows) => {
+      const text = [HEADER, ...rows.map(([m, ...v]) => [quote(m), ...v.map(String)].join(","))].join("\n");
+      const table = parse(text);
+      expect(table.rows.map((r) => [r.model, r.imagenetTop1, ...DATASETS.map((d) => r.values[d])])).toEqual(rows);
+    }), { seed: SEED, numRuns: 60 });
+  });
+
+  it("parses the embedded Table 4 through the same checks", () => {
+    const table = fromPrinted("Table 4", TABLE4);
+    expect(table.rows).toHaveLength(19);
+    expect(table.rows.find((r) => r.model === "ResNet-50")?.values.Melanoma).toBe(0.9524);
+  });
+});
