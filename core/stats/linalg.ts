@@ -32,32 +32,47 @@ export function choleskyInPlace(a: Float64Array, n: number, tol = 1e-12): boolea
   return true;
 }
 
+/**
+ * Four dot products against one shared row: sum_{m >= from} rows[o_q + m] * shared[os + m] for the
+ * rows starting at o0..o3. Blocking by four reuses each load of the shared row (memory-bound at
+ * d = 2048 otherwise).
+ */
+function dot4(rows: Float64Array, o0: number, o1: number, o2: number, o3: number, shared: Float64Array, os: number, from: number, to: number): [number, number, number, number] {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  for (let m = from; m < to; m++) {
+    const v = shared[os + m];
+    a0 += rows[o0 + m] * v;
+    a1 += rows[o1 + m] * v;
+    a2 += rows[o2 + m] * v;
+    a3 += rows[o3 + m] * v;
+  }
+  return [a0, a1, a2, a3];
+}
+
 /** M = L' S L for lower-triangular L (lower triangle of `l`) and symmetric S; returns M (full). */
 export function congruenceLower(l: Float64Array, s: Float64Array, n: number): Float64Array {
-  // Lt row j holds column j of L (entries k >= j), so every inner loop below is contiguous.
+  // Lt row j holds column j of L (zero before position j), so every inner loop is contiguous and
+  // a block of four rows can start at the block's first index.
   const lt = new Float64Array(n * n);
   for (let k = 0; k < n; k++) for (let j = 0; j <= k; j++) lt[j * n + k] = l[k * n + j];
-  // Tt[j][k] = (S L)[k][j] = sum_{m >= j} S[k][m] L[m][j] = dot(S row k, Lt row j) over m >= j.
+  const row = (q: number) => Math.min(q, n - 1) * n;
+  // Tt[j][k] = (S L)[k][j] = dot(Lt row j, S row k) over m >= j.
   const tt = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    const rj = j * n;
+  for (let j0 = 0; j0 < n; j0 += 4) {
     for (let k = 0; k < n; k++) {
-      const rk = k * n;
-      let acc = 0;
-      for (let m = j; m < n; m++) acc += s[rk + m] * lt[rj + m];
-      tt[rj + k] = acc;
+      const acc = dot4(lt, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), s, k * n, j0, n);
+      for (let q = 0; q < 4 && j0 + q < n; q++) tt[(j0 + q) * n + k] = acc[q];
     }
   }
   // M[i][j] = sum_{k >= i} L[k][i] (S L)[k][j] = dot(Lt row i, Tt row j) over k >= i.
   const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    const ri = i * n;
-    for (let j = i; j < n; j++) {
-      const rj = j * n;
-      let acc = 0;
-      for (let k = i; k < n; k++) acc += lt[ri + k] * tt[rj + k];
-      out[ri + j] = acc;
-      out[j * n + i] = acc;
+  for (let i0 = 0; i0 < n; i0 += 4) {
+    for (let j = i0; j < n; j++) {
+      const acc = dot4(lt, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), tt, j * n, i0, n);
+      for (let q = 0; q < 4 && i0 + q <= j; q++) {
+        out[(i0 + q) * n + j] = acc[q];
+        out[j * n + i0 + q] = acc[q];
+      }
     }
   }
   return out;
