@@ -1,7 +1,8 @@
 /**
- * The project's wasm training kernels. `registerWasmTrainingKernels()` replaces whatever the wasm
- * backend registered under these names (stock tfjs 4.22 lacks three of them and has a naive
- * `Conv2DBackpropInput`); it is idempotent and may run before or after the backend initialises.
+ * The project's wasm training kernels. `registerWasmTrainingKernels()` registers the convolution
+ * gradients (stock tfjs 4.22 lacks three and has a naive `Conv2DBackpropInput`), fast paths for
+ * `Sum`, `Mean` and `Tile`, and explicit-pad wrappers for the stock forward convolutions' "same"
+ * padding. It is idempotent and may run before or after the backend initialises.
  */
 import {
   Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D, getKernel, Mean, registerKernel, Sum, Tile, unregisterKernel,
