@@ -10,6 +10,7 @@ import {
   type Trend,
 } from "../../core/analysis/index.ts";
 import type { JsonObject } from "../../core/contracts.ts";
+import { clopperPearson } from "../../core/stats/index.ts";
 import { PROSE, TABLE15, TABLE16, TABLE2, TABLE4 } from "../../fixtures/paper/fang2023.ts";
 
 /** Table 2's threshold: "models above 70% ImageNet accuracy". */
@@ -192,6 +193,64 @@ export function figure1(table: ResultsTable, trends: Map<DatasetName, Trends>, k
   };
 }
 
+/**
+ * Evaluation-set sizes of the accuracy datasets whose size the reference code fixes: its validation
+ * splits (../shared/reference/README.md: Cassava 17,120 / 4,277, EuroSAT 21,600 / 5,400). CCT-20's
+ * cis-test size is not among the reference facts, so it gets no interval.
+ */
+export const EVAL_SIZES: Partial<Record<DatasetName, number>> = { Cassava: 4277, EuroSAT: 5400 };
+
+/** 95% Clopper-Pearson intervals of each model's accuracy, from the evaluation-set size. */
+function accuracyIntervals(table: ResultsTable) {
+  const out: { dataset: DatasetName; model: string; imagenet: number; value: number; n: number; lower: number; upper: number }[] = [];
+  for (const dataset of table.datasets) {
+    const n = EVAL_SIZES[dataset];
+    if (n === undefined) continue;
+    for (const row of table.rows) {
+      const value = row.values[dataset]!;
+      const { lower, upper } = clopperPearson(Math.round((value / 100) * n), n);
+      out.push({ dataset, model: row.model, imagenet: row.imagenetTop1, value, n, lower: 100 * lower, upper: 100 * upper });
+    }
+  }
+  return out;
+}
+
+function intervalsTable(intervals: ReturnType<typeof accuracyIntervals>): ReportTable {
+  return {
+    key: "accuracy_ci",
+    title: "95% Clopper-Pearson intervals of accuracy (%) from the evaluation-set size (correct = round(accuracy × n))",
+    rowLabel: "dataset / model",
+    columns: [{ key: "value", label: "accuracy" }, { key: "n", label: "n" }, { key: "lower", label: "lower" }, { key: "upper", label: "upper" }],
+    rows: intervals.map((i) => ({
+      key: `${i.dataset} / ${i.model}`,
+      cells: { value: cell(i.value, null), n: cell(i.n, null), lower: cell(i.lower, null), upper: cell(i.upper, null) },
+    })),
+  };
+}
+
+function errorBarFigure(intervals: ReturnType<typeof accuracyIntervals>): Figure {
+  const x = { field: "imagenet", type: "quantitative", title: "ImageNet top-1 (%)", scale: { zero: false } };
+  return {
+    key: "figure4",
+    title: "Accuracy with 95% Clopper-Pearson intervals",
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      title: "Accuracy with 95% Clopper-Pearson intervals (evaluation-set size per dataset)",
+      data: { values: intervals.map((i) => ({ ...i })) },
+      facet: { field: "dataset", type: "nominal", title: null },
+      columns: 2,
+      resolve: { scale: { y: "independent" } },
+      spec: {
+        width: 260, height: 200,
+        layer: [
+          { mark: { type: "rule" }, encoding: { x, y: { field: "lower", type: "quantitative", title: "accuracy (%)", scale: { zero: false } }, y2: { field: "upper" } } },
+          { mark: { type: "point", filled: true, size: 30 }, encoding: { x, y: { field: "value", type: "quantitative" }, tooltip: [{ field: "model" }, { field: "value" }, { field: "lower" }, { field: "upper" }] } },
+        ],
+      },
+    },
+  };
+}
+
 export function analyzeTrends(input: AnalysisInput) {
   const table = input.results ?? fromPrinted(EMBEDDED, TABLE4);
   const trends = new Map(table.datasets.map((d) => [d, trendsOf(table, d)] as const));
@@ -201,6 +260,15 @@ export function analyzeTrends(input: AnalysisInput) {
   ];
   const figures = [figure1(table, trends)];
   const notes: string[] = [];
+  const intervals = accuracyIntervals(table);
+  if (intervals.length > 0) {
+    tables.push(intervalsTable(intervals));
+    figures.push(errorBarFigure(intervals));
+    notes.push(
+      `Intervals use the reference code's evaluation-set sizes (${Object.entries(EVAL_SIZES).map(([d, n]) => `${d} ${n}`).join(", ")}); ` +
+        "CCT20 has no size among the reference facts, and the 0-1 metrics (QWK, macro F1, ROC AUC) need per-example predictions for a bootstrap, which a results table does not hold.",
+    );
+  }
   if (input.results === undefined) {
     const extended = fromPrinted("paper Tables 4 + 16 (25 models), as printed", [...TABLE4, ...TABLE16]);
     const trends15 = new Map(extended.datasets.map((d) => [d, trendsOf(extended, d)] as const));

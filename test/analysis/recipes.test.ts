@@ -88,6 +88,16 @@ describe("transfer-trends", async () => {
     expect(cellOf(report, "table15", "CCT20", "correlation").reason).toMatch(/^unexplained/);
     expect(cellOf(report, "table2", "HPA", "correlation")).toMatchObject({ published: null, match: null, reason: expect.stringMatching(/not recoverable/) });
   });
+  it("Figure 4's Clopper-Pearson intervals equal scipy.stats.beta quantiles", () => {
+    const ci = parity.accuracy_ci as unknown as Record<string, Record<string, [number, number]>>;
+    for (const [dataset, byModel] of Object.entries(ci)) {
+      for (const [model, [lower, upper]] of Object.entries(byModel)) {
+        expectClose(cellOf(report, "accuracy_ci", `${dataset} / ${model}`, "lower").recomputed, lower, `${dataset} ${model} lower`);
+        expectClose(cellOf(report, "accuracy_ci", `${dataset} / ${model}`, "upper").recomputed, upper, `${dataset} ${model} upper`);
+      }
+    }
+    expect(report.figures.map((f) => f.key)).toEqual(["figure1", "figure4", "figure11"]);
+  });
   it("keys report.json by table and dataset", () => {
     expect(Object.keys(report.json)).toEqual(expect.arrayContaining(["table2", "table15"]));
     expect(report.json.table2).toHaveProperty("CCT20.slope.published", "0.11");
