@@ -2,10 +2,8 @@
  * Cassava Leaf Disease Classification (Kaggle 2021): `train.csv` (image_id,label),
  * `train_images/<image_id>` (the id carries the .jpg), `label_num_to_disease_map.json`.
  */
-import type { Dataset } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import { csvImageIndex, datasetOptions, decodeDefaults, loadSingleFile, readJson } from "../common/index.ts";
+import { csvImageIndex, defineDataset, readJson } from "../common/index.ts";
 
 export const CASSAVA_CLASSES = [
   "Cassava Bacterial Blight (CBB)",
@@ -16,21 +14,14 @@ export const CASSAVA_CLASSES = [
 ] as const;
 
 const LABEL_MAP = "label_num_to_disease_map.json";
-const Options = datasetOptions("exif", {});
-
-export const cassava = definePlugin({
-  meta: {
-    kind: "dataset",
-    name: "cassava",
-    version: "1.0.0",
-    description: "Cassava Leaf Disease Classification: leaf photographs, 5 classes",
-  },
-  create(raw): Dataset {
-    const options = parseOptions(cassava.meta, Options, raw);
-    const defaults = decodeDefaults(options);
+export const cassava = defineDataset({
+  name: "cassava",
+  description: "Cassava Leaf Disease Classification: leaf photographs, 5 classes",
+  orientation: "exif",
+  options: {},
+  build(options) {
     return {
       meta: {
-        name: "cassava",
         task: "multiclass",
         classNames: CASSAVA_CLASSES,
         nativeFormat: "train.csv (image_id,label) + train_images/<image_id> + label_num_to_disease_map.json (Kaggle cassava-leaf-disease-classification)",
@@ -55,7 +46,6 @@ export const cassava = definePlugin({
           options,
         });
       },
-      load: (sample, ctx, decode) => loadSingleFile(sample, ctx, defaults, decode),
     };
   },
 });

@@ -4,10 +4,9 @@
  * One sample per annotation, like the reference code; the empty category (30) is dropped; the label
  * is the position of the category id in CCT20_CATEGORY_IDS. `group` is the camera location.
  */
-import type { Dataset, Sample } from "../../../core/contracts.ts";
+import type { Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import { checkClasses, datasetOptions, decodeDefaults, FileCheck, IdSet, loadSingleFile, readJson } from "../common/index.ts";
+import { checkClasses, defineDataset, FileCheck, IdSet, readJson } from "../common/index.ts";
 
 export const CCT20_CATEGORY_IDS = [1, 3, 5, 6, 7, 8, 9, 10, 11, 16, 21, 33, 34, 51, 99] as const;
 export const CCT20_CLASSES = [
@@ -27,24 +26,17 @@ const REQUIRED = new Set(["train", "cis_val", "cis_test"]);
 const ANNOTATIONS = "eccv_18_annotation_files";
 const IMAGES = "eccv_18_all_images_sm";
 
-const Options = datasetOptions("exif", {});
-
 interface CocoImage { id: string; location?: string | number }
 interface CocoAnnotation { id: string; image_id: string; category_id: number }
 
-export const cct20 = definePlugin({
-  meta: {
-    kind: "dataset",
-    name: "cct20",
-    version: "1.0.0",
-    description: "Caltech Camera Traps CCT-20: camera-trap images, 15 classes, cis/trans val and test",
-  },
-  create(raw): Dataset {
-    const options = parseOptions(cct20.meta, Options, raw);
-    const defaults = decodeDefaults(options);
+export const cct20 = defineDataset({
+  name: "cct20",
+  description: "Caltech Camera Traps CCT-20: camera-trap images, 15 classes, cis/trans val and test",
+  orientation: "exif",
+  options: {},
+  build(options) {
     return {
       meta: {
-        name: "cct20",
         task: "multiclass",
         classNames: CCT20_CLASSES,
         nativeFormat: `${ANNOTATIONS}/{train,cis_val,cis_test,trans_val,trans_test}_annotations.json + ${IMAGES}/<image_id>.jpg (LILA CCT-20)`,
@@ -84,7 +76,6 @@ export const cct20 = definePlugin({
         checkClasses(samples.filter((s) => train.has(s.id)), CCT20_CLASSES, `${ANNOTATIONS}/${CCT20_SPLITS.train}`, options.allowEmptyClasses);
         return { samples, predefinedSplits, skipped: check.skipped };
       },
-      load: (sample, ctx, decode) => loadSingleFile(sample, ctx, defaults, decode),
     };
   },
 });

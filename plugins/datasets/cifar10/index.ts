@@ -3,10 +3,9 @@
  * `batches.meta.txt`): records of 1 label byte + 3072 pixel bytes (1024 R, 1024 G, 1024 B, rows
  * of 32). Sample ids are `<batch>/<record>`; predefined splits train (batches 1-5) and test.
  */
-import type { DataIO, Dataset, Image, Sample } from "../../../core/contracts.ts";
+import type { DataIO, Image, Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import { checkClasses, datasetOptions, decodeDefaults } from "../common/index.ts";
+import { checkClasses, defineDataset } from "../common/index.ts";
 
 export const CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"] as const;
 const SIDE = 32;
@@ -16,23 +15,17 @@ const BATCHES = [
   { name: "test_batch", split: "test" },
 ];
 
-const Options = datasetOptions("stored", {});
-
 /** `cifar-10-batches-bin/` when the root holds it, else the root itself. */
 async function batchDir(io: DataIO): Promise<string> {
   return (await io.isDirectory("cifar-10-batches-bin")) ? "cifar-10-batches-bin/" : "";
 }
 
-export const cifar10 = definePlugin({
-  meta: {
-    kind: "dataset",
-    name: "cifar10",
-    version: "1.0.0",
-    description: "CIFAR-10 binary batches: 32x32 colour images, 10 classes",
-  },
-  create(raw): Dataset {
-    const options = parseOptions(cifar10.meta, Options, raw);
-    const defaults = decodeDefaults(options);
+export const cifar10 = defineDataset({
+  name: "cifar10",
+  description: "CIFAR-10 binary batches: 32x32 colour images, 10 classes",
+  orientation: "stored",
+  options: {},
+  build(options) {
     const batches = new Map<string, Promise<Uint8Array>>();
     const readBatch = (io: DataIO, file: string) => {
       let bytes = batches.get(file);
@@ -50,7 +43,6 @@ export const cifar10 = definePlugin({
     };
     return {
       meta: {
-        name: "cifar10",
         task: "multiclass",
         classNames: CIFAR10_CLASSES,
         nativeFormat: "cifar-10-batches-bin/{data_batch_1..5,test_batch}.bin (CIFAR-10 binary version)",
@@ -93,7 +85,7 @@ export const cifar10 = definePlugin({
         const base = r * RECORD + 1;
         const hwc = new Uint8Array(3 * plane);
         for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) hwc[3 * p + c] = data[base + c * plane + p];
-        return await ctx.decoder.convert({ width: SIDE, height: SIDE, channels: 3, data: hwc }, { ...defaults, ...decode }, `${file} record ${r}`);
+        return await ctx.decoder.convert({ width: SIDE, height: SIDE, channels: 3, data: hwc }, decode, `${file} record ${r}`);
       },
     };
   },

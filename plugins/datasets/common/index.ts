@@ -5,8 +5,9 @@
  */
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
-import type { DataIO, DatasetContext, DatasetIndex, DecodeOptions, Image, Sample } from "../../../core/contracts.ts";
+import type { DataIO, Dataset, DatasetContext, DatasetIndex, DatasetMeta, DecodeOptions, Image, Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
+import { definePlugin, parseOptions, type Plugin } from "../../../core/plugin.ts";
 
 /** Options every dataset plugin accepts. */
 export const baseOptionsShape = {
@@ -21,10 +22,8 @@ export const baseOptionsShape = {
 };
 
 export interface BaseOptions {
-  channelOrder: "rgb" | "bgr";
-  skipMissing: boolean;
-  channels: 1 | 3 | 4;
-  allowEmptyClasses: boolean;
+  readonly skipMissing: boolean;
+  readonly allowEmptyClasses: boolean;
 }
 
 /** Options schema with per-dataset defaults for orientation (the reference reader's behaviour). */
@@ -132,15 +131,10 @@ export class FileCheck {
   }
 }
 
-/** Decode options of a dataset: its options are defaults the caller may override. */
-export function decodeDefaults(options: BaseOptions & { orientation: "exif" | "stored" }): DecodeOptions {
-  return { channels: options.channels, channelOrder: options.channelOrder, orientation: options.orientation };
-}
-
 /** The image of a one-file sample. */
-export async function loadSingleFile(sample: Sample, ctx: DatasetContext, defaults: DecodeOptions, options?: DecodeOptions): Promise<Image> {
+export async function loadSingleFile(sample: Sample, ctx: DatasetContext, decode: DecodeOptions): Promise<Image> {
   const file = sample.files[0];
-  return await ctx.decoder.decode(await ctx.io.readBytes(file), { ...defaults, ...options }, file);
+  return await ctx.decoder.decode(await ctx.io.readBytes(file), decode, file);
 }
 
 /** Reads a JSON file, naming it on a parse error. */
@@ -189,4 +183,44 @@ export async function csvImageIndex(io: DataIO, spec: CsvImageIndexSpec): Promis
   }
   checkClasses(samples, spec.classNames, spec.csv, spec.options.allowEmptyClasses);
   return { samples, skipped: check.skipped };
+}
+
+export type DatasetOptions<S extends z.ZodRawShape> = z.output<ReturnType<typeof datasetOptions<S>>>;
+
+export interface DatasetSpec<S extends z.ZodRawShape> {
+  readonly name: string;
+  readonly description: string;
+  readonly version?: string;
+  /** Default EXIF handling: what the reference code's reader did ("exif" for OpenCV, "stored" for PIL). */
+  readonly orientation: "exif" | "stored";
+  /** Options beyond the common ones. */
+  readonly options: S;
+  /** The dataset for parsed options. `load` gets the dataset's decode defaults merged with the caller's. */
+  build(options: DatasetOptions<S>): {
+    readonly meta: Omit<DatasetMeta, "name">;
+    index(ctx: DatasetContext): Promise<DatasetIndex>;
+    load?(sample: Sample, ctx: DatasetContext, decode: DecodeOptions): Promise<Image>;
+  };
+}
+
+/** A dataset plugin with the common options, validated; `load` defaults to decoding the sample's one file. */
+export function defineDataset<S extends z.ZodRawShape>(spec: DatasetSpec<S>): Plugin<"dataset"> {
+  const schema = datasetOptions(spec.orientation, spec.options);
+  const plugin: Plugin<"dataset"> = definePlugin({
+    meta: { kind: "dataset", name: spec.name, version: spec.version ?? "1.0.0", description: spec.description },
+    create(raw): Dataset {
+      const options = parseOptions(plugin.meta, schema, raw) as DatasetOptions<S>;
+      // The common fields are in every schema; TypeScript cannot see through the generic spread.
+      const { channels, channelOrder, orientation } = options as unknown as Required<Pick<DecodeOptions, "channels" | "channelOrder" | "orientation">>;
+      const defaults: DecodeOptions = { channels, channelOrder, orientation };
+      const built = spec.build(options);
+      const load = built.load ?? loadSingleFile;
+      return {
+        meta: { name: spec.name, ...built.meta },
+        index: (ctx) => built.index(ctx),
+        load: (sample, ctx, decode) => load(sample, ctx, { ...defaults, ...decode }),
+      };
+    },
+  });
+  return plugin;
 }

@@ -5,14 +5,11 @@
  * splitters and predefined splits. A user's own dataset in this shape needs no code.
  */
 import { z } from "zod";
-import type { Dataset, Sample } from "../../../core/contracts.ts";
+import type { Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import {
-  checkClasses, type CsvRow, datasetOptions, decodeDefaults, FileCheck, IdSet, loadSingleFile, parseClassIndex, readCsv, rowWhere,
-} from "../common/index.ts";
+import { checkClasses, type CsvRow, defineDataset, FileCheck, IdSet, parseClassIndex, readCsv, rowWhere } from "../common/index.ts";
 
-const Options = datasetOptions("exif", {
+const csvOptions = {
   csv: z.string().default("train.csv"),
   idColumn: z.string().default("id"),
   labelColumn: z.string().default("label"),
@@ -28,22 +25,17 @@ const Options = datasetOptions("exif", {
   groupColumn: z.string().optional(),
   splitColumn: z.string().optional(),
   selectionMetric: z.string().default("accuracy"),
-});
+};
 
-export const csvDataset = definePlugin({
-  meta: {
-    kind: "dataset",
-    name: "csv",
-    version: "1.0.0",
-    description: "Any image dataset listed in a CSV (id, label, optional path/group/split columns)",
-  },
-  create(raw): Dataset {
-    const options = parseOptions(csvDataset.meta, Options, raw);
-    const defaults = decodeDefaults(options);
+export const csvDataset = defineDataset({
+  name: "csv",
+  description: "Any image dataset listed in a CSV (id, label, optional path/group/split columns)",
+  orientation: "exif",
+  options: csvOptions,
+  build(options) {
     const multilabel = options.task === "multilabel";
     return {
       meta: {
-        name: "csv",
         task: options.task,
         classNames: options.classes ?? [],
         nativeFormat: `${options.csv} (${options.idColumn},${options.labelColumn},...) + image files`,
@@ -90,7 +82,6 @@ export const csvDataset = definePlugin({
           ...(options.splitColumn ? { predefinedSplits } : {}),
         };
       },
-      load: (sample, ctx, decode) => loadSingleFile(sample, ctx, defaults, decode),
     };
   },
 });

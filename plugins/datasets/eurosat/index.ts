@@ -3,9 +3,7 @@
  * torchvision ImageFolder order (the reference split depends on it).
  */
 import { z } from "zod";
-import type { Dataset } from "../../../core/contracts.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import { datasetOptions, decodeDefaults, loadSingleFile } from "../common/index.ts";
+import { defineDataset } from "../common/index.ts";
 import { IMG_EXTENSIONS, imageFolderIndex } from "../image-folder/index.ts";
 
 export const EUROSAT_CLASSES = [
@@ -13,21 +11,14 @@ export const EUROSAT_CLASSES = [
   "Pasture", "PermanentCrop", "Residential", "River", "SeaLake",
 ] as const;
 
-const Options = datasetOptions("stored", { dir: z.string().default("2750") });
-
-export const eurosat = definePlugin({
-  meta: {
-    kind: "dataset",
-    name: "eurosat",
-    version: "1.0.0",
-    description: "EuroSAT RGB: Sentinel-2 land-use patches, 10 classes",
-  },
-  create(raw): Dataset {
-    const options = parseOptions(eurosat.meta, Options, raw);
-    const defaults = decodeDefaults(options);
+export const eurosat = defineDataset({
+  name: "eurosat",
+  description: "EuroSAT RGB: Sentinel-2 land-use patches, 10 classes",
+  orientation: "stored",
+  options: { dir: z.string().default("2750") },
+  build(options) {
     return {
       meta: {
-        name: "eurosat",
         task: "multiclass",
         classNames: EUROSAT_CLASSES,
         nativeFormat: "2750/<Class>/<Class>_<k>.jpg (EuroSAT RGB zip)",
@@ -37,7 +28,6 @@ export const eurosat = definePlugin({
         const { classNames: _found, ...index } = await imageFolderIndex(ctx.io, { dir: options.dir, extensions: IMG_EXTENSIONS, classes: EUROSAT_CLASSES });
         return index;
       },
-      load: (sample, ctx, decode) => loadSingleFile(sample, ctx, defaults, decode),
     };
   },
 });

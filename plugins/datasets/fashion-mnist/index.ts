@@ -3,10 +3,9 @@
  * `t10k-*`; gzipped or not). Default root is where Debian's `dataset-fashion-mnist` package puts
  * them. Sample ids are `train/<n>` and `t10k/<n>` (n = record number); predefined splits train, test.
  */
-import type { DataIO, Dataset, Image, Sample } from "../../../core/contracts.ts";
+import type { DataIO, Image, Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import { checkClasses, datasetOptions, decodeDefaults, gunzip } from "../common/index.ts";
+import { checkClasses, defineDataset, gunzip } from "../common/index.ts";
 
 export const FASHION_MNIST_CLASSES = [
   "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -16,8 +15,6 @@ const PARTS = [
   { prefix: "train", split: "train" },
   { prefix: "t10k", split: "test" },
 ] as const;
-
-const Options = datasetOptions("stored", {});
 
 interface Idx { count: number; rows: number; cols: number; data: Uint8Array }
 
@@ -47,16 +44,12 @@ async function readIdx(io: DataIO, name: string, dims: 1 | 3): Promise<Idx & { f
   throw new InputError(io.join(`${name}.gz`), `not found (nor ${name}); expected the Fashion-MNIST IDX file`);
 }
 
-export const fashionMnist = definePlugin({
-  meta: {
-    kind: "dataset",
-    name: "fashion-mnist",
-    version: "1.0.0",
-    description: "Fashion-MNIST: 28x28 grayscale clothing images, 10 classes, IDX files",
-  },
-  create(raw): Dataset {
-    const options = parseOptions(fashionMnist.meta, Options, raw);
-    const defaults = decodeDefaults(options);
+export const fashionMnist = defineDataset({
+  name: "fashion-mnist",
+  description: "Fashion-MNIST: 28x28 grayscale clothing images, 10 classes, IDX files",
+  orientation: "stored",
+  options: {},
+  build(options) {
     // Decompressed image files, read once per dataset instance.
     const images = new Map<string, Promise<Idx & { file: string }>>();
     const imagesOf = (io: DataIO, prefix: string) => {
@@ -70,7 +63,6 @@ export const fashionMnist = definePlugin({
     };
     return {
       meta: {
-        name: "fashion-mnist",
         task: "multiclass",
         classNames: FASHION_MNIST_CLASSES,
         nativeFormat: "{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (IDX)",
@@ -110,7 +102,7 @@ export const fashionMnist = definePlugin({
         }
         const size = idx.rows * idx.cols;
         const image = { width: idx.cols, height: idx.rows, channels: 1, data: idx.data.slice(n * size, (n + 1) * size) };
-        return await ctx.decoder.convert(image, { ...defaults, ...decode }, `${idx.file} item ${n}`);
+        return await ctx.decoder.convert(image, decode, `${idx.file} item ${n}`);
       },
     };
   },

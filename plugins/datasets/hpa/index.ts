@@ -6,10 +6,9 @@
  * (`split.stratified.small.0.csv`: Id,Target,Split) when it exists.
  */
 import { z } from "zod";
-import type { DataIO, Dataset, DecodeOptions, Image, Sample } from "../../../core/contracts.ts";
+import type { DataIO, Image, Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import { checkClasses, type CsvRow, datasetOptions, decodeDefaults, FileCheck, IdSet, loadSingleFile, readCsv, rowWhere } from "../common/index.ts";
+import { checkClasses, defineDataset, FileCheck, IdSet, loadSingleFile, readCsv, rowWhere } from "../common/index.ts";
 
 export const HPA_CLASSES = [
   "Nucleoplasm", "Nuclear membrane", "Nucleoli", "Nucleoli fibrillar center", "Nuclear speckles",
@@ -21,12 +20,6 @@ export const HPA_CLASSES = [
 ] as const;
 export const HPA_STAINS = ["red", "green", "blue", "yellow"] as const;
 export const HPA_SPLIT_FILE = "split.stratified.small.0.csv";
-
-const Options = datasetOptions("exif", {
-  layout: z.enum(["auto", "kaggle", "rgby"]).default("auto"),
-  /** Split file (Id,Target,Split), relative to the root or absolute; used when it exists. */
-  splitFile: z.string().default(HPA_SPLIT_FILE),
-});
 
 /** "0 19" -> [0, 19]: sorted, distinct class indices in [0, 28). */
 export function parseHpaTarget(value: string, where: string): number[] {
@@ -59,19 +52,18 @@ export async function readHpaSplitFile(io: DataIO, path: string): Promise<HpaSpl
   };
 }
 
-export const hpa = definePlugin({
-  meta: {
-    kind: "dataset",
-    name: "hpa",
-    version: "1.0.0",
-    description: "Human Protein Atlas: fluorescence microscopy, 28 protein locations, multilabel",
+export const hpa = defineDataset({
+  name: "hpa",
+  description: "Human Protein Atlas: fluorescence microscopy, 28 protein locations, multilabel",
+  orientation: "exif",
+  options: {
+    layout: z.enum(["auto", "kaggle", "rgby"]).default("auto"),
+    /** Split file (Id,Target,Split), relative to the root or absolute; used when it exists. */
+    splitFile: z.string().default(HPA_SPLIT_FILE),
   },
-  create(raw): Dataset {
-    const options = parseOptions(hpa.meta, Options, raw);
-    const defaults = decodeDefaults(options);
+  build(options) {
     return {
       meta: {
-        name: "hpa",
         task: "multilabel",
         classNames: HPA_CLASSES,
         nativeFormat: "train.csv (Id,Target) + train/<Id>_{red,green,blue,yellow}.png (Kaggle), or rgby/train/<Id>.png; split file Id,Target,Split",
@@ -90,7 +82,7 @@ export const hpa = definePlugin({
         if (hasCsv) {
           const { rows: csvRows } = await readCsv(io, "train.csv", ["Id", "Target"]);
           const ids = new IdSet();
-          for (const row of csvRows as CsvRow[]) {
+          for (const row of csvRows) {
             ids.add(row.values.Id, rowWhere("train.csv", row));
             rows.push({ id: row.values.Id, target: parseHpaTarget(row.values.Target, rowWhere("train.csv", row, "Target")), where: rowWhere("train.csv", row) });
           }
@@ -120,13 +112,13 @@ export const hpa = definePlugin({
         }
         return { samples, predefinedSplits, skipped: check.skipped };
       },
-      async load(sample, ctx, decode?: DecodeOptions): Promise<Image> {
-        if (sample.files.length === 1) return await loadSingleFile(sample, ctx, defaults, decode);
+      async load(sample, ctx, decode): Promise<Image> {
+        if (sample.files.length === 1) return await loadSingleFile(sample, ctx, decode);
         // Kaggle layout: stack the four stains as R, G, B, Y, then let the decoder pick channels,
         // resize and order exactly as it does for a 4-channel RGBY PNG.
         const planes = await Promise.all(
           sample.files.map(async (file) =>
-            ctx.decoder.decode(await ctx.io.readBytes(file), { channels: 1, orientation: defaults.orientation }, file)),
+            ctx.decoder.decode(await ctx.io.readBytes(file), { channels: 1, orientation: decode.orientation }, file)),
         );
         const { width, height } = planes[0];
         planes.forEach((plane, c) => {
@@ -139,7 +131,7 @@ export const hpa = definePlugin({
           const plane = planes[c].data;
           for (let p = 0; p < width * height; p++) data[4 * p + c] = plane[p];
         }
-        return await ctx.decoder.convert({ width, height, channels: 4, data }, { ...defaults, ...decode }, sample.files[0]);
+        return await ctx.decoder.convert({ width, height, channels: 4, data }, decode, sample.files[0]);
       },
     };
   },

@@ -5,10 +5,9 @@
  * image extension count. A user's own dataset in this layout needs no code.
  */
 import { z } from "zod";
-import type { DataIO, Dataset, DatasetIndex, Sample } from "../../../core/contracts.ts";
+import type { DataIO, DatasetIndex, Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import { datasetOptions, decodeDefaults, loadSingleFile } from "../common/index.ts";
+import { defineDataset } from "../common/index.ts";
 
 /** torchvision.datasets.folder.IMG_EXTENSIONS. */
 export const IMG_EXTENSIONS = [".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"] as const;
@@ -66,27 +65,21 @@ async function walkSorted(io: DataIO, dir: string): Promise<string[]> {
   return dirs.sort(byCodeUnits).flatMap((d) => filesOf.get(d) ?? []);
 }
 
-const Options = datasetOptions("stored", {
-  dir: z.string().default("."),
-  extensions: z.array(z.string().startsWith(".")).min(1).default([...IMG_EXTENSIONS]),
-  classes: z.array(z.string().min(1)).min(1).optional(),
-  task: z.enum(["multiclass", "binary", "ordinal"]).default("multiclass"),
-  selectionMetric: z.string().default("accuracy"),
-});
-
-export const imageFolder = definePlugin({
-  meta: {
-    kind: "dataset",
-    name: "image-folder",
-    version: "1.0.0",
-    description: "Any <dir>/<class>/<image> folder, indexed in torchvision ImageFolder order",
+export const imageFolder = defineDataset({
+  name: "image-folder",
+  description: "Any <dir>/<class>/<image> folder, indexed in torchvision ImageFolder order",
+  orientation: "stored",
+  options: {
+    dir: z.string().default("."),
+    extensions: z.array(z.string().startsWith(".")).min(1).default([...IMG_EXTENSIONS]),
+    /** Class folders in label order; the sorted folders found when absent. */
+    classes: z.array(z.string().min(1)).min(1).optional(),
+    task: z.enum(["multiclass", "binary", "ordinal"]).default("multiclass"),
+    selectionMetric: z.string().default("accuracy"),
   },
-  create(raw): Dataset {
-    const options = parseOptions(imageFolder.meta, Options, raw);
-    const defaults = decodeDefaults(options);
+  build(options) {
     return {
       meta: {
-        name: "image-folder",
         task: options.task,
         // Known only after indexing unless fixed by the `classes` option; see DatasetIndex.classNames.
         classNames: options.classes ?? [],
@@ -94,7 +87,6 @@ export const imageFolder = definePlugin({
         selectionMetric: options.selectionMetric,
       },
       index: (ctx) => imageFolderIndex(ctx.io, options),
-      load: (sample, ctx, decode) => loadSingleFile(sample, ctx, defaults, decode),
     };
   },
 });

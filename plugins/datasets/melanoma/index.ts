@@ -7,31 +7,22 @@
  * reference order: 2020 first, then 2019; rows in file order.
  */
 import { z } from "zod";
-import type { Dataset, Sample } from "../../../core/contracts.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import {
-  checkClasses, datasetOptions, decodeDefaults, FileCheck, IdSet, loadSingleFile, parseClassIndex, parseInteger, readCsv, rowWhere,
-} from "../common/index.ts";
+import type { Sample } from "../../../core/contracts.ts";
+import { checkClasses, defineDataset, FileCheck, IdSet, parseClassIndex, parseInteger, readCsv, rowWhere } from "../common/index.ts";
 
 export const MELANOMA_CLASSES = ["benign", "malignant"] as const;
 
-const Options = datasetOptions("exif", {
-  years: z.array(z.union([z.literal(2020), z.literal(2019)])).min(1).default([2020, 2019]),
-});
-
-export const melanoma = definePlugin({
-  meta: {
-    kind: "dataset",
-    name: "melanoma",
-    version: "1.0.0",
-    description: "SIIM-ISIC Melanoma 2020 + ISIC 2019 (jpeg-512 layout with tfrecord folds), binary",
+export const melanoma = defineDataset({
+  name: "melanoma",
+  description: "SIIM-ISIC Melanoma 2020 + ISIC 2019 (jpeg-512 layout with tfrecord folds), binary",
+  orientation: "exif",
+  options: {
+    /** Years to read, in this order (the reference order is 2020 then 2019). */
+    years: z.array(z.union([z.literal(2020), z.literal(2019)])).min(1).default([2020, 2019]),
   },
-  create(raw): Dataset {
-    const options = parseOptions(melanoma.meta, Options, raw);
-    const defaults = decodeDefaults(options);
+  build(options) {
     return {
       meta: {
-        name: "melanoma",
         task: "binary",
         classNames: MELANOMA_CLASSES,
         nativeFormat: "melanoma-2020/ and melanoma-2019/, each train.csv (image_name,target,tfrecord,...) + train/<image_name>.jpg",
@@ -56,7 +47,6 @@ export const melanoma = definePlugin({
         checkClasses(samples, MELANOMA_CLASSES, options.years.map((y) => `melanoma-${y}/train.csv`).join(" + "), options.allowEmptyClasses);
         return { samples, skipped: check.skipped };
       },
-      load: (sample, ctx, decode) => loadSingleFile(sample, ctx, defaults, decode),
     };
   },
 });

@@ -72,17 +72,44 @@ export class SharpDecoder implements ImageDecoder {
     let out = toChannels(dropAlpha(image, want), want, source);
     const size = targetSize({ width: out.width, height: out.height }, options.resize);
     if (size) {
-      // premultiplied: true stops libvips from treating a fourth channel as alpha.
-      const { data, info } = await sharp(out.data, {
-        raw: { width: out.width, height: out.height, channels: out.channels as 1 | 3 | 4, premultiplied: true },
-      })
-        .resize(size.width, size.height, resizeOptions(options))
-        .raw()
-        .toBuffer({ resolveWithObject: true });
-      out = { width: info.width, height: info.height, channels: info.channels, data: view8(data) };
+      // libvips treats a fourth channel as alpha and (un)premultiplies around a resize; HPA's yellow
+      // is data, so RGB and the fourth channel are resized as separate images.
+      out = out.channels === 4
+        ? interleave(await resizeRaw(planes(out, [0, 1, 2]), size, options), await resizeRaw(planes(out, [3]), size, options))
+        : await resizeRaw(out, size, options);
     }
     return finish(out, options);
   }
+}
+
+async function resizeRaw(image: Image, size: { width: number; height: number }, options: DecodeOptions): Promise<Image> {
+  const { data, info } = await sharp(image.data as Uint8Array, { raw: { width: image.width, height: image.height, channels: image.channels as 1 | 3 } })
+    .resize(size.width, size.height, resizeOptions(options))
+    // Without this, sharp writes one-channel raw input out as three-channel sRGB.
+    .toColourspace(image.channels === 1 ? "b-w" : "srgb")
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, channels: info.channels, data: view8(data) };
+}
+
+/** The listed channels of an HWC image, as a new image. */
+function planes(image: Image, channels: readonly number[]): Image {
+  const n = image.width * image.height;
+  const data = new Uint8Array(n * channels.length);
+  for (let p = 0; p < n; p++) channels.forEach((c, k) => (data[p * channels.length + k] = image.data[p * image.channels + c]));
+  return { ...image, channels: channels.length, data };
+}
+
+/** Concatenates the channels of same-size images. */
+function interleave(a: Image, b: Image): Image {
+  const channels = a.channels + b.channels;
+  const n = a.width * a.height;
+  const data = new Uint8Array(n * channels);
+  for (let p = 0; p < n; p++) {
+    for (let c = 0; c < a.channels; c++) data[p * channels + c] = a.data[p * a.channels + c];
+    for (let c = 0; c < b.channels; c++) data[p * channels + a.channels + c] = b.data[p * b.channels + c];
+  }
+  return { ...a, channels, data };
 }
 
 function resizeOptions(options: DecodeOptions): ResizeOptions {
