@@ -50,9 +50,38 @@ export function weightedRocAuc(yTrue01: Vector, scores: Vector): (weights: Float
   };
 }
 
-/** Binary ROC AUC with ties counted half (sklearn roc_auc_score). */
+/**
+ * Binary ROC AUC with ties counted half (sklearn roc_auc_score): the positives' and negatives'
+ * scores are sorted separately (native typed-array sorts) and merged, counting for each positive
+ * the negatives below it and half those tied with it. Integer counts make the result exact.
+ */
 export function rocAuc(yTrue01: Vector, scores: Vector): number {
-  return weightedRocAuc(yTrue01, scores)(new Float64Array(yTrue01.length).fill(1));
+  const where = "rocAuc";
+  checkSameLength(where, yTrue01, scores, "yTrue and scores");
+  checkScores(where, "scores", scores);
+  checkBinary(where, yTrue01);
+  let nPos = 0;
+  for (let i = 0; i < yTrue01.length; i++) nPos += yTrue01[i];
+  const pos = new Float64Array(nPos);
+  const neg = new Float64Array(yTrue01.length - nPos);
+  for (let i = 0, p = 0, q = 0; i < yTrue01.length; i++) {
+    if (yTrue01[i] === 1) pos[p++] = scores[i];
+    else neg[q++] = scores[i];
+  }
+  pos.sort();
+  neg.sort();
+  // Twice the Mann-Whitney U: 2 * #(neg < pos) + #(neg == pos), summed over positives.
+  let twiceU = 0;
+  let below = 0;
+  let upTo = 0;
+  for (let i = 0; i < pos.length; i++) {
+    const v = pos[i];
+    while (below < neg.length && neg[below] < v) below++;
+    if (upTo < below) upTo = below;
+    while (upTo < neg.length && neg[upTo] === v) upTo++;
+    twiceU += below + upTo;
+  }
+  return twiceU / (2 * pos.length * neg.length);
 }
 
 /**
