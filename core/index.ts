@@ -15,3 +15,4 @@ export * from "./config.ts";
 export * from "./di.ts";
 export * from "./runner.ts";
 export { train, toBatch, type TrainerParts, type TrainProgress } from "./train/trainer.ts";
+export * from "./results-export.ts";

@@ -6,7 +6,10 @@
 import { Command, CommanderError, Option } from "commander";
 import { resolve } from "node:path";
 import { BACKEND_NAMES, parseFilter, plan, XferError, type PlanOptions } from "../../core/index.ts";
-import { runPlan, type EnvironmentRecord, type XferConfig } from "../../core/index.ts";
+import { bestRunsTable, resultsCsv, runPlan, SeedTree, type EnvironmentRecord, type XferConfig } from "../../core/index.ts";
+import { writeFile } from "node:fs/promises";
+import { FsRunStore } from "../runtime/node/run-store.ts";
+import { BACKBONE_CATALOG } from "../backbones/index.ts";
 import { builtinRegistry } from "../manifest.ts";
 import { loadConfig } from "../runtime/node/config.ts";
 import { NodeIO } from "../runtime/node/node-io.ts";
@@ -156,6 +159,31 @@ export function buildProgram(io: Io = stdio): Command {
         const test = result.test ? ` | test ${Object.entries(result.test).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ")}` : "";
         io.out(`  ${result.hash.slice(0, 12)}  best epoch ${result.bestEpoch}: ${best}${test}`);
       }
+    });
+
+  program
+    .command("results")
+    .description("export the grid's best run per (backbone, dataset) as the results table analysis recipes read")
+    .argument("<recipe>", "built-in recipe name or path to a recipe folder")
+    .option("--out <dir>", "where the recipe's runs are (default: config outDir, else ./runs)")
+    .requiredOption("--csv <file>", "write the table here (model, imagenet_top1, one column per dataset)")
+    .action(async (ref: string, opts: { out?: string; csv: string }) => {
+      const { config } = await loadConfig({ file: program.opts().config });
+      const recipe = await resolveRecipe(ref);
+      const store = new FsRunStore(resolve(opts.out ?? config.outDir, recipe.name));
+      const stored = await Promise.all((await store.list()).map(async (hash) => (await store.get(hash))!));
+      if (stored.length === 0) throw new XferError(`no finished runs of "${recipe.name}" in ${store.dir}; run \`xfer run ${recipe.name}\` first`);
+      const registry = builtinRegistry();
+      const ctx = { seeds: new SeedTree(0) };
+      const rows = await bestRunsTable(stored, {
+        async selection(datasetRef) {
+          const metric = (await registry.create("dataset", datasetRef, ctx)).meta.selectionMetric;
+          return { metric, direction: (await registry.create("metric", { name: metric }, ctx)).direction };
+        },
+        imagenetTop1: (backbone) => BACKBONE_CATALOG.get(backbone)?.meta.imagenetTop1,
+      });
+      await writeFile(opts.csv, resultsCsv(rows));
+      io.out(`${recipe.name}: best of ${stored.length} run(s) for ${rows.length} backbone(s) written to ${opts.csv}`);
     });
 
   program
