@@ -20,7 +20,8 @@ export interface ParityResult {
   readonly xferParams: number;
 }
 
-export async function checkParity(dir: string, name: string): Promise<ParityResult> {
+/** `weightsFile`: another checkpoint of the same weights (e.g. the `.pth` twin) to load instead. */
+export async function checkParity(dir: string, name: string, weightsFile = `${name}.safetensors`): Promise<ParityResult> {
   const ioPath = join(dir, `${name}.io.safetensors`);
   const ioBytes = await readFile(ioPath);
   const meta = readSafetensorsMetadata(ioBytes, ioPath);
@@ -28,7 +29,7 @@ export async function checkParity(dir: string, name: string): Promise<ParityResu
   const input = io.get("input")!;
   const expected = io.get("logits")!;
   const numClasses = expected.shape[1];
-  const backbone = await createBackbone(meta.id, { numClasses, weights: join(dir, `${name}.safetensors`) });
+  const backbone = await createBackbone(meta.id, { numClasses, weights: join(dir, weightsFile) });
   try {
     const got = tf.tidy(() => backbone.forward(tf.tensor4d(input.data, input.shape as [number, number, number, number]), false).dataSync());
     let maxAbsDiff = 0;

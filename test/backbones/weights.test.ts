@@ -109,3 +109,37 @@ describe("strict checkpoint loading", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe("torch.save .pth checkpoints", () => {
+  const DIR = "fixtures/parity/backbones";
+
+  it("reads the zip + pickle state_dict to the same tensors as the safetensors twin", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const { readPth } = await import("../../plugins/backbones/weights/index.ts");
+    const pth = readPth(await readFile(`${DIR}/resnet18_mini.pth`), "pth");
+    const st = readSafetensors(await readFile(`${DIR}/resnet18_mini.safetensors`), "st");
+    expect([...pth.keys()].sort()).toEqual([...st.keys()].sort());
+    for (const [k, t] of st) {
+      expect(pth.get(k)!.shape, k).toEqual(t.shape);
+      expect(Array.from(pth.get(k)!.data), k).toEqual(Array.from(t.data));
+    }
+  });
+
+  it("loads through createBackbone with PyTorch parity", async () => {
+    const { checkParity } = await import("../../plugins/backbones/parity.ts");
+    const r = await checkParity(DIR, "resnet18_mini", "resnet18_mini.pth");
+    expect(r.maxAbsDiff).toBeLessThanOrEqual(r.tolerance);
+  });
+
+  it("refuses a pickle that calls anything outside the state_dict subset", async () => {
+    await expect(createBackbone("resnet18_mini.random", { numClasses: 10, weights: `${DIR}/malicious.pth` })).rejects.toThrow(
+      /malicious\.pth: unsafe or unsupported pickle content: global "posix\.system" is not allowed/,
+    );
+  });
+
+  it("rejects non-zip data with a clear message", async () => {
+    const { readPth } = await import("../../plugins/backbones/weights/index.ts");
+    expect(() => readPth(new Uint8Array([0x80, 2, 0x8a, 10]), "old.pth")).toThrow(/old\.pth: legacy \(pre-PyTorch-1\.6\) checkpoint/);
+    expect(() => readPth(new Uint8Array(40), "x.pth")).toThrow(/not a torch zip checkpoint/);
+  });
+});

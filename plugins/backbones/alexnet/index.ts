@@ -1,7 +1,7 @@
 /** torchvision AlexNet (torchvision/models/alexnet.py). */
 import { conv2d, maxPool2d, relu, sequential } from "../nn/layers.ts";
 import { mlpClassifierNet } from "../nn/classic.ts";
-import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, miniMeta } from "../nn/net.ts";
+import { type CatalogEntry, type NetBuilder, mini, pretrained } from "../nn/net.ts";
 
 /** Output channels of the five convs; torchvision: [64, 192, 384, 256, 256], 4096 hidden. */
 export function alexnet(ch: readonly number[] = [64, 192, 384, 256, 256], hidden = 4096): NetBuilder {
@@ -19,13 +19,6 @@ export function alexnet(ch: readonly number[] = [64, 192, 384, 256, 256], hidden
 }
 
 export const ALEXNET_BACKBONES: readonly CatalogEntry[] = [
-  {
-    meta: {
-      id: "alexnet.tv_in1k", inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear",
-      params: 61_100_840, imagenetTop1: 56.5, source: "torchvision", upstreamName: "torchvision.models.alexnet AlexNet_Weights.IMAGENET1K_V1",
-    },
-    headClasses: 1000,
-    build: alexnet(),
-  },
-  { meta: miniMeta("alexnet_mini.random", 22_562, 64), headClasses: 10, build: alexnet([8, 16, 16, 16, 8], 32) },
+  pretrained({ id: "alexnet.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.alexnet AlexNet_Weights.IMAGENET1K_V1", params: 61_100_840, imagenetTop1: 56.5 }, alexnet()),
+  mini("alexnet_mini.random", 22_562, alexnet([8, 16, 16, 16, 8], 32), 64),
 ];

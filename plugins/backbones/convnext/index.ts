@@ -1,7 +1,7 @@
 /** torchvision ConvNeXt (torchvision/models/convnext.py): LayerNorm eps 1e-6, layer scale, stochastic depth. */
 import * as tf from "@tensorflow/tfjs";
 import { type Module, type Scope, conv2d, gelu, globalPool, layerNorm, linear, sequential, stochasticDepth } from "../nn/layers.ts";
-import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, buildHead, miniMeta } from "../nn/net.ts";
+import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 /** torchvision CNBlockConfig: input channels, output channels (null: last stage), blocks. */
 export type CnStage = readonly [number, number | null, number];
@@ -44,13 +44,6 @@ export function convnext(stages: readonly CnStage[], sdProb = 0.1, layerScale = 
 }
 
 export const CONVNEXT_BACKBONES: readonly CatalogEntry[] = [
-  {
-    meta: {
-      id: "convnext_tiny.tv_in1k", inputSize: 224, resizeSize: 236, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear",
-      params: 28_589_128, imagenetTop1: 82.5, source: "torchvision", upstreamName: "torchvision.models.convnext_tiny ConvNeXt_Tiny_Weights.IMAGENET1K_V1",
-    },
-    headClasses: 1000,
-    build: convnext(CONVNEXT_TINY),
-  },
-  { meta: miniMeta("convnext_mini.random", 17_458), headClasses: 10, build: convnext([[8, 16, 1], [16, 32, 1], [32, null, 1]]) },
+  pretrained({ id: "convnext_tiny.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.convnext_tiny ConvNeXt_Tiny_Weights.IMAGENET1K_V1", params: 28_589_128, imagenetTop1: 82.5, resizeSize: 236 }, convnext(CONVNEXT_TINY)),
+  mini("convnext_mini.random", 17_458, convnext([[8, 16, 1], [16, 32, 1], [32, null, 1]])),
 ];

@@ -1,7 +1,7 @@
 /** torchvision DenseNet (torchvision/models/densenet.py). */
 import * as tf from "@tensorflow/tfjs";
 import { type Module, type Scope, avgPool2d, batchNorm2d, conv2d, globalPool, maxPool2d, relu, sequential } from "../nn/layers.ts";
-import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, buildHead, miniMeta } from "../nn/net.ts";
+import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 export interface DenseNetConfig {
   readonly growth: number;
@@ -43,13 +43,6 @@ export function densenet(cfg: DenseNetConfig): NetBuilder {
 }
 
 export const DENSENET_BACKBONES: readonly CatalogEntry[] = [
-  {
-    meta: {
-      id: "densenet121.tv_in1k", inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear",
-      params: 7_978_856, imagenetTop1: 74.4, source: "torchvision", upstreamName: "torchvision.models.densenet121 DenseNet121_Weights.IMAGENET1K_V1",
-    },
-    headClasses: 1000,
-    build: densenet({ growth: 32, blocks: [6, 12, 24, 16], initFeatures: 64, bnSize: 4 }),
-  },
-  { meta: miniMeta("densenet_mini.random", 5_106), headClasses: 10, build: densenet({ growth: 4, blocks: [2, 2, 2, 2], initFeatures: 8, bnSize: 2 }) },
+  pretrained({ id: "densenet121.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.densenet121 DenseNet121_Weights.IMAGENET1K_V1", params: 7_978_856, imagenetTop1: 74.4 }, densenet({ growth: 32, blocks: [6, 12, 24, 16], initFeatures: 64, bnSize: 4 })),
+  mini("densenet_mini.random", 5_106, densenet({ growth: 4, blocks: [2, 2, 2, 2], initFeatures: 8, bnSize: 2 })),
 ];

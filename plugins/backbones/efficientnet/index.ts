@@ -1,7 +1,7 @@
 /** torchvision EfficientNet B0-B4 (torchvision/models/efficientnet.py): SiLU, SE, stochastic depth 0.2. */
 import * as tf from "@tensorflow/tfjs";
 import { type Module, type Scope, convBnAct, dropout, globalPool, makeDivisible, sequential, sigmoid, silu, squeezeExcitation, stochasticDepth } from "../nn/layers.ts";
-import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, buildHead, miniMeta } from "../nn/net.ts";
+import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 /** torchvision MBConvConfig before scaling: expand ratio, kernel, stride, in, out, layers. */
 export type MbConv = readonly [number, number, number, number, number, number];
@@ -51,13 +51,8 @@ export function efficientnet(setting: readonly MbConv[], widthMult: number, dept
   };
 }
 
-const tv = (id: string, upstreamName: string, params: number, top1: number, inputSize: number, resizeSize: number) => ({
-  id, inputSize, resizeSize, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bicubic" as const,
-  params, imagenetTop1: top1, source: "torchvision", upstreamName,
-});
-
 export const EFFICIENTNET_BACKBONES: readonly CatalogEntry[] = [
-  { meta: tv("efficientnet_b0.tv_in1k", "torchvision.models.efficientnet_b0 EfficientNet_B0_Weights.IMAGENET1K_V1", 5_288_548, 77.7, 224, 256), headClasses: 1000, build: efficientnet(EFFICIENTNET_B0, 1.0, 1.0, 0.2) },
-  { meta: tv("efficientnet_b4.tv_in1k", "torchvision.models.efficientnet_b4 EfficientNet_B4_Weights.IMAGENET1K_V1", 19_341_616, 83.4, 380, 384), headClasses: 1000, build: efficientnet(EFFICIENTNET_B0, 1.4, 1.8, 0.4) },
-  { meta: miniMeta("efficientnet_mini.random", 202_032), headClasses: 10, build: efficientnet(EFFICIENTNET_B0, 0.25, 0.5, 0.2) },
+  pretrained({ id: "efficientnet_b0.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.efficientnet_b0 EfficientNet_B0_Weights.IMAGENET1K_V1", params: 5_288_548, imagenetTop1: 77.7, interpolation: "bicubic" }, efficientnet(EFFICIENTNET_B0, 1.0, 1.0, 0.2)),
+  pretrained({ id: "efficientnet_b4.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.efficientnet_b4 EfficientNet_B4_Weights.IMAGENET1K_V1", params: 19_341_616, imagenetTop1: 83.4, interpolation: "bicubic", inputSize: 380, resizeSize: 384 }, efficientnet(EFFICIENTNET_B0, 1.4, 1.8, 0.4)),
+  mini("efficientnet_mini.random", 202_032, efficientnet(EFFICIENTNET_B0, 0.25, 0.5, 0.2)),
 ];

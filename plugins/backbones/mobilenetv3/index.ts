@@ -1,7 +1,7 @@
 /** torchvision MobileNetV3 (torchvision/models/mobilenetv3.py); BN eps 1e-3, momentum 0.01. */
 import * as tf from "@tensorflow/tfjs";
 import { type Module, type Scope, convBnAct, dropout, globalPool, hardsigmoid, hardswish, linear, makeDivisible, relu, residualAdd, sequential, squeezeExcitation } from "../nn/layers.ts";
-import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, buildHead, miniMeta } from "../nn/net.ts";
+import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 /** torchvision InvertedResidualConfig: in, kernel, expanded, out, SE, activation, stride. */
 export type Bneck = readonly [number, number, number, number, boolean, "RE" | "HS", number];
@@ -46,17 +46,6 @@ export function mobilenetV3(setting: readonly Bneck[], lastChannel: number): Net
 }
 
 export const MOBILENETV3_BACKBONES: readonly CatalogEntry[] = [
-  {
-    meta: {
-      id: "mobilenet_v3_small.tv_in1k", inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear",
-      params: 2_542_856, imagenetTop1: 67.7, source: "torchvision", upstreamName: "torchvision.models.mobilenet_v3_small MobileNet_V3_Small_Weights.IMAGENET1K_V1",
-    },
-    headClasses: 1000,
-    build: mobilenetV3(MOBILENET_V3_SMALL, 1024),
-  },
-  {
-    meta: miniMeta("mobilenet_v3_mini.random", 14_602),
-    headClasses: 10,
-    build: mobilenetV3([[8, 3, 8, 8, true, "RE", 2], [8, 3, 16, 16, false, "RE", 2], [16, 5, 24, 16, true, "HS", 1], [16, 5, 32, 24, true, "HS", 2]], 32),
-  },
+  pretrained({ id: "mobilenet_v3_small.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.mobilenet_v3_small MobileNet_V3_Small_Weights.IMAGENET1K_V1", params: 2_542_856, imagenetTop1: 67.7 }, mobilenetV3(MOBILENET_V3_SMALL, 1024)),
+  mini("mobilenet_v3_mini.random", 14_602, mobilenetV3([[8, 3, 8, 8, true, "RE", 2], [8, 3, 16, 16, false, "RE", 2], [16, 5, 24, 16, true, "HS", 1], [16, 5, 32, 24, true, "HS", 2]], 32)),
 ];

@@ -121,6 +121,22 @@ export interface CatalogEntry {
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
+/** An ImageNet-1k pretrained catalog entry (torchvision eval transforms unless overridden). */
+export function pretrained(
+  m: { id: string; source: "torchvision" | "timm"; upstreamName: string; params: number; imagenetTop1?: number; inputSize?: number; resizeSize?: number; interpolation?: BackboneMeta["interpolation"] },
+  build: NetBuilder,
+): CatalogEntry {
+  const meta: BackboneMeta = {
+    inputSize: 224, resizeSize: 256, interpolation: "bilinear", channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], ...m,
+  };
+  return { meta, build, headClasses: 1000 };
+}
+
+/** A mini variant's catalog entry (10-class head). */
+export function mini(id: string, params: number, build: NetBuilder, inputSize = 32): CatalogEntry {
+  return { meta: miniMeta(id, params, inputSize), build, headClasses: 10 };
+}
+
 /** Metadata of a randomly initialised mini variant used by tests and CPU smoke runs. */
 export function miniMeta(id: string, params: number, inputSize = 32): BackboneMeta {
   return {

@@ -1,7 +1,7 @@
 /** torchvision ResNet / ResNeXt (torchvision/models/resnet.py), names and init as upstream. */
 import * as tf from "@tensorflow/tfjs";
 import { type Ctx, type Module, type Scope, batchNorm2d, conv2d, globalPool, maxPool2d, relu, sequential } from "../nn/layers.ts";
-import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, buildHead, miniMeta } from "../nn/net.ts";
+import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 export interface ResNetConfig {
   readonly block: "basic" | "bottleneck";
@@ -70,17 +70,14 @@ function bottleneck(s: Scope, inC: number, planes: number, stride: number, group
   return residual(branch, downsample(s.at("downsample"), inC, out, stride));
 }
 
-const tv = (id: string, upstreamName: string, params: number, top1: number | undefined): BackboneMetaInput => ({
-  id, inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear",
-  params, ...(top1 === undefined ? {} : { imagenetTop1: top1 }), source: "torchvision", upstreamName,
-});
-type BackboneMetaInput = CatalogEntry["meta"];
+const tv = (id: string, fn: string, weights: string, params: number, top1?: number) =>
+  ({ id, source: "torchvision" as const, upstreamName: `torchvision.models.${fn} ${weights}.IMAGENET1K_V1`, params, ...(top1 === undefined ? {} : { imagenetTop1: top1 }) });
 
 export const RESNET_BACKBONES: readonly CatalogEntry[] = [
-  { meta: tv("resnet18.tv_in1k", "torchvision.models.resnet18 ResNet18_Weights.IMAGENET1K_V1", 11_689_512, undefined), headClasses: 1000, build: resnet({ block: "basic", layers: [2, 2, 2, 2] }) },
-  { meta: tv("resnet50.tv_in1k", "torchvision.models.resnet50 ResNet50_Weights.IMAGENET1K_V1", 25_557_032, 76.1), headClasses: 1000, build: resnet({ block: "bottleneck", layers: [3, 4, 6, 3] }) },
-  { meta: tv("resnet152.tv_in1k", "torchvision.models.resnet152 ResNet152_Weights.IMAGENET1K_V1", 60_192_808, 78.3), headClasses: 1000, build: resnet({ block: "bottleneck", layers: [3, 8, 36, 3] }) },
-  { meta: tv("resnext50_32x4d.tv_in1k", "torchvision.models.resnext50_32x4d ResNeXt50_32X4D_Weights.IMAGENET1K_V1", 25_028_904, 77.6), headClasses: 1000, build: resnet({ block: "bottleneck", layers: [3, 4, 6, 3], groups: 32, widthPerGroup: 4 }) },
-  { meta: miniMeta("resnet18_mini.random", 78_962), headClasses: 10, build: resnet({ block: "basic", layers: [1, 1, 1, 1], stem: 8, planes: [8, 16, 32, 64] }) },
-  { meta: miniMeta("resnext50_mini.random", 94_242), headClasses: 10, build: resnet({ block: "bottleneck", layers: [1, 1, 1, 1], stem: 8, planes: [8, 16, 32, 64], groups: 4, widthPerGroup: 16 }) },
+  pretrained(tv("resnet18.tv_in1k", "resnet18", "ResNet18_Weights", 11_689_512), resnet({ block: "basic", layers: [2, 2, 2, 2] })),
+  pretrained(tv("resnet50.tv_in1k", "resnet50", "ResNet50_Weights", 25_557_032, 76.1), resnet({ block: "bottleneck", layers: [3, 4, 6, 3] })),
+  pretrained(tv("resnet152.tv_in1k", "resnet152", "ResNet152_Weights", 60_192_808, 78.3), resnet({ block: "bottleneck", layers: [3, 8, 36, 3] })),
+  pretrained(tv("resnext50_32x4d.tv_in1k", "resnext50_32x4d", "ResNeXt50_32X4D_Weights", 25_028_904, 77.6), resnet({ block: "bottleneck", layers: [3, 4, 6, 3], groups: 32, widthPerGroup: 4 })),
+  mini("resnet18_mini.random", 78_962, resnet({ block: "basic", layers: [1, 1, 1, 1], stem: 8, planes: [8, 16, 32, 64] })),
+  mini("resnext50_mini.random", 94_242, resnet({ block: "bottleneck", layers: [1, 1, 1, 1], stem: 8, planes: [8, 16, 32, 64], groups: 4, widthPerGroup: 16 })),
 ];

@@ -1,7 +1,7 @@
 /** torchvision ShuffleNetV2 (torchvision/models/shufflenetv2.py). */
 import * as tf from "@tensorflow/tfjs";
 import { type Module, type Scope, batchNorm2d, conv2d, globalPool, maxPool2d, relu, sequential } from "../nn/layers.ts";
-import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, buildHead, miniMeta } from "../nn/net.ts";
+import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 /** torch's channel_shuffle(x, 2) in NHWC: channel i*(C/g)+j moves to j*g+i. */
 function channelShuffle(x: tf.Tensor, groups: number): tf.Tensor {
@@ -56,13 +56,8 @@ export function shufflenetV2(repeats: readonly number[], channels: readonly numb
   };
 }
 
-const tv = (id: string, upstreamName: string, params: number, top1: number) => ({
-  id, inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear" as const,
-  params, imagenetTop1: top1, source: "torchvision", upstreamName,
-});
-
 export const SHUFFLENET_BACKBONES: readonly CatalogEntry[] = [
-  { meta: tv("shufflenet_v2_x0_5.tv_in1k", "torchvision.models.shufflenet_v2_x0_5 ShuffleNet_V2_X0_5_Weights.IMAGENET1K_V1", 1_366_792, 60.6), headClasses: 1000, build: shufflenetV2([4, 8, 4], [24, 48, 96, 192, 1024]) },
-  { meta: tv("shufflenet_v2_x1_0.tv_in1k", "torchvision.models.shufflenet_v2_x1_0 ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1", 2_278_604, 69.4), headClasses: 1000, build: shufflenetV2([4, 8, 4], [24, 116, 232, 464, 1024]) },
-  { meta: miniMeta("shufflenet_v2_mini.random", 11_458), headClasses: 10, build: shufflenetV2([1, 2, 1], [8, 16, 32, 64, 64]) },
+  pretrained({ id: "shufflenet_v2_x0_5.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.shufflenet_v2_x0_5 ShuffleNet_V2_X0_5_Weights.IMAGENET1K_V1", params: 1_366_792, imagenetTop1: 60.6 }, shufflenetV2([4, 8, 4], [24, 48, 96, 192, 1024])),
+  pretrained({ id: "shufflenet_v2_x1_0.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.shufflenet_v2_x1_0 ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1", params: 2_278_604, imagenetTop1: 69.4 }, shufflenetV2([4, 8, 4], [24, 116, 232, 464, 1024])),
+  mini("shufflenet_v2_mini.random", 11_458, shufflenetV2([1, 2, 1], [8, 16, 32, 64, 64])),
 ];

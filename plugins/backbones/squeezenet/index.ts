@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../../../core/errors.ts";
 import { type Module, type Scope, conv2d, dropout, maxPool2d, relu, sequential } from "../nn/layers.ts";
-import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, buildHead, miniMeta } from "../nn/net.ts";
+import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 function fire(s: Scope, inC: number, squeeze: number, e1: number, e3: number): Module {
   const sq = sequential(conv2d(s.at("squeeze"), inC, squeeze, 1, { bias: true }), relu);
@@ -35,13 +35,6 @@ export function squeezenet11(stem = 64, squeezes: readonly number[] = [16, 16, 3
 }
 
 export const SQUEEZENET_BACKBONES: readonly CatalogEntry[] = [
-  {
-    meta: {
-      id: "squeezenet1_1.tv_in1k", inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear",
-      params: 1_235_496, imagenetTop1: 58.2, source: "torchvision", upstreamName: "torchvision.models.squeezenet1_1 SqueezeNet1_1_Weights.IMAGENET1K_V1",
-    },
-    headClasses: 1000,
-    build: squeezenet11(),
-  },
-  { meta: miniMeta("squeezenet_mini.random", 10_462), headClasses: 10, build: squeezenet11(8, [2, 2, 4, 4, 4, 4, 8, 8]) },
+  pretrained({ id: "squeezenet1_1.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.squeezenet1_1 SqueezeNet1_1_Weights.IMAGENET1K_V1", params: 1_235_496, imagenetTop1: 58.2 }, squeezenet11()),
+  mini("squeezenet_mini.random", 10_462, squeezenet11(8, [2, 2, 4, 4, 4, 4, 8, 8])),
 ];

@@ -1,7 +1,7 @@
 /** torchvision VGG with batch norm (torchvision/models/vgg.py): `features.N` indices as upstream. */
 import { type Module, batchNorm2d, conv2d, maxPool2d, relu, sequential } from "../nn/layers.ts";
 import { type MlpHeadConfig, mlpClassifierNet } from "../nn/classic.ts";
-import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, miniMeta } from "../nn/net.ts";
+import { type CatalogEntry, type NetBuilder, mini, pretrained } from "../nn/net.ts";
 
 /** Channel counts, "M" for 2x2 max pooling (torchvision's cfgs "B" = VGG-13, "D" = VGG-16). */
 export type VggLayers = readonly (number | "M")[];
@@ -27,13 +27,8 @@ export function vggBn(layers: VggLayers, head: Omit<MlpHeadConfig, "style"> = { 
   };
 }
 
-const tv = (id: string, upstreamName: string, params: number, top1: number) => ({
-  id, inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear" as const,
-  params, imagenetTop1: top1, source: "torchvision", upstreamName,
-});
-
 export const VGG_BACKBONES: readonly CatalogEntry[] = [
-  { meta: tv("vgg13_bn.tv_in1k", "torchvision.models.vgg13_bn VGG13_BN_Weights.IMAGENET1K_V1", 133_053_736, 71.6), headClasses: 1000, build: vggBn(VGG13) },
-  { meta: tv("vgg16_bn.tv_in1k", "torchvision.models.vgg16_bn VGG16_BN_Weights.IMAGENET1K_V1", 138_365_992, 73.4), headClasses: 1000, build: vggBn(VGG16) },
-  { meta: miniMeta("vgg_bn_mini.random", 23_322), headClasses: 10, build: vggBn([8, "M", 16, 16, "M", 32, "M", 32, "M"], { pool: 2, hidden: 32 }) },
+  pretrained({ id: "vgg13_bn.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.vgg13_bn VGG13_BN_Weights.IMAGENET1K_V1", params: 133_053_736, imagenetTop1: 71.6 }, vggBn(VGG13)),
+  pretrained({ id: "vgg16_bn.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.vgg16_bn VGG16_BN_Weights.IMAGENET1K_V1", params: 138_365_992, imagenetTop1: 73.4 }, vggBn(VGG16)),
+  mini("vgg_bn_mini.random", 23_322, vggBn([8, "M", 16, 16, "M", 32, "M", 32, "M"], { pool: 2, hidden: 32 })),
 ];

@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../../../core/errors.ts";
 import { type Module, type Scope, conv2d, gelu, layerNorm, linear, sequential } from "../nn/layers.ts";
-import { type CatalogEntry, IMAGENET_MEAN, IMAGENET_STD, type NetBuilder, buildHead, miniMeta } from "../nn/net.ts";
+import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 export interface VitConfig {
   readonly imageSize: number;
@@ -78,21 +78,12 @@ const VIT_B16: VitConfig = { imageSize: 224, patch: 16, layers: 12, heads: 12, h
 const DEIT_TINY: VitConfig = { imageSize: 224, patch: 16, layers: 12, heads: 3, hidden: 192, mlp: 768 };
 const DEIT_SMALL: VitConfig = { imageSize: 224, patch: 16, layers: 12, heads: 6, hidden: 384, mlp: 1536 };
 
-const timm = (id: string, params: number, top1: number) => ({
-  id, inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bicubic" as const,
-  params, imagenetTop1: top1, source: "timm", upstreamName: `timm ${id} (loaded under torchvision VisionTransformer names)`,
-});
+const timm = (id: string, params: number, imagenetTop1: number) =>
+  ({ id, source: "timm" as const, upstreamName: `timm ${id} (renamed to torchvision VisionTransformer names on load)`, params, imagenetTop1, interpolation: "bicubic" as const });
 
 export const VIT_BACKBONES: readonly CatalogEntry[] = [
-  {
-    meta: {
-      id: "vit_b_16.tv_in1k", inputSize: 224, resizeSize: 256, channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], interpolation: "bilinear",
-      params: 86_567_656, imagenetTop1: 78.7, source: "torchvision", upstreamName: "torchvision.models.vit_b_16 ViT_B_16_Weights.IMAGENET1K_V1",
-    },
-    headClasses: 1000,
-    build: vit(VIT_B16),
-  },
-  { meta: timm("deit_tiny_patch16_224.fb_in1k", 5_717_416, 72.2), headClasses: 1000, build: vit(DEIT_TINY) },
-  { meta: timm("deit_small_patch16_224.fb_in1k", 22_050_664, 79.9), headClasses: 1000, build: vit(DEIT_SMALL) },
-  { meta: miniMeta("vit_mini.random", 8_026), headClasses: 10, build: vit({ imageSize: 32, patch: 8, layers: 2, heads: 2, hidden: 16, mlp: 32 }) },
+  pretrained({ id: "vit_b_16.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.vit_b_16 ViT_B_16_Weights.IMAGENET1K_V1", params: 86_567_656, imagenetTop1: 78.7 }, vit(VIT_B16)),
+  pretrained(timm("deit_tiny_patch16_224.fb_in1k", 5_717_416, 72.2), vit(DEIT_TINY)),
+  pretrained(timm("deit_small_patch16_224.fb_in1k", 22_050_664, 79.9), vit(DEIT_SMALL)),
+  mini("vit_mini.random", 8_026, vit({ imageSize: 32, patch: 8, layers: 2, heads: 2, hidden: 16, mlp: 32 })),
 ];

@@ -1,13 +1,16 @@
 /** Checkpoint readers by file type; every reader returns PyTorch names and layouts as float32. */
 import { readFile } from "node:fs/promises";
 import { InputError } from "../../../core/errors.ts";
+import { readPth } from "./pth.ts";
 import { readSafetensors } from "./safetensors.ts";
 import type { TensorMap } from "./tensors.ts";
 
+export { readPth } from "./pth.ts";
 export { readSafetensors, readSafetensorsMetadata, writeSafetensors } from "./safetensors.ts";
 export { exportStore, loadIntoStore, type CheckpointTensor, type TensorMap } from "./tensors.ts";
 
 export async function readCheckpoint(path: string): Promise<TensorMap> {
   if (path.endsWith(".safetensors")) return readSafetensors(await readFile(path), path);
-  throw new InputError(path, "unsupported checkpoint type; expected a .safetensors file");
+  if (/\.(pth|pt)$/.test(path)) return readPth(await readFile(path), path);
+  throw new InputError(path, "unsupported checkpoint type; expected a .safetensors file or a torch.save .pth/.pt zip checkpoint");
 }

@@ -1,0 +1,280 @@
+/**
+ * torch.save zip checkpoints (`.pth`, PyTorch >= 1.6) without Python and without running code:
+ * a small zip reader plus an interpreter for the subset of pickle a state_dict uses. Only these
+ * globals are honoured: collections.OrderedDict, torch._utils._rebuild_tensor_v2 /
+ * _rebuild_parameter and the typed storage classes; any other global, opcode or object shape is
+ * rejected with an error naming it. Legacy (pre-1.6, non-zip) checkpoints are rejected too.
+ */
+import { inflateRawSync } from "node:zlib";
+import { InputError } from "../../../core/errors.ts";
+import { halfToFloat } from "./safetensors.ts";
+import type { TensorMap } from "./tensors.ts";
+
+// ---------------------------------------------------------------------------------------------
+// zip
+
+function readZip(bytes: Uint8Array, where: string): Map<string, Uint8Array> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let eocd = -1;
+  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 65535); i--) {
+    if (view.getUint32(i, true) === 0x06054b50) {
+      eocd = i;
+      break;
+    }
+  }
+  if (eocd < 0) {
+    const legacy = bytes[0] === 0x80;
+    throw new InputError(where, legacy
+      ? "legacy (pre-PyTorch-1.6) checkpoint format is not supported; re-save it with torch.save in a current PyTorch or convert it to safetensors"
+      : "not a torch zip checkpoint (no zip end-of-central-directory record)");
+  }
+  let count = view.getUint16(eocd + 10, true);
+  let cdOffset = view.getUint32(eocd + 16, true);
+  if (count === 0xffff || cdOffset === 0xffffffff) {
+    // zip64 end-of-central-directory locator sits right before the classic record
+    const locator = eocd - 20;
+    if (locator < 0 || view.getUint32(locator, true) !== 0x07064b50) throw new InputError(where, "zip64 checkpoint without a zip64 locator");
+    const rec = Number(view.getBigUint64(locator + 8, true));
+    count = Number(view.getBigUint64(rec + 32, true));
+    cdOffset = Number(view.getBigUint64(rec + 48, true));
+  }
+  const files = new Map<string, Uint8Array>();
+  let p = cdOffset;
+  for (let n = 0; n < count; n++) {
+    if (view.getUint32(p, true) !== 0x02014b50) throw new InputError(where, `corrupt zip central directory at byte ${p}`);
+    const method = view.getUint16(p + 10, true);
+    let compSize = view.getUint32(p + 20, true);
+    let size = view.getUint32(p + 24, true);
+    const nameLen = view.getUint16(p + 28, true);
+    const extraLen = view.getUint16(p + 30, true);
+    const commentLen = view.getUint16(p + 32, true);
+    let local = view.getUint32(p + 42, true);
+    const name = new TextDecoder().decode(bytes.subarray(p + 46, p + 46 + nameLen));
+    // zip64 extra field: the 64-bit values appear in order for each 32-bit field set to 0xffffffff
+    let e = p + 46 + nameLen;
+    const extraEnd = e + extraLen;
+    while (e + 4 <= extraEnd) {
+      const id = view.getUint16(e, true);
+      const len = view.getUint16(e + 2, true);
+      if (id === 0x0001) {
+        let q = e + 4;
+        if (size === 0xffffffff) { size = Number(view.getBigUint64(q, true)); q += 8; }
+        if (compSize === 0xffffffff) { compSize = Number(view.getBigUint64(q, true)); q += 8; }
+        if (local === 0xffffffff) local = Number(view.getBigUint64(q, true));
+      }
+      e += 4 + len;
+    }
+    if (view.getUint32(local, true) !== 0x04034b50) throw new InputError(where, `corrupt zip local header for "${name}"`);
+    const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
+    const raw = bytes.subarray(start, start + compSize);
+    if (method === 0) files.set(name, raw);
+    else if (method === 8) files.set(name, new Uint8Array(inflateRawSync(raw)));
+    else throw new InputError(where, `zip entry "${name}" uses unsupported compression method ${method}`);
+    if (files.get(name)!.length !== size) throw new InputError(where, `zip entry "${name}" is truncated`);
+    p = extraEnd + commentLen;
+  }
+  return files;
+}
+
+// ---------------------------------------------------------------------------------------------
+// pickle subset
+
+const STORAGE_DTYPES: Record<string, string> = {
+  FloatStorage: "F32", HalfStorage: "F16", BFloat16Storage: "BF16", DoubleStorage: "F64", LongStorage: "I64", IntStorage: "I32",
+};
+
+class Global {
+  constructor(readonly module: string, readonly name: string) {}
+  get qualified(): string {
+    return `${this.module}.${this.name}`;
+  }
+}
+class StorageRef {
+  constructor(readonly dtype: string, readonly key: string, readonly numel: number) {}
+}
+class TensorRef {
+  constructor(readonly storage: StorageRef, readonly offset: number, readonly size: number[], readonly stride: number[]) {}
+}
+class OrderedDictObj {
+  readonly map = new Map<unknown, unknown>();
+}
+const MARK = Symbol("mark");
+
+const ALLOWED_GLOBALS = new Set([
+  "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
+  ...Object.keys(STORAGE_DTYPES).map((s) => `torch.${s}`),
+]);
+
+function unpickle(data: Uint8Array, where: string): unknown {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const stack: unknown[] = [];
+  const memo = new Map<number, unknown>();
+  const td = new TextDecoder();
+  let p = 0;
+  const fail = (msg: string): never => {
+    throw new InputError(where, `unsafe or unsupported pickle content: ${msg}`);
+  };
+  const popMark = (): unknown[] => {
+    const i = stack.lastIndexOf(MARK);
+    if (i < 0) fail("MARK expected");
+    const items = stack.splice(i);
+    items.shift();
+    return items;
+  };
+  const line = (): string => {
+    const end = data.indexOf(0x0a, p);
+    const s = td.decode(data.subarray(p, end));
+    p = end + 1;
+    return s;
+  };
+  const setItem = (obj: unknown, k: unknown, v: unknown) => {
+    if (obj instanceof OrderedDictObj) obj.map.set(k, v);
+    else if (obj instanceof Map) obj.set(k, v);
+    else fail("SETITEM on a non-dict");
+  };
+  for (;;) {
+    if (p >= data.length) fail("no STOP opcode");
+    const op = data[p++];
+    switch (op) {
+      case 0x80: p += 1; break; // PROTO
+      case 0x95: p += 8; break; // FRAME
+      case 0x2e: return stack.pop(); // STOP
+      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
+      case 0x5d: stack.push([]); break; // EMPTY_LIST
+      case 0x29: stack.push([]); break; // EMPTY_TUPLE
+      case 0x28: stack.push(MARK); break; // MARK
+      case 0x74: stack.push(popMark()); break; // TUPLE
+      case 0x85: stack.push([stack.pop()]); break; // TUPLE1
+      case 0x86: { const b = stack.pop(); const a = stack.pop(); stack.push([a, b]); break; } // TUPLE2
+      case 0x87: { const c = stack.pop(); const b = stack.pop(); const a = stack.pop(); stack.push([a, b, c]); break; } // TUPLE3
+      case 0x4e: stack.push(null); break; // NONE
+      case 0x88: stack.push(true); break; // NEWTRUE
+      case 0x89: stack.push(false); break; // NEWFALSE
+      case 0x4b: stack.push(data[p]); p += 1; break; // BININT1
+      case 0x4d: stack.push(view.getUint16(p, true)); p += 2; break; // BININT2
+      case 0x4a: stack.push(view.getInt32(p, true)); p += 4; break; // BININT
+      case 0x8a: { // LONG1
+        const n = data[p++];
+        let v = 0n;
+        for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(data[p + i]);
+        if (n > 0 && data[p + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
+        p += n;
+        stack.push(Number(v));
+        break;
+      }
+      case 0x47: stack.push(view.getFloat64(p, false)); p += 8; break; // BINFLOAT
+      case 0x58: { const n = view.getUint32(p, true); p += 4; stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // BINUNICODE
+      case 0x8c: { const n = data[p++]; stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // SHORT_BINUNICODE
+      case 0x54: { const n = view.getInt32(p, true); p += 4; stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // BINSTRING
+      case 0x55: { const n = data[p++]; stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // SHORT_BINSTRING
+      case 0x71: memo.set(data[p++], stack[stack.length - 1]); break; // BINPUT
+      case 0x72: memo.set(view.getUint32(p, true), stack[stack.length - 1]); p += 4; break; // LONG_BINPUT
+      case 0x94: memo.set(memo.size, stack[stack.length - 1]); break; // MEMOIZE
+      case 0x68: stack.push(memo.get(data[p++])); break; // BINGET
+      case 0x6a: stack.push(memo.get(view.getUint32(p, true))); p += 4; break; // LONG_BINGET
+      case 0x63: { // GLOBAL
+        const g = new Global(line(), line());
+        if (!ALLOWED_GLOBALS.has(g.qualified)) fail(`global "${g.qualified}" is not allowed in a state_dict`);
+        stack.push(g);
+        break;
+      }
+      case 0x93: { // STACK_GLOBAL
+        const name = stack.pop() as string;
+        const g = new Global(stack.pop() as string, name);
+        if (!ALLOWED_GLOBALS.has(g.qualified)) fail(`global "${g.qualified}" is not allowed in a state_dict`);
+        stack.push(g);
+        break;
+      }
+      case 0x51: { // BINPERSID: ('storage', storage_type, key, location, numel)
+        const pid = stack.pop();
+        if (!Array.isArray(pid) || pid[0] !== "storage" || !(pid[1] instanceof Global)) fail("unexpected persistent id");
+        const [, type, key, , numel] = pid as [string, Global, string, string, number];
+        const dtype = STORAGE_DTYPES[type.name];
+        if (type.module !== "torch" || !dtype) fail(`storage type "${type.qualified}"`);
+        stack.push(new StorageRef(dtype, String(key), numel));
+        break;
+      }
+      case 0x52: { // REDUCE
+        const args = stack.pop() as unknown[];
+        const fn = stack.pop();
+        if (!(fn instanceof Global)) fail("REDUCE of a non-global");
+        const g = fn as Global;
+        if (g.qualified === "collections.OrderedDict") {
+          if (args.length !== 0) fail("OrderedDict with constructor arguments");
+          stack.push(new OrderedDictObj());
+        } else if (g.qualified === "torch._utils._rebuild_tensor_v2") {
+          const [storage, offset, size, stride] = args as [StorageRef, number, number[], number[]];
+          if (!(storage instanceof StorageRef)) fail("tensor without storage");
+          stack.push(new TensorRef(storage, offset, size, stride));
+        } else if (g.qualified === "torch._utils._rebuild_parameter") {
+          if (!(args[0] instanceof TensorRef)) fail("parameter without tensor");
+          stack.push(args[0]);
+        } else fail(`call of "${g.qualified}"`);
+        break;
+      }
+      case 0x62: { // BUILD: only OrderedDict state (torch's state_dict `_metadata`) is accepted and dropped
+        stack.pop();
+        if (!(stack[stack.length - 1] instanceof OrderedDictObj)) fail("BUILD on an object other than OrderedDict");
+        break;
+      }
+      case 0x73: { const v = stack.pop(); const k = stack.pop(); setItem(stack[stack.length - 1], k, v); break; } // SETITEM
+      case 0x75: { // SETITEMS
+        const items = popMark();
+        for (let i = 0; i < items.length; i += 2) setItem(stack[stack.length - 1], items[i], items[i + 1]);
+        break;
+      }
+      case 0x61: { const v = stack.pop(); (stack[stack.length - 1] as unknown[]).push(v); break; } // APPEND
+      case 0x65: { const items = popMark(); (stack[stack.length - 1] as unknown[]).push(...items); break; } // APPENDS
+      default:
+        fail(`opcode 0x${op.toString(16)} at byte ${p - 1}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
+
+function element(view: DataView, dtype: string, i: number): number {
+  switch (dtype) {
+    case "F32": return view.getFloat32(4 * i, true);
+    case "F16": return halfToFloat(view.getUint16(2 * i, true));
+    case "BF16": return new Float32Array(new Uint32Array([view.getUint16(2 * i, true) << 16]).buffer)[0];
+    case "F64": return view.getFloat64(8 * i, true);
+    case "I64": return Number(view.getBigInt64(8 * i, true));
+    default: return view.getInt32(4 * i, true);
+  }
+}
+
+export function readPth(bytes: Uint8Array, where: string): TensorMap {
+  const files = readZip(bytes, where);
+  const pkl = [...files.keys()].find((n) => n.endsWith("/data.pkl") || n === "data.pkl");
+  if (!pkl) throw new InputError(where, "zip has no data.pkl: not a torch.save checkpoint");
+  const root = pkl.slice(0, pkl.length - "data.pkl".length);
+  const obj = unpickle(files.get(pkl)!, where);
+  const entries = obj instanceof OrderedDictObj ? obj.map : obj instanceof Map ? obj : null;
+  if (!entries) throw new InputError(where, "checkpoint is not a state_dict (expected a dict of tensors at the top level)");
+  const out: TensorMap = new Map();
+  for (const [name, t] of entries) {
+    if (typeof name !== "string" || !(t instanceof TensorRef)) throw new InputError(where, `state_dict entry ${JSON.stringify(name)} is not a tensor`);
+    const raw = files.get(`${root}data/${t.storage.key}`);
+    if (!raw) throw new InputError(where, `tensor "${name}": storage data/${t.storage.key} missing from the zip`);
+    if (raw.length < t.storage.numel * BYTES[t.storage.dtype]) throw new InputError(where, `tensor "${name}": storage data/${t.storage.key} is truncated`);
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    const count = t.size.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(count);
+    const idx = new Array<number>(t.size.length).fill(0);
+    for (let o = 0; o < count; o++) {
+      let src = t.offset;
+      for (let d = 0; d < idx.length; d++) src += idx[d] * t.stride[d];
+      if (src >= t.storage.numel) throw new InputError(where, `tensor "${name}": view exceeds its storage`);
+      data[o] = element(view, t.storage.dtype, src);
+      for (let d = idx.length - 1; d >= 0; d--) {
+        if (++idx[d] < t.size[d]) break;
+        idx[d] = 0;
+      }
+    }
+    out.set(name, { shape: t.size, data });
+  }
+  return out;
+}
