@@ -5,20 +5,28 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 /**
- * Softmax cross-entropy of `logits` (n x k) against class indices, with torch's label smoothing:
- * the target is (1 - s) * onehot + s / k, so `labelSmoothing: 0.1` equals
- * `torch.nn.CrossEntropyLoss(label_smoothing=0.1)`.
+ * Softmax cross-entropy of `logits` (n x k) against class indices, or against soft targets
+ * (n x k probabilities, e.g. from MixUp/CutMix), with torch's label smoothing: the target becomes
+ * (1 - s) * target + s / k, so `labelSmoothing: 0.1` equals
+ * `torch.nn.CrossEntropyLoss(label_smoothing=0.1)` for both kinds of target.
  */
 export function softmaxCrossEntropy(
-  logits: tf.Tensor2D, labels: tf.Tensor1D | readonly number[], options: { labelSmoothing?: number } = {},
+  logits: tf.Tensor2D, labels: tf.Tensor1D | tf.Tensor2D | readonly number[], options: { labelSmoothing?: number } = {},
 ): tf.Scalar {
   const smoothing = options.labelSmoothing ?? 0;
   if (!(smoothing >= 0 && smoothing < 1)) throw new RangeError(`labelSmoothing must be in [0, 1), got ${smoothing}`);
   return tf.tidy(() => {
     const [n, k] = logits.shape;
-    const idx = Array.isArray(labels) ? tf.tensor1d(labels as number[], "int32") : tf.cast(labels as tf.Tensor1D, "int32");
-    if (idx.shape[0] !== n) throw new RangeError(`softmaxCrossEntropy: ${n} rows of logits but ${idx.shape[0]} labels`);
-    const target = tf.add(tf.mul(tf.cast(tf.oneHot(idx, k), "float32"), 1 - smoothing), smoothing / k);
+    let hard: tf.Tensor2D;
+    if (!Array.isArray(labels) && (labels as tf.Tensor).rank === 2) {
+      hard = tf.cast(labels as tf.Tensor2D, "float32");
+      if (hard.shape.join() !== logits.shape.join()) throw new RangeError(`softmaxCrossEntropy: logits ${logits.shape} but targets ${hard.shape}`);
+    } else {
+      const idx = Array.isArray(labels) ? tf.tensor1d(labels as number[], "int32") : tf.cast(labels as tf.Tensor1D, "int32");
+      if (idx.shape[0] !== n) throw new RangeError(`softmaxCrossEntropy: ${n} rows of logits but ${idx.shape[0]} labels`);
+      hard = tf.cast(tf.oneHot(idx, k), "float32") as tf.Tensor2D;
+    }
+    const target = tf.add(tf.mul(hard, 1 - smoothing), smoothing / k);
     const logp = tf.logSoftmax(logits);
     return tf.mean(tf.neg(tf.sum(tf.mul(target, logp), 1))) as tf.Scalar;
   });

@@ -12,6 +12,9 @@ import {
 } from "./datasets/index.ts";
 import { tinyCnnBackbone } from "./backbones/tinycnn/index.ts";
 import { BACKBONE_PLUGINS } from "./backbones/index.ts";
+import { AUGMENTATION_PLUGINS } from "./augmentations/index.ts";
+import { OPTIMIZER_PLUGINS } from "./optimizers/index.ts";
+import { SCHEDULE_PLUGINS } from "./schedules/index.ts";
 import {
   groupDisjointHoldoutSplitter, groupHoldoutSplitter, kShotSplitter, multilabelStratifiedSplitter, predefinedSplitter,
   referenceFoldsSplitter, referenceHoldoutSplitter, stratifiedHoldoutSplitter,
@@ -43,8 +46,11 @@ export const BUILTIN_PLUGINS: readonly Plugin[] = [
   tinyCnnBackbone,
   ...BACKBONE_PLUGINS,
   // augmentations
+  ...AUGMENTATION_PLUGINS,
   // optimizers
+  ...OPTIMIZER_PLUGINS,
   // schedules
+  ...SCHEDULE_PLUGINS,
   // metrics
   accuracyMetric,
   topKAccuracyMetric,

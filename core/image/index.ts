@@ -2,3 +2,5 @@
 export * from "./geometry.ts";
 export * from "./color.ts";
 export { bound, isU8, makeImage, roundHalfEven } from "./image.ts";
+export { sampleDirichlet, sampleGamma } from "./sampling.ts";
+export { cutmix, mixup, type Batch, type BatchAugmentation, type MixOptions } from "./batch.ts";

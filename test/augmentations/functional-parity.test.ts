@@ -10,7 +10,7 @@ import type { Image } from "../../core/contracts.ts";
 import * as I from "../../core/image/index.ts";
 
 interface Arr { shape: [number, number, number]; dtype: "uint8" | "float32"; data: number[] }
-interface Case { op: string; input: string; args: Record<string, never>; output: Arr }
+interface Case { op: string; input: string; args: Record<string, unknown>; output: Arr }
 const doc = JSON.parse(readFileSync(new URL("../../fixtures/parity/augment/functional.json", import.meta.url), "utf8")) as {
   images: Record<string, Arr>; cases: Case[];
 };
@@ -20,8 +20,8 @@ const toImage = (a: Arr): Image => ({
   data: a.dtype === "uint8" ? Uint8Array.from(a.data) : Float32Array.from(a.data),
 });
 
-type A = Record<string, never>;
-const OPS: Record<string, (img: Image, a: A) => Image> = {
+/** Each op takes its own argument shape; the fixture supplies it (hence `never` here). */
+const OPS: Record<string, (img: Image, a: never) => Image> = {
   resize: (img, a: { size: [number, number] }) => I.resize(img, a.size[0], a.size[1]),
   resizeShorter: (img, a: { size: number }) => I.resizeShorter(img, a.size),
   resizedCrop: (img, a: { top: number; left: number; height: number; width: number; size: [number, number] }) =>
@@ -49,7 +49,7 @@ const OPS: Record<string, (img: Image, a: A) => Image> = {
 describe("core/image matches torchvision.transforms.functional within 1/255", () => {
   doc.cases.forEach((c, index) => {
     it(`${index}: ${c.op}(${c.input}, ${JSON.stringify(c.args)})`, () => {
-      const out = OPS[c.op](toImage(doc.images[c.input]), c.args);
+      const out = OPS[c.op](toImage(doc.images[c.input]), c.args as never);
       expect([out.height, out.width, out.channels]).toEqual(c.output.shape);
       expect(out.data instanceof Uint8Array).toBe(c.output.dtype === "uint8");
       const std = (c.args as { std?: number[] }).std;

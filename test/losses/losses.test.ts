@@ -47,6 +47,18 @@ describe("losses match double-precision definitions (fast-check seed 8)", () => 
     }), { seed: 8, numRuns: 100 });
   });
 
+  it("soft targets (MixUp/CutMix) equal hard labels when one-hot, and mix linearly", () => {
+    const x = tf.tensor2d([[1, -2, 0.5], [0, 3, -1]]);
+    const hard = softmaxCrossEntropy(x, [2, 1], { labelSmoothing: 0.1 }).dataSync()[0];
+    const soft = softmaxCrossEntropy(x, tf.tensor2d([[0, 0, 1], [0, 1, 0]]), { labelSmoothing: 0.1 }).dataSync()[0];
+    expect(soft).toBeCloseTo(hard, 6);
+    const a = softmaxCrossEntropy(x, [0, 0]).dataSync()[0];
+    const b = softmaxCrossEntropy(x, [1, 2]).dataSync()[0];
+    const mixed = softmaxCrossEntropy(x, tf.tensor2d([[0.3, 0.7, 0], [0.3, 0, 0.7]])).dataSync()[0];
+    expect(mixed).toBeCloseTo(0.3 * a + 0.7 * b, 5);
+    expect(() => softmaxCrossEntropy(x, tf.zeros([2, 2]) as tf.Tensor2D)).toThrow(/targets/);
+  });
+
   it("regression losses and multi-hot", () => {
     const l1 = ordinalRegressionLoss(tf.tensor2d([[0.5], [2], [4.5]]), [0, 2, 3], "l1");
     const mse = ordinalRegressionLoss(tf.tensor1d([0.5, 2, 4.5]), [0, 2, 3], "mse");
