@@ -28,4 +28,5 @@ export function createAdam(options: AdamOptions = {}): Optimizer {
   return createAdamCore("optimizer adam", { ...o, decay: { mode: "coupled", weightDecay: o.weightDecay } });
 }
 
-export default definePlugin({ meta, create: (options) => createAdam(options as AdamOptions) });
+// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
+export default definePlugin({ meta, create: (options, ctx) => createAdam({ lr: ctx.training?.lr, weightDecay: ctx.training?.weightDecay, ...options } as AdamOptions) });

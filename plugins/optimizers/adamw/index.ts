@@ -36,4 +36,5 @@ export function createAdamW(options: AdamWOptions = {}): Optimizer {
   return createAdamCore("optimizer adamw", { ...o, decay: { mode: "decoupled", weightDecay } });
 }
 
-export default definePlugin({ meta, create: (options) => createAdamW(options as AdamWOptions) });
+// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
+export default definePlugin({ meta, create: (options, ctx) => createAdamW({ lr: ctx.training?.lr, weightDecay: ctx.training?.weightDecay, ...options } as AdamWOptions) });

@@ -56,4 +56,5 @@ export function createSgd(options: SgdOptions = {}): Optimizer {
   };
 }
 
-export default definePlugin({ meta, create: (options) => createSgd(options as SgdOptions) });
+// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
+export default definePlugin({ meta, create: (options, ctx) => createSgd({ lr: ctx.training?.lr, weightDecay: ctx.training?.weightDecay, ...options } as SgdOptions) });

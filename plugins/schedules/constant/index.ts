@@ -17,4 +17,5 @@ export function createConstant(options: z.input<typeof schema>): Schedule {
   };
 }
 
-export default definePlugin({ meta, create: (options) => createConstant(options as z.input<typeof schema>) });
+// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
+export default definePlugin({ meta, create: (options, ctx) => createConstant({ baseLr: ctx.training?.lr, ...options } as z.input<typeof schema>) });

@@ -40,4 +40,5 @@ export function createCosineRestarts(options: z.input<typeof schema>): Schedule 
   };
 }
 
-export default definePlugin({ meta, create: (options) => createCosineRestarts(options as z.input<typeof schema>) });
+// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
+export default definePlugin({ meta, create: (options, ctx) => createCosineRestarts({ baseLr: ctx.training?.lr, ...options } as z.input<typeof schema>) });

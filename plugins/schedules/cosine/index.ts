@@ -28,4 +28,5 @@ export function createCosine(options: z.input<typeof schema>): Schedule {
   };
 }
 
-export default definePlugin({ meta, create: (options) => createCosine(options as z.input<typeof schema>) });
+// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
+export default definePlugin({ meta, create: (options, ctx) => createCosine({ baseLr: ctx.training?.lr, epochs: ctx.training?.epochs, ...options } as z.input<typeof schema>) });

@@ -26,4 +26,5 @@ export function createMultistep(options: z.input<typeof schema>): Schedule {
   };
 }
 
-export default definePlugin({ meta, create: (options) => createMultistep(options as z.input<typeof schema>) });
+// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
+export default definePlugin({ meta, create: (options, ctx) => createMultistep({ baseLr: ctx.training?.lr, ...options } as z.input<typeof schema>) });

@@ -32,4 +32,5 @@ export function createWarmupCosine(options: z.input<typeof schema>): Schedule {
   };
 }
 
-export default definePlugin({ meta, create: (options) => createWarmupCosine(options as z.input<typeof schema>) });
+// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
+export default definePlugin({ meta, create: (options, ctx) => createWarmupCosine({ baseLr: ctx.training?.lr, epochs: ctx.training?.epochs, ...options } as z.input<typeof schema>) });

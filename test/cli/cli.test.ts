@@ -1,0 +1,60 @@
+import { mkdtemp, readdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../plugins/cli/main.ts";
+
+async function xfer(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const code = await main(["node", "xfer", ...args], { out: (t) => void (out += t.endsWith("\n") ? t : `${t}\n`), err: (t) => void (err += t.endsWith("\n") ? t : `${t}\n`) });
+  return { code, out, err };
+}
+
+describe("xfer CLI", () => {
+  it("lists plugins by kind and recipes", async () => {
+    const { code, out } = await xfer("list");
+    expect(code).toBe(0);
+    expect(out).toMatch(/dataset\s+synthetic/);
+    expect(out).toMatch(/recipes:\n(.*\n)*\s+hello-transfer/);
+    expect((await xfer("list", "bogus")).err).toMatch(/unknown "bogus"; expected plugins, recipes or all/);
+  });
+
+  it("plans a recipe by name or path, as JSON with hashes", async () => {
+    const byName = await xfer("plan", "hello-transfer", "--json");
+    const byPath = await xfer("plan", "recipes/hello-transfer", "--json");
+    expect(byName.code).toBe(0);
+    const runs = JSON.parse(byName.out) as { hash: string; spec: { point: object } }[];
+    expect(runs).toHaveLength(4);
+    expect(runs.every((r) => /^[0-9a-f]{64}$/.test(r.hash))).toBe(true);
+    expect(JSON.parse(byPath.out)).toEqual(runs);
+    const filtered = JSON.parse((await xfer("plan", "hello-transfer", "--json", "--filter", "training.lr=0.01")).out) as unknown[];
+    expect(filtered).toHaveLength(2);
+  });
+
+  it("names the valid recipes when one is unknown, and rejects a bad seed", async () => {
+    const unknown = await xfer("plan", "no-such-recipe");
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/unknown recipe "no-such-recipe"; valid recipe names: .*hello-transfer/);
+    expect((await xfer("plan", "hello-transfer", "--seed", "-3")).err).toMatch(/--seed: expected a non-negative integer/);
+  });
+
+  it("runs a recipe's smoke mode, then resumes without retraining", async () => {
+    const out = await mkdtemp(join(tmpdir(), "xfer-cli-"));
+    const first = await xfer("run", "hello-transfer", "--smoke", "--out", out, "--backend", "cpu");
+    expect(first.err).toMatch(/^xfer: backend cpu /);
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/1 trained, 0 already done/);
+    const runDirs = await readdir(join(out, "hello-transfer"));
+    expect(runDirs).toHaveLength(1);
+    const second = await xfer("run", "hello-transfer", "--smoke", "--out", out, "--backend", "cpu");
+    expect(second.out).toMatch(/0 trained, 1 already done/);
+  });
+
+  it("prints help for every command", async () => {
+    for (const command of ["list", "plan", "run", "env"]) {
+      const { out } = await xfer(command, "--help");
+      expect(out).toMatch(new RegExp(`Usage: xfer ${command}`));
+    }
+  });
+});
