@@ -140,6 +140,8 @@ export function parseResultsTable({ source, header, records }: RawTable): Result
     checkRange(imagenetTop1, "ImageNet", where, IMAGENET_COLUMN);
     const values: Partial<Record<DatasetName, number>> = {};
     for (const { dataset, column, index } of datasetColumns) {
+      // An empty cell is a missing result (the runner's export leaves cells of untrained pairs empty).
+      if ((record[index] ?? "").trim() === "") continue;
       const value = parseNumber(record[index], where, column);
       checkRange(value, dataset, where, column);
       values[dataset] = value;
@@ -170,13 +172,22 @@ export function toProportion(dataset: DatasetName | "ImageNet", value: number): 
   return DATASET_INFO[dataset].scale === "percent" ? value / 100 : value;
 }
 
-/** Column of one dataset, in row order; throws if a row lacks it. */
+/** Column of one dataset, in row order; throws naming the model if a row lacks it (empty cell). */
 export function column(table: ResultsTable, dataset: DatasetName): number[] {
   return table.rows.map((row) => {
     const value = row.values[dataset];
-    if (value === undefined) throw new InputError(table.source, `model "${row.model}" has no ${dataset} value`);
+    if (value === undefined) {
+      throw new InputError(table.source, `model "${row.model}" has no ${dataset} value (empty cell); this analysis needs every model's ${dataset} result`);
+    }
     return value;
   });
+}
+
+/** The rows that have a value for `dataset`. */
+export function withValues(table: ResultsTable, dataset: DatasetName): ResultsTable {
+  return table.rows.every((row) => row.values[dataset] !== undefined)
+    ? table
+    : subset(table, (row) => row.values[dataset] !== undefined, `models with a ${dataset} result`);
 }
 
 export function subset(table: ResultsTable, keep: (row: ResultsRow) => boolean, label: string): ResultsTable {

@@ -5,7 +5,7 @@
  */
 import {
   buildReport, cell, column, confidenceBand, DATASET_INFO, defineAnalysisRecipe, expectedReason, fitTrend,
-  fromPrinted, joinReasons, subset, toPercent,
+  fromPrinted, joinReasons, subset, toPercent, withValues,
   type AnalysisInput, type Claim, type DatasetName, type Figure, type ReportTable, type ResultsTable, type TableRow,
   type Trend,
 } from "../../core/analysis/index.ts";
@@ -25,7 +25,8 @@ interface Trends {
   readonly all: Trend;
 }
 
-function trendsOf(table: ResultsTable, dataset: DatasetName): Trends {
+function trendsOf(all: ResultsTable, dataset: DatasetName): Trends {
+  const table = withValues(all, dataset);
   const above = subset(table, (row) => row.imagenetTop1 > THRESHOLD, `ImageNet top-1 > ${THRESHOLD}%`);
   const fit = (t: ResultsTable) =>
     fitTrend(t.rows.map((row) => row.imagenetTop1), column(t, dataset).map((v) => toPercent(dataset, v)));
@@ -110,9 +111,10 @@ function claims(table: ResultsTable, trends: Map<DatasetName, Trends>): Claim[] 
     detail: `recomputed slope < ${FLAT_SLOPE} on ${flat.length} of ${trends.size}: ${flat.join(", ") || "none"}`,
   }];
   if (table.datasets.includes("EuroSAT")) {
-    const over60 = table.rows.filter((row) => row.imagenetTop1 > 60);
-    const below = over60.filter((row) => (row.values.EuroSAT ?? NaN) <= 98.5).map((row) => row.model);
-    const over99 = table.rows.filter((row) => (row.values.EuroSAT ?? NaN) > 99).length;
+    const rows = withValues(table, "EuroSAT").rows;
+    const over60 = rows.filter((row) => row.imagenetTop1 > 60);
+    const below = over60.filter((row) => row.values.EuroSAT! <= 98.5).map((row) => row.model);
+    const over99 = rows.filter((row) => row.values.EuroSAT! > 99).length;
     out.push({
       key: "eurosat_over_98_5",
       statement: "Sec. 4.6: all models over 60% ImageNet top-1 achieve over 98.5% on EuroSAT",
@@ -121,8 +123,8 @@ function claims(table: ResultsTable, trends: Map<DatasetName, Trends>): Claim[] 
     }, {
       key: "eurosat_majority_over_99",
       statement: "Sec. 4.6: the majority of models achieve over 99.0% on EuroSAT",
-      holds: over99 * 2 > table.rows.length,
-      detail: `${over99} of ${table.rows.length} models are above 99.0%`,
+      holds: over99 * 2 > rows.length,
+      detail: `${over99} of ${rows.length} models are above 99.0%`,
     });
   }
   return out;
@@ -133,14 +135,14 @@ export function figure1(table: ResultsTable, trends: Map<DatasetName, Trends>, k
   const values: JsonObject[] = [];
   for (const [dataset, fits] of trends) {
     const label = `${dataset} (${DATASET_INFO[dataset].metric})`;
-    table.rows.forEach((row) => {
+    withValues(table, dataset).rows.forEach((row) => {
       values.push({
         layer: "point", dataset: label, model: row.model, imagenet: row.imagenetTop1,
         value: toPercent(dataset, row.values[dataset]!),
         group: row.imagenetTop1 > THRESHOLD ? `above ${THRESHOLD}%` : `${THRESHOLD}% or below`,
       });
     });
-    const xs = table.rows.map((row) => row.imagenetTop1);
+    const xs = withValues(table, dataset).rows.map((row) => row.imagenetTop1);
     const lo = Math.min(...xs), hi = Math.max(...xs);
     const bands: [string, Trend, number][] = [[`fit, above ${THRESHOLD}%`, fits.above, THRESHOLD], ["fit, all models", fits.all, lo]];
     for (const [fit, trend, from] of bands) {
@@ -206,7 +208,7 @@ function accuracyIntervals(table: ResultsTable) {
   for (const dataset of table.datasets) {
     const n = EVAL_SIZES[dataset];
     if (n === undefined) continue;
-    for (const row of table.rows) {
+    for (const row of withValues(table, dataset).rows) {
       const value = row.values[dataset]!;
       const { lower, upper } = clopperPearson(Math.round((value / 100) * n), n);
       out.push({ dataset, model: row.model, imagenet: row.imagenetTop1, value, n, lower: 100 * lower, upper: 100 * upper });

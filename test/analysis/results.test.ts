@@ -1,7 +1,7 @@
 // Results files: parsing through csv-parse + core checks, with errors that name line and column.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DATASETS, datasetForColumn, fromPrinted, parseResultsTable, requireDatasets } from "../../core/analysis/index.ts";
+import { column, DATASETS, datasetForColumn, fromPrinted, parseResultsTable, requireDatasets, withValues } from "../../core/analysis/index.ts";
 import { InputError } from "../../core/errors.ts";
 import { TABLE4 } from "../../fixtures/paper/fang2023.ts";
 import { parseDelimited } from "../../plugins/runtime/node/results-csv.ts";
@@ -48,7 +48,14 @@ describe("results CSV", () => {
   it("names row and column of a non-numeric or empty cell", () => {
     const e = errorOf(() => parse(`${HEADER}\na,70,70,0.9,0.5,0.9,85,98\nb,71,70,n/a,0.5,0.9,85,98\n`));
     expect(e.message).toMatch(/runs\.csv, line 3: column "APTOS" must be a number, got "n\/a"/);
-    expect(errorOf(() => parse(`${HEADER}\na,70,70,0.9,,0.9,85,98\n`)).message).toMatch(/line 2: column "HPA" must be a number, got ""/);
+    expect(errorOf(() => parse(`${HEADER}\na,,70,0.9,0.5,0.9,85,98\n`)).message).toMatch(/line 2: column "imagenet_top1" must be a number, got ""/);
+  });
+
+  it("reads an empty dataset cell as a missing result; analyses that need it name the model", () => {
+    const table = parse(`${HEADER}\na,70,70,0.9,,0.9,85,98\nb,75,72,0.91,0.6,0.95,86,99\n`);
+    expect(table.rows[0].values.HPA).toBeUndefined();
+    expect(withValues(table, "HPA").rows.map((r) => r.model)).toEqual(["b"]);
+    expect(errorOf(() => column(table, "HPA")).message).toMatch(/runs\.csv: model "a" has no HPA value \(empty cell\)/);
   });
 
   it("names an unknown dataset column and lists the valid names", () => {

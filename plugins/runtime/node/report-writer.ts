@@ -57,7 +57,8 @@ export function formatValue(c: Cell): string {
 }
 
 function cellText(c: Cell): string {
-  return c.published === null && c.match === null ? formatValue(c) : `${formatValue(c)} | ${c.published ?? "—"} ${mark(c)}`;
+  // Plain value for cells with nothing published; "| — ·" where a published cell is missing for a reason.
+  return c.published === null && c.reason === undefined ? formatValue(c) : `${formatValue(c)} | ${c.published ?? "—"} ${mark(c)}`;
 }
 
 /** Footnotes: each distinct reason once, with the cells it explains (unmatched or not comparable). */
