@@ -7,29 +7,35 @@ import { z } from "zod";
 
 /**
  * Which variables receive weight decay. "all" is the reference code's behaviour (PyTorch's default
- * parameter group). "exclude-norm-bias" skips every variable `isNormOrBias` recognises.
+ * parameter group). "exclude-norm-bias" skips biases and norm parameters (see `decays`).
  */
 export const decayScopeSchema = z.enum(["all", "exclude-norm-bias"]).default("all");
 export type DecayScope = z.infer<typeof decayScopeSchema>;
 
 /**
- * A variable is a norm parameter or a bias when, after dropping a `:N` suffix, its last
- * `/`-separated segment is `bias`, `beta` or `gamma` (optionally `_N`; tfjs-layers' names for
- * biases and batch/layer-norm offset and scale), or any segment names a normalisation layer:
- * it contains `batchnorm`, `layernorm`, `groupnorm`, `instancenorm` or `rmsnorm` (an `_` allowed
- * before `norm`, e.g. `batch_normalization`), or one of its `_`/`.`-separated tokens is `bn`,
- * `ln`, `gn` or `norm`, optionally followed by digits (bn1, norm2, ln_f). Case-insensitive.
+ * Whether a variable's name marks it as a bias or a normalisation parameter. The name is split
+ * into segments at `/` and `.` (tfjs-layers `conv1/bias`, the backbones' PyTorch names
+ * `prefix/layer1.0.bn1.weight`) after dropping a `:N` or `#N` suffix. It matches when the last
+ * segment is `bias`, `beta` or `gamma` (optionally `_N`), or any segment contains `batchnorm`,
+ * `layernorm`, `groupnorm`, `instancenorm` or `rmsnorm` (an `_` allowed before `norm`), or has an
+ * `_`-separated token `bn`, `ln`, `gn` or `norm` with optional digits (`bn1`, `norm2`, `ln_1`).
+ * Case-insensitive.
  */
 export function isNormOrBias(name: string): boolean {
-  const segments = name.replace(/:\d+$/, "").toLowerCase().split("/");
+  const segments = name.replace(/[:#]\d+$/, "").toLowerCase().split(/[/.]/);
   const last = segments[segments.length - 1] ?? "";
   if (/^(bias|beta|gamma)(_\d+)?$/.test(last)) return true;
   return segments.some((s) => /(batch|layer|group|instance|rms)_?norm/.test(s)
-    || s.split(/[_.]/).some((token) => /^(bn|ln|gn|norm)\d*$/.test(token)));
+    || s.split("_").some((token) => /^(bn|ln|gn|norm)\d*$/.test(token)));
 }
 
+/**
+ * "exclude-norm-bias" skips variables `isNormOrBias` names, and every variable of rank <= 1
+ * (timm's rule), which catches norm layers known only by an index, such as torchvision's
+ * MobileNet `features.0.1.weight`.
+ */
 export function decays(scope: DecayScope, variable: tf.Variable): boolean {
-  return scope === "all" || !isNormOrBias(variable.name);
+  return scope === "all" || !(variable.rank <= 1 || isNormOrBias(variable.name));
 }
 
 /** Named per-variable buffers (momentum, moments), created lazily, disposed together. */

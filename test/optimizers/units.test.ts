@@ -20,10 +20,12 @@ describe("isNormOrBias", () => {
   it.each([
     "dense/bias", "conv1/bias:0", "bn1/gamma", "bn1/beta", "layer1/0/bn2/moving_mean", "blocks.3.norm1.weight",
     "encoder/layer_norm/scale", "stem/BatchNorm/w", "batch_normalization_3/gamma", "ln_f/w", "head/norm/weight",
+    "resnet50-3/fc.bias", "r/layer1.0.bn1.weight#4", "vit/encoder.layers.encoder_layer_0.ln_1.weight", "cn/features.1.0.block.2.norm.weight",
   ])("%s is norm or bias", (name) => expect(isNormOrBias(name)).toBe(true));
   it.each([
     "dense/kernel", "conv1/kernel", "layer1/0/conv2/kernel", "enormous/kernel", "abnormal_layer/kernel",
-    "sgd-exclude-norm-bias/kernel", "biased/kernel", "head/weight",
+    "sgd-exclude-norm-bias/kernel", "biased/kernel", "head/weight", "resnet50-3/fc.weight", "r/layer1.0.conv1.weight#4",
+    "mnv3/features.0.1.weight",
   ])("%s is not", (name) => expect(isNormOrBias(name)).toBe(false));
 });
 
@@ -38,6 +40,18 @@ describe("optimizers", () => {
       opt.dispose();
       tf.dispose([bias, g]);
     }
+  });
+
+  it("exclude-norm-bias also skips every rank <= 1 variable (index-named norms)", () => {
+    const scale = tf.tidy(() => tf.variable(tf.ones([3]), true, "unit-rank/features.0.1.weight"));
+    const kernel = tf.tidy(() => tf.variable(tf.ones([3, 1]), true, "unit-rank/features.0.0.weight"));
+    const opt = createSgd({ momentum: 0, nesterov: false, weightDecay: 0.5, decayScope: "exclude-norm-bias" });
+    const g = [tf.zeros([3]), tf.zeros([3, 1])];
+    opt.step([scale, kernel], g, 0.1);
+    expect(Array.from(scale.dataSync())).toEqual([1, 1, 1]);
+    expect(Array.from(kernel.dataSync()).every((x) => x < 1)).toBe(true);
+    opt.dispose();
+    tf.dispose([scale, kernel, ...g]);
   });
 
   it("no tensor leaks across many steps; dispose frees the state", () => {
