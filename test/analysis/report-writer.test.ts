@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DATASETS } from "../../core/analysis/index.ts";
-import { TABLE4 } from "../../fixtures/paper/fang2023.ts";
+import { TABLE4, TABLE8_CLIP } from "../../fixtures/paper/fang2023.ts";
 import { runAnalysis, tableCsv } from "../../plugins/runtime/node/report-writer.ts";
+import clipTransfer from "../../recipes/clip-transfer/recipe.ts";
 import pretrainingData from "../../recipes/pretraining-data/recipe.ts";
 import transferTrends from "../../recipes/transfer-trends/recipe.ts";
 
@@ -46,6 +47,19 @@ describe("runAnalysis", () => {
     const melanoma = report.tables[0].rows.find((r) => r.key === "Melanoma")!.cells.correlation;
     expect(melanoma).toMatchObject({ match: false, reason: expect.stringMatching(/recomputed from .*runs\.csv/) });
     expect(report.tables.map((t) => t.key)).not.toContain("table15");
+  });
+
+  it("clip-transfer compares a user's CLIP rows with Tables 8 and 9 cell by cell", async () => {
+    const file = join(dir, "clip.csv");
+    // Your CLIP-B16 run scored 0.6000 on HPA instead of the printed 0.6365; everything else as printed.
+    writeFileSync(file, resultsCsv([...TABLE4, ...TABLE8_CLIP]).replace("0.9213,0.6365", "0.9213,0.6000"));
+    const report = await runAnalysis(clipTransfer, { seed: 0, resultsPath: file, log: () => {} });
+    const t8 = report.tables.find((t) => t.key === "table8")!;
+    expect(t8.rows.find((r) => r.key === "CLIP-B16")!.cells.HPA).toMatchObject({ recomputed: 0.6, published: "0.6365", match: false });
+    expect(t8.rows.find((r) => r.key === "CLIP-L14")!.cells.CCT20).toMatchObject({ recomputed: 79.99, match: true });
+    const t9 = report.tables.find((t) => t.key === "table9")!;
+    expect(t9.rows.map((r) => r.key)).toEqual(["IN-ResNet-50", "CLIP-RN50", "IN-ViT-B/16", "CLIP-B16"]);
+    expect(t9.rows[0].cells.Melanoma).toMatchObject({ recomputed: 0.9524, match: true });
   });
 
   it("a bad results file fails before anything is written, naming line and column", async () => {
