@@ -70,10 +70,14 @@ export function datasetForColumn(column: string): DatasetName | undefined {
   return DATASETS.find((name) => ALIASES[name].includes(key));
 }
 
+/** A plain decimal number (Number() would also take "", "0x1f" and "Infinity"). */
+export function isDecimal(text: string): boolean {
+  return /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text);
+}
+
 function parseNumber(text: string | undefined, where: string, column: string): number {
   const trimmed = (text ?? "").trim();
-  // Number("") is 0 and Number(" 1e3") parses; accept only plain decimal numbers.
-  if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(trimmed)) {
+  if (!isDecimal(trimmed)) {
     throw new InputError(where, `column "${column}" must be a number, got ${JSON.stringify(text ?? "")}`);
   }
   return Number(trimmed);

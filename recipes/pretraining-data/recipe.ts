@@ -7,7 +7,7 @@
  * Input only from `--results FILE`: the authors' results table (tab-separated; columns loss, arch,
  * us, ds, us_epochs, ..., one column per number of shots). See README.md for where it is published.
  */
-import { buildReport, cell, defineAnalysisRecipe, type AnalysisInput, type Claim, type RawTable } from "../../core/analysis/index.ts";
+import { buildReport, cell, defineAnalysisRecipe, isDecimal, type AnalysisInput, type Claim, type RawTable } from "../../core/analysis/index.ts";
 import type { JsonObject } from "../../core/contracts.ts";
 import { InputError, XferError } from "../../core/errors.ts";
 
@@ -54,7 +54,7 @@ export function bestPerSource(file: RawTable): Map<string, Map<string, Map<strin
       const text = get(shots);
       if (text === "" || text.toLowerCase() === "nan") continue;
       const value = Number(text);
-      if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(text) || value < 0 || value > 100) {
+      if (!isDecimal(text) || value < 0 || value > 100) {
         throw new InputError(where, `column "${shots}" must be an accuracy in percent (0-100), "Nan" or empty; got ${JSON.stringify(text)}`);
       }
       const byShots = best.get(ds) ?? new Map<string, Map<string, number>>();
