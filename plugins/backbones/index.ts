@@ -21,7 +21,7 @@ import { SHUFFLENET_BACKBONES } from "./shufflenet/index.ts";
 import { SQUEEZENET_BACKBONES } from "./squeezenet/index.ts";
 import { VGG_BACKBONES } from "./vgg/index.ts";
 import { VIT_BACKBONES } from "./vit/index.ts";
-import { readCheckpoint } from "./weights/index.ts";
+import { readCheckpoint, writeTfjsWeights } from "./weights/index.ts";
 import { type TensorMap, loadIntoStore } from "./weights/tensors.ts";
 
 export { NetBackbone } from "./nn/net.ts";
@@ -64,6 +64,13 @@ export interface CreateBackboneOptions {
   /** A `.safetensors` or torchvision `.pth` checkpoint path, or tensors already read. */
   readonly weights?: string | TensorMap;
   readonly pooling?: Pooling;
+  /**
+   * Input resolution when it differs from the catalog's (ViT builds its position embeddings for
+   * it and interpolates checkpoint ones; conv nets take any size and ignore it).
+   */
+  readonly inputSize?: number;
+  /** Keep the checkpoint's classifier whatever its size (`numClasses` is then ignored). */
+  readonly keepCheckpointHead?: boolean;
   /** Seeds the `init` (random weights, new head) and `dropout` streams; default root seed 0. */
   readonly seeds?: SeedTree;
 }
@@ -81,20 +88,24 @@ export async function createBackbone(id: string, options: CreateBackboneOptions)
     throw new InputError(`backbone "${id}"`, `numClasses must be a positive integer, got ${options.numClasses}`);
   }
   const where = typeof options.weights === "string" ? options.weights : `weights for backbone "${id}"`;
-  const tensors = typeof options.weights === "string" ? await readCheckpoint(options.weights) : options.weights;
+  const inputSize = options.inputSize ?? entry.meta.inputSize;
+  const read = typeof options.weights === "string" ? await readCheckpoint(options.weights) : options.weights;
+  let tensors: TensorMap | undefined;
   let headClasses = options.numClasses;
-  if (tensors) {
-    const headName = entry.build(new Scope(new ParamStore(null, true)), { numClasses: 1, pooling }).headName;
-    const head = tensors.get(`${headName}.weight`);
-    if (!head) throw new InputError(where, `checkpoint has no classifier tensor "${headName}.weight" for backbone "${id}"`);
+  if (read) {
+    const probe = entry.build(new Scope(new ParamStore(null, true)), { numClasses: 1, pooling, inputSize });
+    tensors = probe.adaptCheckpoint ? probe.adaptCheckpoint(read, where) : read;
+    const head = tensors.get(`${probe.headName}.weight`);
+    if (!head) throw new InputError(where, `checkpoint has no classifier tensor "${probe.headName}.weight" for backbone "${id}"`);
     headClasses = head.shape[0];
   }
   const store = new ParamStore(tensors ? null : seeds.stream("init", id));
-  const net = entry.build(new Scope(store), { numClasses: headClasses, pooling });
-  const backbone = new NetBackbone(entry.meta, store, net, seeds.stream("dropout", id));
+  const net = entry.build(new Scope(store), { numClasses: headClasses, pooling, inputSize });
+  const meta = inputSize === entry.meta.inputSize ? entry.meta : { ...entry.meta, inputSize, resizeSize: Math.round((inputSize * (entry.meta.resizeSize ?? entry.meta.inputSize)) / entry.meta.inputSize) };
+  const backbone = new NetBackbone(meta, store, net, seeds.stream("dropout", id));
   try {
     if (tensors) loadIntoStore(store, tensors, where);
-    if (headClasses !== options.numClasses) backbone.resetClassifier(options.numClasses, seeds.stream("init", id, "head"));
+    if (headClasses !== options.numClasses && !options.keepCheckpointHead) backbone.resetClassifier(options.numClasses, seeds.stream("init", id, "head"));
   } catch (e) {
     backbone.dispose();
     throw e;
@@ -102,10 +113,24 @@ export async function createBackbone(id: string, options: CreateBackboneOptions)
   return backbone;
 }
 
+/**
+ * `xfer weights convert <id> <checkpoint> <outdir>`: loads the checkpoint strictly into backbone
+ * `id` (keeping its classifier) and writes a tfjs weights directory `createBackbone` accepts.
+ */
+export async function convertWeights(id: string, checkpoint: string, outDir: string, options: { inputSize?: number } = {}): Promise<{ tensors: number; params: number }> {
+  const backbone = await createBackbone(id, { numClasses: 1, weights: checkpoint, inputSize: options.inputSize, keepCheckpointHead: true });
+  try {
+    await writeTfjsWeights(outDir, id, backbone.store);
+    return { tensors: backbone.store.specs.length, params: backbone.store.countParameters() };
+  } finally {
+    backbone.dispose();
+  }
+}
+
 /** Parameter count of `id` with `numClasses` outputs, from the layer shapes (nothing allocated). */
-export function countParameters(id: string, numClasses: number, pooling: Pooling = "avg"): number {
+export function countParameters(id: string, numClasses: number, pooling: Pooling = "avg", inputSize?: number): number {
   const store = new ParamStore(null, true);
-  catalogEntry(id).build(new Scope(store), { numClasses, pooling });
+  catalogEntry(id).build(new Scope(store), { numClasses, pooling, inputSize });
   return store.countParameters();
 }
 
@@ -121,13 +146,14 @@ function familyPlugin(family: string, entries: readonly CatalogEntry[]): Plugin<
     variant: z.enum(ids),
     weights: z.string().min(1).optional(),
     pooling: z.enum(["avg", "gem"]).optional(),
+    inputSize: z.number().int().positive().optional(),
   });
   return definePlugin({
     meta,
     async create(options, ctx) {
       const o = parseOptions(meta, schema, options);
       if (ctx.numClasses === undefined) throw new InputError(`backbone plugin "${family}"`, "the run context gives no numClasses");
-      return await createBackbone(o.variant, { numClasses: ctx.numClasses, weights: o.weights, pooling: o.pooling, seeds: ctx.seeds });
+      return await createBackbone(o.variant, { numClasses: ctx.numClasses, weights: o.weights, pooling: o.pooling, inputSize: o.inputSize, seeds: ctx.seeds });
     },
   });
 }

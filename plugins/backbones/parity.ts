@@ -29,7 +29,8 @@ export async function checkParity(dir: string, name: string, weightsFile = `${na
   const input = io.get("input")!;
   const expected = io.get("logits")!;
   const numClasses = expected.shape[1];
-  const backbone = await createBackbone(meta.id, { numClasses, weights: join(dir, weightsFile) });
+  const inputSize = meta.inputSize === undefined ? undefined : Number(meta.inputSize);
+  const backbone = await createBackbone(meta.id, { numClasses, weights: join(dir, weightsFile), inputSize });
   try {
     const got = tf.tidy(() => backbone.forward(tf.tensor4d(input.data, input.shape as [number, number, number, number]), false).dataSync());
     let maxAbsDiff = 0;
@@ -41,7 +42,7 @@ export async function checkParity(dir: string, name: string, weightsFile = `${na
     if (got.length !== expected.data.length || got.some((v) => !Number.isFinite(v))) maxAbsDiff = Infinity;
     return {
       case: name, id: meta.id, maxAbsDiff, maxAbsLogit, tolerance: 1e-4 * Math.max(1, maxAbsLogit),
-      torchParams: Number(meta.params), xferParams: countParameters(meta.id, numClasses),
+      torchParams: Number(meta.params), xferParams: countParameters(meta.id, numClasses, "avg", inputSize),
     };
   } finally {
     backbone.dispose();

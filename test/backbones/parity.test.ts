@@ -23,3 +23,10 @@ describe("backbone parity with torchvision (eval mode, wasm)", () => {
     expect(r.maxAbsDiff).toBeLessThanOrEqual(r.tolerance);
   });
 });
+
+describe("ViT checkpoint adaptation", () => {
+  it("loads timm-named DeiT/ViT weights", async () => {
+    const r = await checkParity(DIR, "vit_mini", "vit_mini.timm.safetensors");
+    expect(r.maxAbsDiff).toBeLessThanOrEqual(r.tolerance);
+  });
+});

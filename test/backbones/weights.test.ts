@@ -143,3 +143,27 @@ describe("torch.save .pth checkpoints", () => {
     expect(() => readPth(new Uint8Array(40), "x.pth")).toThrow(/not a torch zip checkpoint/);
   });
 });
+
+describe("tfjs weights directories (xfer weights convert)", () => {
+  it("convert -> load keeps PyTorch parity, from a .pth checkpoint", async () => {
+    const { mkdtemp, rm, cp } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { convertWeights } = await import("../../plugins/backbones/index.ts");
+    const { checkParity } = await import("../../plugins/backbones/parity.ts");
+    const dir = await mkdtemp(join(tmpdir(), "xfer-bb-"));
+    try {
+      const r = await convertWeights("resnet18_mini.random", "fixtures/parity/backbones/resnet18_mini.pth", join(dir, "resnet18_mini.tfjs"));
+      expect(r.params).toBe(78_962);
+      await cp("fixtures/parity/backbones/resnet18_mini.io.safetensors", join(dir, "resnet18_mini.io.safetensors"));
+      const p = await checkParity(dir, "resnet18_mini", "resnet18_mini.tfjs");
+      expect(p.maxAbsDiff).toBeLessThanOrEqual(p.tolerance);
+      // the manifest is a plain tfjs weights manifest: TensorFlow (HWIO) shapes
+      const manifest = JSON.parse(await (await import("node:fs/promises")).readFile(join(dir, "resnet18_mini.tfjs", "model.json"), "utf8"));
+      expect(manifest.weightsManifest[0].weights[0]).toEqual({ name: "conv1.weight", shape: [7, 7, 3, 8], dtype: "float32" });
+      await expect(createBackbone("resnet18_mini.random", { numClasses: 2, weights: dir })).rejects.toThrow(/not an xfer backbone weights directory|cannot read a tfjs weights directory/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -8,6 +8,7 @@ import type { Backbone, BackboneMeta } from "../../../core/contracts.ts";
 import type { Rng } from "../../../core/rng.ts";
 import { type Ctx, type Pooling, Scope, conv2d, globalAvgPool, linear } from "./layers.ts";
 import { ParamStore } from "./store.ts";
+import type { TensorMap } from "../weights/tensors.ts";
 
 export interface Net {
   /** Everything before the classifier layer; a 2-D batch of features unless `headKind` is conv. */
@@ -17,11 +18,15 @@ export interface Net {
   readonly headIn: number;
   /** SqueezeNet's classifier is a 1x1 conv followed by ReLU and global pooling. */
   readonly headKind?: "linear" | "conv";
+  /** Family-specific checkpoint adaptation before strict loading (ViT: timm names, pos-embedding size). */
+  adaptCheckpoint?(tensors: TensorMap, where: string): TensorMap;
 }
 
 export interface BuildOptions {
   readonly numClasses: number;
   readonly pooling: Pooling;
+  /** Input resolution, for architectures whose parameters depend on it (ViT position embeddings). */
+  readonly inputSize?: number;
 }
 
 /** A family's builder: registers parameters under `root` and returns the network. */
@@ -102,6 +107,10 @@ export class NetBackbone implements Backbone {
 
   trainableVariables(): tf.Variable[] {
     return this.store.parameters().filter(([, v]) => v.trainable).map(([, v]) => v);
+  }
+
+  stateVariables(): tf.Variable[] {
+    return this.store.specs.map((s) => this.store.get(s.name));
   }
 
   dispose(): void {

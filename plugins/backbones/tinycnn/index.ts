@@ -90,6 +90,7 @@ export const tinyCnnBackbone = definePlugin({
         for (const v of body) v.trainable = spec === false;
       },
       trainableVariables: () => [...body, ...head].filter((v) => v.trainable),
+      stateVariables: () => [...body, ...head],
       dispose() {
         [...body, ...head].forEach((v) => v.dispose());
       },

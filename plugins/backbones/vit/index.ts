@@ -5,6 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../../../core/errors.ts";
 import { type Module, type Scope, conv2d, gelu, layerNorm, linear, sequential } from "../nn/layers.ts";
+import { interpolatePosEmbedding, isTimmVit, timmVitToTorchvision } from "../weights/vit.ts";
 import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 export interface VitConfig {
@@ -43,10 +44,12 @@ function encoderBlock(s: Scope, c: VitConfig): Module {
 }
 
 export function vit(c: VitConfig): NetBuilder {
-  return (root, { numClasses, pooling }) => {
+  return (root, { numClasses, pooling, inputSize }) => {
     if (pooling !== "avg") throw new InputError(`backbone family "vit"`, `pooling "${pooling}" is not available: ViT classifies its class token`);
+    const imageSize = inputSize ?? c.imageSize;
+    if (imageSize % c.patch !== 0) throw new InputError(`backbone family "vit"`, `input size ${imageSize} is not a multiple of the patch size ${c.patch}`);
     const d = c.hidden;
-    const grid = c.imageSize / c.patch;
+    const grid = imageSize / c.patch;
     const seq = grid * grid + 1;
     const proj = conv2d(root.at("conv_proj"), 3, d, c.patch, { stride: c.patch, bias: true });
     root.store.add("class_token", [1, 1, d], "plain", { kind: "const", value: 0 });
@@ -59,8 +62,8 @@ export function vit(c: VitConfig): NetBuilder {
     const encoder = sequential(...blocks, ln);
     return {
       features: (x: tf.Tensor4D, ctx) => {
-        if (x.shape[1] !== c.imageSize || x.shape[2] !== c.imageSize) {
-          throw new InputError("vit", `input must be ${c.imageSize}x${c.imageSize}, got ${x.shape[1]}x${x.shape[2]}`);
+        if (x.shape[1] !== imageSize || x.shape[2] !== imageSize) {
+          throw new InputError("vit", `input must be ${imageSize}x${imageSize} (build with inputSize for another size), got ${x.shape[1]}x${x.shape[2]}`);
         }
         const n = x.shape[0];
         const tokens = tf.reshape(proj(x, ctx), [n, grid * grid, d]);
@@ -70,6 +73,14 @@ export function vit(c: VitConfig): NetBuilder {
       },
       headName: "heads.head",
       headIn: d,
+      adaptCheckpoint(tensors, where) {
+        const renamed = isTimmVit(tensors) ? timmVitToTorchvision(tensors, where) : tensors;
+        const pos = renamed.get("encoder.pos_embedding");
+        if (!pos || pos.shape[1] === seq) return renamed;
+        const out = new Map(renamed);
+        out.set("encoder.pos_embedding", { shape: [1, seq, d], data: interpolatePosEmbedding(pos.data, pos.shape, grid, where) });
+        return out;
+      },
     };
   };
 }

@@ -1,0 +1,68 @@
+// createBackbone options and the backbone plugins: pooling, input size, dropout streams, registry.
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { SeedTree } from "../../core/rng.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
+import { createBackbone } from "../../plugins/backbones/index.ts";
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+
+const input = (size: number) => tf.randomNormal([2, size, size, 3], 0, 1, "float32", 5) as tf.Tensor4D;
+
+describe("pooling", () => {
+  it("GeM with p = 1 equals average pooling on positive features; p is a head parameter", async () => {
+    const avg = await createBackbone("densenet_mini.random", { numClasses: 3 });
+    const gem = await createBackbone("densenet_mini.random", { numClasses: 3, pooling: "gem" });
+    expect(gem.namedParameters().map(([n]) => n)).toContain("pool.p");
+    expect(gem.isHead("pool.p")).toBe(true);
+    gem.store.get("pool.p").assign(tf.tensor1d([1]));
+    const x = input(32);
+    // densenet features end in ReLU: non-negative, so max(x, eps) only touches exact zeros
+    const a = avg.forwardFeatures(x).dataSync();
+    const g = gem.forwardFeatures(x).dataSync();
+    a.forEach((v, i) => expect(g[i]).toBeCloseTo(v, 4));
+    [avg, gem].forEach((b) => b.dispose());
+  });
+
+  it.each(["vgg_bn_mini.random", "alexnet_mini.random", "squeezenet_mini.random", "vit_mini.random"])("%s rejects GeM with a reason", async (id) => {
+    await expect(createBackbone(id, { numClasses: 3, pooling: "gem" })).rejects.toThrow(/pooling "gem" is not available/);
+  });
+});
+
+describe("training-mode randomness", () => {
+  it("dropout and stochastic depth come from the seeded dropout stream", async () => {
+    const run = async (seed: number) => {
+      const bb = await createBackbone("efficientnet_mini.random", { numClasses: 3, seeds: new SeedTree(seed) });
+      const out = bb.forward(input(32), true).dataSync();
+      bb.dispose();
+      return Array.from(out);
+    };
+    expect(await run(1)).toEqual(await run(1));
+    expect(await run(1)).not.toEqual(await run(2));
+  });
+});
+
+describe("ViT input size", () => {
+  it("builds position embeddings for another size and names the expected size on mismatch", async () => {
+    const bb = await createBackbone("vit_mini.random", { numClasses: 3, inputSize: 48 });
+    expect(bb.meta.inputSize).toBe(48);
+    expect(bb.store.get("encoder.pos_embedding").shape).toEqual([1, 37, 16]);
+    expect(() => bb.forward(input(32))).toThrow(/input must be 48x48/);
+    bb.dispose();
+  });
+});
+
+describe("backbone plugins", () => {
+  it("create a backbone sized by the run's numClasses and validate options", async () => {
+    const registry = builtinRegistry();
+    const ctx = { seeds: new SeedTree(0), numClasses: 5 };
+    const bb = await registry.create("backbone", { name: "resnet", options: { variant: "resnet18_mini.random" } }, ctx);
+    const x = input(32);
+    expect(bb.forward(x).shape).toEqual([2, 5]);
+    bb.dispose();
+    await expect(registry.create("backbone", { name: "resnet", options: { variant: "vgg16_bn.tv_in1k" } }, ctx)).rejects.toThrow(/backbone plugin "resnet": option "variant"/);
+    await expect(registry.create("backbone", { name: "vit", options: { variant: "vit_mini.random" } }, { seeds: new SeedTree(0) })).rejects.toThrow(/no numClasses/);
+  });
+});
