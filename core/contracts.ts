@@ -144,6 +144,11 @@ export interface Backbone {
   freeze(options: { except: "head" } | false): void;
   /** Variables the optimizer updates, in a stable order with stable names. */
   trainableVariables(): tf.Variable[];
+  /**
+   * Every variable the forward pass reads, buffers included (batch-norm running statistics), in a
+   * stable order: what the trainer snapshots to restore the best epoch.
+   */
+  stateVariables(): tf.Variable[];
   dispose(): void;
 }
 

@@ -15,10 +15,14 @@ export interface TrainingOptions {
   /** Base learning rate; the schedule scales it per epoch or step. */
   readonly lr: number;
   readonly weightDecay: number;
-  /** Loss by name; `auto` picks cross-entropy, or sigmoid BCE for multilabel datasets. */
-  readonly loss?: string;
   /** Stop after this many epochs without improvement of the selection metric. */
   readonly patience?: number;
+  /** What is trained (see docs/training.md): default "finetune". */
+  readonly mode?: "finetune" | "linear-probe" | "lp-ft" | "frozen-features";
+  /** For "lp-ft": epochs of linear probing before the whole network is fine-tuned. */
+  readonly lpEpochs?: number;
+  /** Label smoothing of the cross-entropy target (torch semantics). */
+  readonly labelSmoothing?: number;
 }
 
 /** Everything one run needs, as data. */

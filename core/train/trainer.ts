@@ -8,12 +8,13 @@ import * as tf from "@tensorflow/tfjs-core";
 // register_all_gradients module uses extensionless ESM imports that Deno cannot resolve.
 import "@tensorflow/tfjs";
 import type {
-  Augmentation, Backbone, Dataset, DatasetContext, DatasetIndex, EnvironmentRecord, EpochRecord, Image, Labels,
+  Augmentation, Backbone, BackboneMeta, Dataset, DatasetContext, DatasetIndex, EnvironmentRecord, EpochRecord, Image, Labels,
   Metric, Optimizer, RunResult, Sample, Schedule, Scores, Splitter,
 } from "../contracts.ts";
 import { XferError } from "../errors.ts";
 import type { RunSpec } from "../recipe.ts";
-import type { SeedTree } from "../rng.ts";
+import { sigmoidBinaryCrossEntropy, softmaxCrossEntropy } from "../losses.ts";
+import type { Rng, SeedTree } from "../rng.ts";
 
 export interface TrainerParts {
   readonly hash: string;
@@ -43,18 +44,30 @@ export interface TrainProgress {
   readonly loss: number;
 }
 
-/** Single-label tasks train with softmax cross-entropy; multilabel with sigmoid BCE. */
-function lossOf(task: Dataset["meta"]["task"], logits: tf.Tensor2D, labels: tf.Tensor2D): tf.Scalar {
-  if (task === "multilabel") {
-    return tf.mean(tf.sub(tf.add(tf.relu(logits), tf.log1p(tf.exp(tf.neg(tf.abs(logits))))), tf.mul(logits, labels))) as tf.Scalar;
-  }
-  const logProbs = tf.logSoftmax(logits);
-  return tf.neg(tf.mean(tf.sum(tf.mul(labels, logProbs), 1))) as tf.Scalar;
+/** Single-label tasks train with softmax cross-entropy (optionally label-smoothed); multilabel with sigmoid BCE. */
+function lossOf(task: Dataset["meta"]["task"], logits: tf.Tensor2D, labels: tf.Tensor2D, labelSmoothing: number): tf.Scalar {
+  return task === "multilabel" ? sigmoidBinaryCrossEntropy(logits, labels) : softmaxCrossEntropy(logits, labels, { labelSmoothing });
+}
+
+/**
+ * What one training mode trains: the whole network (`finetune`), the head on a frozen body
+ * (`linear-probe`; batch norm in eval mode), the head then everything (`lp-ft`, Appendix I of the
+ * paper), or a fresh linear classifier on features computed once (`frozen-features`, the
+ * fixed-feature protocol of Kornblith et al. 2019, trained with the run's optimizer).
+ */
+interface Learner {
+  /** Inputs for a batch (tensors the loop disposes after the step). */
+  prepare(batch: readonly Sample[], epoch: number): Promise<tf.Tensor>;
+  logits(input: tf.Tensor, epoch: number): tf.Tensor2D;
+  trainable(epoch: number): tf.Variable[];
+  state(): tf.Variable[];
+  scores(samples: readonly Sample[]): Promise<Scores>;
+  dispose(): void;
 }
 
 export async function train(parts: TrainerParts): Promise<RunResult> {
   const started = performance.now();
-  const { spec, dataset, seeds, backbone, optimizer, schedule, metrics } = parts;
+  const { spec, dataset, seeds, optimizer, schedule, metrics } = parts;
   const { epochs, batchSize } = spec.training;
   const { index } = parts;
   const numClasses = (index.classNames ?? dataset.meta.classNames).length;
@@ -73,6 +86,89 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
     throw new XferError(`dataset "${dataset.meta.name}": the split left ${trainSamples.length} train and ${valSamples.length} val samples; both must be non-empty`);
   }
 
+  const learner = await createLearner(parts, numClasses, [trainSamples, valSamples, testSamples ?? []]);
+  const stepsPerEpoch = Math.ceil(trainSamples.length / batchSize);
+  const labelSmoothing = spec.training.labelSmoothing ?? 0;
+  const history: EpochRecord[] = [];
+  const [selection, ...others] = metrics;
+  let bestEpoch = -1;
+  let best: Record<string, number> = {};
+  let bestState: tf.Tensor[] | undefined;
+
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const epochStart = performance.now();
+      const order = seeds.stream("shuffle", epoch).shuffle(trainSamples);
+      const variables = learner.trainable(epoch);
+      let lossSum = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        const batch = order.slice(step * batchSize, (step + 1) * batchSize);
+        const input = await learner.prepare(batch, epoch);
+        const lr = schedule.lr({ epoch, step, stepsPerEpoch });
+        const loss = tf.tidy(() => {
+          const y = targets(batch, numClasses);
+          const { value, grads } = tf.variableGrads(() => lossOf(dataset.meta.task, learner.logits(input, epoch), y, labelSmoothing), variables);
+          optimizer.step(variables, variables.map((v) => grads[v.name]), lr);
+          return value.dataSync()[0];
+        });
+        input.dispose();
+        if (!Number.isFinite(loss)) throw new XferError(`run ${parts.hash}: training loss became ${loss} at epoch ${epoch + 1}, step ${step + 1}`);
+        lossSum += loss;
+        parts.onProgress?.({ epoch, epochs, step: step + 1, stepsPerEpoch, loss });
+      }
+
+      const valScores = await learner.scores(valSamples);
+      const valLabels = labelsOf(valSamples, dataset.meta.task, numClasses);
+      const values: Record<string, number> = {};
+      for (const metric of [selection, ...others]) values[metric.name] = metric.compute(valLabels, valScores);
+      const record: EpochRecord = { epoch: epoch + 1, trainLoss: lossSum / stepsPerEpoch, selection: values, seconds: (performance.now() - epochStart) / 1000 };
+      history.push(record);
+      await parts.onEpoch?.(record);
+
+      if (bestEpoch < 0 || isBetter(selection, values[selection.name], best[selection.name])) {
+        bestEpoch = epoch + 1;
+        best = values;
+        bestState?.forEach((t) => t.dispose());
+        bestState = learner.state().map((v) => tf.clone(v));
+      }
+      const patience = spec.training.patience;
+      if (patience !== undefined && epoch + 1 - bestEpoch >= patience) break;
+    }
+
+    let test: Record<string, number> | undefined;
+    if (testSamples && bestState) {
+      // The test split is scored with the best epoch's weights (buffers included).
+      learner.state().forEach((v, i) => v.assign(bestState![i]));
+      const valScores = await learner.scores(valSamples);
+      const valLabels = labelsOf(valSamples, dataset.meta.task, numClasses);
+      const testScores = await learner.scores(testSamples);
+      const testLabels = labelsOf(testSamples, dataset.meta.task, numClasses);
+      test = {};
+      // Fitted metrics (multilabel thresholds) learn on the selection split, then score the test split.
+      for (const metric of metrics) test[metric.name] = (metric.fit?.(valLabels, valScores) ?? metric).compute(testLabels, testScores);
+    }
+
+    return {
+      hash: parts.hash,
+      recipe: spec.recipe,
+      epochs: history,
+      bestEpoch,
+      best,
+      ...(test ? { test } : {}),
+      seconds: (performance.now() - started) / 1000,
+      seeds: { root: String(seeds.root), split: String(spec.seed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
+      environment: parts.environment,
+    };
+  } finally {
+    bestState?.forEach((t) => t.dispose());
+    learner.dispose();
+  }
+}
+
+async function createLearner(parts: TrainerParts, numClasses: number, splits: readonly (readonly Sample[])[]): Promise<Learner> {
+  const { spec, backbone, seeds, dataset } = parts;
+  const mode = spec.training.mode ?? "finetune";
+  const multilabel = dataset.meta.task === "multilabel";
   const decoded = new Map<string, Image>();
   const load = async (sample: Sample): Promise<Image> => {
     let image = decoded.get(sample.id);
@@ -82,81 +178,97 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
     }
     return image;
   };
-
-  const variables = backbone.trainableVariables();
-  const stepsPerEpoch = Math.ceil(trainSamples.length / batchSize);
-  const history: EpochRecord[] = [];
-  const [selection, ...others] = metrics;
-  let bestEpoch = -1;
-  let best: Record<string, number> = {};
-  let bestWeights: tf.Tensor[] | undefined;
-
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const epochStart = performance.now();
-    const order = seeds.stream("shuffle", epoch).shuffle(trainSamples);
-    let lossSum = 0;
-    for (let step = 0; step < stepsPerEpoch; step++) {
-      const batch = order.slice(step * batchSize, (step + 1) * batchSize);
-      const images = await Promise.all(
-        batch.map(async (s) => parts.trainAugmentations.reduce((img, aug) => aug.apply(img, seeds.stream("augment", epoch, s.id)), await load(s))),
-      );
-      const lr = schedule.lr({ epoch, step, stepsPerEpoch });
-      const loss = tf.tidy(() => {
-        const x = toBatch(images);
-        const y = targets(batch, numClasses);
-        const { value, grads } = tf.variableGrads(() => lossOf(dataset.meta.task, backbone.forward(x, true), y), variables);
-        optimizer.step(variables, variables.map((v) => grads[v.name]), lr);
-        return value.dataSync()[0];
-      });
-      if (!Number.isFinite(loss)) throw new XferError(`run ${parts.hash}: training loss became ${loss} at epoch ${epoch + 1}, step ${step + 1}`);
-      lossSum += loss;
-      parts.onProgress?.({ epoch, epochs, step: step + 1, stepsPerEpoch, loss });
+  // Eval augmentations are deterministic; their stream is keyed by sample for completeness.
+  const evalBatch = async (batch: readonly Sample[]) =>
+    toBatch(await Promise.all(batch.map(async (s) => applyAll(parts.evalAugmentations, await load(s), seeds.stream("eval", s.id)))), backbone.meta);
+  const trainBatch = async (batch: readonly Sample[], epoch: number) =>
+    toBatch(await Promise.all(batch.map(async (s) => applyAll(parts.trainAugmentations, await load(s), seeds.stream("augment", epoch, s.id)))), backbone.meta);
+  const toScores = (logits: tf.Tensor2D) => (multilabel ? tf.sigmoid(logits) : tf.softmax(logits));
+  const batched = async (samples: readonly Sample[], predict: (batch: readonly Sample[]) => Promise<tf.Tensor>): Promise<Scores> => {
+    const rows: number[][] = [];
+    for (let start = 0; start < samples.length; start += spec.training.batchSize) {
+      const probs = await predict(samples.slice(start, start + spec.training.batchSize));
+      rows.push(...((await probs.array()) as number[][]));
+      probs.dispose();
     }
+    return rows;
+  };
 
-    const valScores = await predict(parts, valSamples, load);
-    const valLabels = labelsOf(valSamples, dataset.meta.task, numClasses);
-    const values: Record<string, number> = {};
-    for (const metric of [selection, ...others]) values[metric.name] = metric.compute(valLabels, valScores);
-    const record: EpochRecord = { epoch: epoch + 1, trainLoss: lossSum / stepsPerEpoch, selection: values, seconds: (performance.now() - epochStart) / 1000 };
-    history.push(record);
-    await parts.onEpoch?.(record);
-
-    if (bestEpoch < 0 || isBetter(selection, values[selection.name], best[selection.name])) {
-      bestEpoch = epoch + 1;
-      best = values;
-      bestWeights?.forEach((t) => t.dispose());
-      bestWeights = variables.map((v) => tf.clone(v));
+  if (mode === "frozen-features") {
+    const features = new Map<string, Float32Array>();
+    for (const samples of splits) {
+      for (let start = 0; start < samples.length; start += spec.training.batchSize) {
+        const batch = samples.slice(start, start + spec.training.batchSize);
+        const input = await evalBatch(batch);
+        const f = tf.tidy(() => backbone.forwardFeatures(input, false));
+        input.dispose();
+        const data = (await f.data()) as Float32Array;
+        const dim = f.shape[1];
+        f.dispose();
+        batch.forEach((s, i) => features.set(s.id, data.slice(i * dim, (i + 1) * dim)));
+      }
     }
-    const patience = spec.training.patience;
-    if (patience !== undefined && epoch + 1 - bestEpoch >= patience) break;
+    const dim = features.values().next().value!.length;
+    const head = linearHead(dim, numClasses, seeds);
+    const stack = (batch: readonly Sample[]) => {
+      const out = new Float32Array(batch.length * dim);
+      batch.forEach((s, i) => out.set(features.get(s.id)!, i * dim));
+      return tf.tensor2d(out, [batch.length, dim]);
+    };
+    return {
+      prepare: async (batch) => stack(batch),
+      logits: (input) => head.apply(input as tf.Tensor2D),
+      trainable: () => head.variables,
+      state: () => head.variables,
+      scores: (samples) => batched(samples, async (batch) => tf.tidy(() => toScores(head.apply(stack(batch))))),
+      dispose: () => head.variables.forEach((v) => v.dispose()),
+    };
   }
 
-  let test: Record<string, number> | undefined;
-  if (testSamples && bestWeights) {
-    const current = variables.map((v) => tf.clone(v));
-    variables.forEach((v, i) => v.assign(bestWeights![i]));
-    const valScores = await predict(parts, valSamples, load);
-    const valLabels = labelsOf(valSamples, dataset.meta.task, numClasses);
-    const testScores = await predict(parts, testSamples, load);
-    const testLabels = labelsOf(testSamples, dataset.meta.task, numClasses);
-    test = {};
-    // Fitted metrics (multilabel thresholds) learn on the selection split, then score the test split.
-    for (const metric of metrics) test[metric.name] = (metric.fit?.(valLabels, valScores) ?? metric).compute(testLabels, testScores);
-    variables.forEach((v, i) => v.assign(current[i]));
-    current.forEach((t) => t.dispose());
-  }
-  bestWeights?.forEach((t) => t.dispose());
-
+  const lpEpochs = mode === "linear-probe" ? Infinity : mode === "lp-ft" ? requireLpEpochs(spec) : 0;
+  const frozen = (epoch: number) => epoch < lpEpochs;
   return {
-    hash: parts.hash,
-    recipe: spec.recipe,
-    epochs: history,
-    bestEpoch,
-    best,
-    ...(test ? { test } : {}),
-    seconds: (performance.now() - started) / 1000,
-    seeds: { root: String(seeds.root), split: String(spec.seed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
-    environment: parts.environment,
+    prepare: (batch, epoch) => trainBatch(batch, epoch),
+    // A frozen body runs in eval mode, so batch norm keeps its running statistics.
+    logits: (input, epoch) => backbone.forward(input as tf.Tensor4D, !frozen(epoch)),
+    trainable(epoch) {
+      backbone.freeze(frozen(epoch) ? { except: "head" } : false);
+      return backbone.trainableVariables();
+    },
+    state: () => backbone.stateVariables(),
+    scores: (samples) => batched(samples, async (batch) => {
+      const input = await evalBatch(batch);
+      const probs = tf.tidy(() => toScores(backbone.forward(input, false)));
+      input.dispose();
+      return probs;
+    }),
+    dispose: () => {},
+  };
+}
+
+function requireLpEpochs(spec: RunSpec): number {
+  const lp = spec.training.lpEpochs;
+  if (lp === undefined || !Number.isInteger(lp) || lp < 1 || lp >= spec.training.epochs) {
+    throw new XferError(`training.mode "lp-ft" needs training.lpEpochs, an integer in [1, epochs), got ${lp}`);
+  }
+  return lp;
+}
+
+function applyAll(augmentations: readonly Augmentation[], image: Image, rng: Rng): Image {
+  // One stream per sample and epoch, drawn from in pipeline order.
+  return augmentations.reduce((img, aug) => aug.apply(img, rng), image);
+}
+
+/** A linear classifier with PyTorch's nn.Linear initialisation (uniform +-1/sqrt(fan_in)). */
+function linearHead(dim: number, numClasses: number, seeds: SeedTree) {
+  const rng = seeds.stream("init", "linear-head");
+  const bound = 1 / Math.sqrt(dim);
+  const draw = (n: number) => Float32Array.from({ length: n }, () => rng.range(-bound, bound));
+  const kernel = tf.tidy(() => tf.variable(tf.tensor2d(draw(dim * numClasses), [dim, numClasses]), true));
+  const bias = tf.tidy(() => tf.variable(tf.tensor1d(draw(numClasses)), true));
+  return {
+    variables: [kernel, bias],
+    apply: (x: tf.Tensor2D) => tf.add(tf.matMul(x, kernel), bias) as tf.Tensor2D,
   };
 }
 
@@ -164,38 +276,26 @@ function isBetter(metric: Metric, value: number, incumbent: number): boolean {
   return metric.direction === "max" ? value > incumbent : value < incumbent;
 }
 
-async function predict(parts: TrainerParts, samples: readonly Sample[], load: (s: Sample) => Promise<Image>): Promise<Scores> {
-  const { batchSize } = parts.spec.training;
-  const multilabel = parts.dataset.meta.task === "multilabel";
-  const rows: number[][] = [];
-  for (let start = 0; start < samples.length; start += batchSize) {
-    const batch = samples.slice(start, start + batchSize);
-    // Eval augmentations are deterministic; the stream is keyed by sample for completeness.
-    const images = await Promise.all(
-      batch.map(async (s) => parts.evalAugmentations.reduce((img, aug) => aug.apply(img, parts.seeds.stream("eval", s.id)), await load(s))),
-    );
-    const probs = tf.tidy(() => {
-      const logits = parts.backbone.forward(toBatch(images), false);
-      return multilabel ? tf.sigmoid(logits) : tf.softmax(logits);
-    });
-    const data = (await probs.array()) as number[][];
-    probs.dispose();
-    rows.push(...data);
-  }
-  return rows;
-}
-
-/** Stacks images into an NHWC float32 batch; 8-bit images are scaled to [0, 1]. */
-export function toBatch(images: readonly Image[]): tf.Tensor4D {
+/**
+ * Stacks images into an NHWC float32 batch. 8-bit images get the backbone's preprocessing
+ * (scale to [0, 1], then subtract `mean` and divide by `std` per channel, as torchvision's
+ * ToTensor + Normalize); float images are taken as already normalized by the pipeline.
+ */
+export function toBatch(images: readonly Image[], preprocess?: Pick<BackboneMeta, "mean" | "std">): tf.Tensor4D {
   const { height, width, channels } = images[0];
   const size = height * width * channels;
   const out = new Float32Array(images.length * size);
+  const mean = preprocess?.mean ?? new Array<number>(channels).fill(0);
+  const std = preprocess?.std ?? new Array<number>(channels).fill(1);
+  if (mean.length !== channels || std.length !== channels) {
+    throw new XferError(`images have ${channels} channel(s) but the backbone normalizes ${mean.length}; set the dataset's channels or the backbone's`);
+  }
   images.forEach((img, i) => {
     if (img.height !== height || img.width !== width || img.channels !== channels) {
       throw new XferError(`batch images differ in shape: ${img.height}x${img.width}x${img.channels} vs ${height}x${width}x${channels}; add a resize/crop augmentation`);
     }
     if (img.data instanceof Uint8Array) {
-      for (let j = 0; j < size; j++) out[i * size + j] = img.data[j] / 255;
+      for (let j = 0; j < size; j++) out[i * size + j] = (img.data[j] / 255 - mean[j % channels]) / std[j % channels];
     } else {
       out.set(img.data, i * size);
     }

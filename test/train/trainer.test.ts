@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import {
   createRootContainer, createRunContainer, defineRecipe, definePlugin, executeRun, plan, PluginRegistry,
-  type Labels, type RunStore, type Scores,
+  toBatch, type Labels, type RunStore, type Scores,
 } from "../../core/index.ts";
 import { helloLikeTemplate } from "../helpers/golden.ts";
 import { argmaxAccuracy, constantSchedule, cpuEnvironment, everyThirdHoldout, plainSgd } from "../helpers/plugins.ts";
@@ -127,5 +127,64 @@ describe("trainer", () => {
     const before = tf.memory().numTensors;
     await runWith(plugin, 3);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe("training modes", () => {
+  /** The tiny CNN, kept alive after the run so its weights can be inspected. */
+  function keptBackbone() {
+    const kept: { instance?: import("../../core/index.ts").Backbone; initial?: Float32Array[] } = {};
+    const plugin = definePlugin({
+      meta: { kind: "backbone", name: "tinycnn.random", version: "0.0.0", description: "" },
+      async create(options, ctx) {
+        const inner = await tinyCnnBackbone.create(options, ctx);
+        kept.instance = { ...inner, dispose: () => {} };
+        kept.initial = inner.stateVariables().map((v) => v.dataSync().slice() as Float32Array);
+        return kept.instance;
+      },
+    });
+    return { plugin, kept };
+  }
+
+  async function runMode(training: object) {
+    const { plugin, kept } = keptBackbone();
+    const registry = new PluginRegistry([syntheticDataset, plugin, everyThirdHoldout, plainSgd, constantSchedule, argmaxAccuracy]);
+    const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
+    const recipe = defineRecipe({ name: "modes", description: "", template: { ...helloLikeTemplate, training: { ...helloLikeTemplate.training, epochs: 3, ...training } } });
+    const [{ hash, spec }] = plan(recipe);
+    const result = await executeRun(await createRunContainer(root, hash, spec));
+    const changed = kept.instance!.stateVariables().map((v, i) => !v.dataSync().every((x, j) => x === kept.initial![i][j]));
+    kept.instance!.stateVariables().forEach((v) => v.dispose());
+    return { result, changed };
+  }
+
+  it("linear-probe trains only the head", async () => {
+    const { changed } = await runMode({ mode: "linear-probe" });
+    // tiny CNN state: 6 body variables, then head kernel and bias
+    expect(changed).toEqual([false, false, false, false, false, false, true, true]);
+  });
+
+  it("lp-ft probes first, then fine-tunes everything", async () => {
+    const { changed, result } = await runMode({ mode: "lp-ft", lpEpochs: 1 });
+    expect(changed.every(Boolean)).toBe(true);
+    expect(result.epochs).toHaveLength(3);
+    await expect(runMode({ mode: "lp-ft" })).rejects.toThrow(/training.lpEpochs/);
+  });
+
+  it("frozen-features trains a fresh linear classifier on features computed once", async () => {
+    const { changed, result } = await runMode({ mode: "frozen-features", lr: 0.5 });
+    expect(changed.every((c) => !c)).toBe(true);
+    expect(result.best.accuracy).toBeGreaterThan(1 / 3);
+  });
+});
+
+describe("toBatch", () => {
+  it("applies the backbone's mean/std to 8-bit images and passes float images through", () => {
+    const u8 = { width: 1, height: 1, channels: 3, data: Uint8Array.from([255, 0, 51]) };
+    const x = toBatch([u8], { mean: [0.5, 0.5, 0.2], std: [0.5, 0.25, 0.2] });
+    expect(Array.from(x.dataSync()).map((v) => Number(v.toFixed(6)))).toEqual([1, -2, 0]);
+    const f32 = { width: 1, height: 1, channels: 3, data: Float32Array.from([0.1, -0.2, 3]) };
+    expect(Array.from(toBatch([f32], { mean: [9, 9, 9], std: [9, 9, 9] }).dataSync())).toEqual(Array.from(f32.data));
+    expect(() => toBatch([u8], { mean: [0.5], std: [0.5] })).toThrow(/3 channel\(s\) but the backbone normalizes 1/);
   });
 });
