@@ -5,8 +5,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DATASETS } from "../../core/analysis/index.ts";
 import { TABLE4, TABLE8_CLIP } from "../../fixtures/paper/fang2023.ts";
-import { runAnalysis, tableCsv } from "../../plugins/runtime/node/report-writer.ts";
+import { renderSvg, runAnalysis, tableCsv } from "../../plugins/runtime/node/report-writer.ts";
 import clipTransfer from "../../recipes/clip-transfer/recipe.ts";
+import modelRankings from "../../recipes/model-rankings/recipe.ts";
+import realWorldAverage from "../../recipes/real-world-average/recipe.ts";
 import pretrainingData from "../../recipes/pretraining-data/recipe.ts";
 import transferTrends from "../../recipes/transfer-trends/recipe.ts";
 
@@ -27,6 +29,7 @@ describe("runAnalysis", () => {
     expect(text).toMatch(/CCT20 +0\.1674 \| 0\.17 ✓/);
     expect(text).toMatch(/Melanoma +0\.4565 \| 0\.44 ✗/);
     expect(text).toMatch(/Melanoma Pearson r, Melanoma slope.*: involves Melanoma or Cassava/);
+    expect(text).not.toMatch(/figure warning/);
     const files = readdirSync(out).sort();
     expect(files).toEqual(expect.arrayContaining(["report.md", "report.json", "table2.csv", "table15.csv", "figure1.svg", "figure1.png"]));
     const json = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
@@ -102,6 +105,18 @@ describe("runAnalysis", () => {
     writeFileSync(join(out, "notes.txt"), "keep me");
     await expect(runAnalysis(transferTrends, { seed: 0, outDir: out, log: () => {} })).rejects.toThrow(/not a previous report/);
     expect(readdirSync(out)).toEqual(["notes.txt"]);
+  });
+
+  it("every figure of the embedded-table recipes compiles and renders without Vega warnings", async () => {
+    const warnings: string[] = [];
+    for (const recipe of [realWorldAverage, clipTransfer, modelRankings]) {
+      const report = await recipe.analyze({ seed: 0 });
+      for (const figure of report.figures) expect(await renderSvg(figure, (w) => warnings.push(w))).toMatch(/^<svg/);
+    }
+    expect(warnings).toEqual([]);
+    // A broken spec is reported through the callback, not swallowed.
+    await renderSvg({ key: "bad", title: "bad", spec: { data: { values: [{ a: "x" }] }, mark: "line", encoding: { strokeWidth: { field: "a", type: "nominal" } } } }, (w) => warnings.push(w));
+    expect(warnings.join("\n")).toMatch(/^bad: /);
   });
 
   it("writes one CSV line per cell, quoting reasons", () => {

@@ -35,7 +35,7 @@ export async function runAnalysis(recipe: AnalysisRecipe, options: RunAnalysisOp
   const report = await recipe.analyze(input);
   for (const line of formatText(report)) options.log(line);
   if (options.outDir !== undefined) {
-    const files = await writeReport(report, options.outDir);
+    const files = await writeReport(report, options.outDir, (message) => options.log(`figure warning: ${message}`));
     options.log(`wrote ${files.length} files to ${options.outDir}: ${files.join(", ")}`);
   }
   return report;
@@ -154,10 +154,17 @@ export function tableCsv(table: ReportTable): string {
   return lines.join("\n") + "\n";
 }
 
-/** Vega-Lite -> Vega -> SVG, headless (no DOM, no canvas). */
-export async function renderSvg(figure: Figure): Promise<string> {
-  const vegaSpec = compile(figure.spec as unknown as TopLevelSpec).spec;
-  const view = new vega.View(vega.parse(vegaSpec), { renderer: "none" });
+/** Vega-Lite -> Vega -> SVG, headless (no DOM, no canvas). Warnings go to `warn`, not the console. */
+export async function renderSvg(figure: Figure, warn: (message: string) => void = () => {}): Promise<string> {
+  const logger = vega.logger(vega.Warn);
+  const forward = (...args: readonly unknown[]) => {
+    warn(`${figure.key}: ${args.map(String).join(" ")}`);
+    return logger;
+  };
+  logger.warn = forward;
+  logger.error = forward;
+  const vegaSpec = compile(figure.spec as unknown as TopLevelSpec, { logger }).spec;
+  const view = new vega.View(vega.parse(vegaSpec), { renderer: "none", logger });
   try {
     return await view.toSVG();
   } finally {
@@ -175,7 +182,7 @@ export function svgToPng(svg: string, scale = 2): Buffer {
 }
 
 /** Writes every report file into `outDir` atomically; returns the file names. */
-export async function writeReport(report: AnalysisReport, outDir: string): Promise<string[]> {
+export async function writeReport(report: AnalysisReport, outDir: string, warn: (message: string) => void = () => {}): Promise<string[]> {
   const target = resolve(outDir);
   if (existsSync(target)) {
     const entries = await readdir(target);
@@ -192,7 +199,7 @@ export async function writeReport(report: AnalysisReport, outDir: string): Promi
     ];
     for (const table of report.tables) files.push([`${table.key}.csv`, tableCsv(table)]);
     for (const figure of report.figures) {
-      const svg = await renderSvg(figure);
+      const svg = await renderSvg(figure, warn);
       files.push([`${figure.key}.svg`, svg], [`${figure.key}.png`, svgToPng(svg)]);
       files.push([`${figure.key}.vl.json`, JSON.stringify(figure.spec, null, 1) + "\n"]);
     }
