@@ -16,3 +16,4 @@ export * from "./di.ts";
 export * from "./runner.ts";
 export { train, toBatch, type TrainerParts, type TrainProgress } from "./train/trainer.ts";
 export * from "./results-export.ts";
+export * from "./splits/index.ts";

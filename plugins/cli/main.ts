@@ -10,6 +10,8 @@ import { bestRunsTable, resultsCsv, runPlan, SeedTree, type EnvironmentRecord, t
 import { writeFile } from "node:fs/promises";
 import { FsRunStore } from "../runtime/node/run-store.ts";
 import { BACKBONE_CATALOG } from "../backbones/index.ts";
+import { nodeDatasetContext } from "../runtime/node/context.ts";
+import { registerSplitsCommand } from "./commands/splits.ts";
 import { builtinRegistry } from "../manifest.ts";
 import { loadConfig } from "../runtime/node/config.ts";
 import { NodeIO } from "../runtime/node/node-io.ts";
@@ -185,6 +187,8 @@ export function buildProgram(io: Io = stdio): Command {
       await writeFile(opts.csv, resultsCsv(rows));
       io.out(`${recipe.name}: best of ${stored.length} run(s) for ${rows.length} backbone(s) written to ${opts.csv}`);
     });
+
+  registerSplitsCommand(program, { registry: builtinRegistry(), makeDatasetContext: nodeDatasetContext });
 
   program
     .command("env")
