@@ -144,35 +144,42 @@ function figure(stats: Map<DatasetName, TargetStats>): Figure {
   const values: JsonObject[] = [];
   for (const [dataset, s] of stats) {
     for (const p of s.points) {
-      values.push({ dataset, predictor: "ImageNet top-1 (logit)", x: p.imagenetLogit, y: p.targetLogit, model: p.model });
-      values.push({ dataset, predictor: "avg. of other five (z-scored logits)", x: p.averageZ, y: p.targetLogit, model: p.model });
+      values.push({ dataset, predictor: "imagenet", x: p.imagenetLogit, y: p.targetLogit, model: p.model });
+      values.push({ dataset, predictor: "average", x: p.averageZ, y: p.targetLogit, model: p.model });
     }
   }
-  // Axes are in logit units, labelled with the proportion they stand for.
+  // Logit axes are labelled with the proportion they stand for; the z-scored average has no such scale.
   const asProportion = "format(1 / (1 + exp(-datum.value)), '.3~f')";
+  const panel = (predictor: string, title: string, labelExpr?: string) => ({
+    transform: [{ filter: `datum.predictor === '${predictor}'` }],
+    facet: { row: { field: "dataset", type: "nominal", title: null, sort: [...stats.keys()] } },
+    resolve: { scale: { y: "independent" } },
+    spec: {
+      width: 200,
+      height: 130,
+      layer: [
+        { mark: { type: "point", filled: true, size: 25 }, encoding: {
+          x: { field: "x", type: "quantitative", scale: { zero: false }, title, ...(labelExpr ? { axis: { labelExpr } } : {}) },
+          y: { field: "y", type: "quantitative", scale: { zero: false }, title: "metric (logit axis)", axis: { labelExpr: asProportion } },
+          tooltip: [{ field: "model" }],
+        } },
+        { mark: { type: "line", color: "#d62728" }, transform: [{ regression: "y", on: "x" }], encoding: {
+          x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" },
+        } },
+      ],
+    },
+  });
   return {
     key: "figure-m1",
     title: "Appendix M.1 predictors",
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-      title: "Target metric (logit axis) vs ImageNet and vs the average of the other five datasets",
+      title: "Each dataset's metric vs ImageNet top-1 and vs the average of the other five (logit axes, OLS lines)",
       data: { values },
-      facet: { row: { field: "dataset", type: "nominal", title: null, sort: [...stats.keys()] }, column: { field: "predictor", type: "nominal", title: null } },
-      resolve: { scale: { x: "independent", y: "independent" } },
-      spec: {
-        width: 200,
-        height: 130,
-        layer: [
-          { mark: { type: "point", filled: true, size: 25 }, encoding: {
-            x: { field: "x", type: "quantitative", scale: { zero: false }, title: null },
-            y: { field: "y", type: "quantitative", scale: { zero: false }, title: "metric", axis: { labelExpr: asProportion } },
-            tooltip: [{ field: "model" }],
-          } },
-          { mark: { type: "line", color: "#d62728" }, transform: [{ regression: "y", on: "x" }], encoding: {
-            x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" },
-          } },
-        ],
-      },
+      hconcat: [
+        panel("imagenet", "ImageNet top-1 (logit axis)", asProportion),
+        panel("average", "average of the other five (mean of z-scored logits)"),
+      ],
     },
   };
 }
