@@ -81,68 +81,44 @@ export function congruenceLower(l: Float64Array, s: Float64Array, n: number): Fl
   return out;
 }
 
-/**
- * Eigenvalues (ascending) of a symmetric matrix; `a` (row-major, lower triangle read) is
- * overwritten. Householder tridiagonalization, rows n-1 .. 1; the rank-2 update of one step is
- * fused with the matrix-vector product of the next, so the triangle is streamed once per step.
- */
+/** Eigenvalues (ascending) of a symmetric matrix; `a` (row-major, lower triangle read) is overwritten. */
 export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   const d = new Float64Array(n);
   const e = new Float64Array(n);
-  let u = new Float64Array(n);
-  let p = new Float64Array(n);
-  let uNext = new Float64Array(n);
-  let pNext = new Float64Array(n);
-  // Householder vector of row i (entries 0..i-1) into `out`; returns h, or 0 for a skipped step.
-  const householder = (i: number, out: Float64Array): number => {
+  const u = new Float64Array(n);
+  const p = new Float64Array(n);
+  // Householder reduction to tridiagonal form, rows n-1 .. 1.
+  for (let i = n - 1; i > 0; i--) {
     const ri = i * n;
     const l = i - 1;
     let scale = 0;
     for (let k = 0; k <= l; k++) scale += Math.abs(a[ri + k]);
     if (l === 0 || scale === 0) {
       e[i] = a[ri + l];
-      return 0;
+      continue;
     }
     let h = 0;
     for (let k = 0; k <= l; k++) {
-      out[k] = a[ri + k] / scale;
-      h += out[k] * out[k];
+      u[k] = a[ri + k] / scale;
+      h += u[k] * u[k];
     }
-    const f = out[l];
-    const g = f >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
-    e[i] = scale * g;
-    out[l] = f - g;
-    return h - f * g;
-  };
-  // Row j's share of (lower-triangle symmetric A) * uu, accumulated into pp.
-  const matvecRow = (j: number, uu: Float64Array, pp: Float64Array) => {
-    const rj = j * n;
-    const uj = uu[j];
-    let s = 0;
-    for (let k = 0; k < j; k++) {
-      s += a[rj + k] * uu[k];
-      pp[k] += a[rj + k] * uj;
+    const f0 = u[l];
+    const g0 = f0 >= 0 ? -Math.sqrt(h) : Math.sqrt(h);
+    e[i] = scale * g0;
+    h -= f0 * g0;
+    u[l] = f0 - g0;
+    // p = A[0..l][0..l] u / h, from the lower triangle, row by row.
+    p.fill(0, 0, l + 1);
+    for (let j = 0; j <= l; j++) {
+      const rj = j * n;
+      const uj = u[j];
+      let s = 0;
+      for (let k = 0; k < j; k++) {
+        s += a[rj + k] * u[k];
+        p[k] += a[rj + k] * uj;
+      }
+      p[j] += s + a[rj + j] * uj;
     }
-    pp[j] += s + a[rj + j] * uj;
-  };
-  const startStep = (i: number): number => {
-    const h = householder(i, u);
-    if (h !== 0) {
-      p.fill(0, 0, i);
-      for (let j = 0; j < i; j++) matvecRow(j, u, p);
-    }
-    return h;
-  };
-  let i = n - 1;
-  let h = i > 0 ? startStep(i) : 0;
-  while (i > 0) {
-    const l = i - 1;
-    if (h === 0) {
-      i = l;
-      if (i > 0) h = startStep(i);
-      continue;
-    }
-    // q = p / h - hh u, then A -= u q' + q u' on rows 0..l.
     let f = 0;
     for (let j = 0; j <= l; j++) {
       p[j] /= h;
@@ -150,26 +126,15 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
     }
     const hh = f / (h + h);
     for (let j = 0; j <= l; j++) p[j] -= hh * u[j];
-    const update = (j: number) => {
+    // A -= u q' + q u' on the lower triangle.
+    for (let j = 0; j <= l; j++) {
       const rj = j * n;
       const uj = u[j];
       const qj = p[j];
       for (let k = 0; k <= j; k++) a[rj + k] -= uj * p[k] + qj * u[k];
-    };
-    update(l);
-    // Row l is final now: it defines the next step, whose product rides along the updates.
-    const hNext = l > 0 ? householder(l, uNext) : 0;
-    if (hNext !== 0) pNext.fill(0, 0, l);
-    for (let j = 0; j < l; j++) {
-      update(j);
-      if (hNext !== 0) matvecRow(j, uNext, pNext);
     }
-    [u, uNext] = [uNext, u];
-    [p, pNext] = [pNext, p];
-    h = hNext;
-    i = l;
   }
-  for (let k = 0; k < n; k++) d[k] = a[k * n + k];
+  for (let i = 0; i < n; i++) d[i] = a[i * n + i];
   tql1(d, e, n);
   return d.sort();
 }
