@@ -150,7 +150,7 @@ function figure(stats: Map<DatasetName, TargetStats>): Figure {
   }
   // Logit axes are labelled with the proportion they stand for; the z-scored average has no such scale.
   const asProportion = "format(1 / (1 + exp(-datum.value)), '.3~f')";
-  const panel = (predictor: string, title: string, labelExpr?: string) => ({
+  const panel = (predictor: string, title: string, labelExpr?: string): JsonObject => ({
     transform: [{ filter: `datum.predictor === '${predictor}'` }],
     facet: { row: { field: "dataset", type: "nominal", title: null, sort: [...stats.keys()] } },
     resolve: { scale: { y: "independent" } },
