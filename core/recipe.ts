@@ -23,6 +23,12 @@ export interface TrainingOptions {
   readonly lpEpochs?: number;
   /** Label smoothing of the cross-entropy target (torch semantics). */
   readonly labelSmoothing?: number;
+  /**
+   * Resize the shorter side to this many pixels when decoding, before augmentation; decoded
+   * images are cached for the run, so this bounds memory on large photos (APTOS, Melanoma).
+   * Absent: native size.
+   */
+  readonly decodeResize?: number;
 }
 
 /** Everything one run needs, as data. */

@@ -169,11 +169,12 @@ async function createLearner(parts: TrainerParts, numClasses: number, splits: re
   const { spec, backbone, seeds, dataset } = parts;
   const mode = spec.training.mode ?? "finetune";
   const multilabel = dataset.meta.task === "multilabel";
+  const decodeOptions = spec.training.decodeResize === undefined ? undefined : { resize: spec.training.decodeResize };
   const decoded = new Map<string, Image>();
   const load = async (sample: Sample): Promise<Image> => {
     let image = decoded.get(sample.id);
     if (!image) {
-      image = await dataset.load(sample, parts.datasetContext);
+      image = await dataset.load(sample, parts.datasetContext, decodeOptions);
       decoded.set(sample.id, image);
     }
     return image;
