@@ -45,8 +45,9 @@ async function writeImages(dir: string): Promise<string[]> {
 }
 
 async function runSharp(files: readonly string[], workers: number): Promise<number> {
-  // One libvips thread per image, parallelism only across images (like one PIL process per worker).
-  const decoder = new SharpDecoder({ vipsThreads: 1 });
+  // One worker = one thread, like a single PIL process; more workers also get libvips' default
+  // thread pool. Flip and normalise run on the JS main thread either way.
+  const decoder = new SharpDecoder({ vipsThreads: workers === 1 ? 1 : 0 });
   const rng = new SeedTree(0).stream("bench-flip");
   const limit = pLimit(workers);
   const one = async (file: string) => {

@@ -20,7 +20,7 @@ import { InputError } from "../../../core/errors.ts";
 const KERNELS = { bilinear: "linear", bicubic: "cubic", nearest: "nearest" } as const;
 
 export interface SharpDecoderOptions {
-  /** libvips threads per image (sharp.concurrency); leave unset to keep sharp's default. */
+  /** libvips threads per image (sharp.concurrency, process-wide; 0 = one per CPU); unset keeps sharp's. */
   readonly vipsThreads?: number;
 }
 
