@@ -5,15 +5,45 @@
  * truncates `x * 255`; normalize outputs a Float32 image.
  */
 import type { Image } from "../contracts.ts";
-import { assertChannels, assertU8, bound, clampCast, f32, fromFloatRounded, isU8, makeImage } from "./image.ts";
+import { assertChannels, assertU8, bound, clampCast, isU8, makeImage, roundHalfEven } from "./image.ts";
 
-/** torchvision `_blend`: ratio * a + (1 - ratio) * b, clamped, cast to a's type. */
-function blend(img: Image, other: (i: number) => number, ratio: number): Image {
+// Local alias: module-imported bindings can cost a getter call per use in hot loops under some loaders.
+const f32 = Math.fround;
+const roundEven = roundHalfEven;
+
+/**
+ * torchvision `_blend`: ratio * a + (1 - ratio) * b in float32, clamped, cast to a's type (a
+ * uint8 store truncates). `other` is a scalar, one value per pixel, or one per value.
+ */
+function blend(img: Image, other: number | Float32Array, ratio: number): Image {
   const r = f32(ratio);
   const q = f32(1 - ratio);
-  const out = new Float32Array(img.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = f32(f32(r * img.data[i]) + f32(q * other(i)));
-  return clampCast(img, out);
+  const d = img.data;
+  const len = d.length;
+  const c = img.channels;
+  const b = bound(img);
+  const out = isU8(img) ? new Uint8Array(len) : new Float32Array(len);
+  if (typeof other === "number") {
+    const o = f32(q * other);
+    for (let i = 0; i < len; i++) {
+      const v = f32(f32(r * d[i]) + o);
+      out[i] = v < 0 ? 0 : v > b ? b : v;
+    }
+  } else if (other.length === len) {
+    for (let i = 0; i < len; i++) {
+      const v = f32(f32(r * d[i]) + f32(q * other[i]));
+      out[i] = v < 0 ? 0 : v > b ? b : v;
+    }
+  } else {
+    for (let p = 0, i = 0; p < other.length; p++) {
+      const o = f32(q * other[p]);
+      for (let k = 0; k < c; k++, i++) {
+        const v = f32(f32(r * d[i]) + o);
+        out[i] = v < 0 ? 0 : v > b ? b : v;
+      }
+    }
+  }
+  return makeImage(img.width, img.height, c, out);
 }
 
 /** Luma 0.2989 R + 0.587 G + 0.114 B per pixel (uint8: truncated, like rgb_to_grayscale). */
@@ -32,30 +62,30 @@ function grayscaleValues(img: Image): Float32Array {
 /** One-channel grayscale image of the same type (torchvision rgb_to_grayscale). */
 export function grayscale(img: Image): Image {
   const v = grayscaleValues(img);
-  return makeImage(img.width, img.height, 1, isU8(img) ? Uint8Array.from(v) : v);
+  return makeImage(img.width, img.height, 1, isU8(img) ? new Uint8Array(v) : v);
 }
 
 export function adjustBrightness(img: Image, factor: number): Image {
   checkFactor("adjustBrightness", factor);
-  return blend(img, () => 0, factor);
+  return blend(img, 0, factor);
 }
 
 export function adjustSaturation(img: Image, factor: number): Image {
   checkFactor("adjustSaturation", factor);
   if (img.channels === 1) return img;
   const gray = grayscaleValues(img);
-  return blend(img, (i) => gray[Math.floor(i / 3)], factor);
+  return blend(img, gray, factor);
 }
 
 export function adjustContrast(img: Image, factor: number): Image {
   checkFactor("adjustContrast", factor);
   assertChannels("adjustContrast", img, [1, 3]);
-  const gray = img.channels === 3 ? grayscaleValues(img) : Float32Array.from(img.data);
+  const gray = img.channels === 3 ? grayscaleValues(img) : new Float32Array(img.data);
   // torch.mean over float32 values; summed in double here (differences far below 1/255).
   let sum = 0;
   for (const v of gray) sum += v;
   const mean = f32(sum / gray.length);
-  return blend(img, () => mean, factor);
+  return blend(img, mean, factor);
 }
 
 /** Hue shift by `factor` in [-0.5, 0.5] turns of the colour wheel, through HSV like torchvision. */
@@ -95,9 +125,26 @@ export function adjustHue(img: Image, factor: number): Image {
     const pp = clamp01(f32(v * f32(1 - s)));
     const q = clamp01(f32(v * f32(1 - f32(s * f))));
     const t = clamp01(f32(v * f32(1 - f32(s * f32(1 - f)))));
-    const sector = ((i % 6) + 6) % 6;
-    const rgb = [[v, t, pp], [q, v, pp], [pp, v, t], [pp, q, v], [t, pp, v], [v, pp, q]][sector];
-    for (let k = 0; k < 3; k++) out[3 * p + k] = u8 ? Math.trunc(f32(rgb[k] * 255)) : rgb[k];
+    let R = v;
+    let G = v;
+    let B = v;
+    switch (((i % 6) + 6) % 6) {
+      case 0: G = t; B = pp; break;
+      case 1: R = q; B = pp; break;
+      case 2: R = pp; B = t; break;
+      case 3: R = pp; G = q; break;
+      case 4: R = t; G = pp; break;
+      default: G = pp; B = q; break;
+    }
+    if (u8) {
+      out[3 * p] = f32(R * 255);
+      out[3 * p + 1] = f32(G * 255);
+      out[3 * p + 2] = f32(B * 255);
+    } else {
+      out[3 * p] = R;
+      out[3 * p + 1] = G;
+      out[3 * p + 2] = B;
+    }
   }
   return makeImage(img.width, img.height, 3, out);
 }
@@ -122,29 +169,24 @@ export function adjustSharpness(img: Image, factor: number): Image {
   checkFactor("adjustSharpness", factor);
   const { width: w, height: h, channels: c } = img;
   if (w <= 2 || h <= 2) return img;
-  const blurred = new Float32Array(img.data.length);
-  for (let i = 0; i < blurred.length; i++) blurred[i] = img.data[i];
-  const k = f32(1 / 13);
+  const d = img.data;
+  const u8 = isU8(img);
+  const blurred = new Float32Array(d);
+  const k1 = f32(1 / 13);
   const k5 = f32(5 / 13);
-  const smooth = new Float64Array((w - 2) * (h - 2) * c);
+  const row = w * c;
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let dy = -1; dy <= 1; dy++) {
-          for (let dx = -1; dx <= 1; dx++) acc += (dx === 0 && dy === 0 ? k5 : k) * img.data[((y + dy) * w + x + dx) * c + ch];
-        }
-        smooth[((y - 1) * (w - 2) + x - 1) * c + ch] = acc;
+        const i = y * row + x * c + ch;
+        const ring = d[i - row - c] + d[i - row] + d[i - row + c] + d[i - c] + d[i + c] + d[i + row - c] + d[i + row] + d[i + row + c];
+        const v = k1 * ring + k5 * d[i];
+        // the convolution output is cast back like `_cast_squeeze_out`: rounded for uint8
+        blurred[i] = u8 ? roundEven(v) : v;
       }
     }
   }
-  const inner = fromFloatRounded({ width: w - 2, height: h - 2, channels: c, data: isU8(img) ? new Uint8Array(0) : new Float32Array(0) }, smooth, w - 2, h - 2);
-  for (let y = 1; y < h - 1; y++) {
-    for (let x = 1; x < w - 1; x++) {
-      for (let ch = 0; ch < c; ch++) blurred[(y * w + x) * c + ch] = inner.data[((y - 1) * (w - 2) + x - 1) * c + ch];
-    }
-  }
-  return blend(img, (i) => blurred[i], factor);
+  return blend(img, blurred, factor);
 }
 
 export function invert(img: Image): Image {
@@ -196,7 +238,7 @@ export function equalize(img: Image): Image {
   assertU8("equalize", img);
   const { channels: c } = img;
   const n = img.width * img.height;
-  const out = Uint8Array.from(img.data);
+  const out = new Uint8Array(img.data);
   for (let ch = 0; ch < c; ch++) {
     const hist = new Array<number>(256).fill(0);
     for (let p = 0; p < n; p++) hist[img.data[p * c + ch]]++;
@@ -224,12 +266,15 @@ export function normalize(img: Image, mean: readonly number[], std: readonly num
   if (mean.length !== c || std.length !== c) throw new RangeError(`normalize: need ${c} means and stds, got ${mean.length} and ${std.length}`);
   if (std.some((s) => !(s > 0))) throw new RangeError(`normalize: std must be positive, got ${std.join(", ")}`);
   const m = mean.map(f32);
-  const s = std.map(f32);
+  const sd = std.map(f32);
   const out = new Float32Array(img.data.length);
+  const d = img.data;
   const u8 = isU8(img);
-  for (let i = 0; i < out.length; i++) {
-    const x = u8 ? f32(img.data[i] / 255) : img.data[i];
-    out[i] = f32(f32(x - m[i % c]) / s[i % c]);
+  for (let i = 0; i < out.length; i += c) {
+    for (let k = 0; k < c; k++) {
+      const x = u8 ? f32(d[i + k] / 255) : d[i + k];
+      out[i + k] = f32(f32(x - m[k]) / sd[k]);
+    }
   }
   return makeImage(img.width, img.height, c, out);
 }
@@ -237,5 +282,5 @@ export function normalize(img: Image, mean: readonly number[], std: readonly num
 /** uint8 -> Float32 in [0, 1] (ToTensor) without normalising. */
 export function toFloat(img: Image): Image {
   if (!isU8(img)) return img;
-  return makeImage(img.width, img.height, img.channels, Float32Array.from(img.data, (v) => f32(v / 255)));
+  return makeImage(img.width, img.height, img.channels, new Float32Array(img.data).map((v) => v / 255));
 }

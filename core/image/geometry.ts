@@ -5,7 +5,11 @@
  * (`affine_grid` + `grid_sample`, align_corners=False, zero padding, optional fill).
  */
 import type { Image } from "../contracts.ts";
-import { blank, f32, fromFloatRounded, isU8, makeImage, roundHalfEven } from "./image.ts";
+import { blank, fromFloatRounded, isU8, makeImage, roundHalfEven } from "./image.ts";
+
+// Local alias: module-imported bindings can cost a getter call per use in hot loops under some loaders.
+const f32 = Math.fround;
+const roundEven = roundHalfEven;
 
 /** Rows top..top+height, columns left..left+width; pixels outside the image are 0. */
 export function crop(img: Image, top: number, left: number, height: number, width: number): Image {
@@ -80,28 +84,33 @@ export function resize(img: Image, height: number, width: number): Image {
   }
   if (height === img.height && width === img.width) return img;
   const c = img.channels;
-  const tx = filterTaps(img.width, width);
+  const src = new Float64Array(img.data);
+  const inRow = img.width * c;
+  const { start: xStart, size: xSize, weights: xW, maxSize: xMax } = filterTaps(img.width, width);
   const tmp = new Float64Array(img.height * width * c);
   for (let y = 0; y < img.height; y++) {
     for (let x = 0; x < width; x++) {
-      const base = x * tx.maxSize;
-      for (let k = 0; k < c; k++) {
-        let acc = 0;
-        for (let j = 0; j < tx.size[x]; j++) acc += tx.weights[base + j] * img.data[(y * img.width + tx.start[x] + j) * c + k];
-        tmp[(y * width + x) * c + k] = acc;
+      const base = x * xMax;
+      const first = y * inRow + xStart[x] * c;
+      const n = xSize[x];
+      const o = (y * width + x) * c;
+      for (let j = 0; j < n; j++) {
+        const wgt = xW[base + j];
+        const s = first + j * c;
+        for (let k = 0; k < c; k++) tmp[o + k] += wgt * src[s + k];
       }
     }
   }
-  const ty = filterTaps(img.height, height);
-  const out = new Float64Array(height * width * c);
+  const { start: yStart, size: ySize, weights: yW, maxSize: yMax } = filterTaps(img.height, height);
+  const outRow = width * c;
+  const out = new Float64Array(height * outRow);
   for (let y = 0; y < height; y++) {
-    const base = y * ty.maxSize;
-    for (let x = 0; x < width; x++) {
-      for (let k = 0; k < c; k++) {
-        let acc = 0;
-        for (let j = 0; j < ty.size[y]; j++) acc += ty.weights[base + j] * tmp[((ty.start[y] + j) * width + x) * c + k];
-        out[(y * width + x) * c + k] = acc;
-      }
+    const base = y * yMax;
+    const o = y * outRow;
+    for (let j = 0, n = ySize[y]; j < n; j++) {
+      const wgt = yW[base + j];
+      const r = (yStart[y] + j) * outRow;
+      for (let i = 0; i < outRow; i++) out[o + i] += wgt * tmp[r + i];
     }
   }
   return fromFloatRounded(img, out, width, height);
@@ -178,13 +187,13 @@ function gridTransform(img: Image, matrix: readonly number[], interpolation: Int
   if (fill !== undefined && fill.length !== 1 && fill.length !== ch) {
     throw new RangeError(`fill must have 1 or ${ch} values, got ${fill.length}`);
   }
+  const fillValues = fill === undefined ? undefined : Array.from({ length: ch }, (_, k) => fill[fill.length === 1 ? 0 : k]);
+  const src = new Float64Array(img.data);
   const theta = matrix.map(f32);
   const hw = f32(0.5 * w);
   const hh = f32(0.5 * h);
   const r = [f32(theta[0] / hw), f32(theta[3] / hh), f32(theta[1] / hw), f32(theta[4] / hh), f32(theta[2] / hw), f32(theta[5] / hh)];
   const out = new Float64Array(w * h * ch);
-  const px = (x: number, y: number, k: number) => (x >= 0 && x < w && y >= 0 && y < h ? img.data[(y * w + x) * ch + k] : 0);
-  const inside = (x: number, y: number) => (x >= 0 && x < w && y >= 0 && y < h ? 1 : 0);
   for (let oy = 0; oy < h; oy++) {
     const by = f32(-hh + 0.5 + oy);
     for (let ox = 0; ox < w; ox++) {
@@ -195,26 +204,39 @@ function gridTransform(img: Image, matrix: readonly number[], interpolation: Int
       const iy = f32(f32(f32(gy + 1) * h - 1) / 2);
       const o = (oy * w + ox) * ch;
       if (interpolation === "nearest") {
-        const nx = roundHalfEven(ix);
-        const ny = roundHalfEven(iy);
-        const useFill = fill !== undefined && inside(nx, ny) === 0;
-        for (let k = 0; k < ch; k++) out[o + k] = useFill ? fill![fill!.length === 1 ? 0 : k] : px(nx, ny, k);
+        const nx = roundEven(ix);
+        const ny = roundEven(iy);
+        if (nx >= 0 && nx < w && ny >= 0 && ny < h) {
+          const s = (ny * w + nx) * ch;
+          for (let k = 0; k < ch; k++) out[o + k] = src[s + k];
+        } else if (fillValues) {
+          for (let k = 0; k < ch; k++) out[o + k] = fillValues[k];
+        }
         continue;
       }
       const x0 = Math.floor(ix);
       const y0 = Math.floor(iy);
       const dx = f32(ix - x0);
       const dy = f32(iy - y0);
-      const wnw = f32(f32(1 - dx) * f32(1 - dy));
-      const wne = f32(dx * f32(1 - dy));
-      const wsw = f32(f32(1 - dx) * dy);
-      const wse = f32(dx * dy);
-      const sample = (k: number) => wnw * px(x0, y0, k) + wne * px(x0 + 1, y0, k) + wsw * px(x0, y0 + 1, k) + wse * px(x0 + 1, y0 + 1, k);
-      if (fill === undefined) {
-        for (let k = 0; k < ch; k++) out[o + k] = sample(k);
-      } else {
-        const mask = wnw * inside(x0, y0) + wne * inside(x0 + 1, y0) + wsw * inside(x0, y0 + 1) + wse * inside(x0 + 1, y0 + 1);
-        for (let k = 0; k < ch; k++) out[o + k] = sample(k) * mask + (1 - mask) * fill[fill.length === 1 ? 0 : k];
+      // corner weights (nw, ne, sw, se), zeroed for corners outside the image (zero padding)
+      const inX0 = x0 >= 0 && x0 < w;
+      const inX1 = x0 + 1 >= 0 && x0 + 1 < w;
+      const inY0 = y0 >= 0 && y0 < h;
+      const inY1 = y0 + 1 >= 0 && y0 + 1 < h;
+      const wnw = inX0 && inY0 ? f32(f32(1 - dx) * f32(1 - dy)) : 0;
+      const wne = inX1 && inY0 ? f32(dx * f32(1 - dy)) : 0;
+      const wsw = inX0 && inY1 ? f32(f32(1 - dx) * dy) : 0;
+      const wse = inX1 && inY1 ? f32(dx * dy) : 0;
+      const snw = (y0 * w + x0) * ch;
+      const ssw = snw + w * ch;
+      const mask = wnw + wne + wsw + wse;
+      for (let k = 0; k < ch; k++) {
+        let v = 0;
+        if (wnw !== 0) v += wnw * src[snw + k];
+        if (wne !== 0) v += wne * src[snw + ch + k];
+        if (wsw !== 0) v += wsw * src[ssw + k];
+        if (wse !== 0) v += wse * src[ssw + ch + k];
+        out[o + k] = fillValues ? v * mask + (1 - mask) * fillValues[k] : v;
       }
     }
   }
@@ -239,7 +261,7 @@ export function rotate(img: Image, angle: number, options: { interpolation?: Int
 
 /** Copy of `img` with the box filled by `value` (one per channel, or per pixel HWC), as F.erase. */
 export function erase(img: Image, top: number, left: number, height: number, width: number, value: readonly number[] | Float32Array): Image {
-  const out = makeImage(img.width, img.height, img.channels, isU8(img) ? Uint8Array.from(img.data) : Float32Array.from(img.data));
+  const out = makeImage(img.width, img.height, img.channels, isU8(img) ? new Uint8Array(img.data) : new Float32Array(img.data));
   const c = img.channels;
   const perPixel = value.length === height * width * c;
   if (!perPixel && value.length !== c && value.length !== 1) throw new RangeError(`erase: value must have 1, ${c} or ${height * width * c} entries`);

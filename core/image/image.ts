@@ -32,7 +32,8 @@ export function blank(like: Image, width = like.width, height = like.height, cha
 /** Python's round(): half to even (torchvision computes crop offsets with it). */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  // Math.round sends halves up; a half that landed on an odd integer goes down instead.
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /**
@@ -40,7 +41,7 @@ export function roundHalfEven(x: number): number {
  * a cast (torchvision's `_cast_squeeze_out`, used after resampling); float as is.
  */
 export function fromFloatRounded(like: Image, values: Float32Array | Float64Array, width = like.width, height = like.height): Image {
-  if (!isU8(like)) return makeImage(width, height, like.channels, Float32Array.from(values));
+  if (!isU8(like)) return makeImage(width, height, like.channels, new Float32Array(values));
   const out = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = Math.min(255, Math.max(0, roundHalfEven(values[i])));
   return makeImage(width, height, like.channels, out);

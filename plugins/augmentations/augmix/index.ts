@@ -24,14 +24,14 @@ export default defineAugmentation(
     const m = sampleDirichlet(rng, [o.alpha, o.alpha]);
     const w = sampleDirichlet(rng, new Array<number>(o.mixtureWidth).fill(o.alpha)).map((x) => Math.fround(x * m[1]));
     const m0 = Math.fround(m[0]);
-    const mix = Float32Array.from(img.data, (v) => Math.fround(m0 * v));
+    const mix = new Float32Array(img.data).map((v) => m0 * v);
     for (let i = 0; i < o.mixtureWidth; i++) {
       let aug = img;
       const depth = o.chainDepth > 0 ? o.chainDepth : 1 + rng.int(3);
       for (let d = 0; d < depth; d++) aug = randomOp(aug, rng, space, o.severity - 1, o);
       for (let k = 0; k < mix.length; k++) mix[k] = Math.fround(mix[k] + Math.fround(w[i] * aug.data[k]));
     }
-    const out = img.data instanceof Uint8Array ? Uint8Array.from(mix, (v) => Math.min(255, Math.trunc(v))) : mix;
+    const out = img.data instanceof Uint8Array ? new Uint8Array(mix.map((v) => Math.min(255, v))) : mix;
     return makeImage(img.width, img.height, img.channels, out);
   },
 );
