@@ -207,8 +207,3 @@ function summaryJson(tables: readonly ReportTable[]): JsonObject {
   for (const table of tables) out[table.key] = { ...countMatches(table) };
   return out;
 }
-
-/** Where the numbers came from, for report headers. */
-export function describeSource(results: ResultsTable | undefined, embedded: string): string {
-  return results === undefined ? embedded : results.source;
-}
