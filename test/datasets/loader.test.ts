@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Dataset } from "../../core/index.ts";
-import { ImageLoader } from "../../plugins/runtime/node/index.ts";
+import { cachedDataset, ImageLoader } from "../../plugins/runtime/node/index.ts";
 import { open } from "./helpers.ts";
 
 /** The dataset with `load` counted: calls and the most in flight at once. */
@@ -69,5 +69,22 @@ describe("ImageLoader", () => {
     expect(probe.calls()).toBe(7);
     await loader.load(samples[5], { resize: [8, 8] });
     expect(probe.calls()).toBe(7);
+  });
+});
+
+describe("cachedDataset", () => {
+  it("routes load through one cache per context", async () => {
+    const { dataset, ctx } = await open("eurosat", "eurosat");
+    const { samples } = await dataset.index(ctx);
+    const probe = counted(dataset);
+    const cached = cachedDataset(probe.dataset, { concurrency: 2 });
+    expect(cached.meta).toBe(dataset.meta);
+    const a = await cached.load(samples[2], ctx, { resize: 8 });
+    const b = await cached.load(samples[2], ctx, { resize: 8 });
+    expect(b).toBe(a);
+    expect(probe.calls()).toBe(1);
+    const other = (await open("eurosat", "eurosat")).ctx;
+    await cached.load(samples[2], other, { resize: 8 });
+    expect(probe.calls()).toBe(2);
   });
 });

@@ -72,3 +72,24 @@ function cacheKey(sample: Sample, options: DecodeOptions): string {
     options.interpolation ?? "", options.orientation ?? "",
   ]);
 }
+
+/**
+ * The same dataset with `load` going through one ImageLoader per DatasetContext, so a trainer that
+ * calls `dataset.load` gets the cache and the concurrency bound unchanged. Cached images are
+ * shared: callers (augmentations) must return new images, never write into `data`.
+ */
+export function cachedDataset(dataset: Dataset, options: ImageLoaderOptions = {}): Dataset {
+  const loaders = new WeakMap<DatasetContext, ImageLoader>();
+  return {
+    meta: dataset.meta,
+    index: (ctx) => dataset.index(ctx),
+    load(sample, ctx, decode) {
+      let loader = loaders.get(ctx);
+      if (!loader) {
+        loader = new ImageLoader(dataset, ctx, options);
+        loaders.set(ctx, loader);
+      }
+      return loader.load(sample, decode);
+    },
+  };
+}
