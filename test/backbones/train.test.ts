@@ -1,14 +1,23 @@
-// Contract behaviour of every mini backbone on the cpu backend: build, forward, head reset,
-// freeze for linear probing, one optimizer step, batch-norm running statistics, dispose.
+// Contract behaviour on the wasm backend with the project's training kernels: build, forward,
+// head reset, freeze for linear probing, one optimizer step, dispose. Every mini variant, plus the
+// full-size models small enough to build and step in a second or two at a reduced input size.
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import * as tf from "@tensorflow/tfjs";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SeedTree } from "../../core/rng.ts";
 import { backboneIds, createBackbone } from "../../plugins/backbones/index.ts";
+import { registerWasmTrainingKernels } from "../../plugins/runtime/tfjs/index.ts";
 
 const MINIS = backboneIds().filter((id) => id.includes("_mini."));
+/** Genuinely small full-size models, stepped at 64x64. */
+const SMALL_FULL = ["squeezenet1_1.tv_in1k", "shufflenet_v2_x0_5.tv_in1k", "mobilenet_v3_small.tv_in1k"];
 
 beforeAll(async () => {
-  expect(await tf.setBackend("cpu")).toBe(true);
+  setWasmPaths(`${dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm"))}/`);
+  registerWasmTrainingKernels();
+  expect(await tf.setBackend("wasm")).toBe(true);
 });
 
 function batch(seed: number, size: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
@@ -17,11 +26,12 @@ function batch(seed: number, size: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
   return { x: tf.tensor4d(data, [2, size, size, 3]), y: tf.tensor1d([0, 2], "int32") };
 }
 
-describe.each(MINIS)("%s", (id) => {
+describe.each([...MINIS, ...SMALL_FULL])("%s", (id) => {
   it("resets, trains one step, freezes to the head, and disposes everything", async () => {
     const before = tf.memory().numTensors;
     const seeds = new SeedTree(7);
-    const bb = await createBackbone(id, { numClasses: 4, seeds });
+    const inputSize = MINIS.includes(id) ? undefined : 64;
+    const bb = await createBackbone(id, { numClasses: 4, seeds, inputSize });
     const size = bb.meta.inputSize;
     const { x, y } = batch(1, size);
     tf.tidy(() => {
@@ -34,7 +44,7 @@ describe.each(MINIS)("%s", (id) => {
       expect(bb.forward(x).shape).toEqual([2, 3]);
     });
     const names = bb.namedParameters().map(([n]) => n);
-    const again = await createBackbone(id, { numClasses: 3, seeds });
+    const again = await createBackbone(id, { numClasses: 3, seeds, inputSize });
     expect(again.namedParameters().map(([n]) => n)).toEqual(names);
     again.dispose();
 
