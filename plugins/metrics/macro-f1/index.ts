@@ -16,14 +16,16 @@ export interface FittedMacroF1 extends Metric {
   readonly thresholds: Float64Array;
 }
 
-function fitted(thresholds: Float64Array, strategy: ThresholdStrategy): FittedMacroF1 {
+/** Chooses thresholds on (yTrue, yScore) and freezes them; the result can be refitted. */
+function fitMacroF1(yTrue: Labels, yScore: Scores, strategy: ThresholdStrategy): FittedMacroF1 {
+  const thresholds = fitThresholds(multiHot(NAME, yTrue), yScore, strategy);
   return {
     name: NAME,
     direction: "max",
     needs: "scores",
     thresholds,
-    compute: (yTrue: Labels, yScore: Scores) => macroF1(multiHot(NAME, yTrue), applyThresholds(yScore, thresholds)),
-    fit: (yTrue: Labels, yScore: Scores) => fitted(fitThresholds(multiHot(NAME, yTrue), yScore, strategy), strategy),
+    compute: (y: Labels, s: Scores) => macroF1(multiHot(NAME, y), applyThresholds(s, thresholds)),
+    fit: (y: Labels, s: Scores) => fitMacroF1(y, s, strategy),
   };
 }
 
@@ -39,14 +41,13 @@ export const macroF1Metric = metricPlugin(
   }).refine((o) => o.threshold === undefined || o.strategy === "fixed", { message: "threshold applies only to strategy \"fixed\"", path: ["threshold"] }),
   (o): Metric => {
     const strategy: ThresholdStrategy = o.strategy === "fixed" ? { kind: "fixed", threshold: o.threshold ?? 0.5 } : { kind: o.strategy };
+    const fit = (yTrue: Labels, yScore: Scores) => fitMacroF1(yTrue, yScore, strategy);
     return {
       name: NAME,
       direction: "max",
       needs: "scores",
-      compute(yTrue: Labels, yScore: Scores): number {
-        return this.fit!(yTrue, yScore).compute(yTrue, yScore);
-      },
-      fit: (yTrue: Labels, yScore: Scores) => fitted(fitThresholds(multiHot(NAME, yTrue), yScore, strategy), strategy),
+      compute: (yTrue: Labels, yScore: Scores) => fit(yTrue, yScore).compute(yTrue, yScore),
+      fit,
     };
   },
 );
