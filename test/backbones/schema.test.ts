@@ -1,6 +1,7 @@
 // Schema test over the backbone catalog: typed metadata, and parameter counts recomputed from the
 // layer shapes (full-size models, nothing allocated) or from the built variables (minis).
 import { describe, expect, it } from "vitest";
+import { TABLE4 } from "../../fixtures/paper/fang2023.ts";
 import { BACKBONE_CATALOG, BACKBONE_PLUGINS, backboneIds, countParameters, createBackbone } from "../../plugins/backbones/index.ts";
 
 const ENTRIES = [...BACKBONE_CATALOG.values()];
@@ -32,6 +33,19 @@ describe("backbone catalog", () => {
 
   it("GeM pooling adds exactly one parameter (p)", () => {
     expect(countParameters("resnet18.tv_in1k", 1000, "gem")).toBe(countParameters("resnet18.tv_in1k", 1000) + 1);
+  });
+
+  it("ImageNet top-1 equals the paper's Table 4 for every listed model, and covers all but the later-issue models", () => {
+    const byName = new Map(TABLE4.map((r) => [r.model, r.ImageNet]));
+    const named = ENTRIES.filter((e) => e.paperName !== undefined);
+    for (const e of named) {
+      expect(byName.has(e.paperName!), e.meta.id).toBe(true);
+      expect(e.meta.imagenetTop1?.toFixed(1), e.meta.id).toBe(byName.get(e.paperName!));
+    }
+    const covered = new Set(named.map((e) => e.paperName));
+    // Inception-ResNet v2 and PNASNet-5 large come with a later issue.
+    expect(TABLE4.map((r) => r.model).filter((m) => !covered.has(m)).sort()).toEqual(["Inception-ResNet v2", "PNASNet-5 large"]);
+    for (const e of ENTRIES.filter((x) => x.paperName === undefined)) expect(e.meta.imagenetTop1, e.meta.id).toBeUndefined();
   });
 
   it("every id belongs to exactly one family plugin", () => {

@@ -19,6 +19,6 @@ export function alexnet(ch: readonly number[] = [64, 192, 384, 256, 256], hidden
 }
 
 export const ALEXNET_BACKBONES: readonly CatalogEntry[] = [
-  pretrained({ id: "alexnet.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.alexnet AlexNet_Weights.IMAGENET1K_V1", params: 61_100_840, imagenetTop1: 56.5 }, alexnet()),
+  pretrained({ id: "alexnet.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.alexnet AlexNet_Weights.IMAGENET1K_V1", params: 61_100_840, imagenetTop1: 56.5 }, alexnet(), "AlexNet"),
   mini("alexnet_mini.random", 22_562, alexnet([8, 16, 16, 16, 8], 32), 64),
 ];

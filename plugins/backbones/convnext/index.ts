@@ -44,6 +44,6 @@ export function convnext(stages: readonly CnStage[], sdProb = 0.1, layerScale = 
 }
 
 export const CONVNEXT_BACKBONES: readonly CatalogEntry[] = [
-  pretrained({ id: "convnext_tiny.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.convnext_tiny ConvNeXt_Tiny_Weights.IMAGENET1K_V1", params: 28_589_128, imagenetTop1: 82.5, resizeSize: 236 }, convnext(CONVNEXT_TINY)),
+  pretrained({ id: "convnext_tiny.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.convnext_tiny ConvNeXt_Tiny_Weights.IMAGENET1K_V1", params: 28_589_128, imagenetTop1: 82.5, resizeSize: 236 }, convnext(CONVNEXT_TINY), "ConvNext-tiny"),
   mini("convnext_mini.random", 17_458, convnext([[8, 16, 1], [16, 32, 1], [32, null, 1]])),
 ];

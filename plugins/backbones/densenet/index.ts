@@ -43,6 +43,6 @@ export function densenet(cfg: DenseNetConfig): NetBuilder {
 }
 
 export const DENSENET_BACKBONES: readonly CatalogEntry[] = [
-  pretrained({ id: "densenet121.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.densenet121 DenseNet121_Weights.IMAGENET1K_V1", params: 7_978_856, imagenetTop1: 74.4 }, densenet({ growth: 32, blocks: [6, 12, 24, 16], initFeatures: 64, bnSize: 4 })),
+  pretrained({ id: "densenet121.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.densenet121 DenseNet121_Weights.IMAGENET1K_V1", params: 7_978_856, imagenetTop1: 74.4 }, densenet({ growth: 32, blocks: [6, 12, 24, 16], initFeatures: 64, bnSize: 4 }), "DenseNet-121"),
   mini("densenet_mini.random", 5_106, densenet({ growth: 4, blocks: [2, 2, 2, 2], initFeatures: 8, bnSize: 2 })),
 ];

@@ -46,6 +46,6 @@ export function mobilenetV3(setting: readonly Bneck[], lastChannel: number): Net
 }
 
 export const MOBILENETV3_BACKBONES: readonly CatalogEntry[] = [
-  pretrained({ id: "mobilenet_v3_small.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.mobilenet_v3_small MobileNet_V3_Small_Weights.IMAGENET1K_V1", params: 2_542_856, imagenetTop1: 67.7 }, mobilenetV3(MOBILENET_V3_SMALL, 1024)),
+  pretrained({ id: "mobilenet_v3_small.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.mobilenet_v3_small MobileNet_V3_Small_Weights.IMAGENET1K_V1", params: 2_542_856, imagenetTop1: 67.7 }, mobilenetV3(MOBILENET_V3_SMALL, 1024), "MobileNet V3 small"),
   mini("mobilenet_v3_mini.random", 14_602, mobilenetV3([[8, 3, 8, 8, true, "RE", 2], [8, 3, 16, 16, false, "RE", 2], [16, 5, 24, 16, true, "HS", 1], [16, 5, 32, 24, true, "HS", 2]], 32)),
 ];

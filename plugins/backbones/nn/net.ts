@@ -124,6 +124,8 @@ export interface CatalogEntry {
   readonly build: NetBuilder;
   /** Classifier size `meta.params` is counted with (1000 for ImageNet; minis use 10). */
   readonly headClasses: number;
+  /** The model's name in the paper's Table 4/5 (Fang et al. 2023), when it is listed there. */
+  readonly paperName?: string;
 }
 
 /** The ImageNet normalisation torchvision and timm use for these models. */
@@ -134,11 +136,12 @@ export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 export function pretrained(
   m: { id: string; source: "torchvision" | "timm"; upstreamName: string; params: number; imagenetTop1?: number; inputSize?: number; resizeSize?: number; interpolation?: BackboneMeta["interpolation"] },
   build: NetBuilder,
+  paperName?: string,
 ): CatalogEntry {
   const meta: BackboneMeta = {
     inputSize: 224, resizeSize: 256, interpolation: "bilinear", channels: 3, mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], ...m,
   };
-  return { meta, build, headClasses: 1000 };
+  return { meta, build, headClasses: 1000, ...(paperName === undefined ? {} : { paperName }) };
 }
 
 /** A mini variant's catalog entry (10-class head). */

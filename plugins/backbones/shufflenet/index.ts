@@ -57,7 +57,7 @@ export function shufflenetV2(repeats: readonly number[], channels: readonly numb
 }
 
 export const SHUFFLENET_BACKBONES: readonly CatalogEntry[] = [
-  pretrained({ id: "shufflenet_v2_x0_5.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.shufflenet_v2_x0_5 ShuffleNet_V2_X0_5_Weights.IMAGENET1K_V1", params: 1_366_792, imagenetTop1: 60.6 }, shufflenetV2([4, 8, 4], [24, 48, 96, 192, 1024])),
-  pretrained({ id: "shufflenet_v2_x1_0.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.shufflenet_v2_x1_0 ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1", params: 2_278_604, imagenetTop1: 69.4 }, shufflenetV2([4, 8, 4], [24, 116, 232, 464, 1024])),
+  pretrained({ id: "shufflenet_v2_x0_5.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.shufflenet_v2_x0_5 ShuffleNet_V2_X0_5_Weights.IMAGENET1K_V1", params: 1_366_792, imagenetTop1: 60.6 }, shufflenetV2([4, 8, 4], [24, 48, 96, 192, 1024]), "ShuffleNetV2x0.5"),
+  pretrained({ id: "shufflenet_v2_x1_0.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.shufflenet_v2_x1_0 ShuffleNet_V2_X1_0_Weights.IMAGENET1K_V1", params: 2_278_604, imagenetTop1: 69.4 }, shufflenetV2([4, 8, 4], [24, 116, 232, 464, 1024]), "ShuffleNetV2x1.0"),
   mini("shufflenet_v2_mini.random", 11_458, shufflenetV2([1, 2, 1], [8, 16, 32, 64, 64])),
 ];

@@ -35,6 +35,6 @@ export function squeezenet11(stem = 64, squeezes: readonly number[] = [16, 16, 3
 }
 
 export const SQUEEZENET_BACKBONES: readonly CatalogEntry[] = [
-  pretrained({ id: "squeezenet1_1.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.squeezenet1_1 SqueezeNet1_1_Weights.IMAGENET1K_V1", params: 1_235_496, imagenetTop1: 58.2 }, squeezenet11()),
+  pretrained({ id: "squeezenet1_1.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.squeezenet1_1 SqueezeNet1_1_Weights.IMAGENET1K_V1", params: 1_235_496, imagenetTop1: 58.2 }, squeezenet11(), "SqueezeNet 1.1"),
   mini("squeezenet_mini.random", 10_462, squeezenet11(8, [2, 2, 4, 4, 4, 4, 8, 8])),
 ];

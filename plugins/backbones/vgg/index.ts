@@ -28,7 +28,7 @@ export function vggBn(layers: VggLayers, head: Omit<MlpHeadConfig, "style"> = { 
 }
 
 export const VGG_BACKBONES: readonly CatalogEntry[] = [
-  pretrained({ id: "vgg13_bn.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.vgg13_bn VGG13_BN_Weights.IMAGENET1K_V1", params: 133_053_736, imagenetTop1: 71.6 }, vggBn(VGG13)),
-  pretrained({ id: "vgg16_bn.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.vgg16_bn VGG16_BN_Weights.IMAGENET1K_V1", params: 138_365_992, imagenetTop1: 73.4 }, vggBn(VGG16)),
+  pretrained({ id: "vgg13_bn.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.vgg13_bn VGG13_BN_Weights.IMAGENET1K_V1", params: 133_053_736, imagenetTop1: 71.6 }, vggBn(VGG13), "VGG-13 BN"),
+  pretrained({ id: "vgg16_bn.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.vgg16_bn VGG16_BN_Weights.IMAGENET1K_V1", params: 138_365_992, imagenetTop1: 73.4 }, vggBn(VGG16), "VGG-16 BN"),
   mini("vgg_bn_mini.random", 23_322, vggBn([8, "M", 16, 16, "M", 32, "M", 32, "M"], { pool: 2, hidden: 32 })),
 ];

@@ -93,8 +93,8 @@ const timm = (id: string, params: number, imagenetTop1: number) =>
   ({ id, source: "timm" as const, upstreamName: `timm ${id} (renamed to torchvision VisionTransformer names on load)`, params, imagenetTop1, interpolation: "bicubic" as const });
 
 export const VIT_BACKBONES: readonly CatalogEntry[] = [
-  pretrained({ id: "vit_b_16.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.vit_b_16 ViT_B_16_Weights.IMAGENET1K_V1", params: 86_567_656, imagenetTop1: 78.7 }, vit(VIT_B16)),
-  pretrained(timm("deit_tiny_patch16_224.fb_in1k", 5_717_416, 72.2), vit(DEIT_TINY)),
-  pretrained(timm("deit_small_patch16_224.fb_in1k", 22_050_664, 79.9), vit(DEIT_SMALL)),
+  pretrained({ id: "vit_b_16.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.vit_b_16 ViT_B_16_Weights.IMAGENET1K_V1", params: 86_567_656, imagenetTop1: 78.7 }, vit(VIT_B16), "ViT-B/16"),
+  pretrained(timm("deit_tiny_patch16_224.fb_in1k", 5_717_416, 72.2), vit(DEIT_TINY), "DeiT-tiny"),
+  pretrained(timm("deit_small_patch16_224.fb_in1k", 22_050_664, 79.9), vit(DEIT_SMALL), "DeiT-small"),
   mini("vit_mini.random", 8_026, vit({ imageSize: 32, patch: 8, layers: 2, heads: 2, hidden: 16, mlp: 32 })),
 ];
