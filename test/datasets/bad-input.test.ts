@@ -139,6 +139,22 @@ describe("bad input", () => {
     expect((await indexError("hpa", "hpa", badTarget)).message).toBe('train.csv line 2 column "Target": target "3 28": "28" is not a class index; expected space-separated integers from 0 to 27');
   });
 
+  it("one dataset instance reads each root's own files (no cross-root memo)", async () => {
+    const root = await broken("cifar10", async (r) => {
+      const path = join(r, "cifar-10-batches-bin/test_batch.bin");
+      const bytes = await readFile(path);
+      bytes.fill(7, 1, 3073);
+      await writeFile(path, bytes);
+    });
+    const { dataset, ctx } = await open("cifar10", "cifar10");
+    const other = (await open("cifar10", "cifar10", {}, root)).ctx;
+    const sample = (await dataset.index(ctx)).samples.find((s) => s.id === "test_batch/0")!;
+    const original = await dataset.load(sample, ctx);
+    const changed = await dataset.load({ ...sample, files: ["cifar-10-batches-bin/test_batch.bin"] }, other);
+    expect(changed.data.every((v) => v === 7)).toBe(true);
+    expect(original.data.every((v) => v === 7)).toBe(false);
+  });
+
   it("unknown plugin options are rejected, naming the plugin and option", async () => {
     await expect(open("aptos2019", "aptos2019", { chanelOrder: "bgr" })).rejects.toThrow(/dataset plugin "aptos2019"/);
   });

@@ -5,7 +5,7 @@
  */
 import type { DataIO, Image, Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { checkClasses, defineDataset } from "../common/index.ts";
+import { checkClasses, defineDataset, memoizeRead } from "../common/index.ts";
 
 export const CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"] as const;
 const SIDE = 32;
@@ -26,21 +26,13 @@ export const cifar10 = defineDataset({
   orientation: "stored",
   options: {},
   build(options) {
-    const batches = new Map<string, Promise<Uint8Array>>();
-    const readBatch = (io: DataIO, file: string) => {
-      let bytes = batches.get(file);
-      if (!bytes) {
-        bytes = io.readBytes(file).then((data) => {
-          if (data.byteLength % RECORD !== 0) {
-            throw new InputError(file, `${data.byteLength} bytes; expected a multiple of ${RECORD} (1 label byte + 3072 pixel bytes per record)`);
-          }
-          return data;
-        });
-        batches.set(file, bytes);
-        bytes.catch(() => batches.delete(file));
+    const readBatch = memoizeRead(async (io, file) => {
+      const data = await io.readBytes(file);
+      if (data.byteLength % RECORD !== 0) {
+        throw new InputError(file, `${data.byteLength} bytes; expected a multiple of ${RECORD} (1 label byte + 3072 pixel bytes per record)`);
       }
-      return bytes;
-    };
+      return data;
+    });
     return {
       meta: {
         task: "multiclass",

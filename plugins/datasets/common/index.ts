@@ -224,3 +224,22 @@ export function defineDataset<S extends z.ZodRawShape>(spec: DatasetSpec<S>): Pl
   });
   return plugin;
 }
+
+/**
+ * Memoizes an async read per (DataIO, key): datasets stored as a few large files (CIFAR batches,
+ * IDX) read each file once per root. A failed read is forgotten, so a retry reads again.
+ */
+export function memoizeRead<V>(read: (io: DataIO, key: string) => Promise<V>): (io: DataIO, key: string) => Promise<V> {
+  const byIo = new WeakMap<DataIO, Map<string, Promise<V>>>();
+  return (io, key) => {
+    let cache = byIo.get(io);
+    if (!cache) byIo.set(io, (cache = new Map()));
+    let value = cache.get(key);
+    if (!value) {
+      value = read(io, key);
+      cache.set(key, value);
+      value.catch(() => cache.delete(key));
+    }
+    return value;
+  };
+}

@@ -5,7 +5,7 @@
  */
 import type { DataIO, Image, Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { checkClasses, defineDataset, gunzip } from "../common/index.ts";
+import { checkClasses, defineDataset, gunzip, memoizeRead } from "../common/index.ts";
 
 export const FASHION_MNIST_CLASSES = [
   "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
@@ -50,17 +50,8 @@ export const fashionMnist = defineDataset({
   orientation: "stored",
   options: {},
   build(options) {
-    // Decompressed image files, read once per dataset instance.
-    const images = new Map<string, Promise<Idx & { file: string }>>();
-    const imagesOf = (io: DataIO, prefix: string) => {
-      let idx = images.get(prefix);
-      if (!idx) {
-        idx = readIdx(io, `${prefix}-images-idx3-ubyte`, 3);
-        images.set(prefix, idx);
-        idx.catch(() => images.delete(prefix));
-      }
-      return idx;
-    };
+    // Decompressed image files, read once per root.
+    const imagesOf = memoizeRead((io, prefix) => readIdx(io, `${prefix}-images-idx3-ubyte`, 3));
     return {
       meta: {
         task: "multiclass",
