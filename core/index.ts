@@ -17,3 +17,8 @@ export * from "./runner.ts";
 export { train, toBatch, type TrainerParts, type TrainProgress } from "./train/trainer.ts";
 export * from "./results-export.ts";
 export * from "./splits/index.ts";
+export * from "./stats/index.ts";
+export * from "./metrics/index.ts";
+export * from "./analysis/index.ts";
+export * from "./image/index.ts";
+export * from "./losses.ts";

@@ -44,6 +44,11 @@ export interface RunTemplate {
   readonly training: TrainingOptions;
   /** Root seed; when a recipe names none, the config's seed (or `--seed`) is used. */
   readonly seed?: number;
+  /**
+   * Seed of the split, when it must not follow the run's seed: the reference splits were drawn
+   * once (APTOS and Cassava 414, EuroSAT 42, Melanoma 23) and every run of the paper shares them.
+   */
+  readonly splitSeed?: number;
 }
 
 export interface RunSpec extends RunTemplate {

@@ -17,4 +17,5 @@ export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule
   "pretraining-data": () => import("./pretraining-data/recipe.ts"),
   // training
   "hello-transfer": () => import("./hello-transfer/recipe.ts"),
+  "imagenet-transfer": () => import("./imagenet-transfer/recipe.ts"),
 };

@@ -72,7 +72,8 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
   const { index } = parts;
   const numClasses = (index.classNames ?? dataset.meta.classNames).length;
   const byId = new Map(index.samples.map((s) => [s.id, s]));
-  const split = parts.splitter.split(index, spec.seed);
+  const splitSeed = spec.splitSeed ?? spec.seed;
+  const split = parts.splitter.split(index, splitSeed);
   const pick = (ids: readonly string[], part: string): Sample[] =>
     ids.map((id) => {
       const sample = byId.get(id);
@@ -156,7 +157,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       best,
       ...(test ? { test } : {}),
       seconds: (performance.now() - started) / 1000,
-      seeds: { root: String(seeds.root), split: String(spec.seed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
+      seeds: { root: String(seeds.root), split: String(splitSeed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
       environment: parts.environment,
     };
   } finally {
