@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { resolve } from "node:path";
 import { BACKEND_NAMES, parseFilter, plan, XferError, type PlanOptions } from "../../core/index.ts";
 import { bestRunsTable, resultsCsv, runPlan, SeedTree, type EnvironmentRecord, type XferConfig } from "../../core/index.ts";
+import { readdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { FsRunStore } from "../runtime/node/run-store.ts";
 import { BACKBONE_CATALOG } from "../backbones/index.ts";
@@ -33,6 +34,12 @@ const stdio: Io = {
   out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
 };
+
+/** fixtures/datasets/<name> for every dataset fixture in the project (what `--smoke` reads). */
+function fixtureDataRoots(): Record<string, string> {
+  const dir = resolve(import.meta.dirname, "../../fixtures/datasets");
+  return Object.fromEntries(readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => [e.name, resolve(dir, e.name)]));
+}
 
 /** Starts the configured (or fastest available) backend; the record goes into every result. */
 async function startBackend(config: XferConfig, io: Io): Promise<BackendSelection> {
@@ -141,7 +148,8 @@ export function buildProgram(io: Io = stdio): Command {
       const bar = createProgress(recipe.name, runs.length);
       let finished = 0;
       const root = createNodeRoot({
-        config,
+        // Smoke mode reads the committed fixtures, whatever the config points at.
+        config: opts.smoke ? { ...config, dataRoots: fixtureDataRoots() } : config,
         runDir: outDir,
         environment,
         openRoot: (dir) => new NodeIO(dir),
