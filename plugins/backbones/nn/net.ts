@@ -62,10 +62,6 @@ export class NetBackbone implements Backbone {
     this.#head = headModule(net, new Scope(store));
   }
 
-  get numClasses(): number {
-    return this.store.get(`${this.net.headName}.bias`).shape[0];
-  }
-
   #ctx(training: boolean): Ctx {
     return { training, rng: this.dropoutRng };
   }

@@ -49,7 +49,11 @@ export function readSafetensors(bytes: Uint8Array, where: string): TensorMap {
   return out;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function decode(raw: Uint8Array, dtype: string, count: number): Float32Array {
+  // fast path: float32 data on a little-endian host is already the array we want
+  if (dtype === "F32" && LITTLE_ENDIAN) return new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const out = new Float32Array(count);
   switch (dtype) {
