@@ -15,7 +15,7 @@
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { InputError } from "../errors.ts";
-import { choleskyInPlace, congruenceLower, symmetricEigenvalues } from "./linalg.ts";
+import { choleskyInPlace, congruenceLower, gramColumns, symmetricEigenvalues } from "./linalg.ts";
 
 /** Row-major feature matrix: `rows` samples of `cols` features. */
 export interface DenseMatrix {
@@ -58,31 +58,7 @@ export function gaussianStats(features: Features): GaussianStats {
   // Centred columns stored column-major, so each covariance entry is a contiguous dot product.
   const colMajor = new Float64Array(n * d);
   for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) colMajor[j * n + r] = data[r * d + j] - mean[j];
-  const cov = new Float64Array(d * d);
-  const scale = 1 / (n - 1);
-  const col = (q: number) => Math.min(q, d - 1) * n;
-  // A 4 x 2 block of dot products per pass over the rows: 8 multiply-adds for 6 loads.
-  for (let i0 = 0; i0 < d; i0 += 4) {
-    const o0 = col(i0), o1 = col(i0 + 1), o2 = col(i0 + 2), o3 = col(i0 + 3);
-    for (let j0 = i0; j0 < d; j0 += 2) {
-      const p0 = col(j0), p1 = col(j0 + 1);
-      let a00 = 0, a10 = 0, a20 = 0, a30 = 0, a01 = 0, a11 = 0, a21 = 0, a31 = 0;
-      for (let r = 0; r < n; r++) {
-        const x0 = colMajor[o0 + r], x1 = colMajor[o1 + r], x2 = colMajor[o2 + r], x3 = colMajor[o3 + r];
-        const y0 = colMajor[p0 + r], y1 = colMajor[p1 + r];
-        a00 += x0 * y0; a10 += x1 * y0; a20 += x2 * y0; a30 += x3 * y0;
-        a01 += x0 * y1; a11 += x1 * y1; a21 += x2 * y1; a31 += x3 * y1;
-      }
-      const sums = [a00, a10, a20, a30, a01, a11, a21, a31];
-      for (let b = 0; b < 2 && j0 + b < d; b++) {
-        for (let q = 0; q < 4 && i0 + q <= j0 + b; q++) {
-          const v = sums[b * 4 + q] * scale;
-          cov[(i0 + q) * d + j0 + b] = v;
-          cov[(j0 + b) * d + i0 + q] = v;
-        }
-      }
-    }
-  }
+  const cov = gramColumns(colMajor, n, d, 1 / (n - 1));
   return { mean, cov, dim: d };
 }
 

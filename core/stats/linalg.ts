@@ -52,33 +52,78 @@ function dot4(rows: Float64Array, o0: number, o1: number, o2: number, o3: number
   return [a0, a1, a2, a3];
 }
 
+/**
+ * A 4 x 2 block of dot products over positions [from, to): out[b * 4 + q] =
+ * sum_m left[lq + m] * right[rb + m]. Eight multiply-adds per six loads; the workhorse of the
+ * covariance and congruence products, which are memory-bound at d = 2048 otherwise.
+ */
+export function dot4x2(
+  left: Float64Array, l0: number, l1: number, l2: number, l3: number,
+  right: Float64Array, r0: number, r1: number, from: number, to: number, out: Float64Array,
+): void {
+  let a00 = 0, a10 = 0, a20 = 0, a30 = 0, a01 = 0, a11 = 0, a21 = 0, a31 = 0;
+  for (let m = from; m < to; m++) {
+    const x0 = left[l0 + m], x1 = left[l1 + m], x2 = left[l2 + m], x3 = left[l3 + m];
+    const y0 = right[r0 + m], y1 = right[r1 + m];
+    a00 += x0 * y0; a10 += x1 * y0; a20 += x2 * y0; a30 += x3 * y0;
+    a01 += x0 * y1; a11 += x1 * y1; a21 += x2 * y1; a31 += x3 * y1;
+  }
+  out[0] = a00; out[1] = a10; out[2] = a20; out[3] = a30;
+  out[4] = a01; out[5] = a11; out[6] = a21; out[7] = a31;
+}
+
+/**
+ * A product known to be symmetric: result[i][j] = result[j][i] = scale * dot(left row i, right
+ * row j) over positions [start(i0), to) for j >= i, where i0 is i's block of four and rows are
+ * `stride` apart. `start` lets a triangular left factor skip its leading zeros.
+ */
+function symmetricProduct(
+  left: Float64Array, right: Float64Array, d: number, stride: number, to: number,
+  start: (i0: number) => number, scale: number,
+): Float64Array {
+  const result = new Float64Array(d * d);
+  const row = (q: number) => Math.min(q, d - 1) * stride;
+  const acc = new Float64Array(8);
+  for (let i0 = 0; i0 < d; i0 += 4) {
+    for (let j0 = i0; j0 < d; j0 += 2) {
+      dot4x2(left, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), right, row(j0), row(j0 + 1), start(i0), to, acc);
+      for (let b = 0; b < 2 && j0 + b < d; b++) {
+        for (let q = 0; q < 4 && i0 + q <= j0 + b; q++) {
+          const v = acc[b * 4 + q] * scale;
+          result[(i0 + q) * d + j0 + b] = v;
+          result[(j0 + b) * d + i0 + q] = v;
+        }
+      }
+    }
+  }
+  return result;
+}
+
+/** X'X * scale for the columns of X stored column-major (d columns of n rows): a Gram matrix. */
+export function gramColumns(colMajor: Float64Array, n: number, d: number, scale: number): Float64Array {
+  return symmetricProduct(colMajor, colMajor, d, n, n, () => 0, scale);
+}
+
 /** M = L' S L for lower-triangular L (lower triangle of `l`) and symmetric S; returns M (full). */
 export function congruenceLower(l: Float64Array, s: Float64Array, n: number): Float64Array {
   // Lt row j holds column j of L (zero before position j), so every inner loop is contiguous and
-  // a block of four rows can start at the block's first index.
+  // a block of rows can start at the block's first index.
   const lt = new Float64Array(n * n);
   for (let k = 0; k < n; k++) for (let j = 0; j <= k; j++) lt[j * n + k] = l[k * n + j];
   const row = (q: number) => Math.min(q, n - 1) * n;
   // Tt[j][k] = (S L)[k][j] = dot(Lt row j, S row k) over m >= j.
   const tt = new Float64Array(n * n);
+  const acc = new Float64Array(8);
   for (let j0 = 0; j0 < n; j0 += 4) {
-    for (let k = 0; k < n; k++) {
-      const acc = dot4(lt, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), s, k * n, j0, n);
-      for (let q = 0; q < 4 && j0 + q < n; q++) tt[(j0 + q) * n + k] = acc[q];
-    }
-  }
-  // M[i][j] = sum_{k >= i} L[k][i] (S L)[k][j] = dot(Lt row i, Tt row j) over k >= i.
-  const out = new Float64Array(n * n);
-  for (let i0 = 0; i0 < n; i0 += 4) {
-    for (let j = i0; j < n; j++) {
-      const acc = dot4(lt, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), tt, j * n, i0, n);
-      for (let q = 0; q < 4 && i0 + q <= j; q++) {
-        out[(i0 + q) * n + j] = acc[q];
-        out[j * n + i0 + q] = acc[q];
+    for (let k0 = 0; k0 < n; k0 += 2) {
+      dot4x2(lt, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), s, row(k0), row(k0 + 1), j0, n, acc);
+      for (let b = 0; b < 2 && k0 + b < n; b++) {
+        for (let q = 0; q < 4 && j0 + q < n; q++) tt[(j0 + q) * n + k0 + b] = acc[b * 4 + q];
       }
     }
   }
-  return out;
+  // M[i][j] = sum_{k >= i} L[k][i] (S L)[k][j] = dot(Lt row i, Tt row j) over k >= i.
+  return symmetricProduct(lt, tt, n, n, n, (i0) => i0, 1);
 }
 
 /** Eigenvalues (ascending) of a symmetric matrix; `a` (row-major, lower triangle read) is overwritten. */
