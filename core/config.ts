@@ -11,6 +11,11 @@ export const BACKEND_NAMES = ["auto", "tensorflow", "wasm", "cpu"] as const;
 export const configSchema = z.strictObject({
   /** Dataset name -> directory holding the dataset as distributed. */
   dataRoots: z.record(z.string(), z.string().min(1)).default({}),
+  /**
+   * Backbone id -> its pretrained checkpoint (.safetensors, torchvision .pth, or a converted
+   * tfjs directory). Machine-specific, so it lives here and not in recipes or run hashes.
+   */
+  weights: z.record(z.string(), z.string().min(1)).default({}),
   /** Where runs and reports go. */
   outDir: z.string().min(1).default("runs"),
   /** Root seed used when a recipe or `--seed` gives none. */

@@ -23,6 +23,8 @@ export const TOKENS = {
   /** Data access for a dataset (the runtime maps config dataRoots to a DataIO). */
   datasetContext: Symbol("xfer.datasetContext") as InjectionToken<(dataset: DatasetMeta) => DatasetContext>,
   progress: Symbol("xfer.progress") as InjectionToken<(event: TrainProgress) => void>,
+  /** Backbone id -> checkpoint path on this machine. */
+  weights: Symbol("xfer.weights") as InjectionToken<Readonly<Record<string, string>>>,
   // per run
   hash: Symbol("xfer.run.hash") as InjectionToken<string>,
   spec: Symbol("xfer.run.spec") as InjectionToken<RunSpec>,
@@ -44,6 +46,7 @@ export interface RootServices {
   readonly environment: EnvironmentRecord;
   readonly datasetContext: (dataset: DatasetMeta) => DatasetContext;
   readonly progress?: (event: TrainProgress) => void;
+  readonly weights?: Readonly<Record<string, string>>;
 }
 
 /** A fresh root container (a child of tsyringe's global one, so tests never share state). */
@@ -54,6 +57,7 @@ export function createRootContainer(services: RootServices): DependencyContainer
   root.register(TOKENS.environment, { useValue: services.environment });
   root.register(TOKENS.datasetContext, { useValue: services.datasetContext });
   root.register(TOKENS.progress, { useValue: services.progress ?? (() => {}) });
+  root.register(TOKENS.weights, { useValue: services.weights ?? {} });
   return root;
 }
 
@@ -70,7 +74,13 @@ export async function createRunContainer(root: DependencyContainer, hash: string
   // backbone's head is sized by them.
   const index = await dataset.index(root.resolve(TOKENS.datasetContext)(dataset.meta));
   const { lr, weightDecay, epochs } = spec.training;
-  const ctx: PluginContext = { seeds, numClasses: (index.classNames ?? dataset.meta.classNames).length, training: { lr, weightDecay, epochs } };
+  const weights = root.resolve(TOKENS.weights);
+  const ctx: PluginContext = {
+    seeds,
+    numClasses: (index.classNames ?? dataset.meta.classNames).length,
+    training: { lr, weightDecay, epochs },
+    weightsFor: (id) => weights[id],
+  };
   const metricNames = orderMetrics(dataset.meta.selectionMetric, spec.metrics);
 
   run.register(TOKENS.hash, { useValue: hash });

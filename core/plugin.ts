@@ -41,6 +41,8 @@ export interface PluginContext {
    * epoch count from here unless their own options set them, so one grid axis drives both.
    */
   readonly training?: { readonly lr: number; readonly weightDecay: number; readonly epochs: number };
+  /** Where the pretrained weights of a backbone id lie on this machine (config `weights`). */
+  readonly weightsFor?: (backboneId: string) => string | undefined;
 }
 
 export interface Plugin<K extends PluginKind = PluginKind> {

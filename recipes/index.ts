@@ -18,4 +18,6 @@ export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule
   // training
   "hello-transfer": () => import("./hello-transfer/recipe.ts"),
   "imagenet-transfer": () => import("./imagenet-transfer/recipe.ts"),
+  "aptos-augmentation": () => import("./aptos-augmentation/recipe.ts"),
+  "cct20-augmentation": () => import("./cct20-augmentation/recipe.ts"),
 };

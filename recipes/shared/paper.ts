@@ -136,3 +136,28 @@ export function smokeGrid(dataset: PaperDataset, backbone: string, augment: RunT
     "training.lr": [0.01],
   }) as unknown as Grid;
 }
+
+/** Table 3: ResNet-50 with standard, AugMix and RandAugment ImageNet training, and two DeiTs. */
+export const AUGMENTATION_ABLATION_BACKBONES: readonly string[] = [
+  "resnet50.tv_in1k", "resnet50.augmix_in1k", "resnet50.randaug_in1k",
+  "deit_tiny_patch16_224.fb_in1k", "deit_small_patch16_224.fb_in1k",
+];
+
+/** Table 3's fine-tuning augmentations: the paper's base pipeline, plus AugMix or RandAugment. */
+export const FINE_TUNING_AUGMENTATIONS = {
+  base: (dataset: PaperDataset, size: number) => paperAugmentations(dataset, size),
+  augmix: (dataset: PaperDataset, size: number) => withExtra(paperAugmentations(dataset, size), { name: "augmix" }),
+  randaugment: (dataset: PaperDataset, size: number) => withExtra(paperAugmentations(dataset, size), { name: "rand-augment" }),
+} as const;
+
+/** torchvision order: crop and flips, then the policy (on 8-bit pixels), normalization last. */
+function withExtra(pipeline: RunTemplate["augment"], extra: { name: string }): RunTemplate["augment"] {
+  return { train: [...pipeline.train, extra], eval: pipeline.eval };
+}
+
+/** Table 3 for one dataset: backbones x fine-tuning augmentations x the optimizer grid, 50 epochs. */
+export function augmentationAblationGrids(dataset: PaperDataset): Grid[] {
+  return Object.values(FINE_TUNING_AUGMENTATIONS).flatMap((augment) =>
+    paperGrids({ datasets: [dataset], backbones: AUGMENTATION_ABLATION_BACKBONES, augment }).map((grid) => ({ ...grid, "training.epochs": [50] })),
+  );
+}

@@ -30,6 +30,7 @@ export function createNodeRoot(options: NodeRootOptions): DependencyContainer {
     runStore: new FsRunStore(options.runDir),
     environment: options.environment,
     progress: options.progress,
+    weights: options.config.weights,
     datasetContext(meta) {
       const root = dataRoots[meta.name] ?? meta.defaultRoot;
       return { io: root === undefined ? unrootedIO(meta.name, Object.keys(dataRoots)) : options.openRoot(root), decoder: options.decoder };
