@@ -50,3 +50,17 @@ describe("statistics input errors", () => {
     expect(() => frechetDistance([[1, Number.NaN], [3, 4]], [[1, 2], [2, 1]])).toThrow(/row 0, column 1/);
   });
 });
+
+describe("pairedPermutationTest, randomized mode", () => {
+  it("agrees with the exact test within Monte Carlo error and is reproducible", () => {
+    const x = [0.3, -1.2, 0.8, 1.9, 0.4, -0.2, 1.1, 0.9, 1.4, -0.5, 0.7, 0.2];
+    const y = x.map((v, i) => v - 0.35 + 0.6 * Math.sin(i * 7));
+    const exact = pairedPermutationTest(x, y, { resamples: 2 ** x.length });
+    expect(exact.exact).toBe(true);
+    const random = pairedPermutationTest(x, y, { resamples: 2000, seed: 3 });
+    expect(random.exact).toBe(false);
+    // Binomial SE of a p-value estimate from 2,000 draws is <= 0.0112; allow 4 SE.
+    expect(Math.abs(random.p - exact.p)).toBeLessThan(0.045);
+    expect(pairedPermutationTest(x, y, { resamples: 2000, seed: 3 }).p).toBe(random.p);
+  });
+});
