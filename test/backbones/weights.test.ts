@@ -125,9 +125,12 @@ describe("torch.save .pth checkpoints", () => {
     }
   });
 
-  it("loads through createBackbone with PyTorch parity", async () => {
+  it.each([
+    ["resnet18_mini", "a plain dict with a strided view"],
+    ["densenet_mini", "torch's OrderedDict state_dict with _metadata"],
+  ])("loads %s (%s) through createBackbone with PyTorch parity", async (name) => {
     const { checkParity } = await import("../../plugins/backbones/parity.ts");
-    const r = await checkParity(DIR, "resnet18_mini", "resnet18_mini.pth");
+    const r = await checkParity(DIR, name, `${name}.pth`);
     expect(r.maxAbsDiff).toBeLessThanOrEqual(r.tolerance);
   });
 
