@@ -78,7 +78,7 @@ export const hpa = defineDataset({
           throw new InputError(io.join("train.csv"), `not found, and no split file ${options.splitFile}; expected labels in one of them (Id,Target)`);
         }
         // Rows in file order: train.csv when present, otherwise the split file.
-        const rows: { id: string; target: number[]; where: string }[] = [];
+        let rows: { id: string; target: number[]; where: string }[] = [];
         if (hasCsv) {
           const { rows: csvRows } = await readCsv(io, "train.csv", ["Id", "Target"]);
           const ids = new IdSet();
@@ -87,7 +87,7 @@ export const hpa = defineDataset({
             rows.push({ id: row.values.Id, target: parseHpaTarget(row.values.Target, rowWhere("train.csv", row, "Target")), where: rowWhere("train.csv", row) });
           }
         } else {
-          rows.push(...split!.rows);
+          rows = [...split!.rows];
         }
         const check = new FileCheck(io, options.skipMissing);
         const samples: Sample[] = [];
