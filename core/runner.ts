@@ -6,6 +6,8 @@
 import type { DependencyContainer } from "tsyringe";
 import type { JsonObject, RunResult } from "./contracts.ts";
 import { createRunContainer, executeRun, TOKENS } from "./di.ts";
+import { UnknownNameError } from "./errors.ts";
+import type { PluginKind, PluginRegistry } from "./plugin.ts";
 import type { PlannedRun } from "./recipe.ts";
 
 export interface PlanProgress {
@@ -49,4 +51,28 @@ export async function runPlan(
     onRunDone?.({ done: i + 1, total: runs.length, hash, status: "trained" });
   }
   return outcome;
+}
+
+/**
+ * Names every plugin a plan refers to that the registry lacks, once each with the number of runs
+ * that need it and the valid names, so a sweep fails before its first run rather than at its 500th.
+ */
+export function checkPlugins(registry: PluginRegistry, runs: readonly PlannedRun[]): string[] {
+  const missing = new Map<string, number>();
+  const need = (kind: PluginKind, name: string) => {
+    if (!registry.has(kind, name)) missing.set(`${kind}\u0000${name}`, (missing.get(`${kind}\u0000${name}`) ?? 0) + 1);
+  };
+  for (const { spec } of runs) {
+    need("dataset", spec.dataset.name);
+    need("splitter", spec.splitter.name);
+    need("backbone", spec.backbone.name);
+    need("optimizer", spec.optimizer.name);
+    need("schedule", spec.schedule.name);
+    for (const ref of [...spec.augment.train, ...spec.augment.eval]) need("augmentation", ref.name);
+    for (const metric of spec.metrics) need("metric", metric);
+  }
+  return [...missing].map(([key, count]) => {
+    const [kind, name] = key.split("\u0000") as [PluginKind, string];
+    return `${new UnknownNameError(kind, name, registry.names(kind)).message} (needed by ${count} run(s))`;
+  });
 }

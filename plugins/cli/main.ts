@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { resolve } from "node:path";
 import { BACKEND_NAMES, parseFilter, plan, XferError, type PlanOptions } from "../../core/index.ts";
-import { bestRunsTable, resultsCsv, runPlan, SeedTree, type EnvironmentRecord, type XferConfig } from "../../core/index.ts";
+import { bestRunsTable, checkPlugins, resultsCsv, runPlan, SeedTree, type EnvironmentRecord, type XferConfig } from "../../core/index.ts";
 import { readdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { FsRunStore } from "../runtime/node/run-store.ts";
@@ -114,6 +114,7 @@ export function buildProgram(io: Io = stdio): Command {
         return;
       }
       const runs = plan(recipe, planOptions(opts, config.seed));
+      for (const problem of checkPlugins(builtinRegistry(), runs)) io.err(`xfer: warning: ${problem}`);
       if (opts.json) {
         io.out(JSON.stringify(runs, null, 2));
         return;
@@ -143,6 +144,8 @@ export function buildProgram(io: Io = stdio): Command {
       }
       if (opts.results !== undefined) throw new XferError(`--results is for analysis recipes; "${recipe.name}" trains its own runs`);
       const runs = plan(recipe, planOptions(opts, config.seed));
+      const problems = checkPlugins(builtinRegistry(), runs);
+      if (problems.length > 0) throw new XferError(`recipe "${recipe.name}" cannot run:\n  ${problems.join("\n  ")}\n(use --filter to run the runs that can)`);
       const environment: EnvironmentRecord = await startBackend({ ...config, backend: (opts.backend ?? config.backend) as XferConfig["backend"] }, io);
       io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
       const bar = createProgress(recipe.name, runs.length);

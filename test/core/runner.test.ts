@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createRunContainer, defineRecipe, parseConfig, plan, runPlan, TOKENS, type RunResult } from "../../core/index.ts";
+import { checkPlugins, createRunContainer, defineRecipe, parseConfig, plan, runPlan, TOKENS, type RunResult } from "../../core/index.ts";
 import { createNodeRoot } from "../../plugins/runtime/node/services.ts";
 import { helloLikeTemplate } from "../helpers/golden.ts";
 import { cpuEnvironment, testRegistry } from "../helpers/plugins.ts";
@@ -73,5 +73,15 @@ describe("running a plan", () => {
     expect(runA.resolve(TOKENS.metrics).map((m) => m.name)).toEqual(["accuracy"]);
     runA.resolve(TOKENS.backbone).dispose();
     runB.resolve(TOKENS.backbone).dispose();
+  });
+});
+
+describe("checkPlugins", () => {
+  it("names each missing plugin once, with its run count and the valid names", () => {
+    const runs = plan(defineRecipe({ name: "bad", description: "", template: { ...helloLikeTemplate, backbone: { name: "resnet9000.x" } }, grid: { "training.lr": [0.1, 0.2] } }));
+    expect(checkPlugins(testRegistry(), runs)).toEqual([
+      'unknown backbone "resnet9000.x"; valid backbone names: tinycnn.random (needed by 2 run(s))',
+    ]);
+    expect(checkPlugins(testRegistry(), plan(recipe))).toEqual([]);
   });
 });
