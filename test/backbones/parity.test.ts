@@ -25,8 +25,8 @@ describe("backbone parity with torchvision (eval mode, wasm)", () => {
 });
 
 describe("ViT checkpoint adaptation", () => {
-  it("loads timm-named DeiT/ViT weights", async () => {
-    const r = await checkParity(DIR, "vit_mini", "vit_mini.timm.safetensors");
+  it.each(["vit_mini.timm.safetensors", "vit_mini.legacy.safetensors"])("loads %s (timm names; torchvision < 0.14 MLP names)", async (file) => {
+    const r = await checkParity(DIR, "vit_mini", file);
     expect(r.maxAbsDiff).toBeLessThanOrEqual(r.tolerance);
   });
 });

@@ -127,7 +127,7 @@ describe("torch.save .pth checkpoints", () => {
 
   it.each([
     ["resnet18_mini", "a plain dict with a strided view"],
-    ["densenet_mini", "torch's OrderedDict state_dict with _metadata"],
+    ["densenet_mini", "torch's OrderedDict state_dict with _metadata, legacy denselayer keys"],
   ])("loads %s (%s) through createBackbone with PyTorch parity", async (name) => {
     const { checkParity } = await import("../../plugins/backbones/parity.ts");
     const r = await checkParity(DIR, name, `${name}.pth`);

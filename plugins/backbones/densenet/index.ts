@@ -1,6 +1,7 @@
 /** torchvision DenseNet (torchvision/models/densenet.py). */
 import * as tf from "@tensorflow/tfjs";
 import { type Module, type Scope, avgPool2d, batchNorm2d, conv2d, globalPool, maxPool2d, relu, sequential } from "../nn/layers.ts";
+import type { TensorMap } from "../weights/tensors.ts";
 import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 export interface DenseNetConfig {
@@ -15,6 +16,17 @@ function denseLayer(s: Scope, inC: number, growth: number, bnSize: number): Modu
     batchNorm2d(s.at("norm1"), inC), relu, conv2d(s.at("conv1"), inC, bnSize * growth, 1),
     batchNorm2d(s.at("norm2"), bnSize * growth), relu, conv2d(s.at("conv2"), bnSize * growth, growth, 3, { padding: 1 }),
   );
+}
+
+/**
+ * torchvision's published DenseNet checkpoints keep the old `denselayerN.norm.1.weight` keys;
+ * torchvision renames them on load (densenet.py `_load_state_dict`), and so do we.
+ */
+const LEGACY_DENSE = /^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$/;
+
+function renameLegacyDenseLayers(tensors: TensorMap): TensorMap {
+  if (![...tensors.keys()].some((k) => LEGACY_DENSE.test(k))) return tensors;
+  return new Map([...tensors].map(([k, t]) => [k.replace(LEGACY_DENSE, "$1$2"), t]));
 }
 
 export function densenet(cfg: DenseNetConfig): NetBuilder {
@@ -38,7 +50,7 @@ export function densenet(cfg: DenseNetConfig): NetBuilder {
     const pool = globalPool(root.at("pool"), pooling);
     buildHead(root, "classifier", c, numClasses);
     const body = sequential(...mods);
-    return { features: (x: tf.Tensor4D, ctx) => pool(body(x, ctx)), headName: "classifier", headIn: c };
+    return { features: (x: tf.Tensor4D, ctx) => pool(body(x, ctx)), headName: "classifier", headIn: c, adaptCheckpoint: renameLegacyDenseLayers };
   };
 }
 

@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../../../core/errors.ts";
 import { type Module, type Scope, conv2d, gelu, layerNorm, linear, sequential } from "../nn/layers.ts";
-import { interpolatePosEmbedding, isTimmVit, timmVitToTorchvision } from "../weights/vit.ts";
+import { interpolatePosEmbedding, isTimmVit, renameLegacyVitMlp, timmVitToTorchvision } from "../weights/vit.ts";
 import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 export interface VitConfig {
@@ -74,7 +74,7 @@ export function vit(c: VitConfig): NetBuilder {
       headName: "heads.head",
       headIn: d,
       adaptCheckpoint(tensors, where) {
-        const renamed = isTimmVit(tensors) ? timmVitToTorchvision(tensors, where) : tensors;
+        const renamed = isTimmVit(tensors) ? timmVitToTorchvision(tensors, where) : renameLegacyVitMlp(tensors);
         const pos = renamed.get("encoder.pos_embedding");
         if (!pos || pos.shape[1] === seq) return renamed;
         const out = new Map(renamed);

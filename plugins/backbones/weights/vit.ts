@@ -20,6 +20,14 @@ const TIMM_RULES: readonly [RegExp, string][] = [
   [/^head\.(weight|bias)$/, "heads.head.$1"],
 ];
 
+/** torchvision < 0.14 MLPBlock names (`mlp.linear_1`), still in its published ViT checkpoints. */
+const LEGACY_MLP = /\.mlp\.linear_([12])\.(weight|bias)$/;
+
+export function renameLegacyVitMlp(tensors: TensorMap): TensorMap {
+  if (![...tensors.keys()].some((k) => LEGACY_MLP.test(k))) return tensors;
+  return new Map([...tensors].map(([k, t]) => [k.replace(LEGACY_MLP, (_, i: string, leaf: string) => `.mlp.${i === "1" ? 0 : 3}.${leaf}`), t]));
+}
+
 /** Is this a timm ViT state_dict (rather than torchvision's)? */
 export function isTimmVit(tensors: TensorMap): boolean {
   return tensors.has("cls_token") && tensors.has("pos_embed");
