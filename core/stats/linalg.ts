@@ -152,9 +152,29 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
     e[i] = scale * g0;
     h -= f0 * g0;
     u[l] = f0 - g0;
-    // p = A[0..l][0..l] u / h, from the lower triangle, row by row.
+    // p = A[0..l][0..l] u / h from the lower triangle, two rows per pass over p and u.
     p.fill(0, 0, l + 1);
-    for (let j = 0; j <= l; j++) {
+    let j = 0;
+    for (; j + 1 <= l; j += 2) {
+      const r0 = j * n;
+      const r1 = r0 + n;
+      const u0 = u[j];
+      const u1 = u[j + 1];
+      let s0 = 0;
+      let s1 = 0;
+      for (let k = 0; k < j; k++) {
+        const a0 = a[r0 + k];
+        const a1 = a[r1 + k];
+        const uk = u[k];
+        s0 += a0 * uk;
+        s1 += a1 * uk;
+        p[k] += a0 * u0 + a1 * u1;
+      }
+      const a10 = a[r1 + j];
+      p[j] += s0 + a[r0 + j] * u0 + a10 * u1;
+      p[j + 1] += s1 + a10 * u0 + a[r1 + j + 1] * u1;
+    }
+    if (j === l) {
       const rj = j * n;
       const uj = u[j];
       let s = 0;
@@ -171,12 +191,28 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
     }
     const hh = f / (h + h);
     for (let j = 0; j <= l; j++) p[j] -= hh * u[j];
-    // A -= u q' + q u' on the lower triangle.
-    for (let j = 0; j <= l; j++) {
-      const rj = j * n;
-      const uj = u[j];
-      const qj = p[j];
-      for (let k = 0; k <= j; k++) a[rj + k] -= uj * p[k] + qj * u[k];
+    // A -= u q' + q u' on the lower triangle, two rows per pass over p and u.
+    let r = 0;
+    for (; r + 1 <= l; r += 2) {
+      const r0 = r * n;
+      const r1 = r0 + n;
+      const u0 = u[r];
+      const q0 = p[r];
+      const u1 = u[r + 1];
+      const q1 = p[r + 1];
+      for (let k = 0; k <= r; k++) {
+        const pk = p[k];
+        const uk = u[k];
+        a[r0 + k] -= u0 * pk + q0 * uk;
+        a[r1 + k] -= u1 * pk + q1 * uk;
+      }
+      a[r1 + r + 1] -= u1 * q1 + q1 * u1;
+    }
+    if (r === l) {
+      const rj = r * n;
+      const uj = u[r];
+      const qj = p[r];
+      for (let k = 0; k <= r; k++) a[rj + k] -= uj * p[k] + qj * u[k];
     }
   }
   for (let i = 0; i < n; i++) d[i] = a[i * n + i];
