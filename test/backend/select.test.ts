@@ -59,6 +59,11 @@ describe("selectBackend", () => {
     expect(env.backend).toBe(native ? "tensorflow" : "wasm");
   });
 
+  it("treats \"auto\" like no preference", async () => {
+    const env = await selectBackend({ prefer: "auto", candidates: [fakeNative("@tensorflow/tfjs-node", "missing"), WASM_CANDIDATE, CPU_CANDIDATE] });
+    expect(env.backend).toBe("wasm");
+  });
+
   it("honours a forced cpu", async () => {
     const env = await selectBackend({ prefer: "cpu" });
     expect(env).toMatchObject({ backend: "cpu", threads: 1 });
@@ -66,7 +71,7 @@ describe("selectBackend", () => {
   });
 
   it("rejects an unknown backend name, listing the valid ones", async () => {
-    await expect(selectBackend({ prefer: "gpu" })).rejects.toThrow('unknown backend "gpu"; valid backend names: cpu, tensorflow, wasm');
+    await expect(selectBackend({ prefer: "gpu" })).rejects.toThrow('unknown backend "gpu"; valid backend names: auto, cpu, tensorflow, wasm');
   });
 
   it("fails when a forced backend is missing or broken instead of falling back", async () => {

@@ -18,15 +18,19 @@ import { selectBackend, type BackendSelection } from "../../plugins/runtime/tfjs
 
 type Params = Map<string, tf.Variable>;
 
+let models = 0;
+
 class Model {
   readonly params: Params = new Map();
+  /** tfjs variable names are global; each model instance gets its own prefix. */
+  readonly #prefix = `bench${++models}/`;
   readonly stats = new Map<string, { mean: tf.Variable; variance: tf.Variable }>();
   #seed = 0;
 
   weight(name: string, shape: number[], fanIn: number): tf.Variable {
     // Kaiming-uniform-like init; values only matter for keeping activations finite.
     const bound = Math.sqrt(6 / fanIn);
-    const v = tf.variable(tf.randomUniform(shape, -bound, bound, "float32", ++this.#seed), true, name);
+    const v = tf.variable(tf.randomUniform(shape, -bound, bound, "float32", ++this.#seed), true, this.#prefix + name);
     this.params.set(name, v);
     return v;
   }
@@ -41,8 +45,8 @@ class Model {
   bn(name: string, x: tf.Tensor4D, training: boolean): tf.Tensor4D {
     const c = x.shape[3];
     if (!this.params.has(`${name}.gamma`)) {
-      this.params.set(`${name}.gamma`, tf.variable(tf.ones([c]), true, `${name}.gamma`));
-      this.params.set(`${name}.beta`, tf.variable(tf.zeros([c]), true, `${name}.beta`));
+      this.params.set(`${name}.gamma`, tf.variable(tf.ones([c]), true, `${this.#prefix}${name}.gamma`));
+      this.params.set(`${name}.beta`, tf.variable(tf.zeros([c]), true, `${this.#prefix}${name}.beta`));
       this.stats.set(name, { mean: tf.variable(tf.zeros([c]), false), variance: tf.variable(tf.ones([c]), false) });
     }
     const gamma = this.params.get(`${name}.gamma`) as tf.Tensor1D;
@@ -114,18 +118,22 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-function makeStep(c: Case, mode: "train" | "inference"): { step: () => void; model: Model } {
+function makeStep(c: Case, mode: "train" | "inference"): { step: () => void; dispose: () => void } {
   const model = new Model();
   const x = tf.randomUniform([c.batch, ...c.input], 0, 1, "float32", 7) as tf.Tensor4D;
   const labels = tf.oneHot(tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % c.classes), "int32"), c.classes);
   tf.tidy(() => void c.net(model, x, false, c.classes)); // create the variables
   const optimizer = tf.train.momentum(0.01, 0.9);
   const vars = [...model.params.values()];
+  const dispose = () => {
+    tf.dispose([x, labels, ...vars, ...[...model.stats.values()].flatMap((s) => [s.mean, s.variance])]);
+    optimizer.dispose();
+  };
   if (mode === "inference") {
-    return { model, step: () => tf.tidy(() => void c.net(model, x, false, c.classes).dataSync()) };
+    return { dispose, step: () => tf.tidy(() => void c.net(model, x, false, c.classes).dataSync()) };
   }
   return {
-    model,
+    dispose,
     step: () =>
       tf.tidy(() => {
         const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, c.net(model, x, true, c.classes)) as tf.Scalar, vars);
@@ -149,7 +157,7 @@ async function bench(env: BackendSelection): Promise<Record<string, number>> {
     for (const mode of ["train", "inference"] as const) {
       const only = process.env.XFER_BENCH_ONLY;
       if (only !== undefined && only !== `${c.model}/${mode}`) continue;
-      const { step } = makeStep(c, mode);
+      const { step, dispose } = makeStep(c, mode);
       for (let i = 0; i < WARMUP_STEPS; i++) step();
       if (process.env.XFER_BENCH_PROFILE === "1" && mode === "train") await profileStep(step);
       const rates: number[] = [];
@@ -158,6 +166,7 @@ async function bench(env: BackendSelection): Promise<Record<string, number>> {
         for (let i = 0; i < c.steps[mode]; i++) step();
         rates.push((c.steps[mode] * c.batch) / ((performance.now() - start) / 1000));
       }
+      dispose();
       const imagesPerSecond = median(rates);
       results[`${c.model}/${mode}`] = imagesPerSecond;
       console.log(JSON.stringify({

@@ -38,7 +38,7 @@ export interface BackendCandidate {
 }
 
 export interface SelectBackendOptions {
-  /** A backend name from the config or `--backend`; unset means the fastest that works. */
+  /** A backend name from the config or `--backend`; unset or "auto" means the fastest that works. */
   readonly prefer?: string;
   /** Threads for wasm. Only 1 is supported under Node and Deno (see docs/backends.md). */
   readonly wasmThreads?: number;
@@ -152,9 +152,10 @@ function message(error: unknown): string {
 }
 
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendSelection> {
-  const { prefer, wasmThreads = 1, warn = (m: string) => console.warn(m), candidates = DEFAULT_CANDIDATES } = options;
+  const { wasmThreads = 1, warn = (m: string) => console.warn(m), candidates = DEFAULT_CANDIDATES } = options;
+  const prefer = options.prefer === "auto" ? undefined : options.prefer;
   if (prefer !== undefined && !(BACKEND_NAMES as readonly string[]).includes(prefer)) {
-    throw new UnknownNameError("backend", prefer, BACKEND_NAMES);
+    throw new UnknownNameError("backend", prefer, ["auto", ...BACKEND_NAMES]);
   }
   const eligible = candidates.filter((c) => prefer === undefined || c.backend === prefer);
   const problems: string[] = [];
