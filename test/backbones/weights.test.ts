@@ -128,9 +128,10 @@ describe("torch.save .pth checkpoints", () => {
   it.each([
     ["resnet18_mini", "a plain dict with a strided view"],
     ["densenet_mini", "torch's OrderedDict state_dict with _metadata, legacy denselayer keys"],
-  ])("loads %s (%s) through createBackbone with PyTorch parity", async (name) => {
+    ["shufflenet_v2_mini", "legacy pre-1.6 torch.save stream", ".legacy.pth"],
+  ])("loads %s (%s) through createBackbone with PyTorch parity", async (name, _what, suffix = ".pth") => {
     const { checkParity } = await import("../../plugins/backbones/parity.ts");
-    const r = await checkParity(DIR, name, `${name}.pth`);
+    const r = await checkParity(DIR, name, `${name}${suffix}`);
     expect(r.maxAbsDiff).toBeLessThanOrEqual(r.tolerance);
   });
 
@@ -140,10 +141,14 @@ describe("torch.save .pth checkpoints", () => {
     );
   });
 
-  it("rejects non-zip data with a clear message", async () => {
+  it("rejects truncated, foreign and non-checkpoint data with a clear message", async () => {
+    const { readFile } = await import("node:fs/promises");
     const { readPth } = await import("../../plugins/backbones/weights/index.ts");
-    expect(() => readPth(new Uint8Array([0x80, 2, 0x8a, 10]), "old.pth")).toThrow(/old\.pth: legacy \(pre-PyTorch-1\.6\) checkpoint/);
-    expect(() => readPth(new Uint8Array(40), "x.pth")).toThrow(/not a torch zip checkpoint/);
+    expect(() => readPth(new Uint8Array([0x80, 2, 0x8a, 10]), "old.pth")).toThrow(/old\.pth: unsafe or unsupported pickle content: truncated at byte 4/);
+    expect(() => readPth(new Uint8Array([0x80, 2, 0x4b, 7, 0x2e]), "int.pth")).toThrow(/bad magic number/);
+    expect(() => readPth(new Uint8Array(40), "x.pth")).toThrow(/not a torch checkpoint/);
+    const legacy = await readFile(`${DIR}/shufflenet_v2_mini.legacy.pth`);
+    expect(() => readPth(legacy.subarray(0, legacy.length - 100), "cut.pth")).toThrow(/cut\.pth: legacy storage "\d+" is truncated/);
   });
 });
 

@@ -1,9 +1,10 @@
 /**
- * torch.save zip checkpoints (`.pth`, PyTorch >= 1.6) without Python and without running code:
+ * torch.save checkpoints (`.pth`: zip since PyTorch 1.6, and the legacy stream) without Python and without running code:
  * a small zip reader plus an interpreter for the subset of pickle a state_dict uses. Only these
  * globals are honoured: collections.OrderedDict, torch._utils._rebuild_tensor_v2 /
  * _rebuild_parameter and the typed storage classes; any other global, opcode or object shape is
- * rejected with an error naming it. Legacy (pre-1.6, non-zip) checkpoints are rejected too.
+ * rejected with an error naming it. The legacy (pre-1.6) stream format of torchvision's older
+ * published weights is read the same way.
  */
 import { inflateRawSync } from "node:zlib";
 import { InputError } from "../../../core/errors.ts";
@@ -22,12 +23,7 @@ function readZip(bytes: Uint8Array, where: string): Map<string, Uint8Array> {
       break;
     }
   }
-  if (eocd < 0) {
-    const legacy = bytes[0] === 0x80;
-    throw new InputError(where, legacy
-      ? "legacy (pre-PyTorch-1.6) checkpoint format is not supported; re-save it with torch.save in a current PyTorch or convert it to safetensors"
-      : "not a torch zip checkpoint (no zip end-of-central-directory record)");
-  }
+  if (eocd < 0) throw new InputError(where, "not a torch checkpoint (neither a zip nor a legacy torch.save stream)");
   let count = view.getUint16(eocd + 10, true);
   let cdOffset = view.getUint32(eocd + 16, true);
   if (count === 0xffff || cdOffset === 0xffffffff) {
@@ -105,12 +101,13 @@ const ALLOWED_GLOBALS = new Set([
   ...Object.keys(STORAGE_DTYPES).map((s) => `torch.${s}`),
 ]);
 
-function unpickle(data: Uint8Array, where: string): unknown {
+/** Unpickles one object starting at byte `start`; returns it and the byte after its STOP. */
+function unpickle(data: Uint8Array, where: string, start = 0): { value: unknown; end: number } {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const stack: unknown[] = [];
   const memo = new Map<number, unknown>();
   const td = new TextDecoder();
-  let p = 0;
+  let p = start;
   const fail = (msg: string): never => {
     throw new InputError(where, `unsafe or unsupported pickle content: ${msg}`);
   };
@@ -121,8 +118,12 @@ function unpickle(data: Uint8Array, where: string): unknown {
     items.shift();
     return items;
   };
+  const need = (n: number) => {
+    if (p + n > data.length) fail(`truncated at byte ${p}`);
+  };
   const line = (): string => {
     const end = data.indexOf(0x0a, p);
+    if (end < 0) fail(`truncated at byte ${p}`);
     const s = td.decode(data.subarray(p, end));
     p = end + 1;
     return s;
@@ -136,9 +137,9 @@ function unpickle(data: Uint8Array, where: string): unknown {
     if (p >= data.length) fail("no STOP opcode");
     const op = data[p++];
     switch (op) {
-      case 0x80: p += 1; break; // PROTO
-      case 0x95: p += 8; break; // FRAME
-      case 0x2e: return stack.pop(); // STOP
+      case 0x80: need(1); p += 1; break; // PROTO
+      case 0x95: need(8); p += 8; break; // FRAME
+      case 0x2e: return { value: stack.pop(), end: p }; // STOP
       case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
       case 0x5d: stack.push([]); break; // EMPTY_LIST
       case 0x29: stack.push([]); break; // EMPTY_TUPLE
@@ -150,28 +151,30 @@ function unpickle(data: Uint8Array, where: string): unknown {
       case 0x4e: stack.push(null); break; // NONE
       case 0x88: stack.push(true); break; // NEWTRUE
       case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4b: stack.push(data[p]); p += 1; break; // BININT1
-      case 0x4d: stack.push(view.getUint16(p, true)); p += 2; break; // BININT2
-      case 0x4a: stack.push(view.getInt32(p, true)); p += 4; break; // BININT
+      case 0x4b: need(1); stack.push(data[p]); p += 1; break; // BININT1
+      case 0x4d: need(2); stack.push(view.getUint16(p, true)); p += 2; break; // BININT2
+      case 0x4a: need(4); stack.push(view.getInt32(p, true)); p += 4; break; // BININT
       case 0x8a: { // LONG1
+        need(1);
         const n = data[p++];
+        need(n);
         let v = 0n;
         for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(data[p + i]);
         if (n > 0 && data[p + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
         p += n;
-        stack.push(Number(v));
+        stack.push(v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
         break;
       }
-      case 0x47: stack.push(view.getFloat64(p, false)); p += 8; break; // BINFLOAT
-      case 0x58: { const n = view.getUint32(p, true); p += 4; stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // BINUNICODE
-      case 0x8c: { const n = data[p++]; stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // SHORT_BINUNICODE
-      case 0x54: { const n = view.getInt32(p, true); p += 4; stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // BINSTRING
-      case 0x55: { const n = data[p++]; stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // SHORT_BINSTRING
-      case 0x71: memo.set(data[p++], stack[stack.length - 1]); break; // BINPUT
-      case 0x72: memo.set(view.getUint32(p, true), stack[stack.length - 1]); p += 4; break; // LONG_BINPUT
+      case 0x47: need(8); stack.push(view.getFloat64(p, false)); p += 8; break; // BINFLOAT
+      case 0x58: { need(4); const n = view.getUint32(p, true); p += 4; need(n); stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // BINUNICODE
+      case 0x8c: { need(1); const n = data[p++]; need(n); stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // SHORT_BINUNICODE
+      case 0x54: { need(4); const n = view.getInt32(p, true); p += 4; need(n); stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // BINSTRING
+      case 0x55: { need(1); const n = data[p++]; need(n); stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // SHORT_BINSTRING
+      case 0x71: need(1); memo.set(data[p++], stack[stack.length - 1]); break; // BINPUT
+      case 0x72: need(4); memo.set(view.getUint32(p, true), stack[stack.length - 1]); p += 4; break; // LONG_BINPUT
       case 0x94: memo.set(memo.size, stack[stack.length - 1]); break; // MEMOIZE
-      case 0x68: stack.push(memo.get(data[p++])); break; // BINGET
-      case 0x6a: stack.push(memo.get(view.getUint32(p, true))); p += 4; break; // LONG_BINGET
+      case 0x68: need(1); stack.push(memo.get(data[p++])); break; // BINGET
+      case 0x6a: need(4); stack.push(memo.get(view.getUint32(p, true))); p += 4; break; // LONG_BINGET
       case 0x63: { // GLOBAL
         const g = new Global(line(), line());
         if (!ALLOWED_GLOBALS.has(g.qualified)) fail(`global "${g.qualified}" is not allowed in a state_dict`);
@@ -185,10 +188,11 @@ function unpickle(data: Uint8Array, where: string): unknown {
         stack.push(g);
         break;
       }
-      case 0x51: { // BINPERSID: ('storage', storage_type, key, location, numel)
+      case 0x51: { // BINPERSID: ('storage', storage_type, key, location, numel[, view_metadata])
         const pid = stack.pop();
         if (!Array.isArray(pid) || pid[0] !== "storage" || !(pid[1] instanceof Global)) fail("unexpected persistent id");
-        const [, type, key, , numel] = pid as [string, Global, string, string, number];
+        const [, type, key, , numel, viewMetadata] = pid as [string, Global, string, string, number, unknown];
+        if (viewMetadata !== undefined && viewMetadata !== null) fail(`storage views (legacy view_metadata) are not supported`);
         const dtype = STORAGE_DTYPES[type.name];
         if (type.module !== "torch" || !dtype) fail(`storage type "${type.qualified}"`);
         stack.push(new StorageRef(dtype, String(key), numel));
@@ -246,20 +250,72 @@ function element(view: DataView, dtype: string, i: number): number {
   }
 }
 
+/** torch.save's legacy format magic number (torch/serialization.py MAGIC_NUMBER). */
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+
+/**
+ * The legacy (pre-1.6) torch.save stream: pickles of the magic number, protocol version 1001,
+ * sys_info and the object, then the sorted storage keys, then per key an int64 element count and
+ * the raw little-endian data.
+ */
+function readLegacy(bytes: Uint8Array, where: string): { obj: unknown; storages: Map<string, Uint8Array> } {
+  const magic = unpickle(bytes, where, 0);
+  if (magic.value !== LEGACY_MAGIC) throw new InputError(where, "neither a torch zip checkpoint nor a legacy torch.save file (bad magic number)");
+  const version = unpickle(bytes, where, magic.end);
+  if (version.value !== 1001) throw new InputError(where, `legacy torch.save protocol ${String(version.value)} unsupported (expected 1001)`);
+  const sysInfo = unpickle(bytes, where, version.end);
+  const info = sysInfo.value instanceof Map ? sysInfo.value : null;
+  if (!info || info.get("little_endian") !== true) throw new InputError(where, "legacy checkpoint is not little-endian");
+  const obj = unpickle(bytes, where, sysInfo.end);
+  const keys = unpickle(bytes, where, obj.end);
+  if (!Array.isArray(keys.value)) throw new InputError(where, "legacy checkpoint has no storage key list");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sizes = new Map<string, number>();
+  collectStorages(obj.value, sizes);
+  const storages = new Map<string, Uint8Array>();
+  let p = keys.end;
+  for (const key of keys.value as unknown[]) {
+    const k = String(key);
+    const elementBytes = sizes.get(k);
+    if (elementBytes === undefined) throw new InputError(where, `legacy storage "${k}" is not used by any tensor`);
+    if (p + 8 > bytes.length) throw new InputError(where, `legacy storage "${k}" is truncated`);
+    const numel = Number(view.getBigInt64(p, true));
+    p += 8;
+    if (p + numel * elementBytes > bytes.length) throw new InputError(where, `legacy storage "${k}" is truncated`);
+    storages.set(k, bytes.subarray(p, p + numel * elementBytes));
+    p += numel * elementBytes;
+  }
+  return { obj: obj.value, storages };
+}
+
+function collectStorages(obj: unknown, sizes: Map<string, number>): void {
+  const entries = obj instanceof OrderedDictObj ? obj.map : obj instanceof Map ? obj : null;
+  for (const t of entries?.values() ?? []) if (t instanceof TensorRef) sizes.set(t.storage.key, BYTES[t.storage.dtype]);
+}
+
 export function readPth(bytes: Uint8Array, where: string): TensorMap {
-  const files = readZip(bytes, where);
-  const pkl = [...files.keys()].find((n) => n.endsWith("/data.pkl") || n === "data.pkl");
-  if (!pkl) throw new InputError(where, "zip has no data.pkl: not a torch.save checkpoint");
-  const root = pkl.slice(0, pkl.length - "data.pkl".length);
-  const obj = unpickle(files.get(pkl)!, where);
+  let obj: unknown;
+  let storage: (key: string) => Uint8Array | undefined;
+  if (bytes[0] === 0x80) {
+    const legacy = readLegacy(bytes, where);
+    obj = legacy.obj;
+    storage = (key) => legacy.storages.get(key);
+  } else {
+    const files = readZip(bytes, where);
+    const pkl = [...files.keys()].find((n) => n.endsWith("/data.pkl") || n === "data.pkl");
+    if (!pkl) throw new InputError(where, "zip has no data.pkl: not a torch.save checkpoint");
+    const root = pkl.slice(0, pkl.length - "data.pkl".length);
+    obj = unpickle(files.get(pkl)!, where).value;
+    storage = (key) => files.get(`${root}data/${key}`);
+  }
   const entries = obj instanceof OrderedDictObj ? obj.map : obj instanceof Map ? obj : null;
   if (!entries) throw new InputError(where, "checkpoint is not a state_dict (expected a dict of tensors at the top level)");
   const out: TensorMap = new Map();
   for (const [name, t] of entries) {
     if (typeof name !== "string" || !(t instanceof TensorRef)) throw new InputError(where, `state_dict entry ${JSON.stringify(name)} is not a tensor`);
-    const raw = files.get(`${root}data/${t.storage.key}`);
-    if (!raw) throw new InputError(where, `tensor "${name}": storage data/${t.storage.key} missing from the zip`);
-    if (raw.length < t.storage.numel * BYTES[t.storage.dtype]) throw new InputError(where, `tensor "${name}": storage data/${t.storage.key} is truncated`);
+    const raw = storage(t.storage.key);
+    if (!raw) throw new InputError(where, `tensor "${name}": storage ${t.storage.key} missing from the checkpoint`);
+    if (raw.length < t.storage.numel * BYTES[t.storage.dtype]) throw new InputError(where, `tensor "${name}": storage ${t.storage.key} is truncated`);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const count = t.size.reduce((a, b) => a * b, 1);
     const data = new Float32Array(count);
