@@ -129,6 +129,7 @@ describe("torch.save .pth checkpoints", () => {
     ["resnet18_mini", "a plain dict with a strided view"],
     ["densenet_mini", "torch's OrderedDict state_dict with _metadata, legacy denselayer keys"],
     ["shufflenet_v2_mini", "legacy pre-1.6 torch.save stream", ".legacy.pth"],
+    ["squeezenet_mini", "legacy stream with PyTorch 0.3 _rebuild_tensor", ".torch03.pth"],
   ])("loads %s (%s) through createBackbone with PyTorch parity", async (name, _what, suffix = ".pth") => {
     const { checkParity } = await import("../../plugins/backbones/parity.ts");
     const r = await checkParity(DIR, name, `${name}${suffix}`);

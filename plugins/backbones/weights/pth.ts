@@ -1,7 +1,7 @@
 /**
  * torch.save checkpoints (`.pth`: zip since PyTorch 1.6, and the legacy stream) without Python and without running code:
  * a small zip reader plus an interpreter for the subset of pickle a state_dict uses. Only these
- * globals are honoured: collections.OrderedDict, torch._utils._rebuild_tensor_v2 /
+ * globals are honoured: collections.OrderedDict, torch._utils._rebuild_tensor(_v2) /
  * _rebuild_parameter and the typed storage classes; any other global, opcode or object shape is
  * rejected with an error naming it. The legacy (pre-1.6) stream format of torchvision's older
  * published weights is read the same way.
@@ -97,7 +97,7 @@ class OrderedDictObj {
 const MARK = Symbol("mark");
 
 const ALLOWED_GLOBALS = new Set([
-  "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
+  "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor", "torch._utils._rebuild_parameter",
   ...Object.keys(STORAGE_DTYPES).map((s) => `torch.${s}`),
 ]);
 
@@ -206,7 +206,8 @@ function unpickle(data: Uint8Array, where: string, start = 0): { value: unknown;
         if (g.qualified === "collections.OrderedDict") {
           if (args.length !== 0) fail("OrderedDict with constructor arguments");
           stack.push(new OrderedDictObj());
-        } else if (g.qualified === "torch._utils._rebuild_tensor_v2") {
+        } else if (g.qualified === "torch._utils._rebuild_tensor_v2" || g.qualified === "torch._utils._rebuild_tensor") {
+          // _rebuild_tensor (PyTorch 0.3 files) takes the same first four arguments
           const [storage, offset, size, stride] = args as [StorageRef, number, number[], number[]];
           if (!(storage instanceof StorageRef)) fail("tensor without storage");
           stack.push(new TensorRef(storage, offset, size, stride));
