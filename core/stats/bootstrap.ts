@@ -46,6 +46,7 @@ export function bootstrapCI(n: number, statistic: WeightedStatistic, opts: Boots
   const rng = toRng(opts.seed, "bootstrap");
   const weights = new Float64Array(n).fill(1);
   const estimate = statistic(weights);
+  if (!Number.isFinite(estimate)) throw new InputError(where, `the statistic is ${estimate} on the data itself`);
   const samples = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     weights.fill(0);

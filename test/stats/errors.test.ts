@@ -44,6 +44,7 @@ describe("statistics input errors", () => {
   it("bootstrapCI refuses a statistic undefined on a resample", () => {
     const auc = weightedRocAuc([0, 1], [0.1, 0.9]);
     expect(() => bootstrapCI(2, auc, { resamples: 50, seed: 1 })).toThrow(/resample/);
+    expect(() => bootstrapCI(3, () => Number.NaN, { resamples: 5, seed: 1 })).toThrow(/data itself/);
   });
   it("frechetDistance checks shapes and values", () => {
     expect(() => frechetDistance([[1, 2], [3, 4]], [[1], [2]])).toThrow(/dimension/);
