@@ -11,7 +11,7 @@ import type {
   RunStore, Schedule, Splitter,
 } from "./contracts.ts";
 import { XferError } from "./errors.ts";
-import type { PluginContext, PluginRegistry } from "./plugin.ts";
+import type { PluginContext, PluginRef, PluginRegistry } from "./plugin.ts";
 import type { RunSpec } from "./recipe.ts";
 import { SeedTree } from "./rng.ts";
 import { train, type TrainProgress } from "./train/trainer.ts";
@@ -25,6 +25,7 @@ export const TOKENS = {
   progress: Symbol("xfer.progress") as InjectionToken<(event: TrainProgress) => void>,
   /** Backbone id -> checkpoint path on this machine. */
   weights: Symbol("xfer.weights") as InjectionToken<Readonly<Record<string, string>>>,
+  shareDataset: Symbol("xfer.shareDataset") as InjectionToken<(ref: PluginRef, dataset: Dataset) => Dataset>,
   // per run
   hash: Symbol("xfer.run.hash") as InjectionToken<string>,
   spec: Symbol("xfer.run.spec") as InjectionToken<RunSpec>,
@@ -47,6 +48,11 @@ export interface RootServices {
   readonly datasetContext: (dataset: DatasetMeta) => DatasetContext;
   readonly progress?: (event: TrainProgress) => void;
   readonly weights?: Readonly<Record<string, string>>;
+  /**
+   * May wrap a run's dataset, e.g. with a decoded-image cache shared by every run of the process
+   * that reads the same dataset with the same options (the Node runtime does).
+   */
+  readonly shareDataset?: (ref: PluginRef, dataset: Dataset) => Dataset;
 }
 
 /** A fresh root container (a child of tsyringe's global one, so tests never share state). */
@@ -58,6 +64,7 @@ export function createRootContainer(services: RootServices): DependencyContainer
   root.register(TOKENS.datasetContext, { useValue: services.datasetContext });
   root.register(TOKENS.progress, { useValue: services.progress ?? (() => {}) });
   root.register(TOKENS.weights, { useValue: services.weights ?? {} });
+  root.register(TOKENS.shareDataset, { useValue: services.shareDataset ?? ((_ref, dataset) => dataset) });
   return root;
 }
 
@@ -69,7 +76,7 @@ export async function createRunContainer(root: DependencyContainer, hash: string
   const run = root.createChildContainer();
   const registry = root.resolve(TOKENS.registry);
   const seeds = new SeedTree(spec.seed);
-  const dataset = await registry.create("dataset", spec.dataset, { seeds });
+  const dataset = root.resolve(TOKENS.shareDataset)(spec.dataset, await registry.create("dataset", spec.dataset, { seeds }));
   // Indexed up front: folder- and CSV-based datasets learn their classes from the data, and the
   // backbone's head is sized by them.
   const index = await dataset.index(root.resolve(TOKENS.datasetContext)(dataset.meta));

@@ -171,15 +171,8 @@ async function createLearner(parts: TrainerParts, numClasses: number, splits: re
   const mode = spec.training.mode ?? "finetune";
   const multilabel = dataset.meta.task === "multilabel";
   const decodeOptions = spec.training.decodeResize === undefined ? undefined : { resize: spec.training.decodeResize };
-  const decoded = new Map<string, Image>();
-  const load = async (sample: Sample): Promise<Image> => {
-    let image = decoded.get(sample.id);
-    if (!image) {
-      image = await dataset.load(sample, parts.datasetContext, decodeOptions);
-      decoded.set(sample.id, image);
-    }
-    return image;
-  };
+  // Caching decoded images is the runtime's job (the Node runtime shares a bounded cache across runs).
+  const load = (sample: Sample): Promise<Image> => dataset.load(sample, parts.datasetContext, decodeOptions);
   // Eval augmentations are deterministic; their stream is keyed by sample for completeness.
   const evalBatch = async (batch: readonly Sample[]) =>
     toBatch(await Promise.all(batch.map(async (s) => applyAll(parts.evalAugmentations, await load(s), seeds.stream("eval", s.id)))), backbone.meta);

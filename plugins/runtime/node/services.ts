@@ -4,11 +4,12 @@
  */
 import type { DependencyContainer } from "tsyringe";
 import {
-  createRootContainer, InputError, type DataIO, type EnvironmentRecord, type ImageDecoder, type PluginRegistry,
+  contentHash, createRootContainer, InputError, type DataIO, type Dataset, type DatasetContext, type JsonObject, type EnvironmentRecord, type ImageDecoder, type PluginRegistry,
   type XferConfig,
 } from "../../../core/index.ts";
 import type { TrainProgress } from "../../../core/index.ts";
 import { builtinRegistry } from "../../manifest.ts";
+import { cachedDataset } from "./image-loader.ts";
 import { FsRunStore } from "./run-store.ts";
 
 export interface NodeRootOptions {
@@ -25,6 +26,10 @@ export interface NodeRootOptions {
 
 export function createNodeRoot(options: NodeRootOptions): DependencyContainer {
   const { dataRoots } = options.config;
+  // One context and one cached dataset per distinct dataset reference, so the runs of a sweep
+  // decode each file once per size (bounded LRU, see image-loader.ts).
+  const contexts = new Map<string, DatasetContext>();
+  const shared = new Map<string, Dataset>();
   return createRootContainer({
     registry: options.registry ?? builtinRegistry(),
     runStore: new FsRunStore(options.runDir),
@@ -32,8 +37,22 @@ export function createNodeRoot(options: NodeRootOptions): DependencyContainer {
     progress: options.progress,
     weights: options.config.weights,
     datasetContext(meta) {
-      const root = dataRoots[meta.name] ?? meta.defaultRoot;
-      return { io: root === undefined ? unrootedIO(meta.name, Object.keys(dataRoots)) : options.openRoot(root), decoder: options.decoder };
+      let ctx = contexts.get(meta.name);
+      if (!ctx) {
+        const root = dataRoots[meta.name] ?? meta.defaultRoot;
+        ctx = { io: root === undefined ? unrootedIO(meta.name, Object.keys(dataRoots)) : options.openRoot(root), decoder: options.decoder };
+        contexts.set(meta.name, ctx);
+      }
+      return ctx;
+    },
+    shareDataset(ref, dataset) {
+      const key = contentHash(ref as unknown as JsonObject);
+      let cached = shared.get(key);
+      if (!cached) {
+        cached = cachedDataset(dataset);
+        shared.set(key, cached);
+      }
+      return cached;
     },
   });
 }
