@@ -113,8 +113,9 @@ export function layerNorm(s: Scope, c: number, eps = 1e-5): Module {
 
 export const relu: Module = (x) => tf.relu(x);
 export const relu6: Module = (x) => tf.relu6(x);
-export const hardsigmoid: Module = (x) => tf.div(tf.relu6(tf.add(x, 3)), 6);
-export const hardswish: Module = (x) => tf.mul(x, hardsigmoid(x, { training: false, rng: null }));
+const hardSigmoidOp = (x: tf.Tensor) => tf.div(tf.relu6(tf.add(x, 3)), 6);
+export const hardsigmoid: Module = (x) => hardSigmoidOp(x);
+export const hardswish: Module = (x) => tf.mul(x, hardSigmoidOp(x));
 export const silu: Module = (x) => tf.mul(x, tf.sigmoid(x));
 /** torch.nn.GELU() default: the exact erf form. */
 export const gelu: Module = (x) => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));

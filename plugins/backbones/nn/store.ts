@@ -112,7 +112,7 @@ export class ParamStore {
     const spec: ParamSpec = { name, torchShape: [...torchShape], layout, buffer: flags.buffer ?? false, local: flags.local ?? false, init };
     this.specs.push(spec);
     if (this.dry) return null;
-    const variable = tf.tidy(() => tf.variable(tf.tensor(this.#initialValues(spec), tfShape(torchShape, layout)), !spec.buffer, `${this.#prefix}/${name}`));
+    const variable = tf.tidy(() => tf.variable(tf.tensor(initialValues(spec, this.rng), tfShape(torchShape, layout)), !spec.buffer, `${this.#prefix}/${name}`));
     this.#vars.set(name, variable);
     return variable;
   }
@@ -151,10 +151,6 @@ export class ParamStore {
   dispose(): void {
     for (const v of this.#vars.values()) v.dispose();
     this.#vars.clear();
-  }
-
-  #initialValues(spec: ParamSpec): Float32Array {
-    return initialValues(spec, this.rng);
   }
 }
 
