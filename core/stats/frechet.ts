@@ -33,7 +33,11 @@ export interface GaussianStats {
 }
 
 function toDense(where: string, x: Features): DenseMatrix {
-  if (!Array.isArray(x)) return x as DenseMatrix;
+  if (!Array.isArray(x)) {
+    const m = x as DenseMatrix;
+    if (m.data.length !== m.rows * m.cols) throw new InputError(where, `data has ${m.data.length} values, expected rows x cols = ${m.rows * m.cols}`);
+    return m;
+  }
   const rows = x.length;
   const cols = x[0]?.length ?? 0;
   const data = new Float64Array(rows * cols);
@@ -88,6 +92,25 @@ function traceSqrtProduct(s1: Float64Array, s2: Float64Array, d: number): number
   return sumSqrt(symmetricEigenvalues(m, d));
 }
 
+/**
+ * A symmetric copy (average of the two triangles). Covariances read from files may differ from
+ * symmetric by rounding; a larger asymmetry means the input is not a covariance.
+ */
+function symmetrized(where: string, name: string, c: Float64Array, d: number): Float64Array {
+  let scale = 0;
+  for (let i = 0; i < d; i++) scale = Math.max(scale, Math.abs(c[i * d + i]));
+  const out = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j <= i; j++) {
+      const x = c[i * d + j];
+      const y = c[j * d + i];
+      if (Math.abs(x - y) > 1e-8 * scale) throw new InputError(where, `${name} is not symmetric: [${i}][${j}] = ${x} but [${j}][${i}] = ${y}`);
+      out[i * d + j] = out[j * d + i] = 0.5 * (x + y);
+    }
+  }
+  return out;
+}
+
 /** Fréchet distance from means and covariances. */
 export function frechetDistanceFromStats(a: GaussianStats, b: GaussianStats): number {
   const where = "frechetDistance";
@@ -98,7 +121,7 @@ export function frechetDistanceFromStats(a: GaussianStats, b: GaussianStats): nu
   for (const [name, v] of [["mean1", a.mean], ["mean2", b.mean], ["cov1", a.cov], ["cov2", b.cov]] as const) {
     for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new InputError(where, `${name}[${i}] is ${v[i]}`);
   }
-  const traceSqrt = traceSqrtProduct(a.cov, b.cov, d);
+  const traceSqrt = traceSqrtProduct(symmetrized(where, "cov1", a.cov, d), symmetrized(where, "cov2", b.cov, d), d);
   let meanTerm = 0;
   let tr1 = 0;
   let tr2 = 0;

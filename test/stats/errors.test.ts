@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../../core/errors.ts";
 import { weightedRocAuc } from "../../core/metrics/index.ts";
 import {
-  bootstrapCI, clopperPearson, frechetDistance, kendallTau, logit, mcnemarExact, moreyStandardErrors, nestedFTest,
+  bootstrapCI, clopperPearson, frechetDistance, frechetDistanceFromStats, kendallTau, logit, mcnemarExact, moreyStandardErrors, nestedFTest,
   ols, pairedPermutationTest, pairedTTest, pearson, spearman,
 } from "../../core/stats/index.ts";
 
@@ -49,6 +49,9 @@ describe("statistics input errors", () => {
   it("frechetDistance checks shapes and values", () => {
     expect(() => frechetDistance([[1, 2], [3, 4]], [[1], [2]])).toThrow(/dimension/);
     expect(() => frechetDistance([[1, Number.NaN], [3, 4]], [[1, 2], [2, 1]])).toThrow(/row 0, column 1/);
+    expect(() => frechetDistance({ data: new Float64Array(5), rows: 2, cols: 3 }, [[1, 2, 3], [2, 1, 0]])).toThrow(/rows x cols/);
+    const g = { mean: new Float64Array(2), dim: 2 };
+    expect(() => frechetDistanceFromStats({ ...g, cov: Float64Array.from([1, 0.5, 0.4, 1]) }, { ...g, cov: Float64Array.from([1, 0, 0, 1]) })).toThrow(/not symmetric/);
   });
 });
 
