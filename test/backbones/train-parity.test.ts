@@ -1,6 +1,7 @@
-// Training mode against PyTorch: one forward/backward from the committed parity weights must give
-// torch's logits, cross-entropy, every parameter gradient and the updated batch-norm running
-// statistics (momentum 0.1, unbiased variance). wasm backend with the project's training kernels.
+// Gradients against PyTorch: one forward/backward from the committed parity weights must give
+// torch's logits, cross-entropy, every parameter gradient and the batch-norm running statistics.
+// Training mode (updated running stats: momentum 0.1, unbiased variance) for the minis without
+// dropout or stochastic depth; eval mode for the others. wasm backend with the training kernels.
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
@@ -30,11 +31,20 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; sc
   return { diff, scale };
 }
 
-describe.each(["resnet18_mini", "densenet_mini", "shufflenet_v2_mini", "vit_mini"])("%s training step", (name) => {
+const CASES = [
+  ...["resnet18_mini", "densenet_mini", "shufflenet_v2_mini", "vit_mini"].map((n) => [n, "train"] as const),
+  ...["vgg_bn_mini", "alexnet_mini", "squeezenet_mini", "mobilenet_v3_mini", "convnext_mini"].map((n) => [n, "evalgrad"] as const),
+];
+
+describe.each(CASES)("%s (%s)", (name, kind) => {
   it("matches PyTorch's logits, loss, gradients and running statistics", async () => {
+    const training = kind === "train";
     const ioBytes = await readFile(`${DIR}/${name}.io.safetensors`);
     const io = readSafetensors(ioBytes, name);
-    const ref = readSafetensors(await readFile(`${DIR}/${name}.train.safetensors`), name);
+    const refPath = `${DIR}/${name}.${kind}.safetensors`;
+    const refBytes = await readFile(refPath);
+    expect(readSafetensorsMetadata(refBytes, refPath).training).toBe(training ? "True" : "False");
+    const ref = readSafetensors(refBytes, refPath);
     const id = readSafetensorsMetadata(ioBytes, name).id;
     const numClasses = io.get("logits")!.shape[1];
     const bb = await createBackbone(id, { numClasses, weights: `${DIR}/${name}.safetensors` });
@@ -43,7 +53,7 @@ describe.each(["resnet18_mini", "densenet_mini", "shufflenet_v2_mini", "vit_mini
     const labels = tf.oneHot(tf.tensor1d(Array.from(ref.get("labels")!.data), "int32"), numClasses);
     let logits: Float32Array | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const out = bb.forward(x, true);
+      const out = bb.forward(x, training);
       logits = out.dataSync() as Float32Array;
       return tf.losses.softmaxCrossEntropy(labels, out) as tf.Scalar;
     }, bb.trainableVariables());
