@@ -4,7 +4,7 @@
  * image size; the optimizer x schedule x lr x weight-decay grid; batch 128, 30 epochs (Melanoma
  * 10), cross-entropy, selection by the dataset's metric on the validation split.
  */
-import type { DeepPartial, Grid, RunTemplate } from "../../core/index.ts";
+import { defineRecipe, type DeepPartial, type Grid, type RunTemplate, type TrainRecipe } from "../../core/index.ts";
 
 export type PaperDataset = "cct20" | "aptos2019" | "hpa" | "melanoma" | "cassava" | "eurosat";
 export const PAPER_DATASETS: readonly PaperDataset[] = ["cct20", "aptos2019", "hpa", "melanoma", "cassava", "eurosat"];
@@ -160,4 +160,16 @@ export function augmentationAblationGrids(dataset: PaperDataset): Grid[] {
   return Object.values(FINE_TUNING_AUGMENTATIONS).flatMap((augment) =>
     paperGrids({ datasets: [dataset], backbones: AUGMENTATION_ABLATION_BACKBONES, augment }).map((grid) => ({ ...grid, "training.epochs": [50] })),
   );
+}
+
+/** The Table 3 recipe for one dataset (recipes/aptos-augmentation, recipes/cct20-augmentation). */
+export function augmentationAblationRecipe(name: string, dataset: PaperDataset): TrainRecipe {
+  const template = paperTemplate(dataset, "resnet50.tv_in1k");
+  return defineRecipe({
+    name,
+    description: `Table 3 (${dataset}): 5 backbones x 3 fine-tuning augmentations x 60 optimizer settings, 50 epochs`,
+    template: { ...template, training: { ...template.training, epochs: 50 } },
+    grid: augmentationAblationGrids(dataset),
+    smoke: { grid: smokeGrid(dataset, "resnet18_mini.random", Object.values(FINE_TUNING_AUGMENTATIONS).map((augment) => augment(dataset, 32))) },
+  });
 }
