@@ -132,6 +132,23 @@ describe("wasm conv gradient kernels match cpu", () => {
   });
 });
 
+it("MaxPoolGrad matches cpu (through tf.grad of maxPool)", async () => {
+  const pool = fc.record({
+    n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 9 }), w: fc.integer({ min: 1, max: 9 }),
+    c: fc.integer({ min: 1, max: 3 }), k: fc.integer({ min: 1, max: 3 }), s: fc.constantFrom(1, 2),
+    pad: fc.constantFrom<"same" | "valid">("same", "valid"), seed: fc.integer({ min: 1, max: 1e6 }),
+  }).filter((p) => p.pad === "same" || (p.h >= p.k && p.w >= p.k));
+  await fc.assert(fc.asyncProperty(pool, async (p) => {
+    const f = () => {
+      const pooled = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, p.k, p.s, p.pad);
+      const x = uniform([p.n, p.h, p.w, p.c], p.seed);
+      const weights = uniform(pooled(x).shape, p.seed + 1);
+      return tf.grad((t: tf.Tensor) => pooled(t).mul(weights).sum())(x);
+    };
+    await compare(f, f);
+  }), RUNS);
+});
+
 describe("wasm Sum/Mean/Tile fast paths match cpu", () => {
   const shape = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 });
 

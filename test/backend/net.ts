@@ -52,10 +52,12 @@ export function trainSmallNet(steps: number, seed = 1): TrainOutcome {
   Object.entries(SHAPES).forEach(([name, shape], i) => {
     const size = shape.reduce((a, b) => a * b, 1);
     const init = name.startsWith("bn") && name.endsWith("g") ? values(size, seed * 100 + i, 0.1).map((v) => 1 + v) : values(size, seed * 100 + i, 0.5);
-    params[name] = tf.variable(tf.tensor(init, shape), true);
+    const initial = tf.tensor(init, shape);
+    params[name] = tf.variable(initial, true);
+    initial.dispose();
   });
   const x = tf.tensor4d(values(8 * 9 * 9 * 3, seed + 7, 1), [8, 9, 9, 3]);
-  const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], "int32"), 4);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], "int32"), 4));
   const optimizer = tf.train.momentum(0.1, 0.9);
   const losses: number[] = [];
   for (let step = 0; step < steps; step++) {

@@ -29,6 +29,16 @@ describe("small conv + BN + depthwise net on wasm", () => {
     expect(wasm.losses[STEPS - 1]).toBeLessThan(wasm.losses[0]);
   });
 
+  it("leaves no wasm memory behind the engine's back (composed kernels free their intermediates)", async () => {
+    await tf.setBackend("wasm");
+    const backendBuffers = () => tf.engine().backend.numDataIds();
+    const [backend0, engine0] = [backendBuffers(), tf.memory().numDataBuffers];
+    trainSmallNet(3);
+    // (tfjs's momentum optimizer itself keeps one scalar per instance; that shows on both sides.)
+    expect(backendBuffers() - backend0).toBe(tf.memory().numDataBuffers - engine0);
+    expect(backendBuffers() - backend0).toBeLessThanOrEqual(1);
+  });
+
   it("is bit-identical for the same seed within a process", async () => {
     const a = await trainOn("wasm", 3);
     const b = await trainOn("wasm", 3);
