@@ -54,5 +54,6 @@ export function efficientnet(setting: readonly MbConv[], widthMult: number, dept
 export const EFFICIENTNET_BACKBONES: readonly CatalogEntry[] = [
   pretrained({ id: "efficientnet_b0.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.efficientnet_b0 EfficientNet_B0_Weights.IMAGENET1K_V1", params: 5_288_548, imagenetTop1: 77.7, interpolation: "bicubic" }, efficientnet(EFFICIENTNET_B0, 1.0, 1.0, 0.2), "EfficientNet B0"),
   pretrained({ id: "efficientnet_b4.tv_in1k", source: "torchvision", upstreamName: "torchvision.models.efficientnet_b4 EfficientNet_B4_Weights.IMAGENET1K_V1", params: 19_341_616, imagenetTop1: 83.4, interpolation: "bicubic", inputSize: 380, resizeSize: 384 }, efficientnet(EFFICIENTNET_B0, 1.4, 1.8, 0.4), "EfficientNet B4"),
-  mini("efficientnet_mini.random", 202_032, efficientnet(EFFICIENTNET_B0, 0.25, 0.5, 0.2)),
+  // B0's first four stages at width 0.25 / depth 0.5
+  mini("efficientnet_mini.random", 25_090, efficientnet(EFFICIENTNET_B0.slice(0, 4), 0.25, 0.5, 0.2)),
 ];
