@@ -32,7 +32,7 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; sc
 }
 
 const CASES = [
-  ...["resnet18_mini", "densenet_mini", "shufflenet_v2_mini", "vit_mini"].map((n) => [n, "train"] as const),
+  ...["resnet18_mini", "resnext50_mini", "densenet_mini", "shufflenet_v2_mini", "vit_mini"].map((n) => [n, "train"] as const),
   ...["vgg_bn_mini", "alexnet_mini", "squeezenet_mini", "mobilenet_v3_mini", "efficientnet_mini", "convnext_mini"].map((n) => [n, "evalgrad"] as const),
 ];
 
