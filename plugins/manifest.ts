@@ -16,8 +16,8 @@ import { AUGMENTATION_PLUGINS } from "./augmentations/index.ts";
 import { OPTIMIZER_PLUGINS } from "./optimizers/index.ts";
 import { SCHEDULE_PLUGINS } from "./schedules/index.ts";
 import {
-  groupDisjointHoldoutSplitter, groupHoldoutSplitter, kShotSplitter, multilabelStratifiedSplitter, predefinedSplitter,
-  referenceFoldsSplitter, referenceHoldoutSplitter, stratifiedHoldoutSplitter,
+  groupDisjointHoldoutSplitter, groupHoldoutSplitter, kShotSplitter, multilabelStratifiedSplitter, predefinedHoldoutSplitter,
+  predefinedSplitter, referenceFoldsSplitter, referenceHoldoutSplitter, stratifiedHoldoutSplitter,
 } from "./splitters/index.ts";
 
 export const BUILTIN_PLUGINS: readonly Plugin[] = [
@@ -37,6 +37,7 @@ export const BUILTIN_PLUGINS: readonly Plugin[] = [
   referenceHoldoutSplitter,
   referenceFoldsSplitter,
   predefinedSplitter,
+  predefinedHoldoutSplitter,
   stratifiedHoldoutSplitter,
   groupHoldoutSplitter,
   groupDisjointHoldoutSplitter,

@@ -5,6 +5,7 @@ export {
   REFERENCE_SPLITS, parseFoldGroup, predefinedSplit, referenceClassHoldout, referenceFolds, type PredefinedMapping,
 } from "./reference.ts";
 export { groupDisjointHoldout, groupHoldout, stratifiedHoldout, stratumHoldout, type HoldoutOptions } from "./stratified.ts";
+export { predefinedHoldout, type PredefinedHoldoutOptions } from "./predefined-holdout.ts";
 export { multilabelStratified } from "./multilabel.ts";
 export { kShotSplit } from "./kshot.ts";
 export {

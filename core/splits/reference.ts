@@ -79,10 +79,21 @@ export interface PredefinedMapping {
  * must be in the index and in at most one of the mapped splits.
  */
 export function predefinedSplit(index: DatasetIndex, mapping: PredefinedMapping): SplitResult {
+  const collect = predefinedCollector(index);
+  const train = collect("train", mapping.train);
+  const val = collect("val", mapping.val);
+  return mapping.test === undefined ? { train, val } : { train, val, test: collect("test", mapping.test) };
+}
+
+/**
+ * Reads predefined splits by name for one split result: `collect(target, names)` returns the ids
+ * of the named split(s), checking that each is known and that no id lands in two targets.
+ */
+export function predefinedCollector(index: DatasetIndex): (target: string, names: string | readonly string[]) => string[] {
   const available = index.predefinedSplits ?? {};
   const known = new Set(index.samples.map((s) => s.id));
   const seen = new Map<string, string>();
-  const collect = (target: string, names: string | readonly string[]): string[] => {
+  return (target, names) => {
     const ids: string[] = [];
     for (const name of typeof names === "string" ? [names] : names) {
       const list = available[name];
@@ -100,9 +111,6 @@ export function predefinedSplit(index: DatasetIndex, mapping: PredefinedMapping)
     if (ids.length === 0) throw new InputError("predefined splitter", `${target} split (${[names].flat().join(", ")}) is empty`);
     return ids;
   };
-  const train = collect("train", mapping.train);
-  const val = collect("val", mapping.val);
-  return mapping.test === undefined ? { train, val } : { train, val, test: collect("test", mapping.test) };
 }
 
 /** The reference code's split of each paper dataset: the splitter plugin, its options and seed. */
