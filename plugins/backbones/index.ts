@@ -61,7 +61,10 @@ function catalogEntry(id: string): CatalogEntry {
 
 export interface CreateBackboneOptions {
   readonly numClasses: number;
-  /** A `.safetensors` or torchvision `.pth` checkpoint path, or tensors already read. */
+  /**
+   * A `.safetensors` file, a torch.save `.pth`/`.pt` checkpoint (zip or legacy), a directory written
+   * by `convertWeights`, or tensors already read (PyTorch names and layouts).
+   */
   readonly weights?: string | TensorMap;
   readonly pooling?: Pooling;
   /**
@@ -134,16 +137,23 @@ export function countParameters(id: string, numClasses: number, pooling: Pooling
   return store.countParameters();
 }
 
-function familyPlugin(family: string, entries: readonly CatalogEntry[]): Plugin<"backbone"> {
-  const ids = entries.map((e) => e.meta.id) as [string, ...string[]];
+/**
+ * One plugin per catalog id, so recipes name `resnet50.tv_in1k` directly and an unknown id lists
+ * the valid ones. A pretrained id needs its checkpoint: `options.weights` or, better (paths are
+ * machine-specific and stay out of run hashes), the config's `weights` map via `ctx.weightsFor`.
+ * Nothing falls back to random weights: that is what the `.random` ids are for.
+ */
+function backbonePlugin(entry: CatalogEntry): Plugin<"backbone"> {
+  const { id, source, imagenetTop1, upstreamName } = entry.meta;
   const meta = {
     kind: "backbone" as const,
-    name: family,
-    version: "0.1.0",
-    description: `${family} family (torchvision names and behaviour): ${ids.join(", ")}`,
+    name: id,
+    version: "1.0.0",
+    description: source === "random-init"
+      ? `${id}: random-init mini variant for tests and smoke runs`
+      : `${upstreamName ?? id} (${source}${imagenetTop1 === undefined ? "" : `, ImageNet top-1 ${imagenetTop1}%`})`,
   };
   const schema = z.strictObject({
-    variant: z.enum(ids),
     weights: z.string().min(1).optional(),
     pooling: z.enum(["avg", "gem"]).optional(),
     inputSize: z.number().int().positive().optional(),
@@ -152,11 +162,18 @@ function familyPlugin(family: string, entries: readonly CatalogEntry[]): Plugin<
     meta,
     async create(options, ctx) {
       const o = parseOptions(meta, schema, options);
-      if (ctx.numClasses === undefined) throw new InputError(`backbone plugin "${family}"`, "the run context gives no numClasses");
-      return await createBackbone(o.variant, { numClasses: ctx.numClasses, weights: o.weights, pooling: o.pooling, inputSize: o.inputSize, seeds: ctx.seeds });
+      if (ctx.numClasses === undefined) throw new InputError(`backbone plugin "${id}"`, "the run context gives no numClasses");
+      const weights = o.weights ?? ctx.weightsFor?.(id);
+      if (weights === undefined && source !== "random-init") {
+        throw new InputError(
+          `backbone "${id}"`,
+          `needs its pretrained weights (${upstreamName ?? source}): set weights["${id}"] in your xfer config to the .safetensors or .pth checkpoint (docs/backbones.md)`,
+        );
+      }
+      return await createBackbone(id, { numClasses: ctx.numClasses, weights, pooling: o.pooling, inputSize: o.inputSize, seeds: ctx.seeds });
     },
   });
 }
 
-/** One backbone plugin per family, for plugins/manifest.ts. */
-export const BACKBONE_PLUGINS: readonly Plugin<"backbone">[] = Object.entries(BACKBONE_FAMILIES).map(([f, e]) => familyPlugin(f, e));
+/** One backbone plugin per catalog id, for plugins/manifest.ts. */
+export const BACKBONE_PLUGINS: readonly Plugin<"backbone">[] = [...BACKBONE_CATALOG.values()].map(backbonePlugin);
