@@ -17,6 +17,7 @@ export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule
   "pretraining-data": () => import("./pretraining-data/recipe.ts"),
   // training
   "hello-transfer": () => import("./hello-transfer/recipe.ts"),
+  "fashion-mnist-transfer": () => import("./fashion-mnist-transfer/recipe.ts"),
   "imagenet-transfer": () => import("./imagenet-transfer/recipe.ts"),
   "aptos-augmentation": () => import("./aptos-augmentation/recipe.ts"),
   "cct20-augmentation": () => import("./cct20-augmentation/recipe.ts"),
