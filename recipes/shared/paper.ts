@@ -139,7 +139,7 @@ export function smokeGrid(dataset: PaperDataset, backbone: string, augment: RunT
 
 /** Table 3: ResNet-50 with standard, AugMix and RandAugment ImageNet training, and two DeiTs. */
 export const AUGMENTATION_ABLATION_BACKBONES: readonly string[] = [
-  "resnet50.tv_in1k", "resnet50.augmix_in1k", "resnet50.randaug_in1k",
+  "resnet50.tv_in1k", "resnet50.am_in1k", "resnet50.ram_in1k",
   "deit_tiny_patch16_224.fb_in1k", "deit_small_patch16_224.fb_in1k",
 ];
 

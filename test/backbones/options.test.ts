@@ -58,11 +58,21 @@ describe("backbone plugins", () => {
   it("create a backbone sized by the run's numClasses and validate options", async () => {
     const registry = builtinRegistry();
     const ctx = { seeds: new SeedTree(0), numClasses: 5 };
-    const bb = await registry.create("backbone", { name: "resnet", options: { variant: "resnet18_mini.random" } }, ctx);
+    const bb = await registry.create("backbone", { name: "resnet18_mini.random" }, ctx);
     const x = input(32);
     expect(bb.forward(x).shape).toEqual([2, 5]);
     bb.dispose();
-    await expect(registry.create("backbone", { name: "resnet", options: { variant: "vgg16_bn.tv_in1k" } }, ctx)).rejects.toThrow(/backbone plugin "resnet": option "variant"/);
-    await expect(registry.create("backbone", { name: "vit", options: { variant: "vit_mini.random" } }, { seeds: new SeedTree(0) })).rejects.toThrow(/no numClasses/);
+    await expect(registry.create("backbone", { name: "resnet18_mini.random", options: { variant: "x" } }, ctx)).rejects.toThrow(/backbone plugin "resnet18_mini.random": option "\(root\)": Unrecognized key: "variant"|option "variant"|variant/);
+    await expect(registry.create("backbone", { name: "vit_mini.random" }, { seeds: new SeedTree(0) })).rejects.toThrow(/no numClasses/);
+    await expect(registry.create("backbone", { name: "resnet9000.tv_in1k" }, ctx)).rejects.toThrow(/unknown backbone "resnet9000.tv_in1k"; valid backbone names: .*resnet50.tv_in1k/);
+  });
+
+  it("needs the pretrained checkpoint of a pretrained id, from the config's weights map, and never falls back to random weights", async () => {
+    const registry = builtinRegistry();
+    const ctx = { seeds: new SeedTree(0), numClasses: 5, weightsFor: () => undefined };
+    await expect(registry.create("backbone", { name: "resnet50.tv_in1k" }, ctx)).rejects.toThrow(
+      /backbone "resnet50.tv_in1k": needs its pretrained weights .*set weights\["resnet50.tv_in1k"\] in your xfer config/,
+    );
+    await expect(registry.create("backbone", { name: "resnet18.tv_in1k" }, { ...ctx, weightsFor: () => "/no/such/file.safetensors" })).rejects.toThrow(/no\/such\/file.safetensors/);
   });
 });

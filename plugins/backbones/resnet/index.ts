@@ -76,6 +76,9 @@ const tv = (id: string, fn: string, weights: string, params: number, top1?: numb
 export const RESNET_BACKBONES: readonly CatalogEntry[] = [
   pretrained(tv("resnet18.tv_in1k", "resnet18", "ResNet18_Weights", 11_689_512), resnet({ block: "basic", layers: [2, 2, 2, 2] })),
   pretrained(tv("resnet50.tv_in1k", "resnet50", "ResNet50_Weights", 25_557_032, 76.1), resnet({ block: "bottleneck", layers: [3, 4, 6, 3] }), "ResNet-50"),
+  // Table 3's ResNet-50s pre-trained with other augmentations (timm ports; same tensor names as torchvision).
+  pretrained({ id: "resnet50.am_in1k", source: "timm", upstreamName: "timm resnet50.am_in1k (AugMix with JSD loss, from google-research/augmix)", params: 25_557_032 }, resnet({ block: "bottleneck", layers: [3, 4, 6, 3] })),
+  pretrained({ id: "resnet50.ram_in1k", source: "timm", upstreamName: "timm resnet50.ram_in1k (RandAugment + mixup)", params: 25_557_032 }, resnet({ block: "bottleneck", layers: [3, 4, 6, 3] })),
   pretrained(tv("resnet152.tv_in1k", "resnet152", "ResNet152_Weights", 60_192_808, 78.3), resnet({ block: "bottleneck", layers: [3, 8, 36, 3] }), "ResNet-152"),
   pretrained(tv("resnext50_32x4d.tv_in1k", "resnext50_32x4d", "ResNeXt50_32X4D_Weights", 25_028_904, 77.6), resnet({ block: "bottleneck", layers: [3, 4, 6, 3], groups: 32, widthPerGroup: 4 }), "ResNeXt-50-32x4d"),
   mini("resnet18_mini.random", 78_962, resnet({ block: "basic", layers: [1, 1, 1, 1], stem: 8, planes: [8, 16, 32, 64] })),
