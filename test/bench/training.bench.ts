@@ -5,6 +5,7 @@
  *   XFER_BACKEND=cpu npx tsx test/bench/training.bench.ts
  *   XFER_BENCH_PROFILE=1 ...                        # also print the slowest kernels of one step
  *   XFER_BENCH_TORCH=1 ...                          # also run test/bench/torch_bench.py and ratios
+ *   XFER_BENCH_TORCH_THREADS=2,1 ...                # PyTorch thread counts to compare with (default 2)
  *   XFER_BENCH_ONLY=resnet18-64px/train ...         # one (model/mode) case
  *
  * Prints one JSON line per (model, mode): images/s as the median of >= 3 timed windows after a
@@ -179,22 +180,26 @@ async function bench(env: BackendSelection): Promise<Record<string, number>> {
   return results;
 }
 
-/** PyTorch numbers from torch_bench.py (same models, 2 threads) and our ratio to them. */
-function compareWithTorch(ours: Record<string, number>): void {
+/** PyTorch numbers from torch_bench.py (same models) and our ratio to them. */
+function compareWithTorch(ours: Record<string, number>, threads: string): void {
   const script = new URL("./torch_bench.py", import.meta.url).pathname;
   if (!existsSync("/usr/bin/python3")) return void console.log(JSON.stringify({ note: "no /usr/bin/python3; PyTorch comparison skipped" }));
-  const run = spawnSync("/usr/bin/python3", [script], { encoding: "utf8" });
+  const run = spawnSync("/usr/bin/python3", [script, "--threads", threads], { encoding: "utf8" });
   if (run.status !== 0) return void console.log(JSON.stringify({ note: `torch_bench.py failed: ${run.stderr.trim().split("\n").at(-1)}` }));
   for (const line of run.stdout.trim().split("\n")) {
     console.log(line);
     const torch = JSON.parse(line) as { model: string; mode: string; imagesPerSecond: number };
     const key = `${torch.model}/${torch.mode}`;
     if (ours[key] !== undefined) {
-      console.log(JSON.stringify({ bench: "training", ratio: key, tfjsOverTorch: Number((ours[key] / torch.imagesPerSecond).toFixed(3)) }));
+      console.log(JSON.stringify({
+        bench: "training", ratio: key, torchThreads: Number(threads), tfjsOverTorch: Number((ours[key] / torch.imagesPerSecond).toFixed(3)),
+      }));
     }
   }
 }
 
 const env = await selectBackend({ prefer: process.env.XFER_BACKEND });
 const ours = await bench(env);
-if (process.env.XFER_BENCH_TORCH === "1") compareWithTorch(ours);
+if (process.env.XFER_BENCH_TORCH === "1") {
+  for (const threads of (process.env.XFER_BENCH_TORCH_THREADS ?? "2").split(",")) compareWithTorch(ours, threads.trim());
+}
