@@ -10,7 +10,7 @@ import { bestRunsTable, checkPlugins, resultsCsv, runPlan, SeedTree, type Enviro
 import { readdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { FsRunStore } from "../runtime/node/run-store.ts";
-import { BACKBONE_CATALOG } from "../backbones/index.ts";
+import { BACKBONE_CATALOG, convertWeights } from "../backbones/index.ts";
 import { nodeDatasetContext } from "../runtime/node/context.ts";
 import { registerSplitsCommand } from "./commands/splits.ts";
 import { builtinRegistry } from "../manifest.ts";
@@ -197,6 +197,22 @@ export function buildProgram(io: Io = stdio): Command {
       });
       await writeFile(opts.csv, resultsCsv(rows));
       io.out(`${recipe.name}: best of ${stored.length} run(s) for ${rows.length} backbone(s) written to ${opts.csv}`);
+    });
+
+  program
+    .command("weights")
+    .description("pretrained weights")
+    .command("convert")
+    .description("load a PyTorch checkpoint (.safetensors or torchvision .pth) strictly into a backbone and write a tfjs weights directory")
+    .argument("<id>", "backbone id, e.g. resnet50.tv_in1k (xfer list plugins)")
+    .argument("<checkpoint>", ".safetensors or .pth file")
+    .argument("<outdir>", "directory to write")
+    .option("--input-size <n>", "input size, for ViT position-embedding interpolation")
+    .action(async (id: string, checkpoint: string, outDir: string, opts: { inputSize?: string }) => {
+      const inputSize = opts.inputSize === undefined ? undefined : Number(opts.inputSize);
+      if (inputSize !== undefined && !(Number.isInteger(inputSize) && inputSize > 0)) throw new XferError(`--input-size: expected a positive integer, got "${opts.inputSize}"`);
+      const { tensors, params } = await convertWeights(id, checkpoint, outDir, { inputSize });
+      io.out(`${id}: ${tensors} tensors (${params.toLocaleString("en-US")} parameters) from ${checkpoint} written to ${outDir}`);
     });
 
   registerSplitsCommand(program, { registry: builtinRegistry(), makeDatasetContext: nodeDatasetContext });

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../plugins/cli/main.ts";
+import { createBackbone } from "../../plugins/backbones/index.ts";
 
 async function xfer(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -49,6 +50,20 @@ describe("xfer CLI", () => {
     expect(runDirs).toHaveLength(1);
     const second = await xfer("run", "hello-transfer", "--smoke", "--out", out, "--backend", "cpu");
     expect(second.out).toMatch(/0 trained, 1 already done/);
+  });
+
+  it("converts a PyTorch checkpoint into a tfjs weights directory that loads back", async () => {
+    const out = await mkdtemp(join(tmpdir(), "xfer-weights-"));
+    const checkpoint = join(import.meta.dirname, "../../fixtures/parity/backbones/resnet18_mini.safetensors");
+    const converted = await xfer("weights", "convert", "resnet18_mini.random", checkpoint, join(out, "tfjs"));
+    expect(converted.code, converted.err).toBe(0);
+    expect(converted.out).toMatch(/resnet18_mini.random: \d+ tensors \([\d,]+ parameters\)/);
+    const backbone = await createBackbone("resnet18_mini.random", { numClasses: 10, weights: join(out, "tfjs") });
+    expect(backbone.stateVariables().length).toBeGreaterThan(0);
+    backbone.dispose();
+    const wrong = await xfer("weights", "convert", "vgg_bn_mini.random", checkpoint, join(out, "wrong"));
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toMatch(/resnet18_mini.safetensors/);
   });
 
   it("prints help for every command", async () => {
