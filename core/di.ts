@@ -11,6 +11,7 @@ import type {
   RunStore, Schedule, Splitter,
 } from "./contracts.ts";
 import { XferError } from "./errors.ts";
+import type { BatchAugmentation } from "./image/batch.ts";
 import type { PluginContext, PluginRef, PluginRegistry } from "./plugin.ts";
 import type { RunSpec } from "./recipe.ts";
 import { SeedTree } from "./rng.ts";
@@ -38,6 +39,7 @@ export const TOKENS = {
   schedule: Symbol("xfer.run.schedule") as InjectionToken<Schedule>,
   trainAugmentations: Symbol("xfer.run.trainAugmentations") as InjectionToken<Augmentation[]>,
   evalAugmentations: Symbol("xfer.run.evalAugmentations") as InjectionToken<Augmentation[]>,
+  batchAugmentations: Symbol("xfer.run.batchAugmentations") as InjectionToken<BatchAugmentation[]>,
   metrics: Symbol("xfer.run.metrics") as InjectionToken<Metric[]>,
 } as const;
 
@@ -101,6 +103,7 @@ export async function createRunContainer(root: DependencyContainer, hash: string
   run.register(TOKENS.schedule, { useValue: await registry.create("schedule", spec.schedule, ctx) });
   run.register(TOKENS.trainAugmentations, { useValue: await Promise.all(spec.augment.train.map((ref) => registry.create("augmentation", ref, ctx))) });
   run.register(TOKENS.evalAugmentations, { useValue: await Promise.all(spec.augment.eval.map((ref) => registry.create("augmentation", ref, ctx))) });
+  run.register(TOKENS.batchAugmentations, { useValue: await Promise.all((spec.augment.batch ?? []).map((ref) => registry.create("batch-augmentation", ref, ctx))) });
   run.register(TOKENS.metrics, { useValue: await Promise.all(metricNames.map((name) => registry.create("metric", { name }, ctx))) });
   return run;
 }
@@ -132,6 +135,7 @@ export async function executeRun(run: DependencyContainer): Promise<RunResult> {
       schedule: run.resolve(TOKENS.schedule),
       trainAugmentations: run.resolve(TOKENS.trainAugmentations),
       evalAugmentations: run.resolve(TOKENS.evalAugmentations),
+      batchAugmentations: run.resolve(TOKENS.batchAugmentations),
       metrics: run.resolve(TOKENS.metrics),
       environment: run.resolve(TOKENS.environment),
       onProgress: run.resolve(TOKENS.progress),

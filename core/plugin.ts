@@ -8,6 +8,7 @@ import type {
   Augmentation, Backbone, Dataset, JsonObject, Metric, Optimizer, Schedule, Splitter,
 } from "./contracts.ts";
 import { InputError, UnknownNameError, XferError } from "./errors.ts";
+import type { BatchAugmentation } from "./image/batch.ts";
 import type { SeedTree } from "./rng.ts";
 
 export interface Capabilities {
@@ -15,13 +16,15 @@ export interface Capabilities {
   splitter: Splitter;
   backbone: Backbone;
   augmentation: Augmentation;
+  /** MixUp / CutMix: act on a whole batch of images and targets. */
+  "batch-augmentation": BatchAugmentation;
   optimizer: Optimizer;
   schedule: Schedule;
   metric: Metric;
 }
 export type PluginKind = keyof Capabilities;
 export const PLUGIN_KINDS: readonly PluginKind[] = [
-  "dataset", "splitter", "backbone", "augmentation", "optimizer", "schedule", "metric",
+  "dataset", "splitter", "backbone", "augmentation", "batch-augmentation", "optimizer", "schedule", "metric",
 ];
 
 export interface PluginMeta<K extends PluginKind = PluginKind> {

@@ -38,7 +38,8 @@ export interface RunTemplate {
   readonly backbone: PluginRef;
   readonly optimizer: PluginRef;
   readonly schedule: PluginRef;
-  readonly augment: { readonly train: readonly PluginRef[]; readonly eval: readonly PluginRef[] };
+  /** Per-image pipelines, and batch augmentations (MixUp, CutMix) applied to training batches. */
+  readonly augment: { readonly train: readonly PluginRef[]; readonly eval: readonly PluginRef[]; readonly batch?: readonly PluginRef[] };
   /** Metric names; the first is the selection metric unless the dataset names another. */
   readonly metrics: readonly string[];
   readonly training: TrainingOptions;

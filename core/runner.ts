@@ -69,6 +69,7 @@ export function checkPlugins(registry: PluginRegistry, runs: readonly PlannedRun
     need("optimizer", spec.optimizer.name);
     need("schedule", spec.schedule.name);
     for (const ref of [...spec.augment.train, ...spec.augment.eval]) need("augmentation", ref.name);
+    for (const ref of spec.augment.batch ?? []) need("batch-augmentation", ref.name);
     for (const metric of spec.metrics) need("metric", metric);
   }
   return [...missing].map(([key, count]) => {

@@ -13,6 +13,7 @@ import {
 import { tinyCnnBackbone } from "./backbones/tinycnn/index.ts";
 import { BACKBONE_PLUGINS } from "./backbones/index.ts";
 import { AUGMENTATION_PLUGINS } from "./augmentations/index.ts";
+import { BATCH_AUGMENTATION_PLUGINS } from "./augmentations/batch/index.ts";
 import { OPTIMIZER_PLUGINS } from "./optimizers/index.ts";
 import { SCHEDULE_PLUGINS } from "./schedules/index.ts";
 import {
@@ -48,6 +49,7 @@ export const BUILTIN_PLUGINS: readonly Plugin[] = [
   ...BACKBONE_PLUGINS,
   // augmentations
   ...AUGMENTATION_PLUGINS,
+  ...BATCH_AUGMENTATION_PLUGINS,
   // optimizers
   ...OPTIMIZER_PLUGINS,
   // schedules

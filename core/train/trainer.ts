@@ -13,6 +13,7 @@ import type {
 } from "../contracts.ts";
 import { XferError } from "../errors.ts";
 import type { RunSpec } from "../recipe.ts";
+import type { BatchAugmentation } from "../image/batch.ts";
 import { sigmoidBinaryCrossEntropy, softmaxCrossEntropy } from "../losses.ts";
 import type { Rng, SeedTree } from "../rng.ts";
 
@@ -29,6 +30,8 @@ export interface TrainerParts {
   readonly schedule: Schedule;
   readonly trainAugmentations: readonly Augmentation[];
   readonly evalAugmentations: readonly Augmentation[];
+  /** MixUp / CutMix on training batches (not in frozen-features mode, which trains on features). */
+  readonly batchAugmentations?: readonly BatchAugmentation[];
   /** The selection metric first. */
   readonly metrics: readonly Metric[];
   readonly environment: EnvironmentRecord;
@@ -104,15 +107,15 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       let lossSum = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
         const batch = order.slice(step * batchSize, (step + 1) * batchSize);
-        const input = await learner.prepare(batch, epoch);
+        const { input, y } = mixBatch(parts, await learner.prepare(batch, epoch), targets(batch, numClasses), epoch, step);
         const lr = schedule.lr({ epoch, step, stepsPerEpoch });
         const loss = tf.tidy(() => {
-          const y = targets(batch, numClasses);
           const { value, grads } = tf.variableGrads(() => lossOf(dataset.meta.task, learner.logits(input, epoch), y, labelSmoothing), variables);
           optimizer.step(variables, variables.map((v) => grads[v.name]), lr);
           return value.dataSync()[0];
         });
         input.dispose();
+        y.dispose();
         if (!Number.isFinite(loss)) throw new XferError(`run ${parts.hash}: training loss became ${loss} at epoch ${epoch + 1}, step ${step + 1}`);
         lossSum += loss;
         parts.onProgress?.({ epoch, epochs, step: step + 1, stepsPerEpoch, loss });
@@ -239,6 +242,24 @@ async function createLearner(parts: TrainerParts, numClasses: number, splits: re
     }),
     dispose: () => {},
   };
+}
+
+/** Applies the batch augmentations in order, from the batch's own stream; disposes what it replaces. */
+function mixBatch(parts: TrainerParts, input: tf.Tensor, y: tf.Tensor2D, epoch: number, step: number): { input: tf.Tensor; y: tf.Tensor2D } {
+  const augmentations = parts.batchAugmentations ?? [];
+  if (augmentations.length === 0) return { input, y };
+  if ((parts.spec.training.mode ?? "finetune") === "frozen-features") {
+    throw new XferError(`batch augmentations (${parts.spec.augment.batch?.map((r) => r.name).join(", ")}) mix images; they do not apply in frozen-features mode`);
+  }
+  const rng = parts.seeds.stream("batch-augment", epoch, step);
+  let batch = { images: input as tf.Tensor4D, targets: y };
+  for (const augmentation of augmentations) {
+    const next = augmentation.apply(batch, rng);
+    batch.images.dispose();
+    batch.targets.dispose();
+    batch = next;
+  }
+  return { input: batch.images, y: batch.targets };
 }
 
 function requireLpEpochs(spec: RunSpec): number {

@@ -8,6 +8,7 @@ import { helloLikeTemplate } from "../helpers/golden.ts";
 import { argmaxAccuracy, constantSchedule, cpuEnvironment, everyThirdHoldout, plainSgd } from "../helpers/plugins.ts";
 import { syntheticDataset } from "../../plugins/datasets/synthetic/index.ts";
 import { tinyCnnBackbone } from "../../plugins/backbones/tinycnn/index.ts";
+import { BATCH_AUGMENTATION_PLUGINS } from "../../plugins/augmentations/batch/index.ts";
 
 const noStore: RunStore = {
   has: async () => false,
@@ -186,5 +187,33 @@ describe("toBatch", () => {
     const f32 = { width: 1, height: 1, channels: 3, data: Float32Array.from([0.1, -0.2, 3]) };
     expect(Array.from(toBatch([f32], { mean: [9, 9, 9], std: [9, 9, 9] }).dataSync())).toEqual(Array.from(f32.data));
     expect(() => toBatch([u8], { mean: [0.5], std: [0.5] })).toThrow(/3 channel\(s\) but the backbone normalizes 1/);
+  });
+});
+
+describe("batch augmentations", () => {
+  async function runWithBatch(batch: { name: string; options?: object }[], training: object = {}) {
+    const registry = new PluginRegistry([syntheticDataset, tinyCnnBackbone, everyThirdHoldout, plainSgd, constantSchedule, argmaxAccuracy, ...BATCH_AUGMENTATION_PLUGINS]);
+    const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
+    const recipe = defineRecipe({
+      name: "mix",
+      description: "",
+      template: { ...helloLikeTemplate, augment: { train: [], eval: [], batch: batch as never }, training: { ...helloLikeTemplate.training, ...training } },
+    });
+    const [{ hash, spec }] = plan(recipe);
+    return executeRun(await createRunContainer(root, hash, spec));
+  }
+
+  it("trains on MixUp/CutMix-mixed batches, reproducibly, without leaking tensors", async () => {
+    const plain = await runWithBatch([]);
+    const before = tf.memory().numTensors;
+    const mixed = await runWithBatch([{ name: "mixup", options: { p: 1 } }, { name: "cutmix", options: { p: 1 } }]);
+    expect(tf.memory().numTensors).toBe(before);
+    const again = await runWithBatch([{ name: "mixup", options: { p: 1 } }, { name: "cutmix", options: { p: 1 } }]);
+    expect(mixed.epochs.map((e) => e.trainLoss)).toEqual(again.epochs.map((e) => e.trainLoss));
+    expect(mixed.epochs[0].trainLoss).not.toBe(plain.epochs[0].trainLoss);
+  });
+
+  it("refuses batch augmentations in frozen-features mode", async () => {
+    await expect(runWithBatch([{ name: "mixup" }], { mode: "frozen-features" })).rejects.toThrow(/do not apply in frozen-features mode/);
   });
 });
