@@ -219,6 +219,13 @@ export interface RunResult {
   readonly environment: EnvironmentRecord;
 }
 
+/** A tensor's values by name, as stored in a checkpoint (float32, row-major, tfjs layout). */
+export interface NamedTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
 export interface StoredRun {
   readonly spec: JsonObject;
   readonly result: RunResult;
@@ -230,6 +237,8 @@ export interface RunStore {
   begin(hash: string, spec: JsonObject): Promise<void>;
   /** Streams one finished epoch, so a long run can be watched and a killed one inspected. */
   appendEpoch(hash: string, epoch: EpochRecord): Promise<void>;
+  /** Stores the best epoch's weights and buffers (before the result, which marks the run done). */
+  putCheckpoint(hash: string, tensors: readonly NamedTensor[]): Promise<void>;
   /** Writes spec, environment and result; the result lands by atomic rename, last. */
   put(hash: string, spec: JsonObject, result: RunResult): Promise<void>;
   get(hash: string): Promise<StoredRun | undefined>;

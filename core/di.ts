@@ -140,6 +140,7 @@ export async function executeRun(run: DependencyContainer): Promise<RunResult> {
       environment: run.resolve(TOKENS.environment),
       onProgress: run.resolve(TOKENS.progress),
       onEpoch: (record) => store.appendEpoch(hash, record),
+      onBest: (state) => store.putCheckpoint(hash, state),
     });
   } finally {
     backbone.dispose();

@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 import type {
   Augmentation, Backbone, BackboneMeta, Dataset, DatasetContext, DatasetIndex, EnvironmentRecord, EpochRecord, Image, Labels,
-  Metric, Optimizer, RunResult, Sample, Schedule, Scores, Splitter,
+  Metric, NamedTensor, Optimizer, RunResult, Sample, Schedule, Scores, Splitter,
 } from "../contracts.ts";
 import { XferError } from "../errors.ts";
 import type { RunSpec } from "../recipe.ts";
@@ -37,6 +37,8 @@ export interface TrainerParts {
   readonly environment: EnvironmentRecord;
   readonly onProgress?: (event: TrainProgress) => void;
   readonly onEpoch?: (record: EpochRecord) => Promise<void>;
+  /** Receives the best epoch's state (weights and buffers) once training ends. */
+  readonly onBest?: (state: readonly NamedTensor[]) => Promise<void>;
 }
 
 export interface TrainProgress {
@@ -137,6 +139,11 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       }
       const patience = spec.training.patience;
       if (patience !== undefined && epoch + 1 - bestEpoch >= patience) break;
+    }
+
+    if (bestState && parts.onBest) {
+      const names = learner.state().map((v) => checkpointName(v.name));
+      await parts.onBest(await Promise.all(bestState.map(async (t, i) => ({ name: names[i], shape: t.shape, data: (await t.data()) as Float32Array }))));
     }
 
     let test: Record<string, number> | undefined;
@@ -242,6 +249,11 @@ async function createLearner(parts: TrainerParts, numClasses: number, splits: re
     }),
     dispose: () => {},
   };
+}
+
+/** Variable names carry a per-instance prefix (tfjs needs unique names); checkpoints drop it. */
+function checkpointName(variableName: string): string {
+  return variableName.slice(variableName.indexOf("/") + 1);
 }
 
 /** Applies the batch augmentations in order, from the batch's own stream; disposes what it replaces. */

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkPlugins, createRunContainer, defineRecipe, parseConfig, plan, runPlan, TOKENS, type RunResult } from "../../core/index.ts";
 import { createNodeRoot } from "../../plugins/runtime/node/services.ts";
+import { readCheckpoint } from "../../plugins/backbones/weights/index.ts";
 import { helloLikeTemplate } from "../helpers/golden.ts";
 import { cpuEnvironment, testRegistry } from "../helpers/plugins.ts";
 
@@ -29,12 +30,19 @@ describe("running a plan", () => {
     const runs = plan(recipe);
     const first = await runPlan(await root(dir), runs);
     expect(first.trained).toEqual(runs.map((r) => r.hash));
-    for (const { hash } of runs) expect((await readdir(join(dir, hash))).sort()).toEqual(["environment.json", "epochs.jsonl", "result.json", "spec.json"]);
+    for (const { hash } of runs) expect((await readdir(join(dir, hash))).sort()).toEqual(["best.safetensors", "environment.json", "epochs.jsonl", "result.json", "spec.json"]);
     const streamed = (await readFile(join(dir, runs[0].hash, "epochs.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
 
     const stored = JSON.parse(await readFile(join(dir, runs[0].hash, "result.json"), "utf8")) as RunResult;
     expect(stored.epochs).toHaveLength(2);
     expect(streamed).toEqual(stored.epochs);
+
+    // The best epoch's weights, readable by the safetensors reader the backbones use.
+    const checkpoint = await readCheckpoint(join(dir, runs[0].hash, "best.safetensors"));
+    expect([...checkpoint.keys()].sort()).toEqual([
+      "conv1/bias", "conv1/kernel", "conv2/bias", "conv2/kernel", "fc1/bias", "fc1/kernel", "head/bias", "head/kernel",
+    ]);
+    expect(checkpoint.get("head/kernel")!.shape).toEqual([8, 3]);
     expect(stored.environment.backend).toBe("cpu");
     expect(stored.best.accuracy).toBeGreaterThanOrEqual(0);
 

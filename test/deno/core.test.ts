@@ -29,6 +29,7 @@ Deno.test("a recipe trains through the DI container with an in-memory store", as
     get: (hash) => Promise.resolve(results.has(hash) ? { spec: {}, result: results.get(hash)! } : undefined),
     begin: () => Promise.resolve(),
     appendEpoch: () => Promise.resolve(),
+    putCheckpoint: () => Promise.resolve(),
     put: (hash, _spec, result) => Promise.resolve(void results.set(hash, result)),
     list: () => Promise.resolve([...results.keys()]),
   };

@@ -15,6 +15,7 @@ const noStore: RunStore = {
   get: async () => undefined,
   begin: async () => {},
   appendEpoch: async () => {},
+  putCheckpoint: async () => {},
   put: async () => {},
   list: async () => [],
 };

@@ -6,7 +6,8 @@
  */
 import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { sortKeys, type EpochRecord, type JsonObject, type JsonValue, type RunResult, type RunStore, type StoredRun } from "../../../core/index.ts";
+import { writeSafetensors } from "../../backbones/weights/safetensors.ts";
+import { sortKeys, type EpochRecord, type JsonObject, type NamedTensor, type JsonValue, type RunResult, type RunStore, type StoredRun } from "../../../core/index.ts";
 
 export class FsRunStore implements RunStore {
   constructor(readonly dir: string) {}
@@ -44,6 +45,16 @@ export class FsRunStore implements RunStore {
     await appendFile(join(this.#runDir(hash), "epochs.jsonl"), JSON.stringify(epoch) + "\n");
   }
 
+  /** best.safetensors: float32 tensors by name, tfjs layouts (HWIO kernels). */
+  async putCheckpoint(hash: string, tensors: readonly NamedTensor[]): Promise<void> {
+    const map = new Map<string, { shape: readonly number[]; data: Float32Array }>();
+    for (const t of tensors) {
+      if (map.has(t.name)) throw new Error(`checkpoint of run ${hash}: tensor name "${t.name}" appears twice`);
+      map.set(t.name, t);
+    }
+    await writeBytesAtomic(join(this.#runDir(hash), "best.safetensors"), writeSafetensors(map));
+  }
+
   async put(hash: string, spec: JsonObject, result: RunResult): Promise<void> {
     const dir = this.#runDir(hash);
     await mkdir(dir, { recursive: true });
@@ -67,9 +78,13 @@ export class FsRunStore implements RunStore {
 
 /** Writes JSON (sorted keys) to `path` via a temporary file and rename, never half-written. */
 export async function writeJsonAtomic(path: string, value: JsonValue): Promise<void> {
+  await writeBytesAtomic(path, JSON.stringify(sortKeys(value), null, 2) + "\n");
+}
+
+async function writeBytesAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    await writeFile(tmp, JSON.stringify(sortKeys(value), null, 2) + "\n");
+    await writeFile(tmp, data);
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
