@@ -15,7 +15,7 @@ import { defineRecipe, type Grid, type JsonObject } from "../../core/index.ts";
 export const MODELS = [
   { label: "tinycnn-4-8-16", backbone: { name: "tinycnn.random", options: { widths: [4, 8], hidden: 16 } }, channels: 1 },
   { label: "tinycnn-8-16-32", backbone: { name: "tinycnn.random", options: { widths: [8, 16], hidden: 32 } }, channels: 1 },
-  { label: "resnet18_mini", backbone: { name: "resnet", options: { variant: "resnet18_mini.random" } }, channels: 3 },
+  { label: "resnet18_mini", backbone: { name: "resnet18_mini.random" }, channels: 3 },
   { label: "tinycnn-16-32-64", backbone: { name: "tinycnn.random", options: { widths: [16, 32], hidden: 64 } }, channels: 1 },
 ] as const;
 
@@ -53,7 +53,7 @@ export default defineRecipe({
     schedule: { name: "cosine", options: { per: "step" } },
     augment: { train: [], eval: [] },
     metrics: ["accuracy"],
-    training: { epochs: 2, batchSize: 128, lr: OPTIMIZERS[0].lr, weightDecay: OPTIMIZERS[0].weightDecay },
+    training: { epochs: 3, batchSize: 128, lr: OPTIMIZERS[0].lr, weightDecay: OPTIMIZERS[0].weightDecay },
     seed: 0,
   },
   grid: gridOf(MODELS, OPTIMIZERS),
