@@ -31,11 +31,16 @@ interface ManifestRequest {
   readonly seed: number;
 }
 
-/** Indexes the dataset under `root`, splits it and builds the manifest. */
-export async function computeSplitManifest(deps: SplitsCommandDeps, request: ManifestRequest, root: string): Promise<SplitManifest> {
+/**
+ * Indexes the dataset under `root` (default: the dataset's usual location, such as Debian's
+ * Fashion-MNIST), splits it and builds the manifest.
+ */
+export async function computeSplitManifest(deps: SplitsCommandDeps, request: ManifestRequest, root: string | undefined): Promise<SplitManifest> {
   const ctx = { seeds: new SeedTree(request.seed) };
   const dataset = await deps.registry.create("dataset", request.dataset, ctx);
-  const index = await dataset.index(deps.makeDatasetContext(root));
+  const dir = root ?? dataset.meta.defaultRoot;
+  if (dir === undefined) throw new InputError("--root", `dataset "${request.dataset.name}" has no default location; give --root DIR`);
+  const index = await dataset.index(deps.makeDatasetContext(dir));
   const splitter = await deps.registry.create("splitter", request.splitter, ctx);
   return buildSplitManifest({
     // Folder- and CSV-based datasets learn their class names while indexing.
@@ -69,7 +74,7 @@ function summarize(manifest: SplitManifest): string {
   return Object.entries(manifest.splits).map(([name, s]) => `${name} ${s.count}`).join(", ");
 }
 
-interface MakeOptions { root: string; out: string; splitter?: string; splitterOptions?: string; seed?: string; datasetOptions?: string }
+interface MakeOptions { root?: string; out: string; splitter?: string; splitterOptions?: string; seed?: string; datasetOptions?: string; skipMissing?: boolean }
 
 /**
  * Adds `splits make` and `splits verify` to `program`. Without --splitter, a paper dataset gets
@@ -82,12 +87,13 @@ export function registerSplitsCommand(program: Command, deps: SplitsCommandDeps)
     .command("make")
     .description("split a dataset and write its manifest")
     .argument("<dataset>", "dataset plugin name (e.g. aptos2019, csv, image-folder)")
-    .requiredOption("--root <dir>", "dataset root directory")
+    .option("--root <dir>", "dataset root directory (default: the dataset's usual location, if it has one)")
     .requiredOption("--out <file>", "manifest file to write (JSON)")
     .option("--splitter <name>", "splitter plugin (default: the dataset's reference split, else stratified-holdout)")
     .option("--splitter-options <json>", "splitter options as a JSON object")
     .option("--seed <n>", "split seed (default: the dataset's reference seed, else 0)")
     .option("--dataset-options <json>", "dataset plugin options as a JSON object")
+    .option("--skip-missing", "leave out samples whose files are missing, and report how many (dataset option skipMissing)")
     .action(async (datasetName: string, opts: MakeOptions, command: Command) => {
       const reference = REFERENCE_SPLITS[datasetName];
       const splitterName = opts.splitter ?? reference?.splitter ?? "stratified-holdout";
@@ -95,7 +101,10 @@ export function registerSplitsCommand(program: Command, deps: SplitsCommandDeps)
         ? parseJsonOption("--splitter-options", opts.splitterOptions)
         : (reference?.options ?? {});
       const request: ManifestRequest = {
-        dataset: { name: datasetName, options: parseJsonOption("--dataset-options", opts.datasetOptions) },
+        dataset: {
+          name: datasetName,
+          options: { ...parseJsonOption("--dataset-options", opts.datasetOptions), ...(opts.skipMissing ? { skipMissing: true } : {}) },
+        },
         splitter: { name: splitterName, options: splitterOptions },
         seed: opts.seed === undefined ? (reference?.seed ?? 0) : parseSeed(opts.seed),
       };
@@ -110,8 +119,8 @@ export function registerSplitsCommand(program: Command, deps: SplitsCommandDeps)
     .command("verify")
     .description("recompute a manifest from the data; exit code 1 with a diff when anything changed")
     .argument("<file>", "manifest written by `xfer splits make`")
-    .requiredOption("--root <dir>", "dataset root directory")
-    .action(async (file: string, opts: { root: string }, command: Command) => {
+    .option("--root <dir>", "dataset root directory (default: the dataset's usual location, if it has one)")
+    .action(async (file: string, opts: { root?: string }, command: Command) => {
       let raw: unknown;
       try {
         raw = JSON.parse(await readFile(file, "utf8"));
@@ -122,7 +131,7 @@ export function registerSplitsCommand(program: Command, deps: SplitsCommandDeps)
       const actual = await computeSplitManifest(deps, expected, opts.root);
       const diff = diffSplitManifests(expected, actual);
       if (diff.length > 0) {
-        throw new SplitDriftError(`splits verify: ${file} does not match the data under ${opts.root} (manifest -> now):\n  ${diff.join("\n  ")}`);
+        throw new SplitDriftError(`splits verify: ${file} does not match the data under ${opts.root ?? "the default root"} (manifest -> now):\n  ${diff.join("\n  ")}`);
       }
       command.configureOutput().writeOut?.(`${file}: ok (${summarize(actual)})\n`);
     });
