@@ -158,7 +158,9 @@ export function buildProgram(io: Io = stdio): Command {
         openRoot: (dir) => new NodeIO(dir),
         decoder: new SharpDecoder(),
         progress: ({ epoch, epochs, step, stepsPerEpoch, loss }) => {
-          if (step === stepsPerEpoch) bar.update(finished, `epoch ${epoch + 1}/${epochs} loss ${loss.toFixed(4)}`);
+          const where = `run ${finished + 1}/${runs.length} epoch ${epoch + 1}/${epochs}`;
+          if (step === stepsPerEpoch) bar.update(finished, `${where} loss ${loss.toFixed(4)}`);
+          else bar.detail(`${where} step ${step}/${stepsPerEpoch} loss ${loss.toFixed(4)}`);
         },
       });
       const outcome = await runPlan(root, runs, ({ done, hash, status }) => {

@@ -5,7 +5,10 @@
 import { SingleBar, Presets } from "cli-progress";
 
 export interface Progress {
+  /** A finished item: moves the bar; off a terminal, prints one line. */
   update(done: number, info?: string): void;
+  /** Live detail (step, loss) for the bar; off a terminal, nothing, so logs stay short. */
+  detail(info: string): void;
   stop(): void;
 }
 
@@ -16,7 +19,11 @@ export function createProgress(label: string, total: number, stream: NodeJS.Writ
       Presets.shades_classic,
     );
     bar.start(total, 0, { info: "" });
-    return { update: (done, info = "") => bar.update(done, { info }), stop: () => bar.stop() };
+    return {
+      update: (done, info = "") => bar.update(done, { info }),
+      detail: (info) => bar.update({ info }),
+      stop: () => bar.stop(),
+    };
   }
   const started = Date.now();
   return {
@@ -25,6 +32,7 @@ export function createProgress(label: string, total: number, stream: NodeJS.Writ
       const eta = done > 0 ? Math.round((elapsed / done) * (total - done)) : 0;
       stream.write(`${label} ${done}/${total} eta ${eta}s ${info}\n`);
     },
+    detail() {},
     stop() {},
   };
 }
