@@ -214,6 +214,8 @@ export interface RunResult {
   readonly bestEpoch: number;
   readonly best: Readonly<Record<string, number>>;
   readonly test?: Readonly<Record<string, number>>;
+  /** Ordinal regression: the class cut points fitted on the selection split at the best epoch. */
+  readonly thresholds?: readonly number[];
   readonly seconds: number;
   readonly seeds: Readonly<Record<string, string>>;
   readonly environment: EnvironmentRecord;

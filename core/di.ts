@@ -15,7 +15,7 @@ import type { BatchAugmentation } from "./image/batch.ts";
 import type { PluginContext, PluginRef, PluginRegistry } from "./plugin.ts";
 import type { RunSpec } from "./recipe.ts";
 import { SeedTree } from "./rng.ts";
-import { train, type TrainProgress } from "./train/trainer.ts";
+import { isOrdinalLoss, train, type TrainProgress } from "./train/trainer.ts";
 
 export const TOKENS = {
   registry: Symbol("xfer.registry") as InjectionToken<PluginRegistry>,
@@ -86,7 +86,8 @@ export async function createRunContainer(root: DependencyContainer, hash: string
   const weights = root.resolve(TOKENS.weights);
   const ctx: PluginContext = {
     seeds,
-    numClasses: (index.classNames ?? dataset.meta.classNames).length,
+    // Ordinal regression predicts one number per image.
+    numClasses: isOrdinalLoss(spec.training.loss) ? 1 : (index.classNames ?? dataset.meta.classNames).length,
     training: { lr, weightDecay, epochs },
     weightsFor: (id) => weights[id],
   };

@@ -21,6 +21,12 @@ export interface TrainingOptions {
   readonly mode?: "finetune" | "linear-probe" | "lp-ft" | "frozen-features";
   /** For "lp-ft": epochs of linear probing before the whole network is fine-tuned. */
   readonly lpEpochs?: number;
+  /**
+   * "cross-entropy" (default; sigmoid BCE for multilabel datasets) or ordinal regression with one
+   * output, L1 or MSE against the class index, mapped to classes by cut points fitted for the
+   * selection metric on the selection split (the APTOS leaderboard intervention).
+   */
+  readonly loss?: "cross-entropy" | "ordinal-l1" | "ordinal-mse";
   /** Label smoothing of the cross-entropy target (torch semantics). */
   readonly labelSmoothing?: number;
   /**

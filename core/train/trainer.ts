@@ -14,7 +14,9 @@ import type {
 import { XferError } from "../errors.ts";
 import type { RunSpec } from "../recipe.ts";
 import type { BatchAugmentation } from "../image/batch.ts";
-import { sigmoidBinaryCrossEntropy, softmaxCrossEntropy } from "../losses.ts";
+import {
+  fitOrdinalThresholds, ordinalRegressionLoss, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, thresholdsToClasses,
+} from "../losses.ts";
 import type { Rng, SeedTree } from "../rng.ts";
 
 export interface TrainerParts {
@@ -49,9 +51,28 @@ export interface TrainProgress {
   readonly loss: number;
 }
 
-/** Single-label tasks train with softmax cross-entropy (optionally label-smoothed); multilabel with sigmoid BCE. */
-function lossOf(task: Dataset["meta"]["task"], logits: tf.Tensor2D, labels: tf.Tensor2D, labelSmoothing: number): tf.Scalar {
-  return task === "multilabel" ? sigmoidBinaryCrossEntropy(logits, labels) : softmaxCrossEntropy(logits, labels, { labelSmoothing });
+export function isOrdinalLoss(loss: string | undefined): loss is "ordinal-l1" | "ordinal-mse" {
+  return loss === "ordinal-l1" || loss === "ordinal-mse";
+}
+
+/**
+ * Single-label tasks train with softmax cross-entropy (optionally label-smoothed), multilabel with
+ * sigmoid BCE, ordinal regression with L1 or MSE on the single output.
+ */
+function lossOf(spec: RunSpec, task: Dataset["meta"]["task"], logits: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+  const loss = spec.training.loss;
+  if (isOrdinalLoss(loss)) return ordinalRegressionLoss(logits, tf.reshape(y, [-1]) as tf.Tensor1D, loss === "ordinal-l1" ? "l1" : "mse");
+  if (task === "multilabel") return sigmoidBinaryCrossEntropy(logits, y);
+  return softmaxCrossEntropy(logits, y, { labelSmoothing: spec.training.labelSmoothing ?? 0 });
+}
+
+/** Ordinal predictions (n x 1) as one-hot class rows through cut points, for the metrics. */
+function ordinalScores(predictions: Scores, thresholds: readonly number[], numClasses: number): Scores {
+  return thresholdsToClasses(predictions.map((row) => row[0]), thresholds).map((c) => {
+    const row = new Array<number>(numClasses).fill(0);
+    row[c] = 1;
+    return row;
+  });
 }
 
 /**
@@ -92,9 +113,20 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
     throw new XferError(`dataset "${dataset.meta.name}": the split left ${trainSamples.length} train and ${valSamples.length} val samples; both must be non-empty`);
   }
 
-  const learner = await createLearner(parts, numClasses, [trainSamples, valSamples, testSamples ?? []]);
+  const ordinal = isOrdinalLoss(spec.training.loss);
+  if (ordinal && dataset.meta.task === "multilabel") throw new XferError(`training.loss "${spec.training.loss}" needs single-label classes; dataset "${dataset.meta.name}" is multilabel`);
+  const learner = await createLearner(parts, ordinal ? 1 : numClasses, [trainSamples, valSamples, testSamples ?? []]);
+  const toTargets = (batch: readonly Sample[]) => (ordinal ? tf.tensor2d(batch.map((s) => s.label as number), [batch.length, 1]) : targets(batch, numClasses));
+  let thresholds: number[] | undefined;
+  let bestThresholds: number[] | undefined;
+  /** Scores the metrics read; ordinal predictions go through cut points fitted on the selection split. */
+  const scoresOf = async (samples: readonly Sample[], fit: boolean): Promise<Scores> => {
+    const raw = await learner.scores(samples);
+    if (!ordinal) return raw;
+    if (fit) thresholds = fitOrdinalThresholds(raw.map((r) => r[0]), samples.map((s) => s.label as number), numClasses);
+    return ordinalScores(raw, thresholds!, numClasses);
+  };
   const stepsPerEpoch = Math.ceil(trainSamples.length / batchSize);
-  const labelSmoothing = spec.training.labelSmoothing ?? 0;
   const history: EpochRecord[] = [];
   const [selection, ...others] = metrics;
   let bestEpoch = -1;
@@ -109,10 +141,10 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       let lossSum = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
         const batch = order.slice(step * batchSize, (step + 1) * batchSize);
-        const { input, y } = mixBatch(parts, await learner.prepare(batch, epoch), targets(batch, numClasses), epoch, step);
+        const { input, y } = mixBatch(parts, await learner.prepare(batch, epoch), toTargets(batch), epoch, step);
         const lr = schedule.lr({ epoch, step, stepsPerEpoch });
         const loss = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => lossOf(dataset.meta.task, learner.logits(input, epoch), y, labelSmoothing), variables);
+          const { value, grads } = tf.variableGrads(() => lossOf(spec, dataset.meta.task, learner.logits(input, epoch), y), variables);
           optimizer.step(variables, variables.map((v) => grads[v.name]), lr);
           return value.dataSync()[0];
         });
@@ -123,7 +155,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
         parts.onProgress?.({ epoch, epochs, step: step + 1, stepsPerEpoch, loss });
       }
 
-      const valScores = await learner.scores(valSamples);
+      const valScores = await scoresOf(valSamples, true);
       const valLabels = labelsOf(valSamples, dataset.meta.task, numClasses);
       const values: Record<string, number> = {};
       for (const metric of [selection, ...others]) values[metric.name] = metric.compute(valLabels, valScores);
@@ -134,6 +166,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       if (bestEpoch < 0 || isBetter(selection, values[selection.name], best[selection.name])) {
         bestEpoch = epoch + 1;
         best = values;
+        bestThresholds = thresholds;
         bestState?.forEach((t) => t.dispose());
         bestState = learner.state().map((v) => tf.clone(v));
       }
@@ -150,9 +183,10 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
     if (testSamples && bestState) {
       // The test split is scored with the best epoch's weights (buffers included).
       learner.state().forEach((v, i) => v.assign(bestState![i]));
-      const valScores = await learner.scores(valSamples);
+      thresholds = bestThresholds;
+      const valScores = await scoresOf(valSamples, false);
       const valLabels = labelsOf(valSamples, dataset.meta.task, numClasses);
-      const testScores = await learner.scores(testSamples);
+      const testScores = await scoresOf(testSamples, false);
       const testLabels = labelsOf(testSamples, dataset.meta.task, numClasses);
       test = {};
       // Fitted metrics (multilabel thresholds) learn on the selection split, then score the test split.
@@ -166,6 +200,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       bestEpoch,
       best,
       ...(test ? { test } : {}),
+      ...(bestThresholds ? { thresholds: bestThresholds } : {}),
       seconds: (performance.now() - started) / 1000,
       seeds: { root: String(seeds.root), split: String(splitSeed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
       environment: parts.environment,
@@ -188,7 +223,9 @@ async function createLearner(parts: TrainerParts, numClasses: number, splits: re
     toBatch(await Promise.all(batch.map(async (s) => applyAll(parts.evalAugmentations, await load(s), seeds.stream("eval", s.id)))), backbone.meta);
   const trainBatch = async (batch: readonly Sample[], epoch: number) =>
     toBatch(await Promise.all(batch.map(async (s) => applyAll(parts.trainAugmentations, await load(s), seeds.stream("augment", epoch, s.id)))), backbone.meta);
-  const toScores = (logits: tf.Tensor2D) => (multilabel ? tf.sigmoid(logits) : tf.softmax(logits));
+  // Ordinal regression outputs stay raw numbers; the trainer maps them to classes.
+  const toScores = (logits: tf.Tensor2D) =>
+    isOrdinalLoss(spec.training.loss) ? tf.clone(logits) : multilabel ? tf.sigmoid(logits) : tf.softmax(logits);
   const batched = async (samples: readonly Sample[], predict: (batch: readonly Sample[]) => Promise<tf.Tensor>): Promise<Scores> => {
     const rows: number[][] = [];
     for (let start = 0; start < samples.length; start += spec.training.batchSize) {

@@ -218,3 +218,31 @@ describe("batch augmentations", () => {
     await expect(runWithBatch([{ name: "mixup" }], { mode: "frozen-features" })).rejects.toThrow(/do not apply in frozen-features mode/);
   });
 });
+
+describe("ordinal regression", () => {
+  async function runOrdinal(loss: "ordinal-l1" | "ordinal-mse") {
+    const registry = new PluginRegistry([syntheticDataset, tinyCnnBackbone, everyThirdHoldout, plainSgd, constantSchedule, argmaxAccuracy]);
+    const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
+    // Synthetic classes get brighter with the class index, so a single regressed number orders them.
+    const recipe = defineRecipe({
+      name: "ordinal",
+      description: "",
+      template: {
+        ...helloLikeTemplate,
+        dataset: { name: "synthetic", options: { classes: 3, perClass: 30, size: 8 } },
+        training: { epochs: 6, batchSize: 10, lr: 0.05, weightDecay: 0, loss },
+      },
+    });
+    const [{ hash, spec }] = plan(recipe);
+    return executeRun(await createRunContainer(root, hash, spec));
+  }
+
+  it("regresses one output and maps it to classes by cut points fitted on the selection split", async () => {
+    for (const loss of ["ordinal-l1", "ordinal-mse"] as const) {
+      const result = await runOrdinal(loss);
+      expect(result.thresholds).toHaveLength(2);
+      expect(result.thresholds![0]).toBeLessThanOrEqual(result.thresholds![1]);
+      expect(result.best.accuracy).toBeGreaterThan(0.5);
+    }
+  });
+});
