@@ -5,6 +5,8 @@
  * `epoch * stepsPerEpoch + step`.
  */
 import { z } from "zod";
+import type { Schedule } from "../../core/contracts.ts";
+import { definePlugin, parseOptions, type PluginContext } from "../../core/plugin.ts";
 
 export const baseLrSchema = z.number().positive();
 /** "epoch": the rate changes once per epoch, like the reference code's scheduler.step() per epoch. */
@@ -27,4 +29,30 @@ export function checkPosition(where: string, p: Position): void {
 /** The cosine curve from `base` (t = 0) to `etaMin` (t = period), as torch's CosineAnnealingLR. */
 export function cosine(base: number, etaMin: number, t: number, period: number): number {
   return etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * t) / period))) / 2;
+}
+
+/**
+ * A schedule plugin from its options schema and its rate at a position: options are validated
+ * (errors name the schedule and the field), every position is checked, and the plugin takes
+ * `fromRun(training)` (the run's lr, and epochs where the schedule needs them) unless the recipe
+ * sets those options itself. `create` is the same factory without the run, for direct use.
+ */
+export function defineSchedule<S extends z.ZodType>(
+  meta: { readonly name: string; readonly description: string },
+  schema: S,
+  rate: (options: z.output<S>, position: Position) => number,
+  fromRun: (training: NonNullable<PluginContext["training"]>) => Record<string, number>,
+) {
+  const full = { kind: "schedule" as const, version: "1.0.0", ...meta };
+  const create = (options: z.input<S>): Schedule => {
+    const o = parseOptions(full, schema, options);
+    return {
+      lr(position) {
+        checkPosition(`schedule ${meta.name}`, position);
+        return rate(o, position);
+      },
+    };
+  };
+  const plugin = definePlugin({ meta: full, create: (options, ctx) => create({ ...(ctx.training ? fromRun(ctx.training) : {}), ...options } as z.input<S>) });
+  return { create, plugin };
 }

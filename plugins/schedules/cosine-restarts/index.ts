@@ -5,9 +5,7 @@
  * `scheduler.step(epoch + i / iters)`.
  */
 import { z } from "zod";
-import type { Schedule } from "../../../core/contracts.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import { baseLrSchema, checkPosition, cosine, perSchema } from "../common.ts";
+import { baseLrSchema, cosine, perSchema, defineSchedule } from "../common.ts";
 
 const schema = z.strictObject({
   baseLr: baseLrSchema,
@@ -16,29 +14,29 @@ const schema = z.strictObject({
   etaMin: z.number().min(0).default(0),
   per: perSchema,
 });
-const meta = { kind: "schedule", name: "cosine-restarts", version: "1.0.0", description: "Cosine annealing with warm restarts (torch CosineAnnealingWarmRestarts)" } as const;
 
-export function createCosineRestarts(options: z.input<typeof schema>): Schedule {
-  const o = parseOptions(meta, schema, options);
-  return {
-    lr(p) {
-      checkPosition("schedule cosine-restarts", p);
-      const e = o.per === "epoch" ? p.epoch : p.epoch + p.step / p.stepsPerEpoch;
-      let tCur = e;
-      let period = o.t0;
-      if (e >= o.t0) {
-        if (o.tMult === 1) {
-          tCur = e % o.t0;
-        } else {
-          const n = Math.floor(Math.log((e / o.t0) * (o.tMult - 1) + 1) / Math.log(o.tMult));
-          tCur = e - (o.t0 * (o.tMult ** n - 1)) / (o.tMult - 1);
-          period = o.t0 * o.tMult ** n;
-        }
+const { create, plugin } = defineSchedule(
+  { name: "cosine-restarts", description: "Cosine annealing with warm restarts (torch CosineAnnealingWarmRestarts)" },
+  schema,
+  (o, p) => {
+    const e = o.per === "epoch" ? p.epoch : p.epoch + p.step / p.stepsPerEpoch;
+    let tCur = e;
+    let period = o.t0;
+    if (e >= o.t0) {
+      if (o.tMult === 1) {
+        tCur = e % o.t0;
+      } else {
+        const n = Math.floor(Math.log((e / o.t0) * (o.tMult - 1) + 1) / Math.log(o.tMult));
+        tCur = e - (o.t0 * (o.tMult ** n - 1)) / (o.tMult - 1);
+        period = o.t0 * o.tMult ** n;
       }
-      return cosine(o.baseLr, o.etaMin, tCur, period);
-    },
-  };
-}
+    }
+    return cosine(o.baseLr, o.etaMin, tCur, period);
+  },
+  // The run's lr (and epochs) unless the recipe sets them here.
+  (t) => ({ baseLr: t.lr }),
+);
 
-// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
-export default definePlugin({ meta, create: (options, ctx) => createCosineRestarts({ baseLr: ctx.training?.lr, ...options } as z.input<typeof schema>) });
+export const createCosineRestarts = create;
+export default plugin;
+

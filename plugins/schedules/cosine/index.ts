@@ -4,9 +4,7 @@
  * cos(pi e / T)); per "step": T_max = epochs * stepsPerEpoch, stepped after every batch.
  */
 import { z } from "zod";
-import type { Schedule } from "../../../core/contracts.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import { baseLrSchema, checkPosition, cosine, perSchema } from "../common.ts";
+import { baseLrSchema, cosine, perSchema, defineSchedule } from "../common.ts";
 
 const schema = z.strictObject({
   baseLr: baseLrSchema,
@@ -14,19 +12,19 @@ const schema = z.strictObject({
   etaMin: z.number().min(0).default(0),
   per: perSchema,
 });
-const meta = { kind: "schedule", name: "cosine", version: "1.0.0", description: "Cosine annealing per epoch or per step (torch CosineAnnealingLR)" } as const;
 
-export function createCosine(options: z.input<typeof schema>): Schedule {
-  const o = parseOptions(meta, schema, options);
-  return {
-    lr(p) {
-      checkPosition("schedule cosine", p);
-      return o.per === "epoch"
-        ? cosine(o.baseLr, o.etaMin, p.epoch, o.epochs)
-        : cosine(o.baseLr, o.etaMin, p.epoch * p.stepsPerEpoch + p.step, o.epochs * p.stepsPerEpoch);
-    },
-  };
-}
+const { create, plugin } = defineSchedule(
+  { name: "cosine", description: "Cosine annealing per epoch or per step (torch CosineAnnealingLR)" },
+  schema,
+  (o, p) => {
+    return o.per === "epoch"
+      ? cosine(o.baseLr, o.etaMin, p.epoch, o.epochs)
+      : cosine(o.baseLr, o.etaMin, p.epoch * p.stepsPerEpoch + p.step, o.epochs * p.stepsPerEpoch);
+  },
+  // The run's lr (and epochs) unless the recipe sets them here.
+  (t) => ({ baseLr: t.lr, epochs: t.epochs }),
+);
 
-// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
-export default definePlugin({ meta, create: (options, ctx) => createCosine({ baseLr: ctx.training?.lr, epochs: ctx.training?.epochs, ...options } as z.input<typeof schema>) });
+export const createCosine = create;
+export default plugin;
+
