@@ -4,6 +4,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
+import type { Optimizer } from "../../core/contracts.ts";
+import { definePlugin, type Plugin, type PluginMeta } from "../../core/plugin.ts";
 
 /**
  * Which variables receive weight decay. "all" is the reference code's behaviour (PyTorch's default
@@ -70,4 +72,9 @@ export function checkStepArgs(where: string, variables: readonly tf.Variable[], 
 /** A float32 scalar, the way PyTorch casts a Python float `alpha`/`value` for float32 kernels. */
 export function f32(x: number): tf.Scalar {
   return tf.scalar(x, "float32");
+}
+
+/** An optimizer factory as a plugin: lr and weight decay default to the run's, so one grid axis drives them. */
+export function optimizerPlugin<O>(meta: PluginMeta<"optimizer">, create: (options: O) => Optimizer): Plugin<"optimizer"> {
+  return definePlugin({ meta, create: (options, ctx) => create({ lr: ctx.training?.lr, weightDecay: ctx.training?.weightDecay, ...options } as O) });
 }

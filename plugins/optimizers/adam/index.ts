@@ -1,8 +1,8 @@
 /** Adam with torch.optim.Adam semantics (L2 weight decay coupled into the gradient). */
 import { z } from "zod";
 import type { Optimizer } from "../../../core/contracts.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import { decayScopeSchema } from "../common.ts";
+import { parseOptions } from "../../../core/plugin.ts";
+import { decayScopeSchema, optimizerPlugin } from "../common.ts";
 import { createAdamCore } from "./core.ts";
 
 export const adamBaseSchema = z.strictObject({
@@ -28,5 +28,4 @@ export function createAdam(options: AdamOptions = {}): Optimizer {
   return createAdamCore("optimizer adam", { ...o, decay: { mode: "coupled", weightDecay: o.weightDecay } });
 }
 
-// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
-export default definePlugin({ meta, create: (options, ctx) => createAdam({ lr: ctx.training?.lr, weightDecay: ctx.training?.weightDecay, ...options } as AdamOptions) });
+export default optimizerPlugin(meta, (options: AdamOptions) => createAdam(options));

@@ -7,9 +7,10 @@
 import { z } from "zod";
 import type { Optimizer } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
+import { parseOptions } from "../../../core/plugin.ts";
 import { adamBaseSchema } from "../adam/index.ts";
 import { createAdamCore } from "../adam/core.ts";
+import { optimizerPlugin } from "../common.ts";
 
 const schema = adamBaseSchema.extend({
   weightDecay: z.number().min(0).default(0.01),
@@ -36,5 +37,4 @@ export function createAdamW(options: AdamWOptions = {}): Optimizer {
   return createAdamCore("optimizer adamw", { ...o, decay: { mode: "decoupled", weightDecay } });
 }
 
-// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
-export default definePlugin({ meta, create: (options, ctx) => createAdamW({ lr: ctx.training?.lr, weightDecay: ctx.training?.weightDecay, ...options } as AdamWOptions) });
+export default optimizerPlugin(meta, (options: AdamWOptions) => createAdamW(options));

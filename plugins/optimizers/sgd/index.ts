@@ -6,8 +6,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
 import type { Optimizer } from "../../../core/contracts.ts";
-import { definePlugin, parseOptions } from "../../../core/plugin.ts";
-import { checkStepArgs, decayScopeSchema, decays, f32, SlotStore } from "../common.ts";
+import { parseOptions } from "../../../core/plugin.ts";
+import { checkStepArgs, decayScopeSchema, decays, f32, optimizerPlugin, SlotStore } from "../common.ts";
 
 const schema = z.strictObject({
   /** Base learning rate of the run (the schedule scales it); SGD itself uses only step()'s lr. */
@@ -56,5 +56,4 @@ export function createSgd(options: SgdOptions = {}): Optimizer {
   };
 }
 
-// The run's lr, weight decay and epochs (one grid axis) unless the recipe sets them here.
-export default definePlugin({ meta, create: (options, ctx) => createSgd({ lr: ctx.training?.lr, weightDecay: ctx.training?.weightDecay, ...options } as SgdOptions) });
+export default optimizerPlugin(meta, (options: SgdOptions) => createSgd(options));
