@@ -169,3 +169,44 @@ describe("wasm Sum/Mean/Tile fast paths match cpu", () => {
       }), RUNS);
   });
 });
+
+describe("wasm matmuls with a transposed operand match cpu", () => {
+  const dims = fc.record({
+    batch: fc.integer({ min: 1, max: 3 }), m: fc.integer({ min: 1, max: 6 }), k: fc.integer({ min: 1, max: 6 }),
+    n: fc.integer({ min: 1, max: 6 }), ta: fc.boolean(), tb: fc.boolean(), seed: fc.integer({ min: 1, max: 1e6 }),
+  });
+  const operands = (d: { batch: number; m: number; k: number; n: number; ta: boolean; tb: boolean; seed: number }) => [
+    uniform(d.ta ? [d.batch, d.k, d.m] : [d.batch, d.m, d.k], d.seed) as tf.Tensor3D,
+    uniform(d.tb ? [d.batch, d.n, d.k] : [d.batch, d.k, d.n], d.seed + 1) as tf.Tensor3D,
+  ] as const;
+
+  it("BatchMatMul, and the gradients of a dense layer", async () => {
+    await fc.assert(fc.asyncProperty(dims, async (d) => {
+      const f = () => {
+        const [a, b] = operands(d);
+        return tf.matMul(a, b, d.ta, d.tb);
+      };
+      await compare(f, f);
+      // The backward pass multiplies by transposed operands whatever the forward flags were.
+      const g = () => {
+        const [a, b] = operands(d);
+        const weights = uniform(tf.matMul(a, b, d.ta, d.tb).shape, d.seed + 2);
+        const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, d.ta, d.tb).mul(weights).sum())([a, b]);
+        return tf.concat([da.flatten(), db.flatten()]);
+      };
+      await compare(g, g);
+    }), RUNS);
+  });
+
+  it("_FusedMatMul with bias and activation", async () => {
+    // Batch 1 only: the stock wasm kernel adds the bias to the first matrix of a batch alone (a
+    // tfjs 4.22 bug, untouched here; dense layers call it with rank-2 inputs, i.e. batch 1).
+    await fc.assert(fc.asyncProperty(dims.map((d) => ({ ...d, batch: 1 })), fc.constantFrom<"linear" | "relu">("linear", "relu"), async (d, activation) => {
+      const f = () => {
+        const [a, b] = operands(d);
+        return tf.fused.matMul({ a, b, transposeA: d.ta, transposeB: d.tb, bias: uniform([d.n], d.seed + 3), activation });
+      };
+      await compare(f, f);
+    }), RUNS);
+  });
+});

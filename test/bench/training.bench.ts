@@ -9,12 +9,15 @@
  *   XFER_BENCH_ONLY=resnet18-64px/train ...         # one (model/mode) case
  *
  * Prints one JSON line per (model, mode): images/s as the median of >= 3 timed windows after a
- * warm-up. The models match test/bench/torch_bench.py layer for layer (torchvision ResNet-18
- * padding, batch norm with running statistics, SGD momentum 0.9).
+ * warm-up; also images per second of this process's CPU time (wasm runs on one thread, so on a
+ * shared machine this is the steadier figure for before/after comparisons) and the load average.
+ * The models match test/bench/torch_bench.py layer for layer (torchvision ResNet-18 padding, batch
+ * norm with running statistics, SGD momentum 0.9).
  */
 import * as tf from "@tensorflow/tfjs";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
 import { selectBackend, type BackendSelection } from "../../plugins/runtime/tfjs/index.ts";
 
 type Params = Map<string, tf.Variable>;
@@ -162,10 +165,14 @@ async function bench(env: BackendSelection): Promise<Record<string, number>> {
       for (let i = 0; i < WARMUP_STEPS; i++) step();
       if (process.env.XFER_BENCH_PROFILE === "1" && mode === "train") await profileStep(step);
       const rates: number[] = [];
+      const cpuRates: number[] = [];
       for (let w = 0; w < WINDOWS; w++) {
         const start = performance.now();
+        const cpuStart = process.cpuUsage();
         for (let i = 0; i < c.steps[mode]; i++) step();
+        const cpu = process.cpuUsage(cpuStart);
         rates.push((c.steps[mode] * c.batch) / ((performance.now() - start) / 1000));
+        cpuRates.push((c.steps[mode] * c.batch) / ((cpu.user + cpu.system) / 1e6));
       }
       dispose();
       const imagesPerSecond = median(rates);
@@ -173,6 +180,7 @@ async function bench(env: BackendSelection): Promise<Record<string, number>> {
       console.log(JSON.stringify({
         bench: "training", framework: "tfjs", backend: env.backend, threads: env.threads, model: c.model, mode,
         batch: c.batch, imagesPerSecond: Number(imagesPerSecond.toFixed(2)), windows: rates.map((r) => Number(r.toFixed(2))),
+        imagesPerCpuSecond: Number(median(cpuRates).toFixed(2)), loadavg: loadavg().map((l) => Number(l.toFixed(2))),
         runtime: env.runtime,
       }));
     }
