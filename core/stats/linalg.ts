@@ -6,6 +6,8 @@
  * without eigenvector accumulation.
  */
 
+import * as tf from "@tensorflow/tfjs-core";
+
 const EPS = 2 ** -52;
 
 /**
@@ -104,6 +106,69 @@ export function gramColumns(colMajor: Float64Array, n: number, d: number, scale:
   return symmetricProduct(colMajor, colMajor, d, n, n, () => 0, scale);
 }
 
+/**
+ * tfjs backends whose float32 matMul is native or SIMD code (XNNPACK on wasm, libtensorflow), several
+ * times faster than the float64 kernels here. The JavaScript "cpu" backend is slower than them, and
+ * "webgl" may compute in half precision, so both keep the float64 kernels.
+ */
+const FAST_MATMUL_BACKENDS: ReadonlySet<string> = new Set(["wasm", "tensorflow"]);
+
+/** Whether the active tfjs backend (if any; none is activated here) has a fast float32 matMul. */
+export function fastMatMulAvailable(): boolean {
+  const name = tf.getBackend() as string | null | undefined;
+  return name != null && FAST_MATMUL_BACKENDS.has(name);
+}
+
+/** Rows per float32 product; the partial Gram matrices are summed in float64 (limits float32 accumulation error). */
+const GRAM_ROW_CHUNK = 1024;
+/** Column block: only the blocks on and below the diagonal are multiplied (5/8 of the full product at d = 2048). */
+const GRAM_COL_BLOCK = 512;
+
+/**
+ * X'X * scale for a row-major n x d matrix X (columns already centred, float64) by float32 tfjs
+ * matMul on the active backend, in chunks of rows accumulated in float64. Each chunk multiplies X'
+ * (rows j0.. of it) by the column block [j0, j0 + b) of X, which gives the block column on and
+ * below the diagonal; the upper triangle is mirrored.
+ */
+export function gramRowsTensor(
+  x: Float64Array, n: number, d: number, scale: number, rowChunk = GRAM_ROW_CHUNK, colBlock = GRAM_COL_BLOCK,
+): Float64Array {
+  const out = new Float64Array(d * d);
+  for (let r0 = 0; r0 < n; r0 += rowChunk) {
+    const nc = Math.min(rowChunk, n - r0);
+    const rows = Float32Array.from(x.subarray(r0 * d, (r0 + nc) * d));
+    const transposed = new Float32Array(d * nc);
+    for (let r = 0; r < nc; r++) for (let j = 0; j < d; j++) transposed[j * nc + r] = rows[r * d + j];
+    tf.tidy(() => {
+      const xt = tf.tensor2d(transposed, [d, nc]);
+      const xr = tf.tensor2d(rows, [nc, d]);
+      for (let j0 = 0; j0 < d; j0 += colBlock) {
+        const b = Math.min(colBlock, d - j0);
+        // Kept on the default (non-transposed) layout: XNNPACK's fast path on wasm.
+        const product = tf.matMul(tf.slice(xt, [j0, 0], [d - j0, nc]), tf.slice(xr, [0, j0], [nc, b]));
+        const v = product.dataSync();
+        for (let i = j0; i < d; i++) {
+          const src = (i - j0) * b - j0;
+          const dst = i * d;
+          const to = Math.min(i + 1, j0 + b);
+          for (let j = j0; j < to; j++) out[dst + j] += v[src + j];
+        }
+      }
+    });
+  }
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < i; j++) out[i * d + j] = out[j * d + i] = out[i * d + j] * scale;
+  }
+  // The diagonal (the traces in FID) exactly in float64: O(n d).
+  for (let j = 0; j < d; j++) out[j * d + j] = 0;
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    for (let j = 0; j < d; j++) out[j * d + j] += x[o + j] * x[o + j];
+  }
+  for (let j = 0; j < d; j++) out[j * d + j] *= scale;
+  return out;
+}
+
 /** M = L' S L for lower-triangular L (lower triangle of `l`) and symmetric S; returns M (full). */
 export function congruenceLower(l: Float64Array, s: Float64Array, n: number): Float64Array {
   // Lt row j holds column j of L (zero before position j), so every inner loop is contiguous and
@@ -152,29 +217,30 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
     e[i] = scale * g0;
     h -= f0 * g0;
     u[l] = f0 - g0;
-    // p = A[0..l][0..l] u / h from the lower triangle, two rows per pass over p and u.
+    // p = A[0..l][0..l] u / h from the lower triangle, four rows per pass over p and u (each
+    // pass reads p[k] and u[k] once for four matrix entries; the loops are load-bound).
     p.fill(0, 0, l + 1);
     let j = 0;
-    for (; j + 1 <= l; j += 2) {
-      const r0 = j * n;
-      const r1 = r0 + n;
-      const u0 = u[j];
-      const u1 = u[j + 1];
-      let s0 = 0;
-      let s1 = 0;
+    for (; j + 3 <= l; j += 4) {
+      const r0 = j * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+      const u0 = u[j], u1 = u[j + 1], u2 = u[j + 2], u3 = u[j + 3];
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let k = 0; k < j; k++) {
-        const a0 = a[r0 + k];
-        const a1 = a[r1 + k];
+        const a0 = a[r0 + k], a1 = a[r1 + k], a2 = a[r2 + k], a3 = a[r3 + k];
         const uk = u[k];
         s0 += a0 * uk;
         s1 += a1 * uk;
-        p[k] += a0 * u0 + a1 * u1;
+        s2 += a2 * uk;
+        s3 += a3 * uk;
+        p[k] += a0 * u0 + a1 * u1 + a2 * u2 + a3 * u3;
       }
-      const a10 = a[r1 + j];
-      p[j] += s0 + a[r0 + j] * u0 + a10 * u1;
-      p[j + 1] += s1 + a10 * u0 + a[r1 + j + 1] * u1;
+      p[j] += s0;
+      p[j + 1] += s1;
+      p[j + 2] += s2;
+      p[j + 3] += s3;
+      symvDiagonalBlock(a, n, u, p, j, 4);
     }
-    if (j === l) {
+    for (; j <= l; j++) {
       const rj = j * n;
       const uj = u[j];
       let s = 0;
@@ -182,7 +248,8 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
         s += a[rj + k] * u[k];
         p[k] += a[rj + k] * uj;
       }
-      p[j] += s + a[rj + j] * uj;
+      p[j] += s;
+      symvDiagonalBlock(a, n, u, p, j, 1);
     }
     let f = 0;
     for (let j = 0; j <= l; j++) {
@@ -191,24 +258,29 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
     }
     const hh = f / (h + h);
     for (let j = 0; j <= l; j++) p[j] -= hh * u[j];
-    // A -= u q' + q u' on the lower triangle, two rows per pass over p and u.
+    // A -= u q' + q u' on the lower triangle, four rows per pass over p and u.
     let r = 0;
-    for (; r + 1 <= l; r += 2) {
-      const r0 = r * n;
-      const r1 = r0 + n;
-      const u0 = u[r];
-      const q0 = p[r];
-      const u1 = u[r + 1];
-      const q1 = p[r + 1];
+    for (; r + 3 <= l; r += 4) {
+      const r0 = r * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+      const u0 = u[r], u1 = u[r + 1], u2 = u[r + 2], u3 = u[r + 3];
+      const q0 = p[r], q1 = p[r + 1], q2 = p[r + 2], q3 = p[r + 3];
       for (let k = 0; k <= r; k++) {
         const pk = p[k];
         const uk = u[k];
         a[r0 + k] -= u0 * pk + q0 * uk;
         a[r1 + k] -= u1 * pk + q1 * uk;
+        a[r2 + k] -= u2 * pk + q2 * uk;
+        a[r3 + k] -= u3 * pk + q3 * uk;
       }
-      a[r1 + r + 1] -= u1 * q1 + q1 * u1;
+      // The rest of the block's lower triangle (columns r+1 .. r+q of row r+q).
+      for (let q = 1; q < 4; q++) {
+        const rq = (r + q) * n;
+        const uq = u[r + q];
+        const qq = p[r + q];
+        for (let k = r + 1; k <= r + q; k++) a[rq + k] -= uq * p[k] + qq * u[k];
+      }
     }
-    if (r === l) {
+    for (; r <= l; r++) {
       const rj = r * n;
       const uj = u[r];
       const qj = p[r];
@@ -218,6 +290,19 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   for (let i = 0; i < n; i++) d[i] = a[i * n + i];
   tql1(d, e, n);
   return d.sort();
+}
+
+/** p += B u on the m x m diagonal block B = A[j..j+m)[j..j+m) (lower triangle of A read). */
+function symvDiagonalBlock(a: Float64Array, n: number, u: Float64Array, p: Float64Array, j: number, m: number): void {
+  for (let q = 0; q < m; q++) {
+    const rq = (j + q) * n;
+    p[j + q] += a[rq + j + q] * u[j + q];
+    for (let c = 0; c < q; c++) {
+      const v = a[rq + j + c];
+      p[j + q] += v * u[j + c];
+      p[j + c] += v * u[j + q];
+    }
+  }
 }
 
 /** Eigenvalues of the symmetric tridiagonal (d, e[1..n-1]) by implicit QL (JAMA tql2, no vectors). */
