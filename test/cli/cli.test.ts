@@ -66,6 +66,24 @@ describe("xfer CLI", () => {
     expect(wrong.err).toMatch(/resnet18_mini.safetensors/);
   });
 
+  it("refuses to start a run whose recipe names an unknown augmentation, listing the valid ones", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "xfer-bad-"));
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(
+      join(dir, "recipe.ts"),
+      `import { defineRecipe } from ${JSON.stringify(join(import.meta.dirname, "../../core/index.ts"))};
+export default defineRecipe({ name: "bad", description: "typo", template: {
+  dataset: { name: "synthetic" }, splitter: { name: "stratified-holdout" }, backbone: { name: "tinycnn.random" },
+  optimizer: { name: "sgd" }, schedule: { name: "constant" }, augment: { train: [{ name: "horizontal-flipp" }], eval: [] },
+  metrics: [], training: { epochs: 1, batchSize: 4, lr: 0.1, weightDecay: 0 } } });
+`,
+    );
+    const run = await xfer("run", dir, "--out", join(dir, "out"), "--backend", "cpu");
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/unknown augmentation "horizontal-flipp"; valid augmentation names: .*horizontal-flip/);
+    expect((await readdir(dir)).sort()).toEqual(["recipe.ts"]);
+  });
+
   it("prints help for every command", async () => {
     for (const command of ["list", "plan", "run", "env"]) {
       const { out } = await xfer(command, "--help");

@@ -91,5 +91,7 @@ describe("checkPlugins", () => {
       'unknown backbone "resnet9000.x"; valid backbone names: tinycnn.random (needed by 2 run(s))',
     ]);
     expect(checkPlugins(testRegistry(), plan(recipe))).toEqual([]);
+    const badAugment = plan(defineRecipe({ name: "bad-aug", description: "", template: { ...helloLikeTemplate, augment: { train: [{ name: "random-crop-typo" }], eval: [] } } }));
+    expect(checkPlugins(testRegistry(), badAugment)).toEqual(['unknown augmentation "random-crop-typo"; valid augmentation names: (none registered) (needed by 1 run(s))']);
   });
 });
