@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { weightsDominate } from "../../plugins/runtime/tfjs/kernels/gemm_conv.ts";
 import { initBackends, maxRelativeError, uniform, valuesOn } from "./helpers.ts";
 
 const TOLERANCE = 1e-5;
@@ -82,6 +83,22 @@ describe("wasm conv gradient kernels match cpu", () => {
       const f = () => run("Conv2DBackpropFilter", { x: uniform([c.n, c.h, c.w, c.cin], c.seed), dy: uniform(dy, c.seed + 1) },
         { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: [c.kh, c.kw, c.cin, c.cout] });
       await compare(f, f);
+    }), RUNS);
+  });
+
+  it("Conv2DBackpropInput and Conv2DBackpropFilter by the patch-matrix route (many channels, tiny images)", async () => {
+    const deep = convCase(false)
+      .chain((c) => fc.integer({ min: 8, max: 24 }).map((cin) => ({ ...c, n: 1, cin })))
+      .filter((c) => weightsDominate(tf.backend_util.computeConv2DInfo(
+        [c.n, c.h, c.w, c.cin], [c.kh, c.kw, c.cin, c.cout], c.stride, 1, c.pad)));
+    await fc.assert(fc.asyncProperty(deep, async (c) => {
+      const dy = outShape(c, false);
+      const input = () => run("Conv2DBackpropInput", { dy: uniform(dy, c.seed), filter: uniform([c.kh, c.kw, c.cin, c.cout], c.seed + 1) },
+        { strides: c.stride, pad: c.pad, dataFormat: "NHWC", inputShape: [c.n, c.h, c.w, c.cin] });
+      await compare(input, input);
+      const filter = () => run("Conv2DBackpropFilter", { x: uniform([c.n, c.h, c.w, c.cin], c.seed), dy: uniform(dy, c.seed + 1) },
+        { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: [c.kh, c.kw, c.cin, c.cout] });
+      await compare(filter, filter);
     }), RUNS);
   });
 

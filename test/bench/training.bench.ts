@@ -151,7 +151,7 @@ async function profileStep(step: () => void): Promise<void> {
   const info = await tf.profile(step);
   const byKernel = new Map<string, number>();
   for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-  const top = [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12);
+  const top = [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20);
   console.log(JSON.stringify({ profile: Object.fromEntries(top.map(([k, ms]) => [k, Math.round(ms)])) }));
 }
 

@@ -23,6 +23,7 @@ import {
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer, explicitPad } from "./compose.ts";
+import { gemmFilterGrad, gemmInputGrad, weightsDominate } from "./gemm_conv.ts";
 import { filterGradPadAfter, inputGradPhases, type Phase, type PhasePlan } from "./geometry.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -129,6 +130,7 @@ function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: { dy: TensorI
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   requireNHWC(Conv2DBackpropInput, info);
+  if (weightsDominate(info)) return gemmInputGrad(c, dy, filter, info);
   const rows = inputGradPhases(info.inHeight, info.outHeight, info.filterHeight, info.strideHeight, 1, info.padInfo.top);
   const cols = inputGradPhases(info.inWidth, info.outWidth, info.filterWidth, info.strideWidth, 1, info.padInfo.left);
   // [kh, kw, in, out] -> [kh, kw, out, in]: the phase correlations map dy's channels to x's.
@@ -191,6 +193,7 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: { x: TensorI
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   requireNHWC(Conv2DBackpropFilter, info);
+  if (weightsDominate(info)) return gemmFilterGrad(c, x, dy, info);
   const cropped = cropInputForFilterGrad(c, x, info);
   // Batch becomes the reduced channel axis: [in, H, W, N] correlated with dy as [OH, OW, N, out].
   const xt = c.transpose(cropped.input, [3, 1, 2, 0]);
