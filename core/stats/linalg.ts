@@ -55,34 +55,42 @@ function dot4(rows: Float64Array, o0: number, o1: number, o2: number, o3: number
 }
 
 /**
- * A 4 x 2 block of dot products over positions [from, to): out[b * 4 + q] =
- * sum_m left[lq + m] * right[rb + m]. Eight multiply-adds per six loads; the workhorse of the
- * covariance and congruence products, which are memory-bound at d = 2048 otherwise.
+ * A 4 x 4 block of dot products over positions [from, to): out[b * 4 + q] =
+ * sum_m left[lq + m] * right[rb + m]. Sixteen multiply-adds per eight loads; the workhorse of the
+ * covariance and congruence products, which are load-bound with narrower blocks.
  */
-export function dot4x2(
+export function dot4x4(
   left: Float64Array, l0: number, l1: number, l2: number, l3: number,
-  right: Float64Array, r0: number, r1: number, from: number, to: number, out: Float64Array,
+  right: Float64Array, r0: number, r1: number, r2: number, r3: number, from: number, to: number, out: Float64Array,
 ): void {
   let a00 = 0, a10 = 0, a20 = 0, a30 = 0, a01 = 0, a11 = 0, a21 = 0, a31 = 0;
+  let a02 = 0, a12 = 0, a22 = 0, a32 = 0, a03 = 0, a13 = 0, a23 = 0, a33 = 0;
   for (let m = from; m < to; m++) {
     const x0 = left[l0 + m], x1 = left[l1 + m], x2 = left[l2 + m], x3 = left[l3 + m];
-    const y0 = right[r0 + m], y1 = right[r1 + m];
-    a00 += x0 * y0; a10 += x1 * y0; a20 += x2 * y0; a30 += x3 * y0;
-    a01 += x0 * y1; a11 += x1 * y1; a21 += x2 * y1; a31 += x3 * y1;
+    let y = right[r0 + m];
+    a00 += x0 * y; a10 += x1 * y; a20 += x2 * y; a30 += x3 * y;
+    y = right[r1 + m];
+    a01 += x0 * y; a11 += x1 * y; a21 += x2 * y; a31 += x3 * y;
+    y = right[r2 + m];
+    a02 += x0 * y; a12 += x1 * y; a22 += x2 * y; a32 += x3 * y;
+    y = right[r3 + m];
+    a03 += x0 * y; a13 += x1 * y; a23 += x2 * y; a33 += x3 * y;
   }
   out[0] = a00; out[1] = a10; out[2] = a20; out[3] = a30;
   out[4] = a01; out[5] = a11; out[6] = a21; out[7] = a31;
+  out[8] = a02; out[9] = a12; out[10] = a22; out[11] = a32;
+  out[12] = a03; out[13] = a13; out[14] = a23; out[15] = a33;
 }
 
 /** X'X * scale for the columns of X stored column-major (d columns of n rows): a Gram matrix. */
 export function gramColumns(colMajor: Float64Array, n: number, d: number, scale: number): Float64Array {
   const result = new Float64Array(d * d);
   const row = (q: number) => Math.min(q, d - 1) * n;
-  const acc = new Float64Array(8);
+  const acc = new Float64Array(16);
   for (let i0 = 0; i0 < d; i0 += 4) {
-    for (let j0 = i0; j0 < d; j0 += 2) {
-      dot4x2(colMajor, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), colMajor, row(j0), row(j0 + 1), 0, n, acc);
-      for (let b = 0; b < 2 && j0 + b < d; b++) {
+    for (let j0 = i0; j0 < d; j0 += 4) {
+      dot4x4(colMajor, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), colMajor, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), 0, n, acc);
+      for (let b = 0; b < 4 && j0 + b < d; b++) {
         for (let q = 0; q < 4 && i0 + q <= j0 + b; q++) {
           result[(i0 + q) * d + j0 + b] = result[(j0 + b) * d + i0 + q] = acc[b * 4 + q] * scale;
         }
@@ -174,13 +182,13 @@ export function congruenceLower(l: Float64Array, s: Float64Array, n: number): Fl
     f[k * n + k] = 0.5 * s[k * n + k];
   }
   const row = (q: number) => Math.min(q, n - 1) * n;
-  const acc = new Float64Array(8);
+  const acc = new Float64Array(16);
   // Wt[j][k] = (F L)[k][j] = dot(Lt row j, F row k) over j <= m <= k; zero for k < j.
   const wt = new Float64Array(n * n);
   for (let j0 = 0; j0 < n; j0 += 4) {
-    for (let k0 = j0; k0 < n; k0 += 2) {
-      dot4x2(lt, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), f, row(k0), row(k0 + 1), j0, Math.min(k0 + 2, n), acc);
-      for (let b = 0; b < 2 && k0 + b < n; b++) {
+    for (let k0 = j0; k0 < n; k0 += 4) {
+      dot4x4(lt, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), f, row(k0), row(k0 + 1), row(k0 + 2), row(k0 + 3), j0, Math.min(k0 + 4, n), acc);
+      for (let b = 0; b < 4 && k0 + b < n; b++) {
         for (let q = 0; q < 4 && j0 + q < n; q++) wt[(j0 + q) * n + k0 + b] = acc[b * 4 + q];
       }
     }
@@ -188,9 +196,9 @@ export function congruenceLower(l: Float64Array, s: Float64Array, n: number): Fl
   // X[i][j] = sum_k L[k][i] (F L)[k][j] = dot(Lt row i, Wt row j) over k >= max(i, j).
   const x = new Float64Array(n * n);
   for (let i0 = 0; i0 < n; i0 += 4) {
-    for (let j0 = 0; j0 < n; j0 += 2) {
-      dot4x2(lt, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), wt, row(j0), row(j0 + 1), Math.max(i0, j0), n, acc);
-      for (let b = 0; b < 2 && j0 + b < n; b++) {
+    for (let j0 = 0; j0 < n; j0 += 4) {
+      dot4x4(lt, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), wt, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), Math.max(i0, j0), n, acc);
+      for (let b = 0; b < 4 && j0 + b < n; b++) {
         for (let q = 0; q < 4 && i0 + q < n; q++) x[(i0 + q) * n + j0 + b] = acc[b * 4 + q];
       }
     }
