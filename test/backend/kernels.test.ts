@@ -185,6 +185,14 @@ describe("wasm Sum/Mean/Tile fast paths match cpu", () => {
         await compare(f, f);
       }), RUNS);
   });
+
+  it("Tile of a [1, ..., 1, C] tensor (the batch-norm gradient's broadcast)", async () => {
+    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 1e6 }), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 4 }),
+      async (channels, seed, reps) => {
+        const f = () => tf.tile(uniform([...reps.slice(1).map(() => 1), channels], seed), reps);
+        await compare(f, f);
+      }), RUNS);
+  });
 });
 
 describe("wasm matmuls with a transposed operand match cpu", () => {
