@@ -17,41 +17,41 @@ const EPS = 2 ** -52;
  */
 export function choleskyInPlace(a: Float64Array, n: number, tol = 1e-12): boolean {
   const row = (q: number) => Math.min(q, n - 1) * n;
-  for (let j = 0; j < n; j++) {
-    const rj = j * n;
-    let s = a[rj + j];
-    const diag = s;
-    for (let k = 0; k < j; k++) s -= a[rj + k] * a[rj + k];
-    if (!(s > tol * diag) || !Number.isFinite(s)) return false;
-    const ljj = Math.sqrt(s);
-    a[rj + j] = ljj;
-    // Rows below, four at a time against the shared row j (left-looking, row prefixes only).
-    for (let i0 = j + 1; i0 < n; i0 += 4) {
-      const acc = dot4(a, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), a, rj, 0, j);
+  const acc = new Float64Array(16);
+  // Left-looking, four columns [j0, j0 + w) at a time: their diagonal block first, then each block
+  // of four rows below from one 4 x 4 dot-product block over the finished columns k < j0, plus
+  // the few terms inside the column block.
+  for (let j0 = 0; j0 < n; j0 += 4) {
+    const w = Math.min(4, n - j0);
+    for (let c = 0; c < w; c++) {
+      const j = j0 + c;
+      const rj = j * n;
+      for (let i = j; i < j0 + w; i++) {
+        const ri = i * n;
+        let s = a[ri + j];
+        for (let k = 0; k < j; k++) s -= a[ri + k] * a[rj + k];
+        if (i > j) {
+          a[ri + j] = s / a[rj + j];
+        } else {
+          if (!(s > tol * a[rj + j]) || !Number.isFinite(s)) return false;
+          a[rj + j] = Math.sqrt(s);
+        }
+      }
+    }
+    for (let i0 = j0 + w; i0 < n; i0 += 4) {
+      dot4x4(a, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), a, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), 0, j0, acc);
       for (let q = 0; q < 4 && i0 + q < n; q++) {
         const ri = (i0 + q) * n;
-        a[ri + j] = (a[ri + j] - acc[q]) / ljj;
+        for (let c = 0; c < w; c++) {
+          const rj = (j0 + c) * n;
+          let s = a[ri + j0 + c] - acc[c * 4 + q];
+          for (let k = j0; k < j0 + c; k++) s -= a[ri + k] * a[rj + k];
+          a[ri + j0 + c] = s / a[rj + j0 + c];
+        }
       }
     }
   }
   return true;
-}
-
-/**
- * Four dot products against one shared row: sum_{m >= from} rows[o_q + m] * shared[os + m] for the
- * rows starting at o0..o3. Blocking by four reuses each load of the shared row (memory-bound at
- * d = 2048 otherwise).
- */
-function dot4(rows: Float64Array, o0: number, o1: number, o2: number, o3: number, shared: Float64Array, os: number, from: number, to: number): [number, number, number, number] {
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  for (let m = from; m < to; m++) {
-    const v = shared[os + m];
-    a0 += rows[o0 + m] * v;
-    a1 += rows[o1 + m] * v;
-    a2 += rows[o2 + m] * v;
-    a3 += rows[o3 + m] * v;
-  }
-  return [a0, a1, a2, a3];
 }
 
 /**

@@ -40,6 +40,24 @@ describe("symmetric kernels", () => {
     ref.forEach((v, i) => expect(Math.abs(mine[i] - v)).toBeLessThanOrEqual(1e-10 * Math.max(1, Math.abs(v))));
   });
 
+  it.each([1, 4, 5, 13])("Cholesky factor of a %i x %i SPD matrix reproduces it and leaves the upper triangle", (n) => {
+    const a = randomMatrix(n, n, 300 + n);
+    const s = a.mmul(a.transpose()).add(Matrix.eye(n).mul(0.1));
+    const l = flat(s);
+    expect(choleskyInPlace(l, n)).toBe(true);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        if (j > i) {
+          expect(l[i * n + j]).toBe(s.get(i, j));
+          continue;
+        }
+        let v = 0;
+        for (let k = 0; k <= j; k++) v += l[i * n + k] * l[j * n + k];
+        expect(Math.abs(v - s.get(i, j))).toBeLessThanOrEqual(1e-12 * Math.sqrt(s.get(i, i) * s.get(j, j)));
+      }
+    }
+  });
+
   it("Cholesky reports a singular matrix instead of dividing by a rounding-level pivot", () => {
     const a = randomMatrix(5, 2, 7);
     expect(choleskyInPlace(flat(a.mmul(a.transpose())), 5)).toBe(false);
