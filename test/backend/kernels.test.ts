@@ -86,7 +86,7 @@ describe("wasm conv gradient kernels match cpu", () => {
     }), RUNS);
   });
 
-  it("Conv2DBackpropInput and Conv2DBackpropFilter by the patch-matrix route (many channels, tiny images)", async () => {
+  it("Conv2DBackpropInput and Conv2DBackpropFilter by the per-tap matmul route (many channels, tiny images)", async () => {
     const deep = convCase(false)
       .chain((c) => fc.integer({ min: 8, max: 24 }).map((cin) => ({ ...c, n: 1, cin })))
       .filter((c) => weightsDominate(tf.backend_util.computeConv2DInfo(

@@ -1,13 +1,13 @@
 /**
- * Convolution gradients as one matrix product plus a scatter/gather over the patches (col2im /
- * im2col), for layers whose weights outnumber the rows of the patch matrix (deep layers at small
- * spatial size, e.g. ResNet-18's 2x2x512 stage). There the XNNPACK convolutions of conv_grads.ts
- * spend most of their time packing a freshly made weight-sized kernel (the transposed filter, or dy
- * as a filter); `BatchMatMul` packs only its right operand, which here is the small one.
+ * Convolution gradients as one small matrix product per filter tap, for layers whose weights
+ * outnumber the output positions of a batch (deep layers at small spatial size, e.g. ResNet-18's
+ * 2x2x512 stage). There the XNNPACK convolutions of conv_grads.ts spend most of their time packing
+ * a freshly made weight-sized kernel (the flipped filter, or dy as a filter), and at 2x2 with
+ * padding 1 five of a 3x3 filter's nine taps only ever meet padding. Here tap (i, j) multiplies
+ * only the output positions it reaches (a rectangle), and the weight-sized operand is always the
+ * left one, which `BatchMatMul` reads without packing.
  *
- * Patch matrix layout colT[K, M] with K = (i, j, ci) filter taps and M = (n, oh, ow) output
- * positions; tap (i, j) of position (oh, ow) reads x[oh*sh - top + i*dh, ow*sw - left + j*dw],
- * and taps that land in the padding are zero (they are skipped, never stored).
+ * Tap (i, j) of output position (oh, ow) reads x[oh*sh - top + i*dh, ow*sw - left + j*dw].
  */
 import { backend_util, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
 import type { Composer } from "./compose.ts";
@@ -15,78 +15,118 @@ import type { Composer } from "./compose.ts";
 type Conv2DInfo = backend_util.Conv2DInfo;
 
 /**
- * Whether the patch-matrix route beats the convolutions of conv_grads.ts for this layer: the patch
- * matrix has K = kh*kw*Cin rows and M = N*OH*OW columns. Measured on ResNet-18 64px, batch 32: it
- * wins for K >= 8M at stride 1 (2x2x512: 62 -> 25 ms) and K > M when strided (the stride phases cost
- * more; 4x4x256 stride 2: 25 -> 18 ms), and loses at 4x4x256 stride 1 (K = 4.5M; 28 -> 32 ms).
+ * Whether the per-tap route beats the convolutions of conv_grads.ts for this layer: K = kh*kw*Cin
+ * against M = N*OH*OW output positions. Measured on ResNet-18 64px, batch 32 (input / filter
+ * gradient, ms): 2x2x512 (K = 36M) 27 / 36 -> 14 / 21; 4x4x256 (K = 4.5M) 30 / 31 -> 25 / 25;
+ * strided 4x4x256 <- 8x8x128 (K = 2.25M) 14 / 16 -> 11 / 13; it loses at 8x8x128 (K = 0.56M,
+ * 24 / 31 -> 43 / 35) and at strided 8x8x128 <- 16x16x64 (K = 0.28M).
  */
 export function weightsDominate(info: Conv2DInfo): boolean {
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const M = info.batchSize * info.outHeight * info.outWidth;
   const strided = info.strideHeight > 1 || info.strideWidth > 1;
-  return strided ? K > M : K >= 8 * M;
+  return strided ? K > M : K >= 4 * M;
 }
 
-/**
- * Calls `visit(colRow, xIndex)` for every in-range (tap, position) pair: `colRow` indexes colT,
- * `xIndex` the NHWC input. One fixed order, so results are deterministic.
- */
-function forEachPatchElement(info: Conv2DInfo, visit: (col: number, x: number) => void): void {
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
-  const { filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+/** Output positions [lo, hi) along one axis whose tap at offset `tap` lands inside the input. */
+function reach(outSize: number, inSize: number, stride: number, pad: number, tap: number): [number, number] {
+  const lo = Math.max(0, Math.ceil((pad - tap) / stride));
+  const hi = Math.min(outSize, Math.floor((inSize - 1 + pad - tap) / stride) + 1);
+  return [lo, Math.max(lo, hi)];
+}
+
+interface Tap {
+  /** Index of the tap's [Cin, Cout] block in the filter. */
+  readonly index: number;
+  /** Number of positions reached (rows of the product). */
+  readonly count: number;
+  /** Calls visit(p, dyOffset, xOffset) for every reached position p in a fixed order. */
+  readonly positions: (visit: (p: number, dy: number, x: number) => void) => void;
+}
+
+function taps(info: Conv2DInfo): Tap[] {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
   const { top, left } = info.padInfo;
-  const M = N * OH * OW;
-  for (let i = 0; i < KH; i++) {
-    for (let j = 0; j < KW; j++) {
-      for (let ci = 0; ci < C; ci++) {
-        const row = ((i * KW + j) * C + ci) * M;
-        for (let n = 0; n < N; n++) {
-          for (let oh = 0; oh < OH; oh++) {
-            const h = oh * sh - top + i * dh;
-            if (h < 0 || h >= H) continue;
-            const colBase = row + (n * OH + oh) * OW;
-            const xBase = (n * H + h) * W;
-            for (let ow = 0; ow < OW; ow++) {
-              const w = ow * sw - left + j * dw;
-              if (w >= 0 && w < W) visit(colBase + ow, (xBase + w) * C + ci);
+  const out: Tap[] = [];
+  for (let i = 0; i < info.filterHeight; i++) {
+    const [oh0, oh1] = reach(OH, H, info.strideHeight, top, i * info.dilationHeight);
+    for (let j = 0; j < info.filterWidth; j++) {
+      const [ow0, ow1] = reach(OW, W, info.strideWidth, left, j * info.dilationWidth);
+      const count = N * (oh1 - oh0) * (ow1 - ow0);
+      if (count === 0) continue;
+      out.push({
+        index: i * info.filterWidth + j,
+        count,
+        positions: (visit) => {
+          let p = 0;
+          for (let n = 0; n < N; n++) {
+            for (let oh = oh0; oh < oh1; oh++) {
+              const h = oh * info.strideHeight - top + i * info.dilationHeight;
+              for (let ow = ow0; ow < ow1; ow++, p++) {
+                const w = ow * info.strideWidth - left + j * info.dilationWidth;
+                visit(p, ((n * OH + oh) * OW + ow) * CO, ((n * H + h) * W + w) * C);
+              }
             }
           }
-        }
-      }
+        },
+      });
     }
   }
+  return out;
 }
 
-function matMul(c: Composer, a: TensorInfo, b: TensorInfo, transposeB: boolean): TensorInfo {
-  return c.run("BatchMatMul", { a, b }, { transposeA: false, transposeB } as unknown as NamedAttrMap);
+/** A [1, rows, cols] copy of block `index` of a [blocks, rows, cols] tensor. */
+function block(c: Composer, src: TensorInfo, index: number, rows: number, cols: number): TensorInfo {
+  const out = c.empty([1, rows, cols]);
+  c.view(out).set(c.view(src).subarray(index * rows * cols, (index + 1) * rows * cols));
+  return out;
 }
 
-/** dx = col2im(W[K, Cout] . dy[M, Cout]^T). */
+function matMul(c: Composer, a: TensorInfo, b: TensorInfo): TensorInfo {
+  return c.run("BatchMatMul", { a, b }, { transposeA: false, transposeB: false } as unknown as NamedAttrMap);
+}
+
+/** dx[positions of tap t] += W[t] [Cin, Cout] . dy[reached positions]^T, summed over taps. */
 export function gemmInputGrad(c: Composer, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
-  const K = info.filterHeight * info.filterWidth * info.inChannels;
-  const M = info.batchSize * info.outHeight * info.outWidth;
-  const w2 = c.reshape(filter, [1, K, info.outChannels]);
-  const dy2 = c.reshape(dy, [1, M, info.outChannels]);
-  const colT = matMul(c, w2, dy2, true);
-  c.free(w2, dy2);
+  const { inChannels: C, outChannels: CO } = info;
   const dx = c.zeros(info.inShape);
-  const col = c.view(colT);
-  const out = c.view(dx);
-  forEachPatchElement(info, (k, x) => { out[x] += col[k]; });
-  c.free(colT);
+  for (const tap of taps(info)) {
+    const P = tap.count;
+    const w = block(c, filter, tap.index, C, CO);
+    const dyT = c.empty([1, CO, P]);
+    const from = c.view(dy);
+    const to = c.view(dyT);
+    tap.positions((p, d) => { for (let co = 0; co < CO; co++) to[co * P + p] = from[d + co]; });
+    const g = matMul(c, w, dyT);
+    c.free(w, dyT);
+    const part = c.view(g);
+    const out = c.view(dx);
+    tap.positions((p, _, x) => { for (let ci = 0; ci < C; ci++) out[x + ci] += part[ci * P + p]; });
+    c.free(g);
+  }
   return dx;
 }
 
-/** dW = im2col(x)[K, M] . dy[M, Cout], already in the [kh, kw, Cin, Cout] filter layout. */
+/** dW[t] = x[positions of tap t]^T [Cin, P] . dy[reached positions] [P, Cout]; zero for unreached taps. */
 export function gemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
-  const K = info.filterHeight * info.filterWidth * info.inChannels;
-  const M = info.batchSize * info.outHeight * info.outWidth;
-  const colT = c.zeros([1, K, M]);
-  const col = c.view(colT);
-  const src = c.view(x);
-  forEachPatchElement(info, (k, i) => { col[k] = src[i]; });
-  const dy2 = c.reshape(dy, [1, M, info.outChannels]);
-  const grad = matMul(c, colT, dy2, false);
-  c.free(colT, dy2);
-  return c.then(grad, (t) => c.reshape(t, [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels]));
+  const { inChannels: C, outChannels: CO } = info;
+  const dw = c.zeros([info.filterHeight, info.filterWidth, C, CO]);
+  for (const tap of taps(info)) {
+    const P = tap.count;
+    const xT = c.empty([1, C, P]);
+    const dyRows = c.empty([1, P, CO]);
+    const xs = c.view(x);
+    const dys = c.view(dy);
+    const a = c.view(xT);
+    const b = c.view(dyRows);
+    tap.positions((p, d, xi) => {
+      for (let ci = 0; ci < C; ci++) a[ci * P + p] = xs[xi + ci];
+      b.set(dys.subarray(d, d + CO), p * CO);
+    });
+    const g = matMul(c, xT, dyRows);
+    c.free(xT, dyRows);
+    c.view(dw).set(c.view(g), tap.index * C * CO);
+    c.free(g);
+  }
+  return dw;
 }
