@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { weightsDominate } from "../../plugins/runtime/tfjs/kernels/gemm_conv.ts";
+import { forwardPerTap, weightsDominate } from "../../plugins/runtime/tfjs/kernels/gemm_conv.ts";
 import { initBackends, maxRelativeError, uniform, valuesOn } from "./helpers.ts";
 
 const TOLERANCE = 1e-5;
@@ -99,6 +99,18 @@ describe("wasm conv gradient kernels match cpu", () => {
       const filter = () => run("Conv2DBackpropFilter", { x: uniform([c.n, c.h, c.w, c.cin], c.seed), dy: uniform(dy, c.seed + 1) },
         { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: [c.kh, c.kw, c.cin, c.cout] });
       await compare(filter, filter);
+    }), RUNS);
+  });
+
+  it("Conv2D by the per-tap matmul route (many channels, tiny images)", async () => {
+    const deep = convCase(true)
+      .chain((c) => fc.integer({ min: 8, max: 24 }).map((cin) => ({ ...c, n: 1, cin })))
+      .filter((c) => forwardPerTap(tf.backend_util.computeConv2DInfo(
+        [c.n, c.h, c.w, c.cin], [c.kh, c.kw, c.cin, c.cout], c.stride, c.dilation, c.pad)));
+    await fc.assert(fc.asyncProperty(deep, async (c) => {
+      const f = () => tf.conv2d(uniform([c.n, c.h, c.w, c.cin], c.seed) as tf.Tensor4D, uniform([c.kh, c.kw, c.cin, c.cout], c.seed + 1) as tf.Tensor4D,
+        c.stride, c.pad, "NHWC", c.dilation);
+      await compare(f, f);
     }), RUNS);
   });
 

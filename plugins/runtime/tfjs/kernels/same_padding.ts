@@ -3,11 +3,18 @@
  * TensorFlow-SAME mode, which returns zeros in some small cases (e.g. height 1, kernel height 2,
  * stride 2 or unequal strides). These wrappers hand the stock kernels the same padding as explicit
  * pads, computed by tfjs itself, which XNNPACK handles correctly.
+ *
+ * Plain `Conv2D` of a deep layer at small spatial size (`forwardPerTap`) goes by the per-tap matmul
+ * route of gemm_conv.ts instead: in training the weights change every step and XNNPACK repacks
+ * them on every call.
  */
 import {
   backend_util, Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D, getKernel,
   type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
 } from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { Composer } from "./compose.ts";
+import { forwardPerTap, gemmConv2D } from "./gemm_conv.ts";
 
 const WRAPPED = [Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D];
 const DEPTHWISE = new Set([DepthwiseConv2dNative, FusedDepthwiseConv2D]);
@@ -22,9 +29,13 @@ export function samePaddingKernels(): KernelConfig[] {
   });
   return stockConfigs.map((config) => ({
     ...config,
-    kernelFunc: ((args: { inputs: { x: TensorInfo; filter: TensorInfo }; attrs: NamedAttrMap }) => {
-      if (args.attrs.pad !== "same") return config.kernelFunc(args as never);
+    kernelFunc: ((args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }) => {
       const { x, filter } = args.inputs;
+      if (config.kernelName === Conv2D) {
+        const info = conv2DInfo(x, filter, args.attrs);
+        if (forwardPerTap(info)) return gemmConv2D(new Composer(args.backend), x, filter, info);
+      }
+      if (args.attrs.pad !== "same") return config.kernelFunc(args as never);
       const { padInfo: p } = backend_util.computeConv2DInfo(
         x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
         args.attrs.strides as number | [number, number], (args.attrs.dilations ?? 1) as number | [number, number],
@@ -34,4 +45,13 @@ export function samePaddingKernels(): KernelConfig[] {
       return config.kernelFunc({ ...args, attrs: { ...args.attrs, pad } } as never);
     }) as unknown as KernelFunc,
   }));
+}
+
+function conv2DInfo(x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): backend_util.Conv2DInfo {
+  return backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs.strides as number | [number, number], (attrs.dilations ?? 1) as number | [number, number],
+    attrs.pad as "same", attrs.dimRoundingMode as "round" | undefined, false,
+    backend_util.convertConv2DDataFormat((attrs.dataFormat ?? "NHWC") as "NHWC" | "NCHW"),
+  );
 }
