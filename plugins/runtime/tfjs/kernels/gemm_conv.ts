@@ -100,24 +100,53 @@ function matMul(c: Composer, a: TensorInfo, b: TensorInfo): TensorInfo {
   return c.run("BatchMatMul", { a, b }, { transposeA: false, transposeB: false } as unknown as NamedAttrMap);
 }
 
-/** dx[positions of tap t] += W[t] [Cin, Cout] . dy[reached positions]^T, summed over taps. */
-export function gemmInputGrad(c: Composer, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
-  const { inChannels: C, outChannels: CO } = info;
-  const dx = c.zeros(info.inShape);
+/** Offsets of a tap's positions in dy (`"dy"`) or in x (`"x"`). */
+type Side = "dy" | "x";
+
+function at(side: Side, d: number, x: number): number {
+  return side === "dy" ? d : x;
+}
+
+/** [1, S, P]: the S channels of `src` at a tap's P positions, transposed. */
+function gatherTransposed(c: Composer, src: TensorInfo, side: Side, S: number, tap: Tap): TensorInfo {
+  const P = tap.count;
+  const out = c.empty([1, S, P]);
+  const from = c.view(src);
+  const to = c.view(out);
+  tap.positions((p, d, x) => {
+    const o = at(side, d, x);
+    for (let k = 0; k < S; k++) to[k * P + p] = from[o + k];
+  });
+  return out;
+}
+
+/**
+ * out[positions on side `to`] += W[t] [R, S] . src[positions on side `from`]^T, summed over taps
+ * in a fixed order; `weights` is [taps, R, S].
+ */
+function scatterTapProducts(
+  c: Composer, info: Conv2DInfo, weights: TensorInfo, R: number, S: number, src: TensorInfo, from: Side, out: TensorInfo, to: Side,
+): void {
   for (const tap of taps(info)) {
     const P = tap.count;
-    const w = block(c, filter, tap.index, C, CO);
-    const dyT = c.empty([1, CO, P]);
-    const from = c.view(dy);
-    const to = c.view(dyT);
-    tap.positions((p, d) => { for (let co = 0; co < CO; co++) to[co * P + p] = from[d + co]; });
-    const g = matMul(c, w, dyT);
-    c.free(w, dyT);
+    const w = block(c, weights, tap.index, R, S);
+    const srcT = gatherTransposed(c, src, from, S, tap);
+    const g = matMul(c, w, srcT);
+    c.free(w, srcT);
     const part = c.view(g);
-    const out = c.view(dx);
-    tap.positions((p, _, x) => { for (let ci = 0; ci < C; ci++) out[x + ci] += part[ci * P + p]; });
+    const dst = c.view(out);
+    tap.positions((p, d, x) => {
+      const o = at(to, d, x);
+      for (let k = 0; k < R; k++) dst[o + k] += part[k * P + p];
+    });
     c.free(g);
   }
+}
+
+/** dx[positions of tap t] += W[t] [Cin, Cout] . dy[reached positions]^T, summed over taps. */
+export function gemmInputGrad(c: Composer, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const dx = c.zeros(info.inShape);
+  scatterTapProducts(c, info, filter, info.inChannels, info.outChannels, dy, "dy", dx, "x");
   return dx;
 }
 
@@ -126,17 +155,11 @@ export function gemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info:
   const { inChannels: C, outChannels: CO } = info;
   const dw = c.zeros([info.filterHeight, info.filterWidth, C, CO]);
   for (const tap of taps(info)) {
-    const P = tap.count;
-    const xT = c.empty([1, C, P]);
-    const dyRows = c.empty([1, P, CO]);
-    const xs = c.view(x);
+    const xT = gatherTransposed(c, x, "x", C, tap);
+    const dyRows = c.empty([1, tap.count, CO]);
     const dys = c.view(dy);
-    const a = c.view(xT);
     const b = c.view(dyRows);
-    tap.positions((p, d, xi) => {
-      for (let ci = 0; ci < C; ci++) a[ci * P + p] = xs[xi + ci];
-      b.set(dys.subarray(d, d + CO), p * CO);
-    });
+    tap.positions((p, d) => b.set(dys.subarray(d, d + CO), p * CO));
     const g = matMul(c, xT, dyRows);
     c.free(xT, dyRows);
     c.view(dw).set(c.view(g), tap.index * C * CO);
@@ -151,23 +174,9 @@ export function gemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info:
  */
 export function gemmConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
   const { inChannels: C, outChannels: CO } = info;
-  const kk = info.filterHeight * info.filterWidth;
-  const wT = c.then(c.reshape(filter, [kk, C, CO]), (t) => c.transpose(t, [0, 2, 1]));
+  const wT = c.then(c.reshape(filter, [info.filterHeight * info.filterWidth, C, CO]), (t) => c.transpose(t, [0, 2, 1]));
   const y = c.zeros(info.outShape);
-  for (const tap of taps(info)) {
-    const P = tap.count;
-    const w = block(c, wT, tap.index, CO, C);
-    const xT = c.empty([1, C, P]);
-    const xs = c.view(x);
-    const a = c.view(xT);
-    tap.positions((p, _, xi) => { for (let ci = 0; ci < C; ci++) a[ci * P + p] = xs[xi + ci]; });
-    const g = matMul(c, w, xT);
-    c.free(w, xT);
-    const part = c.view(g);
-    const out = c.view(y);
-    tap.positions((p, d) => { for (let co = 0; co < CO; co++) out[d + co] += part[co * P + p]; });
-    c.free(g);
-  }
+  scatterTapProducts(c, info, wT, CO, C, x, "x", y, "dy");
   c.free(wT);
   return y;
 }
