@@ -14,11 +14,12 @@ const EPS = 2 ** -52;
 /**
  * In-place lower Cholesky factor of a symmetric matrix (upper triangle left untouched).
  * Returns false when a pivot is not clearly positive (pivot <= tol * original diagonal), i.e. the
- * matrix is singular or indefinite to working precision.
+ * matrix is singular or indefinite to working precision; `a` is then left unchanged.
  */
 export function choleskyInPlace(a: Float64Array, n: number, tol = 1e-12): boolean {
-  const row = (q: number) => Math.min(q, n - 1) * n;
-  const acc = new Float64Array(16);
+  const ws = new Workspace(n, 1);
+  const v = ws.values;
+  v.set(a.subarray(0, n * n));
   // Left-looking, four columns [j0, j0 + w) at a time: their diagonal block first, then each block
   // of four rows below from one 4 x 4 dot-product block over the finished columns k < j0, plus
   // the few terms inside the column block.
@@ -29,29 +30,30 @@ export function choleskyInPlace(a: Float64Array, n: number, tol = 1e-12): boolea
       const rj = j * n;
       for (let i = j; i < j0 + w; i++) {
         const ri = i * n;
-        let s = a[ri + j];
-        for (let k = 0; k < j; k++) s -= a[ri + k] * a[rj + k];
+        let s = v[ri + j];
+        for (let k = 0; k < j; k++) s -= v[ri + k] * v[rj + k];
         if (i > j) {
-          a[ri + j] = s / a[rj + j];
+          v[ri + j] = s / v[rj + j];
         } else {
-          if (!(s > tol * a[rj + j]) || !Number.isFinite(s)) return false;
-          a[rj + j] = Math.sqrt(s);
+          if (!(s > tol * v[rj + j]) || !Number.isFinite(s)) return false;
+          v[rj + j] = Math.sqrt(s);
         }
       }
     }
     for (let i0 = j0 + w; i0 < n; i0 += 4) {
-      dot4x4(a, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), a, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), 0, j0, acc);
+      const acc = ws.block(0, i0, 0, j0, 0, j0);
       for (let q = 0; q < 4 && i0 + q < n; q++) {
         const ri = (i0 + q) * n;
         for (let c = 0; c < w; c++) {
           const rj = (j0 + c) * n;
-          let s = a[ri + j0 + c] - acc[c * 4 + q];
-          for (let k = j0; k < j0 + c; k++) s -= a[ri + k] * a[rj + k];
-          a[ri + j0 + c] = s / a[rj + j0 + c];
+          let s = v[ri + j0 + c] - acc[c * 4 + q];
+          for (let k = j0; k < j0 + c; k++) s -= v[ri + k] * v[rj + k];
+          v[ri + j0 + c] = s / v[rj + j0 + c];
         }
       }
     }
   }
+  a.set(v.subarray(0, n * n));
   return true;
 }
 
@@ -170,57 +172,98 @@ export function gramRowsTensor(
  * F L is lower triangular: n³/6 + n³/3 multiply-adds instead of n³/2 + n³/3 for L'(S L).
  */
 export function congruenceLower(l: Float64Array, s: Float64Array, n: number): Float64Array {
-  // Lt row j holds column j of L (zero before position j), so every inner loop is contiguous and
-  // a block of rows can start at the block's first index.
-  const lt = new Float64Array(n * n);
-  const f = new Float64Array(n * n);
+  const ws = new Workspace(n, 4);
+  const v = ws.values;
+  // Lt row j holds column j of L (zero before position j), so every dot product is over
+  // contiguous rows and a block of rows can start at the block's first index.
+  const [lt, f, wt, x] = [0, 1, 2, 3].map((i) => ws.matrix(i));
   for (let k = 0; k < n; k++) {
     for (let j = 0; j < k; j++) {
-      lt[j * n + k] = l[k * n + j];
-      f[k * n + j] = s[k * n + j];
+      v[lt + j * n + k] = l[k * n + j];
+      v[f + k * n + j] = s[k * n + j];
     }
-    lt[k * n + k] = l[k * n + k];
-    f[k * n + k] = 0.5 * s[k * n + k];
+    v[lt + k * n + k] = l[k * n + k];
+    v[f + k * n + k] = 0.5 * s[k * n + k];
   }
-  const row = (q: number) => Math.min(q, n - 1) * n;
-  const acc = new Float64Array(16);
   // Wt[j][k] = (F L)[k][j] = dot(Lt row j, F row k) over j <= m <= k; zero for k < j.
-  const wt = new Float64Array(n * n);
   for (let j0 = 0; j0 < n; j0 += 4) {
     for (let k0 = j0; k0 < n; k0 += 4) {
-      dot4x4(lt, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), f, row(k0), row(k0 + 1), row(k0 + 2), row(k0 + 3), j0, Math.min(k0 + 4, n), acc);
+      const acc = ws.block(lt, j0, f, k0, j0, Math.min(k0 + 4, n));
       for (let b = 0; b < 4 && k0 + b < n; b++) {
-        for (let q = 0; q < 4 && j0 + q < n; q++) wt[(j0 + q) * n + k0 + b] = acc[b * 4 + q];
+        for (let q = 0; q < 4 && j0 + q < n; q++) v[wt + (j0 + q) * n + k0 + b] = acc[b * 4 + q];
       }
     }
   }
   // X[i][j] = sum_k L[k][i] (F L)[k][j] = dot(Lt row i, Wt row j) over k >= max(i, j).
-  const x = new Float64Array(n * n);
   for (let i0 = 0; i0 < n; i0 += 4) {
     for (let j0 = 0; j0 < n; j0 += 4) {
-      dot4x4(lt, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), wt, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), Math.max(i0, j0), n, acc);
+      const acc = ws.block(lt, i0, wt, j0, Math.max(i0, j0), n);
       for (let b = 0; b < 4 && j0 + b < n; b++) {
-        for (let q = 0; q < 4 && i0 + q < n; q++) x[(i0 + q) * n + j0 + b] = acc[b * 4 + q];
+        for (let q = 0; q < 4 && i0 + q < n; q++) v[x + (i0 + q) * n + j0 + b] = acc[b * 4 + q];
       }
     }
   }
   const m = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) m[i * n + j] = m[j * n + i] = x[i * n + j] + x[j * n + i];
+    for (let j = 0; j <= i; j++) m[i * n + j] = m[j * n + i] = v[x + i * n + j] + v[x + j * n + i];
   }
   return m;
 }
 
 /**
- * The two hot loops of the tridiagonalization as a WebAssembly module with f64x2 SIMD, assembled
- * here from the instruction lists below (no binary is shipped): 2.8x the plain JavaScript loops
- * at d = 2048 in V8. Exact float64 arithmetic, only the summation order of the dot products
+ * n x n matrices in one WebAssembly memory for the dot4x4 kernel. Each has three zero rows of
+ * padding, so a block of four rows may run past the last row (those results are discarded).
+ */
+class Workspace {
+  readonly values: Float64Array;
+  private readonly kernels: SimdKernels;
+  private readonly size: number;
+  private readonly outAt: number;
+  private readonly out: Float64Array;
+
+  constructor(private readonly n: number, matrices: number) {
+    this.size = (n + 3) * n;
+    this.outAt = matrices * this.size;
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(((this.outAt + 16) * 8) / 65536) });
+    this.kernels = simdKernels(memory);
+    this.values = new Float64Array(memory.buffer, 0, this.outAt);
+    this.out = new Float64Array(memory.buffer, this.outAt * 8, 16);
+  }
+
+  /** Offset (in values) of matrix i. */
+  matrix(i: number): number {
+    return i * this.size;
+  }
+
+  /** out[b * 4 + q] = sum_{from <= m < to} left[i0 + q][m] right[j0 + b][m] (matrices by offset). */
+  block(left: number, i0: number, right: number, j0: number, from: number, to: number): Float64Array {
+    const n = this.n;
+    const len = Math.max(to - from, 0);
+    const l = left + i0 * n + from;
+    const r = right + j0 * n + from;
+    this.kernels.dot4x4(l * 8, n * 8, r * 8, n * 8, len >> 1, this.outAt * 8);
+    if (len & 1) {
+      const m = len - 1;
+      const v = this.values;
+      for (let b = 0; b < 4; b++) for (let q = 0; q < 4; q++) this.out[b * 4 + q] += v[l + q * n + m] * v[r + b * n + m];
+    }
+    return this.out;
+  }
+}
+
+/**
+ * The hot loops as a WebAssembly module with f64x2 SIMD, assembled here from the instruction
+ * lists below (no binary is shipped): the tridiagonalization's two (2.8x the plain JavaScript
+ * loops at d = 2048 in V8) and a 4 x 4 block of dot products. Exact float64 arithmetic, only the summation order of the dot products
  * differs (two interleaved partial sums).
  *   symv4(a, stride, u, p, pairs, u0..u3, out): rows a + q*stride (q < 4), k < 2*pairs:
  *     s_q = sum_k a_q[k] u[k] (stored at out + 8q); p[k] += sum_q a_q[k] u_q.
  *   rank2x4(a, stride, u, p, pairs, u0..u3, q0..q3): a_q[k] -= u_q p[k] + q_q u[k], k < 2*pairs.
+ *   dot4x4(l, lstride, r, rstride, pairs, out): out[b * 4 + q] = sum_{m < 2*pairs} left_q[m] right_b[m]
+ *     for rows l + q*lstride, r + b*rstride (the products' 4 x 4 blocks, see Workspace).
  */
-interface TridiagonalKernels {
+interface SimdKernels {
+  dot4x4(l: number, lstride: number, r: number, rstride: number, pairs: number, out: number): void;
   symv4(a: number, stride: number, u: number, p: number, pairs: number, u0: number, u1: number, u2: number, u3: number, out: number): void;
   rank2x4(
     a: number, stride: number, u: number, p: number, pairs: number,
@@ -302,24 +345,39 @@ function rank2x4Body(): number[] {
   ], []);
 }
 
-let tridiagonalModule: WebAssembly.Module | undefined;
+function dot4x4Body(): number[] {
+  // Params 0 l, 1 lstride, 2 r, 3 rstride, 4 pairs, 5 out. Locals: 6 k, 7 end, 8-10 left row
+  // addresses, 11-13 right row addresses, 14-29 sums (b * 4 + q), 30-33 left pairs, 34 right pair.
+  const left = [0, 8, 9, 10], right = [2, 11, 12, 13], S = 14, X = 30, Y = 34;
+  return kernelBody([[8, I32], [21, V128]], [...rowAddresses(0, 1, left), ...rowAddresses(2, 3, right)], 6, 7, 4, [
+    ...quad((q) => [...get(left[q]), ...get(6), ...i32Add, ...v128Load, ...set(X + q)]),
+    ...quad((b) => [
+      ...get(right[b]), ...get(6), ...i32Add, ...v128Load, ...set(Y),
+      ...quad((q) => [...get(S + b * 4 + q), ...get(X + q), ...get(Y), ...f64x2Mul, ...f64x2Add, ...set(S + b * 4 + q)]),
+    ]),
+  ], quad((b) => quad((q) => [...get(5), ...get(S + b * 4 + q), ...f64x2Lane(0), ...get(S + b * 4 + q), ...f64x2Lane(1), ...f64Add, ...f64Store(8 * (b * 4 + q))])));
+}
 
-function tridiagonalKernels(memory: WebAssembly.Memory): TridiagonalKernels {
-  if (!tridiagonalModule) {
+let simdModule: WebAssembly.Module | undefined;
+
+function simdKernels(memory: WebAssembly.Memory): SimdKernels {
+  if (!simdModule) {
     // Function types: (a, stride, u, p, pairs: i32, four or eight f64[, out: i32]) -> ().
     const signature = (types: number[]) => [0x60, ...vec(types.map((t) => [t])), 0];
     const head = [I32, I32, I32, I32, I32];
     const bytes = [
       0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-      ...section(1, vec([signature([...head, F64, F64, F64, F64, I32]), signature([...head, ...Array<number>(8).fill(F64)])])),
+      ...section(1, vec([
+        signature([...head, F64, F64, F64, F64, I32]), signature([...head, ...Array<number>(8).fill(F64)]), signature([...head, I32]),
+      ])),
       ...section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x00, 0x01]])),
-      ...section(3, vec([[0], [1]])),
-      ...section(7, vec([[...name("symv4"), 0x00, 0], [...name("rank2x4"), 0x00, 1]])),
-      ...section(10, vec([symv4Body(), rank2x4Body()])),
+      ...section(3, vec([[0], [1], [2]])),
+      ...section(7, vec([[...name("symv4"), 0x00, 0], [...name("rank2x4"), 0x00, 1], [...name("dot4x4"), 0x00, 2]])),
+      ...section(10, vec([symv4Body(), rank2x4Body(), dot4x4Body()])),
     ];
-    tridiagonalModule = new WebAssembly.Module(new Uint8Array(bytes));
+    simdModule = new WebAssembly.Module(new Uint8Array(bytes));
   }
-  return new WebAssembly.Instance(tridiagonalModule, { env: { memory } }).exports as unknown as TridiagonalKernels;
+  return new WebAssembly.Instance(simdModule, { env: { memory } }).exports as unknown as SimdKernels;
 }
 
 /** Eigenvalues (ascending) of a symmetric matrix (row-major, lower triangle read, not modified). */
@@ -328,7 +386,7 @@ export function symmetricEigenvalues(input: Float64Array, n: number): Float64Arr
   const e = new Float64Array(n);
   // The matrix and the work vectors live in the kernels' memory; offsets passed to them are in bytes.
   const memory = new WebAssembly.Memory({ initial: Math.ceil(((n * n + 2 * n + 4) * 8) / 65536) });
-  const kernels = tridiagonalKernels(memory);
+  const kernels = simdKernels(memory);
   const a = new Float64Array(memory.buffer, 0, n * n);
   a.set(input.subarray(0, n * n));
   const uAt = n * n * 8, pAt = uAt + n * 8, outAt = pAt + n * 8;
