@@ -6,7 +6,8 @@
  * of S1 S2, which are those of a symmetric PSD matrix similar to it:
  * - S1 = L L' (Cholesky) positive definite: L' S2 L (or the same with the roles swapped when only
  *   S2 is positive definite). One Cholesky, two triangular products and an eigenvalues-only
- *   symmetric solve (core/stats/linalg.ts): ~1.8 d³ multiply-adds, seconds at d = 2048.
+ *   symmetric solve (core/stats/linalg.ts, float64 SIMD WebAssembly kernels): ~1.3 d³
+ *   multiply-adds, a few seconds at d = 2048; the two covariances (n d²/2 each) use the same kernel.
  * - both singular (fewer samples than dimensions): S1 = V diag(l) V' by ml-matrix's symmetric
  *   eigendecomposition, then diag(sqrt l) V' S2 V diag(sqrt l). Slower (eigenvectors), but exact
  *   for PSD input.
@@ -15,7 +16,7 @@
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { InputError } from "../errors.ts";
-import { choleskyInPlace, congruenceLower, fastMatMulAvailable, gramColumns, gramRowsTensor, symmetricEigenvalues } from "./linalg.ts";
+import { choleskyInPlace, congruenceLower, gramColumns, symmetricEigenvalues } from "./linalg.ts";
 
 /** Row-major feature matrix: `rows` samples of `cols` features. */
 export interface DenseMatrix {
@@ -48,13 +49,6 @@ function toDense(where: string, x: Features): DenseMatrix {
   return { data, rows, cols };
 }
 
-/**
- * Multiply-adds (n d²) from which the covariance product goes to a fast float32 tfjs matMul when
- * the active backend has one: the FID sizes (d = 2048), where the float64 kernels take ~10 s.
- * Below it (and on other backends) the covariance is float64 throughout.
- */
-const TENSOR_GRAM_MIN_WORK = 2 ** 31;
-
 /** Mean and covariance of the rows of a feature matrix. */
 export function gaussianStats(features: Features): GaussianStats {
   const where = "gaussianStats";
@@ -66,11 +60,6 @@ export function gaussianStats(features: Features): GaussianStats {
   const mean = new Float64Array(d);
   for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) mean[j] += data[r * d + j];
   for (let j = 0; j < d; j++) mean[j] /= n;
-  if (n * d * d >= TENSOR_GRAM_MIN_WORK && fastMatMulAvailable()) {
-    const centred = new Float64Array(n * d);
-    for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) centred[r * d + j] = data[r * d + j] - mean[j];
-    return { mean, cov: gramRowsTensor(centred, n, d, 1 / (n - 1)), dim: d };
-  }
   // Centred columns stored column-major, so each covariance entry is a contiguous dot product.
   const colMajor = new Float64Array(n * d);
   for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) colMajor[j * n + r] = data[r * d + j] - mean[j];

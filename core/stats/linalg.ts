@@ -3,11 +3,9 @@
  * ml-matrix's array-of-arrays JAMA port (eigenvectors always computed) takes minutes.
  * The loops touch rows contiguously; eigenvalues come from Householder tridiagonalization
  * (EISPACK tred1 order, lower triangle only) followed by the implicit QL iteration of JAMA's tql2
- * without eigenvector accumulation. gramRowsTensor is the one float32 exception: the covariance
- * product by tfjs matMul, for backends where that is native code.
+ * without eigenvector accumulation. The O(n³) loops run in small f64x2 SIMD WebAssembly kernels
+ * (see SimdKernels); everything is float64.
  */
-
-import * as tf from "@tensorflow/tfjs-core";
 
 const EPS = 2 ** -52;
 
@@ -17,7 +15,7 @@ const EPS = 2 ** -52;
  * matrix is singular or indefinite to working precision; `a` is then left unchanged.
  */
 export function choleskyInPlace(a: Float64Array, n: number, tol = 1e-12): boolean {
-  const ws = new Workspace(n, 1);
+  const ws = new Workspace(n, n, 1);
   const v = ws.values;
   v.set(a.subarray(0, n * n));
   // Left-looking, four columns [j0, j0 + w) at a time: their diagonal block first, then each block
@@ -57,42 +55,14 @@ export function choleskyInPlace(a: Float64Array, n: number, tol = 1e-12): boolea
   return true;
 }
 
-/**
- * A 4 x 4 block of dot products over positions [from, to): out[b * 4 + q] =
- * sum_m left[lq + m] * right[rb + m]. Sixteen multiply-adds per eight loads; the workhorse of the
- * covariance and congruence products, which are load-bound with narrower blocks.
- */
-export function dot4x4(
-  left: Float64Array, l0: number, l1: number, l2: number, l3: number,
-  right: Float64Array, r0: number, r1: number, r2: number, r3: number, from: number, to: number, out: Float64Array,
-): void {
-  let a00 = 0, a10 = 0, a20 = 0, a30 = 0, a01 = 0, a11 = 0, a21 = 0, a31 = 0;
-  let a02 = 0, a12 = 0, a22 = 0, a32 = 0, a03 = 0, a13 = 0, a23 = 0, a33 = 0;
-  for (let m = from; m < to; m++) {
-    const x0 = left[l0 + m], x1 = left[l1 + m], x2 = left[l2 + m], x3 = left[l3 + m];
-    let y = right[r0 + m];
-    a00 += x0 * y; a10 += x1 * y; a20 += x2 * y; a30 += x3 * y;
-    y = right[r1 + m];
-    a01 += x0 * y; a11 += x1 * y; a21 += x2 * y; a31 += x3 * y;
-    y = right[r2 + m];
-    a02 += x0 * y; a12 += x1 * y; a22 += x2 * y; a32 += x3 * y;
-    y = right[r3 + m];
-    a03 += x0 * y; a13 += x1 * y; a23 += x2 * y; a33 += x3 * y;
-  }
-  out[0] = a00; out[1] = a10; out[2] = a20; out[3] = a30;
-  out[4] = a01; out[5] = a11; out[6] = a21; out[7] = a31;
-  out[8] = a02; out[9] = a12; out[10] = a22; out[11] = a32;
-  out[12] = a03; out[13] = a13; out[14] = a23; out[15] = a33;
-}
-
 /** X'X * scale for the columns of X stored column-major (d columns of n rows): a Gram matrix. */
 export function gramColumns(colMajor: Float64Array, n: number, d: number, scale: number): Float64Array {
+  const ws = new Workspace(n, d, 1);
+  ws.values.set(colMajor.subarray(0, n * d));
   const result = new Float64Array(d * d);
-  const row = (q: number) => Math.min(q, d - 1) * n;
-  const acc = new Float64Array(16);
   for (let i0 = 0; i0 < d; i0 += 4) {
     for (let j0 = i0; j0 < d; j0 += 4) {
-      dot4x4(colMajor, row(i0), row(i0 + 1), row(i0 + 2), row(i0 + 3), colMajor, row(j0), row(j0 + 1), row(j0 + 2), row(j0 + 3), 0, n, acc);
+      const acc = ws.block(0, i0, 0, j0, 0, n);
       for (let b = 0; b < 4 && j0 + b < d; b++) {
         for (let q = 0; q < 4 && i0 + q <= j0 + b; q++) {
           result[(i0 + q) * d + j0 + b] = result[(j0 + b) * d + i0 + q] = acc[b * 4 + q] * scale;
@@ -104,75 +74,12 @@ export function gramColumns(colMajor: Float64Array, n: number, d: number, scale:
 }
 
 /**
- * tfjs backends whose float32 matMul is native or SIMD code (XNNPACK on wasm, libtensorflow), several
- * times faster than the float64 kernels here. The JavaScript "cpu" backend is slower than them, and
- * "webgl" may compute in half precision, so both keep the float64 kernels.
- */
-const FAST_MATMUL_BACKENDS: ReadonlySet<string> = new Set(["wasm", "tensorflow"]);
-
-/** Whether the active tfjs backend (if any; none is activated here) has a fast float32 matMul. */
-export function fastMatMulAvailable(): boolean {
-  const name = tf.getBackend() as string | null | undefined;
-  return name != null && FAST_MATMUL_BACKENDS.has(name);
-}
-
-/** Rows per float32 product; the partial Gram matrices are summed in float64 (limits float32 accumulation error). */
-const GRAM_ROW_CHUNK = 1024;
-/** Column block: only the blocks on and below the diagonal are multiplied (5/8 of the full product at d = 2048). */
-const GRAM_COL_BLOCK = 512;
-
-/**
- * X'X * scale for a row-major n x d matrix X (columns already centred, float64) by float32 tfjs
- * matMul on the active backend, in chunks of rows accumulated in float64. Each chunk multiplies X'
- * (rows j0.. of it) by the column block [j0, j0 + b) of X, which gives the block column on and
- * below the diagonal; the upper triangle is mirrored.
- */
-export function gramRowsTensor(
-  x: Float64Array, n: number, d: number, scale: number, rowChunk = GRAM_ROW_CHUNK, colBlock = GRAM_COL_BLOCK,
-): Float64Array {
-  const out = new Float64Array(d * d);
-  for (let r0 = 0; r0 < n; r0 += rowChunk) {
-    const nc = Math.min(rowChunk, n - r0);
-    const rows = Float32Array.from(x.subarray(r0 * d, (r0 + nc) * d));
-    const transposed = new Float32Array(d * nc);
-    for (let r = 0; r < nc; r++) for (let j = 0; j < d; j++) transposed[j * nc + r] = rows[r * d + j];
-    tf.tidy(() => {
-      const xt = tf.tensor2d(transposed, [d, nc]);
-      const xr = tf.tensor2d(rows, [nc, d]);
-      for (let j0 = 0; j0 < d; j0 += colBlock) {
-        const b = Math.min(colBlock, d - j0);
-        // Kept on the default (non-transposed) layout: XNNPACK's fast path on wasm.
-        const product = tf.matMul(tf.slice(xt, [j0, 0], [d - j0, nc]), tf.slice(xr, [0, j0], [nc, b]));
-        const v = product.dataSync();
-        for (let i = j0; i < d; i++) {
-          const src = (i - j0) * b - j0;
-          const dst = i * d;
-          const to = Math.min(i + 1, j0 + b);
-          for (let j = j0; j < to; j++) out[dst + j] += v[src + j];
-        }
-      }
-    });
-  }
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j < i; j++) out[i * d + j] = out[j * d + i] = out[i * d + j] * scale;
-  }
-  // The diagonal (the traces in FID) exactly in float64: O(n d).
-  for (let j = 0; j < d; j++) out[j * d + j] = 0;
-  for (let r = 0; r < n; r++) {
-    const o = r * d;
-    for (let j = 0; j < d; j++) out[j * d + j] += x[o + j] * x[o + j];
-  }
-  for (let j = 0; j < d; j++) out[j * d + j] *= scale;
-  return out;
-}
-
-/**
  * M = L' S L for lower-triangular L (lower triangle of `l`) and symmetric S; returns M (full).
  * With S = F + F', F = (strict lower triangle of S) + diag(S)/2, M = X + X' for X = L'(F L), and
  * F L is lower triangular: n³/6 + n³/3 multiply-adds instead of n³/2 + n³/3 for L'(S L).
  */
 export function congruenceLower(l: Float64Array, s: Float64Array, n: number): Float64Array {
-  const ws = new Workspace(n, 4);
+  const ws = new Workspace(n, n, 4);
   const v = ws.values;
   // Lt row j holds column j of L (zero before position j), so every dot product is over
   // contiguous rows and a block of rows can start at the block's first index.
@@ -211,8 +118,9 @@ export function congruenceLower(l: Float64Array, s: Float64Array, n: number): Fl
 }
 
 /**
- * n x n matrices in one WebAssembly memory for the dot4x4 kernel. Each has three zero rows of
- * padding, so a block of four rows may run past the last row (those results are discarded).
+ * Row-major matrices of `rows` x `cols` in one WebAssembly memory for the dot4x4 kernel. Each has
+ * three zero rows of padding, so a block of four rows may run past the last row (those results
+ * are discarded).
  */
 class Workspace {
   readonly values: Float64Array;
@@ -221,8 +129,8 @@ class Workspace {
   private readonly outAt: number;
   private readonly out: Float64Array;
 
-  constructor(private readonly n: number, matrices: number) {
-    this.size = (n + 3) * n;
+  constructor(private readonly cols: number, rows: number, matrices: number) {
+    this.size = (rows + 3) * cols;
     this.outAt = matrices * this.size;
     const memory = new WebAssembly.Memory({ initial: Math.ceil(((this.outAt + 16) * 8) / 65536) });
     this.kernels = simdKernels(memory);
@@ -237,7 +145,7 @@ class Workspace {
 
   /** out[b * 4 + q] = sum_{from <= m < to} left[i0 + q][m] right[j0 + b][m] (matrices by offset). */
   block(left: number, i0: number, right: number, j0: number, from: number, to: number): Float64Array {
-    const n = this.n;
+    const n = this.cols;
     const len = Math.max(to - from, 0);
     const l = left + i0 * n + from;
     const r = right + j0 * n + from;

@@ -5,10 +5,6 @@
  *   npx tsx test/bench/stats.bench.ts                 # all cases, with the Python reference
  *   XFER_BENCH_PYTHON=0 npx tsx test/bench/stats.bench.ts    # xfer only
  *   XFER_BENCH_ONLY=auc,bootstrap npx tsx test/bench/stats.bench.ts
- *   XFER_BENCH_BACKEND=cpu npx tsx test/bench/stats.bench.ts   # tfjs backend (default wasm)
- *
- * The tfjs backend matters for FID only: on wasm (XNNPACK) the covariance and congruence products
- * are float32 tfjs matMuls; on cpu they stay in the float64 JavaScript kernels.
  *
  * Cases: ROC AUC on 100,000 scores; a 10,000-resample percentile bootstrap CI of AUC on 10,000
  * samples; FID from two 5,000 x 2048 feature matrices.
@@ -18,9 +14,6 @@ import { existsSync } from "node:fs";
 import { rocAuc, weightedRocAuc } from "../../core/metrics/index.ts";
 import { SeedTree } from "../../core/rng.ts";
 import { bootstrapCI, frechetDistance } from "../../core/stats/index.ts";
-import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
-
-const backend = (await selectBackend({ prefer: process.env.XFER_BENCH_BACKEND ?? "wasm" })).backend;
 
 const only = new Set((process.env.XFER_BENCH_ONLY ?? "auc,bootstrap,fid").split(",").map((s) => s.trim()));
 const results = new Map<string, number>();
@@ -74,7 +67,7 @@ if (only.has("fid")) {
   let fid = 0;
   emit("stats/fid-2048x5000", "xfer frechetDistance", medianSeconds(() => {
     fid = frechetDistance(a, b);
-  }, 1), { fid, backend });
+  }, 1), { fid });
 }
 
 const python = "/usr/bin/python3";

@@ -1,8 +1,8 @@
-// The flat symmetric kernels behind frechetDistance, against ml-matrix's JAMA decompositions.
+// The flat symmetric kernels (SIMD WebAssembly) behind frechetDistance, against ml-matrix's JAMA decompositions and plain sums.
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { describe, expect, it } from "vitest";
 import { SeedTree } from "../../core/rng.ts";
-import { choleskyInPlace, congruenceLower, symmetricEigenvalues } from "../../core/stats/linalg.ts";
+import { choleskyInPlace, congruenceLower, gramColumns, symmetricEigenvalues } from "../../core/stats/linalg.ts";
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   const rng = new SeedTree(seed).stream("linalg-test");
@@ -54,6 +54,24 @@ describe("symmetric kernels", () => {
         let v = 0;
         for (let k = 0; k <= j; k++) v += l[i * n + k] * l[j * n + k];
         expect(Math.abs(v - s.get(i, j))).toBeLessThanOrEqual(1e-12 * Math.sqrt(s.get(i, i) * s.get(j, j)));
+      }
+    }
+  });
+
+  // Odd n exercises the kernel's scalar tail, d not a multiple of 4 the padded row blocks.
+  it.each([[1, 1], [7, 5], [8, 9], [33, 6]])("Gram matrix of %i rows x %i columns", (n, d) => {
+    const x = randomMatrix(n, d, 400 + n * d);
+    const colMajor = flat(x.transpose());
+    const got = gramColumns(colMajor, n, d, 0.5);
+    for (let i = 0; i < d; i++) {
+      for (let j = 0; j < d; j++) {
+        let v = 0;
+        let bound = 0;
+        for (let r = 0; r < n; r++) {
+          v += x.get(r, i) * x.get(r, j);
+          bound += Math.abs(x.get(r, i) * x.get(r, j));
+        }
+        expect(Math.abs(got[i * d + j] - 0.5 * v)).toBeLessThanOrEqual(1e-14 * bound);
       }
     }
   });
