@@ -16,7 +16,7 @@
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { InputError } from "../errors.ts";
-import { choleskyInPlace, congruenceLower, gramColumns, symmetricEigenvalues } from "./linalg.ts";
+import { centredGram, choleskyInPlace, congruenceLower, symmetricEigenvalues } from "./linalg.ts";
 
 /** Row-major feature matrix: `rows` samples of `cols` features. */
 export interface DenseMatrix {
@@ -60,11 +60,7 @@ export function gaussianStats(features: Features): GaussianStats {
   const mean = new Float64Array(d);
   for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) mean[j] += data[r * d + j];
   for (let j = 0; j < d; j++) mean[j] /= n;
-  // Centred columns stored column-major, so each covariance entry is a contiguous dot product.
-  const colMajor = new Float64Array(n * d);
-  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) colMajor[j * n + r] = data[r * d + j] - mean[j];
-  const cov = gramColumns(colMajor, n, d, 1 / (n - 1));
-  return { mean, cov, dim: d };
+  return { mean, cov: centredGram(data, n, d, mean, 1 / (n - 1)), dim: d };
 }
 
 /** Sum of square roots of eigenvalues, rounding-level negatives of a PSD matrix counted as 0. */

@@ -55,10 +55,15 @@ export function choleskyInPlace(a: Float64Array, n: number, tol = 1e-12): boolea
   return true;
 }
 
-/** X'X * scale for the columns of X stored column-major (d columns of n rows): a Gram matrix. */
-export function gramColumns(colMajor: Float64Array, n: number, d: number, scale: number): Float64Array {
+/**
+ * Xc'Xc * scale for the row-major n x d matrix X with its columns centred (Xc = X - 1 mean'): the
+ * covariance when scale = 1/(n-1). Xc is stored column-major in the kernels' memory, so each entry
+ * is a contiguous dot product.
+ */
+export function centredGram(x: Float64Array, n: number, d: number, mean: Float64Array, scale: number): Float64Array {
   const ws = new Workspace(n, d, 1);
-  ws.values.set(colMajor.subarray(0, n * d));
+  const v = ws.values;
+  for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) v[j * n + r] = x[r * d + j] - mean[j];
   const result = new Float64Array(d * d);
   for (let i0 = 0; i0 < d; i0 += 4) {
     for (let j0 = i0; j0 < d; j0 += 4) {

@@ -2,7 +2,7 @@
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { describe, expect, it } from "vitest";
 import { SeedTree } from "../../core/rng.ts";
-import { choleskyInPlace, congruenceLower, gramColumns, symmetricEigenvalues } from "../../core/stats/linalg.ts";
+import { centredGram, choleskyInPlace, congruenceLower, symmetricEigenvalues } from "../../core/stats/linalg.ts";
 
 function randomMatrix(rows: number, cols: number, seed: number): Matrix {
   const rng = new SeedTree(seed).stream("linalg-test");
@@ -59,17 +59,18 @@ describe("symmetric kernels", () => {
   });
 
   // Odd n exercises the kernel's scalar tail, d not a multiple of 4 the padded row blocks.
-  it.each([[1, 1], [7, 5], [8, 9], [33, 6]])("Gram matrix of %i rows x %i columns", (n, d) => {
+  it.each([[1, 1], [7, 5], [8, 9], [33, 6]])("centred Gram matrix of %i rows x %i columns", (n, d) => {
     const x = randomMatrix(n, d, 400 + n * d);
-    const colMajor = flat(x.transpose());
-    const got = gramColumns(colMajor, n, d, 0.5);
+    const mean = Float64Array.from({ length: d }, (_, j) => 0.1 * j - 0.2);
+    const got = centredGram(flat(x), n, d, mean, 0.5);
+    const c = (r: number, j: number) => x.get(r, j) - mean[j];
     for (let i = 0; i < d; i++) {
       for (let j = 0; j < d; j++) {
         let v = 0;
         let bound = 0;
         for (let r = 0; r < n; r++) {
-          v += x.get(r, i) * x.get(r, j);
-          bound += Math.abs(x.get(r, i) * x.get(r, j));
+          v += c(r, i) * c(r, j);
+          bound += Math.abs(c(r, i) * c(r, j));
         }
         expect(Math.abs(got[i * d + j] - 0.5 * v)).toBeLessThanOrEqual(1e-14 * bound);
       }
