@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { forwardPerTap, weightsDominate } from "../../plugins/runtime/tfjs/kernels/gemm_conv.ts";
+import { fewPatchRows, forwardPerTap, weightsDominate } from "../../plugins/runtime/tfjs/kernels/gemm_conv.ts";
 import { initBackends, maxRelativeError, uniform, valuesOn } from "./helpers.ts";
 
 const TOLERANCE = 1e-5;
@@ -33,6 +33,10 @@ function convCase(dilated: boolean): fc.Arbitrary<ConvCase> {
     .map(({ sh, sw, dilation, ...rest }) => ({ ...rest, stride: (dilation > 1 ? [1, 1] : [sh, sw]) as [number, number], dilation }))
     // "valid" needs the (dilated) kernel to fit.
     .filter((c) => c.pad === "same" || (c.h >= (c.kh - 1) * c.dilation + 1 && c.w >= (c.kw - 1) * c.dilation + 1));
+}
+
+function convInfo(c: ConvCase): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.cin], [c.kh, c.kw, c.cin, c.cout], c.stride, c.dilation, c.pad);
 }
 
 function outShape(c: ConvCase, depthwise: boolean): number[] {
@@ -89,8 +93,7 @@ describe("wasm conv gradient kernels match cpu", () => {
   it("Conv2DBackpropInput and Conv2DBackpropFilter by the per-tap matmul route (many channels, tiny images)", async () => {
     const deep = convCase(false)
       .chain((c) => fc.integer({ min: 8, max: 24 }).map((cin) => ({ ...c, n: 1, cin })))
-      .filter((c) => weightsDominate(tf.backend_util.computeConv2DInfo(
-        [c.n, c.h, c.w, c.cin], [c.kh, c.kw, c.cin, c.cout], c.stride, 1, c.pad)));
+      .filter((c) => weightsDominate(convInfo(c)));
     await fc.assert(fc.asyncProperty(deep, async (c) => {
       const dy = outShape(c, false);
       const input = () => run("Conv2DBackpropInput", { dy: uniform(dy, c.seed), filter: uniform([c.kh, c.kw, c.cin, c.cout], c.seed + 1) },
@@ -102,11 +105,19 @@ describe("wasm conv gradient kernels match cpu", () => {
     }), RUNS);
   });
 
+  it("Conv2DBackpropFilter by the patch-matrix route (few input channels)", async () => {
+    const shallow = convCase(false).filter((c) => fewPatchRows(convInfo(c)) && !weightsDominate(convInfo(c)));
+    await fc.assert(fc.asyncProperty(shallow, async (c) => {
+      const f = () => run("Conv2DBackpropFilter", { x: uniform([c.n, c.h, c.w, c.cin], c.seed), dy: uniform(outShape(c, false), c.seed + 1) },
+        { strides: c.stride, pad: c.pad, dataFormat: "NHWC", filterShape: [c.kh, c.kw, c.cin, c.cout] });
+      await compare(f, f);
+    }), RUNS);
+  });
+
   it("Conv2D by the per-tap matmul route (many channels, tiny images)", async () => {
     const deep = convCase(true)
       .chain((c) => fc.integer({ min: 8, max: 24 }).map((cin) => ({ ...c, n: 1, cin })))
-      .filter((c) => forwardPerTap(tf.backend_util.computeConv2DInfo(
-        [c.n, c.h, c.w, c.cin], [c.kh, c.kw, c.cin, c.cout], c.stride, c.dilation, c.pad)));
+      .filter((c) => forwardPerTap(convInfo(c)));
     await fc.assert(fc.asyncProperty(deep, async (c) => {
       const f = () => tf.conv2d(uniform([c.n, c.h, c.w, c.cin], c.seed) as tf.Tensor4D, uniform([c.kh, c.kw, c.cin, c.cout], c.seed + 1) as tf.Tensor4D,
         c.stride, c.pad, "NHWC", c.dilation);

@@ -23,7 +23,7 @@ import {
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer, explicitPad } from "./compose.ts";
-import { gemmFilterGrad, gemmInputGrad, weightsDominate } from "./gemm_conv.ts";
+import { fewPatchRows, gemmFilterGrad, gemmInputGrad, patchFilterGrad, weightsDominate } from "./gemm_conv.ts";
 import { filterGradPadAfter, inputGradPhases, type Phase, type PhasePlan } from "./geometry.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -194,6 +194,7 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: { x: TensorI
   );
   requireNHWC(Conv2DBackpropFilter, info);
   if (weightsDominate(info)) return gemmFilterGrad(c, x, dy, info);
+  if (fewPatchRows(info)) return patchFilterGrad(c, x, dy, info);
   const cropped = cropInputForFilterGrad(c, x, info);
   // Batch becomes the reduced channel axis: [in, H, W, N] correlated with dy as [OH, OW, N, out].
   const xt = c.transpose(cropped.input, [3, 1, 2, 0]);
