@@ -258,3 +258,17 @@ describe("wasm matmuls with a transposed operand match cpu", () => {
     }), RUNS);
   });
 });
+
+it("Identity (tf.clone) shares the data without a copy and keeps it alive for the clone", async () => {
+  await tf.setBackend("wasm");
+  const bytesBefore = tf.memory().numBytes;
+  const x = uniform([3, 5], 11);
+  const expected = Float32Array.from(x.dataSync());
+  const y = tf.clone(x);
+  const backend = tf.backend() as unknown as { refCount(dataId: object): number };
+  expect(backend.refCount(y.dataId)).toBe(2);
+  x.dispose();
+  expect(Float32Array.from(await y.data())).toEqual(expected);
+  y.dispose();
+  expect(tf.memory().numBytes).toBe(bytesBefore);
+});
