@@ -6,6 +6,7 @@
  */
 import type { MetricDirection, StoredRun } from "./contracts.ts";
 import { XferError } from "./errors.ts";
+import { canonicalJson } from "./hash.ts";
 import type { PluginRef } from "./plugin.ts";
 
 export interface ExportLookups {
@@ -29,7 +30,9 @@ const PERCENT_METRICS = new Set(["accuracy", "top-k-accuracy", "mean-per-class-a
 export async function bestRunsTable(stored: readonly StoredRun[], lookups: ExportLookups): Promise<ExportedRow[]> {
   const best = new Map<string, { run: StoredRun; value: number; metric: string }>();
   for (const run of stored) {
-    const backbone = (run.spec.backbone as { name?: string } | undefined)?.name;
+    const backboneRef = run.spec.backbone as unknown as PluginRef | undefined;
+    // Variants of one backbone plugin (different widths) are different models.
+    const backbone = backboneRef?.name && modelLabel(backboneRef);
     const datasetRef = run.spec.dataset as unknown as PluginRef | undefined;
     const dataset = datasetRef?.name;
     if (!backbone || !datasetRef || !dataset) throw new XferError(`run ${run.result.hash}: spec names no backbone or dataset`);
@@ -42,18 +45,23 @@ export async function bestRunsTable(stored: readonly StoredRun[], lookups: Expor
     if (!incumbent || (direction === "max" ? value > incumbent.value : value < incumbent.value)) best.set(key, { run, value, metric });
   }
 
-  const rows = new Map<string, { values: Record<string, number>; runs: Record<string, string> }>();
+  const rows = new Map<string, { id: string; values: Record<string, number>; runs: Record<string, string> }>();
   for (const [key, { run, metric }] of best) {
     const [backbone, dataset] = key.split("\u0000");
     const reported = run.result.test?.[metric] ?? run.result.best[metric];
-    const row = rows.get(backbone) ?? { values: {}, runs: {} };
+    const row = rows.get(backbone) ?? { id: (run.spec.backbone as unknown as PluginRef).name, values: {}, runs: {} };
     row.values[dataset] = PERCENT_METRICS.has(metric) ? 100 * reported : reported;
     row.runs[dataset] = run.result.hash;
     rows.set(backbone, row);
   }
   return [...rows.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([model, row]) => ({ model, imagenetTop1: lookups.imagenetTop1(model), ...row }));
+    .map(([model, { id, values, runs }]) => ({ model, imagenetTop1: lookups.imagenetTop1(id), values, runs }));
+}
+
+/** The backbone id, followed by its options as compact canonical JSON when it has any. */
+export function modelLabel(ref: PluginRef): string {
+  return ref.options && Object.keys(ref.options).length > 0 ? `${ref.name} ${canonicalJson(ref.options)}` : ref.name;
 }
 
 /** CSV with `model`, `imagenet_top1` and one column per dataset (empty where a cell is missing). */

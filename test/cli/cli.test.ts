@@ -50,6 +50,12 @@ describe("xfer CLI", () => {
     expect(runDirs).toHaveLength(1);
     const second = await xfer("run", "hello-transfer", "--smoke", "--out", out, "--backend", "cpu");
     expect(second.out).toMatch(/0 trained, 1 already done/);
+    const csv = join(out, "table.csv");
+    const exported = await xfer("results", "hello-transfer", "--out", out, "--csv", csv);
+    expect(exported.code, exported.err).toBe(0);
+    const { readFile } = await import("node:fs/promises");
+    expect((await readFile(csv, "utf8")).split("\n")[0]).toBe("model,imagenet_top1,synthetic");
+    expect((await readFile(csv, "utf8")).split("\n")[1]).toMatch(/^"tinycnn.random \{.*\}",,\d+(\.\d+)?$/);
   });
 
   it("converts a PyTorch checkpoint into a tfjs weights directory that loads back", async () => {

@@ -1,10 +1,9 @@
 /**
  * Fashion-MNIST in its IDX files (`train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`,
  * `t10k-*`; gzipped or not). Default root is where Debian's `dataset-fashion-mnist` package puts
- * them (option `root` names another). Sample ids are `train/<n>` and `t10k/<n>` (n = record number);
+ * them (the config's dataRoots names another). Sample ids are `train/<n>` and `t10k/<n>` (n = record number);
  * predefined splits train, test.
  */
-import { z } from "zod";
 import type { DataIO, Image, Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
 import { checkClasses, defineDataset, gunzip, memoizeRead } from "../common/index.ts";
@@ -50,13 +49,7 @@ export const fashionMnist = defineDataset({
   name: "fashion-mnist",
   description: "Fashion-MNIST: 28x28 grayscale clothing images, 10 classes, IDX files",
   orientation: "stored",
-  options: {
-    /**
-     * Directory of the IDX files when the config's dataRoots names none for fashion-mnist
-     * (default: Debian's). Recipes use it to point their smoke mode at the committed fixture.
-     */
-    root: z.string().min(1).optional(),
-  },
+  options: {},
   build(options) {
     // Decompressed image files, read once per root.
     const imagesOf = memoizeRead((io, prefix) => readIdx(io, `${prefix}-images-idx3-ubyte`, 3));
@@ -66,7 +59,7 @@ export const fashionMnist = defineDataset({
         classNames: FASHION_MNIST_CLASSES,
         nativeFormat: "{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (IDX)",
         selectionMetric: "accuracy",
-        defaultRoot: options.root ?? FASHION_MNIST_DEFAULT_ROOT,
+        defaultRoot: FASHION_MNIST_DEFAULT_ROOT,
       },
       async index(ctx) {
         const samples: Sample[] = [];
