@@ -41,3 +41,10 @@ Deno.test("Clopper-Pearson intervals match statsmodels", () => {
     close(ci.upper, c.upper, 1e-6, `upper ${c.x}/${c.n}`);
   }
 });
+
+Deno.test("Frechet distance (FID) matches scipy under Deno's WebAssembly", async () => {
+  const { frechetDistance } = await import("../../core/index.ts");
+  for (const [i, c] of fx.frechet.entries()) {
+    close(frechetDistance(c.a, c.b), c.fidSqrtm, 1e-6, `FID #${i}`);
+  }
+});
