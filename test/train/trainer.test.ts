@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import {
   createRootContainer, createRunContainer, defineRecipe, definePlugin, executeRun, plan, PluginRegistry,
-  toBatch, type Labels, type RunStore, type Scores,
+  toBatch, type Labels, type Plugin, type RunStore, type RunTemplate, type Scores,
 } from "../../core/index.ts";
 import { helloLikeTemplate } from "../helpers/golden.ts";
 import { argmaxAccuracy, constantSchedule, cpuEnvironment, everyThirdHoldout, plainSgd } from "../helpers/plugins.ts";
@@ -19,6 +19,16 @@ const noStore: RunStore = {
   put: async () => {},
   list: async () => [],
 };
+
+/** Trains the single run of `template` with the test plugins, `overrides` replacing same-named ones. */
+async function trainOnce(template: RunTemplate, overrides: readonly Plugin[] = []) {
+  const names = new Set(overrides.map((o) => `${o.meta.kind}/${o.meta.name}`));
+  const base = [syntheticDataset, tinyCnnBackbone, everyThirdHoldout, plainSgd, constantSchedule, argmaxAccuracy] as Plugin[];
+  const registry = new PluginRegistry([...base.filter((p) => !names.has(`${p.meta.kind}/${p.meta.name}`)), ...overrides]);
+  const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
+  const [{ hash, spec }] = plan(defineRecipe({ name: "trainer-test", description: "", template }));
+  return executeRun(await createRunContainer(root, hash, spec));
+}
 
 /** A metric that reports a scripted value per validation pass and records what it saw. */
 function scriptedMetric(values: number[], direction: "max" | "min") {
@@ -55,23 +65,17 @@ const scriptedSelection = definePlugin({
   },
 });
 
-async function runWith(metricPlugin: ReturnType<typeof scriptedMetric>["plugin"], epochs: number, split = everyThirdHoldout) {
-  const registry = new PluginRegistry([scriptedSelection, tinyCnnBackbone, split, plainSgd, constantSchedule, argmaxAccuracy, metricPlugin]);
-  const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
-  const recipe = defineRecipe({
-    name: "selection",
-    description: "",
-    template: {
+async function runWith(metricPlugin: ReturnType<typeof scriptedMetric>["plugin"], epochs: number, split: Plugin = everyThirdHoldout) {
+  return trainOnce(
+    {
       ...helloLikeTemplate,
       dataset: { name: "synthetic-scripted", options: helloLikeTemplate.dataset.options },
       splitter: { name: split.meta.name },
       metrics: ["accuracy"],
       training: { ...helloLikeTemplate.training, epochs },
     },
-  });
-  const [{ hash, spec }] = plan(recipe);
-  const run = await createRunContainer(root, hash, spec);
-  return executeRun(run);
+    [scriptedSelection, split, metricPlugin],
+  );
 }
 
 describe("trainer", () => {
@@ -106,19 +110,11 @@ describe("trainer", () => {
   });
 
   it("learns the synthetic task well above chance", async () => {
-    const registry = new PluginRegistry([syntheticDataset, tinyCnnBackbone, everyThirdHoldout, plainSgd, constantSchedule, argmaxAccuracy]);
-    const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
-    const recipe = defineRecipe({
-      name: "learn",
-      description: "",
-      template: {
-        ...helloLikeTemplate,
-        dataset: { name: "synthetic", options: { classes: 3, perClass: 30, size: 8 } },
-        training: { epochs: 6, batchSize: 10, lr: 0.1, weightDecay: 0 },
-      },
+    const result = await trainOnce({
+      ...helloLikeTemplate,
+      dataset: { name: "synthetic", options: { classes: 3, perClass: 30, size: 8 } },
+      training: { epochs: 6, batchSize: 10, lr: 0.1, weightDecay: 0 },
     });
-    const [{ hash, spec }] = plan(recipe);
-    const result = await executeRun(await createRunContainer(root, hash, spec));
     expect(result.best.accuracy).toBeGreaterThan(0.6);
     expect(result.epochs[result.bestEpoch - 1].selection.accuracy).toBe(result.best.accuracy);
   });
@@ -150,11 +146,7 @@ describe("training modes", () => {
 
   async function runMode(training: object) {
     const { plugin, kept } = keptBackbone();
-    const registry = new PluginRegistry([syntheticDataset, plugin, everyThirdHoldout, plainSgd, constantSchedule, argmaxAccuracy]);
-    const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
-    const recipe = defineRecipe({ name: "modes", description: "", template: { ...helloLikeTemplate, training: { ...helloLikeTemplate.training, epochs: 3, ...training } } });
-    const [{ hash, spec }] = plan(recipe);
-    const result = await executeRun(await createRunContainer(root, hash, spec));
+    const result = await trainOnce({ ...helloLikeTemplate, training: { ...helloLikeTemplate.training, epochs: 3, ...training } }, [plugin]);
     const changed = kept.instance!.stateVariables().map((v, i) => !v.dataSync().every((x, j) => x === kept.initial![i][j]));
     kept.instance!.stateVariables().forEach((v) => v.dispose());
     return { result, changed };
@@ -193,15 +185,10 @@ describe("toBatch", () => {
 
 describe("batch augmentations", () => {
   async function runWithBatch(batch: { name: string; options?: object }[], training: object = {}) {
-    const registry = new PluginRegistry([syntheticDataset, tinyCnnBackbone, everyThirdHoldout, plainSgd, constantSchedule, argmaxAccuracy, ...BATCH_AUGMENTATION_PLUGINS]);
-    const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
-    const recipe = defineRecipe({
-      name: "mix",
-      description: "",
-      template: { ...helloLikeTemplate, augment: { train: [], eval: [], batch: batch as never }, training: { ...helloLikeTemplate.training, ...training } },
-    });
-    const [{ hash, spec }] = plan(recipe);
-    return executeRun(await createRunContainer(root, hash, spec));
+    return trainOnce(
+      { ...helloLikeTemplate, augment: { train: [], eval: [], batch: batch as never }, training: { ...helloLikeTemplate.training, ...training } },
+      BATCH_AUGMENTATION_PLUGINS,
+    );
   }
 
   it("trains on MixUp/CutMix-mixed batches, reproducibly, without leaking tensors", async () => {
@@ -221,20 +208,12 @@ describe("batch augmentations", () => {
 
 describe("ordinal regression", () => {
   async function runOrdinal(loss: "ordinal-l1" | "ordinal-mse") {
-    const registry = new PluginRegistry([syntheticDataset, tinyCnnBackbone, everyThirdHoldout, plainSgd, constantSchedule, argmaxAccuracy]);
-    const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
     // Synthetic classes get brighter with the class index, so a single regressed number orders them.
-    const recipe = defineRecipe({
-      name: "ordinal",
-      description: "",
-      template: {
-        ...helloLikeTemplate,
-        dataset: { name: "synthetic", options: { classes: 3, perClass: 30, size: 8 } },
-        training: { epochs: 6, batchSize: 10, lr: 0.05, weightDecay: 0, loss },
-      },
+    return trainOnce({
+      ...helloLikeTemplate,
+      dataset: { name: "synthetic", options: { classes: 3, perClass: 30, size: 8 } },
+      training: { epochs: 6, batchSize: 10, lr: 0.05, weightDecay: 0, loss },
     });
-    const [{ hash, spec }] = plan(recipe);
-    return executeRun(await createRunContainer(root, hash, spec));
   }
 
   it("regresses one output and maps it to classes by cut points fitted on the selection split", async () => {
