@@ -51,6 +51,24 @@ async function startBackend(config: XferConfig, io: Io): Promise<BackendSelectio
   return { ...selection, versions: { ...selection.versions, xfer: VERSION } };
 }
 
+interface BackendFlags {
+  readonly backend?: string;
+  readonly wasmThreads?: string;
+}
+
+/** The config with `--backend` and `--wasm-threads` applied. */
+function withBackendFlags(config: XferConfig, opts: BackendFlags): XferConfig {
+  const threads = opts.wasmThreads === undefined ? config.wasmThreads : Number(opts.wasmThreads);
+  if (!Number.isInteger(threads) || threads < 1) throw new XferError(`--wasm-threads must be a positive integer, got "${opts.wasmThreads}"`);
+  return { ...config, backend: (opts.backend ?? config.backend) as XferConfig["backend"], wasmThreads: threads };
+}
+
+function addBackendFlags(command: Command): Command {
+  return command
+    .addOption(new Option("--backend <name>", "compute backend").choices(BACKEND_NAMES))
+    .option("--wasm-threads <n>", "XNNPACK threads for wasm (opt-in above 1, Node only; see docs/backends.md)");
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -123,7 +141,7 @@ export function buildProgram(io: Io = stdio): Command {
       for (const { hash, spec } of runs) io.out(`  ${hash.slice(0, 12)}  ${JSON.stringify(spec.point)}`);
     });
 
-  program
+  const runCommand = program
     .command("run")
     .description("run every planned run of a recipe that has no stored result yet (resumable)")
     .argument("<recipe>", "built-in recipe name or path to a recipe folder")
@@ -131,9 +149,9 @@ export function buildProgram(io: Io = stdio): Command {
     .option("--results <file>", "analysis recipes: your own results table (CSV/TSV) instead of the embedded published one")
     .option("--seed <n>", "root seed for every run")
     .option("--smoke", "run the recipe's smoke mode")
-    .option("--filter <path=value>", "only runs whose spec has this value (repeatable)", collect, [])
-    .addOption(new Option("--backend <name>", "compute backend").choices(BACKEND_NAMES))
-    .action(async (ref: string, opts: { out?: string; results?: string; seed?: string; smoke?: boolean; filter: string[]; backend?: string }) => {
+    .option("--filter <path=value>", "only runs whose spec has this value (repeatable)", collect, []);
+  addBackendFlags(runCommand)
+    .action(async (ref: string, opts: { out?: string; results?: string; seed?: string; smoke?: boolean; filter: string[] } & BackendFlags) => {
       const { config } = await loadConfig({ file: program.opts().config });
       const recipe = await resolveRecipe(ref);
       const outDir = resolve(opts.out ?? config.outDir, recipe.name);
@@ -146,7 +164,7 @@ export function buildProgram(io: Io = stdio): Command {
       const runs = plan(recipe, planOptions(opts, config.seed));
       const problems = checkPlugins(builtinRegistry(), runs);
       if (problems.length > 0) throw new XferError(`recipe "${recipe.name}" cannot run:\n  ${problems.join("\n  ")}\n(use --filter to run the runs that can)`);
-      const environment: EnvironmentRecord = await startBackend({ ...config, backend: (opts.backend ?? config.backend) as XferConfig["backend"] }, io);
+      const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), io);
       io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
       const bar = createProgress(recipe.name, runs.length);
       let finished = 0;
@@ -219,13 +237,13 @@ export function buildProgram(io: Io = stdio): Command {
 
   registerSplitsCommand(program, { registry: builtinRegistry(), makeDatasetContext: nodeDatasetContext });
 
-  program
+  const envCommand = program
     .command("env")
-    .description("print the compute backend that would be used, its version and threads, and library versions")
-    .addOption(new Option("--backend <name>", "compute backend").choices(BACKEND_NAMES))
-    .action(async (opts: { backend?: string }) => {
+    .description("print the compute backend that would be used, its version and threads, and library versions");
+  addBackendFlags(envCommand)
+    .action(async (opts: BackendFlags) => {
       const { config, filepath } = await loadConfig({ file: program.opts().config });
-      const env = await startBackend({ ...config, backend: (opts.backend ?? config.backend) as XferConfig["backend"] }, io);
+      const env = await startBackend(withBackendFlags(config, opts), io);
       io.out(JSON.stringify({ xfer: VERSION, config: filepath ?? "(defaults)", ...env }, null, 2));
     });
 

@@ -1,8 +1,12 @@
-/** Child process of training.test.ts: trains the small net on wasm and prints the outcome's digest. */
+/**
+ * Child process of the training and threads tests: trains the small net on wasm (with the given
+ * number of XNNPACK threads, default 1) and prints the threads used and the outcome's digest.
+ */
 import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
 import { digest } from "./digest.ts";
 import { trainSmallNet } from "./net.ts";
 
-const [seed, steps] = process.argv.slice(2).map(Number);
-await selectBackend({ prefer: "wasm" });
+const [seed, steps, wasmThreads = 1] = process.argv.slice(2).map(Number);
+const env = await selectBackend({ prefer: "wasm", wasmThreads });
+console.log(env.threads);
 console.log(digest(trainSmallNet(steps, seed)));

@@ -81,7 +81,4 @@ describe("selectBackend", () => {
       .rejects.toThrow(/is installed but failed/);
   });
 
-  it("refuses more than one wasm thread with the reason", async () => {
-    await expect(selectBackend({ prefer: "wasm", wasmThreads: 2 })).rejects.toThrow(/multi-threaded wasm is not available/);
-  });
 });

@@ -3,6 +3,7 @@
  *
  *   npx tsx test/bench/training.bench.ts            # default backend (fastest available)
  *   XFER_BACKEND=cpu npx tsx test/bench/training.bench.ts
+ *   XFER_WASM_THREADS=2 ...                         # wasm with two XNNPACK threads (opt-in, see docs/backends.md)
  *   XFER_BENCH_PROFILE=1 ...                        # also print the slowest kernels of one step
  *   XFER_BENCH_TORCH=1 ...                          # also run test/bench/torch_bench.py and ratios
  *   XFER_BENCH_TORCH_THREADS=2,1 ...                # PyTorch thread counts to compare with (default 2)
@@ -206,7 +207,7 @@ function compareWithTorch(ours: Record<string, number>, threads: string): void {
   }
 }
 
-const env = await selectBackend({ prefer: process.env.XFER_BACKEND });
+const env = await selectBackend({ prefer: process.env.XFER_BACKEND, wasmThreads: Number(process.env.XFER_WASM_THREADS ?? 1) });
 const ours = await bench(env);
 if (process.env.XFER_BENCH_TORCH === "1") {
   for (const threads of (process.env.XFER_BENCH_TORCH_THREADS ?? "2").split(",")) compareWithTorch(ours, threads.trim());

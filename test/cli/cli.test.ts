@@ -38,6 +38,7 @@ describe("xfer CLI", () => {
     expect(unknown.code).toBe(1);
     expect(unknown.err).toMatch(/unknown recipe "no-such-recipe"; valid recipe names: .*hello-transfer/);
     expect((await xfer("plan", "hello-transfer", "--seed", "-3")).err).toMatch(/--seed: expected a non-negative integer/);
+    expect((await xfer("env", "--wasm-threads", "0")).err).toMatch(/--wasm-threads must be a positive integer, got "0"/);
   });
 
   it("runs a recipe's smoke mode, then resumes without retraining", async () => {

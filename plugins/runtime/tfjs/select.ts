@@ -14,6 +14,7 @@ import process from "node:process";
 import type { EnvironmentRecord } from "../../../core/contracts.ts";
 import { UnknownNameError, XferError } from "../../../core/errors.ts";
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from "./kernels/index.ts";
+import { initThreadedWasm } from "./wasm_threads.ts";
 
 export const BACKEND_NAMES = ["tensorflow", "wasm", "cpu"] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -40,7 +41,7 @@ export interface BackendCandidate {
 export interface SelectBackendOptions {
   /** A backend name from the config or `--backend`; unset or "auto" means the fastest that works. */
   readonly prefer?: string;
-  /** Threads for wasm. Only 1 is supported under Node and Deno (see docs/backends.md). */
+  /** XNNPACK threads for wasm (default 1; more is opt-in and Node only, see docs/backends.md). */
   readonly wasmThreads?: number;
   /** Where reports about broken packages go besides `problems` (default: console.warn). */
   readonly warn?: (message: string) => void;
@@ -97,12 +98,6 @@ export const WASM_CANDIDATE: BackendCandidate = {
   packageName: "@tensorflow/tfjs-backend-wasm",
   isInstalled: () => installed("@tensorflow/tfjs-backend-wasm"),
   async activate({ wasmThreads }) {
-    if (wasmThreads !== 1) {
-      throw new XferError(
-        `wasmThreads=${wasmThreads}: multi-threaded wasm is not available under Node or Deno with ` +
-          `@tensorflow/tfjs-backend-wasm ${packageVersion("@tensorflow/tfjs-backend-wasm")} (see docs/backends.md); use 1`,
-      );
-    }
     if (!wasmPathsSet) {
       // Load the .wasm binaries from the installed package (a file path, no fetch, no network).
       const dist = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm"));
@@ -110,12 +105,23 @@ export const WASM_CANDIDATE: BackendCandidate = {
       wasmPathsSet = true;
     }
     registerWasmTrainingKernels();
-    await activate("wasm");
+    if (wasmThreads > 1 && tf.findBackend("wasm") === null) await initThreadedWasm(wasmThreads);
+    else await activate("wasm");
+    const threads = getThreadsCount();
+    if (threads !== wasmThreads) {
+      throw new XferError(
+        `wasmThreads=${wasmThreads}: the wasm backend of this process already runs ${threads} thread(s); ` +
+          "threads are fixed when wasm first initialises, so choose them before anything uses wasm",
+      );
+    }
     const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
     return {
       version: packageVersion("@tensorflow/tfjs-backend-wasm"),
-      threads: getThreadsCount(),
-      details: { "wasm-binary": simd ? "simd" : "baseline", "xfer-wasm-kernels": WASM_TRAINING_KERNELS.join(",") },
+      threads,
+      details: {
+        "wasm-binary": threads > 1 ? "threaded-simd" : simd ? "simd" : "baseline",
+        "xfer-wasm-kernels": WASM_TRAINING_KERNELS.join(","),
+      },
     };
   },
 };

@@ -1,0 +1,58 @@
+/**
+ * Opt-in multi-threaded wasm (`wasmThreads` > 1): the small conv + batch-norm + depthwise net trains
+ * on two XNNPACK threads with the same bits as on one, and every way it cannot start is refused
+ * with the reason. Each thread count runs in its own process (a backend initialises once).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
+import { patchWorkerScript } from "../../plugins/runtime/tfjs/wasm_threads.ts";
+import { initBackends } from "./helpers.ts";
+
+const script = fileURLToPath(new URL("./determinism-run.ts", import.meta.url));
+
+function trainInChild(threads: number): { threads: number; digest: string } {
+  const output = execFileSync(process.execPath, ["--import", "tsx", script, "3", "4", String(threads)], { encoding: "utf8", timeout: 120_000 });
+  const [reported, digest] = output.trim().split("\n").slice(-2);
+  return { threads: Number(reported), digest };
+}
+
+describe("wasm on two threads", () => {
+  it("trains the small net bit-identically to one thread", () => {
+    const one = trainInChild(1);
+    const two = trainInChild(2);
+    expect(one.threads).toBe(1);
+    expect(two.threads).toBe(2);
+    expect(two.digest).toBe(one.digest);
+  });
+
+  it("xfer run --wasm-threads 2 records the threads and the threaded binary with every run", () => {
+    const out = mkdtempSync(join(tmpdir(), "xfer-threads-"));
+    const xfer = fileURLToPath(new URL("../../plugins/cli/xfer.mjs", import.meta.url));
+    execFileSync(process.execPath, [xfer, "run", "hello-transfer", "--smoke", "--out", out, "--wasm-threads", "2"], { stdio: "ignore", timeout: 120_000 });
+    const runs = readdirSync(join(out, "hello-transfer"));
+    expect(runs.length).toBeGreaterThan(0);
+    for (const run of runs) {
+      const environment = JSON.parse(readFileSync(join(out, "hello-transfer", run, "environment.json"), "utf8")) as { threads: number; versions: Record<string, string> };
+      expect(environment.threads).toBe(2);
+      expect(environment.versions["wasm-binary"]).toBe("threaded-simd");
+    }
+  });
+
+  it("refuses more threads once this process runs wasm on one", async () => {
+    await initBackends();
+    await expect(selectBackend({ prefer: "wasm", wasmThreads: 2 })).rejects.toThrow(/wasmThreads=2: the wasm backend of this process already runs 1 thread\(s\)/);
+  });
+
+  it("refuses a worker script whose internals changed, naming what it looked for", () => {
+    expect(patchWorkerScript('var x=1;\nimportScripts:function(f){load(f)}', "/glue.js")).toBe(
+      'var x=1;\\nimportScripts:function(f){if(String(f).startsWith("blob:"))f="/glue.js";load(f)}',
+    );
+    expect(() => patchWorkerScript("importScripts=function(f){}", "/glue.js")).toThrow(/no longer contains "importScripts:function\(f\)\{"/);
+  });
+});
+
