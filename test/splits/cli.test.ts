@@ -9,12 +9,17 @@ import { InputError, XferError } from "../../core/errors.ts";
 import { definePlugin, PluginRegistry } from "../../core/plugin.ts";
 import { idListSha256, type SplitManifest } from "../../core/splits/index.ts";
 import { registerSplitsCommand, SplitDriftError } from "../../plugins/cli/commands/splits.ts";
-import { predefinedSplitter, referenceHoldoutSplitter, stratifiedHoldoutSplitter } from "../../plugins/splitters/index.ts";
+import {
+  predefinedHoldoutSplitter, predefinedSplitter, referenceHoldoutSplitter, stratifiedHoldoutSplitter,
+} from "../../plugins/splitters/index.ts";
 
 const CLASSES = ["cat", "dog", "fox"];
 
-/** `labels.csv` (id,label) under the root; `name` lets a test pose as a paper dataset. */
-const tinyDataset = (name: string) => definePlugin({
+/**
+ * `labels.csv` (id,label) under the root; `name` lets a test pose as a paper dataset. The first 20
+ * rows and the rest are the predefined partitions `parts`.
+ */
+const tinyDataset = (name: string, parts: [string, string] = ["official_train", "official_val"]) => definePlugin({
   meta: { kind: "dataset", name, version: "0.0.0", description: "test dataset" },
   create: () => ({
     meta: { name, task: "multiclass", classNames: CLASSES, nativeFormat: "labels.csv", selectionMetric: "accuracy" },
@@ -24,7 +29,7 @@ const tinyDataset = (name: string) => definePlugin({
         const [id, label] = row.split(",");
         return { id, files: [`${id}.png`], label: CLASSES.indexOf(label) };
       });
-      return { samples, predefinedSplits: { official_train: samples.slice(0, 20).map((s) => s.id), official_val: samples.slice(20).map((s) => s.id) } };
+      return { samples, predefinedSplits: { [parts[0]]: samples.slice(0, 20).map((s) => s.id), [parts[1]]: samples.slice(20).map((s) => s.id) } };
     },
     async load(): Promise<never> {
       throw new Error("not needed for splits");
@@ -43,7 +48,10 @@ let dir: string;
 let out: string[];
 const unusedDecoder = { decode: async (): Promise<never> => { throw new Error("unused"); }, convert: async (): Promise<never> => { throw new Error("unused"); } };
 const deps = {
-  registry: new PluginRegistry([tinyDataset("tiny"), tinyDataset("aptos2019"), referenceHoldoutSplitter, stratifiedHoldoutSplitter, predefinedSplitter]),
+  registry: new PluginRegistry([
+    tinyDataset("tiny"), tinyDataset("tiny-train-test", ["train", "test"]), tinyDataset("aptos2019"),
+    referenceHoldoutSplitter, stratifiedHoldoutSplitter, predefinedSplitter, predefinedHoldoutSplitter,
+  ]),
   makeDatasetContext: (root: string): DatasetContext => ({ io: textIO(root), decoder: unusedDecoder }),
 };
 
@@ -89,6 +97,17 @@ describe("xfer splits make", () => {
     expect([m.splitter.name, m.seed]).toEqual(["reference-holdout", 414]);
   });
 
+  it("keeps a shipped test partition by default, carving val from the train partition", async () => {
+    const file = join(dir, "tt.json");
+    await xfer("splits", "make", "tiny-train-test", "--root", dir, "--out", file, "--splitter-options", '{"valFraction":0.25}');
+    const m = readManifest(file);
+    expect(m.splitter).toEqual({ name: "predefined-holdout", options: { train: "train", test: "test", valFraction: 0.25 } });
+    const ids = Array.from({ length: 30 }, (_, i) => `img${String(i).padStart(3, "0")}`);
+    expect(m.splits.test.sha256).toBe(idListSha256(ids.slice(20)));
+    expect(m.splits.train.count + m.splits.val.count).toBe(20);
+    expect(out.join("")).toContain("split by predefined-holdout");
+  });
+
   it("maps predefined splits", async () => {
     const file = join(dir, "p.json");
     await xfer("splits", "make", "tiny", "--root", dir, "--out", file, "--splitter", "predefined", "--splitter-options", '{"train":"official_train","val":"official_val"}');
@@ -101,7 +120,7 @@ describe("xfer splits make", () => {
   it("names the flag of a malformed option and the valid names of an unknown splitter", async () => {
     const file = join(dir, "x.json");
     await expect(xfer("splits", "make", "tiny", "--root", dir, "--out", file, "--splitter-options", "{bad")).rejects.toThrow(/--splitter-options/);
-    await expect(xfer("splits", "make", "tiny", "--root", dir, "--out", file, "--splitter", "nope")).rejects.toThrow(/valid splitter names: predefined, reference-holdout, stratified-holdout/);
+    await expect(xfer("splits", "make", "tiny", "--root", dir, "--out", file, "--splitter", "nope")).rejects.toThrow(/valid splitter names: predefined, predefined-holdout, reference-holdout, stratified-holdout/);
     await expect(xfer("splits", "make", "tiny", "--root", dir, "--out", file, "--seed", "-1")).rejects.toThrow(InputError);
   });
 });

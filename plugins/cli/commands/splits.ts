@@ -6,7 +6,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Command } from "commander";
-import type { DatasetContext, JsonObject } from "../../../core/contracts.ts";
+import type { DatasetContext, DatasetIndex, JsonObject } from "../../../core/contracts.ts";
 import { InputError, XferError } from "../../../core/errors.ts";
 import type { PluginRegistry } from "../../../core/plugin.ts";
 import { SeedTree } from "../../../core/rng.ts";
@@ -27,8 +27,22 @@ export class SplitDriftError extends XferError {
 
 interface ManifestRequest {
   readonly dataset: { name: string; options: JsonObject };
-  readonly splitter: { name: string; options: JsonObject };
+  /** Absent: chosen from the index by `defaultSplitter`, with `defaultSplitterOptions` on top. */
+  readonly splitter?: { name: string; options: JsonObject };
+  readonly defaultSplitterOptions?: JsonObject;
   readonly seed: number;
+}
+
+/**
+ * The split a dataset gets when neither --splitter nor a reference split names one: a dataset that
+ * ships train and test partitions (Fashion-MNIST, CIFAR-10) keeps its test set and carves val from
+ * train (`predefined-holdout`); any other is split class-stratified (`stratified-holdout`).
+ */
+export function defaultSplitter(index: DatasetIndex): { name: string; options: JsonObject } {
+  const partitions = index.predefinedSplits ?? {};
+  return partitions.train !== undefined && partitions.test !== undefined
+    ? { name: "predefined-holdout", options: { train: "train", test: "test" } }
+    : { name: "stratified-holdout", options: {} };
 }
 
 /**
@@ -41,11 +55,13 @@ export async function computeSplitManifest(deps: SplitsCommandDeps, request: Man
   const dir = root ?? dataset.meta.defaultRoot;
   if (dir === undefined) throw new InputError("--root", `dataset "${request.dataset.name}" has no default location; give --root DIR`);
   const index = await dataset.index(deps.makeDatasetContext(dir));
-  const splitter = await deps.registry.create("splitter", request.splitter, ctx);
+  const fallback = defaultSplitter(index);
+  const splitterRef = request.splitter ?? { name: fallback.name, options: { ...fallback.options, ...request.defaultSplitterOptions } };
+  const splitter = await deps.registry.create("splitter", splitterRef, ctx);
   return buildSplitManifest({
     // Folder- and CSV-based datasets learn their class names while indexing.
     dataset: { ...request.dataset, classNames: index.classNames ?? dataset.meta.classNames },
-    splitter: request.splitter,
+    splitter: splitterRef,
     seed: request.seed,
     index,
     split: splitter.split(index, request.seed),
@@ -78,7 +94,7 @@ interface MakeOptions { root?: string; out: string; splitter?: string; splitterO
 
 /**
  * Adds `splits make` and `splits verify` to `program`. Without --splitter, a paper dataset gets
- * the reference code's split and seed (REFERENCE_SPLITS), any other dataset `stratified-holdout`.
+ * the reference code's split and seed (REFERENCE_SPLITS), any other dataset `defaultSplitter`.
  */
 export function registerSplitsCommand(program: Command, deps: SplitsCommandDeps): Command {
   const splits = program.command("splits").description("make and verify split manifests (counts per class, SHA-256 of id lists)");
@@ -89,30 +105,33 @@ export function registerSplitsCommand(program: Command, deps: SplitsCommandDeps)
     .argument("<dataset>", "dataset plugin name (e.g. aptos2019, csv, image-folder)")
     .option("--root <dir>", "dataset root directory (default: the dataset's usual location, if it has one)")
     .requiredOption("--out <file>", "manifest file to write (JSON)")
-    .option("--splitter <name>", "splitter plugin (default: the dataset's reference split, else stratified-holdout)")
+    .option("--splitter <name>", "splitter plugin (default: the dataset's reference split; else predefined-holdout when it ships train/test, else stratified-holdout)")
     .option("--splitter-options <json>", "splitter options as a JSON object")
     .option("--seed <n>", "split seed (default: the dataset's reference seed, else 0)")
     .option("--dataset-options <json>", "dataset plugin options as a JSON object")
     .option("--skip-missing", "leave out samples whose files are missing, and report how many (dataset option skipMissing)")
     .action(async (datasetName: string, opts: MakeOptions, command: Command) => {
       const reference = REFERENCE_SPLITS[datasetName];
-      const splitterName = opts.splitter ?? reference?.splitter ?? "stratified-holdout";
-      const splitterOptions = opts.splitterOptions !== undefined || opts.splitter !== undefined
-        ? parseJsonOption("--splitter-options", opts.splitterOptions)
-        : (reference?.options ?? {});
+      const splitterOptions = parseJsonOption("--splitter-options", opts.splitterOptions);
+      const splitter = opts.splitter !== undefined
+        ? { name: opts.splitter, options: splitterOptions }
+        : reference !== undefined
+          ? { name: reference.splitter, options: opts.splitterOptions === undefined ? reference.options : splitterOptions }
+          : undefined;
       const request: ManifestRequest = {
         dataset: {
           name: datasetName,
           options: { ...parseJsonOption("--dataset-options", opts.datasetOptions), ...(opts.skipMissing ? { skipMissing: true } : {}) },
         },
-        splitter: { name: splitterName, options: splitterOptions },
+        splitter,
+        defaultSplitterOptions: splitterOptions,
         seed: opts.seed === undefined ? (reference?.seed ?? 0) : parseSeed(opts.seed),
       };
       const manifest = await computeSplitManifest(deps, request, opts.root);
       await mkdir(dirname(opts.out), { recursive: true });
       await writeFile(opts.out, `${JSON.stringify(manifest, null, 2)}\n`);
       const skipped = manifest.index.skipped > 0 ? `; ${manifest.index.skipped} sample(s) skipped by the dataset` : "";
-      command.configureOutput().writeOut?.(`${opts.out}: ${datasetName} split by ${splitterName} (seed ${request.seed}): ${summarize(manifest)}${skipped}\n`);
+      command.configureOutput().writeOut?.(`${opts.out}: ${datasetName} split by ${manifest.splitter.name} (seed ${request.seed}): ${summarize(manifest)}${skipped}\n`);
     });
 
   splits
