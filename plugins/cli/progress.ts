@@ -12,25 +12,43 @@ export interface Progress {
   stop(): void;
 }
 
-export function createProgress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): Progress {
+/**
+ * Time left at the mean pace of the finished items, as "1h05m", "4m10s" or "12s"; "--" before the
+ * first item finishes (no pace yet; cli-progress's own ETA prints "NF" then).
+ */
+export function etaText(elapsedMs: number, done: number, total: number): string {
+  if (done <= 0) return "--";
+  const seconds = Math.round((elapsedMs / 1000 / done) * Math.max(0, total - done));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h${String(m).padStart(2, "0")}m`;
+  return m > 0 ? `${m}m${String(s).padStart(2, "0")}s` : `${s}s`;
+}
+
+export function createProgress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr, now = Date.now): Progress {
+  const started = now();
+  let done = 0;
+  const eta = () => etaText(now() - started, done, total);
   if (stream.isTTY) {
     const bar = new SingleBar(
-      { format: `${label} [{bar}] {value}/{total} | ETA {eta_formatted} | {info}`, stream, hideCursor: true },
+      { format: `${label} [{bar}] {value}/{total} | ETA {etaText} | {info}`, stream, hideCursor: true },
       Presets.shades_classic,
     );
-    bar.start(total, 0, { info: "" });
+    bar.start(total, 0, { info: "", etaText: eta() });
     return {
-      update: (done, info = "") => bar.update(done, { info }),
-      detail: (info) => bar.update({ info }),
+      update(finished, info = "") {
+        done = finished;
+        bar.update(finished, { info, etaText: eta() });
+      },
+      detail: (info) => bar.update({ info, etaText: eta() }),
       stop: () => bar.stop(),
     };
   }
-  const started = Date.now();
   return {
-    update(done, info = "") {
-      const elapsed = (Date.now() - started) / 1000;
-      const eta = done > 0 ? Math.round((elapsed / done) * (total - done)) : 0;
-      stream.write(`${label} ${done}/${total} eta ${eta}s ${info}\n`);
+    update(finished, info = "") {
+      done = finished;
+      stream.write(`${label} ${finished}/${total} eta ${eta()} ${info}\n`);
     },
     detail() {},
     stop() {},
