@@ -5,6 +5,7 @@
  *   XFER_BACKEND=cpu npx tsx test/bench/training.bench.ts
  *   XFER_WASM_THREADS=2 ...                         # wasm with two XNNPACK threads (opt-in, see docs/backends.md)
  *   XFER_BENCH_PROFILE=1 ...                        # also print the slowest kernels of one step
+ *   XFER_BENCH_PROFILE=calls ...                    # ... and its 30 slowest kernel calls with input shapes
  *   XFER_BENCH_TORCH=1 ...                          # also run test/bench/torch_bench.py and ratios
  *   XFER_BENCH_TORCH_THREADS=2,1 ...                # PyTorch thread counts to compare with (default 2)
  *   XFER_BENCH_ONLY=resnet18-64px/train ...         # one (model/mode) case
@@ -154,6 +155,9 @@ async function profileStep(step: () => void): Promise<void> {
   for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
   const top = [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20);
   console.log(JSON.stringify({ profile: Object.fromEntries(top.map(([k, ms]) => [k, Math.round(ms)])) }));
+  if (process.env.XFER_BENCH_PROFILE !== "calls") return;
+  const calls = info.kernels.slice().sort((a, b) => (b.kernelTimeMs as number) - (a.kernelTimeMs as number)).slice(0, 30);
+  for (const k of calls) console.log(JSON.stringify({ call: k.name, ms: Number((k.kernelTimeMs as number).toFixed(1)), inputs: k.inputShapes }));
 }
 
 async function bench(env: BackendSelection): Promise<Record<string, number>> {
@@ -164,7 +168,7 @@ async function bench(env: BackendSelection): Promise<Record<string, number>> {
       if (only !== undefined && only !== `${c.model}/${mode}`) continue;
       const { step, dispose } = makeStep(c, mode);
       for (let i = 0; i < WARMUP_STEPS; i++) step();
-      if (process.env.XFER_BENCH_PROFILE === "1" && mode === "train") await profileStep(step);
+      if (process.env.XFER_BENCH_PROFILE !== undefined && mode === "train") await profileStep(step);
       const rates: number[] = [];
       const cpuRates: number[] = [];
       for (let w = 0; w < WINDOWS; w++) {
