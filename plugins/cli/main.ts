@@ -4,6 +4,7 @@
  * CLI is testable in-process.
  */
 import { Command, CommanderError, Option } from "commander";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { BACKEND_NAMES, parseFilter, plan, XferError, type PlanOptions } from "../../core/index.ts";
 import { bestRunsTable, checkPlugins, resultsCsv, runPlan, SeedTree, type EnvironmentRecord, type XferConfig } from "../../core/index.ts";
@@ -166,6 +167,9 @@ export function buildProgram(io: Io = stdio): Command {
       if (problems.length > 0) throw new XferError(`recipe "${recipe.name}" cannot run:\n  ${problems.join("\n  ")}\n(use --filter to run the runs that can)`);
       const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), io);
       io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
+      if (environment.backend === "wasm" && environment.threads === 1 && availableParallelism() > 1) {
+        io.err(`xfer: wasm uses 1 of ${availableParallelism()} cores; --wasm-threads 2 (or wasmThreads in the config) opts into more, see docs/backends.md`);
+      }
       const bar = createProgress(recipe.name, runs.length);
       let finished = 0;
       const root = createNodeRoot({
