@@ -6,6 +6,7 @@
  * without eigenvector accumulation. The O(n³) loops run in small f64x2 SIMD WebAssembly kernels
  * (see SimdKernels); everything is float64.
  */
+import { assembleModule, F64, get, I32, i32Add, i32Const, i32GeU, i32Mul, leb, set, simd, tee, V128 } from "../wasm/assembler.ts";
 
 const EPS = 2 ** -52;
 
@@ -167,8 +168,8 @@ class Workspace {
 }
 
 /**
- * The hot loops as a WebAssembly module with f64x2 SIMD, assembled here from the instruction
- * lists below (no binary is shipped): the tridiagonalization's two and a 4 x 4 block of dot
+ * The hot loops as a WebAssembly module with f64x2 SIMD, assembled (core/wasm/assembler.ts) from the
+ * instruction lists below: the tridiagonalization's two and a 4 x 4 block of dot
  * products, 2.6-2.8x the same register-blocked loops in plain JavaScript at d = 2048 in V8.
  * Float64 throughout; only the summation order differs (two interleaved partial sums).
  * Offsets are byte addresses in the caller's memory:
@@ -187,43 +188,23 @@ interface SimdKernels {
   ): void;
 }
 
-const leb = (v: number): number[] => {
-  const out: number[] = [];
-  do {
-    const b = v & 0x7f;
-    v >>>= 7;
-    out.push(v ? b | 0x80 : b);
-  } while (v);
-  return out;
-};
-const vec = (items: number[][]): number[] => [...leb(items.length), ...items.flat()];
-const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
-const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
-const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
-const get = (i: number) => [0x20, ...leb(i)];
-const set = (i: number) => [0x21, ...leb(i)];
-const tee = (i: number) => [0x22, ...leb(i)];
-const i32Const16 = [0x41, 16];
-const i32Add = [0x6a], i32Mul = [0x6c], i32GeU = [0x4f];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...leb(op), ...imm];
+const i32Const16 = i32Const(16);
 const v128Load = simd(0, 3, 0), v128Store = simd(11, 3, 0); // memarg: 8-byte alignment, offset 0
 const f64x2Splat = simd(20), f64x2Add = simd(240), f64x2Sub = simd(241), f64x2Mul = simd(242);
 const f64x2Lane = (l: number) => simd(33, l);
 const f64Add = [0xa0];
 const f64Store = (offset: number) => [0x39, 3, ...leb(offset)];
 
-/** Function body: locals (count, type) and instructions; k (byte offset) runs 0, 16, .. < 16 * pairs. */
-function kernelBody(locals: [number, number][], setup: number[], k: number, end: number, pairs: number, step: number[], finish: number[]): number[] {
-  const code = [
-    ...vec(locals.map(([count, type]) => [...leb(count), type])),
+/** Instructions of a kernel: k (byte offset) runs 0, 16, .. < 16 * pairs. */
+function kernelCode(setup: number[], k: number, end: number, pairs: number, step: number[], finish: number[]): number[] {
+  return [
     ...get(pairs), ...i32Const16, ...i32Mul, ...set(end), ...setup,
     0x02, 0x40, 0x03, 0x40, // block, loop
     ...get(k), ...get(end), ...i32GeU, 0x0d, 1, // br_if out of the block
     ...step,
     ...get(k), ...i32Const16, ...i32Add, ...set(k), 0x0c, 0, // k += 16; continue
-    0x0b, 0x0b, ...finish, 0x0b,
+    0x0b, 0x0b, ...finish,
   ];
-  return [...leb(code.length), ...code];
 }
 
 /** Row addresses a1..a3 = a + stride * q into locals rows[1..3]; splat f64 params into v128 locals. */
@@ -232,11 +213,11 @@ const rowAddresses = (a: number, stride: number, rows: number[]) =>
 const splat = (param: number, local: number) => [...get(param), ...f64x2Splat, ...set(local)];
 const quad = (f: (q: number) => number[]) => [0, 1, 2, 3].flatMap(f);
 
-function symv4Body(): number[] {
+function symv4Code(): number[] {
   // Params 0 a, 1 stride, 2 u, 3 p, 4 pairs, 5-8 u0..u3, 9 out. Locals: 10 k, 11 end, 12-14 row
   // addresses, 15-18 sums, 19-22 splatted u_q, 23 u[k..k+1], 24-27 a_q[k..k+1].
   const rows = [0, 12, 13, 14], S = 15, VU = 19, UK = 23, X = 24;
-  return kernelBody([[5, I32], [13, V128]], [...rowAddresses(0, 1, rows), ...quad((q) => splat(5 + q, VU + q))], 10, 11, 4, [
+  return kernelCode([...rowAddresses(0, 1, rows), ...quad((q) => splat(5 + q, VU + q))], 10, 11, 4, [
     ...get(2), ...get(10), ...i32Add, ...v128Load, ...set(UK),
     ...quad((q) => [...get(rows[q]), ...get(10), ...i32Add, ...v128Load, ...set(X + q)]),
     ...quad((q) => [...get(S + q), ...get(X + q), ...get(UK), ...f64x2Mul, ...f64x2Add, ...set(S + q)]),
@@ -246,11 +227,11 @@ function symv4Body(): number[] {
   ], quad((q) => [...get(9), ...get(S + q), ...f64x2Lane(0), ...get(S + q), ...f64x2Lane(1), ...f64Add, ...f64Store(8 * q)]));
 }
 
-function rank2x4Body(): number[] {
+function rank2x4Code(): number[] {
   // Params 0 a, 1 stride, 2 u, 3 p, 4 pairs, 5-8 u0..u3, 9-12 q0..q3. Locals: 13 k, 14 end, 15-17
   // row addresses, 18-21 splatted u_q, 22-25 splatted q_q, 26 p[k..k+1], 27 u[k..k+1], 28 address.
   const rows = [0, 15, 16, 17], VU = 18, VQ = 22, PK = 26, UK = 27, AT = 28;
-  return kernelBody([[5, I32], [10, V128], [1, I32]], [...rowAddresses(0, 1, rows), ...quad((q) => [...splat(5 + q, VU + q), ...splat(9 + q, VQ + q)])], 13, 14, 4, [
+  return kernelCode([...rowAddresses(0, 1, rows), ...quad((q) => [...splat(5 + q, VU + q), ...splat(9 + q, VQ + q)])], 13, 14, 4, [
     ...get(3), ...get(13), ...i32Add, ...v128Load, ...set(PK),
     ...get(2), ...get(13), ...i32Add, ...v128Load, ...set(UK),
     ...quad((q) => [
@@ -261,11 +242,11 @@ function rank2x4Body(): number[] {
   ], []);
 }
 
-function dot4x4Body(): number[] {
+function dot4x4Code(): number[] {
   // Params 0 l, 1 lstride, 2 r, 3 rstride, 4 pairs, 5 out. Locals: 6 k, 7 end, 8-10 left row
   // addresses, 11-13 right row addresses, 14-29 sums (b * 4 + q), 30-33 left pairs, 34 right pair.
   const left = [0, 8, 9, 10], right = [2, 11, 12, 13], S = 14, X = 30, Y = 34;
-  return kernelBody([[8, I32], [21, V128]], [...rowAddresses(0, 1, left), ...rowAddresses(2, 3, right)], 6, 7, 4, [
+  return kernelCode([...rowAddresses(0, 1, left), ...rowAddresses(2, 3, right)], 6, 7, 4, [
     ...quad((q) => [...get(left[q]), ...get(6), ...i32Add, ...v128Load, ...set(X + q)]),
     ...quad((b) => [
       ...get(right[b]), ...get(6), ...i32Add, ...v128Load, ...set(Y),
@@ -278,21 +259,14 @@ let simdModule: WebAssembly.Module | undefined;
 
 function simdKernels(memory: WebAssembly.Memory): SimdKernels {
   if (!simdModule) {
-    // Function types: five i32 (addresses, strides, pairs), then symv4: 4 f64 + out; rank2x4:
-    // 8 f64; dot4x4: out. No results.
-    const signature = (types: number[]) => [0x60, ...vec(types.map((t) => [t])), 0];
+    // Parameters: five i32 (addresses, strides, pairs), then symv4: 4 f64 + out; rank2x4: 8 f64;
+    // dot4x4: out. Locals as listed in each kernel's comment.
     const head = [I32, I32, I32, I32, I32];
-    const bytes = [
-      0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-      ...section(1, vec([
-        signature([...head, F64, F64, F64, F64, I32]), signature([...head, ...Array<number>(8).fill(F64)]), signature([...head, I32]),
-      ])),
-      ...section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x00, 0x01]])),
-      ...section(3, vec([[0], [1], [2]])),
-      ...section(7, vec([[...name("symv4"), 0x00, 0], [...name("rank2x4"), 0x00, 1], [...name("dot4x4"), 0x00, 2]])),
-      ...section(10, vec([symv4Body(), rank2x4Body(), dot4x4Body()])),
-    ];
-    simdModule = new WebAssembly.Module(new Uint8Array(bytes));
+    simdModule = assembleModule([
+      { name: "symv4", params: [...head, F64, F64, F64, F64, I32], locals: [[5, I32], [13, V128]], code: symv4Code() },
+      { name: "rank2x4", params: [...head, ...Array<number>(8).fill(F64)], locals: [[5, I32], [10, V128], [1, I32]], code: rank2x4Code() },
+      { name: "dot4x4", params: [...head, I32], locals: [[8, I32], [21, V128]], code: dot4x4Code() },
+    ]);
   }
   return new WebAssembly.Instance(simdModule, { env: { memory } }).exports as unknown as SimdKernels;
 }

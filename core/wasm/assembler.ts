@@ -1,0 +1,69 @@
+/**
+ * A minimal WebAssembly binary assembler for the project's hand-written SIMD kernels (no binary is
+ * shipped; modules are assembled from instruction lists at first use): LEB128 and vector encodings,
+ * local access, SIMD opcodes, and a module of exported functions over one imported memory
+ * (`env.memory`).
+ */
+
+export const I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
+
+/** Unsigned LEB128. */
+export function leb(value: number): number[] {
+  const out: number[] = [];
+  do {
+    const byte = value & 0x7f;
+    value >>>= 7;
+    out.push(value ? byte | 0x80 : byte);
+  } while (value);
+  return out;
+}
+
+/** Signed LEB128 (the immediates of `i32.const`). */
+export function sleb(value: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    const done = (value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+export const vec = (items: number[][]): number[] => [...leb(items.length), ...items.flat()];
+const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
+const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
+
+export const get = (local: number): number[] => [0x20, ...leb(local)];
+export const set = (local: number): number[] => [0x21, ...leb(local)];
+export const tee = (local: number): number[] => [0x22, ...leb(local)];
+export const i32Const = (value: number): number[] => [0x41, ...sleb(value)];
+export const i32Add = [0x6a], i32Mul = [0x6c], i32GeU = [0x4f];
+/** A SIMD instruction (prefix 0xfd) with its immediates. */
+export const simd = (op: number, ...immediates: number[]): number[] => [0xfd, ...leb(op), ...immediates];
+
+export interface WasmFunction {
+  readonly name: string;
+  readonly params: readonly number[];
+  /** Runs of (count, type) after the parameters. */
+  readonly locals: readonly (readonly [number, number])[];
+  /** The instructions, without the final `end`. */
+  readonly code: readonly number[];
+}
+
+/** A module exporting `functions` (no results), importing its memory as `env.memory`. */
+export function assembleModule(functions: readonly WasmFunction[]): WebAssembly.Module {
+  const body = (f: WasmFunction) => {
+    const code = [...vec(f.locals.map(([count, type]) => [...leb(count), type])), ...f.code, 0x0b];
+    return [...leb(code.length), ...code];
+  };
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, vec(functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0]))),
+    ...section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x00, 0x01]])),
+    ...section(3, vec(functions.map((_, i) => leb(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...leb(i)]))),
+    ...section(10, vec(functions.map(body))),
+  ];
+  return new WebAssembly.Module(new Uint8Array(bytes));
+}
