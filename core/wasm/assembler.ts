@@ -51,8 +51,12 @@ export interface WasmFunction {
   readonly code: readonly number[];
 }
 
-/** A module exporting `functions` (no results), importing its memory as `env.memory`. */
-export function assembleModule(functions: readonly WasmFunction[]): WebAssembly.Module {
+/**
+ * A module exporting `functions` (no results), importing its memory as `env.memory`; `shared`
+ * declares it shared (up to the 4 GiB of wasm32), as a threaded program's memory is.
+ */
+export function assembleModule(functions: readonly WasmFunction[], { shared = false } = {}): WebAssembly.Module {
+  const memoryLimits = shared ? [0x03, 0x01, ...leb(65536)] : [0x00, 0x01];
   const body = (f: WasmFunction) => {
     const code = [...vec(f.locals.map(([count, type]) => [...leb(count), type])), ...f.code, 0x0b];
     return [...leb(code.length), ...code];
@@ -60,7 +64,7 @@ export function assembleModule(functions: readonly WasmFunction[]): WebAssembly.
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, vec(functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0]))),
-    ...section(2, vec([[...name("env"), ...name("memory"), 0x02, 0x00, 0x01]])),
+    ...section(2, vec([[...name("env"), ...name("memory"), 0x02, ...memoryLimits]])),
     ...section(3, vec(functions.map((_, i) => leb(i)))),
     ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...leb(i)]))),
     ...section(10, vec(functions.map(body))),

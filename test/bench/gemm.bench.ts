@@ -3,7 +3,8 @@
  * register-blocked f32 GEMM micro-kernel in WebAssembly SIMD (MR rows x 8 columns of C per call,
  * A and B packed and in cache), with a separate multiply and add (what tfjs-backend-wasm 4.22's
  * XNNPACK build uses) and with relaxed SIMD's fused `f32x4.relaxed_madd`; beside it XNNPACK's own
- * rate on the same product (a 1x1 convolution with cached weights on the wasm backend).
+ * rate on the same product (a 1x1 convolution with cached weights on the wasm backend) and that of
+ * tf.matMul, which runs the kernel through xfer's BatchMatMul (kernels/gemm_simd.ts).
  *
  *   npx tsx test/bench/gemm.bench.ts
  *
@@ -55,14 +56,19 @@ function median(values: number[]): number {
   return s[s.length >> 1];
 }
 
-/** G multiply-adds per second of `product` (one M x N x K product per call). */
-function rate(product: () => void): { gmacPerSecond: number; windows: number[] } {
+/** G multiply-adds per second of `product` (`macs` per call), less the time of `overhead` if given. */
+function rate(product: () => void, macs = M * N * K, overhead?: () => void): { gmacPerSecond: number; windows: number[] } {
+  const seconds = (f: () => void) => {
+    const start = performance.now();
+    for (let r = 0; r < REPS; r++) f();
+    return (performance.now() - start) / 1000;
+  };
   product();
+  overhead?.();
   const windows: number[] = [];
   for (let w = 0; w < WINDOWS; w++) {
-    const start = performance.now();
-    for (let r = 0; r < REPS; r++) product();
-    windows.push(Number(((REPS * M * N * K) / ((performance.now() - start) / 1000) / 1e9).toFixed(2)));
+    const spent = seconds(product) - (overhead ? seconds(overhead) : 0);
+    windows.push(Number(((REPS * macs) / spent / 1e9).toFixed(2)));
   }
   return { gmacPerSecond: median(windows), windows };
 }
@@ -84,7 +90,17 @@ for (const mr of [4, 6]) {
 }
 
 const env = await selectBackend({ prefer: "wasm" });
-const x = tf.randomUniform([1, M, 1, K]) as tf.Tensor4D;
-const w = tf.randomUniform([1, 1, K, N]) as tf.Tensor4D;
-const xnnpack = rate(() => tf.tidy(() => void tf.conv2d(x, w, 1, "valid").dataSync()));
-console.log(JSON.stringify({ bench: "gemm", kernel: "XNNPACK 1x1 conv2d, cached weights", backend: env.backend, threads: env.threads, m: M, n: N, k: K, ...xnnpack }));
+// The same product, and a ViT-B/16-sized one (8 images x 197 tokens, 768 -> 768), through tfjs on
+// the wasm backend: XNNPACK's 1x1 convolution with cached weights, and tf.matMul, which runs xfer's
+// kernel (variant as recorded: `xfer-gemm`) with B new on every call, as in training.
+for (const [m, k, n] of [[M, K, N], [8 * 197, 768, 768]]) {
+  const x = tf.randomUniform([1, m, 1, k]) as tf.Tensor4D;
+  const w = tf.randomUniform([1, 1, k, n]) as tf.Tensor4D;
+  const size = { m, n, k, backend: env.backend, threads: env.threads };
+  console.log(JSON.stringify({ bench: "gemm", kernel: "XNNPACK 1x1 conv2d, cached weights", ...size, ...rate(() => tf.tidy(() => void tf.conv2d(x, w, 1, "valid").dataSync()), m * n * k) }));
+  const a = x.reshape([m, k]) as tf.Tensor2D;
+  const b = w.reshape([k, n]) as tf.Tensor2D;
+  const product = () => tf.tidy(() => void tf.matMul(a, tf.add(b, 0) as tf.Tensor2D).dataSync());
+  const copy = () => tf.tidy(() => void tf.add(b, 0).dataSync());
+  console.log(JSON.stringify({ bench: "gemm", kernel: `tf.matMul (xfer-gemm ${env.versions["xfer-gemm"]}), new B`, ...size, ...rate(product, m * n * k, copy) }));
+}

@@ -11,8 +11,10 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import process from "node:process";
+import { setFlagsFromString } from "node:v8";
 import type { EnvironmentRecord } from "../../../core/contracts.ts";
 import { UnknownNameError, XferError } from "../../../core/errors.ts";
+import { gemmVariant } from "./kernels/gemm_simd.ts";
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from "./kernels/index.ts";
 import { initThreadedWasm } from "./wasm_threads.ts";
 
@@ -93,6 +95,14 @@ function nativeCandidate(packageName: string): BackendCandidate {
 
 let wasmPathsSet = false;
 
+/**
+ * Node 20's V8 compiles relaxed SIMD (the fused multiply-add of xfer's GEMM kernel) only behind a
+ * flag; setting it before the kernel's first compilation is enough. Deno ships it on.
+ */
+function enableRelaxedSimd(): void {
+  if (!("Deno" in globalThis)) setFlagsFromString("--experimental-wasm-relaxed-simd");
+}
+
 export const WASM_CANDIDATE: BackendCandidate = {
   backend: "wasm",
   packageName: "@tensorflow/tfjs-backend-wasm",
@@ -104,6 +114,7 @@ export const WASM_CANDIDATE: BackendCandidate = {
       setWasmPaths(dist + path.sep);
       wasmPathsSet = true;
     }
+    enableRelaxedSimd();
     registerWasmTrainingKernels();
     if (wasmThreads > 1 && tf.findBackend("wasm") === null) await initThreadedWasm(wasmThreads);
     else await activate("wasm");
@@ -120,6 +131,8 @@ export const WASM_CANDIDATE: BackendCandidate = {
       threads,
       details: {
         "wasm-binary": threads > 1 ? "threaded-simd" : simd ? "simd" : "baseline",
+        // BatchMatMul runs xfer's micro-kernel; its variant sets the rounding.
+        "xfer-gemm": gemmVariant(),
         "xfer-wasm-kernels": WASM_TRAINING_KERNELS.join(","),
       },
     };

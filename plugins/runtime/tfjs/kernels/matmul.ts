@@ -10,6 +10,7 @@
 import { _FusedMatMul, BatchMatMul, getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer } from "./compose.ts";
+import { gemmScratchFloats, gemmVariant, SimdGemm } from "./gemm_simd.ts";
 
 type Args = { inputs: { a: TensorInfo; b: TensorInfo } & Record<string, TensorInfo>; backend: BackendWasm; attrs: NamedAttrMap };
 
@@ -33,22 +34,69 @@ function packsMore(a: TensorInfo, b: TensorInfo): boolean {
   return size(b) > size(a) + rows * cols;
 }
 
-function untransposed(stock: KernelFunc, flipped: boolean): KernelFunc {
+const gemms = new WeakMap<WebAssembly.Memory, SimdGemm>();
+
+/** Leading (batch) dimensions of a matrix operand, multiplied out. */
+const batchOf = (t: TensorInfo) => t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+
+/** The wasm backend's heap: exported by the single-thread build, imported (shared) by the threaded one. */
+function heapMemory(backend: BackendWasm): WebAssembly.Memory {
+  const module = (backend as unknown as { wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } }).wasm;
+  const memory = module.wasmMemory ?? module.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error("xfer wasm kernels: the wasm backend exposes no WebAssembly.Memory for BatchMatMul");
+  return memory;
+}
+
+/**
+ * a . b for float32 operands with no transpose flags, by xfer's SIMD GEMM (gemm_simd.ts) on the
+ * calling thread, whatever `wasmThreads` says, so products round the same on one thread and on
+ * several (one thread of it matches XNNPACK's products on two). Batch shapes other than equal or
+ * one-sided go to the stock kernel.
+ */
+function simdProduct(stock: KernelFunc): KernelFunc {
+  return ((args: Args) => {
+    const { inputs: { a, b }, backend } = args;
+    const batchA = batchOf(a), batchB = batchOf(b);
+    if (batchA !== batchB && batchA !== 1 && batchB !== 1) return stock(args as never);
+    const c = new Composer(backend);
+    const [m, k] = a.shape.slice(-2);
+    const n = b.shape[b.shape.length - 1];
+    const batchShape = (batchA >= batchB ? a : b).shape.slice(0, -2);
+    const out = c.empty([...batchShape, m, n]);
+    const scratch = c.empty([gemmScratchFloats(n, k)]);
+    const memory = heapMemory(backend);
+    let gemm = gemms.get(memory);
+    if (gemm === undefined) gemms.set(memory, (gemm = new SimdGemm(memory, gemmVariant())));
+    const [aAt, bAt, outAt, scratchAt] = [a, b, out, scratch].map((t) => c.view(t).byteOffset);
+    for (let i = 0; i < Math.max(batchA, batchB); i++) {
+      gemm.multiply(m, n, k, {
+        a: aAt + (batchA === 1 ? 0 : i * m * k * 4), b: bAt + (batchB === 1 ? 0 : i * k * n * 4), c: outAt + i * m * n * 4, scratch: scratchAt,
+      });
+    }
+    c.free(scratch);
+    return out;
+  }) as unknown as KernelFunc;
+}
+
+function untransposed(stock: KernelFunc, batchMatMul: boolean): KernelFunc {
+  // Fused matmuls keep the stock kernel: their bias and activation apply to its result.
+  const product = batchMatMul ? simdProduct(stock) : stock;
   return ((args: Args) => {
     const { inputs, backend, attrs } = args;
     const { transposeA, transposeB } = attrs as { transposeA?: boolean; transposeB?: boolean };
-    if ((!transposeA && !transposeB) || inputs.a.dtype !== "float32" || inputs.b.dtype !== "float32") return stock(args as never);
+    if (inputs.a.dtype !== "float32" || inputs.b.dtype !== "float32") return stock(args as never);
+    if (!transposeA && !transposeB) return product(args as never);
     const c = new Composer(backend);
-    if (flipped && transposeB && !transposeA && packsMore(inputs.a, inputs.b)) {
+    if (batchMatMul && transposeB && !transposeA && packsMore(inputs.a, inputs.b)) {
       // a . b^T = (b . a^T)^T: b as stored becomes the left operand, which is not packed.
       const aT = swapLast(c, inputs.a);
-      const outT = stock({ inputs: { a: inputs.b, b: aT }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } } as never) as TensorInfo;
+      const outT = product({ inputs: { a: inputs.b, b: aT }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } } as never) as TensorInfo;
       c.free(aT);
       return c.then(outT, (t) => swapLast(c, t));
     }
     const a = transposeA ? swapLast(c, inputs.a) : inputs.a;
     const b = transposeB ? swapLast(c, inputs.b) : inputs.b;
-    const out = stock({ inputs: { ...inputs, a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } } as never) as TensorInfo;
+    const out = product({ inputs: { ...inputs, a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } } as never) as TensorInfo;
     if (transposeA) c.free(a);
     if (transposeB) c.free(b);
     return out;

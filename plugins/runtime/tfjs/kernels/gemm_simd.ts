@@ -1,0 +1,178 @@
+/**
+ * f32 matrix products on the wasm backend's heap with xfer's own SIMD micro-kernel, which beats
+ * tfjs-backend-wasm 4.22's XNNPACK `BatchMatMul` (11-12 G multiply-adds/s here, 6-7 on
+ * transformer-sized products) when relaxed SIMD's fused multiply-add is available
+ * (test/bench/gemm.bench.ts). The kernel keeps a 6 x 8 block of C in registers and streams six
+ * rows of A (row-major, unpacked) against a packed 8-column panel of B; products are summed over
+ * k in order, so results are deterministic for a given variant (recorded as `xfer-gemm`).
+ */
+import { assembleModule, get, I32, i32Add, i32Const, i32GeU, i32Mul, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+
+const MR = 6, NR = 8;
+/** Rows of A per block: 96 rows of a 768-deep A (288 KiB) stay in L2 while every B panel passes. */
+const ROWS_PER_BLOCK = 16 * MR;
+
+export type GemmVariant = "relaxed-fma" | "simd-mul-add";
+
+const memarg = (offset: number) => [4, ...(offset < 128 ? [offset] : [(offset & 0x7f) | 0x80, offset >> 7])];
+const load = (offset: number) => simd(0, ...memarg(offset)), store = (offset: number) => simd(11, ...memarg(offset));
+const loadSplat32 = simd(9, 2, 0);
+
+/**
+ * tile(a, lda, b, c, ldc, k): C[6 x 8] (rows ldc bytes apart) = A[6 x k] (rows lda bytes apart)
+ * . Bpanel[k][8]. Locals: 6 end of the panel, 7-11 row addresses of A, 12-23 accumulators (zero at
+ * entry), 24-25 the panel row, 26 the splatted element of A.
+ */
+function tileCode(fused: boolean): number[] {
+  const ROW = [0, 7, 8, 9, 10, 11], ACC = 12, B0 = 24, B1 = 25, AV = 26;
+  const rows = (f: (r: number) => number[]) => Array.from({ length: MR }, (_, r) => f(r)).flat();
+  const madd = (acc: number, b: number) => fused
+    ? [...get(AV), ...get(b), ...get(acc), ...simd(0x105), ...set(acc)]
+    : [...get(AV), ...get(b), ...simd(230), ...get(acc), ...simd(228), ...set(acc)];
+  return [
+    ...get(2), ...get(5), ...i32Const(4 * NR), ...i32Mul, ...i32Add, ...set(6),
+    ...rows((r) => (r === 0 ? [] : [...get(ROW[r - 1]), ...get(1), ...i32Add, ...set(ROW[r])])),
+    0x02, 0x40, 0x03, 0x40,
+    ...get(2), ...get(6), ...i32GeU, 0x0d, 1,
+    ...get(2), ...load(0), ...set(B0), ...get(2), ...load(16), ...set(B1),
+    ...rows((r) => [
+      ...get(ROW[r]), ...loadSplat32, ...set(AV), ...madd(ACC + 2 * r, B0), ...madd(ACC + 2 * r + 1, B1),
+      ...get(ROW[r]), ...i32Const(4), ...i32Add, ...set(ROW[r]),
+    ]),
+    ...get(2), ...i32Const(4 * NR), ...i32Add, ...set(2),
+    0x0c, 0, 0x0b, 0x0b,
+    ...rows((r) => [
+      ...(r === 0 ? [] : [...get(3), ...get(4), ...i32Add, ...set(3)]),
+      ...get(3), ...get(ACC + 2 * r), ...store(0), ...get(3), ...get(ACC + 2 * r + 1), ...store(16),
+    ]),
+  ];
+}
+
+/**
+ * pack(b, ldb, out, k, panels): rows of B (ldb bytes apart) into `panels` full 8-column panels,
+ * panel p row r at out + (p * k + r) * 32. Locals: 5 end of B's rows, 6 source, 7 destination,
+ * 8 end of a row's panels, 9 panel stride.
+ */
+function packCode(): number[] {
+  const END = 5, SRC = 6, DST = 7, ROW_END = 8, STRIDE = 9;
+  return [
+    ...get(3), ...i32Const(4 * NR), ...i32Mul, ...set(STRIDE),
+    ...get(0), ...get(1), ...get(3), ...i32Mul, ...i32Add, ...set(END),
+    0x02, 0x40, 0x03, 0x40,
+    ...get(0), ...get(END), ...i32GeU, 0x0d, 1,
+    ...get(0), ...set(SRC), ...get(2), ...set(DST),
+    ...get(0), ...get(4), ...i32Const(4 * NR), ...i32Mul, ...i32Add, ...set(ROW_END),
+    0x02, 0x40, 0x03, 0x40,
+    ...get(SRC), ...get(ROW_END), ...i32GeU, 0x0d, 1,
+    ...get(DST), ...get(SRC), ...load(0), ...store(0), ...get(DST), ...get(SRC), ...load(16), ...store(16),
+    ...get(SRC), ...i32Const(4 * NR), ...i32Add, ...set(SRC), ...get(DST), ...get(STRIDE), ...i32Add, ...set(DST),
+    0x0c, 0, 0x0b, 0x0b,
+    ...get(0), ...get(1), ...i32Add, ...set(0), ...get(2), ...i32Const(4 * NR), ...i32Add, ...set(2),
+    0x0c, 0, 0x0b, 0x0b,
+  ];
+}
+
+type Tile = (a: number, lda: number, b: number, c: number, ldc: number, k: number) => void;
+type Pack = (b: number, ldb: number, out: number, k: number, panels: number) => void;
+
+const modules = new Map<string, WebAssembly.Module>();
+
+function gemmModule(fused: boolean, shared: boolean): WebAssembly.Module {
+  const key = `${fused}/${shared}`;
+  let module = modules.get(key);
+  if (module === undefined) {
+    module = assembleModule([
+      { name: "tile", params: [I32, I32, I32, I32, I32, I32], locals: [[6, I32], [15, V128]], code: tileCode(fused) },
+      { name: "pack", params: [I32, I32, I32, I32, I32], locals: [[5, I32]], code: packCode() },
+    ], { shared });
+    modules.set(key, module);
+  }
+  return module;
+}
+
+/** The fused variant where the runtime compiles relaxed SIMD, else separate multiply and add. */
+export function gemmVariant(): GemmVariant {
+  try {
+    gemmModule(true, false);
+    return "relaxed-fma";
+  } catch {
+    return "simd-mul-add";
+  }
+}
+
+/** Byte offsets of the buffers `multiply` works in (all on the same heap). */
+export interface GemmBuffers {
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
+  /** Scratch of at least `gemmScratchFloats(n, k)` floats. */
+  readonly scratch: number;
+}
+
+export function gemmScratchFloats(n: number, k: number): number {
+  return Math.ceil(n / NR) * NR * k + MR * k + MR * NR;
+}
+
+/**
+ * C[m x n] = A[m x k] . B[k x n], row-major and contiguous, on `memory` (the wasm backend's heap).
+ * B is packed into 8-column panels (zero-padded) in the scratch; full 6 x 8 tiles of C are
+ * written in place, edge tiles through the scratch.
+ */
+export class SimdGemm {
+  readonly #tile: Tile;
+  readonly #packFull: Pack;
+
+  constructor(readonly memory: WebAssembly.Memory, readonly variant: GemmVariant) {
+    const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+    const instance = new WebAssembly.Instance(gemmModule(variant === "relaxed-fma", shared), { env: { memory } });
+    ({ tile: this.#tile, pack: this.#packFull } = instance.exports as { tile: Tile; pack: Pack });
+  }
+
+  multiply(m: number, n: number, k: number, at: GemmBuffers): void {
+    const heap = new Float32Array(this.memory.buffer);
+    const panels = Math.ceil(n / NR);
+    const panelBytes = k * NR * 4;
+    const packed = at.scratch;
+    const edgeA = packed + panels * panelBytes;
+    const edgeC = edgeA + MR * k * 4;
+    this.#pack(heap, at.b, packed, n, k, panels);
+    const fullRows = m - (m % MR);
+    const fullPanels = Math.floor(n / NR);
+    const lda = k * 4, ldc = n * 4;
+    for (let block = 0; block < fullRows; block += ROWS_PER_BLOCK) {
+      const blockEnd = Math.min(fullRows, block + ROWS_PER_BLOCK);
+      for (let p = 0; p < panels; p++) {
+        for (let row = block; row < blockEnd; row += MR) {
+          if (p < fullPanels) this.#tile(at.a + row * lda, lda, packed + p * panelBytes, at.c + row * ldc + p * NR * 4, ldc, k);
+          else this.#edgeTile(heap, at.a + row * lda, lda, packed + p * panelBytes, edgeC, k, at.c / 4 + row * n + p * NR, MR, n - p * NR, n);
+        }
+      }
+    }
+    if (fullRows === m) return;
+    // The last m % 6 rows of A, zero-padded to six.
+    const rowsLeft = m - fullRows;
+    heap.fill(0, edgeA / 4, edgeA / 4 + MR * k);
+    heap.copyWithin(edgeA / 4, at.a / 4 + fullRows * k, at.a / 4 + m * k);
+    for (let p = 0; p < panels; p++) {
+      this.#edgeTile(heap, edgeA, lda, packed + p * panelBytes, edgeC, k, at.c / 4 + fullRows * n + p * NR, rowsLeft, Math.min(NR, n - p * NR), n);
+    }
+  }
+
+  /** A tile computed into the scratch, then its first rows x cols copied to C (float index `to`). */
+  #edgeTile(heap: Float32Array, a: number, lda: number, panel: number, scratch: number, k: number, to: number, rows: number, cols: number, n: number): void {
+    this.#tile(a, lda, panel, scratch, NR * 4, k);
+    const from = scratch / 4;
+    for (let r = 0; r < rows; r++) heap.copyWithin(to + r * n, from + r * NR, from + r * NR + Math.min(cols, NR));
+  }
+
+  /** B[k x n] (byte offset `b`) into panels[p][k][8] (byte offset `out`), the last one zero-padded. */
+  #pack(heap: Float32Array, b: number, out: number, n: number, k: number, panels: number): void {
+    const full = Math.floor(n / NR);
+    if (full > 0) this.#packFull(b, n * 4, out, k, full);
+    if (full === panels) return;
+    const cols = n - full * NR;
+    const panel = out / 4 + full * k * NR;
+    heap.fill(0, panel, panel + k * NR);
+    for (let row = 0; row < k; row++) heap.copyWithin(panel + row * NR, b / 4 + row * n + full * NR, b / 4 + row * n + n);
+  }
+}
