@@ -1,7 +1,8 @@
 /**
  * The project's wasm training kernels. `registerWasmTrainingKernels()` registers the convolution
  * gradients (stock tfjs 4.22 lacks three and has a naive `Conv2DBackpropInput`), a one-pass
- * `MaxPoolGrad`, fast paths for `Sum`, `Mean`, `Tile` and transposed-operand matmuls, a copy-free
+ * `MaxPoolGrad`, fast paths for `Sum`, `Mean`, `Tile`, `BatchMatMul` by xfer's SIMD GEMM and
+ * transposed-operand matmuls, a copy-free
  * `Identity`, and explicit-pad wrappers for the stock forward convolutions' "same" padding (which
  * also route deep small-image `Conv2D`s to per-tap matmuls). It is idempotent and may run before or
  * after the backend initialises.

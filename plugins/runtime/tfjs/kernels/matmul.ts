@@ -5,7 +5,8 @@
  * transposed operand is first copied into a contiguous transposed buffer (the stock `Transpose`,
  * well under a millisecond) and the non-transposed kernel does the product. `BatchMatMul`
  * a . b^T with a large b is computed as (b . a^T)^T (`packsMore`). Fused matmuls keep the order
- * (their bias and activation apply to the untransposed result).
+ * (their bias and activation apply to the untransposed result). `BatchMatMul`'s products
+ * themselves run xfer's SIMD GEMM (`simdProduct`).
  */
 import { _FusedMatMul, BatchMatMul, getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
