@@ -15,11 +15,12 @@ import type { Composer } from "./compose.ts";
 type Conv2DInfo = backend_util.Conv2DInfo;
 
 /**
- * Whether the per-tap route beats the convolutions of conv_grads.ts for this layer: K = kh*kw*Cin
- * against M = N*OH*OW output positions. Measured on ResNet-18 64px, batch 32 (input / filter
- * gradient, ms): 2x2x512 (K = 36M) 27 / 36 -> 14 / 21; 4x4x256 (K = 4.5M) 30 / 31 -> 25 / 25;
- * strided 4x4x256 <- 8x8x128 (K = 2.25M) 14 / 16 -> 11 / 13; it loses at 8x8x128 (K = 0.56M,
- * 24 / 31 -> 43 / 35) and at strided 8x8x128 <- 16x16x64 (K = 0.28M).
+ * Whether the per-tap route beats the convolutions of conv_grads.ts for this layer's input
+ * gradient: K = kh*kw*Cin against M = N*OH*OW output positions. Measured on ResNet-18 64px,
+ * batch 32 (input / filter gradient, ms, with XNNPACK's matmul): 2x2x512 (K = 36M) 27 / 36 -> 14 /
+ * 21; 4x4x256 (K = 4.5M) 30 / 31 -> 25 / 25; strided 4x4x256 <- 8x8x128 (K = 2.25M) 14 / 16 -> 11 /
+ * 13; it loses at 8x8x128 (K = 0.56M, 24 / 31 -> 43 / 35) and at strided 8x8x128 <- 16x16x64
+ * (K = 0.28M).
  */
 export function weightsDominate(info: Conv2DInfo): boolean {
   const K = info.filterHeight * info.filterWidth * info.inChannels;
@@ -29,17 +30,27 @@ export function weightsDominate(info: Conv2DInfo): boolean {
 }
 
 /**
+ * Whether the filter gradient goes by the per-tap route: with xfer's SIMD `BatchMatMul` it wins
+ * from K >= M/4 (ms, XNNPACK route -> per-tap, batch 32: 8x8x128 31 -> 22; strided 8x8x128 <-
+ * 16x16x64 (K = 0.28M) 19 -> 13; 4x4x256 15 -> 15) and loses below (16x16x64, K = 0.07M: 36 -> 39;
+ * the tiny CNN's 14x14x32 -> 64, K = 0.02M: 34 -> 35).
+ */
+export function filterGradPerTap(info: Conv2DInfo): boolean {
+  const K = info.filterHeight * info.filterWidth * info.inChannels;
+  return 4 * K >= info.batchSize * info.outHeight * info.outWidth;
+}
+
+/**
  * Whether a forward `Conv2D` goes by the per-tap route: in training XNNPACK repacks the changed
- * weights on every call. Stride 1 at K >= 8M only; in a ResNet-18 64px step (batch 32) the three
- * 2x2x512 convolutions take 136 -> 78 ms, while the strided 4x4x256 -> 2x2x512 one got slower
- * (22 -> 31 ms) and 4x4x256 gained little (28 -> 26 ms in isolation). With unchanged weights
+ * weights on every call. Stride 1 at K >= 4M only (ms, batch 32, with xfer's SIMD `BatchMatMul`:
+ * 2x2x512 45 -> 24; 4x4x256 26 -> 18; 8x8x128, K = 0.56M, 22 -> 30). With unchanged weights
  * (inference) the per-tap route costs about what XNNPACK does. The tap limit keeps the composed
  * filter gradients of conv_grads.ts (a convolution whose kernel is the whole output map) on XNNPACK.
  */
 export function forwardPerTap(info: Conv2DInfo): boolean {
   const taps = info.filterHeight * info.filterWidth;
   return info.dataFormat === "channelsLast" && taps <= 49 && info.strideHeight === 1 && info.strideWidth === 1
-    && taps * info.inChannels >= 8 * info.batchSize * info.outHeight * info.outWidth;
+    && taps * info.inChannels >= 4 * info.batchSize * info.outHeight * info.outWidth;
 }
 
 /** Output positions [lo, hi) along one axis whose tap at offset `tap` lands inside the input. */
