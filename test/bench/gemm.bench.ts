@@ -4,7 +4,8 @@
  * A and B packed and in cache), with a separate multiply and add (what tfjs-backend-wasm 4.22's
  * XNNPACK build uses) and with relaxed SIMD's fused `f32x4.relaxed_madd`; beside it XNNPACK's own
  * rate on the same product (a 1x1 convolution with cached weights on the wasm backend) and that of
- * tf.matMul, which runs the kernel through xfer's BatchMatMul (kernels/gemm_simd.ts).
+ * tf.matMul, which runs the kernel through xfer's BatchMatMul (kernels/gemm_simd.ts); and a ViT-B/16
+ * forward pass, where those products dominate.
  *
  *   npx tsx test/bench/gemm.bench.ts
  *
@@ -14,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { setFlagsFromString } from "node:v8";
 import { assembleModule, get, I32, i32Add, i32Const, i32GeU, i32Mul, set, simd, V128 } from "../../core/wasm/assembler.ts";
+import { createBackbone } from "../../plugins/backbones/index.ts";
 import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
 
 setFlagsFromString("--experimental-wasm-relaxed-simd");
@@ -104,3 +106,17 @@ for (const [m, k, n] of [[M, K, N], [8 * 197, 768, 768]]) {
   const copy = () => tf.tidy(() => void tf.add(b, 0).dataSync());
   console.log(JSON.stringify({ bench: "gemm", kernel: `tf.matMul (xfer-gemm ${env.versions["xfer-gemm"]}), new B`, ...size, ...rate(product, m * n * k, copy) }));
 }
+
+// Where it shows in a model: a ViT-B/16 forward pass (random weights), batch 2 at 224 px.
+const vit = await createBackbone("vit_b_16.tv_in1k", { numClasses: 10 });
+const images = tf.randomUniform([2, 224, 224, 3]) as tf.Tensor4D;
+const forward = () => tf.tidy(() => void vit.forward(images, false).dataSync());
+forward();
+const seconds: number[] = [];
+for (let w = 0; w < WINDOWS; w++) {
+  const start = performance.now();
+  forward();
+  seconds.push(Number(((performance.now() - start) / 1000).toFixed(2)));
+}
+console.log(JSON.stringify({ bench: "gemm", model: "vit_b_16 forward", batch: 2, xferGemm: env.versions["xfer-gemm"], seconds: median(seconds), windows: seconds }));
+vit.dispose();
