@@ -66,3 +66,11 @@ export class Composer {
 export function explicitPad(top: number, bottom: number, left: number, right: number): [number, number][] {
   return [[0, 0], [top, bottom], [left, right], [0, 0]];
 }
+
+/** The wasm backend's heap: exported by the single-thread build, imported (shared) by the threaded one. */
+export function heapMemory(backend: BackendWasm): WebAssembly.Memory {
+  const module = (backend as unknown as { wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } }).wasm;
+  const memory = module.wasmMemory ?? module.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error("xfer wasm kernels: the wasm backend exposes no WebAssembly.Memory");
+  return memory;
+}

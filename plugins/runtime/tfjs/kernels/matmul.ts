@@ -10,7 +10,7 @@
  */
 import { _FusedMatMul, BatchMatMul, getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { Composer } from "./compose.ts";
+import { Composer, heapMemory } from "./compose.ts";
 import { gemmScratchFloats, gemmVariant, SimdGemm } from "./gemm_simd.ts";
 
 type Args = { inputs: { a: TensorInfo; b: TensorInfo } & Record<string, TensorInfo>; backend: BackendWasm; attrs: NamedAttrMap };
@@ -39,14 +39,6 @@ const gemms = new WeakMap<WebAssembly.Memory, SimdGemm>();
 
 /** Leading (batch) dimensions of a matrix operand, multiplied out. */
 const batchOf = (t: TensorInfo) => t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
-
-/** The wasm backend's heap: exported by the single-thread build, imported (shared) by the threaded one. */
-function heapMemory(backend: BackendWasm): WebAssembly.Memory {
-  const module = (backend as unknown as { wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } }).wasm;
-  const memory = module.wasmMemory ?? module.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) throw new Error("xfer wasm kernels: the wasm backend exposes no WebAssembly.Memory for BatchMatMul");
-  return memory;
-}
 
 /**
  * a . b for float32 operands with no transpose flags, by xfer's SIMD GEMM (gemm_simd.ts) on the
