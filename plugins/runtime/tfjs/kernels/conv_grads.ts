@@ -23,7 +23,9 @@ import {
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer, explicitPad } from "./compose.ts";
-import { fewPatchRows, filterGradPerTap, gemmFilterGrad, gemmInputGrad, patchFilterGrad, weightsDominate } from "./gemm_conv.ts";
+import {
+  fewPatchRows, filterGradPerTap, gemmFilterGrad, gemmInputGrad, patchFilterGrad, tapGemmFilterGrad, tapGemmFilterGradFits, weightsDominate,
+} from "./gemm_conv.ts";
 import { filterGradPadAfter, inputGradPhases, type Phase, type PhasePlan } from "./geometry.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -193,6 +195,8 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: { x: TensorI
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   requireNHWC(Conv2DBackpropFilter, info);
+  if (weightsDominate(info)) return gemmFilterGrad(c, x, dy, info);
+  if (tapGemmFilterGradFits(info)) return tapGemmFilterGrad(c, x, dy, info);
   if (filterGradPerTap(info)) return gemmFilterGrad(c, x, dy, info);
   if (fewPatchRows(info)) return patchFilterGrad(c, x, dy, info);
   const cropped = cropInputForFilterGrad(c, x, info);

@@ -10,7 +10,8 @@
  * Tap (i, j) of output position (oh, ow) reads x[oh*sh - top + i*dh, ow*sw - left + j*dw].
  */
 import { backend_util, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
-import type { Composer } from "./compose.ts";
+import { type Composer, explicitPad, heapMemory } from "./compose.ts";
+import { edgeScratchFloats, gemmOn, PANEL_COLUMNS } from "./gemm_simd.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -177,6 +178,54 @@ export function gemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info:
     c.free(g);
   }
   return dw;
+}
+
+/**
+ * Whether the filter gradient goes by `tapGemmFilterGrad`: input channels a multiple of xfer's
+ * GEMM panel width (8), so every panel of a tap's input rows is full.
+ */
+export function tapGemmFilterGradFits(info: Conv2DInfo): boolean {
+  return info.inChannels % PANEL_COLUMNS === 0 && info.dilationHeight === 1 && info.dilationWidth === 1;
+}
+
+/**
+ * Filter gradient as one product per tap on xfer's SIMD GEMM, summing over every output position:
+ * dW[t]^T [Cout, Cin] = dy^T [Cout, M] . X_t [M, Cin], where row m of X_t is the (zero-padded)
+ * input that tap t of output position m reads. dy is transposed once; X_t is never materialised:
+ * its rows, evenly spaced within each output row, are packed straight from the padded input into
+ * the GEMM's panels. No gathers or scatters in JS.
+ */
+export function tapGemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outChannels: CO, outHeight: OH, outWidth: OW } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  const M = N * OH * OW;
+  const taps = info.filterHeight * info.filterWidth;
+  const dyT = c.then(c.reshape(dy, [M, CO]), (t) => c.transpose(t, [1, 0]));
+  const padded = top + bottom + left + right > 0;
+  const xp = padded ? c.run("PadV2", { x }, { paddings: explicitPad(top, bottom, left, right), constantValue: 0 } as unknown as NamedAttrMap) : x;
+  const Hp = H + top + bottom, Wp = W + left + right;
+  const panels = C / PANEL_COLUMNS;
+  const packed = c.empty([C * M]);
+  const scratch = c.empty([edgeScratchFloats(M)]);
+  const perTap = c.empty([taps, CO, C]);
+  const gemm = gemmOn(heapMemory(c.backend));
+  const [xAt, dyTAt, packedAt, scratchAt, outAt] = [xp, dyT, packed, scratch, perTap].map((t) => c.view(t).byteOffset);
+  const panelStride = M * PANEL_COLUMNS * 4;
+  for (let i = 0; i < info.filterHeight; i++) {
+    for (let j = 0; j < info.filterWidth; j++) {
+      for (let n = 0; n < N; n++) {
+        for (let oh = 0; oh < OH; oh++) {
+          const row = (n * Hp + oh * info.strideHeight + i) * Wp + j;
+          gemm.packRows(xAt + row * C * 4, info.strideWidth * C * 4, packedAt + (n * OH + oh) * OW * PANEL_COLUMNS * 4, OW, panels, panelStride);
+        }
+      }
+      gemm.multiplyPacked(CO, C, M, dyTAt, packedAt, outAt + (i * info.filterWidth + j) * CO * C * 4, scratchAt);
+    }
+  }
+  c.free(dyT, packed, scratch);
+  if (padded) c.free(xp);
+  const swapped = c.then(perTap, (t) => c.transpose(t, [0, 2, 1]));
+  return c.then(swapped, (t) => c.reshape(t, [info.filterHeight, info.filterWidth, C, CO]));
 }
 
 /**

@@ -49,14 +49,13 @@ function tileCode(fused: boolean): number[] {
 }
 
 /**
- * pack(b, ldb, out, k, panels): rows of B (ldb bytes apart) into `panels` full 8-column panels,
- * panel p row r at out + (p * k + r) * 32. Locals: 5 end of B's rows, 6 source, 7 destination,
- * 8 end of a row's panels, 9 panel stride.
+ * pack(b, ldb, out, rows, panels, panelStride): `rows` rows of B (ldb bytes apart) into `panels`
+ * full 8-column panels, row r of panel p at out + p * panelStride + r * 32. Locals: 6 end of B's
+ * rows, 7 source, 8 destination, 9 end of a row's panels.
  */
 function packCode(): number[] {
-  const END = 5, SRC = 6, DST = 7, ROW_END = 8, STRIDE = 9;
+  const END = 6, SRC = 7, DST = 8, ROW_END = 9;
   return [
-    ...get(3), ...i32Const(4 * NR), ...i32Mul, ...set(STRIDE),
     ...get(0), ...get(1), ...get(3), ...i32Mul, ...i32Add, ...set(END),
     0x02, 0x40, 0x03, 0x40,
     ...get(0), ...get(END), ...i32GeU, 0x0d, 1,
@@ -65,7 +64,7 @@ function packCode(): number[] {
     0x02, 0x40, 0x03, 0x40,
     ...get(SRC), ...get(ROW_END), ...i32GeU, 0x0d, 1,
     ...get(DST), ...get(SRC), ...load(0), ...store(0), ...get(DST), ...get(SRC), ...load(16), ...store(16),
-    ...get(SRC), ...i32Const(4 * NR), ...i32Add, ...set(SRC), ...get(DST), ...get(STRIDE), ...i32Add, ...set(DST),
+    ...get(SRC), ...i32Const(4 * NR), ...i32Add, ...set(SRC), ...get(DST), ...get(5), ...i32Add, ...set(DST),
     0x0c, 0, 0x0b, 0x0b,
     ...get(0), ...get(1), ...i32Add, ...set(0), ...get(2), ...i32Const(4 * NR), ...i32Add, ...set(2),
     0x0c, 0, 0x0b, 0x0b,
@@ -73,7 +72,7 @@ function packCode(): number[] {
 }
 
 type Tile = (a: number, lda: number, b: number, c: number, ldc: number, k: number) => void;
-type Pack = (b: number, ldb: number, out: number, k: number, panels: number) => void;
+type Pack = (b: number, ldb: number, out: number, rows: number, panels: number, panelStride: number) => void;
 
 const modules = new Map<string, WebAssembly.Module>();
 
@@ -83,7 +82,7 @@ function gemmModule(fused: boolean, shared: boolean): WebAssembly.Module {
   if (module === undefined) {
     module = assembleModule([
       { name: "tile", params: [I32, I32, I32, I32, I32, I32], locals: [[6, I32], [15, V128]], code: tileCode(fused) },
-      { name: "pack", params: [I32, I32, I32, I32, I32], locals: [[5, I32]], code: packCode() },
+      { name: "pack", params: [I32, I32, I32, I32, I32, I32], locals: [[4, I32]], code: packCode() },
     ], { shared });
     modules.set(key, module);
   }
@@ -109,14 +108,23 @@ export interface GemmBuffers {
   readonly scratch: number;
 }
 
+/** Floats of scratch `multiply` needs: B's panels and the edge tiles. */
 export function gemmScratchFloats(n: number, k: number): number {
-  return Math.ceil(n / NR) * NR * k + MR * k + MR * NR;
+  return Math.ceil(n / NR) * NR * k + edgeScratchFloats(k);
 }
+
+/** Floats of scratch `multiplyPacked` needs for its edge tiles. */
+export function edgeScratchFloats(k: number): number {
+  return MR * k + MR * NR;
+}
+
+/** Columns per packed panel of B. */
+export const PANEL_COLUMNS = NR;
 
 /**
  * C[m x n] = A[m x k] . B[k x n], row-major and contiguous, on `memory` (the wasm backend's heap).
- * B is packed into 8-column panels (zero-padded) in the scratch; full 6 x 8 tiles of C are
- * written in place, edge tiles through the scratch.
+ * B is packed into 8-column panels (zero-padded); full 6 x 8 tiles of C are written in place,
+ * edge tiles through a scratch.
  */
 export class SimdGemm {
   readonly #tile: Tile;
@@ -129,13 +137,30 @@ export class SimdGemm {
   }
 
   multiply(m: number, n: number, k: number, at: GemmBuffers): void {
+    const panels = Math.ceil(n / NR);
+    this.#pack(at.b, at.scratch, n, k, panels);
+    this.multiplyPacked(m, n, k, at.a, at.scratch, at.c, at.scratch + panels * k * NR * 4);
+  }
+
+  /**
+   * Rows of B into full panels: `rows` rows ldb bytes apart, `panels` x 8 columns, row r of
+   * panel p written at out + p * panelStride + r * 32 (all byte addresses). Lets a caller pack a
+   * B whose rows are not evenly spaced, a run of rows at a time.
+   */
+  packRows(b: number, ldb: number, out: number, rows: number, panels: number, panelStride: number): void {
+    this.#packFull(b, ldb, out, rows, panels, panelStride);
+  }
+
+  /**
+   * C[m x n] = A[m x k] . B, B already packed (ceil(n / 8) panels of k rows, panel p at
+   * packed + p * k * 32); `scratch` holds `edgeScratchFloats(k)` floats. Byte addresses.
+   */
+  multiplyPacked(m: number, n: number, k: number, a: number, packed: number, c: number, scratch: number): void {
     const heap = new Float32Array(this.memory.buffer);
     const panels = Math.ceil(n / NR);
     const panelBytes = k * NR * 4;
-    const packed = at.scratch;
-    const edgeA = packed + panels * panelBytes;
+    const edgeA = scratch;
     const edgeC = edgeA + MR * k * 4;
-    this.#pack(heap, at.b, packed, n, k, panels);
     const fullRows = m - (m % MR);
     const fullPanels = Math.floor(n / NR);
     const lda = k * 4, ldc = n * 4;
@@ -143,8 +168,8 @@ export class SimdGemm {
       const blockEnd = Math.min(fullRows, block + ROWS_PER_BLOCK);
       for (let p = 0; p < panels; p++) {
         for (let row = block; row < blockEnd; row += MR) {
-          if (p < fullPanels) this.#tile(at.a + row * lda, lda, packed + p * panelBytes, at.c + row * ldc + p * NR * 4, ldc, k);
-          else this.#edgeTile(heap, at.a + row * lda, lda, packed + p * panelBytes, edgeC, k, at.c / 4 + row * n + p * NR, MR, n - p * NR, n);
+          if (p < fullPanels) this.#tile(a + row * lda, lda, packed + p * panelBytes, c + row * ldc + p * NR * 4, ldc, k);
+          else this.#edgeTile(heap, a + row * lda, lda, packed + p * panelBytes, edgeC, k, c / 4 + row * n + p * NR, MR, n - p * NR, n);
         }
       }
     }
@@ -152,9 +177,9 @@ export class SimdGemm {
     // The last m % 6 rows of A, zero-padded to six.
     const rowsLeft = m - fullRows;
     heap.fill(0, edgeA / 4, edgeA / 4 + MR * k);
-    heap.copyWithin(edgeA / 4, at.a / 4 + fullRows * k, at.a / 4 + m * k);
+    heap.copyWithin(edgeA / 4, a / 4 + fullRows * k, a / 4 + m * k);
     for (let p = 0; p < panels; p++) {
-      this.#edgeTile(heap, edgeA, lda, packed + p * panelBytes, edgeC, k, at.c / 4 + fullRows * n + p * NR, rowsLeft, Math.min(NR, n - p * NR), n);
+      this.#edgeTile(heap, edgeA, lda, packed + p * panelBytes, edgeC, k, c / 4 + fullRows * n + p * NR, rowsLeft, Math.min(NR, n - p * NR), n);
     }
   }
 
@@ -166,13 +191,23 @@ export class SimdGemm {
   }
 
   /** B[k x n] (byte offset `b`) into panels[p][k][8] (byte offset `out`), the last one zero-padded. */
-  #pack(heap: Float32Array, b: number, out: number, n: number, k: number, panels: number): void {
+  #pack(b: number, out: number, n: number, k: number, panels: number): void {
     const full = Math.floor(n / NR);
-    if (full > 0) this.#packFull(b, n * 4, out, k, full);
+    if (full > 0) this.#packFull(b, n * 4, out, k, full, k * NR * 4);
     if (full === panels) return;
+    const heap = new Float32Array(this.memory.buffer);
     const cols = n - full * NR;
     const panel = out / 4 + full * k * NR;
     heap.fill(0, panel, panel + k * NR);
     for (let row = 0; row < k; row++) heap.copyWithin(panel + row * NR, b / 4 + row * n + full * NR, b / 4 + row * n + n);
   }
+}
+
+const gemms = new WeakMap<WebAssembly.Memory, SimdGemm>();
+
+/** The GEMM over `memory`, made once per heap. */
+export function gemmOn(memory: WebAssembly.Memory): SimdGemm {
+  let gemm = gemms.get(memory);
+  if (gemm === undefined) gemms.set(memory, (gemm = new SimdGemm(memory, gemmVariant())));
+  return gemm;
 }

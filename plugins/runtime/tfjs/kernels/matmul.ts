@@ -11,7 +11,7 @@
 import { _FusedMatMul, BatchMatMul, getKernel, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer, heapMemory } from "./compose.ts";
-import { gemmScratchFloats, gemmVariant, SimdGemm } from "./gemm_simd.ts";
+import { gemmOn, gemmScratchFloats } from "./gemm_simd.ts";
 
 type Args = { inputs: { a: TensorInfo; b: TensorInfo } & Record<string, TensorInfo>; backend: BackendWasm; attrs: NamedAttrMap };
 
@@ -35,8 +35,6 @@ function packsMore(a: TensorInfo, b: TensorInfo): boolean {
   return size(b) > size(a) + rows * cols;
 }
 
-const gemms = new WeakMap<WebAssembly.Memory, SimdGemm>();
-
 /** Leading (batch) dimensions of a matrix operand, multiplied out. */
 const batchOf = (t: TensorInfo) => t.shape.slice(0, -2).reduce((x, y) => x * y, 1);
 
@@ -57,9 +55,7 @@ function simdProduct(stock: KernelFunc): KernelFunc {
     const batchShape = (batchA >= batchB ? a : b).shape.slice(0, -2);
     const out = c.empty([...batchShape, m, n]);
     const scratch = c.empty([gemmScratchFloats(n, k)]);
-    const memory = heapMemory(backend);
-    let gemm = gemms.get(memory);
-    if (gemm === undefined) gemms.set(memory, (gemm = new SimdGemm(memory, gemmVariant())));
+    const gemm = gemmOn(heapMemory(backend));
     const [aAt, bAt, outAt, scratchAt] = [a, b, out, scratch].map((t) => c.view(t).byteOffset);
     for (let i = 0; i < Math.max(batchA, batchB); i++) {
       gemm.multiply(m, n, k, {
