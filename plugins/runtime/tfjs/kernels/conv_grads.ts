@@ -1,10 +1,13 @@
 /**
- * Convolution gradient kernels for the wasm backend, composed from its XNNPACK `Conv2D` and
- * `DepthwiseConv2dNative`:
- *  - filter gradients are one convolution of the (transposed) input with the (transposed) output
- *    gradient as the kernel, stride = forward dilation and dilation = forward stride;
- *  - input gradients are one stride-1 convolution of dy per stride phase with only the filter taps
- *    that reach that phase, interleaved afterwards (no zero-dilated dy, no stride^2 waste).
+ * Convolution gradient kernels for the wasm backend:
+ *  - `Conv2DBackpropFilter` is one SIMD GEMM per kernel row (`rowGemmFilterGrad`), or per-tap
+ *    matmuls for deep layers at small spatial size (gemm_conv.ts);
+ *  - depthwise filter gradients are one XNNPACK depthwise convolution of the (transposed) input
+ *    with the (transposed) output gradient as the kernel, stride = forward dilation and dilation =
+ *    forward stride;
+ *  - input gradients are one stride-1 XNNPACK convolution of dy per stride phase with only the
+ *    filter taps that reach that phase, interleaved afterwards (no zero-dilated dy, no stride^2
+ *    waste), or per-tap matmuls for deep layers.
  */
 import {
   backend_util,
@@ -23,9 +26,7 @@ import {
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer, explicitPad } from "./compose.ts";
-import {
-  fewPatchRows, filterGradPerTap, gemmFilterGrad, gemmInputGrad, patchFilterGrad, tapGemmFilterGrad, tapGemmFilterGradFits, weightsDominate,
-} from "./gemm_conv.ts";
+import { gemmFilterGrad, gemmInputGrad, rowGemmFilterGrad, weightsDominate } from "./gemm_conv.ts";
 import { filterGradPadAfter, inputGradPhases, type Phase, type PhasePlan } from "./geometry.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -195,21 +196,8 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: { x: TensorI
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   requireNHWC(Conv2DBackpropFilter, info);
-  if (weightsDominate(info)) return gemmFilterGrad(c, x, dy, info);
-  if (tapGemmFilterGradFits(info)) return tapGemmFilterGrad(c, x, dy, info);
-  if (filterGradPerTap(info)) return gemmFilterGrad(c, x, dy, info);
-  if (fewPatchRows(info)) return patchFilterGrad(c, x, dy, info);
-  const cropped = cropInputForFilterGrad(c, x, info);
-  // Batch becomes the reduced channel axis: [in, H, W, N] correlated with dy as [OH, OW, N, out].
-  const xt = c.transpose(cropped.input, [3, 1, 2, 0]);
-  if (cropped.owned) c.free(cropped.input);
-  const dyt = c.transpose(dy, [1, 2, 0, 3]);
-  const grad = c.run("Conv2D", { x: xt, filter: dyt }, {
-    strides: [info.dilationHeight, info.dilationWidth], pad: cropped.pad,
-    dilations: [info.strideHeight, info.strideWidth], dataFormat: "NHWC",
-  } as unknown as NamedAttrMap);
-  c.free(xt, dyt);
-  return c.then(grad, (t) => c.transpose(t, [1, 2, 0, 3]));
+  // (Conv2DBackpropFilter is always undilated: tfjs computes no gradient of a dilated conv2d.)
+  return weightsDominate(info) ? gemmFilterGrad(c, x, dy, info) : rowGemmFilterGrad(c, x, dy, info);
 }
 
 function depthwiseBackpropFilter({ inputs, backend, attrs }: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: BackendWasm; attrs: DepthwiseConv2dNativeBackpropFilterAttrs }): TensorInfo {

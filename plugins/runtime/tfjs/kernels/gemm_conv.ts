@@ -31,17 +31,6 @@ export function weightsDominate(info: Conv2DInfo): boolean {
 }
 
 /**
- * Whether the filter gradient goes by the per-tap route: with xfer's SIMD `BatchMatMul` it wins
- * from K >= M/4 (ms, XNNPACK route -> per-tap, batch 32: 8x8x128 31 -> 22; strided 8x8x128 <-
- * 16x16x64 (K = 0.28M) 19 -> 13; 4x4x256 15 -> 15) and loses below (16x16x64, K = 0.07M: 36 -> 39;
- * the tiny CNN's 14x14x32 -> 64, K = 0.02M: 34 -> 35).
- */
-export function filterGradPerTap(info: Conv2DInfo): boolean {
-  const K = info.filterHeight * info.filterWidth * info.inChannels;
-  return 4 * K >= info.batchSize * info.outHeight * info.outWidth;
-}
-
-/**
  * Whether a forward `Conv2D` goes by the per-tap route: in training XNNPACK repacks the changed
  * weights on every call. Stride 1 at K >= 4M only (ms, batch 32, with xfer's SIMD `BatchMatMul`:
  * 2x2x512 45 -> 24; 4x4x256 26 -> 18; 8x8x128, K = 0.56M, 22 -> 30). With unchanged weights
@@ -181,88 +170,48 @@ export function gemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info:
 }
 
 /**
- * Whether the filter gradient goes by `tapGemmFilterGrad`: input channels a multiple of xfer's
- * GEMM panel width (8), so every panel of a tap's input rows is full.
+ * Filter gradient as one product per kernel row on xfer's SIMD GEMM, summing over every output
+ * position: dW[i]^T [Cout, kw*Cin] = dy^T [Cout, M] . X_i [M, kw*Cin], where row m of X_i is the
+ * kw*Cin contiguous floats of the (zero-padded) input that kernel row i of output position m
+ * reads. dy is transposed once; X_i is never materialised: its rows, evenly spaced within each
+ * output row, are packed straight from the padded input into the GEMM's 8-column panels. When
+ * kw*Cin is not a multiple of 8 the last panel reads on into the next pixels (padded on the right
+ * so it stays in the row) and those columns of the product are dropped.
  */
-export function tapGemmFilterGradFits(info: Conv2DInfo): boolean {
-  return info.inChannels % PANEL_COLUMNS === 0 && info.dilationHeight === 1 && info.dilationWidth === 1;
-}
-
-/**
- * Filter gradient as one product per tap on xfer's SIMD GEMM, summing over every output position:
- * dW[t]^T [Cout, Cin] = dy^T [Cout, M] . X_t [M, Cin], where row m of X_t is the (zero-padded)
- * input that tap t of output position m reads. dy is transposed once; X_t is never materialised:
- * its rows, evenly spaced within each output row, are packed straight from the padded input into
- * the GEMM's panels. No gathers or scatters in JS.
- */
-export function tapGemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+export function rowGemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outChannels: CO, outHeight: OH, outWidth: OW } = info;
-  const { top, bottom, left, right } = info.padInfo;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, bottom, left } = info.padInfo;
   const M = N * OH * OW;
-  const taps = info.filterHeight * info.filterWidth;
+  const span = kw * C;
+  const panels = Math.ceil(span / PANEL_COLUMNS);
+  const width = panels * PANEL_COLUMNS;
+  // Columns so that the last position's `width` floats stay inside its padded row.
+  const right = Math.max(info.padInfo.right, Math.ceil(((OW - 1) * sw * C + width) / C) - W - left);
+  const Hp = H + top + bottom, Wp = W + left + right;
   const dyT = c.then(c.reshape(dy, [M, CO]), (t) => c.transpose(t, [1, 0]));
   const padded = top + bottom + left + right > 0;
   const xp = padded ? c.run("PadV2", { x }, { paddings: explicitPad(top, bottom, left, right), constantValue: 0 } as unknown as NamedAttrMap) : x;
-  const Hp = H + top + bottom, Wp = W + left + right;
-  const panels = C / PANEL_COLUMNS;
-  const packed = c.empty([C * M]);
+  const packed = c.empty([width * M]);
   const scratch = c.empty([edgeScratchFloats(M)]);
-  const perTap = c.empty([taps, CO, C]);
+  const perRow = c.empty([kh, CO, width]);
   const gemm = gemmOn(heapMemory(c.backend));
-  const [xAt, dyTAt, packedAt, scratchAt, outAt] = [xp, dyT, packed, scratch, perTap].map((t) => c.view(t).byteOffset);
+  const [xAt, dyTAt, packedAt, scratchAt, outAt] = [xp, dyT, packed, scratch, perRow].map((t) => c.view(t).byteOffset);
   const panelStride = M * PANEL_COLUMNS * 4;
-  for (let i = 0; i < info.filterHeight; i++) {
-    for (let j = 0; j < info.filterWidth; j++) {
-      for (let n = 0; n < N; n++) {
-        for (let oh = 0; oh < OH; oh++) {
-          const row = (n * Hp + oh * info.strideHeight + i) * Wp + j;
-          gemm.packRows(xAt + row * C * 4, info.strideWidth * C * 4, packedAt + (n * OH + oh) * OW * PANEL_COLUMNS * 4, OW, panels, panelStride);
-        }
+  for (let i = 0; i < kh; i++) {
+    for (let n = 0; n < N; n++) {
+      for (let oh = 0; oh < OH; oh++) {
+        const row = (n * Hp + oh * sh + i) * Wp;
+        gemm.packRows(xAt + row * C * 4, sw * C * 4, packedAt + (n * OH + oh) * OW * PANEL_COLUMNS * 4, OW, panels, panelStride);
       }
-      gemm.multiplyPacked(CO, C, M, dyTAt, packedAt, outAt + (i * info.filterWidth + j) * CO * C * 4, scratchAt);
     }
+    gemm.multiplyPacked(CO, width, M, dyTAt, packedAt, outAt + i * CO * width * 4, scratchAt);
   }
   c.free(dyT, packed, scratch);
   if (padded) c.free(xp);
-  const swapped = c.then(perTap, (t) => c.transpose(t, [0, 2, 1]));
-  return c.then(swapped, (t) => c.reshape(t, [info.filterHeight, info.filterWidth, C, CO]));
-}
-
-/**
- * Whether `patchFilterGrad` beats the composed filter gradient: K = kh*kw*Cin <= 27 (3x3 on RGB).
- * Measured in isolation (ms, the same dy every call): 3x3x1 -> 32 at 28x28, batch 64: 18 -> 7.7
- * (in a training step, where dy is new and gets packed: 18.4 -> 16); 3x3x3 -> 32 at 32x32,
- * batch 32: 12.4 -> 8.9; stride 2 3x3x3 -> 64 at 64x64: 28.8 -> 11.7; 5x5x1 even; 7x7x3
- * (K = 147) 44 -> 60.
- */
-export function fewPatchRows(info: Conv2DInfo): boolean {
-  return info.filterHeight * info.filterWidth * info.inChannels <= 27;
-}
-
-/**
- * Filter gradient of a layer with few input channels (the first layer of a grayscale or RGB net):
- * one product of the patch matrix colT [K = kh*kw*Cin, M = N*OH*OW] (built here, zeros where a tap
- * meets padding) with dy [M, Cout]. The composed convolution of conv_grads.ts would make dy, the
- * large operand, its kernel: a tiny-CNN 28x28x1 -> 32 layer took 19 ms there for 14M multiplies.
- */
-export function patchFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
-  const { inChannels: C, outChannels: CO } = info;
-  const K = info.filterHeight * info.filterWidth * C;
-  const M = info.batchSize * info.outHeight * info.outWidth;
-  const colT = c.zeros([1, K, M]);
-  const col = c.view(colT);
-  const xs = c.view(x);
-  for (const tap of taps(info)) {
-    const row = tap.index * C * M;
-    tap.positions((_, d, xi) => {
-      const m = d / CO;
-      for (let ci = 0; ci < C; ci++) col[row + ci * M + m] = xs[xi + ci];
-    });
-  }
-  const dy2 = c.reshape(dy, [1, M, CO]);
-  const grad = matMul(c, colT, dy2);
-  c.free(colT, dy2);
-  return c.then(grad, (t) => c.reshape(t, [info.filterHeight, info.filterWidth, C, CO]));
+  const kept = width === span ? perRow : c.then(perRow, (t) => c.slice(t, [0, 0, 0], [kh, CO, span]));
+  const split = c.then(kept, (t) => c.reshape(t, [kh, CO, kw, C]));
+  return c.then(split, (t) => c.transpose(t, [0, 2, 3, 1]));
 }
 
 /**
