@@ -1,11 +1,10 @@
 /**
- * Headroom above XNNPACK on this machine (a benchmark, not a test): the multiply-add rate of a
- * register-blocked f32 GEMM micro-kernel in WebAssembly SIMD (MR rows x 8 columns of C per call,
- * A and B packed and in cache), with a separate multiply and add (what tfjs-backend-wasm 4.22's
- * XNNPACK build uses) and with relaxed SIMD's fused `f32x4.relaxed_madd`; beside it XNNPACK's own
- * rate on the same product (a 1x1 convolution with cached weights on the wasm backend) and that of
- * tf.matMul, which runs the kernel through xfer's BatchMatMul (kernels/gemm_simd.ts); and a ViT-B/16
- * forward pass, where those products dominate.
+ * xfer's f32 GEMM against XNNPACK on this machine (a benchmark, not a test): the multiply-add rate
+ * of the shipped 6 x 8 SIMD kernel (kernels/gemm_simd.ts, B packed on every call as in training)
+ * with a separate multiply and add (what tfjs-backend-wasm 4.22's XNNPACK build uses) and with
+ * relaxed SIMD's fused `f32x4.relaxed_madd`; beside it XNNPACK's own rate on the same product (a 1x1
+ * convolution with cached weights on the wasm backend) and that of tf.matMul, which runs the kernel
+ * through xfer's BatchMatMul; and a ViT-B/16 forward pass, where those products dominate.
  *
  *   npx tsx test/bench/gemm.bench.ts
  *
@@ -14,44 +13,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { setFlagsFromString } from "node:v8";
-import { assembleModule, get, I32, i32Add, i32Const, i32GeU, i32Mul, set, simd, V128 } from "../../core/wasm/assembler.ts";
 import { createBackbone } from "../../plugins/backbones/index.ts";
+import { gemmScratchFloats, SimdGemm } from "../../plugins/runtime/tfjs/kernels/gemm_simd.ts";
 import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
 
 setFlagsFromString("--experimental-wasm-relaxed-simd");
 
-const M = 384, N = 256, K = 256, NR = 8, WINDOWS = 3, REPS = 20;
-
-const load = (offset: number) => simd(0, 4, ...leb32(offset)), store = (offset: number) => simd(11, 4, ...leb32(offset));
-const loadSplat32 = (offset: number) => simd(9, 2, ...leb32(offset));
-const f32x4Add = simd(228), f32x4Mul = simd(230), f32x4RelaxedMadd = simd(0x105);
-
-function leb32(value: number): number[] {
-  return value < 128 ? [value] : [(value & 0x7f) | 0x80, value >> 7];
-}
-
-/**
- * kernel(a, b, c, kc): C[MR x 8] (rows 32 bytes apart) += A[kc][MR] . B[kc][8], A and B packed
- * panel-major. Locals: 4 end of A, then 2*MR accumulators, b0, b1 and the splatted a.
- */
-function microKernel(mr: number, fused: boolean): number[] {
-  const ACC = 5, B0 = ACC + 2 * mr, B1 = B0 + 1, AV = B1 + 1;
-  const rows = (f: (r: number) => number[]) => Array.from({ length: mr }, (_, r) => f(r)).flat();
-  const madd = (acc: number, b: number) => fused
-    ? [...get(AV), ...get(b), ...get(acc), ...f32x4RelaxedMadd, ...set(acc)]
-    : [...get(AV), ...get(b), ...f32x4Mul, ...get(acc), ...f32x4Add, ...set(acc)];
-  return [
-    ...get(0), ...get(3), ...i32Const(4 * mr), ...i32Mul, ...i32Add, ...set(4),
-    ...rows((r) => [...get(2), ...load(32 * r), ...set(ACC + 2 * r), ...get(2), ...load(32 * r + 16), ...set(ACC + 2 * r + 1)]),
-    0x02, 0x40, 0x03, 0x40,
-    ...get(0), ...get(4), ...i32GeU, 0x0d, 1,
-    ...get(1), ...load(0), ...set(B0), ...get(1), ...load(16), ...set(B1),
-    ...rows((r) => [...get(0), ...loadSplat32(4 * r), ...set(AV), ...madd(ACC + 2 * r, B0), ...madd(ACC + 2 * r + 1, B1)]),
-    ...get(0), ...i32Const(4 * mr), ...i32Add, ...set(0), ...get(1), ...i32Const(4 * NR), ...i32Add, ...set(1),
-    0x0c, 0, 0x0b, 0x0b,
-    ...rows((r) => [...get(2), ...get(ACC + 2 * r), ...store(32 * r), ...get(2), ...get(ACC + 2 * r + 1), ...store(32 * r + 16)]),
-  ];
-}
+const M = 384, N = 256, K = 256, WINDOWS = 3, REPS = 20;
 
 function median(values: number[]): number {
   const s = values.slice().sort((a, b) => a - b);
@@ -75,20 +43,14 @@ function rate(product: () => void, macs = M * N * K, overhead?: () => void): { g
   return { gmacPerSecond: median(windows), windows };
 }
 
-const memory = new WebAssembly.Memory({ initial: Math.ceil(((M * K + K * N + M * N) * 4) / 65536) });
+// The shipped kernel on a memory of its own, both variants, B packed on every call as in training.
+const memory = new WebAssembly.Memory({ initial: Math.ceil(((M * K + K * N + M * N + gemmScratchFloats(N, K)) * 4) / 65536) });
 const heap = new Float32Array(memory.buffer);
 for (let i = 0; i < heap.length; i++) heap[i] = ((i * 7919) % 1000) / 1000 - 0.5;
-const bAt = M * K * 4, cAt = bAt + K * N * 4;
-
-for (const mr of [4, 6]) {
-  for (const fused of [false, true]) {
-    const module = assembleModule([{ name: "kernel", params: [I32, I32, I32, I32], locals: [[1, I32], [2 * mr + 3, V128]], code: microKernel(mr, fused) }]);
-    const kernel = (new WebAssembly.Instance(module, { env: { memory } }).exports as { kernel: (a: number, b: number, c: number, kc: number) => void }).kernel;
-    const product = () => {
-      for (let i = 0; i < M / mr; i++) for (let j = 0; j < N / NR; j++) kernel(i * mr * K * 4, bAt + j * NR * K * 4, cAt + (i * (N / NR) + j) * mr * NR * 4, K);
-    };
-    console.log(JSON.stringify({ bench: "gemm", kernel: `wasm-simd ${mr}x${NR} ${fused ? "relaxed_madd" : "mul+add"}`, m: M, n: N, k: K, ...rate(product) }));
-  }
+const buffers = { a: 0, b: M * K * 4, c: (M * K + K * N) * 4, scratch: (M * K + K * N + M * N) * 4 };
+for (const variant of ["simd-mul-add", "relaxed-fma"] as const) {
+  const gemm = new SimdGemm(memory, variant);
+  console.log(JSON.stringify({ bench: "gemm", kernel: `xfer 6x8 ${variant}`, m: M, n: N, k: K, ...rate(() => gemm.multiply(M, N, K, buffers)) }));
 }
 
 const env = await selectBackend({ prefer: "wasm" });
