@@ -51,6 +51,11 @@ export interface WasmFunction {
   readonly code: readonly number[];
 }
 
+/** Whether `memory` is shared (a threaded program's): modules importing it must declare so. */
+export function isSharedMemory(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+}
+
 /**
  * A module exporting `functions` (no results), importing its memory as `env.memory`; `shared`
  * declares it shared (up to the 4 GiB of wasm32), as a threaded program's memory is.

@@ -1,11 +1,12 @@
 /**
- * Convolution gradients as one small matrix product per filter tap, for layers whose weights
- * outnumber the output positions of a batch (deep layers at small spatial size, e.g. ResNet-18's
- * 2x2x512 stage). There the XNNPACK convolutions of conv_grads.ts spend most of their time packing
- * a freshly made weight-sized kernel (the flipped filter, or dy as a filter), and at 2x2 with
- * padding 1 five of a 3x3 filter's nine taps only ever meet padding. Here tap (i, j) multiplies
- * only the output positions it reaches (a rectangle), and the weight-sized operand is always the
- * left one, which `BatchMatMul` reads without packing.
+ * Convolutions as matrix products on xfer's SIMD GEMM (gemm_simd.ts), two ways:
+ *  - per filter tap, for layers whose weights outnumber the output positions of a batch (deep
+ *    layers at small spatial size, e.g. ResNet-18's 2x2x512 stage): there XNNPACK spends most of
+ *    its time packing a freshly made weight-sized kernel, and at 2x2 with padding 1 five of a 3x3
+ *    filter's nine taps only ever meet padding. Tap (i, j) multiplies only the output positions it
+ *    reaches (a rectangle), the weight-sized operand on the left, which is read without packing;
+ *  - per kernel row over all output positions, for every other filter gradient
+ *    (`rowGemmFilterGrad`).
  *
  * Tap (i, j) of output position (oh, ow) reads x[oh*sh - top + i*dh, ow*sw - left + j*dw].
  */
@@ -16,12 +17,13 @@ import { edgeScratchFloats, gemmOn, PANEL_COLUMNS } from "./gemm_simd.ts";
 type Conv2DInfo = backend_util.Conv2DInfo;
 
 /**
- * Whether the per-tap route beats the convolutions of conv_grads.ts for this layer's input
- * gradient: K = kh*kw*Cin against M = N*OH*OW output positions. Measured on ResNet-18 64px,
- * batch 32 (input / filter gradient, ms, with XNNPACK's matmul): 2x2x512 (K = 36M) 27 / 36 -> 14 /
- * 21; 4x4x256 (K = 4.5M) 30 / 31 -> 25 / 25; strided 4x4x256 <- 8x8x128 (K = 2.25M) 14 / 16 -> 11 /
- * 13; it loses at 8x8x128 (K = 0.56M, 24 / 31 -> 43 / 35) and at strided 8x8x128 <- 16x16x64
- * (K = 0.28M).
+ * Whether the per-tap route takes this layer's input and filter gradients: K = kh*kw*Cin against
+ * M = N*OH*OW output positions. Measured on ResNet-18 64px, batch 32 (input / filter gradient, ms,
+ * against the XNNPACK routes, with XNNPACK's matmul): 2x2x512 (K = 36M) 27 / 36 -> 14 / 21;
+ * 4x4x256 (K = 4.5M) 30 / 31 -> 25 / 25; strided 4x4x256 <- 8x8x128 (K = 2.25M) 14 / 16 -> 11 / 13;
+ * it loses at 8x8x128 (K = 0.56M, 24 / 31 -> 43 / 35) and at strided 8x8x128 <- 16x16x64
+ * (K = 0.28M). Against `rowGemmFilterGrad` the per-tap filter gradient keeps 4x4x256 (13 vs 15 ms)
+ * and loses 8x8x128 (21 vs 15).
  */
 export function weightsDominate(info: Conv2DInfo): boolean {
   const K = info.filterHeight * info.filterWidth * info.inChannels;
@@ -34,13 +36,11 @@ export function weightsDominate(info: Conv2DInfo): boolean {
  * Whether a forward `Conv2D` goes by the per-tap route: in training XNNPACK repacks the changed
  * weights on every call. Stride 1 at K >= 4M only (ms, batch 32, with xfer's SIMD `BatchMatMul`:
  * 2x2x512 45 -> 24; 4x4x256 26 -> 18; 8x8x128, K = 0.56M, 22 -> 30). With unchanged weights
- * (inference) the per-tap route costs about what XNNPACK does. The tap limit keeps the composed
- * filter gradients of conv_grads.ts (a convolution whose kernel is the whole output map) on XNNPACK.
+ * (inference) the per-tap route costs about what XNNPACK does.
  */
 export function forwardPerTap(info: Conv2DInfo): boolean {
-  const taps = info.filterHeight * info.filterWidth;
-  return info.dataFormat === "channelsLast" && taps <= 49 && info.strideHeight === 1 && info.strideWidth === 1
-    && taps * info.inChannels >= 4 * info.batchSize * info.outHeight * info.outWidth;
+  return info.dataFormat === "channelsLast" && info.strideHeight === 1 && info.strideWidth === 1
+    && info.filterHeight * info.filterWidth * info.inChannels >= 4 * info.batchSize * info.outHeight * info.outWidth;
 }
 
 /** Output positions [lo, hi) along one axis whose tap at offset `tap` lands inside the input. */

@@ -1,12 +1,12 @@
 /**
  * f32 matrix products on the wasm backend's heap with xfer's own SIMD micro-kernel, which beats
  * tfjs-backend-wasm 4.22's XNNPACK `BatchMatMul` (11-12 G multiply-adds/s here, 6-7 on
- * transformer-sized products) when relaxed SIMD's fused multiply-add is available
- * (test/bench/gemm.bench.ts). The kernel keeps a 6 x 8 block of C in registers and streams six
+ * transformer-sized products): ~19 with a separate multiply and add, ~26 with relaxed SIMD's
+ * fused multiply-add (test/bench/gemm.bench.ts). The kernel keeps a 6 x 8 block of C in registers and streams six
  * rows of A (row-major, unpacked) against a packed 8-column panel of B; products are summed over
  * k in order, so results are deterministic for a given variant (recorded as `xfer-gemm`).
  */
-import { assembleModule, get, I32, i32Add, i32Const, i32GeU, i32Mul, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+import { assembleModule, get, I32, i32Add, i32Const, i32GeU, i32Mul, isSharedMemory, leb, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
 
 const MR = 6, NR = 8;
 /** Rows of A per block: 96 rows of a 768-deep A (288 KiB) stay in L2 while every B panel passes. */
@@ -14,7 +14,7 @@ const ROWS_PER_BLOCK = 16 * MR;
 
 export type GemmVariant = "relaxed-fma" | "simd-mul-add";
 
-const memarg = (offset: number) => [4, ...(offset < 128 ? [offset] : [(offset & 0x7f) | 0x80, offset >> 7])];
+const memarg = (offset: number) => [4, ...leb(offset)]; // 16-byte alignment hint, byte offset
 const load = (offset: number) => simd(0, ...memarg(offset)), store = (offset: number) => simd(11, ...memarg(offset));
 const loadSplat32 = simd(9, 2, 0);
 
@@ -131,8 +131,7 @@ export class SimdGemm {
   readonly #packFull: Pack;
 
   constructor(readonly memory: WebAssembly.Memory, readonly variant: GemmVariant) {
-    const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-    const instance = new WebAssembly.Instance(gemmModule(variant === "relaxed-fma", shared), { env: { memory } });
+    const instance = new WebAssembly.Instance(gemmModule(variant === "relaxed-fma", isSharedMemory(memory)), { env: { memory } });
     ({ tile: this.#tile, pack: this.#packFull } = instance.exports as { tile: Tile; pack: Pack });
   }
 

@@ -24,9 +24,10 @@ function swapLast(c: Composer, x: TensorInfo): TensorInfo {
 }
 
 /**
- * Whether a . b^T should be computed as (b . a^T)^T: XNNPACK packs the right operand on every call
- * (its id is new each step in training), so a weight-sized b costs more to pack than transposing
- * a and the result (a dense layer's input gradient dy . W^T, [64, 128] x [3136, 128]^T: 8.5 ms).
+ * Whether a . b^T should be computed as (b . a^T)^T: the right operand is packed on every call (by
+ * xfer's GEMM as by XNNPACK, whose cache misses because its id is new each step in training), so a
+ * weight-sized b costs more to pack than transposing a and the result (a dense layer's input
+ * gradient dy . W^T, [64, 128] x [3136, 128]^T: 8.5 ms with XNNPACK).
  */
 function packsMore(a: TensorInfo, b: TensorInfo): boolean {
   const size = (t: TensorInfo) => t.shape.reduce((x, y) => x * y, 1);

@@ -7,7 +7,7 @@
  */
 import { backend_util, MaxPoolGrad, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { assembleModule, get, I32, i32Add, i32Const, i32GeU, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+import { assembleModule, get, I32, i32Add, i32Const, i32GeU, isSharedMemory, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
 import { Composer, heapMemory } from "./compose.ts";
 
 type PoolInfo = backend_util.Conv2DInfo;
@@ -68,7 +68,7 @@ const windows = new WeakMap<WebAssembly.Memory, Window>();
 function simdWindow(memory: WebAssembly.Memory): Window {
   let window = windows.get(memory);
   if (window === undefined) {
-    const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+    const shared = isSharedMemory(memory);
     let module = modules.get(shared);
     if (module === undefined) {
       module = assembleModule([{ name: "window", params: [I32, I32, I32, I32, I32, I32, I32], locals: [[6, I32], [4, V128]], code: windowCode() }], { shared });
