@@ -116,7 +116,7 @@ export const WASM_CANDIDATE: BackendCandidate = {
     }
     enableRelaxedSimd();
     registerWasmTrainingKernels();
-    if (wasmThreads > 1 && tf.findBackend("wasm") === null) await initThreadedWasm(wasmThreads);
+    if (wasmThreads > 1 && tf.findBackend("wasm") === null) await initThreadedWasm(wasmThreads, packageVersion("@tensorflow/tfjs-backend-wasm"));
     else await activate("wasm");
     const threads = getThreadsCount();
     if (threads !== wasmThreads) {

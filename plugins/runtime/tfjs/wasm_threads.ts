@@ -61,16 +61,15 @@ function workerScript(threads: number, wasmOut: string): string {
 }
 
 /**
- * Initialises the wasm backend with `threads` XNNPACK threads. Must run before anything else
- * initialises the wasm backend in this process; throws (naming the reason) when it cannot.
+ * Initialises the wasm backend (installed `version`) with `threads` XNNPACK threads; throws, naming
+ * the reason, when it cannot. The caller makes sure nothing initialised wasm before (selectBackend
+ * does, and refuses a thread count other than the one a running backend has).
  */
-export async function initThreadedWasm(threads: number): Promise<void> {
+export async function initThreadedWasm(threads: number, version: string): Promise<void> {
   if ("Deno" in globalThis) refuse(threads, "the threaded wasm build needs Node's worker_threads; Deno runs wasm on one thread");
-  const version = (require("@tensorflow/tfjs-backend-wasm/package.json") as { version: string }).version;
   if (version !== THREADED_WASM_VERSION) {
     refuse(threads, `threaded wasm is adapted to @tensorflow/tfjs-backend-wasm ${THREADED_WASM_VERSION}, found ${version}`);
   }
-  if (tf.findBackend("wasm") !== null) refuse(threads, "the wasm backend was already initialised in this process");
   const wasmOut = path.join(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "wasm-out");
   const script = workerScript(threads, wasmOut);
 
