@@ -38,7 +38,7 @@ export const get = (local: number): number[] => [0x20, ...leb(local)];
 export const set = (local: number): number[] => [0x21, ...leb(local)];
 export const tee = (local: number): number[] => [0x22, ...leb(local)];
 export const i32Const = (value: number): number[] => [0x41, ...sleb(value)];
-export const i32Add = [0x6a], i32Mul = [0x6c], i32GeU = [0x4f];
+export const i32Add = [0x6a], i32Sub = [0x6b], i32Mul = [0x6c], i32GeU = [0x4f], i32LtU = [0x49], i32Eqz = [0x45];
 /** A SIMD instruction (prefix 0xfd) with its immediates. */
 export const simd = (op: number, ...immediates: number[]): number[] => [0xfd, ...leb(op), ...immediates];
 

@@ -1,6 +1,7 @@
 /**
- * Convolutions as matrix products on xfer's SIMD GEMM (gemm_simd.ts), two ways:
- *  - per filter tap, for layers whose weights outnumber the output positions of a batch (deep
+ * Convolutions as matrix products on xfer's SIMD GEMM (gemm_simd.ts):
+ *  - forward convolutions over a kernel-row-stacked copy of the input (`stackedConv2D`);
+ *  - gradients per filter tap, for layers whose weights outnumber the output positions of a batch (deep
  *    layers at small spatial size, e.g. ResNet-18's 2x2x512 stage): there XNNPACK spends most of
  *    its time packing a freshly made weight-sized kernel, and at 2x2 with padding 1 five of a 3x3
  *    filter's nine taps only ever meet padding. Tap (i, j) multiplies only the output positions it
@@ -12,7 +13,7 @@
  */
 import { backend_util, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
 import { type Composer, explicitPad, heapMemory } from "./compose.ts";
-import { edgeScratchFloats, gemmOn, PANEL_COLUMNS } from "./gemm_simd.ts";
+import { edgeScratchFloats, gemmOn, PANEL_COLUMNS, packedFloats, TILE_FLOATS, TILE_ROWS } from "./gemm_simd.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -23,24 +24,15 @@ type Conv2DInfo = backend_util.Conv2DInfo;
  * 4x4x256 (K = 4.5M) 30 / 31 -> 25 / 25; strided 4x4x256 <- 8x8x128 (K = 2.25M) 14 / 16 -> 11 / 13;
  * it loses at 8x8x128 (K = 0.56M, 24 / 31 -> 43 / 35) and at strided 8x8x128 <- 16x16x64
  * (K = 0.28M). Against `rowGemmFilterGrad` the per-tap filter gradient keeps 4x4x256 (13 vs 15 ms)
- * and loses 8x8x128 (21 vs 15).
+ * and loses 8x8x128 (21 vs 15). Against the phase route on `stackedConv2D` the per-tap input
+ * gradient keeps 2x2x512 (14 vs 25 ms: the phase route transposes and gathers the weight-sized
+ * filter) and 4x4x256 (13 vs 14).
  */
 export function weightsDominate(info: Conv2DInfo): boolean {
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   const M = info.batchSize * info.outHeight * info.outWidth;
   const strided = info.strideHeight > 1 || info.strideWidth > 1;
   return strided ? K > M : K >= 4 * M;
-}
-
-/**
- * Whether a forward `Conv2D` goes by the per-tap route: in training XNNPACK repacks the changed
- * weights on every call. Stride 1 at K >= 4M only (ms, batch 32, with xfer's SIMD `BatchMatMul`:
- * 2x2x512 45 -> 24; 4x4x256 26 -> 18; 8x8x128, K = 0.56M, 22 -> 30). With unchanged weights
- * (inference) the per-tap route costs about what XNNPACK does.
- */
-export function forwardPerTap(info: Conv2DInfo): boolean {
-  return info.dataFormat === "channelsLast" && info.strideHeight === 1 && info.strideWidth === 1
-    && info.filterHeight * info.filterWidth * info.inChannels >= 4 * info.batchSize * info.outHeight * info.outWidth;
 }
 
 /** Output positions [lo, hi) along one axis whose tap at offset `tap` lands inside the input. */
@@ -215,14 +207,60 @@ export function rowGemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, in
 }
 
 /**
- * Forward convolution by the same route: y[positions of tap t] += (W[t]^T [Cout, Cin] . x^T).
- * The filter is transposed once ([taps, Cout, Cin]) so the weight-sized operand stays unpacked.
+ * Forward convolution on xfer's SIMD GEMM without a patch matrix. The input is copied once into
+ * kernel-row-stacked columns, S[n, oh, w, i, :] = x[n, oh*sh - top + i, w - left, :] (zero where
+ * that is padding), kh times the input where a patch matrix would be kh*kw times: the kh*kw*Cin
+ * floats output position (n, oh, ow) reads are then one contiguous run of S from column ow*sw, in
+ * (j, i, c) order, and the GEMM reads them in place through a table of row addresses, against the
+ * filter reordered to [kw, kh, Cin, Cout] and packed once per call. An unpadded 1x1 convolution
+ * reads x itself. Undilated, NHWC.
  */
-export function gemmConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
-  const { inChannels: C, outChannels: CO } = info;
-  const wT = c.then(c.reshape(filter, [info.filterHeight * info.filterWidth, C, CO]), (t) => c.transpose(t, [0, 2, 1]));
-  const y = c.zeros(info.outShape);
-  scatterTapProducts(c, info, wT, CO, C, x, "x", y, "dy");
-  c.free(wT);
+export function stackedConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, bottom, left, right } = info.padInfo;
+  const M = N * OH * OW;
+  const K = kh * kw * C;
+  const pointwise = kh === 1 && kw === 1 && top + bottom + left + right === 0;
+  // S's columns (padding included) and floats per column; a pointwise layer's rows are x's pixels.
+  const columns = pointwise ? W : (OW - 1) * sw + kw;
+  const run = kh * C;
+  const stacked = pointwise ? x : c.zeros([N * OH * columns * run]);
+  const reordered = c.transpose(filter, [1, 0, 2, 3]);
+  const packed = c.empty([packedFloats(CO, K)]);
+  const table = c.empty([Math.ceil(M / TILE_ROWS) * TILE_ROWS], "int32");
+  const scratch = c.empty([TILE_FLOATS]);
+  const y = c.empty(info.outShape);
+  const gemm = gemmOn(heapMemory(c.backend));
+  const [xAt, stackedAt, reorderedAt, packedAt, tableAt, scratchAt, yAt] =
+    [x, stacked, reordered, packed, table, scratch, y].map((t) => c.view(t).byteOffset);
+  gemm.pack(reorderedAt, CO, K, packedAt);
+  c.free(reordered);
+  if (!pointwise) {
+    const count = Math.min(W, columns - left);
+    for (let n = 0; n < N; n++) {
+      for (let oh = 0; oh < OH; oh++) {
+        for (let i = 0; i < kh; i++) {
+          const h = oh * sh - top + i;
+          if (h < 0 || h >= H || count <= 0) continue;
+          gemm.copy(xAt + (n * H + h) * W * C * 4, C * 4, stackedAt + (((n * OH + oh) * columns + left) * run + i * C) * 4, run * 4, count, C * 4);
+        }
+      }
+    }
+  }
+  // Row (n, oh) of S holds `columns` columns; a pointwise layer's row oh of x is row oh*sh of x.
+  const rowStart = (n: number, oh: number) => pointwise ? (n * H + oh * sh) * W : (n * OH + oh) * columns;
+  const rows = c.backend.typedArrayFromHeap(table) as Int32Array;
+  let p = 0;
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const start = rowStart(n, oh);
+      for (let ow = 0; ow < OW; ow++) rows[p++] = stackedAt + (start + ow * sw) * run * 4;
+    }
+  }
+  rows.fill(rows[M - 1], M);
+  gemm.multiplyRows(M, CO, K, tableAt, packedAt, yAt, scratchAt);
+  c.free(packed, table, scratch);
+  if (!pointwise) c.free(stacked);
   return y;
 }

@@ -6,7 +6,7 @@
  * rows of A (row-major, unpacked) against a packed 8-column panel of B; products are summed over
  * k in order, so results are deterministic for a given variant (recorded as `xfer-gemm`).
  */
-import { assembleModule, get, I32, i32Add, i32Const, i32GeU, i32Mul, isSharedMemory, leb, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+import { assembleModule, get, I32, i32Add, i32Const, i32Eqz, i32GeU, i32LtU, i32Mul, i32Sub, isSharedMemory, leb, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
 
 const MR = 6, NR = 8;
 /** Rows of A per block: 96 rows of a 768-deep A (288 KiB) stay in L2 while every B panel passes. */
@@ -18,35 +18,63 @@ const memarg = (offset: number) => [4, ...leb(offset)]; // 16-byte alignment hin
 const load = (offset: number) => simd(0, ...memarg(offset)), store = (offset: number) => simd(11, ...memarg(offset));
 const loadSplat32 = simd(9, 2, 0);
 
+/** Where a tile function keeps its operands: parameter and local indices. */
+interface TileLocals {
+  /** Addresses of A's six rows (advanced along k). */
+  readonly rows: readonly number[];
+  readonly b: number;
+  readonly c: number;
+  readonly ldc: number;
+  readonly k: number;
+  /** End of the B panel. */
+  readonly end: number;
+  /** First of 12 accumulators (zero at entry), then the panel row's two vectors and A's splat. */
+  readonly acc: number;
+}
+
+/** tile(a, lda, b, c, ldc, k): A's rows lda bytes apart from a. */
+const STRIDED: TileLocals = { rows: [0, 7, 8, 9, 10, 11], b: 2, c: 3, ldc: 4, k: 5, end: 6, acc: 12 };
+/** tileRows(table, b, c, ldc, k): A's six row addresses read from an i32 table. */
+const TABLED: TileLocals = { rows: [0, 6, 7, 8, 9, 10], b: 1, c: 2, ldc: 3, k: 4, end: 5, acc: 11 };
+
+const i32Load = (offset: number) => [0x28, 2, ...leb(offset)];
+
 /**
- * tile(a, lda, b, c, ldc, k): C[6 x 8] (rows ldc bytes apart) = A[6 x k] (rows lda bytes apart)
- * . Bpanel[k][8]. Locals: 6 end of the panel, 7-11 row addresses of A, 12-23 accumulators (zero at
- * entry), 24-25 the panel row, 26 the splatted element of A.
+ * C[6 x 8] (rows ldc bytes apart) = A[6 x k] . Bpanel[k][8], the row addresses of A set up by
+ * `prologue`. The inner loop is the same for both kinds, so they run at the same speed.
  */
-function tileCode(fused: boolean): number[] {
-  const ROW = [0, 7, 8, 9, 10, 11], ACC = 12, B0 = 24, B1 = 25, AV = 26;
+function tileCode(fused: boolean, l: TileLocals, prologue: number[]): number[] {
+  const ROW = l.rows, ACC = l.acc, B0 = ACC + 2 * MR, B1 = B0 + 1, AV = B1 + 1;
   const rows = (f: (r: number) => number[]) => Array.from({ length: MR }, (_, r) => f(r)).flat();
   const madd = (acc: number, b: number) => fused
     ? [...get(AV), ...get(b), ...get(acc), ...simd(0x105), ...set(acc)]
     : [...get(AV), ...get(b), ...simd(230), ...get(acc), ...simd(228), ...set(acc)];
   return [
-    ...get(2), ...get(5), ...i32Const(4 * NR), ...i32Mul, ...i32Add, ...set(6),
-    ...rows((r) => (r === 0 ? [] : [...get(ROW[r - 1]), ...get(1), ...i32Add, ...set(ROW[r])])),
+    ...get(l.b), ...get(l.k), ...i32Const(4 * NR), ...i32Mul, ...i32Add, ...set(l.end),
+    ...prologue,
     0x02, 0x40, 0x03, 0x40,
-    ...get(2), ...get(6), ...i32GeU, 0x0d, 1,
-    ...get(2), ...load(0), ...set(B0), ...get(2), ...load(16), ...set(B1),
+    ...get(l.b), ...get(l.end), ...i32GeU, 0x0d, 1,
+    ...get(l.b), ...load(0), ...set(B0), ...get(l.b), ...load(16), ...set(B1),
     ...rows((r) => [
       ...get(ROW[r]), ...loadSplat32, ...set(AV), ...madd(ACC + 2 * r, B0), ...madd(ACC + 2 * r + 1, B1),
       ...get(ROW[r]), ...i32Const(4), ...i32Add, ...set(ROW[r]),
     ]),
-    ...get(2), ...i32Const(4 * NR), ...i32Add, ...set(2),
+    ...get(l.b), ...i32Const(4 * NR), ...i32Add, ...set(l.b),
     0x0c, 0, 0x0b, 0x0b,
     ...rows((r) => [
-      ...(r === 0 ? [] : [...get(3), ...get(4), ...i32Add, ...set(3)]),
-      ...get(3), ...get(ACC + 2 * r), ...store(0), ...get(3), ...get(ACC + 2 * r + 1), ...store(16),
+      ...(r === 0 ? [] : [...get(l.c), ...get(l.ldc), ...i32Add, ...set(l.c)]),
+      ...get(l.c), ...get(ACC + 2 * r), ...store(0), ...get(l.c), ...get(ACC + 2 * r + 1), ...store(16),
     ]),
   ];
 }
+
+/** Row r of A at a + r * lda (param 1). */
+const stridedRows = STRIDED.rows.slice(1).flatMap((row, r) => [...get(STRIDED.rows[r]), ...get(1), ...i32Add, ...set(row)]);
+/** Rows 1-5 from the table at param 0, then row 0 over the table's own address. */
+const tabledRows = [
+  ...TABLED.rows.slice(1).flatMap((row, r) => [...get(0), ...i32Load(4 * (r + 1)), ...set(row)]),
+  ...get(0), ...i32Load(0), ...set(0),
+];
 
 /**
  * pack(b, ldb, out, rows, panels, panelStride): `rows` rows of B (ldb bytes apart) into `panels`
@@ -71,8 +99,37 @@ function packCode(): number[] {
   ];
 }
 
+/**
+ * copy(src, srcStride, dst, dstStride, count, bytes): `count` chunks of `bytes` (a multiple of 4),
+ * src and dst advancing by their strides; 16 bytes a step, then 4. Locals: 6 source, 7
+ * destination, 8 end of the source chunk.
+ */
+function copyCode(): number[] {
+  const S = 6, D = 7, END = 8;
+  const i32Store = [0x36, 2, 0];
+  const step = (bytes: number) => [...get(S), ...i32Const(bytes), ...i32Add, ...set(S), ...get(D), ...i32Const(bytes), ...i32Add, ...set(D)];
+  return [
+    0x02, 0x40, 0x03, 0x40,
+    ...get(4), ...i32Eqz, 0x0d, 1,
+    ...get(0), ...set(S), ...get(2), ...set(D), ...get(0), ...get(5), ...i32Add, ...set(END),
+    0x02, 0x40, 0x03, 0x40,
+    ...get(END), ...get(S), ...i32Sub, ...i32Const(16), ...i32LtU, 0x0d, 1,
+    ...get(D), ...get(S), ...load(0), ...store(0), ...step(16),
+    0x0c, 0, 0x0b, 0x0b,
+    0x02, 0x40, 0x03, 0x40,
+    ...get(S), ...get(END), ...i32GeU, 0x0d, 1,
+    ...get(D), ...get(S), ...i32Load(0), ...i32Store, ...step(4),
+    0x0c, 0, 0x0b, 0x0b,
+    ...get(0), ...get(1), ...i32Add, ...set(0), ...get(2), ...get(3), ...i32Add, ...set(2),
+    ...get(4), ...i32Const(1), ...i32Sub, ...set(4),
+    0x0c, 0, 0x0b, 0x0b,
+  ];
+}
+
 type Tile = (a: number, lda: number, b: number, c: number, ldc: number, k: number) => void;
+type TileRows = (table: number, b: number, c: number, ldc: number, k: number) => void;
 type Pack = (b: number, ldb: number, out: number, rows: number, panels: number, panelStride: number) => void;
+type Copy = (src: number, srcStride: number, dst: number, dstStride: number, count: number, bytes: number) => void;
 
 const modules = new Map<string, WebAssembly.Module>();
 
@@ -81,8 +138,10 @@ function gemmModule(fused: boolean, shared: boolean): WebAssembly.Module {
   let module = modules.get(key);
   if (module === undefined) {
     module = assembleModule([
-      { name: "tile", params: [I32, I32, I32, I32, I32, I32], locals: [[6, I32], [15, V128]], code: tileCode(fused) },
+      { name: "tile", params: [I32, I32, I32, I32, I32, I32], locals: [[6, I32], [15, V128]], code: tileCode(fused, STRIDED, stridedRows) },
+      { name: "tileRows", params: [I32, I32, I32, I32, I32], locals: [[6, I32], [15, V128]], code: tileCode(fused, TABLED, tabledRows) },
       { name: "pack", params: [I32, I32, I32, I32, I32, I32], locals: [[4, I32]], code: packCode() },
+      { name: "copy", params: [I32, I32, I32, I32, I32, I32], locals: [[3, I32]], code: copyCode() },
     ], { shared });
     modules.set(key, module);
   }
@@ -110,8 +169,19 @@ export interface GemmBuffers {
 
 /** Floats of scratch `multiply` needs: B's panels and the edge tiles. */
 export function gemmScratchFloats(n: number, k: number): number {
-  return Math.ceil(n / NR) * NR * k + edgeScratchFloats(k);
+  return packedFloats(n, k) + edgeScratchFloats(k);
 }
+
+/** Floats of B[k x n] packed into 8-column panels. */
+export function packedFloats(n: number, k: number): number {
+  return Math.ceil(n / NR) * NR * k;
+}
+
+/** Floats of one tile of C: the scratch `multiplyRows` needs. */
+export const TILE_FLOATS = MR * NR;
+
+/** Rows of C per tile: `multiplyRows` reads its table in runs of this many addresses. */
+export const TILE_ROWS = MR;
 
 /** Floats of scratch `multiplyPacked` needs for its edge tiles. */
 export function edgeScratchFloats(k: number): number {
@@ -128,11 +198,16 @@ export const PANEL_COLUMNS = NR;
  */
 export class SimdGemm {
   readonly #tile: Tile;
+  readonly #tileRows: TileRows;
   readonly #packFull: Pack;
+  /** Strided chunk copy (see copyCode). */
+  readonly copy: Copy;
 
   constructor(readonly memory: WebAssembly.Memory, readonly variant: GemmVariant) {
     const instance = new WebAssembly.Instance(gemmModule(variant === "relaxed-fma", isSharedMemory(memory)), { env: { memory } });
-    ({ tile: this.#tile, pack: this.#packFull } = instance.exports as { tile: Tile; pack: Pack });
+    ({ tile: this.#tile, tileRows: this.#tileRows, pack: this.#packFull, copy: this.copy } = instance.exports as {
+      tile: Tile; tileRows: TileRows; pack: Pack; copy: Copy;
+    });
   }
 
   multiply(m: number, n: number, k: number, at: GemmBuffers): void {
@@ -182,11 +257,47 @@ export class SimdGemm {
     }
   }
 
+  /**
+   * C[m x n] = A . B with A's rows anywhere on the heap: row r of A is the k floats at the byte
+   * address table[r] (an i32 array of ceil(m / 6) * 6 entries, the last tile's spare entries any
+   * valid address). B is packed as for `multiplyPacked`; `scratch` holds MR * NR floats.
+   */
+  multiplyRows(m: number, n: number, k: number, table: number, packed: number, c: number, scratch: number): void {
+    const heap = new Float32Array(this.memory.buffer);
+    const panels = Math.ceil(n / NR);
+    const fullPanels = Math.floor(n / NR);
+    const fullRows = m - (m % MR);
+    const ldc = n * 4;
+    for (let block = 0; block < m; block += ROWS_PER_BLOCK) {
+      const blockEnd = Math.min(m, block + ROWS_PER_BLOCK);
+      for (let p = 0; p < panels; p++) {
+        const panel = packed + p * k * NR * 4;
+        for (let row = block; row < blockEnd; row += MR) {
+          if (p < fullPanels && row < fullRows) this.#tileRows(table + row * 4, panel, c + row * ldc + p * NR * 4, ldc, k);
+          else {
+            this.#tileRows(table + row * 4, panel, scratch, NR * 4, k);
+            this.#copyOut(heap, scratch, c / 4 + row * n + p * NR, Math.min(MR, m - row), Math.min(NR, n - p * NR), n);
+          }
+        }
+      }
+    }
+  }
+
+  /** B[k x n] (byte offset `b`, row-major) into the panels `multiplyPacked` and `multiplyRows` read. */
+  pack(b: number, n: number, k: number, out: number): void {
+    this.#pack(b, out, n, k, Math.ceil(n / NR));
+  }
+
+  /** The first rows x cols of a 6 x 8 tile at `scratch` (bytes) to C from float index `to`, n wide. */
+  #copyOut(heap: Float32Array, scratch: number, to: number, rows: number, cols: number, n: number): void {
+    const from = scratch / 4;
+    for (let r = 0; r < rows; r++) heap.copyWithin(to + r * n, from + r * NR, from + r * NR + cols);
+  }
+
   /** A tile computed into the scratch, then its first rows x cols copied to C (float index `to`). */
   #edgeTile(heap: Float32Array, a: number, lda: number, panel: number, scratch: number, k: number, to: number, rows: number, cols: number, n: number): void {
     this.#tile(a, lda, panel, scratch, NR * 4, k);
-    const from = scratch / 4;
-    for (let r = 0; r < rows; r++) heap.copyWithin(to + r * n, from + r * NR, from + r * NR + Math.min(cols, NR));
+    this.#copyOut(heap, scratch, to, rows, Math.min(cols, NR), n);
   }
 
   /** B[k x n] (byte offset `b`) into panels[p][k][8] (byte offset `out`), the last one zero-padded. */

@@ -4,9 +4,10 @@
  * stride 2 or unequal strides). These wrappers hand the stock kernels the same padding as explicit
  * pads, computed by tfjs itself, which XNNPACK handles correctly.
  *
- * Plain `Conv2D` of a deep layer at small spatial size (`forwardPerTap`) goes by the per-tap matmul
- * route of gemm_conv.ts instead: in training the weights change every step and XNNPACK repacks
- * them on every call.
+ * Plain undilated NHWC `Conv2D` (also the one the input gradients run per stride phase) goes to
+ * xfer's SIMD GEMM instead (`stackedConv2D` in gemm_conv.ts): 1.3-1.6x XNNPACK's speed on every
+ * ResNet-18 and tiny-CNN layer even with XNNPACK's weights cached (docs/backends.md), which in
+ * training they are not.
  */
 import {
   backend_util, Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D, getKernel,
@@ -14,7 +15,7 @@ import {
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer } from "./compose.ts";
-import { forwardPerTap, gemmConv2D } from "./gemm_conv.ts";
+import { stackedConv2D } from "./gemm_conv.ts";
 
 const WRAPPED = [Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D];
 const DEPTHWISE = new Set([DepthwiseConv2dNative, FusedDepthwiseConv2D]);
@@ -33,7 +34,9 @@ export function samePaddingKernels(): KernelConfig[] {
       const { x, filter } = args.inputs;
       if (config.kernelName === Conv2D) {
         const info = conv2DInfo(x, filter, args.attrs);
-        if (forwardPerTap(info)) return gemmConv2D(new Composer(args.backend), x, filter, info);
+        if (info.dataFormat === "channelsLast" && info.dilationHeight === 1 && info.dilationWidth === 1) {
+          return stackedConv2D(new Composer(args.backend), x, filter, info);
+        }
       }
       if (args.attrs.pad !== "same") return config.kernelFunc(args as never);
       const { padInfo: p } = backend_util.computeConv2DInfo(
