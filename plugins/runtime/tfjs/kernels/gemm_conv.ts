@@ -165,7 +165,7 @@ export function gemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info:
  * Filter gradient as one product per kernel row on xfer's SIMD GEMM, summing over every output
  * position: dW[i]^T [Cout, kw*Cin] = dy^T [Cout, M] . X_i [M, kw*Cin], where row m of X_i is the
  * kw*Cin contiguous floats of the (zero-padded) input that kernel row i of output position m
- * reads. dy is transposed once; X_i is never materialised: its rows, evenly spaced within each
+ * reads. dy is transposed once (by the GEMM module's SIMD transpose); X_i is never materialised: its rows, evenly spaced within each
  * output row, are packed straight from the padded input into the GEMM's 8-column panels. When
  * kw*Cin is not a multiple of 8 the last panel reads on into the next pixels (padded on the right
  * so it stays in the row) and those columns of the product are dropped.
@@ -181,14 +181,15 @@ export function rowGemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, in
   // Columns so that the last position's `width` floats stay inside its padded row.
   const right = Math.max(info.padInfo.right, Math.ceil(((OW - 1) * sw * C + width) / C) - W - left);
   const Hp = H + top + bottom, Wp = W + left + right;
-  const dyT = c.then(c.reshape(dy, [M, CO]), (t) => c.transpose(t, [1, 0]));
+  const dyT = c.empty([CO, M]);
   const padded = top + bottom + left + right > 0;
   const xp = padded ? c.run("PadV2", { x }, { paddings: explicitPad(top, bottom, left, right), constantValue: 0 } as unknown as NamedAttrMap) : x;
   const packed = c.empty([width * M]);
   const scratch = c.empty([edgeScratchFloats(M)]);
   const perRow = c.empty([kh, CO, width]);
   const gemm = gemmOn(heapMemory(c.backend));
-  const [xAt, dyTAt, packedAt, scratchAt, outAt] = [xp, dyT, packed, scratch, perRow].map((t) => c.view(t).byteOffset);
+  const [xAt, dyAt, dyTAt, packedAt, scratchAt, outAt] = [xp, dy, dyT, packed, scratch, perRow].map((t) => c.view(t).byteOffset);
+  gemm.transpose(dyAt, M, CO, dyTAt);
   const panelStride = M * PANEL_COLUMNS * 4;
   for (let i = 0; i < kh; i++) {
     for (let n = 0; n < N; n++) {
