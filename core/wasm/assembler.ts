@@ -38,7 +38,7 @@ export const get = (local: number): number[] => [0x20, ...leb(local)];
 export const set = (local: number): number[] => [0x21, ...leb(local)];
 export const tee = (local: number): number[] => [0x22, ...leb(local)];
 export const i32Const = (value: number): number[] => [0x41, ...sleb(value)];
-export const i32Add = [0x6a], i32Sub = [0x6b], i32Mul = [0x6c], i32GeU = [0x4f], i32LtU = [0x49], i32Eqz = [0x45];
+export const i32Add = [0x6a], i32Sub = [0x6b], i32Mul = [0x6c], i32GeU = [0x4f], i32LtU = [0x49], i32Eqz = [0x45], i32And = [0x71];
 /** A SIMD instruction (prefix 0xfd) with its immediates. */
 export const simd = (op: number, ...immediates: number[]): number[] => [0xfd, ...leb(op), ...immediates];
 
@@ -75,4 +75,24 @@ export function assembleModule(functions: readonly WasmFunction[], { shared = fa
     ...section(10, vec(functions.map(body))),
   ];
   return new WebAssembly.Module(new Uint8Array(bytes));
+}
+
+/**
+ * `memory` -> the exports of a module of `functions`, assembled once per kind of memory (shared or
+ * not) and instantiated once per memory.
+ */
+export function instancePerMemory<T>(functions: () => readonly WasmFunction[]): (memory: WebAssembly.Memory) => T {
+  const modules = new Map<boolean, WebAssembly.Module>();
+  const instances = new WeakMap<WebAssembly.Memory, T>();
+  return (memory) => {
+    let exports = instances.get(memory);
+    if (exports === undefined) {
+      const shared = isSharedMemory(memory);
+      let module = modules.get(shared);
+      if (module === undefined) modules.set(shared, (module = assembleModule(functions(), { shared })));
+      exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T;
+      instances.set(memory, exports);
+    }
+    return exports;
+  };
 }

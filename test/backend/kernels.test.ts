@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
+import { batchNormTraining } from "../../plugins/runtime/tfjs/batch_norm.ts";
 import { weightsDominate } from "../../plugins/runtime/tfjs/kernels/gemm_conv.ts";
 import { initBackends, maxRelativeError, uniform, valuesOn } from "./helpers.ts";
 
@@ -158,6 +159,29 @@ describe("wasm conv gradient kernels match cpu", () => {
       await compare(f, f);
     }), { ...RUNS, numRuns: 20 });
   });
+});
+
+it("batchNormTraining: xfer's wasm kernels match cpu's composed moments and normalisation, outputs and gradients (through y and the statistics)", async () => {
+  const cases = fc.record({
+    // Channel counts with and without a remainder past the four-channel vectors.
+    lead: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 3 }), channels: fc.integer({ min: 1, max: 9 }),
+    seed: fc.integer({ min: 1, max: 1e6 }),
+  });
+  await fc.assert(fc.asyncProperty(cases, async ({ lead, channels, seed }) => {
+    const shape = [...lead, channels];
+    const pieces = () => {
+      const x = uniform(shape, seed).mul(2).add(0.5);
+      const [gamma, beta, mix, weighMean, weighVariance] = [1, 2, 3, 4, 5].map((k) => uniform(k === 3 ? shape : [channels], seed + k));
+      const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { y, mean, variance } = batchNormTraining(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+        return y.mul(mix).sum().add(mean.mul(weighMean).sum()).add(variance.mul(weighVariance).sum());
+      };
+      const { y, mean, variance } = batchNormTraining(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-5);
+      const [dx, dGamma, dBeta] = tf.grads(loss)([x, gamma, beta]);
+      return [y, tf.concat([mean, variance]), dx, tf.concat([dGamma, dBeta])];
+    };
+    for (let i = 0; i < 4; i++) await compare(() => pieces()[i], () => pieces()[i]);
+  }), RUNS);
 });
 
 it("MaxPoolGrad matches cpu (through tf.grad of maxPool)", async () => {

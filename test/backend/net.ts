@@ -1,10 +1,12 @@
 /**
  * A small conv + batch-norm + depthwise network and a few SGD-momentum steps on fixed data, used
- * by the Node tests (loss curve vs cpu, determinism) and the Deno test. Only "@tensorflow/tfjs":
- * the caller chooses the backend. Initial weights and data come from a fixed integer generator,
+ * by the Node tests (loss curve vs cpu, determinism) and the Deno test. Batch norm is the
+ * project's `batchNormTraining` (xfer's kernels on wasm, composed ops on cpu); the caller chooses
+ * the backend. Initial weights and data come from a fixed integer generator,
  * so every backend and runtime starts from the same bits.
  */
 import * as tf from "@tensorflow/tfjs";
+import { batchNormTraining } from "../../plugins/runtime/tfjs/batch_norm.ts";
 
 export interface TrainOutcome {
   readonly losses: number[];
@@ -34,8 +36,7 @@ const SHAPES: Record<string, number[]> = {
 };
 
 function batchNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
-  const { mean, variance } = tf.moments(x, [0, 1, 2]);
-  return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta as tf.Tensor1D, gamma as tf.Tensor1D, 1e-5);
+  return batchNormTraining(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-5).y as tf.Tensor4D;
 }
 
 /** conv3x3 -> BN -> relu -> depthwise3x3/2 (multiplier 2) -> BN -> relu -> conv1x1 -> BN -> relu -> pool -> fc. */

@@ -20,6 +20,7 @@ import * as tf from "@tensorflow/tfjs";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
+import { batchNormTraining } from "../../plugins/runtime/tfjs/batch_norm.ts";
 import { selectBackend, type BackendSelection } from "../../plugins/runtime/tfjs/index.ts";
 
 type Params = Map<string, tf.Variable>;
@@ -59,11 +60,11 @@ class Model {
     const beta = this.params.get(`${name}.beta`) as tf.Tensor1D;
     const running = this.stats.get(name)!;
     if (!training) return tf.batchNorm4d(x, running.mean as tf.Tensor1D, running.variance as tf.Tensor1D, beta, gamma, 1e-5);
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-5);
     // Running statistics as in PyTorch (momentum 0.1), outside the gradient.
     running.mean.assign(tf.tidy(() => running.mean.mul(0.9).add(mean.mul(0.1))));
     running.variance.assign(tf.tidy(() => running.variance.mul(0.9).add(variance.mul(0.1))));
-    return tf.batchNorm4d(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, 1e-5);
+    return y as tf.Tensor4D;
   }
 
   dense(name: string, x: tf.Tensor2D, units: number): tf.Tensor2D {

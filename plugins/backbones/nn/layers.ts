@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../../../core/rng.ts";
+import { batchNormTraining } from "../../runtime/tfjs/batch_norm.ts";
 import type { ParamStore } from "./store.ts";
 
 /** Per-call state: training mode and the dropout / stochastic-depth stream. */
@@ -88,15 +89,14 @@ export function batchNorm2d(s: Scope, c: number, eps = 1e-5, momentum = 0.1): Mo
     const rm = st.get(s.name("running_mean"));
     const rv = st.get(s.name("running_var"));
     if (!ctx.training) return tf.batchNorm(x, rm, rv, b, w, eps);
-    const axes = [...Array(x.rank - 1).keys()];
-    const { mean, variance } = tf.moments(x, axes);
+    const { y, mean, variance } = batchNormTraining(x, w as tf.Tensor1D, b as tf.Tensor1D, eps);
     const n = x.size / c;
     // torch: running stats use the unbiased batch variance, normalisation the biased one.
     tf.tidy(() => {
       rm.assign(tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)));
       rv.assign(tf.add(tf.mul(rv, 1 - momentum), tf.mul(variance, (momentum * n) / Math.max(n - 1, 1))));
     });
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), w), b);
+    return y;
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The project's wasm training kernels. `registerWasmTrainingKernels()` registers the convolution
- * gradients (stock tfjs 4.22 lacks three and has a naive `Conv2DBackpropInput`), a one-pass
+ * gradients (stock tfjs 4.22 lacks three and has a naive `Conv2DBackpropInput`), fused batch-norm
+ * training kernels (for `batchNormTraining`, ../batch_norm.ts), a one-pass
  * `MaxPoolGrad`, fast paths for `Sum`, `Mean`, `Tile`, `BatchMatMul` by xfer's SIMD GEMM and
  * transposed-operand matmuls, a copy-free
  * `Identity`, and explicit-pad wrappers for the stock forward convolutions' "same" padding (which
@@ -13,6 +14,7 @@ import {
 } from "@tensorflow/tfjs";
 // Registers the stock wasm backend and its kernels, which the replacements below wrap or replace.
 import "@tensorflow/tfjs-backend-wasm";
+import { batchNormKernels } from "./batch_norm.ts";
 import { convGradKernels } from "./conv_grads.ts";
 import { identityKernel } from "./identity.ts";
 import { matMulKernels } from "./matmul.ts";
@@ -21,12 +23,12 @@ import { samePaddingKernels } from "./same_padding.ts";
 import { reductionKernels } from "./reductions.ts";
 
 export const WASM_TRAINING_KERNELS: readonly string[] = [
-  ...convGradKernels.map((k) => k.kernelName), MaxPoolGrad, Sum, Mean, Tile, BatchMatMul, _FusedMatMul, Identity,
+  ...convGradKernels.map((k) => k.kernelName), ...batchNormKernels.map((k) => k.kernelName), MaxPoolGrad, Sum, Mean, Tile, BatchMatMul, _FusedMatMul, Identity,
   Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D,
 ];
 
 export function registerWasmTrainingKernels(): void {
-  for (const config of [...convGradKernels, maxPoolGradKernel, ...reductionKernels(), ...matMulKernels(), identityKernel(), ...samePaddingKernels()]) {
+  for (const config of [...convGradKernels, ...batchNormKernels, maxPoolGradKernel, ...reductionKernels(), ...matMulKernels(), identityKernel(), ...samePaddingKernels()]) {
     if (getKernel(config.kernelName, config.backendName) !== undefined) unregisterKernel(config.kernelName, config.backendName);
     registerKernel(config);
   }

@@ -7,7 +7,7 @@
  */
 import { backend_util, MaxPoolGrad, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { assembleModule, get, I32, i32Add, i32Const, i32GeU, isSharedMemory, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+import { get, I32, i32Add, i32Const, i32GeU, instancePerMemory, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
 import { Composer, heapMemory } from "./compose.ts";
 
 type PoolInfo = backend_util.Conv2DInfo;
@@ -62,23 +62,9 @@ function windowCode(): number[] {
 
 type Window = (x: number, g: number, delta: number, rows: number, cols: number, rowBytes: number, cBytes: number) => void;
 
-const modules = new Map<boolean, WebAssembly.Module>();
-const windows = new WeakMap<WebAssembly.Memory, Window>();
-
-function simdWindow(memory: WebAssembly.Memory): Window {
-  let window = windows.get(memory);
-  if (window === undefined) {
-    const shared = isSharedMemory(memory);
-    let module = modules.get(shared);
-    if (module === undefined) {
-      module = assembleModule([{ name: "window", params: [I32, I32, I32, I32, I32, I32, I32], locals: [[6, I32], [4, V128]], code: windowCode() }], { shared });
-      modules.set(shared, module);
-    }
-    window = (new WebAssembly.Instance(module, { env: { memory } }).exports as { window: Window }).window;
-    windows.set(memory, window);
-  }
-  return window;
-}
+const windowKernel = instancePerMemory<{ window: Window }>(() => [
+  { name: "window", params: [I32, I32, I32, I32, I32, I32, I32], locals: [[6, I32], [4, V128]], code: windowCode() },
+]);
 
 /** Visits every window: its clamped first row and column, row and column counts, and output offset. */
 function forEachWindow(info: PoolInfo, visit: (b: number, r0: number, c0: number, rows: number, cols: number, o: number) => void): void {
@@ -109,7 +95,7 @@ function maxPoolGrad({ inputs, backend, attrs }: { inputs: { dy: TensorInfo; inp
   const g = c.view(dy);
   const dx = c.view(out);
   if (C % 4 === 0) {
-    const window = simdWindow(heapMemory(backend));
+    const { window } = windowKernel(heapMemory(backend));
     const delta = dx.byteOffset - x.byteOffset;
     forEachWindow(info, (b, r0, c0, rows, cols, o) => {
       if (rows > 0 && cols > 0) window(x.byteOffset + ((b * H + r0) * W + c0) * C * 4, g.byteOffset + o * 4, delta, rows, cols, W * C * 4, C * 4);
