@@ -5,7 +5,8 @@ import { backend_util, getKernel } from "@tensorflow/tfjs";
 setFlagsFromString("--experimental-wasm-relaxed-simd");
 const { registerWasmTrainingKernels } = await import("../plugins/runtime/tfjs/kernels/index.ts");
 const { Composer } = await import("../plugins/runtime/tfjs/kernels/compose.ts");
-const { stackedConv2D, gemmConv2D } = await import("../plugins/runtime/tfjs/kernels/gemm_conv.ts");
+const { stackedConv2D } = await import("../plugins/runtime/tfjs/kernels/gemm_conv.ts");
+const { winogradConv2D, winogradApplies } = await import("../plugins/runtime/tfjs/kernels/winograd.ts");
 await tf.setBackend("wasm"); await tf.ready();
 const stock = getKernel("Conv2D", "wasm")!;
 registerWasmTrainingKernels();
@@ -36,10 +37,10 @@ for (const [name, xs, k, co, s, p] of shapes) {
   let a: any, b: any;
   const tStock = time(() => { if (a) c.free(a); a = stock.kernelFunc({ inputs: { x: xi, filter: wi }, backend, attrs } as any); });
   const tMine = time(() => { if (b) c.free(b); b = stackedConv2D(c, xi as any, wi as any, info); });
-  let d: any; const tTap = time(() => { if (d) c.free(d); d = gemmConv2D(c, xi as any, wi as any, info); }); c.free(d);
+  let d: any; const tTap = winogradApplies(info) ? time(() => { if (d) c.free(d); d = winogradConv2D(c, xi as any, wi as any, info); }) : NaN; if (d) { const vd = c.view(d), va0 = c.view(a); let e = 0, mg = 0; for (let i = 0; i < va0.length; i++) { e = Math.max(e, Math.abs(va0[i] - vd[i])); mg = Math.max(mg, Math.abs(va0[i])); } console.log("  winograd err", (e / mg).toExponential(1)); c.free(d); }
   const va = c.view(a), vb = c.view(b);
   let err = 0, mag = 0; for (let i = 0; i < va.length; i++) { err = Math.max(err, Math.abs(va[i] - vb[i])); mag = Math.max(mag, Math.abs(va[i])); }
   const macs = info.batchSize * info.outHeight * info.outWidth * co * k * k * xs[3];
-  console.log(name, `xnnpack ${tStock.toFixed(1)} ms (${(macs / tStock / 1e6).toFixed(1)} G/s)  stacked ${tMine.toFixed(1)} ms (${(macs / tMine / 1e6).toFixed(1)} G/s)  pertap ${tTap.toFixed(1)} maxerr ${(err / mag).toExponential(1)}`);
+  console.log(name, `xnnpack ${tStock.toFixed(1)} ms (${(macs / tStock / 1e6).toFixed(1)} G/s)  stacked ${tMine.toFixed(1)} ms (${(macs / tMine / 1e6).toFixed(1)} G/s)  winograd ${tTap.toFixed(1)} maxerr ${(err / mag).toExponential(1)}`);
   c.free(a, b);
 }

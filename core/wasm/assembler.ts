@@ -39,6 +39,14 @@ export const set = (local: number): number[] => [0x21, ...leb(local)];
 export const tee = (local: number): number[] => [0x22, ...leb(local)];
 export const i32Const = (value: number): number[] => [0x41, ...sleb(value)];
 export const i32Add = [0x6a], i32Sub = [0x6b], i32Mul = [0x6c], i32GeU = [0x4f], i32LtU = [0x49], i32Eqz = [0x45], i32And = [0x71];
+/** `body`, then local `counter` decremented, while `counter` is non-zero (a block around a loop). */
+export const countDown = (counter: number, body: readonly number[]): number[] => [
+  0x02, 0x40, 0x03, 0x40, ...get(counter), ...i32Eqz, 0x0d, 1,
+  ...body, ...get(counter), ...i32Const(1), ...i32Sub, ...set(counter),
+  0x0c, 0, 0x0b, 0x0b,
+];
+/** Call of the module's function number `index`. */
+export const call = (index: number): number[] => [0x10, ...leb(index)];
 /** A SIMD instruction (prefix 0xfd) with its immediates. */
 export const simd = (op: number, ...immediates: number[]): number[] => [0xfd, ...leb(op), ...immediates];
 

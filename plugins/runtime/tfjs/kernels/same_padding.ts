@@ -16,6 +16,7 @@ import {
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer } from "./compose.ts";
 import { stackedConv2D } from "./gemm_conv.ts";
+import { winogradApplies, winogradConv2D } from "./winograd.ts";
 
 const WRAPPED = [Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D];
 const DEPTHWISE = new Set([DepthwiseConv2dNative, FusedDepthwiseConv2D]);
@@ -34,6 +35,7 @@ export function samePaddingKernels(): KernelConfig[] {
       const { x, filter } = args.inputs;
       if (config.kernelName === Conv2D) {
         const info = conv2DInfo(x, filter, args.attrs);
+        if (winogradApplies(info)) return winogradConv2D(new Composer(args.backend), x, filter, info);
         if (info.dataFormat === "channelsLast" && info.dilationHeight === 1 && info.dilationWidth === 1) {
           return stackedConv2D(new Composer(args.backend), x, filter, info);
         }

@@ -1,0 +1,201 @@
+/**
+ * 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) on xfer's SIMD GEMM: each 2x2 block of
+ * output comes from a 4x4 block of input through 16 products of [tiles, Cin] x [Cin, Cout] in the
+ * transformed domain, 16 multiply-adds per 2x2 outputs where a direct convolution takes 36 (2.25x
+ * fewer; the transforms are additions and halvings, accurate to a few float32 roundings). The
+ * input, filter and output transforms are SIMD wasm, four channels a vector; the filter transform
+ * writes straight into the GEMM's packed 8-column panels.
+ *
+ * Transforms (Lavin & Gray 2016): V = B^T d B, U = G g G^T, y = A^T (V . U) A with
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
+ * A^T = [1 1 1 0; 0 1 -1 -1].
+ */
+import { backend_util, type TensorInfo } from "@tensorflow/tfjs";
+import { countDown, get, I32, i32Add, i32And, i32Const, i32GeU, i32Mul, instancePerMemory, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+import { type Composer, heapMemory } from "./compose.ts";
+import { edgeScratchFloats, gemmOn, PANEL_COLUMNS } from "./gemm_simd.ts";
+
+type Conv2DInfo = backend_util.Conv2DInfo;
+
+const LINE_FLOATS = 16;
+
+const load = simd(0, 4, 0), store = simd(11, 4, 0);
+const add = simd(228), sub = simd(229), mul = simd(230);
+const i32ShrU = [0x76];
+/** f32x4 of 0.5 in every lane. */
+const half = [0x43, 0x00, 0x00, 0x00, 0x3f, ...simd(19)];
+
+/** Loop with local `offset` from 0 to local `end` (exclusive) in steps of 16 bytes. */
+const byVectors = (offset: number, end: number, body: number[]) => [
+  ...i32Const(0), ...set(offset),
+  0x02, 0x40, 0x03, 0x40, ...get(offset), ...get(end), ...i32GeU, 0x0d, 1,
+  ...body, ...get(offset), ...i32Const(16), ...i32Add, ...set(offset),
+  0x0c, 0, 0x0b, 0x0b,
+];
+
+const sum = (...terms: number[][]) => terms.flat();
+const addTo = (local: number, step: number[]) => [...get(local), ...step, ...i32Add, ...set(local)];
+/** get(a) + get(b) [+ get(c)] as an address. */
+const address = (...locals: number[]) => locals.flatMap((l, i) => (i === 0 ? get(l) : [...get(l), ...i32Add]));
+/** local * constant. */
+const times = (local: number, k: number) => (k === 0 ? i32Const(0) : k === 1 ? get(local) : [...get(local), ...i32Const(k), ...i32Mul]);
+
+/**
+ * input(src, rowBytes, tiles, cBytes, dst, matStride): a row of `tiles` input tiles, the one at
+ * column 2t reading src + t * 2 * cBytes (4 rows rowBytes apart), into V[16][tile][C] at dst
+ * (matrices matStride bytes apart, tiles cBytes apart).
+ */
+function inputCode(): number[] {
+  const [SRC, ROW, TILES, CB, DST, MAT] = [0, 1, 2, 3, 4, 5];
+  const C = 6, BASE = 7, OUT = 8;
+  const T = 9, V = 13; // v128 t[4] (a row of B^T d), v[4]
+  const quad = [0, 1, 2, 3];
+  const d = (i: number, j: number) => [...get(BASE), ...times(ROW, i), ...i32Add, ...times(CB, j), ...i32Add, ...load];
+  // Row i of B^T d from two rows of d (reloaded rather than kept: 16 live vectors would spill).
+  const rowsOfBtD: [number, number, number[]][] = [[0, 2, sub], [1, 2, add], [2, 1, sub], [1, 3, sub]];
+  const body = [
+    ...address(SRC, C), ...set(BASE), ...address(DST, C), ...set(OUT),
+    ...rowsOfBtD.flatMap(([a, b, op]) => [
+      ...quad.flatMap((j) => [...d(a, j), ...d(b, j), ...op, ...set(T + j)]),
+      ...get(T), ...get(T + 2), ...sub, ...set(V),
+      ...get(T + 1), ...get(T + 2), ...add, ...set(V + 1),
+      ...get(T + 2), ...get(T + 1), ...sub, ...set(V + 2),
+      ...get(T + 1), ...get(T + 3), ...sub, ...set(V + 3),
+      // The 16 matrices follow each other, matStride apart, in (i, j) order.
+      ...quad.flatMap((j) => [...get(OUT), ...get(V + j), ...store, ...addTo(OUT, get(MAT))]),
+    ]),
+  ];
+  return countDown(TILES, [...byVectors(C, CB, body), ...addTo(SRC, sum(get(CB), get(CB), i32Add)), ...addTo(DST, get(CB))]);
+}
+
+/**
+ * output(m, matStride, tiles, coBytes, dst, rowBytes): a row of `tiles` tiles of M[16][tile][Co]
+ * at m (tiles coBytes apart) into 2x2 blocks of y at dst (rows rowBytes apart, block t at column 2t).
+ */
+function outputCode(): number[] {
+  const [M, MAT, TILES, CB, DST, ROW] = [0, 1, 2, 3, 4, 5];
+  const C = 6, BASE = 7, OUT = 8;
+  const MV = 9, S = 25, R = 29; // v128 m[4][4], s[4], r[4]
+  const m = (i: number, j: number) => MV + 4 * i + j;
+  const quad = [0, 1, 2, 3];
+  const at = (row: number, col: number) => [...get(OUT), ...times(ROW, row), ...i32Add, ...times(CB, col), ...i32Add];
+  const body = [
+    ...address(M, C), ...set(BASE), ...address(DST, C), ...set(OUT),
+    ...quad.flatMap((i) => quad.flatMap((j) => [...get(BASE), ...times(MAT, 4 * i + j), ...i32Add, ...load, ...set(m(i, j))])),
+    ...quad.flatMap((j) => [
+      ...get(m(0, j)), ...get(m(1, j)), ...add, ...get(m(2, j)), ...add, ...set(S + j),
+      ...get(m(1, j)), ...get(m(2, j)), ...sub, ...get(m(3, j)), ...sub, ...set(R + j),
+    ]),
+    ...at(0, 0), ...get(S), ...get(S + 1), ...add, ...get(S + 2), ...add, ...store,
+    ...at(0, 1), ...get(S + 1), ...get(S + 2), ...sub, ...get(S + 3), ...sub, ...store,
+    ...at(1, 0), ...get(R), ...get(R + 1), ...add, ...get(R + 2), ...add, ...store,
+    ...at(1, 1), ...get(R + 1), ...get(R + 2), ...sub, ...get(R + 3), ...sub, ...store,
+  ];
+  return countDown(TILES, [...byVectors(C, CB, body), ...addTo(M, get(CB)), ...addTo(DST, sum(get(CB), get(CB), i32Add))]);
+}
+
+/**
+ * filter(w, channels, coBytes, u, matStride): U = G g G^T of a [3, 3, C, Co] filter into 16
+ * matrices [C, Co] packed as the GEMM's B (8-column panels: column co of row c at
+ * ((co / 8) * C + c) * 32 + (co % 8) * 4), matStride bytes apart.
+ */
+function filterCode(): number[] {
+  const [W, CHANNELS, CB, U, MAT] = [0, 1, 2, 3, 4];
+  const CO = 5, BASE = 6, OUT = 7, TAP = 8, C = 9;
+  const G = 10, T = 19, H = 31; // v128 g[3][3], t[4][3], the 0.5 splat
+  const g = (i: number, j: number) => G + 3 * i + j, t = (i: number, j: number) => T + 3 * i + j;
+  const halved = (terms: number[]) => [...terms, ...get(H), ...mul];
+  const combos = (x0: number[], x1: number[], x2: number[]) => [
+    [...x0], halved([...x0, ...x1, ...add, ...x2, ...add]), halved([...x0, ...x1, ...sub, ...x2, ...add]), [...x2],
+  ];
+  const body = [
+    // BASE: tap (0, 0) of channel c, columns co..co+3; OUT: row c of the panel holding co.
+    ...get(W), ...get(C), ...get(CB), ...i32Mul, ...i32Add, ...get(CO), ...i32Add, ...set(BASE),
+    ...get(U), ...get(CO), ...i32Const(5), ...i32ShrU, ...get(CHANNELS), ...i32Mul, ...get(C), ...i32Add, ...i32Const(32), ...i32Mul, ...i32Add,
+    ...get(CO), ...i32Const(16), ...i32And, ...i32Add, ...set(OUT),
+    ...[0, 1, 2].flatMap((i) => [0, 1, 2].flatMap((j) => [...get(BASE), ...times(TAP, 3 * i + j), ...i32Add, ...load, ...set(g(i, j))])),
+    ...[0, 1, 2].flatMap((j) => combos(get(g(0, j)), get(g(1, j)), get(g(2, j))).flatMap((value, i) => [...value, ...set(t(i, j))])),
+    ...[0, 1, 2, 3].flatMap((i) => combos(get(t(i, 0)), get(t(i, 1)), get(t(i, 2))).flatMap((value, j) => [
+      ...get(OUT), ...times(MAT, 4 * i + j), ...i32Add, ...value, ...store,
+    ])),
+  ];
+  // Output channels outer, input channels inner: the packed panel rows are then written in order.
+  return [
+    ...half, ...set(H),
+    ...get(CHANNELS), ...get(CB), ...i32Mul, ...set(TAP),
+    ...byVectors(CO, CB, [
+      ...i32Const(0), ...set(C),
+      0x02, 0x40, 0x03, 0x40, ...get(C), ...get(CHANNELS), ...i32GeU, 0x0d, 1,
+      ...body,
+      ...addTo(C, i32Const(1)),
+      0x0c, 0, 0x0b, 0x0b,
+    ]),
+  ];
+}
+
+interface Transforms {
+  input(src: number, rowBytes: number, tiles: number, cBytes: number, dst: number, matStride: number): void;
+  output(m: number, matStride: number, tiles: number, coBytes: number, dst: number, rowBytes: number): void;
+  filter(w: number, channels: number, coBytes: number, u: number, matStride: number): void;
+}
+
+const transforms = instancePerMemory<Transforms>(() => [
+  { name: "input", params: new Array(6).fill(I32), locals: [[3, I32], [8, V128]], code: inputCode() },
+  { name: "output", params: new Array(6).fill(I32), locals: [[3, I32], [24, V128]], code: outputCode() },
+  { name: "filter", params: new Array(5).fill(I32), locals: [[5, I32], [22, V128]], code: filterCode() },
+]);
+
+/**
+ * Whether `winogradConv2D` takes this convolution: 3x3, stride 1, undilated, NHWC, input channels
+ * in whole vectors and output channels in whole GEMM panels.
+ */
+export function winogradApplies(info: Conv2DInfo): boolean {
+  return info.dataFormat === "channelsLast" && info.filterHeight === 3 && info.filterWidth === 3
+    && info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1
+    && info.inChannels % 4 === 0 && info.outChannels % PANEL_COLUMNS === 0;
+}
+
+export function winogradConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const { top, left } = info.padInfo;
+  const tilesH = Math.ceil(OH / 2), tilesW = Math.ceil(OW / 2);
+  const tiles = N * tilesH * tilesW;
+  // Input zero-padded to whole tiles; output in whole tiles, cropped after when OH or OW is odd.
+  const Hp = 2 * tilesH + 2, Wp = 2 * tilesW + 2;
+  const exact = OH % 2 === 0 && OW % 2 === 0;
+  const padded = c.zeros([N, Hp, Wp, C]);
+  // The 16 matrices of each domain sit one cache line further apart than their size: at a multiple
+  // of 4 KiB apart, the transforms' 16 streams all map to one L1 set and evict each other.
+  const [vStride, uStride, mStride] = [tiles * C, C * CO, tiles * CO].map((floats) => (floats + LINE_FLOATS) * 4);
+  const v = c.empty([(16 * vStride) / 4]);
+  const u = c.empty([(16 * uStride) / 4]);
+  const m = c.empty([(16 * mStride) / 4]);
+  const scratch = c.empty([edgeScratchFloats(C)]);
+  const y = c.empty(exact ? info.outShape : [N, 2 * tilesH, 2 * tilesW, CO]);
+  const gemm = gemmOn(heapMemory(c.backend));
+  const kernels = transforms(heapMemory(c.backend));
+  const [xAt, paddedAt, vAt, uAt, mAt, scratchAt, yAt, filterAt] = [x, padded, v, u, m, scratch, y, filter].map((t) => c.view(t).byteOffset);
+  const rowBytes = W * C * 4, paddedRow = Wp * C * 4;
+  for (let n = 0; n < N; n++) {
+    for (let h = 0; h < H; h++) gemm.copy(xAt + (n * H + h) * rowBytes, 0, paddedAt + ((n * Hp + h + top) * Wp + left) * C * 4, 0, 1, rowBytes);
+  }
+  for (let n = 0; n < N; n++) {
+    for (let th = 0; th < tilesH; th++) {
+      const tile = (n * tilesH + th) * tilesW;
+      kernels.input(paddedAt + (n * Hp + 2 * th) * paddedRow, paddedRow, tilesW, C * 4, vAt + tile * C * 4, vStride);
+    }
+  }
+  c.free(padded);
+  kernels.filter(filterAt, C, CO * 4, uAt, uStride);
+  for (let k = 0; k < 16; k++) gemm.multiplyPacked(tiles, CO, C, vAt + k * vStride, uAt + k * uStride, mAt + k * mStride, scratchAt);
+  c.free(v, u, scratch);
+  const outRow = 2 * tilesW * CO * 4;
+  for (let n = 0; n < N; n++) {
+    for (let th = 0; th < tilesH; th++) {
+      const tile = (n * tilesH + th) * tilesW;
+      kernels.output(mAt + tile * CO * 4, mStride, tilesW, CO * 4, yAt + (n * 2 * tilesH + 2 * th) * outRow, outRow);
+    }
+  }
+  c.free(m);
+  return exact ? y : c.then(y, (t) => c.slice(t, [0, 0, 0, 0], [N, OH, OW, CO]));
+}
