@@ -220,7 +220,7 @@ it("MaxPoolGrad matches cpu (through tf.grad of maxPool)", async () => {
   }), RUNS);
 });
 
-describe("wasm Sum/Mean/Tile fast paths match cpu", () => {
+describe("wasm Sum/Mean/Tile/Slice fast paths match cpu", () => {
   const shape = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 });
 
   it("Sum and Mean over any axes, keepDims or not", async () => {
@@ -230,6 +230,21 @@ describe("wasm Sum/Mean/Tile fast paths match cpu", () => {
         const f = () => (mean ? tf.mean : tf.sum)(uniform(s, seed), axes.length ? axes : undefined, keepDims);
         await compare(f, f);
       }), RUNS);
+  });
+
+  it("Slice with any begin and size (size -1: to the end), float32 and int32", async () => {
+    const cases = shape.chain((s) => fc.tuple(
+      fc.constant(s),
+      fc.tuple(...s.map((d) => fc.integer({ min: 0, max: d - 1 }).chain((b) => fc.tuple(fc.constant(b), fc.integer({ min: -1, max: d - b }).filter((n) => n !== 0))))),
+      fc.integer({ min: 1, max: 1e6 }), fc.boolean(),
+    ));
+    await fc.assert(fc.asyncProperty(cases, async ([s, ranges, seed, integer]) => {
+      const f = () => {
+        const x = uniform(s, seed);
+        return tf.slice(integer ? x.mul(100).toInt() : x, ranges.map(([b]) => b), ranges.map(([, n]) => n)).toFloat();
+      };
+      await compare(f, f);
+    }), RUNS);
   });
 
   it("Tile with any repetitions", async () => {

@@ -5,9 +5,10 @@
  *  - depthwise filter gradients are one XNNPACK depthwise convolution of the (transposed) input
  *    with the (transposed) output gradient as the kernel, stride = forward dilation and dilation =
  *    forward stride;
- *  - input gradients are one stride-1 XNNPACK convolution of dy per stride phase with only the
- *    filter taps that reach that phase, interleaved afterwards (no zero-dilated dy, no stride^2
- *    waste), or per-tap matmuls for deep layers.
+ *  - input gradients are one stride-1 convolution of dy per stride phase with only the filter taps
+ *    that reach that phase (the registered `Conv2D`: Winograd or xfer's GEMM, same_padding.ts),
+ *    interleaved afterwards (no zero-dilated dy, no stride^2 waste), or per-tap matmuls for deep
+ *    layers (`inputGradPerTap`).
  */
 import {
   backend_util,
@@ -27,6 +28,7 @@ import {
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer, explicitPad } from "./compose.ts";
 import { gemmFilterGrad, gemmInputGrad, rowGemmFilterGrad, weightsDominate } from "./gemm_conv.ts";
+import { winogradTakesInputGrad } from "./winograd.ts";
 import { filterGradPadAfter, inputGradPhases, type Phase, type PhasePlan } from "./geometry.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -124,6 +126,17 @@ function phasedInputGrad(
   return c.then(full, (t) => c.slice(t, [0, rows.offset, cols.offset, 0], [n, h, w, ch]));
 }
 
+/**
+ * Whether the input gradient goes per tap (gemm_conv.ts) rather than by stride phases: where the
+ * weights dominate, except that a phase convolution by Winograd wins up to K = 16M (ResNet-18
+ * 64px, batch 32: 4x4x256, K = 4.5M, 15 -> 9.5 ms; 2x2x512, K = 36M, stays per tap at 8-11 ms).
+ */
+function inputGradPerTap(info: Conv2DInfo): boolean {
+  const K = info.filterHeight * info.filterWidth * info.inChannels;
+  const M = info.batchSize * info.outHeight * info.outWidth;
+  return weightsDominate(info) && !(winogradTakesInputGrad(info) && K < 16 * M);
+}
+
 function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: Conv2DBackpropInputAttrs }): TensorInfo {
   const c = new Composer(backend);
   const { dy, filter } = inputs;
@@ -133,7 +146,7 @@ function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: { dy: TensorI
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   requireNHWC(Conv2DBackpropInput, info);
-  if (weightsDominate(info)) return gemmInputGrad(c, dy, filter, info);
+  if (inputGradPerTap(info)) return gemmInputGrad(c, dy, filter, info);
   const rows = inputGradPhases(info.inHeight, info.outHeight, info.filterHeight, info.strideHeight, 1, info.padInfo.top);
   const cols = inputGradPhases(info.inWidth, info.outWidth, info.filterWidth, info.strideWidth, 1, info.padInfo.left);
   // [kh, kw, in, out] -> [kh, kw, out, in]: the phase correlations map dy's channels to x's.

@@ -2,7 +2,7 @@
  * The project's wasm training kernels. `registerWasmTrainingKernels()` registers the convolution
  * gradients (stock tfjs 4.22 lacks three and has a naive `Conv2DBackpropInput`), fused batch-norm
  * training kernels (for `batchNormTraining`, ../batch_norm.ts), a one-pass
- * `MaxPoolGrad`, fast paths for `Sum`, `Mean`, `Tile`, `BatchMatMul` by xfer's SIMD GEMM and
+ * `MaxPoolGrad`, fast paths for `Sum`, `Mean`, `Tile`, `Slice`, `BatchMatMul` by xfer's SIMD GEMM and
  * transposed-operand matmuls, a copy-free
  * `Identity`, and explicit-pad wrappers for the stock forward convolutions' "same" padding (which
  * also route deep small-image `Conv2D`s to per-tap matmuls). It is idempotent and may run before or
@@ -10,7 +10,7 @@
  */
 import {
   _FusedMatMul, BatchMatMul, Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D, getKernel, Identity, MaxPoolGrad,
-  Mean, registerKernel, Sum, Tile, unregisterKernel,
+  Mean, registerKernel, Slice, Sum, Tile, unregisterKernel,
 } from "@tensorflow/tfjs";
 // Registers the stock wasm backend and its kernels, which the replacements below wrap or replace.
 import "@tensorflow/tfjs-backend-wasm";
@@ -23,7 +23,7 @@ import { samePaddingKernels } from "./same_padding.ts";
 import { reductionKernels } from "./reductions.ts";
 
 export const WASM_TRAINING_KERNELS: readonly string[] = [
-  ...convGradKernels.map((k) => k.kernelName), ...batchNormKernels.map((k) => k.kernelName), MaxPoolGrad, Sum, Mean, Tile, BatchMatMul, _FusedMatMul, Identity,
+  ...convGradKernels.map((k) => k.kernelName), ...batchNormKernels.map((k) => k.kernelName), MaxPoolGrad, Sum, Mean, Tile, Slice, BatchMatMul, _FusedMatMul, Identity,
   Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D,
 ];
 

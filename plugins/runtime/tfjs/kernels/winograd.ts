@@ -145,14 +145,24 @@ const transforms = instancePerMemory<Transforms>(() => [
   { name: "filter", params: new Array(5).fill(I32), locals: [[5, I32], [22, V128]], code: filterCode() },
 ]);
 
-/**
- * Whether `winogradConv2D` takes this convolution: 3x3, stride 1, undilated, NHWC, input channels
- * in whole vectors and output channels in whole GEMM panels.
- */
-export function winogradApplies(info: Conv2DInfo): boolean {
+/** 3x3, stride 1, undilated, NHWC, input channels in whole vectors, output channels in whole GEMM panels. */
+function fits(info: Conv2DInfo, inChannels: number, outChannels: number): boolean {
   return info.dataFormat === "channelsLast" && info.filterHeight === 3 && info.filterWidth === 3
     && info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1
-    && info.inChannels % 4 === 0 && info.outChannels % PANEL_COLUMNS === 0;
+    && inChannels % 4 === 0 && outChannels % PANEL_COLUMNS === 0;
+}
+
+/** Whether `winogradConv2D` takes this convolution. */
+export function winogradApplies(info: Conv2DInfo): boolean {
+  return fits(info, info.inChannels, info.outChannels);
+}
+
+/**
+ * Whether the input gradient of this convolution, a stride-1 convolution of dy (Cout channels in,
+ * Cin out) with the flipped filter, runs by Winograd.
+ */
+export function winogradTakesInputGrad(info: Conv2DInfo): boolean {
+  return fits(info, info.outChannels, info.inChannels);
 }
 
 export function winogradConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
