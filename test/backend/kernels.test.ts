@@ -114,7 +114,7 @@ describe("wasm conv gradient kernels match cpu", () => {
     }), RUNS);
   });
 
-  it("Conv2D by Winograd F(2x2, 3x3) (3x3, stride 1, channels in whole vectors and panels), forward and input gradient", async () => {
+  it("Conv2D by Winograd F(2x2, 3x3) (3x3, stride 1, channels in whole vectors and panels), forward, input and filter gradients", async () => {
     const cases = convCase(false).map((c) => ({ ...c, kh: 3, kw: 3, stride: [1, 1] as [number, number] }))
       .filter((c) => c.pad === "same" || (c.h >= 3 && c.w >= 3))
       .chain((c) => fc.record({ cin: fc.constantFrom(4, 8, 12), cout: fc.constantFrom(8, 16) }).map((ch) => ({ ...c, ...ch })));
@@ -126,6 +126,7 @@ describe("wasm conv gradient kernels match cpu", () => {
       const input = () => run("Conv2DBackpropInput", { dy: uniform(outShape(c, false), c.seed + 2), filter: uniform([3, 3, c.cin, c.cout], c.seed + 3) },
         { strides: 1, pad: c.pad, dataFormat: "NHWC", inputShape: [c.n, c.h, c.w, c.cin] });
       await compare(input, input);
+      await compare(filterGrad(c), filterGrad(c));
     }), RUNS);
   });
 

@@ -28,7 +28,7 @@ import {
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer, explicitPad } from "./compose.ts";
 import { gemmFilterGrad, gemmInputGrad, rowGemmFilterGrad, weightsDominate } from "./gemm_conv.ts";
-import { winogradTakesInputGrad } from "./winograd.ts";
+import { winogradApplies, winogradFilterGrad, winogradTakesInputGrad } from "./winograd.ts";
 import { filterGradPadAfter, inputGradPhases, type Phase, type PhasePlan } from "./geometry.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -210,6 +210,7 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: { x: TensorI
   );
   requireNHWC(Conv2DBackpropFilter, info);
   // (Conv2DBackpropFilter is always undilated: tfjs computes no gradient of a dilated conv2d.)
+  if (winogradApplies(info)) return winogradFilterGrad(c, x, dy, info);
   return weightsDominate(info) ? gemmFilterGrad(c, x, dy, info) : rowGemmFilterGrad(c, x, dy, info);
 }
 

@@ -133,16 +133,76 @@ function filterCode(): number[] {
   ];
 }
 
+/**
+ * gradOutput(dy, rowBytes, tiles, coBytes, dst, matStride, panelStride): a row of `tiles` 2x2
+ * blocks of dy (block t at column 2t, rows rowBytes apart) into Z = A dy A^T, 16 matrices [tile][Co]
+ * written as the GEMM's packed B (column co of row t at (co / 8) * panelStride + t * 32 +
+ * (co % 8) * 4 from dst, which points at the row's first tile), matStride apart.
+ */
+function gradOutputCode(): number[] {
+  const [DY, ROW, TILES, CB, DST, MAT, PANEL] = [0, 1, 2, 3, 4, 5, 6];
+  const CO = 7, BASE = 8, OUT = 9;
+  const E = 10, WV = 14, Z = 22; // v128 e[2][2], w[4][2], z[4]
+  const e = (a: number, b: number) => E + 2 * a + b, w = (i: number, b: number) => WV + 2 * i + b;
+  // Rows (or columns) of A applied to a pair: p0, p0 + p1, p0 - p1, -p1 (as 0 - p1).
+  const pairs = (p0: number[], p1: number[]) => [p0, [...p0, ...p1, ...add], [...p0, ...p1, ...sub], [...zero, ...p1, ...sub]];
+  const zero = [...simd(12, ...new Array(16).fill(0))];
+  const body = [
+    ...address(DY, CO), ...set(BASE),
+    ...get(DST), ...get(CO), ...i32Const(5), ...i32ShrU, ...get(PANEL), ...i32Mul, ...i32Add, ...get(CO), ...i32Const(16), ...i32And, ...i32Add, ...set(OUT),
+    ...[0, 1].flatMap((a) => [0, 1].flatMap((b) => [...get(BASE), ...times(ROW, a), ...i32Add, ...times(CB, b), ...i32Add, ...load, ...set(e(a, b))])),
+    ...[0, 1].flatMap((b) => pairs(get(e(0, b)), get(e(1, b))).flatMap((value, i) => [...value, ...set(w(i, b))])),
+    ...[0, 1, 2, 3].flatMap((i) => [
+      ...pairs(get(w(i, 0)), get(w(i, 1))).flatMap((value, j) => [...value, ...set(Z + j)]),
+      ...[0, 1, 2, 3].flatMap((j) => [...get(OUT), ...get(Z + j), ...store, ...addTo(OUT, get(MAT))]),
+    ]),
+  ];
+  return countDown(TILES, [...byVectors(CO, CB, body), ...addTo(DY, sum(get(CB), get(CB), i32Add)), ...addTo(DST, i32Const(32))]);
+}
+
+/**
+ * filterGrad(du, matStride, bytes, dw, tapStride): dW = G^T dU G for every (c, co), the 16
+ * matrices of dU [C][Co] matStride apart, `bytes` = C * Co * 4, into the [3][3][C][Co] filter
+ * gradient (taps tapStride apart).
+ */
+function filterGradCode(): number[] {
+  const [DU, MAT, BYTES, DW, TAP] = [0, 1, 2, 3, 4];
+  const L = 5, BASE = 6;
+  const D = 7, R = 23, H = 35; // v128 du[4][4], r[3][4], the 0.5 splat
+  const du = (i: number, j: number) => D + 4 * i + j, r = (i: number, j: number) => R + 4 * i + j;
+  const halved = (terms: number[]) => [...terms, ...get(H), ...mul];
+  // Rows of G^T applied to four values: p0 + (p1 + p2) / 2, (p1 - p2) / 2, (p1 + p2) / 2 + p3.
+  const gt = (p: number[][]) => [
+    [...p[0], ...halved([...p[1], ...p[2], ...add]), ...add],
+    halved([...p[1], ...p[2], ...sub]),
+    [...halved([...p[1], ...p[2], ...add]), ...p[3], ...add],
+  ];
+  const quad = [0, 1, 2, 3];
+  const body = [
+    ...address(DU, L), ...set(BASE),
+    ...quad.flatMap((i) => quad.flatMap((j) => [...get(BASE), ...times(MAT, 4 * i + j), ...i32Add, ...load, ...set(du(i, j))])),
+    ...quad.flatMap((j) => gt(quad.map((i) => get(du(i, j)))).flatMap((value, i) => [...value, ...set(r(i, j))])),
+    ...[0, 1, 2].flatMap((i) => gt(quad.map((j) => get(r(i, j)))).flatMap((value, j) => [
+      ...get(DW), ...get(L), ...i32Add, ...times(TAP, 3 * i + j), ...i32Add, ...value, ...store,
+    ])),
+  ];
+  return [...half, ...set(H), ...byVectors(L, BYTES, body)];
+}
+
 interface Transforms {
   input(src: number, rowBytes: number, tiles: number, cBytes: number, dst: number, matStride: number): void;
   output(m: number, matStride: number, tiles: number, coBytes: number, dst: number, rowBytes: number): void;
   filter(w: number, channels: number, coBytes: number, u: number, matStride: number): void;
+  gradOutput(dy: number, rowBytes: number, tiles: number, coBytes: number, dst: number, matStride: number, panelStride: number): void;
+  filterGrad(du: number, matStride: number, bytes: number, dw: number, tapStride: number): void;
 }
 
 const transforms = instancePerMemory<Transforms>(() => [
   { name: "input", params: new Array(6).fill(I32), locals: [[3, I32], [8, V128]], code: inputCode() },
   { name: "output", params: new Array(6).fill(I32), locals: [[3, I32], [24, V128]], code: outputCode() },
   { name: "filter", params: new Array(5).fill(I32), locals: [[5, I32], [22, V128]], code: filterCode() },
+  { name: "gradOutput", params: new Array(7).fill(I32), locals: [[3, I32], [16, V128]], code: gradOutputCode() },
+  { name: "filterGrad", params: new Array(5).fill(I32), locals: [[2, I32], [29, V128]], code: filterGradCode() },
 ]);
 
 /** 3x3, stride 1, undilated, NHWC, input channels in whole vectors, output channels in whole GEMM panels. */
@@ -165,37 +225,53 @@ export function winogradTakesInputGrad(info: Conv2DInfo): boolean {
   return fits(info, info.outChannels, info.inChannels);
 }
 
-export function winogradConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
-  const { top, left } = info.padInfo;
-  const tilesH = Math.ceil(OH / 2), tilesW = Math.ceil(OW / 2);
-  const tiles = N * tilesH * tilesW;
-  // Input zero-padded to whole tiles; output in whole tiles, cropped after when OH or OW is odd.
-  const Hp = 2 * tilesH + 2, Wp = 2 * tilesW + 2;
-  const exact = OH % 2 === 0 && OW % 2 === 0;
+/** The tiling of a convolution's output into 2x2 blocks, and its input padded to whole tiles. */
+function tiling(info: Conv2DInfo) {
+  const tilesH = Math.ceil(info.outHeight / 2), tilesW = Math.ceil(info.outWidth / 2);
+  return { tilesH, tilesW, tiles: info.batchSize * tilesH * tilesW, Hp: 2 * tilesH + 2, Wp: 2 * tilesW + 2 };
+}
+
+/** Byte distance of consecutive matrices of `floats` each: one cache line more than their size, as
+ * at a multiple of 4 KiB apart the transforms' 16 streams map to one L1 set and evict each other. */
+const matrixStride = (floats: number) => (floats + LINE_FLOATS) * 4;
+
+/** V = B^T d B of x's tiles (x zero-padded to whole tiles first) into 16 matrices [tile][C] at `vAt`. */
+function transformInput(c: Composer, x: TensorInfo, info: Conv2DInfo, vAt: number, vStride: number): void {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C } = info;
+  const { tilesH, tilesW, Hp, Wp } = tiling(info);
   const padded = c.zeros([N, Hp, Wp, C]);
-  // The 16 matrices of each domain sit one cache line further apart than their size: at a multiple
-  // of 4 KiB apart, the transforms' 16 streams all map to one L1 set and evict each other.
-  const [vStride, uStride, mStride] = [tiles * C, C * CO, tiles * CO].map((floats) => (floats + LINE_FLOATS) * 4);
+  const gemm = gemmOn(heapMemory(c.backend));
+  const kernels = transforms(heapMemory(c.backend));
+  const [xAt, paddedAt] = [x, padded].map((t) => c.view(t).byteOffset);
+  const rowBytes = W * C * 4, paddedRow = Wp * C * 4;
+  for (let n = 0; n < N; n++) {
+    for (let h = 0; h < H; h++) {
+      gemm.copy(xAt + (n * H + h) * rowBytes, 0, paddedAt + ((n * Hp + h + info.padInfo.top) * Wp + info.padInfo.left) * C * 4, 0, 1, rowBytes);
+    }
+  }
+  for (let n = 0; n < N; n++) {
+    for (let th = 0; th < tilesH; th++) {
+      kernels.input(paddedAt + (n * Hp + 2 * th) * paddedRow, paddedRow, tilesW, C * 4, vAt + (n * tilesH + th) * tilesW * C * 4, vStride);
+    }
+  }
+  c.free(padded);
+}
+
+export function winogradConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { batchSize: N, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const { tilesH, tilesW, tiles } = tiling(info);
+  // Output in whole tiles, cropped after when OH or OW is odd.
+  const exact = OH % 2 === 0 && OW % 2 === 0;
+  const [vStride, uStride, mStride] = [tiles * C, C * CO, tiles * CO].map(matrixStride);
   const v = c.empty([(16 * vStride) / 4]);
   const u = c.empty([(16 * uStride) / 4]);
   const m = c.empty([(16 * mStride) / 4]);
   const scratch = c.empty([edgeScratchFloats(C)]);
   const y = c.empty(exact ? info.outShape : [N, 2 * tilesH, 2 * tilesW, CO]);
+  transformInput(c, x, info, c.view(v).byteOffset, vStride);
   const gemm = gemmOn(heapMemory(c.backend));
   const kernels = transforms(heapMemory(c.backend));
-  const [xAt, paddedAt, vAt, uAt, mAt, scratchAt, yAt, filterAt] = [x, padded, v, u, m, scratch, y, filter].map((t) => c.view(t).byteOffset);
-  const rowBytes = W * C * 4, paddedRow = Wp * C * 4;
-  for (let n = 0; n < N; n++) {
-    for (let h = 0; h < H; h++) gemm.copy(xAt + (n * H + h) * rowBytes, 0, paddedAt + ((n * Hp + h + top) * Wp + left) * C * 4, 0, 1, rowBytes);
-  }
-  for (let n = 0; n < N; n++) {
-    for (let th = 0; th < tilesH; th++) {
-      const tile = (n * tilesH + th) * tilesW;
-      kernels.input(paddedAt + (n * Hp + 2 * th) * paddedRow, paddedRow, tilesW, C * 4, vAt + tile * C * 4, vStride);
-    }
-  }
-  c.free(padded);
+  const [vAt, uAt, mAt, scratchAt, yAt, filterAt] = [v, u, m, scratch, y, filter].map((t) => c.view(t).byteOffset);
   kernels.filter(filterAt, C, CO * 4, uAt, uStride);
   for (let k = 0; k < 16; k++) gemm.multiplyPacked(tiles, CO, C, vAt + k * vStride, uAt + k * uStride, mAt + k * mStride, scratchAt);
   c.free(v, u, scratch);
@@ -208,4 +284,48 @@ export function winogradConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, i
   }
   c.free(m);
   return exact ? y : c.then(y, (t) => c.slice(t, [0, 0, 0, 0], [N, OH, OW, CO]));
+}
+
+/**
+ * The filter gradient of a convolution `winogradApplies` takes, by the same transform (the adjoint
+ * of y = A^T (U . V) A in U = G g G^T): dU = sum over tiles of V . (A dy A^T), 16 products
+ * V^T [C, tiles] x Z [tiles, Cout], then dW = G^T dU G. dy is read in 2x2 blocks, zero-padded to
+ * whole tiles when OH or OW is odd; V is transposed by the GEMM module's SIMD transpose.
+ */
+export function winogradFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { batchSize: N, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const { tilesH, tilesW, tiles } = tiling(info);
+  const exact = OH % 2 === 0 && OW % 2 === 0;
+  const [vStride, zStride, uStride] = [tiles * C, tiles * CO, C * CO].map(matrixStride);
+  const v = c.empty([(16 * vStride) / 4]);
+  const vT = c.empty([(16 * vStride) / 4]);
+  const z = c.empty([(16 * zStride) / 4]);
+  const du = c.empty([(16 * uStride) / 4]);
+  const scratch = c.empty([edgeScratchFloats(tiles)]);
+  const dw = c.empty([3, 3, C, CO]);
+  const dyTiles = exact ? dy : c.zeros([N, 2 * tilesH, 2 * tilesW, CO]);
+  transformInput(c, x, info, c.view(v).byteOffset, vStride);
+  const gemm = gemmOn(heapMemory(c.backend));
+  const kernels = transforms(heapMemory(c.backend));
+  const [dyAt, vAt, vTAt, zAt, duAt, scratchAt, dwAt, tilesAt] = [dy, v, vT, z, du, scratch, dw, dyTiles].map((t) => c.view(t).byteOffset);
+  const dyRow = 2 * tilesW * CO * 4;
+  if (!exact) {
+    for (let n = 0; n < N; n++) {
+      for (let oh = 0; oh < OH; oh++) gemm.copy(dyAt + (n * OH + oh) * OW * CO * 4, 0, tilesAt + (n * 2 * tilesH + oh) * dyRow, 0, 1, OW * CO * 4);
+    }
+  }
+  for (let k = 0; k < 16; k++) gemm.transpose(vAt + k * vStride, tiles, C, vTAt + k * vStride);
+  c.free(v);
+  for (let n = 0; n < N; n++) {
+    for (let th = 0; th < tilesH; th++) {
+      const tile = (n * tilesH + th) * tilesW;
+      kernels.gradOutput(tilesAt + (n * 2 * tilesH + 2 * th) * dyRow, dyRow, tilesW, CO * 4, zAt + tile * 32, zStride, tiles * 32);
+    }
+  }
+  if (!exact) c.free(dyTiles);
+  for (let k = 0; k < 16; k++) gemm.multiplyPacked(C, CO, tiles, vTAt + k * vStride, zAt + k * zStride, duAt + k * uStride, scratchAt);
+  c.free(vT, z, scratch);
+  kernels.filterGrad(duAt, uStride, C * CO * 4, dwAt, C * CO * 4);
+  c.free(du);
+  return dw;
 }
