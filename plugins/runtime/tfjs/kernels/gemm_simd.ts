@@ -285,9 +285,10 @@ export class SimdGemm {
 
   /**
    * C[m x n] = A[m x k] . B, B already packed (ceil(n / 8) panels of k rows, panel p at
-   * packed + p * k * 32); `scratch` holds `edgeScratchFloats(k)` floats. Byte addresses.
+   * packed + p * k * 32), A's rows lda bytes apart; `scratch` holds `edgeScratchFloats(k)` floats.
+   * Byte addresses.
    */
-  multiplyPacked(m: number, n: number, k: number, a: number, packed: number, c: number, scratch: number): void {
+  multiplyPacked(m: number, n: number, k: number, a: number, packed: number, c: number, scratch: number, lda = k * 4): void {
     const heap = new Float32Array(this.memory.buffer);
     const panels = Math.ceil(n / NR);
     const panelBytes = k * NR * 4;
@@ -295,7 +296,7 @@ export class SimdGemm {
     const edgeC = edgeA + MR * k * 4;
     const fullRows = m - (m % MR);
     const fullPanels = Math.floor(n / NR);
-    const lda = k * 4, ldc = n * 4;
+    const ldc = n * 4;
     for (let block = 0; block < fullRows; block += ROWS_PER_BLOCK) {
       const blockEnd = Math.min(fullRows, block + ROWS_PER_BLOCK);
       for (let p = 0; p < fullPanels; p++) {
@@ -310,9 +311,9 @@ export class SimdGemm {
     // The last m % 6 rows of A, zero-padded to six.
     const rowsLeft = m - fullRows;
     heap.fill(0, edgeA / 4, edgeA / 4 + MR * k);
-    heap.copyWithin(edgeA / 4, a / 4 + fullRows * k, a / 4 + m * k);
+    for (let r = 0; r < rowsLeft; r++) heap.copyWithin(edgeA / 4 + r * k, (a + (fullRows + r) * lda) / 4, (a + (fullRows + r) * lda) / 4 + k);
     for (let p = 0; p < panels; p++) {
-      this.#edgeTile(heap, edgeA, lda, packed + p * panelBytes, edgeC, k, c / 4 + fullRows * n + p * NR, rowsLeft, Math.min(NR, n - p * NR), n);
+      this.#edgeTile(heap, edgeA, k * 4, packed + p * panelBytes, edgeC, k, c / 4 + fullRows * n + p * NR, rowsLeft, Math.min(NR, n - p * NR), n);
     }
   }
 
@@ -346,17 +347,17 @@ export class SimdGemm {
   }
 
   /**
-   * dst[cols x rows] = src[rows x cols]^T (byte offsets, row-major, not overlapping): SIMD 4 x 4
-   * blocks, the last rows % 4 and cols % 4 one float at a time. The stock wasm `Transpose` moves
+   * dst[cols x rows] = src[rows x cols]^T (byte offsets, row-major, not overlapping; dst's rows
+   * `dstPitch` bytes apart): SIMD 4 x 4 blocks, the last rows % 4 and cols % 4 one float at a time. The stock wasm `Transpose` moves
    * ~0.3 floats/ns on a [50176, 32] matrix, a filter gradient's output gradient.
    */
-  transpose(src: number, rows: number, cols: number, dst: number): void {
+  transpose(src: number, rows: number, cols: number, dst: number, dstPitch = rows * 4): void {
     const rowBlocks = rows >> 2, colBlocks = cols >> 2;
-    this.#transposeBlocks(src, cols * 4, dst, rows * 4, rowBlocks, colBlocks);
+    this.#transposeBlocks(src, cols * 4, dst, dstPitch, rowBlocks, colBlocks);
     const heap = new Float32Array(this.memory.buffer);
-    const from = src / 4, to = dst / 4;
+    const from = src / 4, to = dst / 4, pitch = dstPitch / 4;
     for (let i = 0; i < rows; i++) {
-      for (let j = i < rowBlocks * 4 ? colBlocks * 4 : 0; j < cols; j++) heap[to + j * rows + i] = heap[from + i * cols + j];
+      for (let j = i < rowBlocks * 4 ? colBlocks * 4 : 0; j < cols; j++) heap[to + j * pitch + i] = heap[from + i * cols + j];
     }
   }
 
