@@ -6,6 +6,7 @@
  *   XFER_WASM_THREADS=2 ...                         # wasm with two XNNPACK threads (opt-in, see docs/backends.md)
  *   XFER_BENCH_PROFILE=1 ...                        # also print the slowest kernels of one step
  *   XFER_BENCH_PROFILE=calls ...                    # ... and its 30 slowest kernel calls with input shapes
+ *   XFER_BENCH_CALLS=400 ...                        # ... or that many
  *   XFER_BENCH_TORCH=1 ...                          # also run test/bench/torch_bench.py and ratios
  *   XFER_BENCH_TORCH_THREADS=2,1 ...                # PyTorch thread counts to compare with (default 2)
  *   XFER_BENCH_ONLY=resnet18-64px/train ...         # one (model/mode) case
@@ -157,7 +158,7 @@ async function profileStep(step: () => void): Promise<void> {
   const top = [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20);
   console.log(JSON.stringify({ profile: Object.fromEntries(top.map(([k, ms]) => [k, Math.round(ms)])) }));
   if (process.env.XFER_BENCH_PROFILE !== "calls") return;
-  const calls = info.kernels.slice().sort((a, b) => (b.kernelTimeMs as number) - (a.kernelTimeMs as number)).slice(0, 30);
+  const calls = info.kernels.slice().sort((a, b) => (b.kernelTimeMs as number) - (a.kernelTimeMs as number)).slice(0, Number(process.env.XFER_BENCH_CALLS ?? 30));
   for (const k of calls) console.log(JSON.stringify({ call: k.name, ms: Number((k.kernelTimeMs as number).toFixed(1)), inputs: k.inputShapes }));
 }
 
