@@ -8,7 +8,7 @@
  */
 import { type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo, util } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { F32, get, I32, i32Add, i32And, i32Const, i32Eqz, i32GeU, i32Mul, i32Sub, instancePerMemory, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+import { countDown, F32, get, I32, i32Add, i32And, i32Const, i32GeU, i32Mul, instancePerMemory, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from "../batch_norm.ts";
 import { Composer, heapMemory } from "./compose.ts";
 
@@ -30,9 +30,7 @@ const at64 = (base: number, c: number) => [...get(base), ...get(c), ...get(c), .
  * C % 4.
  */
 function pixelLoop(pixels: number, cBytes: number, c4Bytes: number, c: number, rows: number[], vector: number[], scalar: number[]): number[] {
-  return [
-    0x02, 0x40, 0x03, 0x40,
-    ...get(pixels), ...i32Eqz, 0x0d, 1,
+  return countDown(pixels, [
     ...i32Const(0), ...set(c),
     0x02, 0x40, 0x03, 0x40,
     ...get(c), ...get(c4Bytes), ...i32GeU, 0x0d, 1,
@@ -43,9 +41,7 @@ function pixelLoop(pixels: number, cBytes: number, c4Bytes: number, c: number, r
     ...scalar, ...get(c), ...i32Const(4), ...i32Add, ...set(c),
     0x0c, 0, 0x0b, 0x0b,
     ...rows.flatMap((row) => [...get(row), ...get(cBytes), ...i32Add, ...set(row)]),
-    ...get(pixels), ...i32Const(1), ...i32Sub, ...set(pixels),
-    0x0c, 0, 0x0b, 0x0b,
-  ];
+  ]);
 }
 
 /** Byte counts of all channels and of the channels a vector loop covers, into locals. */

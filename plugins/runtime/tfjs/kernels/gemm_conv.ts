@@ -1,12 +1,12 @@
 /**
  * Convolutions as matrix products on xfer's SIMD GEMM (gemm_simd.ts):
- *  - forward convolutions over a kernel-row-stacked copy of the input (`stackedConv2D`);
- *  - gradients per filter tap, for layers whose weights outnumber the output positions of a batch (deep
- *    layers at small spatial size, e.g. ResNet-18's 2x2x512 stage): there XNNPACK spends most of
- *    its time packing a freshly made weight-sized kernel, and at 2x2 with padding 1 five of a 3x3
- *    filter's nine taps only ever meet padding. Tap (i, j) multiplies only the output positions it
- *    reaches (a rectangle), the weight-sized operand on the left, which is read without packing;
- *  - per kernel row over all output positions, for every other filter gradient
+ *  - forward convolutions over a kernel-row-stacked copy of the input (`stackedConv2D`), where
+ *    Winograd (winograd.ts) does not take them;
+ *  - gradients per filter tap, for layers whose weights outnumber the output positions of a batch
+ *    (deep layers at small spatial size, e.g. ResNet-18's 2x2x512 stage, where at 2x2 with padding
+ *    1 five of a 3x3 filter's nine taps only ever meet padding): tap (i, j) multiplies only the
+ *    output positions it reaches (a rectangle), the weight-sized operand on the left, unpacked;
+ *  - per kernel row over all output positions, for the other filter gradients
  *    (`rowGemmFilterGrad`).
  *
  * Tap (i, j) of output position (oh, ow) reads x[oh*sh - top + i*dh, ow*sw - left + j*dw].
@@ -24,9 +24,8 @@ type Conv2DInfo = backend_util.Conv2DInfo;
  * 4x4x256 (K = 4.5M) 30 / 31 -> 25 / 25; strided 4x4x256 <- 8x8x128 (K = 2.25M) 14 / 16 -> 11 / 13;
  * it loses at 8x8x128 (K = 0.56M, 24 / 31 -> 43 / 35) and at strided 8x8x128 <- 16x16x64
  * (K = 0.28M). Against `rowGemmFilterGrad` the per-tap filter gradient keeps 4x4x256 (13 vs 15 ms)
- * and loses 8x8x128 (21 vs 15). Against the phase route on `stackedConv2D` the per-tap input
- * gradient keeps 2x2x512 (14 vs 25 ms: the phase route transposes and gathers the weight-sized
- * filter) and 4x4x256 (13 vs 14).
+ * and loses 8x8x128 (21 vs 15). (These timings predate Winograd, which now takes 3x3 stride-1
+ * filter gradients first and some input gradients: conv_grads.ts, `inputGradPerTap`.)
  */
 export function weightsDominate(info: Conv2DInfo): boolean {
   const K = info.filterHeight * info.filterWidth * info.inChannels;
@@ -165,10 +164,11 @@ export function gemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info:
  * Filter gradient as one product per kernel row on xfer's SIMD GEMM, summing over every output
  * position: dW[i]^T [Cout, kw*Cin] = dy^T [Cout, M] . X_i [M, kw*Cin], where row m of X_i is the
  * kw*Cin contiguous floats of the (zero-padded) input that kernel row i of output position m
- * reads. dy is transposed once (by the GEMM module's SIMD transpose); X_i is never materialised: its rows, evenly spaced within each
- * output row, are packed straight from the padded input into the GEMM's 8-column panels. When
- * kw*Cin is not a multiple of 8 the last panel reads on into the next pixels (padded on the right
- * so it stays in the row) and those columns of the product are dropped.
+ * reads. dy is transposed once (by the GEMM module's SIMD transpose); X_i is never materialised:
+ * its rows, evenly spaced within each output row, are packed straight from the padded input into
+ * the GEMM's 8-column panels. When kw*Cin is not a multiple of 8 the last panel reads on into the
+ * next pixels (padded on the right so it stays in the row) and those columns of the product are
+ * dropped.
  */
 export function rowGemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outChannels: CO, outHeight: OH, outWidth: OW } = info;

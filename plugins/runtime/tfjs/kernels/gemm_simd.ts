@@ -2,11 +2,14 @@
  * f32 matrix products on the wasm backend's heap with xfer's own SIMD micro-kernel, which beats
  * tfjs-backend-wasm 4.22's XNNPACK `BatchMatMul` (11-12 G multiply-adds/s here, 6-7 on
  * transformer-sized products): ~19 with a separate multiply and add, ~26 with relaxed SIMD's
- * fused multiply-add (test/bench/gemm.bench.ts). The kernel keeps a 6 x 8 block of C in registers and streams six
- * rows of A (row-major, unpacked) against a packed 8-column panel of B; products are summed over
- * k in order, so results are deterministic for a given variant (recorded as `xfer-gemm`).
+ * fused multiply-add (test/bench/gemm.bench.ts). The kernel keeps a 6 x 8 block of C in registers
+ * and streams six rows of A (unpacked: a fixed stride apart, or anywhere through a table of row
+ * addresses, which lets convolutions read their patches in place) against a packed 8-column panel
+ * of B; products are summed over k in order, so results are deterministic for a given variant
+ * (recorded as `xfer-gemm`). The module also holds the strided copy and the SIMD transpose the
+ * convolution routes use.
  */
-import { assembleModule, call, countDown, get, I32, i32Add, i32Const, i32Eqz, i32GeU, i32LtU, i32Mul, i32Sub, isSharedMemory, leb, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+import { assembleModule, call, countDown, get, I32, i32Add, i32Const, i32GeU, i32LtU, i32Mul, i32Sub, isSharedMemory, leb, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
 
 const MR = 6, NR = 8;
 /** Rows of A per block: 96 rows of a 768-deep A (288 KiB) stay in L2 while every B panel passes. */
@@ -108,9 +111,7 @@ function copyCode(): number[] {
   const S = 6, D = 7, END = 8;
   const i32Store = [0x36, 2, 0];
   const step = (bytes: number) => [...get(S), ...i32Const(bytes), ...i32Add, ...set(S), ...get(D), ...i32Const(bytes), ...i32Add, ...set(D)];
-  return [
-    0x02, 0x40, 0x03, 0x40,
-    ...get(4), ...i32Eqz, 0x0d, 1,
+  return countDown(4, [
     ...get(0), ...set(S), ...get(2), ...set(D), ...get(0), ...get(5), ...i32Add, ...set(END),
     0x02, 0x40, 0x03, 0x40,
     ...get(END), ...get(S), ...i32Sub, ...i32Const(16), ...i32LtU, 0x0d, 1,
@@ -121,9 +122,7 @@ function copyCode(): number[] {
     ...get(D), ...get(S), ...i32Load(0), ...i32Store, ...step(4),
     0x0c, 0, 0x0b, 0x0b,
     ...get(0), ...get(1), ...i32Add, ...set(0), ...get(2), ...get(3), ...i32Add, ...set(2),
-    ...get(4), ...i32Const(1), ...i32Sub, ...set(4),
-    0x0c, 0, 0x0b, 0x0b,
-  ];
+  ]);
 }
 
 /**
@@ -139,28 +138,22 @@ function transposeCode(): number[] {
     [...get(a), ...get(b), ...simd(13, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]))];
   const rowAddress = (i: number) => [...get(S), ...(i === 0 ? [] : [...get(1), ...i32Const(i), ...i32Mul, ...i32Add])];
   const columnAddress = (j: number) => [...get(D), ...(j === 0 ? [] : [...get(3), ...i32Const(j), ...i32Mul, ...i32Add])];
-  return [
-    0x02, 0x40, 0x03, 0x40,
-    ...get(4), ...i32Eqz, 0x0d, 1,
+  return countDown(4, [
     ...get(0), ...set(S), ...get(2), ...set(D), ...get(5), ...set(LEFT),
-    0x02, 0x40, 0x03, 0x40,
-    ...get(LEFT), ...i32Eqz, 0x0d, 1,
-    ...[0, 1, 2, 3].flatMap((i) => [...rowAddress(i), ...load(0), ...set(R + i)]),
-    ...shuffle(R, R + 1, [0, 4, 1, 5]), ...set(T), ...shuffle(R, R + 1, [2, 6, 3, 7]), ...set(T + 1),
-    ...shuffle(R + 2, R + 3, [0, 4, 1, 5]), ...set(T + 2), ...shuffle(R + 2, R + 3, [2, 6, 3, 7]), ...set(T + 3),
-    ...columnAddress(0), ...shuffle(T, T + 2, [0, 1, 4, 5]), ...store(0),
-    ...columnAddress(1), ...shuffle(T, T + 2, [2, 3, 6, 7]), ...store(0),
-    ...columnAddress(2), ...shuffle(T + 1, T + 3, [0, 1, 4, 5]), ...store(0),
-    ...columnAddress(3), ...shuffle(T + 1, T + 3, [2, 3, 6, 7]), ...store(0),
-    ...get(S), ...i32Const(16), ...i32Add, ...set(S),
-    ...get(D), ...get(3), ...i32Const(4), ...i32Mul, ...i32Add, ...set(D),
-    ...get(LEFT), ...i32Const(1), ...i32Sub, ...set(LEFT),
-    0x0c, 0, 0x0b, 0x0b,
+    ...countDown(LEFT, [
+      ...[0, 1, 2, 3].flatMap((i) => [...rowAddress(i), ...load(0), ...set(R + i)]),
+      ...shuffle(R, R + 1, [0, 4, 1, 5]), ...set(T), ...shuffle(R, R + 1, [2, 6, 3, 7]), ...set(T + 1),
+      ...shuffle(R + 2, R + 3, [0, 4, 1, 5]), ...set(T + 2), ...shuffle(R + 2, R + 3, [2, 6, 3, 7]), ...set(T + 3),
+      ...columnAddress(0), ...shuffle(T, T + 2, [0, 1, 4, 5]), ...store(0),
+      ...columnAddress(1), ...shuffle(T, T + 2, [2, 3, 6, 7]), ...store(0),
+      ...columnAddress(2), ...shuffle(T + 1, T + 3, [0, 1, 4, 5]), ...store(0),
+      ...columnAddress(3), ...shuffle(T + 1, T + 3, [2, 3, 6, 7]), ...store(0),
+      ...get(S), ...i32Const(16), ...i32Add, ...set(S),
+      ...get(D), ...get(3), ...i32Const(4), ...i32Mul, ...i32Add, ...set(D),
+    ]),
     ...get(0), ...get(1), ...i32Const(4), ...i32Mul, ...i32Add, ...set(0),
     ...get(2), ...i32Const(16), ...i32Add, ...set(2),
-    ...get(4), ...i32Const(1), ...i32Sub, ...set(4),
-    0x0c, 0, 0x0b, 0x0b,
-  ];
+  ]);
 }
 
 /** local += MR * local `step`. */
