@@ -4,7 +4,8 @@
  * transformed domain, 16 multiply-adds per 2x2 outputs where a direct convolution takes 36 (2.25x
  * fewer; the transforms are additions and halvings, accurate to a few float32 roundings). The
  * input, filter and output transforms are SIMD wasm, four channels a vector; the filter transform
- * writes straight into the GEMM's packed 8-column panels.
+ * writes straight into the GEMM's packed 8-column panels. The filter gradient runs the adjoint of
+ * the same transform (`winogradFilterGrad`).
  *
  * Transforms (Lavin & Gray 2016): V = B^T d B, U = G g G^T, y = A^T (V . U) A with
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
@@ -17,6 +18,7 @@ import { edgeScratchFloats, gemmOn, PANEL_COLUMNS } from "./gemm_simd.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
+/** Floats per 64-byte cache line. */
 const LINE_FLOATS = 16;
 
 const load = simd(0, 4, 0), store = simd(11, 4, 0);
@@ -33,7 +35,8 @@ const byVectors = (offset: number, end: number, body: number[]) => [
   0x0c, 0, 0x0b, 0x0b,
 ];
 
-const sum = (...terms: number[][]) => terms.flat();
+/** 2 * local. */
+const twice = (local: number) => [...get(local), ...get(local), ...i32Add];
 const addTo = (local: number, step: number[]) => [...get(local), ...step, ...i32Add, ...set(local)];
 /** get(a) + get(b) [+ get(c)] as an address. */
 const address = (...locals: number[]) => locals.flatMap((l, i) => (i === 0 ? get(l) : [...get(l), ...i32Add]));
@@ -51,7 +54,7 @@ function inputCode(): number[] {
   const T = 9, V = 13; // v128 t[4] (a row of B^T d), v[4]
   const quad = [0, 1, 2, 3];
   const d = (i: number, j: number) => [...get(BASE), ...times(ROW, i), ...i32Add, ...times(CB, j), ...i32Add, ...load];
-  // Row i of B^T d from two rows of d (reloaded rather than kept: 16 live vectors would spill).
+  // Row i of B^T d from two rows of d, reloaded (from L1) rather than kept in 16 live vectors.
   const rowsOfBtD: [number, number, number[]][] = [[0, 2, sub], [1, 2, add], [2, 1, sub], [1, 3, sub]];
   const body = [
     ...address(SRC, C), ...set(BASE), ...address(DST, C), ...set(OUT),
@@ -65,7 +68,7 @@ function inputCode(): number[] {
       ...quad.flatMap((j) => [...get(OUT), ...get(V + j), ...store, ...addTo(OUT, get(MAT))]),
     ]),
   ];
-  return countDown(TILES, [...byVectors(C, CB, body), ...addTo(SRC, sum(get(CB), get(CB), i32Add)), ...addTo(DST, get(CB))]);
+  return countDown(TILES, [...byVectors(C, CB, body), ...addTo(SRC, twice(CB)), ...addTo(DST, get(CB))]);
 }
 
 /**
@@ -91,7 +94,7 @@ function outputCode(): number[] {
     ...at(1, 0), ...get(R), ...get(R + 1), ...add, ...get(R + 2), ...add, ...store,
     ...at(1, 1), ...get(R + 1), ...get(R + 2), ...sub, ...get(R + 3), ...sub, ...store,
   ];
-  return countDown(TILES, [...byVectors(C, CB, body), ...addTo(M, get(CB)), ...addTo(DST, sum(get(CB), get(CB), i32Add))]);
+  return countDown(TILES, [...byVectors(C, CB, body), ...addTo(M, get(CB)), ...addTo(DST, twice(CB))]);
 }
 
 /**
@@ -161,7 +164,7 @@ function gradOutputCode(): number[] {
   // other order kept 128 write streams open (8 ms of TLB misses on a tiny-CNN layer).
   return byVectors(CO, CB, [
     ...get(DY), ...set(TILE_DY), ...get(DST), ...set(TILE_DST), ...get(TILES), ...set(LEFT),
-    ...countDown(LEFT, [...body, ...addTo(TILE_DY, sum(get(CB), get(CB), i32Add)), ...addTo(TILE_DST, i32Const(32))]),
+    ...countDown(LEFT, [...body, ...addTo(TILE_DY, twice(CB)), ...addTo(TILE_DST, i32Const(32))]),
   ]);
 }
 
