@@ -24,7 +24,7 @@ import { selectBackend, type BackendSelection } from "../runtime/tfjs/index.ts";
 import { createProgress } from "./progress.ts";
 import { builtinRecipeNames, resolveRecipe } from "./recipes.ts";
 
-const VERSION = "0.1.0";
+const VERSION = "0.2.0";
 
 interface Io {
   out(text: string): void;
