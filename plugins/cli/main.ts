@@ -168,7 +168,8 @@ export function buildProgram(io: Io = stdio): Command {
       const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), io);
       io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
       if (environment.backend === "wasm" && environment.threads === 1 && availableParallelism() > 1) {
-        io.err(`xfer: wasm uses 1 of ${availableParallelism()} cores; --wasm-threads 2 (or wasmThreads in the config) opts into more, see docs/backends.md`);
+        // xfer's kernels run on the calling thread, so --wasm-threads gains little; processes scale.
+        io.err(`xfer: wasm uses 1 of ${availableParallelism()} cores; to use more, run disjoint --filter slices in parallel processes (docs/backends.md, Threads)`);
       }
       const bar = createProgress(recipe.name, runs.length);
       let finished = 0;
