@@ -7,7 +7,10 @@ import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { batchNormTraining } from "../../plugins/runtime/tfjs/batch_norm.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { Composer } from "../../plugins/runtime/tfjs/kernels/compose.ts";
 import { weightsDominate } from "../../plugins/runtime/tfjs/kernels/gemm_conv.ts";
+import { winogradConv2D } from "../../plugins/runtime/tfjs/kernels/winograd.ts";
 import { initBackends, maxRelativeError, uniform, valuesOn } from "./helpers.ts";
 
 const TOLERANCE = 1e-5;
@@ -128,6 +131,22 @@ describe("wasm conv gradient kernels match cpu", () => {
       await compare(input, input);
       await compare(filterGrad(c), filterGrad(c));
     }), RUNS);
+  });
+
+  it("Winograd's forward pass in chunks of one tile row gives the bits of a single chunk", async () => {
+    await tf.setBackend("wasm");
+    const c = new Composer(tf.backend() as BackendWasm);
+    const tensorInfo = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+    for (const [shape, cout, pad] of [[[2, 7, 9, 8], 16, "same"], [[3, 6, 6, 4], 8, "valid"]] as const) {
+      const x = uniform([...shape], 5);
+      const w = uniform([3, 3, shape[3], cout], 6);
+      const info = tf.backend_util.computeConv2DInfo([...shape], [3, 3, shape[3], cout], 1, 1, pad);
+      const whole = winogradConv2D(c, tensorInfo(x), tensorInfo(w), info);
+      const byRows = winogradConv2D(c, tensorInfo(x), tensorInfo(w), info, 1);
+      expect(Array.from(c.view(byRows))).toEqual(Array.from(c.view(whole)));
+      c.free(whole, byRows);
+      tf.dispose([x, w]);
+    }
   });
 
   it("DepthwiseConv2dNativeBackpropInput (channel multiplier, dilation)", async () => {
