@@ -31,19 +31,22 @@ function values(count: number, seed: number, scale: number): Float32Array {
 const SHAPES: Record<string, number[]> = {
   conv1: [3, 3, 3, 8], bn1g: [8], bn1b: [8],
   dw: [3, 3, 8, 2], bn2g: [16], bn2b: [16],
-  pw: [1, 1, 16, 12], bn3g: [12], bn3b: [12],
-  fc: [12, 4], fcb: [4],
+  conv3: [3, 3, 16, 16], bn3g: [16], bn3b: [16],
+  fc: [16, 4], fcb: [4],
 };
 
 function batchNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor4D {
   return batchNormTraining(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, 1e-5).y as tf.Tensor4D;
 }
 
-/** conv3x3 -> BN -> relu -> depthwise3x3/2 (multiplier 2) -> BN -> relu -> conv1x1 -> BN -> relu -> pool -> fc. */
+/**
+ * conv3x3 -> BN -> relu -> depthwise3x3/2 (multiplier 2) -> BN -> relu -> conv3x3 16 -> 16 (by
+ * Winograd on wasm, at an odd 5x5) -> BN -> relu -> pool -> fc.
+ */
 function forward(p: Record<string, tf.Variable>, x: tf.Tensor4D): tf.Tensor2D {
   let h = tf.relu(batchNorm(tf.conv2d(x, p.conv1 as tf.Tensor4D, 1, "same"), p.bn1g, p.bn1b));
   h = tf.relu(batchNorm(tf.depthwiseConv2d(h, p.dw as tf.Tensor4D, 2, "same"), p.bn2g, p.bn2b));
-  h = tf.relu(batchNorm(tf.conv2d(h, p.pw as tf.Tensor4D, 1, "valid"), p.bn3g, p.bn3b));
+  h = tf.relu(batchNorm(tf.conv2d(h, p.conv3 as tf.Tensor4D, 1, "same"), p.bn3g, p.bn3b));
   return tf.add(tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, p.fc as tf.Tensor2D), p.fcb) as tf.Tensor2D;
 }
 
