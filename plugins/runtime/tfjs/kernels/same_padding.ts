@@ -5,9 +5,10 @@
  * pads, computed by tfjs itself, which XNNPACK handles correctly.
  *
  * Plain undilated NHWC `Conv2D` (also the one the input gradients run per stride phase) goes to
- * xfer's SIMD GEMM instead (`stackedConv2D` in gemm_conv.ts): 1.3-1.6x XNNPACK's speed on every
- * ResNet-18 and tiny-CNN layer even with XNNPACK's weights cached (docs/backends.md), which in
- * training they are not.
+ * xfer's SIMD GEMM instead: by Winograd where it applies (3x3, stride 1; winograd.ts), else over
+ * the kernel-row-stacked input (`stackedConv2D` in gemm_conv.ts), 1.3-1.6x XNNPACK's speed on every
+ * ResNet-18 and tiny-CNN layer even with XNNPACK's weights cached, which in training they are not
+ * (test/bench/conv.bench.ts).
  */
 import {
   backend_util, Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D, getKernel,
