@@ -6,7 +6,10 @@
  * without eigenvector accumulation. The O(n³) loops run in small f64x2 SIMD WebAssembly kernels
  * (see SimdKernels); everything is float64.
  */
-import { assembleModule, F64, get, I32, i32Add, i32Const, i32GeU, i32Mul, leb, set, simd, tee, V128 } from "../wasm/assembler.ts";
+import {
+  assembleModule, F64, f64Add, f64Store, f64x2Add, f64x2Mul, f64x2Sub, get, I32, i32Add, i32Const, i32GeU, i32Mul, set, simd, tee, V128, v128Load,
+  v128Store,
+} from "../wasm/assembler.ts";
 
 const EPS = 2 ** -52;
 
@@ -189,11 +192,8 @@ interface SimdKernels {
 }
 
 const i32Const16 = i32Const(16);
-const v128Load = simd(0, 3, 0), v128Store = simd(11, 3, 0); // memarg: 8-byte alignment, offset 0
-const f64x2Splat = simd(20), f64x2Add = simd(240), f64x2Sub = simd(241), f64x2Mul = simd(242);
+const f64x2Splat = simd(20);
 const f64x2Lane = (l: number) => simd(33, l);
-const f64Add = [0xa0];
-const f64Store = (offset: number) => [0x39, 3, ...leb(offset)];
 
 /** Instructions of a kernel: k (byte offset) runs 0, 16, .. < 16 * pairs. */
 function kernelCode(setup: number[], k: number, end: number, pairs: number, step: number[], finish: number[]): number[] {
@@ -218,12 +218,12 @@ function symv4Code(): number[] {
   // addresses, 15-18 sums, 19-22 splatted u_q, 23 u[k..k+1], 24-27 a_q[k..k+1].
   const rows = [0, 12, 13, 14], S = 15, VU = 19, UK = 23, X = 24;
   return kernelCode([...rowAddresses(0, 1, rows), ...quad((q) => splat(5 + q, VU + q))], 10, 11, 4, [
-    ...get(2), ...get(10), ...i32Add, ...v128Load, ...set(UK),
-    ...quad((q) => [...get(rows[q]), ...get(10), ...i32Add, ...v128Load, ...set(X + q)]),
+    ...get(2), ...get(10), ...i32Add, ...v128Load(), ...set(UK),
+    ...quad((q) => [...get(rows[q]), ...get(10), ...i32Add, ...v128Load(), ...set(X + q)]),
     ...quad((q) => [...get(S + q), ...get(X + q), ...get(UK), ...f64x2Mul, ...f64x2Add, ...set(S + q)]),
-    ...get(3), ...get(10), ...i32Add, ...get(3), ...get(10), ...i32Add, ...v128Load,
+    ...get(3), ...get(10), ...i32Add, ...get(3), ...get(10), ...i32Add, ...v128Load(),
     ...quad((q) => [...get(X + q), ...get(VU + q), ...f64x2Mul, ...f64x2Add]),
-    ...v128Store,
+    ...v128Store(),
   ], quad((q) => [...get(9), ...get(S + q), ...f64x2Lane(0), ...get(S + q), ...f64x2Lane(1), ...f64Add, ...f64Store(8 * q)]));
 }
 
@@ -232,12 +232,12 @@ function rank2x4Code(): number[] {
   // row addresses, 18-21 splatted u_q, 22-25 splatted q_q, 26 p[k..k+1], 27 u[k..k+1], 28 address.
   const rows = [0, 15, 16, 17], VU = 18, VQ = 22, PK = 26, UK = 27, AT = 28;
   return kernelCode([...rowAddresses(0, 1, rows), ...quad((q) => [...splat(5 + q, VU + q), ...splat(9 + q, VQ + q)])], 13, 14, 4, [
-    ...get(3), ...get(13), ...i32Add, ...v128Load, ...set(PK),
-    ...get(2), ...get(13), ...i32Add, ...v128Load, ...set(UK),
+    ...get(3), ...get(13), ...i32Add, ...v128Load(), ...set(PK),
+    ...get(2), ...get(13), ...i32Add, ...v128Load(), ...set(UK),
     ...quad((q) => [
       ...get(rows[q]), ...get(13), ...i32Add, ...tee(AT),
-      ...get(AT), ...v128Load, ...get(VU + q), ...get(PK), ...f64x2Mul, ...get(VQ + q), ...get(UK), ...f64x2Mul, ...f64x2Add, ...f64x2Sub,
-      ...v128Store,
+      ...get(AT), ...v128Load(), ...get(VU + q), ...get(PK), ...f64x2Mul, ...get(VQ + q), ...get(UK), ...f64x2Mul, ...f64x2Add, ...f64x2Sub,
+      ...v128Store(),
     ]),
   ], []);
 }
@@ -247,9 +247,9 @@ function dot4x4Code(): number[] {
   // addresses, 11-13 right row addresses, 14-29 sums (b * 4 + q), 30-33 left pairs, 34 right pair.
   const left = [0, 8, 9, 10], right = [2, 11, 12, 13], S = 14, X = 30, Y = 34;
   return kernelCode([...rowAddresses(0, 1, left), ...rowAddresses(2, 3, right)], 6, 7, 4, [
-    ...quad((q) => [...get(left[q]), ...get(6), ...i32Add, ...v128Load, ...set(X + q)]),
+    ...quad((q) => [...get(left[q]), ...get(6), ...i32Add, ...v128Load(), ...set(X + q)]),
     ...quad((b) => [
-      ...get(right[b]), ...get(6), ...i32Add, ...v128Load, ...set(Y),
+      ...get(right[b]), ...get(6), ...i32Add, ...v128Load(), ...set(Y),
       ...quad((q) => [...get(S + b * 4 + q), ...get(X + q), ...get(Y), ...f64x2Mul, ...f64x2Add, ...set(S + b * 4 + q)]),
     ]),
   ], quad((b) => quad((q) => [...get(5), ...get(S + b * 4 + q), ...f64x2Lane(0), ...get(S + b * 4 + q), ...f64x2Lane(1), ...f64Add, ...f64Store(8 * (b * 4 + q))])));

@@ -50,6 +50,21 @@ export const call = (index: number): number[] => [0x10, ...leb(index)];
 /** A SIMD instruction (prefix 0xfd) with its immediates. */
 export const simd = (op: number, ...immediates: number[]): number[] => [0xfd, ...leb(op), ...immediates];
 
+/** Memory immediates: alignment hint (log2 of bytes) and byte offset. */
+const memarg = (align: number, offset: number): number[] => [align, ...leb(offset)];
+export const i32Load = (offset = 0): number[] => [0x28, ...memarg(2, offset)];
+export const i32Store = (offset = 0): number[] => [0x36, ...memarg(2, offset)];
+export const f32Load = (offset = 0): number[] => [0x2a, ...memarg(2, offset)];
+export const f32Store = (offset = 0): number[] => [0x38, ...memarg(2, offset)];
+export const f64Load = (offset = 0): number[] => [0x2b, ...memarg(3, offset)];
+export const f64Store = (offset = 0): number[] => [0x39, ...memarg(3, offset)];
+/** v128 load and store with a 16-byte alignment hint (a hint only: any address works). */
+export const v128Load = (offset = 0): number[] => simd(0, ...memarg(4, offset));
+export const v128Store = (offset = 0): number[] => simd(11, ...memarg(4, offset));
+export const f32Add = [0x92], f32Sub = [0x93], f32Mul = [0x94], f64Add = [0xa0], f64PromoteF32 = [0xbb];
+export const f32x4Add = simd(228), f32x4Sub = simd(229), f32x4Mul = simd(230);
+export const f64x2Add = simd(240), f64x2Sub = simd(241), f64x2Mul = simd(242), f64x2PromoteLow = simd(95);
+
 export interface WasmFunction {
   readonly name: string;
   readonly params: readonly number[];

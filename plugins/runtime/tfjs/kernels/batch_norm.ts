@@ -8,14 +8,13 @@
  */
 import { type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo, util } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { countDown, F32, get, I32, i32Add, i32And, i32Const, i32GeU, i32Mul, instancePerMemory, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+import {
+  countDown, F32, f32Add, f32Load, f32Mul, f32Store, f32Sub, f32x4Add, f32x4Mul, f32x4Sub, f64Add, f64Load, f64PromoteF32, f64Store, f64x2Add,
+  f64x2PromoteLow, get, I32, i32Add, i32And, i32Const, i32GeU, i32Mul, instancePerMemory, set, simd, V128, v128Load, v128Store,
+} from "../../../../core/wasm/assembler.ts";
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from "../batch_norm.ts";
 import { Composer, heapMemory } from "./compose.ts";
 
-const v128Load = simd(0, 4, 0), v128Store = simd(11, 4, 0);
-const f32Load = [0x2a, 2, 0], f32Store = [0x38, 2, 0], f64Load = [0x2b, 3, 0], f64Store = [0x39, 3, 0];
-const f32Sub = [0x93], f32Add = [0x92], f32Mul = [0x94], f64Add = [0xa0], f64PromoteF32 = [0xbb];
-const f32x4Add = simd(228), f32x4Sub = simd(229), f32x4Mul = simd(230), f64x2Add = simd(240), f64x2PromoteLow = simd(95);
 /** Lanes 2 and 3 of a f32x4 moved to lanes 0 and 1. */
 const highHalf = (v: number) => [...get(v), ...get(v), ...simd(13, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15)];
 
@@ -60,24 +59,24 @@ function centeredCode(): number[] {
   const [A, CA, X, CX, PIXELS, CHANNELS, SUMS, DOTS] = [0, 1, 2, 3, 4, 5, 6, 7];
   const C = 8, CB = 9, C4B = 10, DA = 11, DX = 12, FA = 13, FX = 14;
   const accumulate = (sums: number, value: number[]) => [
-    ...at64(sums, C), ...at64(sums, C), ...v128Load, ...value, ...f64x2PromoteLow, ...f64x2Add, ...v128Store,
+    ...at64(sums, C), ...at64(sums, C), ...v128Load(), ...value, ...f64x2PromoteLow, ...f64x2Add, ...v128Store(),
   ];
   const accumulateHigh = (sums: number, value: number[]) => [
-    ...at64(sums, C), ...i32Const(16), ...i32Add, ...at64(sums, C), ...i32Const(16), ...i32Add, ...v128Load,
-    ...value, ...f64x2PromoteLow, ...f64x2Add, ...v128Store,
+    ...at64(sums, C), ...i32Const(16), ...i32Add, ...at64(sums, C), ...i32Const(16), ...i32Add, ...v128Load(),
+    ...value, ...f64x2PromoteLow, ...f64x2Add, ...v128Store(),
   ];
   const vector = [
-    ...at(A, C), ...v128Load, ...at(CA, C), ...v128Load, ...f32x4Sub, ...set(DA),
-    ...at(X, C), ...v128Load, ...at(CX, C), ...v128Load, ...f32x4Sub, ...set(DX),
+    ...at(A, C), ...v128Load(), ...at(CA, C), ...v128Load(), ...f32x4Sub, ...set(DA),
+    ...at(X, C), ...v128Load(), ...at(CX, C), ...v128Load(), ...f32x4Sub, ...set(DX),
     ...accumulate(SUMS, get(DA)), ...accumulateHigh(SUMS, highHalf(DA)),
     ...get(DA), ...get(DX), ...f32x4Mul, ...set(DA),
     ...accumulate(DOTS, get(DA)), ...accumulateHigh(DOTS, highHalf(DA)),
   ];
   const scalar = [
-    ...at(A, C), ...f32Load, ...at(CA, C), ...f32Load, ...f32Sub, ...set(FA),
-    ...at(X, C), ...f32Load, ...at(CX, C), ...f32Load, ...f32Sub, ...set(FX),
-    ...at64(SUMS, C), ...at64(SUMS, C), ...f64Load, ...get(FA), ...f64PromoteF32, ...f64Add, ...f64Store,
-    ...at64(DOTS, C), ...at64(DOTS, C), ...f64Load, ...get(FA), ...get(FX), ...f32Mul, ...f64PromoteF32, ...f64Add, ...f64Store,
+    ...at(A, C), ...f32Load(), ...at(CA, C), ...f32Load(), ...f32Sub, ...set(FA),
+    ...at(X, C), ...f32Load(), ...at(CX, C), ...f32Load(), ...f32Sub, ...set(FX),
+    ...at64(SUMS, C), ...at64(SUMS, C), ...f64Load(), ...get(FA), ...f64PromoteF32, ...f64Add, ...f64Store(),
+    ...at64(DOTS, C), ...at64(DOTS, C), ...f64Load(), ...get(FA), ...get(FX), ...f32Mul, ...f64PromoteF32, ...f64Add, ...f64Store(),
   ];
   return [...channelBytes(CHANNELS, CB, C4B), ...pixelLoop(PIXELS, CB, C4B, C, [A, X], vector, scalar)];
 }
@@ -94,12 +93,12 @@ function affineCode(): number[] {
   const term = (v: number, center: number, k: number, load: number[], sub: number[], mul: number[]) =>
     [...at(v, C), ...load, ...at(center, C), ...load, ...sub, ...at(k, C), ...load, ...mul];
   const vector = [
-    ...at(OUT, C), ...term(A, CA, KA, v128Load, f32x4Sub, f32x4Mul), ...term(X, CX, KX, v128Load, f32x4Sub, f32x4Mul), ...f32x4Add,
-    ...at(K0, C), ...v128Load, ...f32x4Add, ...v128Store,
+    ...at(OUT, C), ...term(A, CA, KA, v128Load(), f32x4Sub, f32x4Mul), ...term(X, CX, KX, v128Load(), f32x4Sub, f32x4Mul), ...f32x4Add,
+    ...at(K0, C), ...v128Load(), ...f32x4Add, ...v128Store(),
   ];
   const scalar = [
-    ...at(OUT, C), ...term(A, CA, KA, f32Load, f32Sub, f32Mul), ...term(X, CX, KX, f32Load, f32Sub, f32Mul), ...f32Add,
-    ...at(K0, C), ...f32Load, ...f32Add, ...f32Store,
+    ...at(OUT, C), ...term(A, CA, KA, f32Load(), f32Sub, f32Mul), ...term(X, CX, KX, f32Load(), f32Sub, f32Mul), ...f32Add,
+    ...at(K0, C), ...f32Load(), ...f32Add, ...f32Store(),
   ];
   return [...channelBytes(CHANNELS, CB, C4B), ...pixelLoop(PIXELS, CB, C4B, C, [A, X, OUT], vector, scalar)];
 }

@@ -9,7 +9,10 @@
  * (recorded as `xfer-gemm`). The module also holds the strided copy and the SIMD transpose the
  * convolution routes use.
  */
-import { assembleModule, call, countDown, get, I32, i32Add, i32Const, i32GeU, i32LtU, i32Mul, i32Sub, isSharedMemory, leb, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+import {
+  assembleModule, call, countDown, f32x4Add, f32x4Mul, get, I32, i32Add, i32Const, i32GeU, i32Load, i32LtU, i32Mul, i32Store, i32Sub, isSharedMemory, set,
+  simd, V128, v128Load, v128Store,
+} from "../../../../core/wasm/assembler.ts";
 
 const MR = 6, NR = 8;
 /** Rows of A per block: 96 rows of a 768-deep A (288 KiB) stay in L2 while every B panel passes. */
@@ -17,8 +20,6 @@ const ROWS_PER_BLOCK = 16 * MR;
 
 export type GemmVariant = "relaxed-fma" | "simd-mul-add";
 
-const memarg = (offset: number) => [4, ...leb(offset)]; // 16-byte alignment hint, byte offset
-const load = (offset: number) => simd(0, ...memarg(offset)), store = (offset: number) => simd(11, ...memarg(offset));
 const loadSplat32 = simd(9, 2, 0);
 
 /** Where a tile function keeps its operands: parameter and local indices. */
@@ -40,7 +41,6 @@ const STRIDED: TileLocals = { rows: [0, 7, 8, 9, 10, 11], b: 2, c: 3, ldc: 4, k:
 /** tileRows(table, b, c, ldc, k): A's six row addresses read from an i32 table. */
 const TABLED: TileLocals = { rows: [0, 6, 7, 8, 9, 10], b: 1, c: 2, ldc: 3, k: 4, end: 5, acc: 11 };
 
-const i32Load = (offset: number) => [0x28, 2, ...leb(offset)];
 
 /**
  * C[6 x 8] (rows ldc bytes apart) = A[6 x k] . Bpanel[k][8], the row addresses of A set up by
@@ -51,13 +51,13 @@ function tileCode(fused: boolean, l: TileLocals, prologue: number[]): number[] {
   const rows = (f: (r: number) => number[]) => Array.from({ length: MR }, (_, r) => f(r)).flat();
   const madd = (acc: number, b: number) => fused
     ? [...get(AV), ...get(b), ...get(acc), ...simd(0x105), ...set(acc)]
-    : [...get(AV), ...get(b), ...simd(230), ...get(acc), ...simd(228), ...set(acc)];
+    : [...get(AV), ...get(b), ...f32x4Mul, ...get(acc), ...f32x4Add, ...set(acc)];
   return [
     ...get(l.b), ...get(l.k), ...i32Const(4 * NR), ...i32Mul, ...i32Add, ...set(l.end),
     ...prologue,
     0x02, 0x40, 0x03, 0x40,
     ...get(l.b), ...get(l.end), ...i32GeU, 0x0d, 1,
-    ...get(l.b), ...load(0), ...set(B0), ...get(l.b), ...load(16), ...set(B1),
+    ...get(l.b), ...v128Load(0), ...set(B0), ...get(l.b), ...v128Load(16), ...set(B1),
     ...rows((r) => [
       ...get(ROW[r]), ...loadSplat32, ...set(AV), ...madd(ACC + 2 * r, B0), ...madd(ACC + 2 * r + 1, B1),
       ...get(ROW[r]), ...i32Const(4), ...i32Add, ...set(ROW[r]),
@@ -66,7 +66,7 @@ function tileCode(fused: boolean, l: TileLocals, prologue: number[]): number[] {
     0x0c, 0, 0x0b, 0x0b,
     ...rows((r) => [
       ...(r === 0 ? [] : [...get(l.c), ...get(l.ldc), ...i32Add, ...set(l.c)]),
-      ...get(l.c), ...get(ACC + 2 * r), ...store(0), ...get(l.c), ...get(ACC + 2 * r + 1), ...store(16),
+      ...get(l.c), ...get(ACC + 2 * r), ...v128Store(0), ...get(l.c), ...get(ACC + 2 * r + 1), ...v128Store(16),
     ]),
   ];
 }
@@ -94,7 +94,7 @@ function packCode(): number[] {
     ...get(0), ...get(4), ...i32Const(4 * NR), ...i32Mul, ...i32Add, ...set(ROW_END),
     0x02, 0x40, 0x03, 0x40,
     ...get(SRC), ...get(ROW_END), ...i32GeU, 0x0d, 1,
-    ...get(DST), ...get(SRC), ...load(0), ...store(0), ...get(DST), ...get(SRC), ...load(16), ...store(16),
+    ...get(DST), ...get(SRC), ...v128Load(0), ...v128Store(0), ...get(DST), ...get(SRC), ...v128Load(16), ...v128Store(16),
     ...get(SRC), ...i32Const(4 * NR), ...i32Add, ...set(SRC), ...get(DST), ...get(5), ...i32Add, ...set(DST),
     0x0c, 0, 0x0b, 0x0b,
     ...get(0), ...get(1), ...i32Add, ...set(0), ...get(2), ...i32Const(4 * NR), ...i32Add, ...set(2),
@@ -109,17 +109,16 @@ function packCode(): number[] {
  */
 function copyCode(): number[] {
   const S = 6, D = 7, END = 8;
-  const i32Store = [0x36, 2, 0];
   const step = (bytes: number) => [...get(S), ...i32Const(bytes), ...i32Add, ...set(S), ...get(D), ...i32Const(bytes), ...i32Add, ...set(D)];
   return countDown(4, [
     ...get(0), ...set(S), ...get(2), ...set(D), ...get(0), ...get(5), ...i32Add, ...set(END),
     0x02, 0x40, 0x03, 0x40,
     ...get(END), ...get(S), ...i32Sub, ...i32Const(16), ...i32LtU, 0x0d, 1,
-    ...get(D), ...get(S), ...load(0), ...store(0), ...step(16),
+    ...get(D), ...get(S), ...v128Load(0), ...v128Store(0), ...step(16),
     0x0c, 0, 0x0b, 0x0b,
     0x02, 0x40, 0x03, 0x40,
     ...get(S), ...get(END), ...i32GeU, 0x0d, 1,
-    ...get(D), ...get(S), ...i32Load(0), ...i32Store, ...step(4),
+    ...get(D), ...get(S), ...i32Load(), ...i32Store(), ...step(4),
     0x0c, 0, 0x0b, 0x0b,
     ...get(0), ...get(1), ...i32Add, ...set(0), ...get(2), ...get(3), ...i32Add, ...set(2),
   ]);
@@ -141,13 +140,13 @@ function transposeCode(): number[] {
   return countDown(4, [
     ...get(0), ...set(S), ...get(2), ...set(D), ...get(5), ...set(LEFT),
     ...countDown(LEFT, [
-      ...[0, 1, 2, 3].flatMap((i) => [...rowAddress(i), ...load(0), ...set(R + i)]),
+      ...[0, 1, 2, 3].flatMap((i) => [...rowAddress(i), ...v128Load(0), ...set(R + i)]),
       ...shuffle(R, R + 1, [0, 4, 1, 5]), ...set(T), ...shuffle(R, R + 1, [2, 6, 3, 7]), ...set(T + 1),
       ...shuffle(R + 2, R + 3, [0, 4, 1, 5]), ...set(T + 2), ...shuffle(R + 2, R + 3, [2, 6, 3, 7]), ...set(T + 3),
-      ...columnAddress(0), ...shuffle(T, T + 2, [0, 1, 4, 5]), ...store(0),
-      ...columnAddress(1), ...shuffle(T, T + 2, [2, 3, 6, 7]), ...store(0),
-      ...columnAddress(2), ...shuffle(T + 1, T + 3, [0, 1, 4, 5]), ...store(0),
-      ...columnAddress(3), ...shuffle(T + 1, T + 3, [2, 3, 6, 7]), ...store(0),
+      ...columnAddress(0), ...shuffle(T, T + 2, [0, 1, 4, 5]), ...v128Store(0),
+      ...columnAddress(1), ...shuffle(T, T + 2, [2, 3, 6, 7]), ...v128Store(0),
+      ...columnAddress(2), ...shuffle(T + 1, T + 3, [0, 1, 4, 5]), ...v128Store(0),
+      ...columnAddress(3), ...shuffle(T + 1, T + 3, [2, 3, 6, 7]), ...v128Store(0),
       ...get(S), ...i32Const(16), ...i32Add, ...set(S),
       ...get(D), ...get(3), ...i32Const(4), ...i32Mul, ...i32Add, ...set(D),
     ]),

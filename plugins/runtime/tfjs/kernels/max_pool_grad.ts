@@ -7,7 +7,7 @@
  */
 import { backend_util, MaxPoolGrad, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { get, I32, i32Add, i32Const, i32GeU, instancePerMemory, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+import { get, I32, i32Add, i32Const, i32GeU, instancePerMemory, set, simd, V128, v128Load } from "../../../../core/wasm/assembler.ts";
 import { Composer, heapMemory } from "./compose.ts";
 
 type PoolInfo = backend_util.Conv2DInfo;
@@ -47,7 +47,7 @@ function windowCode(): number[] {
     ...loop(R, 3, [
       ...get(ROW_AT), ...set(P),
       ...loop(COL, 4, [
-        ...get(P), ...simd(0, 4, 0), ...set(V),
+        ...get(P), ...v128Load(), ...set(V),
         ...get(V), ...get(BEST), ...simd(0x44), ...set(MASK), // f32x4.gt
         ...get(V), ...get(BEST), ...get(MASK), ...simd(0x52), ...set(BEST), // bitselect
         ...get(P), ...simd(0x11), ...i32x4(0, 4, 8, 12), ...simd(0xae), ...get(AT), ...get(MASK), ...simd(0x52), ...set(AT),

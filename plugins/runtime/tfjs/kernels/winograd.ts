@@ -12,7 +12,9 @@
  * A^T = [1 1 1 0; 0 1 -1 -1].
  */
 import { backend_util, type TensorInfo } from "@tensorflow/tfjs";
-import { countDown, get, I32, i32Add, i32And, i32Const, i32GeU, i32Mul, instancePerMemory, set, simd, V128 } from "../../../../core/wasm/assembler.ts";
+import {
+  countDown, f32x4Add, f32x4Mul, f32x4Sub, get, I32, i32Add, i32And, i32Const, i32GeU, i32Mul, instancePerMemory, set, simd, V128, v128Load, v128Store,
+} from "../../../../core/wasm/assembler.ts";
 import { type Composer, heapMemory } from "./compose.ts";
 import { edgeScratchFloats, gemmOn, PANEL_COLUMNS } from "./gemm_simd.ts";
 
@@ -21,8 +23,6 @@ type Conv2DInfo = backend_util.Conv2DInfo;
 /** Floats per 64-byte cache line. */
 const LINE_FLOATS = 16;
 
-const load = simd(0, 4, 0), store = simd(11, 4, 0);
-const add = simd(228), sub = simd(229), mul = simd(230);
 const i32ShrU = [0x76];
 /** f32x4 of 0.5 in every lane. */
 const half = [0x43, 0x00, 0x00, 0x00, 0x3f, ...simd(19)];
@@ -53,19 +53,19 @@ function inputCode(): number[] {
   const C = 6, BASE = 7, OUT = 8;
   const T = 9, V = 13; // v128 t[4] (a row of B^T d), v[4]
   const quad = [0, 1, 2, 3];
-  const d = (i: number, j: number) => [...get(BASE), ...times(ROW, i), ...i32Add, ...times(CB, j), ...i32Add, ...load];
+  const d = (i: number, j: number) => [...get(BASE), ...times(ROW, i), ...i32Add, ...times(CB, j), ...i32Add, ...v128Load()];
   // Row i of B^T d from two rows of d, reloaded (from L1) rather than kept in 16 live vectors.
-  const rowsOfBtD: [number, number, number[]][] = [[0, 2, sub], [1, 2, add], [2, 1, sub], [1, 3, sub]];
+  const rowsOfBtD: [number, number, number[]][] = [[0, 2, f32x4Sub], [1, 2, f32x4Add], [2, 1, f32x4Sub], [1, 3, f32x4Sub]];
   const body = [
     ...address(SRC, C), ...set(BASE), ...address(DST, C), ...set(OUT),
     ...rowsOfBtD.flatMap(([a, b, op]) => [
       ...quad.flatMap((j) => [...d(a, j), ...d(b, j), ...op, ...set(T + j)]),
-      ...get(T), ...get(T + 2), ...sub, ...set(V),
-      ...get(T + 1), ...get(T + 2), ...add, ...set(V + 1),
-      ...get(T + 2), ...get(T + 1), ...sub, ...set(V + 2),
-      ...get(T + 1), ...get(T + 3), ...sub, ...set(V + 3),
+      ...get(T), ...get(T + 2), ...f32x4Sub, ...set(V),
+      ...get(T + 1), ...get(T + 2), ...f32x4Add, ...set(V + 1),
+      ...get(T + 2), ...get(T + 1), ...f32x4Sub, ...set(V + 2),
+      ...get(T + 1), ...get(T + 3), ...f32x4Sub, ...set(V + 3),
       // The 16 matrices follow each other, matStride apart, in (i, j) order.
-      ...quad.flatMap((j) => [...get(OUT), ...get(V + j), ...store, ...addTo(OUT, get(MAT))]),
+      ...quad.flatMap((j) => [...get(OUT), ...get(V + j), ...v128Store(), ...addTo(OUT, get(MAT))]),
     ]),
   ];
   return countDown(TILES, [...byVectors(C, CB, body), ...addTo(SRC, twice(CB)), ...addTo(DST, get(CB))]);
@@ -84,15 +84,15 @@ function outputCode(): number[] {
   const at = (row: number, col: number) => [...get(OUT), ...times(ROW, row), ...i32Add, ...times(CB, col), ...i32Add];
   const body = [
     ...address(M, C), ...set(BASE), ...address(DST, C), ...set(OUT),
-    ...quad.flatMap((i) => quad.flatMap((j) => [...get(BASE), ...times(MAT, 4 * i + j), ...i32Add, ...load, ...set(m(i, j))])),
+    ...quad.flatMap((i) => quad.flatMap((j) => [...get(BASE), ...times(MAT, 4 * i + j), ...i32Add, ...v128Load(), ...set(m(i, j))])),
     ...quad.flatMap((j) => [
-      ...get(m(0, j)), ...get(m(1, j)), ...add, ...get(m(2, j)), ...add, ...set(S + j),
-      ...get(m(1, j)), ...get(m(2, j)), ...sub, ...get(m(3, j)), ...sub, ...set(R + j),
+      ...get(m(0, j)), ...get(m(1, j)), ...f32x4Add, ...get(m(2, j)), ...f32x4Add, ...set(S + j),
+      ...get(m(1, j)), ...get(m(2, j)), ...f32x4Sub, ...get(m(3, j)), ...f32x4Sub, ...set(R + j),
     ]),
-    ...at(0, 0), ...get(S), ...get(S + 1), ...add, ...get(S + 2), ...add, ...store,
-    ...at(0, 1), ...get(S + 1), ...get(S + 2), ...sub, ...get(S + 3), ...sub, ...store,
-    ...at(1, 0), ...get(R), ...get(R + 1), ...add, ...get(R + 2), ...add, ...store,
-    ...at(1, 1), ...get(R + 1), ...get(R + 2), ...sub, ...get(R + 3), ...sub, ...store,
+    ...at(0, 0), ...get(S), ...get(S + 1), ...f32x4Add, ...get(S + 2), ...f32x4Add, ...v128Store(),
+    ...at(0, 1), ...get(S + 1), ...get(S + 2), ...f32x4Sub, ...get(S + 3), ...f32x4Sub, ...v128Store(),
+    ...at(1, 0), ...get(R), ...get(R + 1), ...f32x4Add, ...get(R + 2), ...f32x4Add, ...v128Store(),
+    ...at(1, 1), ...get(R + 1), ...get(R + 2), ...f32x4Sub, ...get(R + 3), ...f32x4Sub, ...v128Store(),
   ];
   return countDown(TILES, [...byVectors(C, CB, body), ...addTo(M, get(CB)), ...addTo(DST, twice(CB))]);
 }
@@ -107,19 +107,19 @@ function filterCode(): number[] {
   const CO = 5, BASE = 6, OUT = 7, TAP = 8, C = 9;
   const G = 10, T = 19, H = 31; // v128 g[3][3], t[4][3], the 0.5 splat
   const g = (i: number, j: number) => G + 3 * i + j, t = (i: number, j: number) => T + 3 * i + j;
-  const halved = (terms: number[]) => [...terms, ...get(H), ...mul];
+  const halved = (terms: number[]) => [...terms, ...get(H), ...f32x4Mul];
   const combos = (x0: number[], x1: number[], x2: number[]) => [
-    [...x0], halved([...x0, ...x1, ...add, ...x2, ...add]), halved([...x0, ...x1, ...sub, ...x2, ...add]), [...x2],
+    [...x0], halved([...x0, ...x1, ...f32x4Add, ...x2, ...f32x4Add]), halved([...x0, ...x1, ...f32x4Sub, ...x2, ...f32x4Add]), [...x2],
   ];
   const body = [
     // BASE: tap (0, 0) of channel c, columns co..co+3; OUT: row c of the panel holding co.
     ...get(W), ...get(C), ...get(CB), ...i32Mul, ...i32Add, ...get(CO), ...i32Add, ...set(BASE),
     ...get(U), ...get(CO), ...i32Const(5), ...i32ShrU, ...get(CHANNELS), ...i32Mul, ...get(C), ...i32Add, ...i32Const(32), ...i32Mul, ...i32Add,
     ...get(CO), ...i32Const(16), ...i32And, ...i32Add, ...set(OUT),
-    ...[0, 1, 2].flatMap((i) => [0, 1, 2].flatMap((j) => [...get(BASE), ...times(TAP, 3 * i + j), ...i32Add, ...load, ...set(g(i, j))])),
+    ...[0, 1, 2].flatMap((i) => [0, 1, 2].flatMap((j) => [...get(BASE), ...times(TAP, 3 * i + j), ...i32Add, ...v128Load(), ...set(g(i, j))])),
     ...[0, 1, 2].flatMap((j) => combos(get(g(0, j)), get(g(1, j)), get(g(2, j))).flatMap((value, i) => [...value, ...set(t(i, j))])),
     ...[0, 1, 2, 3].flatMap((i) => combos(get(t(i, 0)), get(t(i, 1)), get(t(i, 2))).flatMap((value, j) => [
-      ...get(OUT), ...times(MAT, 4 * i + j), ...i32Add, ...value, ...store,
+      ...get(OUT), ...times(MAT, 4 * i + j), ...i32Add, ...value, ...v128Store(),
     ])),
   ];
   // Output channels outer, input channels inner: the packed panel rows are then written in order.
@@ -148,16 +148,16 @@ function gradOutputCode(): number[] {
   const E = 13, WV = 17, Z = 25; // v128 e[2][2], w[4][2], z[4]
   const e = (a: number, b: number) => E + 2 * a + b, w = (i: number, b: number) => WV + 2 * i + b;
   // Rows (or columns) of A applied to a pair: p0, p0 + p1, p0 - p1, -p1 (as 0 - p1).
-  const pairs = (p0: number[], p1: number[]) => [p0, [...p0, ...p1, ...add], [...p0, ...p1, ...sub], [...zero, ...p1, ...sub]];
+  const pairs = (p0: number[], p1: number[]) => [p0, [...p0, ...p1, ...f32x4Add], [...p0, ...p1, ...f32x4Sub], [...zero, ...p1, ...f32x4Sub]];
   const zero = [...simd(12, ...new Array(16).fill(0))];
   const body = [
     ...address(TILE_DY, CO), ...set(BASE),
     ...get(TILE_DST), ...get(CO), ...i32Const(5), ...i32ShrU, ...get(PANEL), ...i32Mul, ...i32Add, ...get(CO), ...i32Const(16), ...i32And, ...i32Add, ...set(OUT),
-    ...[0, 1].flatMap((a) => [0, 1].flatMap((b) => [...get(BASE), ...times(ROW, a), ...i32Add, ...times(CB, b), ...i32Add, ...load, ...set(e(a, b))])),
+    ...[0, 1].flatMap((a) => [0, 1].flatMap((b) => [...get(BASE), ...times(ROW, a), ...i32Add, ...times(CB, b), ...i32Add, ...v128Load(), ...set(e(a, b))])),
     ...[0, 1].flatMap((b) => pairs(get(e(0, b)), get(e(1, b))).flatMap((value, i) => [...value, ...set(w(i, b))])),
     ...[0, 1, 2, 3].flatMap((i) => [
       ...pairs(get(w(i, 0)), get(w(i, 1))).flatMap((value, j) => [...value, ...set(Z + j)]),
-      ...[0, 1, 2, 3].flatMap((j) => [...get(OUT), ...get(Z + j), ...store, ...addTo(OUT, get(MAT))]),
+      ...[0, 1, 2, 3].flatMap((j) => [...get(OUT), ...get(Z + j), ...v128Store(), ...addTo(OUT, get(MAT))]),
     ]),
   ];
   // Channels outer, tiles inner: each of the 16 x Co/8 panels is then written in order, where the
@@ -178,20 +178,20 @@ function filterGradCode(): number[] {
   const L = 5, BASE = 6;
   const D = 7, R = 23, H = 35; // v128 du[4][4], r[3][4], the 0.5 splat
   const du = (i: number, j: number) => D + 4 * i + j, r = (i: number, j: number) => R + 4 * i + j;
-  const halved = (terms: number[]) => [...terms, ...get(H), ...mul];
+  const halved = (terms: number[]) => [...terms, ...get(H), ...f32x4Mul];
   // Rows of G^T applied to four values: p0 + (p1 + p2) / 2, (p1 - p2) / 2, (p1 + p2) / 2 + p3.
   const gt = (p: number[][]) => [
-    [...p[0], ...halved([...p[1], ...p[2], ...add]), ...add],
-    halved([...p[1], ...p[2], ...sub]),
-    [...halved([...p[1], ...p[2], ...add]), ...p[3], ...add],
+    [...p[0], ...halved([...p[1], ...p[2], ...f32x4Add]), ...f32x4Add],
+    halved([...p[1], ...p[2], ...f32x4Sub]),
+    [...halved([...p[1], ...p[2], ...f32x4Add]), ...p[3], ...f32x4Add],
   ];
   const quad = [0, 1, 2, 3];
   const body = [
     ...address(DU, L), ...set(BASE),
-    ...quad.flatMap((i) => quad.flatMap((j) => [...get(BASE), ...times(MAT, 4 * i + j), ...i32Add, ...load, ...set(du(i, j))])),
+    ...quad.flatMap((i) => quad.flatMap((j) => [...get(BASE), ...times(MAT, 4 * i + j), ...i32Add, ...v128Load(), ...set(du(i, j))])),
     ...quad.flatMap((j) => gt(quad.map((i) => get(du(i, j)))).flatMap((value, i) => [...value, ...set(r(i, j))])),
     ...[0, 1, 2].flatMap((i) => gt(quad.map((j) => get(r(i, j)))).flatMap((value, j) => [
-      ...get(DW), ...get(L), ...i32Add, ...times(TAP, 3 * i + j), ...i32Add, ...value, ...store,
+      ...get(DW), ...get(L), ...i32Add, ...times(TAP, 3 * i + j), ...i32Add, ...value, ...v128Store(),
     ])),
   ];
   return [...half, ...set(H), ...byVectors(L, BYTES, body)];
