@@ -340,8 +340,9 @@ export class SimdGemm {
 
   /**
    * dst[cols x rows] = src[rows x cols]^T (byte offsets, row-major, not overlapping; dst's rows
-   * `dstPitch` bytes apart): SIMD 4 x 4 blocks, the last rows % 4 and cols % 4 one float at a time. The stock wasm `Transpose` moves
-   * ~0.3 floats/ns on a [50176, 32] matrix, a filter gradient's output gradient.
+   * `dstPitch` bytes apart): SIMD 4 x 4 blocks, the last rows % 4 and cols % 4 one float at a time.
+   * The stock wasm `Transpose` moves ~0.3 floats/ns on a [50176, 32] matrix, a filter gradient's
+   * output gradient.
    */
   transpose(src: number, rows: number, cols: number, dst: number, dstPitch = rows * 4): void {
     const rowBlocks = rows >> 2, colBlocks = cols >> 2;
