@@ -219,6 +219,24 @@ it("batchNormTraining: xfer's wasm kernels match cpu's composed moments and norm
   }), RUNS);
 });
 
+it("ReLU's gradient runs as one wasm kernel, bit-identical to tfjs's formula mul(dy, cast(step(x))), zeros, NaN and infinities included", async () => {
+  const specials = [0, -0, NaN, Infinity, -Infinity, 1e-30, -1e-30];
+  const cases = fc.record({ size: fc.integer({ min: 1, max: 67 }), seed: fc.integer({ min: 1, max: 1e6 }), every: fc.integer({ min: 2, max: 9 }) });
+  await fc.assert(fc.asyncProperty(cases, async ({ size, seed, every }) => {
+    await tf.setBackend("wasm");
+    const withSpecials = (t: tf.Tensor, offset: number) => {
+      const values = t.dataSync().slice();
+      for (let i = offset; i < values.length; i += every) values[i] = specials[(i / every) % specials.length | 0];
+      return tf.tensor(values, t.shape);
+    };
+    const [x, dy] = [withSpecials(uniform([size], seed), 0), withSpecials(uniform([size], seed + 1), 1)];
+    const fused = tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy);
+    const formula = tf.mul(dy, tf.cast(tf.step(x), "float32"));
+    expect(Array.from(fused.dataSync())).toEqual(Array.from(formula.dataSync()));
+    tf.dispose([x, dy, fused, formula]);
+  }), RUNS);
+});
+
 it("MaxPoolGrad matches cpu (through tf.grad of maxPool)", async () => {
   const pool = fc.record({
     n: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 9 }), w: fc.integer({ min: 1, max: 9 }),
