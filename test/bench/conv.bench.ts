@@ -7,7 +7,9 @@
  *
  *   npx tsx test/bench/conv.bench.ts
  *
- * Prints one JSON line per layer and route: milliseconds, the median of 7 calls after one warm-up.
+ * Prints one JSON line per layer and route: milliseconds, the median of 7 calls after 3 warm-up
+ * calls (the first calls of a route touch heap pages the process has not used yet, which costs
+ * several ms per call at these sizes).
  */
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
@@ -32,9 +34,9 @@ const env = await selectBackend({ prefer: "wasm" });
 const backend = tf.backend() as ConstructorParameters<typeof Composer>[0];
 const c = new Composer(backend);
 
-/** Median milliseconds of 7 calls of `route` after a warm-up, freeing each output. */
+/** Median milliseconds of 7 calls of `route` after 3 warm-up calls, freeing each output. */
 function time(route: () => tf.TensorInfo): number {
-  c.free(route());
+  for (let w = 0; w < 3; w++) c.free(route());
   const ms: number[] = [];
   for (let r = 0; r < 7; r++) {
     const start = performance.now();
