@@ -38,12 +38,22 @@ export const get = (local: number): number[] => [0x20, ...leb(local)];
 export const set = (local: number): number[] => [0x21, ...leb(local)];
 export const tee = (local: number): number[] => [0x22, ...leb(local)];
 export const i32Const = (value: number): number[] => [0x41, ...sleb(value)];
-export const i32Add = [0x6a], i32Sub = [0x6b], i32Mul = [0x6c], i32GeU = [0x4f], i32LtU = [0x49], i32Eqz = [0x45], i32And = [0x71];
+export const i32Add = [0x6a], i32Sub = [0x6b], i32Mul = [0x6c], i32GeU = [0x4f], i32LtU = [0x49], i32Eqz = [0x45], i32And = [0x71], i32ShrU = [0x76];
 /** `body`, then local `counter` decremented, while `counter` is non-zero (a block around a loop). */
 export const countDown = (counter: number, body: readonly number[]): number[] => [
   0x02, 0x40, 0x03, 0x40, ...get(counter), ...i32Eqz, 0x0d, 1,
   ...body, ...get(counter), ...i32Const(1), ...i32Sub, ...set(counter),
   0x0c, 0, 0x0b, 0x0b,
+];
+/** `body` while local `local` < local `limit` (unsigned), adding `step` to `local` after each run. */
+export const whileBelow = (local: number, limit: number, step: number, body: readonly number[]): number[] => [
+  0x02, 0x40, 0x03, 0x40, ...get(local), ...get(limit), ...i32GeU, 0x0d, 1,
+  ...body, ...get(local), ...i32Const(step), ...i32Add, ...set(local),
+  0x0c, 0, 0x0b, 0x0b,
+];
+/** The same from `local` = 0. */
+export const upTo = (local: number, limit: number, step: number, body: readonly number[]): number[] => [
+  ...i32Const(0), ...set(local), ...whileBelow(local, limit, step, body),
 ];
 /** Call of the module's function number `index`. */
 export const call = (index: number): number[] => [0x10, ...leb(index)];
@@ -64,6 +74,10 @@ export const v128Store = (offset = 0): number[] => simd(11, ...memarg(4, offset)
 export const f32Add = [0x92], f32Sub = [0x93], f32Mul = [0x94], f64Add = [0xa0], f64PromoteF32 = [0xbb];
 export const f32x4Add = simd(228), f32x4Sub = simd(229), f32x4Mul = simd(230);
 export const f64x2Add = simd(240), f64x2Sub = simd(241), f64x2Mul = simd(242), f64x2PromoteLow = simd(95);
+/** v128.const of four f32 lanes, all `value`. */
+export const f32x4Const = (value: number): number[] => simd(12, ...new Uint8Array(new Float32Array([value, value, value, value]).buffer));
+/** v128.const of four i32 lanes. */
+export const i32x4Const = (...lanes: number[]): number[] => simd(12, ...new Uint8Array(new Int32Array(lanes).buffer));
 
 export interface WasmFunction {
   readonly name: string;

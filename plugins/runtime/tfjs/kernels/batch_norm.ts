@@ -10,7 +10,7 @@ import { type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
   countDown, F32, f32Add, f32Load, f32Mul, f32Store, f32Sub, f32x4Add, f32x4Mul, f32x4Sub, f64Add, f64Load, f64PromoteF32, f64Store, f64x2Add,
-  f64x2PromoteLow, get, I32, i32Add, i32And, i32Const, i32GeU, i32Mul, instancePerMemory, set, simd, V128, v128Load, v128Store,
+  f64x2PromoteLow, get, I32, i32Add, i32And, i32Const, i32Mul, instancePerMemory, set, simd, upTo, V128, v128Load, v128Store, whileBelow,
 } from "../../../../core/wasm/assembler.ts";
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from "../batch_norm.ts";
 import { Composer, heapMemory } from "./compose.ts";
@@ -30,15 +30,8 @@ const at64 = (base: number, c: number) => [...get(base), ...get(c), ...get(c), .
  */
 function pixelLoop(pixels: number, cBytes: number, c4Bytes: number, c: number, rows: number[], vector: number[], scalar: number[]): number[] {
   return countDown(pixels, [
-    ...i32Const(0), ...set(c),
-    0x02, 0x40, 0x03, 0x40,
-    ...get(c), ...get(c4Bytes), ...i32GeU, 0x0d, 1,
-    ...vector, ...get(c), ...i32Const(16), ...i32Add, ...set(c),
-    0x0c, 0, 0x0b, 0x0b,
-    0x02, 0x40, 0x03, 0x40,
-    ...get(c), ...get(cBytes), ...i32GeU, 0x0d, 1,
-    ...scalar, ...get(c), ...i32Const(4), ...i32Add, ...set(c),
-    0x0c, 0, 0x0b, 0x0b,
+    ...upTo(c, c4Bytes, 16, vector),
+    ...whileBelow(c, cBytes, 4, scalar),
     ...rows.flatMap((row) => [...get(row), ...get(cBytes), ...i32Add, ...set(row)]),
   ]);
 }

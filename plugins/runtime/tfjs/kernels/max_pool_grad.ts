@@ -7,7 +7,7 @@
  */
 import { backend_util, MaxPoolGrad, type KernelConfig, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { get, I32, i32Add, i32Const, i32GeU, instancePerMemory, set, simd, V128, v128Load } from "../../../../core/wasm/assembler.ts";
+import { f32x4Const, get, I32, i32Add, i32Const, i32x4Const, instancePerMemory, set, simd, upTo, V128, v128Load } from "../../../../core/wasm/assembler.ts";
 import { Composer, heapMemory } from "./compose.ts";
 
 type PoolInfo = backend_util.Conv2DInfo;
@@ -21,15 +21,6 @@ type PoolInfo = backend_util.Conv2DInfo;
  */
 function windowCode(): number[] {
   const CH = 7, ROW_AT = 8, P = 9, R = 10, COL = 11, A = 12, BEST = 13, AT = 14, V = 15, MASK = 16;
-  const v128Const = (bytes: number[]) => simd(12, ...bytes);
-  const f32x4 = (value: number) => v128Const([...new Uint8Array(new Float32Array([value, value, value, value]).buffer)]);
-  const i32x4 = (...values: number[]) => v128Const([...new Uint8Array(new Int32Array(values).buffer)]);
-  const loop = (counter: number, limit: number, body: number[]) => [
-    ...i32Const(0), ...set(counter), 0x02, 0x40, 0x03, 0x40,
-    ...get(counter), ...get(limit), ...i32GeU, 0x0d, 1,
-    ...body,
-    ...get(counter), ...i32Const(1), ...i32Add, ...set(counter), 0x0c, 0, 0x0b, 0x0b,
-  ];
   const lane = (l: number) => [
     ...get(AT), ...simd(27, l), ...set(A),
     ...get(A), ...i32Const(-1), 0x47, 0x04, 0x40, // if (address != -1)
@@ -39,25 +30,22 @@ function windowCode(): number[] {
     0x92, 0x38, 2, 0, // f32.add, f32.store
     0x0b,
   ];
-  return [
-    ...i32Const(0), ...set(CH), 0x02, 0x40, 0x03, 0x40,
-    ...get(CH), ...get(6), ...i32GeU, 0x0d, 1,
-    ...f32x4(-Infinity), ...set(BEST), ...i32x4(-1, -1, -1, -1), ...set(AT),
+  return upTo(CH, 6, 16, [
+    ...f32x4Const(-Infinity), ...set(BEST), ...i32x4Const(-1, -1, -1, -1), ...set(AT),
     ...get(0), ...get(CH), ...i32Add, ...set(ROW_AT),
-    ...loop(R, 3, [
+    ...upTo(R, 3, 1, [
       ...get(ROW_AT), ...set(P),
-      ...loop(COL, 4, [
+      ...upTo(COL, 4, 1, [
         ...get(P), ...v128Load(), ...set(V),
         ...get(V), ...get(BEST), ...simd(0x44), ...set(MASK), // f32x4.gt
         ...get(V), ...get(BEST), ...get(MASK), ...simd(0x52), ...set(BEST), // bitselect
-        ...get(P), ...simd(0x11), ...i32x4(0, 4, 8, 12), ...simd(0xae), ...get(AT), ...get(MASK), ...simd(0x52), ...set(AT),
+        ...get(P), ...simd(0x11), ...i32x4Const(0, 4, 8, 12), ...simd(0xae), ...get(AT), ...get(MASK), ...simd(0x52), ...set(AT),
         ...get(P), ...get(6), ...i32Add, ...set(P),
       ]),
       ...get(ROW_AT), ...get(5), ...i32Add, ...set(ROW_AT),
     ]),
     ...lane(0), ...lane(1), ...lane(2), ...lane(3),
-    ...get(CH), ...i32Const(16), ...i32Add, ...set(CH), 0x0c, 0, 0x0b, 0x0b,
-  ];
+  ]);
 }
 
 type Window = (x: number, g: number, delta: number, rows: number, cols: number, rowBytes: number, cBytes: number) => void;

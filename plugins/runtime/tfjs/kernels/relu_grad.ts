@@ -11,7 +11,7 @@ import {
   util,
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { countDown, f32x4Mul, get, I32, i32Add, i32Const, instancePerMemory, set, simd, V128, v128Load, v128Store } from "../../../../core/wasm/assembler.ts";
+import { countDown, f32x4Const, f32x4Mul, get, I32, i32Add, i32Const, instancePerMemory, set, simd, V128, v128Load, v128Store } from "../../../../core/wasm/assembler.ts";
 import { Composer, heapMemory } from "./compose.ts";
 
 export const RELU_GRAD = "XferReluGrad";
@@ -23,14 +23,12 @@ export const RELU_GRAD = "XferReluGrad";
 function reluGradCode(): number[] {
   const [DY, X, OUT, VECTORS] = [0, 1, 2, 3];
   const XV = 4, STEP = 5;
-  const f32x4Splat1 = [0x43, 0x00, 0x00, 0x80, 0x3f, ...simd(19)]; // f32.const 1, f32x4.splat
-  const zero = simd(12, ...new Array(16).fill(0));
   const advance = (local: number) => [...get(local), ...i32Const(16), ...i32Add, ...set(local)];
   return countDown(VECTORS, [
     ...get(X), ...v128Load(), ...set(XV),
     // bitselect(x, x > 0 ? 1.0 : 0.0, x != x): x itself (NaN) where x is NaN.
     ...get(XV),
-    ...get(XV), ...zero, ...simd(0x44), ...f32x4Splat1, ...simd(0x4e), // f32x4.gt, v128.and
+    ...get(XV), ...f32x4Const(0), ...simd(0x44), ...f32x4Const(1), ...simd(0x4e), // f32x4.gt, v128.and
     ...get(XV), ...get(XV), ...simd(0x42), ...simd(0x52), ...set(STEP), // f32x4.ne, v128.bitselect
     ...get(OUT), ...get(DY), ...v128Load(), ...get(STEP), ...f32x4Mul, ...v128Store(),
     ...advance(DY), ...advance(X), ...advance(OUT),

@@ -13,7 +13,8 @@
  */
 import { backend_util, type TensorInfo } from "@tensorflow/tfjs";
 import {
-  countDown, f32x4Add, f32x4Mul, f32x4Sub, get, I32, i32Add, i32And, i32Const, i32GeU, i32Mul, instancePerMemory, set, simd, V128, v128Load, v128Store,
+  countDown, f32x4Add, f32x4Const, f32x4Mul, f32x4Sub, get, I32, i32Add, i32And, i32Const, i32Mul, i32ShrU, instancePerMemory, set, upTo, V128,
+  v128Load, v128Store,
 } from "../../../../core/wasm/assembler.ts";
 import { type Composer, heapMemory } from "./compose.ts";
 import { edgeScratchFloats, gemmOn, PANEL_COLUMNS } from "./gemm_simd.ts";
@@ -23,17 +24,8 @@ type Conv2DInfo = backend_util.Conv2DInfo;
 /** Floats per 64-byte cache line. */
 const LINE_FLOATS = 16;
 
-const i32ShrU = [0x76];
-/** f32x4 of 0.5 in every lane. */
-const half = [0x43, 0x00, 0x00, 0x00, 0x3f, ...simd(19)];
-
-/** Loop with local `offset` from 0 to local `end` (exclusive) in steps of 16 bytes. */
-const byVectors = (offset: number, end: number, body: number[]) => [
-  ...i32Const(0), ...set(offset),
-  0x02, 0x40, 0x03, 0x40, ...get(offset), ...get(end), ...i32GeU, 0x0d, 1,
-  ...body, ...get(offset), ...i32Const(16), ...i32Add, ...set(offset),
-  0x0c, 0, 0x0b, 0x0b,
-];
+/** Local `offset` from 0 to local `end` (exclusive) in steps of a vector, 16 bytes. */
+const byVectors = (offset: number, end: number, body: number[]) => upTo(offset, end, 16, body);
 
 /** 2 * local. */
 const twice = (local: number) => [...get(local), ...get(local), ...i32Add];
@@ -124,14 +116,10 @@ function filterCode(): number[] {
   ];
   // Output channels outer, input channels inner: the packed panel rows are then written in order.
   return [
-    ...half, ...set(H),
+    ...f32x4Const(0.5), ...set(H),
     ...get(CHANNELS), ...get(CB), ...i32Mul, ...set(TAP),
     ...byVectors(CO, CB, [
-      ...i32Const(0), ...set(C),
-      0x02, 0x40, 0x03, 0x40, ...get(C), ...get(CHANNELS), ...i32GeU, 0x0d, 1,
-      ...body,
-      ...addTo(C, i32Const(1)),
-      0x0c, 0, 0x0b, 0x0b,
+      ...upTo(C, CHANNELS, 1, body),
     ]),
   ];
 }
@@ -149,7 +137,7 @@ function gradOutputCode(): number[] {
   const e = (a: number, b: number) => E + 2 * a + b, w = (i: number, b: number) => WV + 2 * i + b;
   // Rows (or columns) of A applied to a pair: p0, p0 + p1, p0 - p1, -p1 (as 0 - p1).
   const pairs = (p0: number[], p1: number[]) => [p0, [...p0, ...p1, ...f32x4Add], [...p0, ...p1, ...f32x4Sub], [...zero, ...p1, ...f32x4Sub]];
-  const zero = [...simd(12, ...new Array(16).fill(0))];
+  const zero = f32x4Const(0);
   const body = [
     ...address(TILE_DY, CO), ...set(BASE),
     ...get(TILE_DST), ...get(CO), ...i32Const(5), ...i32ShrU, ...get(PANEL), ...i32Mul, ...i32Add, ...get(CO), ...i32Const(16), ...i32And, ...i32Add, ...set(OUT),
@@ -194,7 +182,7 @@ function filterGradCode(): number[] {
       ...get(DW), ...get(L), ...i32Add, ...times(TAP, 3 * i + j), ...i32Add, ...value, ...v128Store(),
     ])),
   ];
-  return [...half, ...set(H), ...byVectors(L, BYTES, body)];
+  return [...f32x4Const(0.5), ...set(H), ...byVectors(L, BYTES, body)];
 }
 
 interface Transforms {
