@@ -11,12 +11,12 @@
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
  * A^T = [1 1 1 0; 0 1 -1 -1].
  */
-import { backend_util, type TensorInfo } from "@tensorflow/tfjs";
+import { backend_util, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
 import {
   countDown, f32x4Add, f32x4Const, f32x4Mul, f32x4Sub, get, I32, i32Add, i32And, i32Const, i32Mul, i32ShrU, instancePerMemory, set, upTo, V128,
   v128Load, v128Store,
 } from "../../../../core/wasm/assembler.ts";
-import { type Composer, heapMemory } from "./compose.ts";
+import { type Composer, explicitPad, heapMemory } from "./compose.ts";
 import { edgeScratchFloats, gemmOn, PANEL_COLUMNS } from "./gemm_simd.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -233,18 +233,11 @@ const matrixStride = (floats: number) => (floats + LINE_FLOATS) * 4;
 
 /** x zero-padded to whole tiles: [N, Hp, Wp, C]. */
 function padInput(c: Composer, x: TensorInfo, info: Conv2DInfo): TensorInfo {
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C } = info;
   const { Hp, Wp } = tiling(info);
-  const padded = c.zeros([N, Hp, Wp, C]);
-  const gemm = gemmOn(heapMemory(c.backend));
-  const [xAt, paddedAt] = [x, padded].map((t) => c.view(t).byteOffset);
-  const rowBytes = W * C * 4;
-  for (let n = 0; n < N; n++) {
-    for (let h = 0; h < H; h++) {
-      gemm.copy(xAt + (n * H + h) * rowBytes, 0, paddedAt + ((n * Hp + h + info.padInfo.top) * Wp + info.padInfo.left) * C * 4, 0, 1, rowBytes);
-    }
-  }
-  return padded;
+  const { top, left } = info.padInfo;
+  return c.run("PadV2", { x }, {
+    paddings: explicitPad(top, Hp - info.inHeight - top, left, Wp - info.inWidth - left), constantValue: 0,
+  } as unknown as NamedAttrMap);
 }
 
 /**
@@ -264,7 +257,7 @@ function transformRows(c: Composer, paddedAt: number, info: Conv2DInfo, from: nu
 /**
  * Tiles a forward pass transforms, multiplies and transforms back at a time: their 16 + 16
  * matrices within ~2 MiB, which the products and the output transform then read from L2 (tiny CNN
- * 14x14x32: 5.4 -> 4.8 ms; ResNet-18's layers within 3% either way) and which bounds the
+ * 14x14x32: 5.4 -> 4.5 ms; ResNet-18's layers within 3% either way) and which bounds the
  * temporaries at large images; but at least the GEMM's 96-row block, so the products stay long.
  */
 function chunkTiles(info: Conv2DInfo): number {
@@ -297,10 +290,8 @@ export function winogradConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, i
     transformRows(c, paddedAt, info, from, to, vAt, vStride);
     const count = (to - from) * tilesW;
     for (let k = 0; k < 16; k++) gemm.multiplyPacked(count, CO, C, vAt + k * vStride, uAt + k * uStride, mAt + k * mStride, scratchAt);
-    for (let r = from; r < to; r++) {
-      const n = Math.floor(r / tilesH), th = r % tilesH;
-      kernels.output(mAt + (r - from) * tilesW * CO * 4, mStride, tilesW, CO * 4, yAt + (n * 2 * tilesH + 2 * th) * outRow, outRow);
-    }
+    // Tile row r = (n, th) writes output rows 2r and 2r + 1.
+    for (let r = from; r < to; r++) kernels.output(mAt + (r - from) * tilesW * CO * 4, mStride, tilesW, CO * 4, yAt + 2 * r * outRow, outRow);
   }
   c.free(padded, v, u, m, scratch);
   return exact ? y : c.then(y, (t) => c.slice(t, [0, 0, 0, 0], [N, OH, OW, CO]));
@@ -325,27 +316,20 @@ export function winogradFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, i
   const du = c.empty([(16 * uStride) / 4]);
   const scratch = c.empty([edgeScratchFloats(tiles)]);
   const dw = c.empty([3, 3, C, CO]);
-  const dyTiles = exact ? dy : c.zeros([N, 2 * tilesH, 2 * tilesW, CO]);
+  const dyTiles = exact ? dy : c.run("PadV2", { x: dy }, {
+    paddings: explicitPad(0, 2 * tilesH - OH, 0, 2 * tilesW - OW), constantValue: 0,
+  } as unknown as NamedAttrMap);
   const padded = padInput(c, x, info);
   const gemm = gemmOn(heapMemory(c.backend));
   const kernels = transforms(heapMemory(c.backend));
-  const [dyAt, vAt, vTAt, zAt, duAt, scratchAt, dwAt, tilesAt, paddedAt] = [dy, v, vT, z, du, scratch, dw, dyTiles, padded].map((t) => c.view(t).byteOffset);
+  const [vAt, vTAt, zAt, duAt, scratchAt, dwAt, tilesAt, paddedAt] = [v, vT, z, du, scratch, dw, dyTiles, padded].map((t) => c.view(t).byteOffset);
   transformRows(c, paddedAt, info, 0, N * tilesH, vAt, vStride);
   c.free(padded);
-  const dyRow = 2 * tilesW * CO * 4;
-  if (!exact) {
-    for (let n = 0; n < N; n++) {
-      for (let oh = 0; oh < OH; oh++) gemm.copy(dyAt + (n * OH + oh) * OW * CO * 4, 0, tilesAt + (n * 2 * tilesH + oh) * dyRow, 0, 1, OW * CO * 4);
-    }
-  }
   for (let k = 0; k < 16; k++) gemm.transpose(vAt + k * vStride, tiles, C, vTAt + k * vTStride, vTPitch);
   c.free(v);
-  for (let n = 0; n < N; n++) {
-    for (let th = 0; th < tilesH; th++) {
-      const tile = (n * tilesH + th) * tilesW;
-      kernels.gradOutput(tilesAt + (n * 2 * tilesH + 2 * th) * dyRow, dyRow, tilesW, CO * 4, zAt + tile * 32, zStride, tiles * 32);
-    }
-  }
+  // Tile row r = (n, th) reads dy's rows 2r and 2r + 1.
+  const dyRow = 2 * tilesW * CO * 4;
+  for (let r = 0; r < N * tilesH; r++) kernels.gradOutput(tilesAt + 2 * r * dyRow, dyRow, tilesW, CO * 4, zAt + r * tilesW * 32, zStride, tiles * 32);
   if (!exact) c.free(dyTiles);
   for (let k = 0; k < 16; k++) gemm.multiplyPacked(C, CO, tiles, vTAt + k * vTStride, zAt + k * zStride, duAt + k * uStride, scratchAt, vTPitch);
   c.free(vT, z, scratch);
