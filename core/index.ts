@@ -22,3 +22,5 @@ export * from "./metrics/index.ts";
 export * from "./analysis/index.ts";
 export * from "./image/index.ts";
 export * from "./losses.ts";
+export * from "./formats/index.ts";
+export { batchNormTraining, batchNormTrainingGrad, type BatchNormOutputs } from "./ops/batch-norm.ts";

@@ -22,7 +22,8 @@ import { SQUEEZENET_BACKBONES } from "./squeezenet/index.ts";
 import { VGG_BACKBONES } from "./vgg/index.ts";
 import { VIT_BACKBONES } from "./vit/index.ts";
 import { readCheckpoint, writeTfjsWeights } from "./weights/index.ts";
-import { type TensorMap, loadIntoStore } from "./weights/tensors.ts";
+import { loadIntoStore } from "./weights/tensors.ts";
+import type { TensorMap } from "../../core/formats/tensor-map.ts";
 
 export { NetBackbone } from "./nn/net.ts";
 export type { CatalogEntry } from "./nn/net.ts";

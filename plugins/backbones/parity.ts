@@ -1,5 +1,5 @@
 /**
- * PyTorch parity check for one case written by fixtures/generators/backbone_parity.py:
+ * PyTorch parity check for one case written by fixtures/generators/backbone-parity.py:
  * load `<case>.safetensors` into the xfer backbone named in `<case>.io.safetensors`, run the
  * stored input in eval mode, compare with the stored logits.
  */
@@ -61,7 +61,7 @@ async function main(cases: string[]): Promise<void> {
   const committed = "fixtures/parity/backbones";
   const dir = cases.length ? (process.env.XFER_PARITY_DIR ?? join(tmpdir(), "xfer-parity")) : committed;
   if (cases.length) {
-    execFileSync("/usr/bin/python3", ["fixtures/generators/backbone_parity.py", "--out", dir, ...cases], { stdio: "inherit" });
+    execFileSync("/usr/bin/python3", ["fixtures/generators/backbone-parity.py", "--out", dir, ...cases], { stdio: "inherit" });
   } else {
     cases = readdirSync(committed).filter((f) => f.endsWith(".io.safetensors")).map((f) => f.replace(".io.safetensors", "")).sort();
   }

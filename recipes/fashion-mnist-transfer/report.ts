@@ -12,8 +12,8 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { SeedTree, XferError, type PluginRef, type StoredRun } from "../../core/index.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
-import { FsRunStore } from "../../plugins/runtime/node/run-store.ts";
-import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
+import { FsRunStore } from "../../plugins/platform/node/run-store.ts";
+import { selectBackend } from "../../plugins/backends/index.ts";
 import recipe, { MODELS } from "./recipe.ts";
 import { formatTrends, trendsReport } from "./trends.ts";
 

@@ -1,5 +1,5 @@
 // The analysis recipes on the embedded published tables: statistics equal scipy/statsmodels on the
-// same inputs (fixtures/parity/analysis, from fixtures/generators/analysis_parity.py), each cell's
+// same inputs (fixtures/parity/analysis, from fixtures/generators/analysis-parity.py), each cell's
 // match flag follows from the printed precision, and the outcome equals recipes/*/expected.json.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DATASETS } from "../../core/analysis/index.ts";
 import { TABLE4, TABLE8_CLIP } from "../../fixtures/paper/fang2023.ts";
-import { renderSvg, runAnalysis, tableCsv } from "../../plugins/runtime/node/report-writer.ts";
+import { renderSvg, runAnalysis, tableCsv } from "../../plugins/platform/node/report-writer.ts";
 import clipTransfer from "../../recipes/clip-transfer/recipe.ts";
 import modelRankings from "../../recipes/model-rankings/recipe.ts";
 import realWorldAverage from "../../recipes/real-world-average/recipe.ts";

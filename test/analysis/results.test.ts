@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { column, DATASETS, datasetForColumn, fromPrinted, parseResultsTable, requireDatasets, withValues } from "../../core/analysis/index.ts";
 import { InputError } from "../../core/errors.ts";
 import { TABLE4 } from "../../fixtures/paper/fang2023.ts";
-import { parseDelimited } from "../../plugins/runtime/node/results-csv.ts";
+import { parseDelimited } from "../../plugins/platform/node/results-csv.ts";
 
 const SEED = 6_2026;
 const HEADER = "model,imagenet_top1,CCT20,APTOS,HPA,Melanoma,Cassava,EuroSAT";

@@ -1,4 +1,4 @@
-/** RandAugment/TrivialAugmentWide/AugMix op spaces and `_apply_op` against torchvision (fixtures/generators/augment_parity.py). */
+/** RandAugment/TrivialAugmentWide/AugMix op spaces and `_apply_op` against torchvision (fixtures/generators/augment-parity.py). */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { Image } from "../../core/contracts.ts";

@@ -1,6 +1,6 @@
 /**
  * core/image against torchvision.transforms.functional: fixtures/parity/augment/functional.json
- * is written by fixtures/generators/augment_parity.py. Every output pixel must lie within 1/255
+ * is written by fixtures/generators/augment-parity.py. Every output pixel must lie within 1/255
  * of torchvision's (1 for uint8 values, 1/255 for float images in [0, 1], and 1/255 / std for
  * normalized output).
  */

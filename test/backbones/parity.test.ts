@@ -1,4 +1,4 @@
-// PyTorch parity on the committed cases (fixtures/generators/backbone_parity.py), wasm backend.
+// PyTorch parity on the committed cases (fixtures/generators/backbone-parity.py), wasm backend.
 import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";

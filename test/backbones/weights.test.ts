@@ -5,8 +5,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { SeedTree } from "../../core/rng.ts";
 import { createBackbone } from "../../plugins/backbones/index.ts";
 import { toTfLayout, toTorchLayout, transposeArray } from "../../plugins/backbones/nn/store.ts";
-import { exportStore, readSafetensors, writeSafetensors, type TensorMap } from "../../plugins/backbones/weights/index.ts";
-import { halfToFloat } from "../../plugins/backbones/weights/safetensors.ts";
+import { exportStore, readSafetensors, writeSafetensors } from "../../plugins/backbones/weights/index.ts";
+import type { TensorMap } from "../../core/formats/tensor-map.ts";
+import { halfToFloat } from "../../core/formats/safetensors.ts";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

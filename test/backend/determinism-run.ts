@@ -2,7 +2,7 @@
  * Child process of the training and threads tests: trains the small net on wasm (with the given
  * number of XNNPACK threads, default 1) and prints the threads used and the outcome's digest.
  */
-import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
+import { selectBackend } from "../../plugins/backends/index.ts";
 import { digest } from "./digest.ts";
 import { trainSmallNet } from "./net.ts";
 

@@ -1,6 +1,6 @@
 /** Running the same computation on the `cpu` reference backend and on `wasm` with our kernels. */
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
+import { selectBackend } from "../../plugins/backends/index.ts";
 
 /** Initialises wasm (through the project's selection, so with its kernels) and cpu. */
 export async function initBackends(): Promise<void> {

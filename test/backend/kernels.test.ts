@@ -6,11 +6,11 @@
 import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { batchNormTraining } from "../../plugins/runtime/tfjs/batch_norm.ts";
+import { batchNormTraining } from "../../core/ops/batch-norm.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { Composer } from "../../plugins/runtime/tfjs/kernels/compose.ts";
-import { weightsDominate } from "../../plugins/runtime/tfjs/kernels/gemm_conv.ts";
-import { winogradConv2D } from "../../plugins/runtime/tfjs/kernels/winograd.ts";
+import { Composer } from "../../plugins/backends/wasm/kernels/compose.ts";
+import { weightsDominate } from "../../plugins/backends/wasm/kernels/gemm-conv.ts";
+import { winogradConv2D } from "../../plugins/backends/wasm/kernels/winograd.ts";
 import { initBackends, maxRelativeError, uniform, valuesOn } from "./helpers.ts";
 
 const TOLERANCE = 1e-5;

@@ -6,7 +6,7 @@
  * so every backend and runtime starts from the same bits.
  */
 import * as tf from "@tensorflow/tfjs";
-import { batchNormTraining } from "../../plugins/runtime/tfjs/batch_norm.ts";
+import { batchNormTraining } from "../../core/ops/batch-norm.ts";
 
 export interface TrainOutcome {
   readonly losses: number[];

@@ -4,7 +4,7 @@ import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import {
   CPU_CANDIDATE, DEFAULT_CANDIDATES, selectBackend, WASM_CANDIDATE, type BackendCandidate,
-} from "../../plugins/runtime/tfjs/index.ts";
+} from "../../plugins/backends/index.ts";
 
 function fakeNative(packageName: string, state: "missing" | "broken"): BackendCandidate {
   return {

@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
-import { patchWorkerScript } from "../../plugins/runtime/tfjs/wasm_threads.ts";
+import { selectBackend } from "../../plugins/backends/index.ts";
+import { patchWorkerScript } from "../../plugins/backends/wasm/threads.ts";
 import { initBackends } from "./helpers.ts";
 
 const script = fileURLToPath(new URL("./determinism-run.ts", import.meta.url));
@@ -32,7 +32,7 @@ describe("wasm on two threads", () => {
 
   it("xfer run --wasm-threads 2 records the threads and the threaded binary with every run", () => {
     const out = mkdtempSync(join(tmpdir(), "xfer-threads-"));
-    const xfer = fileURLToPath(new URL("../../plugins/cli/xfer.mjs", import.meta.url));
+    const xfer = fileURLToPath(new URL("../../plugins/platform/node/cli/xfer.mjs", import.meta.url));
     execFileSync(process.execPath, [xfer, "run", "hello-transfer", "--smoke", "--out", out, "--wasm-threads", "2"], { stdio: "ignore", timeout: 120_000 });
     const runs = readdirSync(join(out, "hello-transfer"));
     expect(runs.length).toBeGreaterThan(0);

@@ -12,10 +12,10 @@
  * several ms per call at these sizes).
  */
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
-import { Composer } from "../../plugins/runtime/tfjs/kernels/compose.ts";
-import { rowGemmFilterGrad, stackedConv2D } from "../../plugins/runtime/tfjs/kernels/gemm_conv.ts";
-import { winogradApplies, winogradConv2D, winogradFilterGrad } from "../../plugins/runtime/tfjs/kernels/winograd.ts";
+import { selectBackend } from "../../plugins/backends/index.ts";
+import { Composer } from "../../plugins/backends/wasm/kernels/compose.ts";
+import { rowGemmFilterGrad, stackedConv2D } from "../../plugins/backends/wasm/kernels/gemm-conv.ts";
+import { winogradApplies, winogradConv2D, winogradFilterGrad } from "../../plugins/backends/wasm/kernels/winograd.ts";
 import { info, stockConv2D } from "./stock.ts";
 
 const LAYERS: { name: string; x: [number, number, number, number]; k: number; out: number; stride: number; pad: number }[] = [

@@ -1,6 +1,6 @@
 /**
  * xfer's f32 GEMM against XNNPACK on this machine (a benchmark, not a test): the multiply-add rate
- * of the shipped 6 x 8 SIMD kernel (kernels/gemm_simd.ts, B packed on every call as in training)
+ * of the shipped 6 x 8 SIMD kernel (kernels/gemm-simd.ts, B packed on every call as in training)
  * with a separate multiply and add (what tfjs-backend-wasm 4.22's XNNPACK build uses) and with
  * relaxed SIMD's fused `f32x4.relaxed_madd`; beside it XNNPACK's own rate on the same product (a 1x1
  * convolution with cached weights on the wasm backend) and that of tf.matMul, which runs the kernel
@@ -14,8 +14,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { setFlagsFromString } from "node:v8";
 import { createBackbone } from "../../plugins/backbones/index.ts";
-import { gemmScratchFloats, SimdGemm } from "../../plugins/runtime/tfjs/kernels/gemm_simd.ts";
-import { selectBackend } from "../../plugins/runtime/tfjs/index.ts";
+import { gemmScratchFloats, SimdGemm } from "../../plugins/backends/wasm/kernels/gemm-simd.ts";
+import { selectBackend } from "../../plugins/backends/index.ts";
 import { info, stockConv2D } from "./stock.ts";
 
 setFlagsFromString("--experimental-wasm-relaxed-simd");
@@ -62,7 +62,7 @@ for (const [m, k, n] of [[M, K, N], [8 * 197, 768, 768]]) {
   const x = tf.randomUniform([1, m, 1, k]) as tf.Tensor4D;
   const w = tf.randomUniform([1, 1, k, n]) as tf.Tensor4D;
   const size = { m, n, k, backend: env.backend, threads: env.threads };
-  // The stock kernel directly: tf.conv2d now runs xfer's own convolution (kernels/same_padding.ts).
+  // The stock kernel directly: tf.conv2d now runs xfer's own convolution (kernels/same-padding.ts).
   const backend = tf.backend();
   const xnnpack = () => {
     const out = stockConv2D.kernelFunc({ inputs: { x: info(x), filter: info(w) }, backend, attrs: { strides: 1, pad: "valid", dilations: 1, dataFormat: "NHWC" } }) as tf.TensorInfo;

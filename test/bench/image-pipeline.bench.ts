@@ -15,7 +15,7 @@ import sharp from "sharp";
 import { hflip } from "../../core/image/geometry.ts";
 import { normalize } from "../../core/image/color.ts";
 import { SeedTree } from "../../core/rng.ts";
-import { SharpDecoder } from "../../plugins/runtime/node/index.ts";
+import { SharpDecoder } from "../../plugins/platform/node/index.ts";
 
 const COUNT = Number(process.env.BENCH_IMAGES ?? 300);
 const SIZE = 512;
@@ -71,7 +71,7 @@ try {
       workers, images: files.length, seconds: Number(seconds.toFixed(3)), imagesPerSec: Number((files.length / seconds).toFixed(1)),
     }));
   }
-  const python = spawnSync("/usr/bin/python3", [fileURLToPath(new URL("./image_pipeline.py", import.meta.url)), dir, ...workerCounts.map(String)], { encoding: "utf8" });
+  const python = spawnSync("/usr/bin/python3", [fileURLToPath(new URL("./image-pipeline.py", import.meta.url)), dir, ...workerCounts.map(String)], { encoding: "utf8" });
   if (python.status === 0) process.stdout.write(python.stdout);
   else console.log(JSON.stringify({ bench: "image-pipeline", impl: "PIL+torchvision", skipped: (python.stderr || python.error?.message || "").trim().split("\n").pop() }));
 } finally {

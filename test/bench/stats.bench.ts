@@ -1,6 +1,6 @@
 /**
  * Statistics benchmarks (not tests): prints one JSON line per case with the median seconds, then
- * the NumPy / scikit-learn / SciPy equivalent from test/bench/stats_bench.py and the ratio.
+ * the NumPy / scikit-learn / SciPy equivalent from test/bench/stats-bench.py and the ratio.
  *
  *   npx tsx test/bench/stats.bench.ts                 # all cases, with the Python reference
  *   XFER_BENCH_PYTHON=0 npx tsx test/bench/stats.bench.ts    # xfer only
@@ -72,7 +72,7 @@ if (only.has("fid")) {
 
 const python = "/usr/bin/python3";
 if (process.env.XFER_BENCH_PYTHON !== "0" && existsSync(python)) {
-  const script = new URL("./stats_bench.py", import.meta.url).pathname;
+  const script = new URL("./stats-bench.py", import.meta.url).pathname;
   const run = spawnSync(python, [script, ...only], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   for (const line of run.stdout.trim().split("\n").filter(Boolean)) {
     const ref = JSON.parse(line) as { bench: string; seconds: number };

@@ -7,22 +7,22 @@
  *   XFER_BENCH_PROFILE=1 ...                        # also print the slowest kernels of one step
  *   XFER_BENCH_PROFILE=calls ...                    # ... and its 30 slowest kernel calls with input shapes
  *   XFER_BENCH_CALLS=400 ...                        # ... or that many
- *   XFER_BENCH_TORCH=1 ...                          # also run test/bench/torch_bench.py and ratios
+ *   XFER_BENCH_TORCH=1 ...                          # also run test/bench/torch-bench.py and ratios
  *   XFER_BENCH_TORCH_THREADS=2,1 ...                # PyTorch thread counts to compare with (default 2)
  *   XFER_BENCH_ONLY=resnet18-64px/train ...         # one (model/mode) case
  *
  * Prints one JSON line per (model, mode): images/s as the median of >= 3 timed windows after a
  * warm-up; also images per second of this process's CPU time (wasm runs on one thread, so on a
  * shared machine this is the steadier figure for before/after comparisons) and the load average.
- * The models match test/bench/torch_bench.py layer for layer (torchvision ResNet-18 padding, batch
+ * The models match test/bench/torch-bench.py layer for layer (torchvision ResNet-18 padding, batch
  * norm with running statistics, SGD momentum 0.9).
  */
 import * as tf from "@tensorflow/tfjs";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
-import { batchNormTraining } from "../../plugins/runtime/tfjs/batch_norm.ts";
-import { selectBackend, type BackendSelection } from "../../plugins/runtime/tfjs/index.ts";
+import { batchNormTraining } from "../../core/ops/batch-norm.ts";
+import { selectBackend, type BackendSelection } from "../../plugins/backends/index.ts";
 
 type Params = Map<string, tf.Variable>;
 
@@ -195,12 +195,12 @@ async function bench(env: BackendSelection): Promise<Record<string, number>> {
   return results;
 }
 
-/** PyTorch numbers from torch_bench.py (same models) and our ratio to them. */
+/** PyTorch numbers from torch-bench.py (same models) and our ratio to them. */
 function compareWithTorch(ours: Record<string, number>, threads: string): void {
-  const script = new URL("./torch_bench.py", import.meta.url).pathname;
+  const script = new URL("./torch-bench.py", import.meta.url).pathname;
   if (!existsSync("/usr/bin/python3")) return void console.log(JSON.stringify({ note: "no /usr/bin/python3; PyTorch comparison skipped" }));
   const run = spawnSync("/usr/bin/python3", [script, "--threads", threads], { encoding: "utf8" });
-  if (run.status !== 0) return void console.log(JSON.stringify({ note: `torch_bench.py failed: ${run.stderr.trim().split("\n").at(-1)}` }));
+  if (run.status !== 0) return void console.log(JSON.stringify({ note: `torch-bench.py failed: ${run.stderr.trim().split("\n").at(-1)}` }));
   for (const line of run.stdout.trim().split("\n")) {
     console.log(line);
     const torch = JSON.parse(line) as { model: string; mode: string; imagesPerSecond: number };

@@ -2,7 +2,7 @@ import { mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../plugins/cli/main.ts";
+import { main } from "../../plugins/platform/node/cli/main.ts";
 import { createBackbone } from "../../plugins/backbones/index.ts";
 
 async function xfer(...args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createProgress, etaText } from "../../plugins/cli/progress.ts";
+import { createProgress, etaText } from "../../plugins/platform/node/cli/progress.ts";
 
 describe("progress ETA", () => {
   it("says nothing before the first item, then extrapolates the mean pace", () => {

@@ -4,9 +4,9 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../plugins/cli/main.ts";
+import { main } from "../../plugins/platform/node/cli/main.ts";
 
-const XFER = resolve(import.meta.dirname, "../../plugins/cli/xfer.mjs");
+const XFER = resolve(import.meta.dirname, "../../plugins/platform/node/cli/xfer.mjs");
 const RECIPE = resolve(import.meta.dirname, "../../fixtures/recipes/three-tiny-runs");
 const quiet = { out: () => {}, err: () => {} };
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defineConfig } from "../../core/index.ts";
-import { loadConfig } from "../../plugins/runtime/node/config.ts";
+import { loadConfig } from "../../plugins/platform/node/config.ts";
 
 async function project(files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "xfer-config-"));

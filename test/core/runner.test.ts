@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkPlugins, createRunContainer, defineRecipe, parseConfig, plan, runPlan, TOKENS, type RunResult } from "../../core/index.ts";
-import { createNodeRoot } from "../../plugins/runtime/node/services.ts";
+import { createNodeRoot } from "../../plugins/platform/node/services.ts";
 import { readCheckpoint } from "../../plugins/backbones/weights/index.ts";
 import { helloLikeTemplate } from "../helpers/golden.ts";
 import { cpuEnvironment, testRegistry } from "../helpers/plugins.ts";

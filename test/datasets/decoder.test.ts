@@ -5,7 +5,7 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../core/index.ts";
 import { classColor, encodeJpeg, encodePng, expectedPixels } from "../../fixtures/generators/datasets.ts";
-import { SharpDecoder, targetSize } from "../../plugins/runtime/node/index.ts";
+import { SharpDecoder, targetSize } from "../../plugins/platform/node/index.ts";
 import { FIXTURES, maxAbsDiff, meanAbsDiff, plane } from "./helpers.ts";
 
 const decoder = new SharpDecoder();

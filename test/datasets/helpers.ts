@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import type { Dataset, DatasetContext, Image, JsonObject } from "../../core/index.ts";
 import { SeedTree } from "../../core/index.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
-import { nodeDatasetContext } from "../../plugins/runtime/node/index.ts";
+import { nodeDatasetContext } from "../../plugins/platform/node/index.ts";
 
 export const FIXTURES = resolve(import.meta.dirname, "../../fixtures/datasets");
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Dataset } from "../../core/index.ts";
-import { cachedDataset, ImageLoader } from "../../plugins/runtime/node/index.ts";
+import { cachedDataset, ImageLoader } from "../../plugins/platform/node/index.ts";
 import { open } from "./helpers.ts";
 
 /** The dataset with `load` counted: calls and the most in flight at once. */

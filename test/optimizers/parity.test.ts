@@ -1,6 +1,6 @@
 /**
  * Optimizer + schedule parity with torch.optim: fixtures/parity/optim/trajectories.json is
- * written by fixtures/generators/optim_parity.py; every case must reproduce torch's learning
+ * written by fixtures/generators/optim-parity.py; every case must reproduce torch's learning
  * rates and parameter trajectory to 1e-6 relative over all 50 steps.
  */
 import "@tensorflow/tfjs-backend-cpu";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { plan, sortKeys, type JsonObject, type RunResult, type StoredRun } from "../../core/index.ts";
-import { main } from "../../plugins/cli/main.ts";
+import { main } from "../../plugins/platform/node/cli/main.ts";
 import recipe, { MODELS, OPTIMIZERS } from "../../recipes/fashion-mnist-transfer/recipe.ts";
 import { modelParams, storedRuns } from "../../recipes/fashion-mnist-transfer/report.ts";
 import { formatTrends, trendsReport } from "../../recipes/fashion-mnist-transfer/trends.ts";
@@ -37,7 +37,7 @@ describe("fashion-mnist-transfer", () => {
     }
     const smoke = plan(recipe, { smoke: true });
     expect(smoke).toHaveLength(expected.smokeRuns);
-    // --smoke points every dataset at its committed fixture (plugins/cli/main.ts).
+    // --smoke points every dataset at its committed fixture (plugins/platform/node/cli/main.ts).
     expect(existsSync(join(import.meta.dirname, "../../fixtures/datasets/fashion-mnist/train-images-idx3-ubyte.gz"))).toBe(true);
   });
 

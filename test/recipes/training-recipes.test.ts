@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkPlugins, plan } from "../../core/index.ts";
-import { main } from "../../plugins/cli/main.ts";
+import { main } from "../../plugins/platform/node/cli/main.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 import { BUILTIN_RECIPES } from "../../recipes/index.ts";
 

@@ -1,13 +1,13 @@
 // The analysis recipes against ../shared/reference: the transcribed paper tables equal the reference
 // transcription cell for cell, and the pre-training-data recipe on Entezari et al.'s results table
-// equals the numpy values of fixtures/generators/analysis_parity.py.
+// equals the numpy values of fixtures/generators/analysis-parity.py.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as paper from "../../fixtures/paper/fang2023.ts";
-import { runAnalysis } from "../../plugins/runtime/node/report-writer.ts";
+import { runAnalysis } from "../../plugins/platform/node/report-writer.ts";
 import pretrainingData from "../../recipes/pretraining-data/recipe.ts";
 
-const REF = new URL("../../../shared/reference/", import.meta.url);
+const REF = new URL("../../../shared/reference", import.meta.url);
 const tables = JSON.parse(readFileSync(new URL("paper-tables.json", REF), "utf8"));
 const DATASETS = ["CCT20", "APTOS", "HPA", "Melanoma", "Cassava", "EuroSAT"] as const;
 

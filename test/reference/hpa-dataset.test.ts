@@ -9,7 +9,7 @@ import type { DataIO } from "../../core/contracts.ts";
 import { SeedTree } from "../../core/rng.ts";
 import { REFERENCE_SPLITS } from "../../core/splits/index.ts";
 import { HPA_CLASSES, hpa, readHpaSplitFile } from "../../plugins/datasets/index.ts";
-import { NodeIO, SharpDecoder } from "../../plugins/runtime/node/index.ts";
+import { NodeIO, SharpDecoder } from "../../plugins/platform/node/index.ts";
 import { predefinedSplitter } from "../../plugins/splitters/index.ts";
 
 const SPLIT_FILE = fileURLToPath(new URL("../../../shared/reference/hpa-split.stratified.small.0.csv", import.meta.url));

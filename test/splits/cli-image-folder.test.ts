@@ -7,9 +7,9 @@ import { Command } from "commander";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { PluginRegistry } from "../../core/plugin.ts";
 import type { SplitManifest } from "../../core/splits/index.ts";
-import { registerSplitsCommand } from "../../plugins/cli/commands/splits.ts";
+import { registerSplitsCommand } from "../../plugins/platform/node/cli/commands/splits.ts";
 import { imageFolder } from "../../plugins/datasets/image-folder/index.ts";
-import { nodeDatasetContext } from "../../plugins/runtime/node/context.ts";
+import { nodeDatasetContext } from "../../plugins/platform/node/context.ts";
 import { stratifiedHoldoutSplitter } from "../../plugins/splitters/index.ts";
 
 const deps = { registry: new PluginRegistry([imageFolder, stratifiedHoldoutSplitter]), makeDatasetContext: nodeDatasetContext };

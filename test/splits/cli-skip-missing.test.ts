@@ -6,9 +6,9 @@ import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { expect, it } from "vitest";
 import type { SplitManifest } from "../../core/splits/index.ts";
-import { registerSplitsCommand } from "../../plugins/cli/commands/splits.ts";
+import { registerSplitsCommand } from "../../plugins/platform/node/cli/commands/splits.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
-import { nodeDatasetContext } from "../../plugins/runtime/node/context.ts";
+import { nodeDatasetContext } from "../../plugins/platform/node/context.ts";
 
 async function xfer(out: string[], ...args: string[]) {
   const program = new Command("xfer").exitOverride().configureOutput({ writeOut: (t) => void out.push(t), writeErr: () => {} });

@@ -8,7 +8,7 @@ import type { DataIO, DatasetContext, Sample } from "../../core/contracts.ts";
 import { InputError, XferError } from "../../core/errors.ts";
 import { definePlugin, PluginRegistry } from "../../core/plugin.ts";
 import { idListSha256, type SplitManifest } from "../../core/splits/index.ts";
-import { registerSplitsCommand, SplitDriftError } from "../../plugins/cli/commands/splits.ts";
+import { registerSplitsCommand, SplitDriftError } from "../../plugins/platform/node/cli/commands/splits.ts";
 import {
   predefinedHoldoutSplitter, predefinedSplitter, referenceHoldoutSplitter, stratifiedHoldoutSplitter,
 } from "../../plugins/splitters/index.ts";

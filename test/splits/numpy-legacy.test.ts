@@ -1,5 +1,5 @@
 // NumpyRandomState against vectors written by Debian's python3-numpy
-// (fixtures/generators/numpy_split_vectors.py -> fixtures/parity/numpy/numpy-legacy-vectors.json).
+// (fixtures/generators/numpy-split-vectors.py -> fixtures/parity/numpy/numpy-legacy-vectors.json).
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "../../core/hash.ts";

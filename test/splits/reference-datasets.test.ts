@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PluginRegistry } from "../../core/plugin.ts";
 import { SeedTree } from "../../core/rng.ts";
 import { REFERENCE_SPLITS, type SplitManifest } from "../../core/splits/index.ts";
-import { registerSplitsCommand } from "../../plugins/cli/commands/splits.ts";
+import { registerSplitsCommand } from "../../plugins/platform/node/cli/commands/splits.ts";
 import { aptos2019 } from "../../plugins/datasets/aptos2019/index.ts";
 import { cassava } from "../../plugins/datasets/cassava/index.ts";
 import { melanoma } from "../../plugins/datasets/melanoma/index.ts";
-import { nodeDatasetContext } from "../../plugins/runtime/node/context.ts";
+import { nodeDatasetContext } from "../../plugins/platform/node/context.ts";
 import { referenceFoldsSplitter, referenceHoldoutSplitter } from "../../plugins/splitters/index.ts";
 
 const deps = { registry: new PluginRegistry([aptos2019, cassava, melanoma, referenceHoldoutSplitter, referenceFoldsSplitter]), makeDatasetContext: nodeDatasetContext };

@@ -1,4 +1,4 @@
-// Parity with SciPy / statsmodels on the vectors written by fixtures/generators/stats_parity.py.
+// Parity with SciPy / statsmodels on the vectors written by fixtures/generators/stats-parity.py.
 import { describe, expect, it } from "vitest";
 import {
   clopperPearson, frechetDistance, frechetDistanceFromStats, kendallTau, mcnemarExactFromCounts,

@@ -1,7 +1,7 @@
 /** torchvision DenseNet (torchvision/models/densenet.py). */
 import * as tf from "@tensorflow/tfjs";
 import { type Module, type Scope, avgPool2d, batchNorm2d, conv2d, globalPool, maxPool2d, relu, sequential } from "../nn/layers.ts";
-import type { TensorMap } from "../weights/tensors.ts";
+import type { TensorMap } from "../../../core/formats/tensor-map.ts";
 import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 export interface DenseNetConfig {

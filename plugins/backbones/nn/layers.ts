@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../../../core/rng.ts";
-import { batchNormTraining } from "../../runtime/tfjs/batch_norm.ts";
+import { batchNormTraining } from "../../../core/ops/batch-norm.ts";
 import type { ParamStore } from "./store.ts";
 
 /** Per-call state: training mode and the dropout / stochastic-depth stream. */

@@ -8,7 +8,7 @@ import type { Backbone, BackboneMeta } from "../../../core/contracts.ts";
 import type { Rng } from "../../../core/rng.ts";
 import { type Ctx, type Pooling, Scope, conv2d, globalAvgPool, linear } from "./layers.ts";
 import { ParamStore } from "./store.ts";
-import type { TensorMap } from "../weights/tensors.ts";
+import type { TensorMap } from "../../../core/formats/tensor-map.ts";
 
 export interface Net {
   /** Everything before the classifier layer; a 2-D batch of features unless `headKind` is conv. */

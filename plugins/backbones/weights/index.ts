@@ -2,14 +2,14 @@
 import { readFile, stat } from "node:fs/promises";
 import { InputError } from "../../../core/errors.ts";
 import { readPth } from "./pth.ts";
-import { readSafetensors } from "./safetensors.ts";
+import { readSafetensors } from "../../../core/formats/safetensors.ts";
 import { readTfjsWeights } from "./tfjs.ts";
-import type { TensorMap } from "./tensors.ts";
+import type { TensorMap } from "../../../core/formats/tensor-map.ts";
 
 export { readPth } from "./pth.ts";
 export { readTfjsWeights, writeTfjsWeights } from "./tfjs.ts";
-export { readSafetensors, readSafetensorsMetadata, writeSafetensors } from "./safetensors.ts";
-export { exportStore, loadIntoStore, type CheckpointTensor, type TensorMap } from "./tensors.ts";
+export { readSafetensors, readSafetensorsMetadata, writeSafetensors } from "../../../core/formats/safetensors.ts";
+export { exportStore, loadIntoStore } from "./tensors.ts";
 
 export async function readCheckpoint(path: string): Promise<TensorMap> {
   if ((await stat(path)).isDirectory()) return readTfjsWeights(path);

@@ -8,8 +8,8 @@
  */
 import { inflateRawSync } from "node:zlib";
 import { InputError } from "../../../core/errors.ts";
-import { halfToFloat } from "./safetensors.ts";
-import type { TensorMap } from "./tensors.ts";
+import { halfToFloat } from "../../../core/formats/safetensors.ts";
+import type { TensorMap } from "../../../core/formats/tensor-map.ts";
 
 // ---------------------------------------------------------------------------------------------
 // zip

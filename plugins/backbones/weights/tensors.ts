@@ -5,13 +5,9 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../../../core/errors.ts";
+import type { TensorMap } from "../../../core/formats/tensor-map.ts";
 import { type ParamStore, tfShape, toTfLayout, toTorchLayout } from "../nn/store.ts";
 
-export interface CheckpointTensor {
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
-}
-export type TensorMap = Map<string, CheckpointTensor>;
 
 /** Bookkeeping tensors torch writes that carry no model state. */
 const IGNORED = /(^|\.)num_batches_tracked$/;

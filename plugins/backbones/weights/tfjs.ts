@@ -7,7 +7,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../../core/errors.ts";
 import { type Layout, type ParamStore, tfShape, toTorchLayout } from "../nn/store.ts";
-import type { TensorMap } from "./tensors.ts";
+import type { TensorMap } from "../../../core/formats/tensor-map.ts";
 
 interface XferRecord {
   readonly format: "xfer-backbone-weights";

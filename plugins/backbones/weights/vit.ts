@@ -4,7 +4,7 @@
  * checkpoint trained at one resolution loads into a model built for another.
  */
 import { InputError } from "../../../core/errors.ts";
-import type { TensorMap } from "./tensors.ts";
+import type { TensorMap } from "../../../core/formats/tensor-map.ts";
 
 const TIMM_RULES: readonly [RegExp, string][] = [
   [/^cls_token$/, "class_token"],

@@ -1,0 +1,2 @@
+export * from "./tensor-map.ts";
+export * from "./safetensors.ts";

@@ -1,0 +1,339 @@
+/**
+ * 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) on xfer's SIMD GEMM: each 2x2 block of
+ * output comes from a 4x4 block of input through 16 products of [tiles, Cin] x [Cin, Cout] in the
+ * transformed domain, 16 multiply-adds per 2x2 outputs where a direct convolution takes 36 (2.25x
+ * fewer; the transforms are additions and halvings, accurate to a few float32 roundings). The
+ * input, filter and output transforms are SIMD wasm, four channels a vector; the filter transform
+ * writes straight into the GEMM's packed 8-column panels. The filter gradient runs the adjoint of
+ * the same transform (`winogradFilterGrad`).
+ *
+ * Transforms (Lavin & Gray 2016): V = B^T d B, U = G g G^T, y = A^T (V . U) A with
+ * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
+ * A^T = [1 1 1 0; 0 1 -1 -1].
+ */
+import { backend_util, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
+import {
+  countDown, f32x4Add, f32x4Const, f32x4Mul, f32x4Sub, get, I32, i32Add, i32And, i32Const, i32Mul, i32ShrU, instancePerMemory, set, upTo, V128,
+  v128Load, v128Store,
+} from "../../../../core/wasm/assembler.ts";
+import { type Composer, explicitPad, heapMemory } from "./compose.ts";
+import { edgeScratchFloats, gemmOn, PANEL_COLUMNS } from "./gemm-simd.ts";
+
+type Conv2DInfo = backend_util.Conv2DInfo;
+
+/** Floats per 64-byte cache line. */
+const LINE_FLOATS = 16;
+
+/** Local `offset` from 0 to local `end` (exclusive) in steps of a vector, 16 bytes. */
+const byVectors = (offset: number, end: number, body: number[]) => upTo(offset, end, 16, body);
+
+/** 2 * local. */
+const twice = (local: number) => [...get(local), ...get(local), ...i32Add];
+const addTo = (local: number, step: number[]) => [...get(local), ...step, ...i32Add, ...set(local)];
+/** get(a) + get(b) [+ get(c)] as an address. */
+const address = (...locals: number[]) => locals.flatMap((l, i) => (i === 0 ? get(l) : [...get(l), ...i32Add]));
+/** local * constant. */
+const times = (local: number, k: number) => (k === 0 ? i32Const(0) : k === 1 ? get(local) : [...get(local), ...i32Const(k), ...i32Mul]);
+
+/**
+ * input(src, rowBytes, tiles, cBytes, dst, matStride): a row of `tiles` input tiles, the one at
+ * column 2t reading src + t * 2 * cBytes (4 rows rowBytes apart), into V[16][tile][C] at dst
+ * (matrices matStride bytes apart, tiles cBytes apart).
+ */
+function inputCode(): number[] {
+  const [SRC, ROW, TILES, CB, DST, MAT] = [0, 1, 2, 3, 4, 5];
+  const C = 6, BASE = 7, OUT = 8;
+  const T = 9, V = 13; // v128 t[4] (a row of B^T d), v[4]
+  const quad = [0, 1, 2, 3];
+  const d = (i: number, j: number) => [...get(BASE), ...times(ROW, i), ...i32Add, ...times(CB, j), ...i32Add, ...v128Load()];
+  // Row i of B^T d from two rows of d, reloaded (from L1) rather than kept in 16 live vectors.
+  const rowsOfBtD: [number, number, number[]][] = [[0, 2, f32x4Sub], [1, 2, f32x4Add], [2, 1, f32x4Sub], [1, 3, f32x4Sub]];
+  const body = [
+    ...address(SRC, C), ...set(BASE), ...address(DST, C), ...set(OUT),
+    ...rowsOfBtD.flatMap(([a, b, op]) => [
+      ...quad.flatMap((j) => [...d(a, j), ...d(b, j), ...op, ...set(T + j)]),
+      ...get(T), ...get(T + 2), ...f32x4Sub, ...set(V),
+      ...get(T + 1), ...get(T + 2), ...f32x4Add, ...set(V + 1),
+      ...get(T + 2), ...get(T + 1), ...f32x4Sub, ...set(V + 2),
+      ...get(T + 1), ...get(T + 3), ...f32x4Sub, ...set(V + 3),
+      // The 16 matrices follow each other, matStride apart, in (i, j) order.
+      ...quad.flatMap((j) => [...get(OUT), ...get(V + j), ...v128Store(), ...addTo(OUT, get(MAT))]),
+    ]),
+  ];
+  return countDown(TILES, [...byVectors(C, CB, body), ...addTo(SRC, twice(CB)), ...addTo(DST, get(CB))]);
+}
+
+/**
+ * output(m, matStride, tiles, coBytes, dst, rowBytes): a row of `tiles` tiles of M[16][tile][Co]
+ * at m (tiles coBytes apart) into 2x2 blocks of y at dst (rows rowBytes apart, block t at column 2t).
+ */
+function outputCode(): number[] {
+  const [M, MAT, TILES, CB, DST, ROW] = [0, 1, 2, 3, 4, 5];
+  const C = 6, BASE = 7, OUT = 8;
+  const MV = 9, S = 25, R = 29; // v128 m[4][4], s[4], r[4]
+  const m = (i: number, j: number) => MV + 4 * i + j;
+  const quad = [0, 1, 2, 3];
+  const at = (row: number, col: number) => [...get(OUT), ...times(ROW, row), ...i32Add, ...times(CB, col), ...i32Add];
+  const body = [
+    ...address(M, C), ...set(BASE), ...address(DST, C), ...set(OUT),
+    ...quad.flatMap((i) => quad.flatMap((j) => [...get(BASE), ...times(MAT, 4 * i + j), ...i32Add, ...v128Load(), ...set(m(i, j))])),
+    ...quad.flatMap((j) => [
+      ...get(m(0, j)), ...get(m(1, j)), ...f32x4Add, ...get(m(2, j)), ...f32x4Add, ...set(S + j),
+      ...get(m(1, j)), ...get(m(2, j)), ...f32x4Sub, ...get(m(3, j)), ...f32x4Sub, ...set(R + j),
+    ]),
+    ...at(0, 0), ...get(S), ...get(S + 1), ...f32x4Add, ...get(S + 2), ...f32x4Add, ...v128Store(),
+    ...at(0, 1), ...get(S + 1), ...get(S + 2), ...f32x4Sub, ...get(S + 3), ...f32x4Sub, ...v128Store(),
+    ...at(1, 0), ...get(R), ...get(R + 1), ...f32x4Add, ...get(R + 2), ...f32x4Add, ...v128Store(),
+    ...at(1, 1), ...get(R + 1), ...get(R + 2), ...f32x4Sub, ...get(R + 3), ...f32x4Sub, ...v128Store(),
+  ];
+  return countDown(TILES, [...byVectors(C, CB, body), ...addTo(M, get(CB)), ...addTo(DST, twice(CB))]);
+}
+
+/**
+ * filter(w, channels, coBytes, u, matStride): U = G g G^T of a [3, 3, C, Co] filter into 16
+ * matrices [C, Co] packed as the GEMM's B (8-column panels: column co of row c at
+ * ((co / 8) * C + c) * 32 + (co % 8) * 4), matStride bytes apart.
+ */
+function filterCode(): number[] {
+  const [W, CHANNELS, CB, U, MAT] = [0, 1, 2, 3, 4];
+  const CO = 5, BASE = 6, OUT = 7, TAP = 8, C = 9;
+  const G = 10, T = 19, H = 31; // v128 g[3][3], t[4][3], the 0.5 splat
+  const g = (i: number, j: number) => G + 3 * i + j, t = (i: number, j: number) => T + 3 * i + j;
+  const halved = (terms: number[]) => [...terms, ...get(H), ...f32x4Mul];
+  const combos = (x0: number[], x1: number[], x2: number[]) => [
+    [...x0], halved([...x0, ...x1, ...f32x4Add, ...x2, ...f32x4Add]), halved([...x0, ...x1, ...f32x4Sub, ...x2, ...f32x4Add]), [...x2],
+  ];
+  const body = [
+    // BASE: tap (0, 0) of channel c, columns co..co+3; OUT: row c of the panel holding co.
+    ...get(W), ...get(C), ...get(CB), ...i32Mul, ...i32Add, ...get(CO), ...i32Add, ...set(BASE),
+    ...get(U), ...get(CO), ...i32Const(5), ...i32ShrU, ...get(CHANNELS), ...i32Mul, ...get(C), ...i32Add, ...i32Const(32), ...i32Mul, ...i32Add,
+    ...get(CO), ...i32Const(16), ...i32And, ...i32Add, ...set(OUT),
+    ...[0, 1, 2].flatMap((i) => [0, 1, 2].flatMap((j) => [...get(BASE), ...times(TAP, 3 * i + j), ...i32Add, ...v128Load(), ...set(g(i, j))])),
+    ...[0, 1, 2].flatMap((j) => combos(get(g(0, j)), get(g(1, j)), get(g(2, j))).flatMap((value, i) => [...value, ...set(t(i, j))])),
+    ...[0, 1, 2, 3].flatMap((i) => combos(get(t(i, 0)), get(t(i, 1)), get(t(i, 2))).flatMap((value, j) => [
+      ...get(OUT), ...times(MAT, 4 * i + j), ...i32Add, ...value, ...v128Store(),
+    ])),
+  ];
+  // Output channels outer, input channels inner: the packed panel rows are then written in order.
+  return [
+    ...f32x4Const(0.5), ...set(H),
+    ...get(CHANNELS), ...get(CB), ...i32Mul, ...set(TAP),
+    ...byVectors(CO, CB, [
+      ...upTo(C, CHANNELS, 1, body),
+    ]),
+  ];
+}
+
+/**
+ * gradOutput(dy, rowBytes, tiles, coBytes, dst, matStride, panelStride): a row of `tiles` 2x2
+ * blocks of dy (block t at column 2t, rows rowBytes apart) into Z = A dy A^T, 16 matrices [tile][Co]
+ * written as the GEMM's packed B (column co of row t at (co / 8) * panelStride + t * 32 +
+ * (co % 8) * 4 from dst, which points at the row's first tile), matStride apart.
+ */
+function gradOutputCode(): number[] {
+  const [DY, ROW, TILES, CB, DST, MAT, PANEL] = [0, 1, 2, 3, 4, 5, 6];
+  const CO = 7, BASE = 8, OUT = 9, TILE_DY = 10, TILE_DST = 11, LEFT = 12;
+  const E = 13, WV = 17, Z = 25; // v128 e[2][2], w[4][2], z[4]
+  const e = (a: number, b: number) => E + 2 * a + b, w = (i: number, b: number) => WV + 2 * i + b;
+  // Rows (or columns) of A applied to a pair: p0, p0 + p1, p0 - p1, -p1 (as 0 - p1).
+  const pairs = (p0: number[], p1: number[]) => [p0, [...p0, ...p1, ...f32x4Add], [...p0, ...p1, ...f32x4Sub], [...zero, ...p1, ...f32x4Sub]];
+  const zero = f32x4Const(0);
+  const body = [
+    ...address(TILE_DY, CO), ...set(BASE),
+    ...get(TILE_DST), ...get(CO), ...i32Const(5), ...i32ShrU, ...get(PANEL), ...i32Mul, ...i32Add, ...get(CO), ...i32Const(16), ...i32And, ...i32Add, ...set(OUT),
+    ...[0, 1].flatMap((a) => [0, 1].flatMap((b) => [...get(BASE), ...times(ROW, a), ...i32Add, ...times(CB, b), ...i32Add, ...v128Load(), ...set(e(a, b))])),
+    ...[0, 1].flatMap((b) => pairs(get(e(0, b)), get(e(1, b))).flatMap((value, i) => [...value, ...set(w(i, b))])),
+    ...[0, 1, 2, 3].flatMap((i) => [
+      ...pairs(get(w(i, 0)), get(w(i, 1))).flatMap((value, j) => [...value, ...set(Z + j)]),
+      ...[0, 1, 2, 3].flatMap((j) => [...get(OUT), ...get(Z + j), ...v128Store(), ...addTo(OUT, get(MAT))]),
+    ]),
+  ];
+  // Channels outer, tiles inner: each of the 16 x Co/8 panels is then written in order, where the
+  // other order kept 128 write streams open (8 ms of TLB misses on a tiny-CNN layer).
+  return byVectors(CO, CB, [
+    ...get(DY), ...set(TILE_DY), ...get(DST), ...set(TILE_DST), ...get(TILES), ...set(LEFT),
+    ...countDown(LEFT, [...body, ...addTo(TILE_DY, twice(CB)), ...addTo(TILE_DST, i32Const(32))]),
+  ]);
+}
+
+/**
+ * filterGrad(du, matStride, bytes, dw, tapStride): dW = G^T dU G for every (c, co), the 16
+ * matrices of dU [C][Co] matStride apart, `bytes` = C * Co * 4, into the [3][3][C][Co] filter
+ * gradient (taps tapStride apart).
+ */
+function filterGradCode(): number[] {
+  const [DU, MAT, BYTES, DW, TAP] = [0, 1, 2, 3, 4];
+  const L = 5, BASE = 6;
+  const D = 7, R = 23, H = 35; // v128 du[4][4], r[3][4], the 0.5 splat
+  const du = (i: number, j: number) => D + 4 * i + j, r = (i: number, j: number) => R + 4 * i + j;
+  const halved = (terms: number[]) => [...terms, ...get(H), ...f32x4Mul];
+  // Rows of G^T applied to four values: p0 + (p1 + p2) / 2, (p1 - p2) / 2, (p1 + p2) / 2 + p3.
+  const gt = (p: number[][]) => [
+    [...p[0], ...halved([...p[1], ...p[2], ...f32x4Add]), ...f32x4Add],
+    halved([...p[1], ...p[2], ...f32x4Sub]),
+    [...halved([...p[1], ...p[2], ...f32x4Add]), ...p[3], ...f32x4Add],
+  ];
+  const quad = [0, 1, 2, 3];
+  const body = [
+    ...address(DU, L), ...set(BASE),
+    ...quad.flatMap((i) => quad.flatMap((j) => [...get(BASE), ...times(MAT, 4 * i + j), ...i32Add, ...v128Load(), ...set(du(i, j))])),
+    ...quad.flatMap((j) => gt(quad.map((i) => get(du(i, j)))).flatMap((value, i) => [...value, ...set(r(i, j))])),
+    ...[0, 1, 2].flatMap((i) => gt(quad.map((j) => get(r(i, j)))).flatMap((value, j) => [
+      ...get(DW), ...get(L), ...i32Add, ...times(TAP, 3 * i + j), ...i32Add, ...value, ...v128Store(),
+    ])),
+  ];
+  return [...f32x4Const(0.5), ...set(H), ...byVectors(L, BYTES, body)];
+}
+
+interface Transforms {
+  input(src: number, rowBytes: number, tiles: number, cBytes: number, dst: number, matStride: number): void;
+  output(m: number, matStride: number, tiles: number, coBytes: number, dst: number, rowBytes: number): void;
+  filter(w: number, channels: number, coBytes: number, u: number, matStride: number): void;
+  gradOutput(dy: number, rowBytes: number, tiles: number, coBytes: number, dst: number, matStride: number, panelStride: number): void;
+  filterGrad(du: number, matStride: number, bytes: number, dw: number, tapStride: number): void;
+}
+
+const transforms = instancePerMemory<Transforms>(() => [
+  { name: "input", params: new Array(6).fill(I32), locals: [[3, I32], [8, V128]], code: inputCode() },
+  { name: "output", params: new Array(6).fill(I32), locals: [[3, I32], [24, V128]], code: outputCode() },
+  { name: "filter", params: new Array(5).fill(I32), locals: [[5, I32], [22, V128]], code: filterCode() },
+  { name: "gradOutput", params: new Array(7).fill(I32), locals: [[6, I32], [16, V128]], code: gradOutputCode() },
+  { name: "filterGrad", params: new Array(5).fill(I32), locals: [[2, I32], [29, V128]], code: filterGradCode() },
+]);
+
+/** 3x3, stride 1, undilated, NHWC, input channels in whole vectors, output channels in whole GEMM panels. */
+function fits(info: Conv2DInfo, inChannels: number, outChannels: number): boolean {
+  return info.dataFormat === "channelsLast" && info.filterHeight === 3 && info.filterWidth === 3
+    && info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1
+    && inChannels % 4 === 0 && outChannels % PANEL_COLUMNS === 0;
+}
+
+/** Whether `winogradConv2D` takes this convolution. */
+export function winogradApplies(info: Conv2DInfo): boolean {
+  return fits(info, info.inChannels, info.outChannels);
+}
+
+/**
+ * Whether the input gradient of this convolution, a stride-1 convolution of dy (Cout channels in,
+ * Cin out) with the flipped filter, runs by Winograd.
+ */
+export function winogradTakesInputGrad(info: Conv2DInfo): boolean {
+  return fits(info, info.outChannels, info.inChannels);
+}
+
+/** The tiling of a convolution's output into 2x2 blocks, and its input padded to whole tiles. */
+function tiling(info: Conv2DInfo) {
+  const tilesH = Math.ceil(info.outHeight / 2), tilesW = Math.ceil(info.outWidth / 2);
+  return { tilesH, tilesW, tiles: info.batchSize * tilesH * tilesW, Hp: 2 * tilesH + 2, Wp: 2 * tilesW + 2 };
+}
+
+/** Byte distance of consecutive matrices of `floats` each: one cache line more than their size, as
+ * at a multiple of 4 KiB apart the transforms' 16 streams map to one L1 set and evict each other. */
+const matrixStride = (floats: number) => (floats + LINE_FLOATS) * 4;
+
+/** x zero-padded to whole tiles: [N, Hp, Wp, C]. */
+function padInput(c: Composer, x: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { Hp, Wp } = tiling(info);
+  const { top, left } = info.padInfo;
+  return c.run("PadV2", { x }, {
+    paddings: explicitPad(top, Hp - info.inHeight - top, left, Wp - info.inWidth - left), constantValue: 0,
+  } as unknown as NamedAttrMap);
+}
+
+/**
+ * V = B^T d B of tile rows [from, to) (tile row r = (n, th) with r = n * tilesH + th) of the padded
+ * input into 16 matrices [tile][C] at `vAt`, the first tile of row `from` first.
+ */
+function transformRows(c: Composer, paddedAt: number, info: Conv2DInfo, from: number, to: number, vAt: number, vStride: number): void {
+  const { tilesH, tilesW, Hp, Wp } = tiling(info);
+  const kernels = transforms(heapMemory(c.backend));
+  const C = info.inChannels, paddedRow = Wp * C * 4;
+  for (let r = from; r < to; r++) {
+    const n = Math.floor(r / tilesH), th = r % tilesH;
+    kernels.input(paddedAt + (n * Hp + 2 * th) * paddedRow, paddedRow, tilesW, C * 4, vAt + (r - from) * tilesW * C * 4, vStride);
+  }
+}
+
+/**
+ * Tiles a forward pass transforms, multiplies and transforms back at a time: their 16 + 16
+ * matrices within ~2 MiB, which the products and the output transform then read from L2 (tiny CNN
+ * 14x14x32: 5.4 -> 4.5 ms; ResNet-18's layers within 3% either way) and which bounds the
+ * temporaries at large images; but at least the GEMM's 96-row block, so the products stay long.
+ */
+function chunkTiles(info: Conv2DInfo): number {
+  return Math.max(96, Math.floor((2 << 20) / (16 * 4 * (info.inChannels + info.outChannels))));
+}
+
+/** `tilesPerChunk` (a multiple of a tile row, at least one) only differs in tests. */
+export function winogradConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, tilesPerChunk = chunkTiles(info)): TensorInfo {
+  const { batchSize: N, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const { tilesH, tilesW } = tiling(info);
+  // Output in whole tiles, cropped after when OH or OW is odd.
+  const exact = OH % 2 === 0 && OW % 2 === 0;
+  const tileRows = N * tilesH;
+  const rowsPerChunk = Math.min(tileRows, Math.max(1, Math.floor(tilesPerChunk / tilesW)));
+  const chunkTiles = rowsPerChunk * tilesW;
+  const [vStride, uStride, mStride] = [chunkTiles * C, C * CO, chunkTiles * CO].map(matrixStride);
+  const padded = padInput(c, x, info);
+  const v = c.empty([(16 * vStride) / 4]);
+  const u = c.empty([(16 * uStride) / 4]);
+  const m = c.empty([(16 * mStride) / 4]);
+  const scratch = c.empty([edgeScratchFloats(C)]);
+  const y = c.empty(exact ? info.outShape : [N, 2 * tilesH, 2 * tilesW, CO]);
+  const gemm = gemmOn(heapMemory(c.backend));
+  const kernels = transforms(heapMemory(c.backend));
+  const [paddedAt, vAt, uAt, mAt, scratchAt, yAt, filterAt] = [padded, v, u, m, scratch, y, filter].map((t) => c.view(t).byteOffset);
+  kernels.filter(filterAt, C, CO * 4, uAt, uStride);
+  const outRow = 2 * tilesW * CO * 4;
+  for (let from = 0; from < tileRows; from += rowsPerChunk) {
+    const to = Math.min(tileRows, from + rowsPerChunk);
+    transformRows(c, paddedAt, info, from, to, vAt, vStride);
+    const count = (to - from) * tilesW;
+    for (let k = 0; k < 16; k++) gemm.multiplyPacked(count, CO, C, vAt + k * vStride, uAt + k * uStride, mAt + k * mStride, scratchAt);
+    // Tile row r = (n, th) writes output rows 2r and 2r + 1.
+    for (let r = from; r < to; r++) kernels.output(mAt + (r - from) * tilesW * CO * 4, mStride, tilesW, CO * 4, yAt + 2 * r * outRow, outRow);
+  }
+  c.free(padded, v, u, m, scratch);
+  return exact ? y : c.then(y, (t) => c.slice(t, [0, 0, 0, 0], [N, OH, OW, CO]));
+}
+
+/**
+ * The filter gradient of a convolution `winogradApplies` takes, by the same transform (the adjoint
+ * of y = A^T (U . V) A in U = G g G^T): dU = sum over tiles of V . (A dy A^T), 16 products
+ * V^T [C, tiles] x Z [tiles, Cout], then dW = G^T dU G. dy is read in 2x2 blocks, zero-padded to
+ * whole tiles when OH or OW is odd; V is transposed by the GEMM module's SIMD transpose.
+ */
+export function winogradFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { batchSize: N, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
+  const { tilesH, tilesW, tiles } = tiling(info);
+  const exact = OH % 2 === 0 && OW % 2 === 0;
+  const [vStride, zStride, uStride] = [tiles * C, tiles * CO, C * CO].map(matrixStride);
+  // V^T's rows a line longer than `tiles` floats, for the same reason as the matrices' spacing.
+  const vTPitch = matrixStride(tiles), vTStride = matrixStride((C * vTPitch) / 4);
+  const v = c.empty([(16 * vStride) / 4]);
+  const vT = c.empty([(16 * vTStride) / 4]);
+  const z = c.empty([(16 * zStride) / 4]);
+  const du = c.empty([(16 * uStride) / 4]);
+  const scratch = c.empty([edgeScratchFloats(tiles)]);
+  const dw = c.empty([3, 3, C, CO]);
+  const dyTiles = exact ? dy : c.run("PadV2", { x: dy }, {
+    paddings: explicitPad(0, 2 * tilesH - OH, 0, 2 * tilesW - OW), constantValue: 0,
+  } as unknown as NamedAttrMap);
+  const padded = padInput(c, x, info);
+  const gemm = gemmOn(heapMemory(c.backend));
+  const kernels = transforms(heapMemory(c.backend));
+  const [vAt, vTAt, zAt, duAt, scratchAt, dwAt, tilesAt, paddedAt] = [v, vT, z, du, scratch, dw, dyTiles, padded].map((t) => c.view(t).byteOffset);
+  transformRows(c, paddedAt, info, 0, N * tilesH, vAt, vStride);
+  c.free(padded);
+  for (let k = 0; k < 16; k++) gemm.transpose(vAt + k * vStride, tiles, C, vTAt + k * vTStride, vTPitch);
+  c.free(v);
+  // Tile row r = (n, th) reads dy's rows 2r and 2r + 1.
+  const dyRow = 2 * tilesW * CO * 4;
+  for (let r = 0; r < N * tilesH; r++) kernels.gradOutput(tilesAt + 2 * r * dyRow, dyRow, tilesW, CO * 4, zAt + r * tilesW * 32, zStride, tiles * 32);
+  if (!exact) c.free(dyTiles);
+  for (let k = 0; k < 16; k++) gemm.multiplyPacked(C, CO, tiles, vTAt + k * vTStride, zAt + k * zStride, duAt + k * uStride, scratchAt, vTPitch);
+  c.free(vT, z, scratch);
+  kernels.filterGrad(duAt, uStride, C * CO * 4, dwAt, C * CO * 4);
+  c.free(du);
+  return dw;
+}

@@ -1,0 +1,278 @@
+/**
+ * The `xfer` command line. Config (cosmiconfig) is read here and nowhere else; core receives
+ * validated objects. Every command returns an exit code instead of calling process.exit, so the
+ * CLI is testable in-process.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+import { BACKEND_NAMES, parseFilter, plan, XferError, type PlanOptions } from "../../../../core/index.ts";
+import { bestRunsTable, checkPlugins, resultsCsv, runPlan, SeedTree, type EnvironmentRecord, type XferConfig } from "../../../../core/index.ts";
+import { readdirSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { FsRunStore } from "../run-store.ts";
+import { BACKBONE_CATALOG, convertWeights } from "../../../backbones/index.ts";
+import { nodeDatasetContext } from "../context.ts";
+import { registerSplitsCommand } from "./commands/splits.ts";
+import { builtinRegistry } from "../../../manifest.ts";
+import { loadConfig } from "../config.ts";
+import { NodeIO } from "../node-io.ts";
+import { createNodeRoot } from "../services.ts";
+import { SharpDecoder } from "../sharp-decoder.ts";
+import { runAnalysis } from "../report-writer.ts";
+import { selectBackend, type BackendSelection } from "../../../backends/index.ts";
+import { createProgress } from "./progress.ts";
+import { builtinRecipeNames, resolveRecipe } from "./recipes.ts";
+
+const VERSION = "0.2.0";
+
+interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: Io = {
+  out: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
+  err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
+};
+
+/** fixtures/datasets/<name> for every dataset fixture in the project (what `--smoke` reads). */
+function fixtureDataRoots(): Record<string, string> {
+  const dir = resolve(import.meta.dirname, "../../../../fixtures/datasets");
+  return Object.fromEntries(readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => [e.name, resolve(dir, e.name)]));
+}
+
+/** Starts the configured (or fastest available) backend; the record goes into every result. */
+async function startBackend(config: XferConfig, io: Io): Promise<BackendSelection> {
+  const selection = await selectBackend({
+    prefer: config.backend === "auto" ? undefined : config.backend,
+    wasmThreads: config.wasmThreads,
+    warn: io.err,
+  });
+  return { ...selection, versions: { ...selection.versions, xfer: VERSION } };
+}
+
+interface BackendFlags {
+  readonly backend?: string;
+  readonly wasmThreads?: string;
+}
+
+/** The config with `--backend` and `--wasm-threads` applied. */
+function withBackendFlags(config: XferConfig, opts: BackendFlags): XferConfig {
+  const threads = opts.wasmThreads === undefined ? config.wasmThreads : Number(opts.wasmThreads);
+  if (!Number.isInteger(threads) || threads < 1) throw new XferError(`--wasm-threads must be a positive integer, got "${opts.wasmThreads}"`);
+  return { ...config, backend: (opts.backend ?? config.backend) as XferConfig["backend"], wasmThreads: threads };
+}
+
+function addBackendFlags(command: Command): Command {
+  return command
+    .addOption(new Option("--backend <name>", "compute backend").choices(BACKEND_NAMES))
+    .option("--wasm-threads <n>", "XNNPACK threads for wasm (opt-in above 1, Node only; see docs/backends.md)");
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function planOptions(opts: { seed?: string; smoke?: boolean; filter: string[] }, defaultSeed?: number): PlanOptions {
+  return {
+    seed: opts.seed === undefined ? undefined : parseSeed(opts.seed),
+    defaultSeed,
+    smoke: opts.smoke ?? false,
+    filters: opts.filter.map(parseFilter),
+  };
+}
+
+function parseSeed(text: string): number {
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new XferError(`--seed: expected a non-negative integer, got "${text}"`);
+  return seed;
+}
+
+export function buildProgram(io: Io = stdio): Command {
+  const program = new Command("xfer")
+    .description("Reproduce transfer-learning studies of image classifiers: plan, run and report recipes.")
+    .option("-V, --version", "print the xfer version and the compute backend it would use")
+    .option("--config <file>", "config file (default: searched upward from the cwd by cosmiconfig)")
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command("list")
+    .description("list built-in plugins (by kind) and recipes")
+    .argument("[what]", "plugins | recipes | all", "all")
+    .action((what: string) => {
+      if (!["plugins", "recipes", "all"].includes(what)) throw new XferError(`list: unknown "${what}"; expected plugins, recipes or all`);
+      if (what !== "recipes") {
+        const registry = builtinRegistry();
+        io.out("plugins:");
+        for (const plugin of registry.all()) {
+          io.out(`  ${plugin.meta.kind.padEnd(12)} ${plugin.meta.name.padEnd(34)} ${plugin.meta.version.padEnd(7)} ${plugin.meta.description}`);
+        }
+      }
+      if (what !== "plugins") {
+        io.out("recipes:");
+        for (const name of builtinRecipeNames()) io.out(`  ${name}`);
+      }
+    });
+
+  program
+    .command("plan")
+    .description("expand a recipe's grid into runs, each with its content hash")
+    .argument("<recipe>", "built-in recipe name (e.g. aptos-augmentation) or path to a recipe folder")
+    .option("--json", "print the RunSpecs as JSON")
+    .option("--smoke", "plan the recipe's smoke mode (fixtures, tiny models, few steps)")
+    .option("--seed <n>", "root seed for every run")
+    .option("--filter <path=value>", "keep runs whose spec has this value, e.g. dataset.name=aptos2019 (repeatable)", collect, [])
+    .action(async (ref: string, opts: { json?: boolean; smoke?: boolean; seed?: string; filter: string[] }) => {
+      const { config } = await loadConfig({ file: program.opts().config });
+      const recipe = await resolveRecipe(ref);
+      if (recipe.kind === "analysis") {
+        io.out(`${recipe.name} is an analysis recipe: it trains nothing; \`xfer run ${recipe.name}\` computes its report`);
+        return;
+      }
+      const runs = plan(recipe, planOptions(opts, config.seed));
+      for (const problem of checkPlugins(builtinRegistry(), runs)) io.err(`xfer: warning: ${problem}`);
+      if (opts.json) {
+        io.out(JSON.stringify(runs, null, 2));
+        return;
+      }
+      io.out(`${recipe.name}: ${runs.length} run(s)`);
+      for (const { hash, spec } of runs) io.out(`  ${hash.slice(0, 12)}  ${JSON.stringify(spec.point)}`);
+    });
+
+  const runCommand = program
+    .command("run")
+    .description("run every planned run of a recipe that has no stored result yet (resumable)")
+    .argument("<recipe>", "built-in recipe name or path to a recipe folder")
+    .option("--out <dir>", "output directory; the recipe writes into <dir>/<recipe> (default: config outDir, else ./runs)")
+    .option("--results <file>", "analysis recipes: your own results table (CSV/TSV) instead of the embedded published one")
+    .option("--seed <n>", "root seed for every run")
+    .option("--smoke", "run the recipe's smoke mode")
+    .option("--filter <path=value>", "only runs whose spec has this value (repeatable)", collect, []);
+  addBackendFlags(runCommand)
+    .action(async (ref: string, opts: { out?: string; results?: string; seed?: string; smoke?: boolean; filter: string[] } & BackendFlags) => {
+      const { config } = await loadConfig({ file: program.opts().config });
+      const recipe = await resolveRecipe(ref);
+      const outDir = resolve(opts.out ?? config.outDir, recipe.name);
+      if (recipe.kind === "analysis") {
+        const seed = opts.seed === undefined ? config.seed : parseSeed(opts.seed);
+        await runAnalysis(recipe, { resultsPath: opts.results, outDir, seed, log: io.out });
+        return;
+      }
+      if (opts.results !== undefined) throw new XferError(`--results is for analysis recipes; "${recipe.name}" trains its own runs`);
+      const runs = plan(recipe, planOptions(opts, config.seed));
+      const problems = checkPlugins(builtinRegistry(), runs);
+      if (problems.length > 0) throw new XferError(`recipe "${recipe.name}" cannot run:\n  ${problems.join("\n  ")}\n(use --filter to run the runs that can)`);
+      const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), io);
+      io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
+      if (environment.backend === "wasm" && environment.threads === 1 && availableParallelism() > 1) {
+        // xfer's kernels run on the calling thread, so --wasm-threads gains little; processes scale.
+        io.err(`xfer: wasm uses 1 of ${availableParallelism()} cores; to use more, run disjoint --filter slices in parallel processes (docs/backends.md, Threads)`);
+      }
+      const bar = createProgress(recipe.name, runs.length);
+      let finished = 0;
+      const root = createNodeRoot({
+        // Smoke mode reads the committed fixtures, whatever the config points at.
+        config: opts.smoke ? { ...config, dataRoots: fixtureDataRoots() } : config,
+        runDir: outDir,
+        environment,
+        openRoot: (dir) => new NodeIO(dir),
+        decoder: new SharpDecoder(),
+        progress: ({ epoch, epochs, step, stepsPerEpoch, loss }) => {
+          const where = `run ${finished + 1}/${runs.length} epoch ${epoch + 1}/${epochs}`;
+          if (step === stepsPerEpoch) bar.update(finished, `${where} loss ${loss.toFixed(4)}`);
+          else bar.detail(`${where} step ${step}/${stepsPerEpoch} loss ${loss.toFixed(4)}`);
+        },
+      });
+      const outcome = await runPlan(root, runs, ({ done, hash, status }) => {
+        finished = done;
+        bar.update(done, `${hash.slice(0, 12)} ${status}`);
+      });
+      bar.stop();
+      io.out(`${recipe.name}: ${outcome.trained.length} trained, ${outcome.skipped.length} already done; results in ${outDir}`);
+      for (const result of outcome.results) {
+        const best = Object.entries(result.best).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ");
+        const test = result.test ? ` | test ${Object.entries(result.test).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ")}` : "";
+        io.out(`  ${result.hash.slice(0, 12)}  best epoch ${result.bestEpoch}: ${best}${test}`);
+      }
+    });
+
+  program
+    .command("results")
+    .description("export the grid's best run per (backbone, dataset) as the results table analysis recipes read")
+    .argument("<recipe>", "built-in recipe name or path to a recipe folder")
+    .option("--out <dir>", "where the recipe's runs are (default: config outDir, else ./runs)")
+    .requiredOption("--csv <file>", "write the table here (model, imagenet_top1, one column per dataset)")
+    .action(async (ref: string, opts: { out?: string; csv: string }) => {
+      const { config } = await loadConfig({ file: program.opts().config });
+      const recipe = await resolveRecipe(ref);
+      const store = new FsRunStore(resolve(opts.out ?? config.outDir, recipe.name));
+      const stored = await Promise.all((await store.list()).map(async (hash) => (await store.get(hash))!));
+      if (stored.length === 0) throw new XferError(`no finished runs of "${recipe.name}" in ${store.dir}; run \`xfer run ${recipe.name}\` first`);
+      const registry = builtinRegistry();
+      const ctx = { seeds: new SeedTree(0) };
+      const rows = await bestRunsTable(stored, {
+        async selection(datasetRef) {
+          const metric = (await registry.create("dataset", datasetRef, ctx)).meta.selectionMetric;
+          return { metric, direction: (await registry.create("metric", { name: metric }, ctx)).direction };
+        },
+        imagenetTop1: (backbone) => BACKBONE_CATALOG.get(backbone)?.meta.imagenetTop1,
+      });
+      await writeFile(opts.csv, resultsCsv(rows));
+      io.out(`${recipe.name}: best of ${stored.length} run(s) for ${rows.length} backbone(s) written to ${opts.csv}`);
+    });
+
+  program
+    .command("weights")
+    .description("pretrained weights")
+    .command("convert")
+    .description("load a PyTorch checkpoint (.safetensors or torchvision .pth) strictly into a backbone and write a tfjs weights directory")
+    .argument("<id>", "backbone id, e.g. resnet50.tv_in1k (xfer list plugins)")
+    .argument("<checkpoint>", ".safetensors or .pth file")
+    .argument("<outdir>", "directory to write")
+    .option("--input-size <n>", "input size, for ViT position-embedding interpolation")
+    .action(async (id: string, checkpoint: string, outDir: string, opts: { inputSize?: string }) => {
+      const inputSize = opts.inputSize === undefined ? undefined : Number(opts.inputSize);
+      if (inputSize !== undefined && !(Number.isInteger(inputSize) && inputSize > 0)) throw new XferError(`--input-size: expected a positive integer, got "${opts.inputSize}"`);
+      const { tensors, params } = await convertWeights(id, checkpoint, outDir, { inputSize });
+      io.out(`${id}: ${tensors} tensors (${params.toLocaleString("en-US")} parameters) from ${checkpoint} written to ${outDir}`);
+    });
+
+  registerSplitsCommand(program, { registry: builtinRegistry(), makeDatasetContext: nodeDatasetContext });
+
+  const envCommand = program
+    .command("env")
+    .description("print the compute backend that would be used, its version and threads, and library versions");
+  addBackendFlags(envCommand)
+    .action(async (opts: BackendFlags) => {
+      const { config, filepath } = await loadConfig({ file: program.opts().config });
+      const env = await startBackend(withBackendFlags(config, opts), io);
+      io.out(JSON.stringify({ xfer: VERSION, config: filepath ?? "(defaults)", ...env }, null, 2));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code. */
+export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    const args = argv.slice(2);
+    if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+      const env = await startBackend((await loadConfig()).config, io);
+      io.out(`xfer ${VERSION} (backend ${env.backend} ${env.backendVersion}, ${env.threads} thread(s), ${env.runtime})`);
+      return 0;
+    }
+    await program.parseAsync(argv as string[]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof XferError) {
+      io.err(`xfer: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
