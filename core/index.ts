@@ -1,7 +1,8 @@
 /**
- * The package entry (`import { ... } from "xfer"`): contracts, plugin model, recipes and planning,
- * seeded randomness, splits and statistics. Node- and Deno-safe; runtime adapters are in
- * `xfer/node` (plugins/index.ts).
+ * `xfer/core`: the Node-free core (contracts, plugin model, container, recipes and planning,
+ * seeded randomness, splits, metrics, statistics, analysis, ops and tensor file formats). It runs
+ * unchanged under Node and Deno. The `xfer` entry (plugins/index.ts) adds the built-in plugins and
+ * the Node platform.
  */
 import "reflect-metadata";
 
@@ -14,7 +15,9 @@ export * from "./recipe.ts";
 export * from "./config.ts";
 export * from "./di.ts";
 export * from "./runner.ts";
+export { MemoryRunStore } from "./memory-run-store.ts";
 export { train, toBatch, type TrainerParts, type TrainProgress } from "./train/trainer.ts";
+export { deriveHead, type HeadLoss, type RunHead } from "./train/head.ts";
 export * from "./results-export.ts";
 export * from "./splits/index.ts";
 export * from "./stats/index.ts";
