@@ -216,6 +216,8 @@ export interface RunResult {
   readonly test?: Readonly<Record<string, number>>;
   /** Ordinal regression: the class cut points fitted on the selection split at the best epoch. */
   readonly thresholds?: readonly number[];
+  /** Trainable parameters of the backbone with the run's head, before any freezing (absent in runs stored before xfer recorded it). */
+  readonly params?: number;
   readonly seconds: number;
   readonly seeds: Readonly<Record<string, string>>;
   readonly environment: EnvironmentRecord;

@@ -87,6 +87,13 @@ export interface TrainRecipe {
   readonly grid?: Grid | readonly Grid[];
   /** What `--smoke` changes: fixtures, mini backbones, few steps. CI runs every recipe this way. */
   readonly smoke?: { readonly template?: DeepPartial<RunTemplate>; readonly grid?: Grid | readonly Grid[] };
+  /** How `xfer report` analyses the runs (never part of a run spec or its hash). */
+  readonly report?: RecipeReport;
+}
+
+export interface RecipeReport {
+  /** Default x column of the trend analysis, e.g. "log10_params" (else imagenet_top1). */
+  readonly x?: string;
 }
 
 export interface TrainRecipeInput {
@@ -97,6 +104,7 @@ export interface TrainRecipeInput {
   readonly template?: DeepPartial<RunTemplate>;
   readonly grid?: Grid | readonly Grid[];
   readonly smoke?: TrainRecipe["smoke"];
+  readonly report?: RecipeReport;
 }
 
 /** Typed helper for a training recipe: composes shared parts with the delta and checks it. */
@@ -113,6 +121,7 @@ export function defineRecipe(input: TrainRecipeInput): TrainRecipe {
     template: template as unknown as RunTemplate,
     grid: input.grid,
     smoke: input.smoke,
+    ...(input.report === undefined ? {} : { report: input.report }),
   };
 }
 

@@ -1,9 +1,14 @@
 /**
- * From stored runs to the results table the analysis recipes read: the grid's best run per
- * (backbone, dataset), chosen on the selection split like the paper, reported on the test split
- * when the run has one (else the selection split), on Table 4's scales (accuracy in percent,
- * QWK / F1 / AUC on 0-1).
+ * From stored runs to the results table the analysis reads: the grid's best run per (backbone,
+ * dataset), chosen on the selection split like the paper, reported on the test split when the run
+ * has one (else the selection split). Columns: model, imagenet_top1 (when known), params and
+ * log10_params (when the runs recorded them), and one column per dataset named by the dataset
+ * facts table's label (the plugin name when the table does not know it), on its scale: a known
+ * dataset on the table's scale, any other as its metric computes it (0-1).
  */
+import { datasetFacts } from "./analysis/datasets.ts";
+import { csvField } from "./analysis/render.ts";
+import { IMAGENET_COLUMN, LOG10_PARAMS_COLUMN, MODEL_COLUMN, PARAMS_COLUMN, type RawTable } from "./analysis/results.ts";
 import type { MetricDirection, StoredRun } from "./contracts.ts";
 import { XferError } from "./errors.ts";
 import { canonicalJson } from "./hash.ts";
@@ -19,13 +24,21 @@ export interface ExportLookups {
 export interface ExportedRow {
   readonly model: string;
   readonly imagenetTop1?: number;
-  /** dataset plugin name -> value on Table 4's scale. */
+  /** Trainable parameters with the run head, when every chosen run of the model recorded the same count. */
+  readonly params?: number;
+  /** Why `params` is absent (older runs, or counts that differ between the model's datasets). */
+  readonly paramsNote?: string;
+  /** column label -> value on the dataset's scale. */
   readonly values: Readonly<Record<string, number>>;
-  /** dataset plugin name -> hash of the run the value comes from. */
+  /** column label -> hash of the run the value comes from. */
   readonly runs: Readonly<Record<string, string>>;
 }
 
-const PERCENT_METRICS = new Set(["accuracy", "top-k-accuracy", "mean-per-class-accuracy"]);
+/** The results column of a dataset plugin and the factor its metric is multiplied by. */
+function exportColumn(dataset: string): { label: string; factor: number } {
+  const facts = datasetFacts(dataset);
+  return facts === undefined ? { label: dataset, factor: 1 } : { label: facts.label, factor: facts.scale === "percent" ? 100 : 1 };
+}
 
 export async function bestRunsTable(stored: readonly StoredRun[], lookups: ExportLookups): Promise<ExportedRow[]> {
   const best = new Map<string, { run: StoredRun; value: number; metric: string }>();
@@ -45,18 +58,32 @@ export async function bestRunsTable(stored: readonly StoredRun[], lookups: Expor
     if (!incumbent || (direction === "max" ? value > incumbent.value : value < incumbent.value)) best.set(key, { run, value, metric });
   }
 
-  const rows = new Map<string, { id: string; values: Record<string, number>; runs: Record<string, string> }>();
+  type Row = { id: string; values: Record<string, number>; runs: Record<string, string>; params: Map<string, number | undefined> };
+  const rows = new Map<string, Row>();
   for (const [key, { run, metric }] of best) {
     const [backbone, dataset] = key.split("\u0000");
     const reported = run.result.test?.[metric] ?? run.result.best[metric];
-    const row = rows.get(backbone) ?? { id: (run.spec.backbone as unknown as PluginRef).name, values: {}, runs: {} };
-    row.values[dataset] = PERCENT_METRICS.has(metric) ? 100 * reported : reported;
-    row.runs[dataset] = run.result.hash;
+    const row: Row = rows.get(backbone) ?? { id: (run.spec.backbone as unknown as PluginRef).name, values: {}, runs: {}, params: new Map() };
+    const { label, factor } = exportColumn(dataset);
+    if (label in row.values) throw new XferError(`runs ${row.runs[label]} and ${run.result.hash}: datasets "${dataset}" and another both map to column "${label}"`);
+    row.values[label] = factor * reported;
+    row.runs[label] = run.result.hash;
+    row.params.set(run.result.hash, run.result.params);
     rows.set(backbone, row);
   }
   return [...rows.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([model, { id, values, runs }]) => ({ model, imagenetTop1: lookups.imagenetTop1(id), values, runs }));
+    .map(([model, { id, values, runs, params }]) => {
+      const counts = new Set(params.values());
+      const imagenetTop1 = lookups.imagenetTop1(id);
+      const base = { model, ...(imagenetTop1 === undefined ? {} : { imagenetTop1 }), values, runs };
+      if (counts.has(undefined)) {
+        const older = [...params].filter(([, p]) => p === undefined).map(([hash]) => hash.slice(0, 12));
+        return { ...base, paramsNote: `run(s) ${older.join(", ")} predate parameter counts in results; re-run them to fill params` };
+      }
+      if (counts.size > 1) return { ...base, paramsNote: `parameter counts differ between its datasets' runs (${[...counts].join(", ")}): the heads differ` };
+      return { ...base, params: [...counts][0] as number };
+    });
 }
 
 /** The backbone id, followed by its options as compact canonical JSON when it has any. */
@@ -64,17 +91,23 @@ export function modelLabel(ref: PluginRef): string {
   return ref.options && Object.keys(ref.options).length > 0 ? `${ref.name} ${canonicalJson(ref.options)}` : ref.name;
 }
 
-/** CSV with `model`, `imagenet_top1` and one column per dataset (empty where a cell is missing). */
-export function resultsCsv(rows: readonly ExportedRow[]): string {
-  const datasets = [...new Set(rows.flatMap((r) => Object.keys(r.values)))].sort();
-  const lines = [["model", "imagenet_top1", ...datasets].join(",")];
-  for (const row of rows) {
-    const cells = [row.model, row.imagenetTop1 === undefined ? "" : String(row.imagenetTop1), ...datasets.map((d) => (d in row.values ? String(row.values[d]) : ""))];
-    lines.push(cells.map(csvField).join(","));
-  }
-  return lines.join("\n") + "\n";
+/** The exported rows as header + records, the form a CSV reader yields (empty where a cell is unknown). */
+export function exportedTable(rows: readonly ExportedRow[], source: string): RawTable {
+  const tasks = [...new Set(rows.flatMap((r) => Object.keys(r.values)))].sort();
+  const imagenet = rows.some((r) => r.imagenetTop1 !== undefined);
+  const params = rows.some((r) => r.params !== undefined);
+  const header = [MODEL_COLUMN, ...(imagenet ? [IMAGENET_COLUMN] : []), ...(params ? [PARAMS_COLUMN, LOG10_PARAMS_COLUMN] : []), ...tasks];
+  const records = rows.map((row) => [
+    row.model,
+    ...(imagenet ? [row.imagenetTop1 === undefined ? "" : String(row.imagenetTop1)] : []),
+    ...(params ? (row.params === undefined ? ["", ""] : [String(row.params), String(Math.log10(row.params))]) : []),
+    ...tasks.map((t) => (t in row.values ? String(row.values[t]) : "")),
+  ]);
+  return { source, header, records };
 }
 
-function csvField(text: string): string {
-  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+/** CSV of `exportedTable`: what `xfer results --csv` writes and `--results` reads. */
+export function resultsCsv(rows: readonly ExportedRow[]): string {
+  const { header, records } = exportedTable(rows, "");
+  return [header, ...records].map((cells) => cells.map(csvField).join(",")).join("\n") + "\n";
 }

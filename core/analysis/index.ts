@@ -1,4 +1,6 @@
+export * from "./datasets.ts";
 export * from "./results.ts";
 export * from "./report.ts";
+export * from "./render.ts";
 export * from "./trend.ts";
 export * from "./reasons.ts";

@@ -1,5 +1,5 @@
 /** Known reasons why a recomputed cell differs from the published one (see docs/reproducing-the-paper.md). */
-import type { DatasetName, ResultsTable } from "./results.ts";
+import type { DatasetName } from "./datasets.ts";
 
 export const MELANOMA_CASSAVA =
   "involves Melanoma or Cassava: the printed Table 4 values for these datasets do not reproduce the authors' statistics " +
@@ -10,7 +10,7 @@ export const MELANOMA_CASSAVA =
  * embedded published table, the known Melanoma/Cassava discrepancy; with a user's results, that
  * the inputs differ from the paper's. Undefined means no known reason (reported as unexplained).
  */
-export function expectedReason(results: ResultsTable | undefined, involved: readonly DatasetName[]): string | undefined {
+export function expectedReason(results: { readonly source: string } | undefined, involved: readonly DatasetName[]): string | undefined {
   if (results !== undefined) return `recomputed from ${results.source}; the published cell comes from the paper's own runs`;
   if (involved.includes("Melanoma") || involved.includes("Cassava")) return MELANOMA_CASSAVA;
   return undefined;

@@ -113,6 +113,13 @@ export interface AnalysisReport {
 export interface AnalysisInput {
   /** From `--results FILE` (recipes with input "results-table"); absent: the embedded published table. */
   readonly results?: ResultsTable;
+  /**
+   * `--x COL` when given (the results table carries it as `results.x`; a recipe on its embedded
+   * table refuses an x it does not have).
+   */
+  readonly x?: string;
+  /** `--threshold N` (a number) or `--threshold none` (null); absent: the x column's default. */
+  readonly threshold?: number | null;
   /** From `--results FILE` as split records (recipes with input "raw-table", which parse it themselves). */
   readonly file?: RawTable;
   /** Root seed for the recipe's random streams (bootstrap resampling). */
@@ -124,8 +131,8 @@ export interface AnalysisRecipe {
   readonly name: string;
   readonly description: string;
   /**
-   * What `--results FILE` holds: "results-table" (model, imagenet_top1, one column per dataset;
-   * optional, the recipe has an embedded table) or "raw-table" (a recipe-specific format; required).
+   * What `--results FILE` holds: "results-table" (model, descriptor columns such as imagenet_top1,
+   * one column per task; optional, the recipe has an embedded table) or "raw-table" (a recipe-specific format; required).
    */
   readonly input: "results-table" | "raw-table";
   analyze(input: AnalysisInput): AnalysisReport | Promise<AnalysisReport>;

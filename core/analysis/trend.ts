@@ -1,9 +1,16 @@
 /**
- * A straight-line trend of one result column on another: Pearson r and the OLS fit, plus the
- * 95% confidence band of the fitted mean that Figure 1 draws around each regression line.
+ * The trend analysis (Figure 1 / Table 2 / Table 13 statistics) on any results table: for each
+ * task, the metric on a 0-100 scale against the table's x column, with Pearson r, its p and the
+ * OLS slope above a threshold of x and over all models, Spearman and Kendall over all models, and
+ * the 95% confidence band of each fitted mean, drawn with every point labelled by its model.
  */
 import tQuantile from "@stdlib/stats-base-dists-t-quantile";
-import { ols, pearson } from "../stats/index.ts";
+import type { JsonObject } from "../contracts.ts";
+import { InputError } from "../errors.ts";
+import { kendallTau, ols, pearson, spearman } from "../stats/index.ts";
+import { datasetFacts, scaleName } from "./datasets.ts";
+import { cell, type Cell, type Figure, type ReportTable } from "./report.ts";
+import { IMAGENET_COLUMN, LOG10_PARAMS_COLUMN, PARAMS_COLUMN, taskPercent, type ResultsTable, type TaskColumn } from "./results.ts";
 
 export interface Trend {
   readonly n: number;
@@ -58,4 +65,234 @@ export function confidenceBand(trend: Trend, from: number, to: number, steps = 4
     out.push({ x, fit, lower: fit - half, upper: fit + half });
   }
   return out;
+}
+
+/** Fewest models a fit is made on: a p-value and a confidence band need a residual degree of freedom. */
+export const MIN_FIT_MODELS = 3;
+/** Table 2's threshold on ImageNet top-1: "models above 70% ImageNet accuracy". */
+export const IMAGENET_THRESHOLD = 70;
+
+/** The default threshold of an x column: 70 for ImageNet top-1 (Table 2), none otherwise. */
+export function defaultThreshold(x: string): number | undefined {
+  return x === IMAGENET_COLUMN ? IMAGENET_THRESHOLD : undefined;
+}
+
+export interface TrendPoint {
+  readonly model: string;
+  readonly x: number;
+  /** The metric on 0-100. */
+  readonly y: number;
+}
+
+/** A fit, or why there is none. */
+export type FitOutcome = { readonly trend: Trend } | { readonly why: string };
+
+export interface TaskTrend {
+  readonly task: TaskColumn;
+  /** Models with a value for this task, in table order. */
+  readonly points: readonly TrendPoint[];
+  /** Over the models whose x is above the threshold; absent without a threshold. */
+  readonly above?: FitOutcome;
+  readonly all: FitOutcome;
+  readonly spearman?: { readonly rho: number; readonly p: number };
+  readonly kendall?: { readonly tau: number; readonly p: number };
+}
+
+function isConstant(v: readonly number[]): boolean {
+  return v.every((a) => a === v[0]);
+}
+
+function fitOutcome(points: readonly TrendPoint[]): FitOutcome {
+  if (points.length < MIN_FIT_MODELS) return { why: `${points.length} model(s) with a value; a fit needs at least ${MIN_FIT_MODELS}` };
+  const x = points.map((p) => p.x), y = points.map((p) => p.y);
+  if (isConstant(x) || isConstant(y)) return { why: `constant ${isConstant(x) ? "x" : "metric"} over these ${points.length} models` };
+  return { trend: fitTrend(x, y) };
+}
+
+/** Per task: points (metric on 0-100 against x) and the fits; `threshold` undefined = over all models only. */
+export function taskTrends(table: ResultsTable, threshold: number | undefined): TaskTrend[] {
+  return table.tasks.map((task) => {
+    const points = table.rows.filter((row) => row.values[task.name] !== undefined).map((row) => {
+      const x = row.descriptors[table.x];
+      if (x === undefined) {
+        throw new InputError(table.source, `model "${row.model}" has a ${task.name} result but no "${table.x}" value (the x column)${xHint(table.x)}`);
+      }
+      return { model: row.model, x, y: taskPercent(task, row.values[task.name]) };
+    });
+    const all = fitOutcome(points);
+    const ranked = "trend" in all;
+    return {
+      task,
+      points,
+      ...(threshold === undefined ? {} : { above: fitOutcome(points.filter((p) => p.x > threshold)) }),
+      all,
+      ...(ranked ? { spearman: spearman(points.map((p) => p.x), points.map((p) => p.y)) } : {}),
+      ...(ranked ? { kendall: kendallTau(points.map((p) => p.x), points.map((p) => p.y)) } : {}),
+    };
+  });
+}
+
+function xHint(x: string): string {
+  return x === LOG10_PARAMS_COLUMN || x === PARAMS_COLUMN
+    ? "; runs stored before xfer recorded parameter counts leave it empty: re-run them"
+    : "; fill it in or choose another --x";
+}
+
+/** How an x column is titled on axes and in table titles. */
+export function xTitle(x: string): string {
+  return x === IMAGENET_COLUMN ? "ImageNet top-1 (%)" : x === LOG10_PARAMS_COLUMN ? "log10(parameters)" : x;
+}
+
+/** A task's panel and row label: its name and, for a known dataset, the metric; else its scale. */
+export function taskLabel(task: TaskColumn): string {
+  return `${task.name} (${datasetFacts(task.column)?.metric ?? `metric on ${scaleName(task.scale)}`})`;
+}
+
+function fitCells(suffix: string, outcome: FitOutcome): Record<string, Cell> {
+  if ("trend" in outcome) {
+    const t = outcome.trend;
+    return { [`n_${suffix}`]: cell(t.n, null), [`r_${suffix}`]: cell(t.r, null), [`p_${suffix}`]: cell(t.p, null), [`slope_${suffix}`]: cell(t.slope, null) };
+  }
+  return { [`n_${suffix}`]: cell(null, null, outcome.why), [`r_${suffix}`]: cell(null, null, outcome.why), [`p_${suffix}`]: cell(null, null, outcome.why), [`slope_${suffix}`]: cell(null, null, outcome.why) };
+}
+
+/**
+ * The fits as a report table, one row per task: n, Pearson r, p and slope (metric 0-100 per unit
+ * of x) above the threshold (when there is one) and over all models; Spearman ρ and Kendall τ-b
+ * with their p over all models.
+ */
+export function trendsTable(key: string, title: string, trends: readonly TaskTrend[], threshold: number | undefined): ReportTable {
+  const at = threshold === undefined ? undefined : `>${threshold}`;
+  const columns = [
+    ...(at === undefined ? [] : [
+      { key: "n_above", label: `n ${at}` }, { key: "r_above", label: `r ${at}` }, { key: "p_above", label: `p ${at}` }, { key: "slope_above", label: `slope ${at}` },
+    ]),
+    { key: "n_all", label: "n all" }, { key: "r_all", label: "r all" }, { key: "p_all", label: "p all" }, { key: "slope_all", label: "slope all" },
+    { key: "spearman_rho", label: "Spearman ρ all" }, { key: "spearman_p", label: "p ρ" },
+    { key: "kendall_tau", label: "Kendall τ-b all" }, { key: "kendall_p", label: "p τ" },
+  ];
+  return {
+    key,
+    title,
+    rowLabel: "task",
+    columns,
+    rows: trends.map((t) => {
+      const rankWhy = "why" in t.all ? t.all.why : undefined;
+      return {
+        key: t.task.name,
+        cells: {
+          ...(t.above === undefined ? {} : fitCells("above", t.above)),
+          ...fitCells("all", t.all),
+          spearman_rho: cell(t.spearman?.rho ?? null, null, rankWhy), spearman_p: cell(t.spearman?.p ?? null, null, rankWhy),
+          kendall_tau: cell(t.kendall?.tau ?? null, null, rankWhy), kendall_p: cell(t.kendall?.p ?? null, null, rankWhy),
+        },
+      };
+    }),
+  };
+}
+
+/** The input table as a report table: per model its x value and each task's value (on its own scale). */
+export function resultsReportTable(table: ResultsTable): ReportTable {
+  return {
+    key: "results",
+    title: `Results: ${table.x} and each task's value per model`,
+    rowLabel: "model",
+    columns: [{ key: table.x, label: table.x }, ...table.tasks.map((t) => ({ key: t.name, label: `${t.name} (${scaleName(t.scale)})` }))],
+    rows: table.rows.map((row) => ({
+      key: row.model,
+      cells: Object.fromEntries([
+        [table.x, cell(row.descriptors[table.x] ?? null, null)],
+        ...table.tasks.map((t) => [t.name, cell(row.values[t.name] ?? null, null)]),
+      ]),
+    })),
+  };
+}
+
+export interface TrendFigureOptions {
+  readonly key: string;
+  readonly title: string;
+  readonly x: string;
+  readonly threshold: number | undefined;
+}
+
+/** One panel per task: points labelled with model names, and each fit with its 95% confidence band. */
+export function trendFigure(trends: readonly TaskTrend[], options: TrendFigureOptions): Figure {
+  const { key, title, threshold } = options;
+  const aboveLabel = `fit, above ${threshold}`;
+  const values: JsonObject[] = [];
+  for (const t of trends) {
+    const panel = taskLabel(t.task);
+    for (const p of t.points) {
+      values.push({
+        layer: "point", dataset: panel, model: p.model, x: p.x, value: p.y,
+        group: threshold === undefined ? "model" : p.x > threshold ? `above ${threshold}` : `${threshold} or below`,
+      });
+    }
+    if (t.points.length === 0) continue;
+    const xs = t.points.map((p) => p.x);
+    const lo = Math.min(...xs), hi = Math.max(...xs);
+    const fits: [string, FitOutcome | undefined, number][] = [[aboveLabel, t.above, threshold ?? lo], ["fit, all models", t.all, lo]];
+    for (const [fit, outcome, from] of fits) {
+      if (outcome === undefined || !("trend" in outcome)) continue;
+      for (const b of confidenceBand(outcome.trend, Math.max(from, lo), hi)) {
+        values.push({ layer: "fit", dataset: panel, fit, x: b.x, value: b.fit, lower: b.lower, upper: b.upper });
+      }
+    }
+  }
+  const x = { field: "x", type: "quantitative", title: xTitle(options.x), scale: { zero: false } };
+  const domain = threshold === undefined ? ["fit, all models"] : [aboveLabel, "fit, all models"];
+  const color = { field: "fit", type: "nominal", title: "regression", scale: { domain, range: threshold === undefined ? ["#d62728"] : ["#1f77b4", "#d62728"] } };
+  const points = "datum.layer === 'point'";
+  return {
+    key,
+    title,
+    spec: {
+      $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+      title: `${title}: downstream metric vs ${xTitle(options.x)} (lines: OLS fits with 95% confidence bands)`,
+      data: { values },
+      facet: { field: "dataset", type: "nominal", title: null, sort: trends.map((t) => taskLabel(t.task)) },
+      columns: 3,
+      resolve: { scale: { y: "independent" } },
+      spec: {
+        width: 220,
+        height: 180,
+        layer: [
+          {
+            transform: [{ filter: "datum.layer === 'fit'" }],
+            mark: { type: "area", opacity: 0.15 },
+            encoding: { x, y: { field: "lower", type: "quantitative", title: "metric (0-100)", scale: { zero: false } }, y2: { field: "upper" }, color },
+          },
+          {
+            transform: [{ filter: "datum.layer === 'fit'" }],
+            mark: { type: "line" },
+            encoding: { x, y: { field: "value", type: "quantitative", title: "metric (0-100)" }, color },
+          },
+          {
+            transform: [{ filter: points }],
+            mark: { type: "point", filled: true, size: 30 },
+            encoding: {
+              x, y: { field: "value", type: "quantitative", title: "metric (0-100)" },
+              shape: { field: "group", type: "nominal", title: threshold === undefined ? "points" : xTitle(options.x) },
+              tooltip: [{ field: "model" }, { field: "x", title: options.x }, { field: "value", title: "metric (0-100)" }],
+            },
+          },
+          {
+            transform: [{ filter: points }],
+            mark: { type: "text", align: "left", dx: 4, dy: -4, fontSize: 7, color: "#444" },
+            encoding: { x, y: { field: "value", type: "quantitative" }, text: { field: "model", type: "nominal" } },
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** Report notes that say what the fits cover and which scale each task was read on. */
+export function trendNotes(table: ResultsTable, threshold: number | undefined): string[] {
+  return [
+    threshold === undefined
+      ? `No threshold on ${table.x}: fits over all models only (--threshold N adds fits over the models with ${table.x} > N).`
+      : `Fits above the threshold use the models with ${table.x} > ${threshold}; "all" uses every model with a value.`,
+    `Slopes are in metric points (0-100 scale) per unit of ${table.x}; 0-1 metrics are multiplied by 100. Fits need at least ${MIN_FIT_MODELS} models.`,
+  ];
 }

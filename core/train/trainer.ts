@@ -115,6 +115,8 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
 
   const ordinal = isOrdinalLoss(spec.training.loss);
   if (ordinal && dataset.meta.task === "multilabel") throw new XferError(`training.loss "${spec.training.loss}" needs single-label classes; dataset "${dataset.meta.name}" is multilabel`);
+  // Counted before the learner can freeze the body: the model the run trains, with its run head.
+  const params = parts.backbone.trainableVariables().reduce((n, v) => n + v.size, 0);
   const learner = await createLearner(parts, ordinal ? 1 : numClasses, [trainSamples, valSamples, testSamples ?? []]);
   const toTargets = (batch: readonly Sample[]) => (ordinal ? tf.tensor2d(batch.map((s) => s.label as number), [batch.length, 1]) : targets(batch, numClasses));
   let thresholds: number[] | undefined;
@@ -201,6 +203,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       best,
       ...(test ? { test } : {}),
       ...(bestThresholds ? { thresholds: bestThresholds } : {}),
+      params,
       seconds: (performance.now() - started) / 1000,
       seeds: { root: String(seeds.root), split: String(splitSeed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
       environment: parts.environment,

@@ -4,8 +4,8 @@
  * Rows whose model name starts with "CLIP" are CLIP models; all others are ImageNet models.
  */
 import {
-  buildReport, cell, DATASETS, defineAnalysisRecipe, fromPrinted, toPercent,
-  type AnalysisInput, type Claim, type DatasetName, type Figure, type ReportTable, type ResultsRow, type ResultsTable,
+  buildReport, cell, DATASETS, defineAnalysisRecipe, paperTable, fromPrinted, toPercent,
+  type AnalysisInput, type Claim, type DatasetName, type Figure, type ReportTable, type PaperRow, type PaperTable,
 } from "../../core/analysis/index.ts";
 import { InputError } from "../../core/errors.ts";
 import type { JsonObject } from "../../core/contracts.ts";
@@ -22,14 +22,14 @@ export function isClip(model: string): boolean {
   return /^clip/i.test(model);
 }
 
-function find(table: ResultsTable, model: string): ResultsRow {
+function find(table: PaperTable, model: string): PaperRow {
   const row = table.rows.find((r) => r.model === model);
   if (!row) throw new InputError(table.source, `recipe "clip-transfer" needs a row for model "${model}" (Table 9's pairs)`);
   return row;
 }
 
 /** Per CLIP model and dataset: the CLIP value minus the best ImageNet model's value (0-100 scale). */
-function margins(imagenet: readonly ResultsRow[], clip: readonly ResultsRow[], datasets: readonly DatasetName[]) {
+function margins(imagenet: readonly PaperRow[], clip: readonly PaperRow[], datasets: readonly DatasetName[]) {
   return clip.map((row) => ({
     model: row.model,
     margin: Object.fromEntries(datasets.map((d) => {
@@ -42,7 +42,7 @@ function margins(imagenet: readonly ResultsRow[], clip: readonly ResultsRow[], d
 const COLUMNS = [{ key: "ImageNet", label: "ImageNet top-1" }, ...DATASETS.map((d) => ({ key: d, label: d }))];
 
 /** The input's rows beside a published table's rows (Tables 8 and 9 print the fine-tuning results). */
-function printedRowsTable(key: string, title: string, table: ResultsTable, published: readonly PublishedRow[], rename: (m: string) => string): ReportTable {
+function printedRowsTable(key: string, title: string, table: PaperTable, published: readonly PublishedRow[], rename: (m: string) => string): ReportTable {
   const reason = `recomputed from ${table.source}; the published cell comes from the paper's own runs`;
   return {
     key,
@@ -60,7 +60,7 @@ function printedRowsTable(key: string, title: string, table: ResultsTable, publi
   };
 }
 
-function claims(table: ResultsTable, marginRows: ReturnType<typeof margins>): Claim[] {
+function claims(table: PaperTable, marginRows: ReturnType<typeof margins>): Claim[] {
   const beats = (model: string) => {
     const m = marginRows.find((r) => r.model === model);
     return m === undefined ? undefined : table.datasets.filter((d) => m.margin[d] > 0);
@@ -93,7 +93,7 @@ function claims(table: ResultsTable, marginRows: ReturnType<typeof margins>): Cl
   return out;
 }
 
-function figure(imagenet: readonly ResultsRow[], clip: readonly ResultsRow[], datasets: readonly DatasetName[]): Figure {
+function figure(imagenet: readonly PaperRow[], clip: readonly PaperRow[], datasets: readonly DatasetName[]): Figure {
   const values: JsonObject[] = [];
   for (const [family, rows] of [["ImageNet", imagenet], ["CLIP", clip]] as const) {
     for (const row of rows) {
@@ -126,7 +126,7 @@ function figure(imagenet: readonly ResultsRow[], clip: readonly ResultsRow[], da
 }
 
 export function analyzeClip(input: AnalysisInput) {
-  const table = input.results ?? fromPrinted(EMBEDDED, [...TABLE4, ...TABLE8_CLIP]);
+  const table = paperTable(input.results ?? fromPrinted(EMBEDDED, [...TABLE4, ...TABLE8_CLIP]), "clip-transfer");
   const clip = table.rows.filter((r) => isClip(r.model));
   const imagenet = table.rows.filter((r) => !isClip(r.model));
   if (clip.length === 0 || imagenet.length === 0) {

@@ -5,8 +5,8 @@
  * last two columns, so those cells are compared with the paper.
  */
 import {
-  buildReport, cell, column, DATASETS, defineAnalysisRecipe, expectedReason, fitTrend, fromPrinted, toPercent,
-  type AnalysisInput, type DatasetName, type Figure, type ReportTable, type ResultsTable,
+  buildReport, cell, column, DATASETS, defineAnalysisRecipe, paperTable, expectedReason, fitTrend, fromPrinted, toPercent,
+  type AnalysisInput, type DatasetName, type Figure, type ReportTable, type PaperTable,
 } from "../../core/analysis/index.ts";
 import type { JsonObject } from "../../core/contracts.ts";
 import { kendallTau, rankAverage, spearman } from "../../core/stats/index.ts";
@@ -15,7 +15,7 @@ import { TABLE13, TABLE4 } from "../../fixtures/paper/fang2023.ts";
 const EMBEDDED = "paper Table 4 (19 ImageNet models), as printed";
 
 /** The baseline of the relative improvements: the model with the lowest ImageNet top-1 (AlexNet in Table 4). */
-export function baselineModel(table: ResultsTable): string {
+export function baselineModel(table: PaperTable): string {
   return table.rows.reduce((a, b) => (b.imagenetTop1 < a.imagenetTop1 ? b : a)).model;
 }
 
@@ -24,7 +24,7 @@ function ranksDescending(values: readonly number[]): number[] {
   return Array.from(rankAverage(values.map((v) => -v)));
 }
 
-function agreementTable(results: ResultsTable | undefined, table: ResultsTable): ReportTable {
+function agreementTable(results: { readonly source: string } | undefined, table: PaperTable): ReportTable {
   const x = table.rows.map((r) => r.imagenetTop1);
   return {
     key: "agreement",
@@ -54,7 +54,7 @@ function agreementTable(results: ResultsTable | undefined, table: ResultsTable):
   };
 }
 
-function perModelTable(key: string, title: string, table: ResultsTable, value: (column: "ImageNet" | DatasetName) => number[]): ReportTable {
+function perModelTable(key: string, title: string, table: PaperTable, value: (column: "ImageNet" | DatasetName) => number[]): ReportTable {
   const columns = ["ImageNet", ...table.datasets] as const;
   const byColumn = new Map(columns.map((c) => [c, value(c)] as const));
   return {
@@ -66,7 +66,7 @@ function perModelTable(key: string, title: string, table: ResultsTable, value: (
   };
 }
 
-function rankFigure(table: ResultsTable): Figure {
+function rankFigure(table: PaperTable): Figure {
   const inRank = ranksDescending(table.rows.map((r) => r.imagenetTop1));
   const values: JsonObject[] = [];
   for (const d of table.datasets) {
@@ -106,7 +106,7 @@ function rankFigure(table: ResultsTable): Figure {
 }
 
 export function analyzeRankings(input: AnalysisInput) {
-  const table = input.results ?? fromPrinted(EMBEDDED, TABLE4);
+  const table = paperTable(input.results ?? fromPrinted(EMBEDDED, TABLE4), "model-rankings");
   const baseline = baselineModel(table);
   const at = table.rows.findIndex((r) => r.model === baseline);
   const raw = (c: "ImageNet" | DatasetName) => (c === "ImageNet" ? table.rows.map((r) => r.imagenetTop1) : column(table, c));

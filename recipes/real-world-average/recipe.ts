@@ -9,9 +9,9 @@
  * metrics as proportions), the normalized average (mean of z-scored logits), and ImageNet.
  */
 import {
-  buildReport, cell, column, DATASETS, defineAnalysisRecipe, expectedReason, fromPrinted, joinReasons, requireDatasets,
+  buildReport, cell, column, DATASETS, defineAnalysisRecipe, paperTable, expectedReason, fromPrinted, joinReasons, requireDatasets,
   toProportion,
-  type AnalysisInput, type Claim, type DatasetName, type Figure, type ReportTable, type ResultsTable, type TableRow,
+  type AnalysisInput, type Claim, type DatasetName, type Figure, type ReportTable, type PaperTable, type TableRow,
 } from "../../core/analysis/index.ts";
 import type { JsonObject } from "../../core/contracts.ts";
 import { logit, nestedFTest, ols, spearman } from "../../core/stats/index.ts";
@@ -31,7 +31,7 @@ function meanColumns(columns: readonly (readonly number[])[]): number[] {
   return columns[0].map((_, i) => columns.reduce((a, c) => a + c[i], 0) / columns.length);
 }
 
-function logits(table: ResultsTable, dataset: DatasetName): number[] {
+function logits(table: PaperTable, dataset: DatasetName): number[] {
   return column(table, dataset).map((v) => logit(toProportion(dataset, v)));
 }
 
@@ -46,7 +46,7 @@ export interface TargetStats {
   readonly points: { model: string; imagenetLogit: number; averageZ: number; targetLogit: number }[];
 }
 
-export function targetStats(table: ResultsTable, target: DatasetName): TargetStats {
+export function targetStats(table: PaperTable, target: DatasetName): TargetStats {
   const others = DATASETS.filter((d) => d !== target);
   const imagenet = table.rows.map((row) => logit(toProportion("ImageNet", row.imagenetTop1)));
   const y = logits(table, target);
@@ -87,7 +87,7 @@ const LABELS: Record<string, string> = {
 
 function buildTable(
   key: "table12" | "table13",
-  results: ResultsTable | undefined,
+  results: { readonly source: string } | undefined,
   stats: Map<DatasetName, TargetStats>,
 ): ReportTable {
   const columns = key === "table12" ? TABLE12_COLUMNS : TABLE13_COLUMNS;
@@ -185,7 +185,7 @@ function figure(stats: Map<DatasetName, TargetStats>): Figure {
 }
 
 export function analyzeRealWorldAverage(input: AnalysisInput) {
-  const table = input.results ?? fromPrinted(EMBEDDED, TABLE4);
+  const table = paperTable(input.results ?? fromPrinted(EMBEDDED, TABLE4), "real-world-average");
   requireDatasets(table, DATASETS, "real-world-average");
   const stats = new Map(DATASETS.map((d) => [d, targetStats(table, d)] as const));
   return buildReport({

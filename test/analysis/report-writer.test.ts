@@ -3,9 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DATASETS } from "../../core/analysis/index.ts";
+import { DATASETS, tableCsv } from "../../core/analysis/index.ts";
 import { TABLE4, TABLE8_CLIP } from "../../fixtures/paper/fang2023.ts";
-import { renderSvg, runAnalysis, tableCsv } from "../../plugins/platform/node/report-writer.ts";
+import { renderSvg, runAnalysis } from "../../plugins/platform/node/report-writer.ts";
 import clipTransfer from "../../recipes/clip-transfer/recipe.ts";
 import modelRankings from "../../recipes/model-rankings/recipe.ts";
 import realWorldAverage from "../../recipes/real-world-average/recipe.ts";
@@ -37,9 +37,9 @@ describe("runAnalysis", () => {
     expect(readFileSync(join(out, "report.md"), "utf8")).toMatch(/\| CCT20 \| 0\.1674 \\\| 0\.17 ✓ \|/);
     expect(readFileSync(join(out, "figure1.svg"), "utf8")).toMatch(/^<svg[^>]*>/);
     expect(readFileSync(join(out, "figure1.png")).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-    // A second run replaces the previous report; no staging directories are left behind.
+    // A second run replaces the report's files; no temporary files are left behind.
     await runAnalysis(transferTrends, { seed: 0, outDir: out, log: () => {} });
-    expect(readdirSync(dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+    expect(readdirSync(out).sort()).toEqual(files);
   });
 
   it("analyses a user's results file; unchanged published numbers give the same cells", async () => {
@@ -99,12 +99,22 @@ describe("runAnalysis", () => {
     expect(dtd["20"]).toBeUndefined(); // every run is "Nan" or empty there
   });
 
-  it("refuses to replace a directory that is not a previous report", async () => {
+  it("writes into a folder that holds other files without touching them", async () => {
     const out = join(dir, "precious");
     mkdirSync(out);
     writeFileSync(join(out, "notes.txt"), "keep me");
-    await expect(runAnalysis(transferTrends, { seed: 0, outDir: out, log: () => {} })).rejects.toThrow(/not a previous report/);
-    expect(readdirSync(out)).toEqual(["notes.txt"]);
+    await runAnalysis(transferTrends, { seed: 0, outDir: out, log: () => {} });
+    expect(readFileSync(join(out, "notes.txt"), "utf8")).toBe("keep me");
+    expect(readdirSync(out)).toEqual(expect.arrayContaining(["notes.txt", "report.md", "figure1.png"]));
+  });
+
+  it("refuses to write a report file over its own --results input", async () => {
+    const out = join(dir, "clash");
+    mkdirSync(out);
+    writeFileSync(join(out, "trends.csv"), resultsCsv(TABLE4));
+    await expect(runAnalysis(transferTrends, { seed: 0, resultsPath: join(out, "trends.csv"), outDir: out, log: () => {} }))
+      .rejects.toThrow(/writes trends\.csv, which is your input file there/);
+    expect(readdirSync(out)).toEqual(["trends.csv"]);
   });
 
   it("every figure of the embedded-table recipes compiles and renders without Vega warnings", async () => {

@@ -1,7 +1,7 @@
 // Results files: parsing through csv-parse + core checks, with errors that name line and column.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { column, DATASETS, datasetForColumn, fromPrinted, parseResultsTable, requireDatasets, withValues } from "../../core/analysis/index.ts";
+import { column, DATASETS, datasetForColumn, fromPrinted, paperTable, parseResultsTable, requireDatasets, withValues } from "../../core/analysis/index.ts";
 import { InputError } from "../../core/errors.ts";
 import { TABLE4 } from "../../fixtures/paper/fang2023.ts";
 import { parseDelimited } from "../../plugins/platform/node/results-csv.ts";
@@ -10,7 +10,11 @@ const SEED = 6_2026;
 const HEADER = "model,imagenet_top1,CCT20,APTOS,HPA,Melanoma,Cassava,EuroSAT";
 
 function parse(text: string) {
-  return parseResultsTable(parseDelimited("runs.csv", text));
+  return paperTable(parseResultsTable(parseDelimited("runs.csv", text)), "real-world-average");
+}
+
+function parseAny(text: string, options: Parameters<typeof parseResultsTable>[1] = {}) {
+  return parseResultsTable(parseDelimited("runs.csv", text), options);
 }
 
 function errorOf(fn: () => unknown): InputError {
@@ -41,14 +45,14 @@ describe("results CSV", () => {
 
   it("names the missing column", () => {
     const e = errorOf(() => parse("model,CCT20\na,70\n"));
-    expect(e.message).toMatch(/runs\.csv, line 1: missing column "imagenet_top1"/);
+    expect(e.message).toMatch(/runs\.csv, line 1: missing column "imagenet_top1"; choose another x column with --x/);
     expect(errorOf(() => parse("imagenet_top1,CCT20\n70,70\n")).message).toMatch(/missing column "model"/);
   });
 
   it("names row and column of a non-numeric or empty cell", () => {
     const e = errorOf(() => parse(`${HEADER}\na,70,70,0.9,0.5,0.9,85,98\nb,71,70,n/a,0.5,0.9,85,98\n`));
     expect(e.message).toMatch(/runs\.csv, line 3: column "APTOS" must be a number, got "n\/a"/);
-    expect(errorOf(() => parse(`${HEADER}\na,,70,0.9,0.5,0.9,85,98\n`)).message).toMatch(/line 2: column "imagenet_top1" must be a number, got ""/);
+    expect(errorOf(() => parse(`${HEADER}\na,,70,0.9,0.5,0.9,85,98\n`)).message).toMatch(/line 2: column "imagenet_top1" is empty \(model "a"\); recipe "real-world-average" needs every model's ImageNet top-1/);
   });
 
   it("reads an empty dataset cell as a missing result; analyses that need it name the model", () => {
@@ -60,7 +64,7 @@ describe("results CSV", () => {
 
   it("names an unknown dataset column and lists the valid names", () => {
     const e = errorOf(() => parse("model,imagenet_top1,CCT20,ImageNetV2\na,70,70,60\n"));
-    expect(e.message).toMatch(/line 1, column "ImageNetV2": unknown dataset name; valid dataset names: CCT20, APTOS, HPA, Melanoma, Cassava, EuroSAT/);
+    expect(e.message).toMatch(/line 1, column "ImageNetV2": recipe "real-world-average" reads the paper's datasets; unknown dataset name; valid dataset names: CCT20, APTOS, HPA, Melanoma, Cassava, EuroSAT/);
   });
 
   it("catches a 0-1 metric given in percent, duplicate models and ragged rows", () => {
@@ -87,5 +91,29 @@ describe("results CSV", () => {
     const table = fromPrinted("Table 4", TABLE4);
     expect(table.rows).toHaveLength(19);
     expect(table.rows.find((r) => r.model === "ResNet-50")?.values.Melanoma).toBe(0.9524);
+  });
+});
+
+describe("results tables with any tasks", () => {
+  it("takes any task names; a known dataset's scale comes from the facts table, others are inferred or set by --scale", () => {
+    const table = parseAny("model,params,retina_grade,leaf_disease,aptos2019,odd\na,1000,0.5,70,0.8,0.2\nb,10000,0.6,80.5,0.9,0.3\n", { x: "log10_params", scales: { odd: "percent" } });
+    expect(table.x).toBe("log10_params");
+    expect(table.descriptors).toEqual(expect.arrayContaining(["params", "log10_params"]));
+    expect(table.rows.map((r) => r.descriptors.log10_params)).toEqual([3, 4]);
+    expect(Object.fromEntries(table.tasks.map((t) => [t.name, [t.scale, t.scaleSource]]))).toEqual({
+      retina_grade: ["unit", "inferred: every value lies in [0, 1]"],
+      leaf_disease: ["percent", "inferred: values above 1"],
+      APTOS: ["unit", "quadratic weighted kappa, from the dataset facts table"],
+      odd: ["percent", "set by --scale"],
+    });
+  });
+
+  it("names file, line and column of a value outside its scale, and refuses a --scale that contradicts the facts table", () => {
+    expect(errorOf(() => parseAny("model,imagenet_top1,leaf\na,70,50\nb,71,150\n")).message).toMatch(/runs\.csv, line 3: column "leaf" is 150, outside 0-100/);
+    expect(errorOf(() => parseAny("model,imagenet_top1,leaf\na,70,0.5\nb,71,2\n", { scales: { leaf: "unit" } })).message).toMatch(/line 3: column "leaf" is 2, outside 0-1/);
+    expect(() => parseAny("model,imagenet_top1,APTOS\na,70,0.5\n", { scales: { APTOS: "percent" } })).toThrow(/APTOS is a quadratic weighted kappa on 0-1/);
+    expect(() => parseAny("model,imagenet_top1,APTOS\na,70,0.5\n", { scales: { nope: "unit" } })).toThrow(/--scale nope: runs\.csv has no task column "nope"/);
+    expect(errorOf(() => parseAny("model,params,t\na,0,0.5\n", { x: "log10_params" })).message).toMatch(/line 2: column "params" is 0; a parameter count is positive/);
+    expect(errorOf(() => parseAny("model,t\na,0.5\n", { x: "log10_params" })).message).toMatch(/missing column "log10_params" \(or "params", from which it is derived\)/);
   });
 });

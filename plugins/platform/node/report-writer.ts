@@ -1,25 +1,29 @@
 /**
- * Runs an analysis recipe and writes its report: report.md (recomputed | published | match),
- * report.json, one CSV per table, and each figure as SVG and PNG (Vega-Lite compiled to Vega,
- * rendered headless to SVG; resvg rasterizes the SVG, so no native canvas is needed).
- * The report directory is written in a temporary sibling and renamed into place.
+ * Runs an analysis and writes its report: the text files core renders (report.md, report.json,
+ * one CSV per table, each figure's Vega-Lite spec) and each figure as SVG and PNG (Vega-Lite
+ * compiled to Vega, rendered headless to SVG; resvg rasterizes the SVG, so no native canvas is
+ * needed). Each file is written beside its final name and renamed into place; nothing else in
+ * the folder is touched.
  */
-import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { XferError } from "../../../core/errors.ts";
-import type { AnalysisRecipe, AnalysisReport, Cell, Figure, ReportTable } from "../../../core/analysis/index.ts";
-import { parseResultsTable } from "../../../core/analysis/index.ts";
+import type { AnalysisRecipe, AnalysisReport, Figure, Scale } from "../../../core/analysis/index.ts";
+import { formatText, parseResultsTable, reportTextFiles } from "../../../core/analysis/index.ts";
 import { readDelimited } from "./results-csv.ts";
 
 export interface RunAnalysisOptions {
   /** `--results FILE`; required by recipes whose input is "raw-table". */
   readonly resultsPath?: string;
-  /** `--out DIR`: replaced by the new report (refused if it holds anything but a previous report). */
+  /** `--out DIR`: the report's files are written (or replaced) there; other files are left alone. */
   readonly outDir?: string;
+  /** `--x COL`, `--threshold N|none`, `--scale TASK=0-1|0-100` (results-table recipes). */
+  readonly x?: string;
+  readonly threshold?: number | null;
+  readonly scales?: Readonly<Record<string, Scale>>;
   readonly seed: number;
   log(line: string): void;
 }
@@ -29,129 +33,28 @@ export async function runAnalysis(recipe: AnalysisRecipe, options: RunAnalysisOp
   if (recipe.input === "raw-table" && file === undefined) {
     throw new XferError(`recipe "${recipe.name}" analyses a results file you supply: pass --results FILE (see recipes/${recipe.name}/README.md)`);
   }
+  if (recipe.input === "raw-table" && (options.x !== undefined || options.threshold !== undefined || options.scales !== undefined)) {
+    throw new XferError(`recipe "${recipe.name}" reads its own file format: --x, --threshold and --scale do not apply`);
+  }
+  if (file === undefined && options.scales !== undefined) throw new XferError("--scale applies to a --results file");
   const input = recipe.input === "raw-table"
     ? { file, seed: options.seed }
-    : { results: file === undefined ? undefined : parseResultsTable(file), seed: options.seed };
+    : {
+      results: file === undefined ? undefined : parseResultsTable(file, { x: options.x, scales: options.scales }),
+      seed: options.seed,
+      ...(options.x === undefined ? {} : { x: options.x }),
+      ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
+    };
   const report = await recipe.analyze(input);
   for (const line of formatText(report)) options.log(line);
   if (options.outDir !== undefined) {
-    const files = await writeReport(report, options.outDir, (message) => options.log(`figure warning: ${message}`));
+    const files = await writeReport(report, options.outDir, {
+      warn: (message) => options.log(`figure warning: ${message}`),
+      keep: options.resultsPath === undefined ? [] : [options.resultsPath],
+    });
     options.log(`wrote ${files.length} files to ${options.outDir}: ${files.join(", ")}`);
   }
   return report;
-}
-
-const MARK = { true: "✓", false: "✗", null: "·" } as const;
-
-function mark(c: Cell): string {
-  return MARK[String(c.match) as keyof typeof MARK];
-}
-
-/** The recomputed value with two decimals more than printed, so near-misses are visible. */
-export function formatValue(c: Cell): string {
-  if (c.recomputed === null) return "—";
-  if (c.precision !== null) return c.recomputed.toFixed(c.precision + 2);
-  const abs = Math.abs(c.recomputed);
-  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return c.recomputed.toExponential(3);
-  return String(Number(c.recomputed.toFixed(4)));
-}
-
-function cellText(c: Cell): string {
-  // Plain value for cells with nothing published; "| — ·" where a published cell is missing for a reason.
-  return c.published === null && c.reason === undefined ? formatValue(c) : `${formatValue(c)} | ${c.published ?? "—"} ${mark(c)}`;
-}
-
-/** Footnotes: each distinct reason once, with the cells it explains (unmatched or not comparable). */
-function reasons(table: ReportTable): string[] {
-  const byReason = new Map<string, string[]>();
-  for (const row of table.rows) {
-    for (const column of table.columns) {
-      const c = row.cells[column.key];
-      if (c?.reason === undefined || c.match === true) continue;
-      byReason.set(c.reason, [...(byReason.get(c.reason) ?? []), `${row.key} ${column.label}`]);
-    }
-  }
-  return [...byReason].map(([reason, cells]) => `${cells.join(", ")}: ${reason}`);
-}
-
-function counts(table: ReportTable): string {
-  let yes = 0, no = 0;
-  for (const row of table.rows) for (const c of Object.values(row.cells)) {
-    if (c.match === true) yes++;
-    else if (c.match === false) no++;
-  }
-  return yes + no === 0 ? "" : ` — ${yes} of ${yes + no} published cells matched`;
-}
-
-/** Plain-text tables for the terminal: "recomputed | published mark" per cell. */
-export function formatText(report: AnalysisReport): string[] {
-  const lines = [`${report.title}`, `input: ${report.source}`, ""];
-  for (const table of report.tables) {
-    lines.push(`${table.title}${counts(table)}`);
-    const head = [table.rowLabel, ...table.columns.map((c) => c.label)];
-    const body = table.rows.map((row) => [row.key, ...table.columns.map((c) => (row.cells[c.key] ? cellText(row.cells[c.key]) : ""))]);
-    const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-    const fmt = (r: string[]) => "  " + r.map((v, i) => v.padEnd(widths[i])).join("  ").trimEnd();
-    lines.push(fmt(head), ...body.map(fmt));
-    for (const note of reasons(table)) lines.push(`    ${note}`);
-    lines.push("");
-  }
-  for (const claim of report.claims) lines.push(`${claim.holds ? "✓ holds" : "✗ does not hold"}: ${claim.statement} — ${claim.detail}`);
-  if (report.claims.length > 0) lines.push("");
-  for (const note of report.notes) lines.push(`note: ${note}`);
-  lines.push("✓ matches the published cell at its printed precision, ✗ does not (reason listed), · not compared");
-  return lines;
-}
-
-function mdEscape(text: string): string {
-  return text.replace(/\|/g, "\\|");
-}
-
-export function formatMarkdown(report: AnalysisReport): string {
-  const out = [`# ${report.title}`, "", `Input: ${mdEscape(report.source)}`, "",
-    "Each cell: recomputed | published, then ✓ (equal at the printed precision), ✗ (not; the reason is listed below the table) or · (nothing published to compare).", ""];
-  for (const table of report.tables) {
-    out.push(`## ${table.title}${counts(table)}`, "");
-    out.push(`| ${[table.rowLabel, ...table.columns.map((c) => c.label)].map(mdEscape).join(" | ")} |`);
-    out.push(`|${" --- |".repeat(table.columns.length + 1)}`);
-    for (const row of table.rows) {
-      const cells = table.columns.map((c) => (row.cells[c.key] ? cellText(row.cells[c.key]) : ""));
-      out.push(`| ${[row.key, ...cells].map(mdEscape).join(" | ")} |`);
-    }
-    const why = reasons(table);
-    if (why.length > 0) out.push("", ...why.map((r) => `- ${mdEscape(r)}`));
-    for (const note of table.notes ?? []) out.push("", `*${mdEscape(note)}*`);
-    out.push("");
-  }
-  if (report.claims.length > 0) {
-    out.push("## Claims", "", "| claim | holds | recomputed |", "| --- | --- | --- |");
-    for (const c of report.claims) out.push(`| ${mdEscape(c.statement)} | ${c.holds ? "✓ yes" : "✗ no"} | ${mdEscape(c.detail)} |`);
-    out.push("");
-  }
-  if (report.figures.length > 0) {
-    out.push("## Figures", "");
-    for (const f of report.figures) out.push(`![${f.title}](${f.key}.svg)`, "");
-  }
-  if (report.notes.length > 0) out.push("## Notes", "", ...report.notes.map((n) => `- ${mdEscape(n)}`), "");
-  return out.join("\n");
-}
-
-function csvField(value: string | number | boolean | null | undefined): string {
-  const text = value === null || value === undefined ? "" : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** One line per cell: row, column, recomputed, published, precision, match, reason. */
-export function tableCsv(table: ReportTable): string {
-  const lines = [[table.rowLabel, "column", "recomputed", "published", "precision", "match", "reason"].join(",")];
-  for (const row of table.rows) {
-    for (const column of table.columns) {
-      const c = row.cells[column.key];
-      if (c === undefined) continue;
-      lines.push([row.key, column.key, c.recomputed, c.published, c.precision, c.match, c.reason].map(csvField).join(","));
-    }
-  }
-  return lines.join("\n") + "\n";
 }
 
 /** Vega-Lite -> Vega -> SVG, headless (no DOM, no canvas). Warnings go to `warn`, not the console. */
@@ -181,37 +84,40 @@ export function svgToPng(svg: string, scale = 2): Buffer {
   return resvg.render().asPng();
 }
 
-/** Writes every report file into `outDir` atomically; returns the file names. */
-export async function writeReport(report: AnalysisReport, outDir: string, warn: (message: string) => void = () => {}): Promise<string[]> {
+export interface WriteReportOptions {
+  readonly warn?: (message: string) => void;
+  /** Input files the report must not replace (e.g. `--results` inside the out folder). */
+  readonly keep?: readonly string[];
+}
+
+/**
+ * Writes the report's files into `outDir` (created if needed), each atomically: a temporary file
+ * in the same folder, renamed over the report file of that name. Other files in the folder,
+ * including an older report's files this report no longer writes, are left as they are.
+ * Everything is rendered before the first file lands. Returns the file names.
+ */
+export async function writeReport(report: AnalysisReport, outDir: string, options: WriteReportOptions = {}): Promise<string[]> {
+  const files: [string, string | Buffer][] = reportTextFiles(report);
+  for (const figure of report.figures) {
+    const svg = await renderSvg(figure, options.warn);
+    files.push([`${figure.key}.svg`, svg], [`${figure.key}.png`, svgToPng(svg)]);
+  }
   const target = resolve(outDir);
-  if (existsSync(target)) {
-    const entries = await readdir(target);
-    if (entries.length > 0 && !entries.includes("report.json")) {
-      throw new XferError(`--out ${outDir}: the directory exists and is not a previous report (no report.json); choose an empty or new directory`);
+  const kept = new Set((options.keep ?? []).map((path) => resolve(path)));
+  const clash = files.find(([name]) => kept.has(join(target, name)));
+  if (clash !== undefined) {
+    throw new XferError(`--out ${outDir}: the report writes ${clash[0]}, which is your input file there; move the input or choose another --out`);
+  }
+  await mkdir(target, { recursive: true });
+  for (const [name, content] of files) {
+    const temporary = join(target, `.${name}.${process.pid}.tmp`);
+    try {
+      await writeFile(temporary, content, { flag: "wx" });
+      await rename(temporary, join(target, name));
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
     }
   }
-  await mkdir(dirname(target), { recursive: true });
-  const staging = await mkdtemp(join(dirname(target), `.${basename(target)}.tmp-`));
-  try {
-    const files: [string, string | Buffer][] = [
-      ["report.md", formatMarkdown(report)],
-      ["report.json", JSON.stringify(report.json, null, 2) + "\n"],
-    ];
-    for (const table of report.tables) files.push([`${table.key}.csv`, tableCsv(table)]);
-    for (const figure of report.figures) {
-      const svg = await renderSvg(figure, warn);
-      files.push([`${figure.key}.svg`, svg], [`${figure.key}.png`, svgToPng(svg)]);
-      files.push([`${figure.key}.vl.json`, JSON.stringify(figure.spec, null, 1) + "\n"]);
-    }
-    for (const [name, content] of files) await writeFile(join(staging, name), content);
-    // Swap in: the old report (if any) moves aside first, so a reader never sees a mix.
-    const previous = existsSync(target) ? `${staging}.old` : undefined;
-    if (previous !== undefined) await rename(target, previous);
-    await rename(staging, target);
-    if (previous !== undefined) await rm(previous, { recursive: true, force: true });
-    return files.map(([name]) => name);
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true });
-    throw error;
-  }
+  return files.map(([name]) => name);
 }

@@ -6,7 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { parse } from "csv-parse/sync";
 import { InputError } from "../../../core/errors.ts";
-import { parseResultsTable, type RawTable, type ResultsTable } from "../../../core/analysis/index.ts";
+import type { RawTable } from "../../../core/analysis/index.ts";
 
 /** Tab when the first line has a tab (e.g. Entezari et al.'s results), else comma. */
 export function detectDelimiter(text: string): "," | "\t" {
@@ -39,9 +39,4 @@ export async function readDelimited(path: string): Promise<RawTable> {
     throw new InputError(path, `cannot read results file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   return parseDelimited(path, text);
-}
-
-/** A results table in the recipes' CSV format (model, imagenet_top1, one column per dataset). */
-export async function readResultsCsv(path: string): Promise<ResultsTable> {
-  return parseResultsTable(await readDelimited(path));
 }

@@ -7,13 +7,12 @@ import { Command, CommanderError, Option } from "commander";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { BACKEND_NAMES, parseFilter, plan, XferError, type PlanOptions } from "../../../../core/index.ts";
-import { bestRunsTable, checkPlugins, resultsCsv, runPlan, SeedTree, type EnvironmentRecord, type XferConfig } from "../../../../core/index.ts";
+import { checkPlugins, runPlan, type EnvironmentRecord, type XferConfig } from "../../../../core/index.ts";
 import { readdirSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
-import { FsRunStore } from "../run-store.ts";
-import { BACKBONE_CATALOG, convertWeights } from "../../../backbones/index.ts";
+import { convertWeights } from "../../../backbones/index.ts";
 import { nodeDatasetContext } from "../context.ts";
 import { registerSplitsCommand } from "./commands/splits.ts";
+import { parseScales, parseThreshold, registerResultsCommands } from "./commands/results.ts";
 import { builtinRegistry } from "../../../manifest.ts";
 import { loadConfig } from "../config.ts";
 import { NodeIO } from "../node-io.ts";
@@ -148,20 +147,29 @@ export function buildProgram(io: Io = stdio): Command {
     .argument("<recipe>", "built-in recipe name or path to a recipe folder")
     .option("--out <dir>", "output directory; the recipe writes into <dir>/<recipe> (default: config outDir, else ./runs)")
     .option("--results <file>", "analysis recipes: your own results table (CSV/TSV) instead of the embedded published one")
+    .option("--x <column>", "analysis recipes: x column of the trends (default imagenet_top1; e.g. log10_params)")
+    .option("--threshold <n>", "analysis recipes: fit also the models with x above N (default 70 for imagenet_top1, else none; \"none\")")
+    .option("--scale <task=scale>", "analysis recipes: scale of a task the dataset facts table does not know, 0-1 or 0-100 (repeatable)", collect, [])
     .option("--seed <n>", "root seed for every run")
     .option("--smoke", "run the recipe's smoke mode")
     .option("--filter <path=value>", "only runs whose spec has this value (repeatable)", collect, []);
   addBackendFlags(runCommand)
-    .action(async (ref: string, opts: { out?: string; results?: string; seed?: string; smoke?: boolean; filter: string[] } & BackendFlags) => {
+    .action(async (ref: string, opts: { out?: string; results?: string; x?: string; threshold?: string; scale: string[]; seed?: string; smoke?: boolean; filter: string[] } & BackendFlags) => {
       const { config } = await loadConfig({ file: program.opts().config });
       const recipe = await resolveRecipe(ref);
       const outDir = resolve(opts.out ?? config.outDir, recipe.name);
       if (recipe.kind === "analysis") {
         const seed = opts.seed === undefined ? config.seed : parseSeed(opts.seed);
-        await runAnalysis(recipe, { resultsPath: opts.results, outDir, seed, log: io.out });
+        const threshold = parseThreshold(opts.threshold);
+        await runAnalysis(recipe, {
+          resultsPath: opts.results, outDir, seed, log: io.out, x: opts.x, scales: parseScales(opts.scale),
+          ...(threshold === undefined ? {} : { threshold }),
+        });
         return;
       }
-      if (opts.results !== undefined) throw new XferError(`--results is for analysis recipes; "${recipe.name}" trains its own runs`);
+      if (opts.results !== undefined || opts.x !== undefined || opts.threshold !== undefined || opts.scale.length > 0) {
+        throw new XferError(`--results, --x, --threshold and --scale are for analysis recipes; "${recipe.name}" trains its own runs (\`xfer report ${recipe.name}\` analyses them)`);
+      }
       const runs = plan(recipe, planOptions(opts, config.seed));
       const problems = checkPlugins(builtinRegistry(), runs);
       if (problems.length > 0) throw new XferError(`recipe "${recipe.name}" cannot run:\n  ${problems.join("\n  ")}\n(use --filter to run the runs that can)`);
@@ -199,30 +207,7 @@ export function buildProgram(io: Io = stdio): Command {
       }
     });
 
-  program
-    .command("results")
-    .description("export the grid's best run per (backbone, dataset) as the results table analysis recipes read")
-    .argument("<recipe>", "built-in recipe name or path to a recipe folder")
-    .option("--out <dir>", "where the recipe's runs are (default: config outDir, else ./runs)")
-    .requiredOption("--csv <file>", "write the table here (model, imagenet_top1, one column per dataset)")
-    .action(async (ref: string, opts: { out?: string; csv: string }) => {
-      const { config } = await loadConfig({ file: program.opts().config });
-      const recipe = await resolveRecipe(ref);
-      const store = new FsRunStore(resolve(opts.out ?? config.outDir, recipe.name));
-      const stored = await Promise.all((await store.list()).map(async (hash) => (await store.get(hash))!));
-      if (stored.length === 0) throw new XferError(`no finished runs of "${recipe.name}" in ${store.dir}; run \`xfer run ${recipe.name}\` first`);
-      const registry = builtinRegistry();
-      const ctx = { seeds: new SeedTree(0) };
-      const rows = await bestRunsTable(stored, {
-        async selection(datasetRef) {
-          const metric = (await registry.create("dataset", datasetRef, ctx)).meta.selectionMetric;
-          return { metric, direction: (await registry.create("metric", { name: metric }, ctx)).direction };
-        },
-        imagenetTop1: (backbone) => BACKBONE_CATALOG.get(backbone)?.meta.imagenetTop1,
-      });
-      await writeFile(opts.csv, resultsCsv(rows));
-      io.out(`${recipe.name}: best of ${stored.length} run(s) for ${rows.length} backbone(s) written to ${opts.csv}`);
-    });
+  registerResultsCommands(program, io);
 
   program
     .command("weights")

@@ -1,0 +1,108 @@
+/**
+ * From stored runs to a report, one path: `xfer results <recipe> --csv FILE` writes the best-runs
+ * table (core/results-export.ts); `xfer report <recipe>` reads the same table and runs the trend
+ * analysis of the transfer-trends recipe on it, writing the report files into
+ * <out>/<recipe>/report/. Also the parsers of the analysis flags (`--x`, `--threshold`, `--scale`).
+ */
+import { writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { formatText, parseResultsTable, parseScale, type Scale } from "../../../../../core/analysis/index.ts";
+import { XferError } from "../../../../../core/errors.ts";
+import { bestRunsTable, exportedTable, resultsCsv, type ExportedRow } from "../../../../../core/results-export.ts";
+import { SeedTree } from "../../../../../core/rng.ts";
+import type { StoredRun } from "../../../../../core/contracts.ts";
+import { BACKBONE_CATALOG } from "../../../../backbones/index.ts";
+import { builtinRegistry } from "../../../../manifest.ts";
+import transferTrends from "../../../../../recipes/transfer-trends/recipe.ts";
+import { loadConfig } from "../../config.ts";
+import { writeReport } from "../../report-writer.ts";
+import { FsRunStore } from "../../run-store.ts";
+import { resolveRecipe } from "../recipes.ts";
+
+interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** `--threshold N` or `--threshold none`. */
+export function parseThreshold(text: string | undefined): number | null | undefined {
+  if (text === undefined) return undefined;
+  if (text === "none") return null;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value)) throw new XferError(`--threshold: expected a number or "none", got "${text}"`);
+  return value;
+}
+
+/** Repeated `--scale TASK=0-1|0-100` flags as task -> scale. */
+export function parseScales(flags: readonly string[]): Record<string, Scale> | undefined {
+  if (flags.length === 0) return undefined;
+  const out: Record<string, Scale> = {};
+  for (const flag of flags) {
+    const at = flag.lastIndexOf("=");
+    if (at <= 0) throw new XferError(`--scale: expected TASK=0-1 or TASK=0-100, got "${flag}"`);
+    const task = flag.slice(0, at).trim();
+    if (task in out) throw new XferError(`--scale: task "${task}" is given twice`);
+    out[task] = parseScale(flag.slice(at + 1).trim(), `--scale ${task}`);
+  }
+  return out;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** The best run per (model, dataset) among a training recipe's stored runs. */
+async function bestRuns(ref: string, out: string | undefined, configFile: string | undefined, io: Io) {
+  const { config } = await loadConfig({ file: configFile });
+  const recipe = await resolveRecipe(ref);
+  if (recipe.kind !== "train") throw new XferError(`"${recipe.name}" is an analysis recipe: \`xfer run ${recipe.name}\` writes its report`);
+  const store = new FsRunStore(resolve(out ?? config.outDir, recipe.name));
+  const stored: StoredRun[] = await Promise.all((await store.list()).map(async (hash) => (await store.get(hash))!));
+  if (stored.length === 0) throw new XferError(`no finished runs of "${recipe.name}" in ${store.dir}; run \`xfer run ${recipe.name}\` first`);
+  const registry = builtinRegistry();
+  const ctx = { seeds: new SeedTree(0) };
+  const rows: ExportedRow[] = await bestRunsTable(stored, {
+    async selection(datasetRef) {
+      const metric = (await registry.create("dataset", datasetRef, ctx)).meta.selectionMetric;
+      return { metric, direction: (await registry.create("metric", { name: metric }, ctx)).direction };
+    },
+    imagenetTop1: (backbone) => BACKBONE_CATALOG.get(backbone)?.meta.imagenetTop1,
+  });
+  for (const row of rows) if (row.paramsNote !== undefined) io.err(`xfer: warning: ${row.model}: params left empty: ${row.paramsNote}`);
+  return { recipe, store, stored, rows };
+}
+
+export function registerResultsCommands(program: Command, io: Io): void {
+  program
+    .command("results")
+    .description("export the grid's best run per (backbone, dataset) as the results table the analysis reads")
+    .argument("<recipe>", "built-in recipe name or path to a recipe folder")
+    .option("--out <dir>", "where the recipe's runs are (default: config outDir, else ./runs)")
+    .requiredOption("--csv <file>", "write the table here (model, imagenet_top1, params, log10_params, one column per dataset)")
+    .action(async (ref: string, opts: { out?: string; csv: string }) => {
+      const { recipe, stored, rows } = await bestRuns(ref, opts.out, program.opts().config, io);
+      await writeFile(opts.csv, resultsCsv(rows));
+      io.out(`${recipe.name}: best of ${stored.length} run(s) for ${rows.length} backbone(s) written to ${opts.csv}`);
+    });
+
+  program
+    .command("report")
+    .description("trend report of a training recipe's runs: best run per (backbone, dataset), then the transfer-trends analysis")
+    .argument("<recipe>", "built-in training recipe name or path to a recipe folder")
+    .option("--out <dir>", "where the recipe's runs are; the report goes to <dir>/<recipe>/report (default: config outDir, else ./runs)")
+    .option("--x <column>", "x column of the trends (default: the recipe's report.x, else imagenet_top1)")
+    .option("--threshold <n>", "fit also the models with x above N (default: 70 for imagenet_top1, else none; \"none\" for no threshold)")
+    .option("--scale <task=scale>", "scale of a task the dataset facts table does not know: 0-1 or 0-100 (repeatable)", collect, [])
+    .action(async (ref: string, opts: { out?: string; x?: string; threshold?: string; scale: string[] }) => {
+      const { recipe, store, rows } = await bestRuns(ref, opts.out, program.opts().config, io);
+      const x = opts.x ?? (recipe.kind === "train" ? recipe.report?.x : undefined);
+      const table = parseResultsTable(exportedTable(rows, `best runs of ${recipe.name} in ${store.dir}`), { x, scales: parseScales(opts.scale) });
+      const threshold = parseThreshold(opts.threshold);
+      const report = await transferTrends.analyze({ results: table, seed: 0, ...(threshold === undefined ? {} : { threshold }) });
+      for (const line of formatText(report)) io.out(line);
+      const dir = join(store.dir, "report");
+      const files = await writeReport(report, dir, { warn: (message) => io.err(`xfer: figure warning: ${message}`) });
+      io.out(`wrote ${files.length} files to ${dir}: ${files.join(", ")}`);
+    });
+}
