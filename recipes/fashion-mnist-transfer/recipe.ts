@@ -2,8 +2,9 @@
  * A real-data study that fits on a laptop CPU: four random-init mini backbones of clearly different
  * capacity (about 7k to 106k parameters) trained from scratch on Fashion-MNIST with two optimizer
  * settings each, selected on a class-stratified holdout of the predefined train split and scored
- * on the predefined test split at the best epoch. `report.ts` beside this file turns the runs into
- * the trend of test accuracy on log10(parameters). See README.md for what it does and does not show.
+ * on the predefined test split at the best epoch. `xfer report fashion-mnist-transfer` turns the
+ * runs into the trend of test accuracy on log10(parameters) (the `report.x` below). See README.md
+ * for what it does and does not show.
  */
 import { defineRecipe, type Grid, type JsonObject } from "../../core/index.ts";
 
@@ -54,6 +55,7 @@ export default defineRecipe({
     seed: 0,
   },
   grid: gridOf(MODELS, OPTIMIZERS),
+  report: { x: "log10_params" },
   smoke: {
     // `--smoke` reads the committed fixture (20 train, 10 test images) whatever the config says.
     template: { splitter: { options: { valFraction: 0.5 } }, training: { epochs: 1, batchSize: 8 } },

@@ -4,10 +4,11 @@
  * image size; the optimizer x schedule x lr x weight-decay grid; batch 128, 30 epochs (Melanoma
  * 10), cross-entropy, selection by the dataset's metric on the validation split.
  */
-import { defineRecipe, type DeepPartial, type Grid, type RunTemplate, type TrainRecipe } from "../../core/index.ts";
+import { defineRecipe, PAPER_DATASET_PLUGINS, type DeepPartial, type Grid, type PaperDatasetPlugin, type RunTemplate, type TrainRecipe } from "../../core/index.ts";
 
-export type PaperDataset = "cct20" | "aptos2019" | "hpa" | "melanoma" | "cassava" | "eurosat";
-export const PAPER_DATASETS: readonly PaperDataset[] = ["cct20", "aptos2019", "hpa", "melanoma", "cassava", "eurosat"];
+/** The dataset plugins of the paper's six datasets, from core's dataset facts table. */
+export type PaperDataset = PaperDatasetPlugin;
+export const PAPER_DATASETS: readonly PaperDataset[] = PAPER_DATASET_PLUGINS;
 
 /**
  * The 19 backbones of Table 4 by id. Inception-ResNet v2 and PNASNet-5 large are not built yet
