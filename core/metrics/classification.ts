@@ -67,8 +67,7 @@ export function qwk(yTrue: Vector, yPred: Vector, labels?: readonly number[]): n
   const classes = labels ? [...labels] : [...new Set([...Array.from(yTrue), ...Array.from(yPred)])].sort((a, b) => a - b);
   if (new Set(classes).size !== classes.length) throw new InputError(where, `labels contain duplicates: ${classes.join(", ")}`);
   const position = new Map(classes.map((c, i) => [c, i]));
-  const k = classes.length;
-  const confusion = new Float64Array(k * k);
+  const confusion = classes.map(() => new Array<number>(classes.length).fill(0));
   for (let i = 0; i < yTrue.length; i++) {
     const a = position.get(yTrue[i]);
     const b = position.get(yPred[i]);
@@ -76,28 +75,29 @@ export function qwk(yTrue: Vector, yPred: Vector, labels?: readonly number[]): n
       const [name, v] = a === undefined ? ["yTrue", yTrue[i]] : ["yPred", yPred[i]];
       throw new InputError(where, `${name}[${i}] is ${v}, which is not in labels [${classes.join(", ")}]`);
     }
-    confusion[a * k + b]++;
+    confusion[a][b]++;
   }
-  const rowSum = new Float64Array(k);
-  const colSum = new Float64Array(k);
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      rowSum[i] += confusion[i * k + j];
-      colSum[j] += confusion[i * k + j];
-    }
-  }
-  const n = yTrue.length;
+  return qwkFromConfusion(confusion);
+}
+
+/**
+ * Quadratic weighted kappa of a confusion matrix (rows true, columns predicted, in label order).
+ * NaN when chance disagreement is zero (every label and prediction the same single class), as
+ * sklearn 1.2's cohen_kappa_score returns for 0/0.
+ */
+export function qwkFromConfusion(confusion: readonly (readonly number[])[]): number {
+  const k = confusion.length;
+  const rowSum = confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  const colSum = confusion.map((_, j) => confusion.reduce((a, row) => a + row[j], 0));
+  const n = rowSum.reduce((a, b) => a + b, 0);
   let observed = 0;
   let expected = 0;
   for (let i = 0; i < k; i++) {
     for (let j = 0; j < k; j++) {
       const w = (i - j) ** 2;
-      observed += w * confusion[i * k + j];
+      observed += w * confusion[i][j];
       expected += (w * colSum[i] * rowSum[j]) / n;
     }
-  }
-  if (expected === 0) {
-    throw new InputError(where, "kappa is undefined: both raters use a single, identical class, so chance disagreement is zero");
   }
   return 1 - observed / expected;
 }

@@ -1,22 +1,25 @@
-/** Metric plugins: a zod schema for the options plus a builder of the Metric from core/metrics. */
+/**
+ * Shared parts of the metric plugins: `defineMetric` and the label checks every metric makes
+ * before it calls core/metrics.
+ */
 import type { z } from "zod";
 import type { Labels, Metric, Scores } from "../../core/contracts.ts";
 import { InputError } from "../../core/errors.ts";
 import { definePlugin, parseOptions, type Plugin } from "../../core/plugin.ts";
 import { argmaxRows } from "../../core/metrics/index.ts";
 
-export function metricPlugin<S extends z.ZodType>(
-  meta: { name: string; version: string; description: string },
+/**
+ * A metric plugin from its options schema and a builder of the Metric: options are validated
+ * (errors name the metric and the option). `build` is the same factory without a run, for direct use.
+ */
+export function defineMetric<S extends z.ZodType>(
+  meta: { readonly name: string; readonly version: string; readonly description: string },
   schema: S,
   build: (options: z.output<S>) => Metric,
-): Plugin<"metric"> {
+): Plugin<"metric"> & { build(options?: z.input<S>): Metric } {
   const full = { kind: "metric" as const, ...meta };
-  return definePlugin({
-    meta: full,
-    create(options): Metric {
-      return build(parseOptions(full, schema, options));
-    },
-  });
+  const buildMetric = (options?: z.input<S>): Metric => build(parseOptions(full, schema, options ?? {}));
+  return { ...definePlugin({ meta: full, create: (options) => buildMetric(options as z.input<S>) }), build: buildMetric };
 }
 
 /** Class indices of a single-label task; multi-hot rows are rejected with the metric's name. */
@@ -27,8 +30,8 @@ export function classIndices(metric: string, yTrue: Labels): readonly number[] {
   return yTrue as readonly number[];
 }
 
-/** Multi-hot rows of a multilabel task. */
-export function multiHot(metric: string, yTrue: Labels): readonly (readonly number[])[] {
+/** The multi-hot label rows of a multilabel task; class indices are rejected with the metric's name. */
+export function multilabelRows(metric: string, yTrue: Labels): readonly (readonly number[])[] {
   if (yTrue.some((v) => !Array.isArray(v))) {
     throw new InputError(`metric "${metric}"`, "yTrue must be multi-hot rows (multilabel task), got class indices");
   }
@@ -43,7 +46,6 @@ export function labelMetric(name: string, fn: (yTrue: readonly number[], yPred: 
   return {
     name,
     direction: "max",
-    needs: "labels",
     compute(yTrue: Labels, yScore: Scores): number {
       const y = classIndices(name, yTrue);
       if (y.length !== yScore.length) {

@@ -6,7 +6,7 @@ import { BUILTIN_PLUGINS, builtinRegistry } from "../../plugins/manifest.ts";
 const metric = (name: string) =>
   definePlugin({
     meta: { kind: "metric", name, version: "1.0.0", description: name },
-    create: () => ({ name, direction: "max", needs: "labels", compute: () => 0 }),
+    create: () => ({ name, direction: "max", compute: () => 0 }),
   });
 
 describe("plugin registry", () => {

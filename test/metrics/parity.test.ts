@@ -1,7 +1,7 @@
 // Parity with scikit-learn (and the VOC07 devkit formula) on fixtures/parity/stats/metrics.json.
 import { describe, expect, it } from "vitest";
 import {
-  accuracy, argmaxRows, macroF1, meanPerClassAccuracy, qwk, rocAuc, topKAccuracy, vocMeanAP,
+  accuracy, argmaxRows, macroF1, meanPerClassAccuracy, qwk, qwkFromConfusion, rocAuc, topKAccuracy, vocMeanAP,
 } from "../../core/metrics/index.ts";
 import { expectClose, readParity } from "../stats/helpers.ts";
 
@@ -11,6 +11,25 @@ interface Fixture {
   multilabel: { yTrue: number[][]; scores: number[][]; yPred: number[][]; macroF1: number; vocMeanAPClasses1on: number }[];
 }
 const fx = readParity<Fixture>("metrics.json");
+
+describe("quadratic weighted kappa with zero chance disagreement matches scikit-learn", () => {
+  // /usr/bin/python3 (Debian python3-sklearn 1.2.1), e.g.
+  //   cohen_kappa_score([1, 1, 1], [1, 1, 1], weights="quadratic")  -> nan  (0/0, a RuntimeWarning)
+  //   cohen_kappa_score([1, 1, 1], [1, 1, 1], weights="quadratic", labels=[0, 1, 2])  -> nan
+  //   cohen_kappa_score([0, 0, 0], [1, 1, 1], weights="quadratic")  -> 0.0
+  //   cohen_kappa_score([0, 1, 2], [1, 1, 1], weights="quadratic")  -> 0.0
+  it.each([
+    [[1, 1, 1], [1, 1, 1], undefined, Number.NaN],
+    [[1, 1, 1], [1, 1, 1], [0, 1, 2], Number.NaN],
+    [[0, 0, 0], [1, 1, 1], undefined, 0],
+    [[0, 1, 2], [1, 1, 1], undefined, 0],
+  ] as const)("qwk(%j, %j, labels %j) = %d", (yTrue, yPred, labels, expected) => {
+    expect(qwk(yTrue, yPred, labels)).toBe(expected);
+    const classes = labels ?? [...new Set([...yTrue, ...yPred])].sort();
+    const confusion = classes.map((t) => classes.map((p) => yTrue.filter((y, i) => y === t && yPred[i] === p).length));
+    expect(qwkFromConfusion(confusion)).toBe(expected);
+  });
+});
 
 describe("single-label metrics match scikit-learn", () => {
   fx.single.forEach((c, i) => {

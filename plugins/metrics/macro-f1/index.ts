@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { Labels, Metric, Scores } from "../../../core/contracts.ts";
 import { applyThresholds, fitThresholds, macroF1, type ThresholdStrategy } from "../../../core/metrics/index.ts";
-import { metricPlugin, multiHot } from "../common.ts";
+import { defineMetric, multilabelRows } from "../common.ts";
 
 const NAME = "macro-f1";
 
@@ -18,18 +18,17 @@ export interface FittedMacroF1 extends Metric {
 
 /** Chooses thresholds on (yTrue, yScore) and freezes them; the result can be refitted. */
 function fitMacroF1(yTrue: Labels, yScore: Scores, strategy: ThresholdStrategy): FittedMacroF1 {
-  const thresholds = fitThresholds(multiHot(NAME, yTrue), yScore, strategy);
+  const thresholds = fitThresholds(multilabelRows(NAME, yTrue), yScore, strategy);
   return {
     name: NAME,
     direction: "max",
-    needs: "scores",
     thresholds,
-    compute: (y: Labels, s: Scores) => macroF1(multiHot(NAME, y), applyThresholds(s, thresholds)),
+    compute: (y: Labels, s: Scores) => macroF1(multilabelRows(NAME, y), applyThresholds(s, thresholds)),
     fit: (y: Labels, s: Scores) => fitMacroF1(y, s, strategy),
   };
 }
 
-export const macroF1Metric = metricPlugin(
+export const macroF1Metric = defineMetric(
   {
     name: NAME,
     version: "1.0.0",
@@ -45,7 +44,6 @@ export const macroF1Metric = metricPlugin(
     return {
       name: NAME,
       direction: "max",
-      needs: "scores",
       compute: (yTrue: Labels, yScore: Scores) => fit(yTrue, yScore).compute(yTrue, yScore),
       fit,
     };

@@ -1,9 +1,9 @@
 /** Quadratic weighted kappa on argmax predictions (sklearn cohen_kappa_score(weights="quadratic")). */
 import { z } from "zod";
 import { qwk } from "../../../core/metrics/index.ts";
-import { labelMetric, metricPlugin } from "../common.ts";
+import { labelMetric, defineMetric } from "../common.ts";
 
-export const qwkMetric = metricPlugin(
+export const qwkMetric = defineMetric(
   {
     name: "qwk",
     version: "1.0.0",

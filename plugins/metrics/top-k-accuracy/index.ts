@@ -2,15 +2,14 @@
 import { z } from "zod";
 import type { Labels, Scores } from "../../../core/contracts.ts";
 import { topKAccuracy } from "../../../core/metrics/index.ts";
-import { classIndices, metricPlugin } from "../common.ts";
+import { classIndices, defineMetric } from "../common.ts";
 
-export const topKAccuracyMetric = metricPlugin(
+export const topKAccuracyMetric = defineMetric(
   { name: "top-k-accuracy", version: "1.0.0", description: "fraction of samples whose true class is among the k highest scores (sklearn top_k_accuracy_score)" },
   z.strictObject({ k: z.number().int().min(1).default(5) }),
   ({ k }) => ({
     name: "top-k-accuracy",
     direction: "max",
-    needs: "scores",
     compute: (yTrue: Labels, yScore: Scores) => topKAccuracy(classIndices("top-k-accuracy", yTrue), yScore, k),
   }),
 );
