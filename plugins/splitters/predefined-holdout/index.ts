@@ -1,11 +1,11 @@
 /** A seeded class-stratified val holdout from the predefined train split; the predefined test split stays the test set. */
 import { z } from "zod";
 import { predefinedHoldout } from "../../../core/splits/index.ts";
-import { splitterPlugin } from "../common.ts";
+import { defineSplitter } from "../common.ts";
 
 const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
-export const predefinedHoldoutSplitter = splitterPlugin(
+export const predefinedHoldoutSplitter = defineSplitter(
   {
     name: "predefined-holdout",
     version: "1.0.0",
