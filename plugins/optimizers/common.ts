@@ -5,7 +5,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
 import type { Optimizer } from "../../core/contracts.ts";
-import { definePlugin, type Plugin, type PluginMeta } from "../../core/plugin.ts";
+import { definePlugin, parseOptions, type Plugin } from "../../core/plugin.ts";
 
 /**
  * Which variables receive weight decay. "all" is the reference code's behaviour (PyTorch's default
@@ -74,7 +74,22 @@ export function f32(x: number): tf.Scalar {
   return tf.scalar(x, "float32");
 }
 
-/** An optimizer factory as a plugin: lr and weight decay default to the run's, so one grid axis drives them. */
-export function optimizerPlugin<O>(meta: PluginMeta<"optimizer">, create: (options: O) => Optimizer): Plugin<"optimizer"> {
-  return definePlugin({ meta, create: (options, ctx) => create({ lr: ctx.training?.lr, weightDecay: ctx.training?.weightDecay, ...options } as O) });
+/**
+ * An optimizer plugin from its options schema and a factory of the Optimizer: options are
+ * validated (errors name the optimizer and the option), and the plugin takes the run's lr and
+ * weight decay unless the recipe sets them itself, so one grid axis drives them. `build` is the
+ * same factory without a run, for direct use.
+ */
+export function defineOptimizer<S extends z.ZodType>(
+  meta: { readonly name: string; readonly version: string; readonly description: string },
+  schema: S,
+  create: (options: z.output<S>) => Optimizer,
+): Plugin<"optimizer"> & { build(options?: z.input<S>): Optimizer } {
+  const full = { kind: "optimizer" as const, ...meta };
+  const build = (options?: z.input<S>): Optimizer => create(parseOptions(full, schema, options ?? {}));
+  const plugin = definePlugin({
+    meta: full,
+    create: (options, ctx) => build({ lr: ctx.training?.lr, weightDecay: ctx.training?.weightDecay, ...options } as z.input<S>),
+  });
+  return { ...plugin, build };
 }

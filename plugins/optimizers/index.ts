@@ -1,6 +1,7 @@
 /** The optimizer plugins, in manifest order. */
-import adam from "./adam/index.ts";
-import adamw from "./adamw/index.ts";
-import sgd from "./sgd/index.ts";
+import { adamOptimizer } from "./adam/index.ts";
+import { adamwOptimizer } from "./adamw/index.ts";
+import { sgdOptimizer } from "./sgd/index.ts";
 
-export const OPTIMIZER_PLUGINS = [adam, adamw, sgd] as const;
+export { adamOptimizer, adamwOptimizer, sgdOptimizer };
+export const OPTIMIZER_PLUGINS = [adamOptimizer, adamwOptimizer, sgdOptimizer] as const;

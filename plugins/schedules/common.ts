@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { Schedule } from "../../core/contracts.ts";
-import { definePlugin, parseOptions, type PluginContext } from "../../core/plugin.ts";
+import { definePlugin, parseOptions, type Plugin, type PluginContext } from "../../core/plugin.ts";
 
 export const baseLrSchema = z.number().positive();
 /** "epoch": the rate changes once per epoch, like the reference code's scheduler.step() per epoch. */
@@ -33,18 +33,18 @@ export function cosine(base: number, etaMin: number, t: number, period: number):
 
 /**
  * A schedule plugin from its options schema and its rate at a position: options are validated
- * (errors name the schedule and the field), every position is checked, and the plugin takes
+ * (errors name the schedule and the option), every position is checked, and the plugin takes
  * `fromRun(training)` (the run's lr, and epochs where the schedule needs them) unless the recipe
- * sets those options itself. `create` is the same factory without the run, for direct use.
+ * sets those options itself. `build` is the same factory without a run, for direct use.
  */
 export function defineSchedule<S extends z.ZodType>(
   meta: { readonly name: string; readonly description: string },
   schema: S,
   rate: (options: z.output<S>, position: Position) => number,
   fromRun: (training: NonNullable<PluginContext["training"]>) => Record<string, number>,
-) {
+): Plugin<"schedule"> & { build(options: z.input<S>): Schedule } {
   const full = { kind: "schedule" as const, version: "1.0.0", ...meta };
-  const create = (options: z.input<S>): Schedule => {
+  const build = (options: z.input<S>): Schedule => {
     const o = parseOptions(full, schema, options);
     return {
       lr(position) {
@@ -53,6 +53,6 @@ export function defineSchedule<S extends z.ZodType>(
       },
     };
   };
-  const plugin = definePlugin({ meta: full, create: (options, ctx) => create({ ...(ctx.training ? fromRun(ctx.training) : {}), ...options } as z.input<S>) });
-  return { create, plugin };
+  const plugin = definePlugin({ meta: full, create: (options, ctx) => build({ ...(ctx.training ? fromRun(ctx.training) : {}), ...options } as z.input<S>) });
+  return { ...plugin, build };
 }

@@ -1,8 +1,9 @@
 /** The learning-rate schedule plugins, in manifest order. */
-import constant from "./constant/index.ts";
-import cosine from "./cosine/index.ts";
-import cosineRestarts from "./cosine-restarts/index.ts";
-import multistep from "./multistep/index.ts";
-import warmupCosine from "./warmup-cosine/index.ts";
+import { constantSchedule } from "./constant/index.ts";
+import { cosineSchedule } from "./cosine/index.ts";
+import { cosineRestartsSchedule } from "./cosine-restarts/index.ts";
+import { multistepSchedule } from "./multistep/index.ts";
+import { warmupCosineSchedule } from "./warmup-cosine/index.ts";
 
-export const SCHEDULE_PLUGINS = [constant, cosine, cosineRestarts, multistep, warmupCosine] as const;
+export { constantSchedule, cosineSchedule, cosineRestartsSchedule, multistepSchedule, warmupCosineSchedule };
+export const SCHEDULE_PLUGINS = [constantSchedule, cosineSchedule, cosineRestartsSchedule, multistepSchedule, warmupCosineSchedule] as const;

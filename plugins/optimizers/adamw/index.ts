@@ -5,36 +5,30 @@
  * (the run's base learning rate, lr_init).
  */
 import { z } from "zod";
-import type { Optimizer } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { parseOptions } from "../../../core/plugin.ts";
-import { adamBaseSchema } from "../adam/index.ts";
-import { createAdamCore } from "../adam/core.ts";
-import { optimizerPlugin } from "../common.ts";
+import { adamBaseSchema, createAdamCore } from "../adam-core.ts";
+import { defineOptimizer } from "../common.ts";
 
 const schema = adamBaseSchema.extend({
   weightDecay: z.number().min(0).default(0.01),
   decayConvention: z.enum(["torch", "reference"]).default("torch"),
 });
-export type AdamWOptions = z.input<typeof schema>;
 
-const meta = {
-  kind: "optimizer",
-  name: "adamw",
-  version: "1.0.0",
-  description: "AdamW with decoupled weight decay (torch.optim.AdamW; reference-code wd / lr_init convention optional)",
-} as const;
-
-export function createAdamW(options: AdamWOptions = {}): Optimizer {
-  const o = parseOptions(meta, schema, options);
-  let weightDecay = o.weightDecay;
-  if (o.decayConvention === "reference") {
-    if (o.lr === undefined) {
-      throw new InputError(`optimizer plugin "adamw"`, `option "lr": required with decayConvention "reference" (weight_decay = wd / lr)`);
+export const adamwOptimizer = defineOptimizer(
+  {
+    name: "adamw",
+    version: "1.0.0",
+    description: "AdamW with decoupled weight decay (torch.optim.AdamW; reference-code wd / lr_init convention optional)",
+  },
+  schema,
+  (o) => {
+    let weightDecay = o.weightDecay;
+    if (o.decayConvention === "reference") {
+      if (o.lr === undefined) {
+        throw new InputError(`optimizer plugin "adamw"`, `option "lr": required with decayConvention "reference" (weight_decay = wd / lr)`);
+      }
+      weightDecay = o.weightDecay / o.lr;
     }
-    weightDecay = o.weightDecay / o.lr;
-  }
-  return createAdamCore("optimizer adamw", { ...o, decay: { mode: "decoupled", weightDecay } });
-}
-
-export default optimizerPlugin(meta, (options: AdamWOptions) => createAdamW(options));
+    return createAdamCore("optimizer adamw", { ...o, decay: { mode: "decoupled", weightDecay } });
+  },
+);

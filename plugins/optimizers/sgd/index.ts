@@ -5,9 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
-import type { Optimizer } from "../../../core/contracts.ts";
-import { parseOptions } from "../../../core/plugin.ts";
-import { checkStepArgs, decayScopeSchema, decays, f32, optimizerPlugin, SlotStore } from "../common.ts";
+import { checkStepArgs, decayScopeSchema, decays, defineOptimizer, f32, SlotStore } from "../common.ts";
 
 const schema = z.strictObject({
   /** Base learning rate of the run (the schedule scales it); SGD itself uses only step()'s lr. */
@@ -18,42 +16,35 @@ const schema = z.strictObject({
   weightDecay: z.number().min(0).default(0),
   decayScope: decayScopeSchema,
 });
-export type SgdOptions = z.input<typeof schema>;
 
-const meta = {
-  kind: "optimizer",
-  name: "sgd",
-  version: "1.0.0",
-  description: "SGD with momentum, Nesterov and coupled L2 weight decay (torch.optim.SGD semantics)",
-} as const;
-
-export function createSgd(options: SgdOptions = {}): Optimizer {
-  const o = parseOptions(meta, schema, options);
-  if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
-    throw new RangeError(`optimizer "sgd": Nesterov needs momentum > 0 and dampening 0 (as torch.optim.SGD)`);
-  }
-  const slots = new SlotStore();
-  return {
-    step(variables, gradients, lr) {
-      checkStepArgs("optimizer sgd", variables, gradients, lr);
-      variables.forEach((v, i) => {
-        tf.tidy(() => {
-          let d = gradients[i];
-          if (o.weightDecay !== 0 && decays(o.decayScope, v)) d = tf.add(d, tf.mul(v, f32(o.weightDecay)));
-          if (o.momentum !== 0) {
-            const prev = slots.get(v, "momentum");
-            const buf = prev
-              ? tf.add(tf.mul(prev, f32(o.momentum)), tf.mul(d, f32(1 - o.dampening)))
-              : tf.clone(d);
-            slots.set(v, "momentum", buf);
-            d = o.nesterov ? tf.add(d, tf.mul(buf, f32(o.momentum))) : buf;
-          }
-          v.assign(tf.add(v, tf.mul(d, f32(-lr))));
+export const sgdOptimizer = defineOptimizer(
+  { name: "sgd", version: "1.0.0", description: "SGD with momentum, Nesterov and coupled L2 weight decay (torch.optim.SGD semantics)" },
+  schema,
+  (o) => {
+    if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) {
+      throw new RangeError(`optimizer "sgd": Nesterov needs momentum > 0 and dampening 0 (as torch.optim.SGD)`);
+    }
+    const slots = new SlotStore();
+    return {
+      step(variables, gradients, lr) {
+        checkStepArgs("optimizer sgd", variables, gradients, lr);
+        variables.forEach((v, i) => {
+          tf.tidy(() => {
+            let d = gradients[i];
+            if (o.weightDecay !== 0 && decays(o.decayScope, v)) d = tf.add(d, tf.mul(v, f32(o.weightDecay)));
+            if (o.momentum !== 0) {
+              const prev = slots.get(v, "momentum");
+              const buf = prev
+                ? tf.add(tf.mul(prev, f32(o.momentum)), tf.mul(d, f32(1 - o.dampening)))
+                : tf.clone(d);
+              slots.set(v, "momentum", buf);
+              d = o.nesterov ? tf.add(d, tf.mul(buf, f32(o.momentum))) : buf;
+            }
+            v.assign(tf.add(v, tf.mul(d, f32(-lr))));
+          });
         });
-      });
-    },
-    dispose: () => slots.dispose(),
-  };
-}
-
-export default optimizerPlugin(meta, (options: SgdOptions) => createSgd(options));
+      },
+      dispose: () => slots.dispose(),
+    };
+  },
+);

@@ -4,14 +4,11 @@ import { baseLrSchema, defineSchedule } from "../common.ts";
 
 const schema = z.strictObject({ baseLr: baseLrSchema });
 
-const { create, plugin } = defineSchedule(
+export const constantSchedule = defineSchedule(
   { name: "constant", description: "Constant learning rate" },
   schema,
   (o) => o.baseLr,
   // The run's lr (and epochs) unless the recipe sets them here.
   (t) => ({ baseLr: t.lr }),
 );
-
-export const createConstant = create;
-export default plugin;
 

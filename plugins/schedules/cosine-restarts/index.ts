@@ -15,7 +15,7 @@ const schema = z.strictObject({
   per: perSchema,
 });
 
-const { create, plugin } = defineSchedule(
+export const cosineRestartsSchedule = defineSchedule(
   { name: "cosine-restarts", description: "Cosine annealing with warm restarts (torch CosineAnnealingWarmRestarts)" },
   schema,
   (o, p) => {
@@ -36,7 +36,4 @@ const { create, plugin } = defineSchedule(
   // The run's lr (and epochs) unless the recipe sets them here.
   (t) => ({ baseLr: t.lr }),
 );
-
-export const createCosineRestarts = create;
-export default plugin;
 

@@ -13,7 +13,7 @@ const schema = z.strictObject({
   per: perSchema,
 });
 
-const { create, plugin } = defineSchedule(
+export const cosineSchedule = defineSchedule(
   { name: "cosine", description: "Cosine annealing per epoch or per step (torch CosineAnnealingLR)" },
   schema,
   (o, p) => {
@@ -24,7 +24,4 @@ const { create, plugin } = defineSchedule(
   // The run's lr (and epochs) unless the recipe sets them here.
   (t) => ({ baseLr: t.lr, epochs: t.epochs }),
 );
-
-export const createCosine = create;
-export default plugin;
 

@@ -12,7 +12,7 @@ const schema = z.strictObject({
   gamma: z.number().positive().default(0.1),
 });
 
-const { create, plugin } = defineSchedule(
+export const multistepSchedule = defineSchedule(
   { name: "multistep", description: "Step decay by gamma at milestone epochs (torch MultiStepLR)" },
   schema,
   (o, p) => {
@@ -22,7 +22,4 @@ const { create, plugin } = defineSchedule(
   // The run's lr (and epochs) unless the recipe sets them here.
   (t) => ({ baseLr: t.lr }),
 );
-
-export const createMultistep = create;
-export default plugin;
 

@@ -15,7 +15,7 @@ const schema = z.strictObject({
   etaMin: z.number().min(0).default(0),
 }).refine((o) => o.warmupEpochs < o.epochs, { message: "warmupEpochs must be less than epochs", path: ["warmupEpochs"] });
 
-const { create, plugin } = defineSchedule(
+export const warmupCosineSchedule = defineSchedule(
   { name: "warmup-cosine", description: "Linear warmup then cosine annealing, per step" },
   schema,
   (o, p) => {
@@ -28,7 +28,4 @@ const { create, plugin } = defineSchedule(
   // The run's lr (and epochs) unless the recipe sets them here.
   (t) => ({ baseLr: t.lr, epochs: t.epochs }),
 );
-
-export const createWarmupCosine = create;
-export default plugin;
 

@@ -1,11 +1,23 @@
 /**
- * The Adam update shared by the adam (coupled L2 decay, torch.optim.Adam) and adamw (decoupled
+ * Part of the optimizers' shared library: the options schema and the Adam update shared by the adam (coupled L2 decay, torch.optim.Adam) and adamw (decoupled
  * decay, torch.optim.AdamW) plugins, written op for op like PyTorch's single-tensor path so
  * float32 rounding matches: bias corrections in double precision, then cast to float32 scalars.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import type { Optimizer } from "../../../core/contracts.ts";
-import { checkStepArgs, decays, f32, SlotStore, type DecayScope } from "../common.ts";
+import { z } from "zod";
+import type { Optimizer } from "../../core/contracts.ts";
+import { checkStepArgs, decayScopeSchema, decays, f32, SlotStore, type DecayScope } from "./common.ts";
+
+/** Options of the adam plugin, which adamw extends. */
+export const adamBaseSchema = z.strictObject({
+  /** Base learning rate of the run (the schedule scales it). */
+  lr: z.number().positive().optional(),
+  beta1: z.number().min(0).lt(1).default(0.9),
+  beta2: z.number().min(0).lt(1).default(0.999),
+  eps: z.number().positive().default(1e-8),
+  weightDecay: z.number().min(0).default(0),
+  decayScope: decayScopeSchema,
+});
 
 export interface AdamCoreOptions {
   readonly beta1: number;
