@@ -99,7 +99,6 @@ export const opOptionsSchema = {
   /** Omitted: torchvision's fill=None (zero padding without the mask blend). */
   fill: fillSchema.optional(),
 };
-export const opOptionsObject = z.strictObject(opOptionsSchema);
 
 const degrees = (x: number) => (Math.atan(x) * 180) / Math.PI;
 

@@ -6,12 +6,12 @@ import type { Image } from "../../core/contracts.ts";
 import * as I from "../../core/image/index.ts";
 import { SeedTree } from "../../core/rng.ts";
 import { AUGMENTATION_PLUGINS } from "../../plugins/augmentations/index.ts";
-import { createBatchAugmentation } from "../../plugins/augmentations/batch/index.ts";
-import colorJitter from "../../plugins/augmentations/color-jitter/index.ts";
-import horizontalFlip from "../../plugins/augmentations/horizontal-flip/index.ts";
-import randomResizedCrop from "../../plugins/augmentations/random-resized-crop/index.ts";
-import randomErasing from "../../plugins/augmentations/random-erasing/index.ts";
-import randAugment from "../../plugins/augmentations/rand-augment/index.ts";
+import { cutmixAugmentation, mixupAugmentation } from "../../plugins/augmentations/batch/index.ts";
+import { colorJitterAugmentation as colorJitter } from "../../plugins/augmentations/color-jitter/index.ts";
+import { horizontalFlipAugmentation as horizontalFlip } from "../../plugins/augmentations/horizontal-flip/index.ts";
+import { randomResizedCropAugmentation as randomResizedCrop } from "../../plugins/augmentations/random-resized-crop/index.ts";
+import { randomErasingAugmentation as randomErasing } from "../../plugins/augmentations/random-erasing/index.ts";
+import { randAugmentAugmentation as randAugment } from "../../plugins/augmentations/rand-augment/index.ts";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -101,7 +101,7 @@ describe("MixUp and CutMix (batch level)", () => {
   it("targets stay probabilities and match the image mixing (fast-check seed 8)", () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 1e6 }), fc.constantFrom("mixup", "cutmix" as const), (step, name) => {
       const before = tf.memory().numTensors;
-      const out = createBatchAugmentation(name as "mixup" | "cutmix", { p: 1, alpha: 0.4 }).apply({ images, targets }, seeds.stream("batch-augment", 0, step));
+      const out = (name === "mixup" ? mixupAugmentation : cutmixAugmentation).build({ p: 1, alpha: 0.4 }).apply({ images, targets }, seeds.stream("batch-augment", 0, step));
       const t = out.targets.arraySync();
       const x = out.images.arraySync();
       tf.dispose([out.images, out.targets]);
@@ -119,7 +119,7 @@ describe("MixUp and CutMix (batch level)", () => {
   });
 
   it("p 0 returns copies of the batch", () => {
-    const out = createBatchAugmentation("cutmix", { p: 0 }).apply({ images, targets }, seeds.stream("x"));
+    const out = cutmixAugmentation.build({ p: 0 }).apply({ images, targets }, seeds.stream("x"));
     expect(out.images.arraySync()).toEqual(images.arraySync());
     tf.dispose([out.images, out.targets]);
   });

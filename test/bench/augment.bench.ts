@@ -7,13 +7,13 @@
  */
 import type { Augmentation, Image } from "../../core/contracts.ts";
 import { SeedTree } from "../../core/rng.ts";
-import augmix from "../../plugins/augmentations/augmix/index.ts";
-import horizontalFlip from "../../plugins/augmentations/horizontal-flip/index.ts";
-import normalize from "../../plugins/augmentations/normalize/index.ts";
-import randAugment from "../../plugins/augmentations/rand-augment/index.ts";
-import randomResizedCrop from "../../plugins/augmentations/random-resized-crop/index.ts";
-import resizeCenterCrop from "../../plugins/augmentations/resize-center-crop/index.ts";
-import colorJitter from "../../plugins/augmentations/color-jitter/index.ts";
+import { augmixAugmentation as augmix } from "../../plugins/augmentations/augmix/index.ts";
+import { horizontalFlipAugmentation as horizontalFlip } from "../../plugins/augmentations/horizontal-flip/index.ts";
+import { normalizeAugmentation as normalize } from "../../plugins/augmentations/normalize/index.ts";
+import { randAugmentAugmentation as randAugment } from "../../plugins/augmentations/rand-augment/index.ts";
+import { randomResizedCropAugmentation as randomResizedCrop } from "../../plugins/augmentations/random-resized-crop/index.ts";
+import { resizeCenterCropAugmentation as resizeCenterCrop } from "../../plugins/augmentations/resize-center-crop/index.ts";
+import { colorJitterAugmentation as colorJitter } from "../../plugins/augmentations/color-jitter/index.ts";
 
 const seeds = new SeedTree(0);
 const src = seeds.stream("bench-image");

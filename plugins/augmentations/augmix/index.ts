@@ -8,7 +8,7 @@ import { makeImage, sampleDirichlet } from "../../../core/image/index.ts";
 import { defineAugmentation } from "../common.ts";
 import { augMixSpace, opOptionsSchema, randomOp } from "../autoaugment.ts";
 
-export default defineAugmentation(
+export const augmixAugmentation = defineAugmentation(
   { name: "augmix", version: "1.0.0", description: "AugMix (torchvision semantics)" },
   z.strictObject({
     severity: z.number().int().min(1).max(10).default(3),

@@ -13,7 +13,7 @@ const factor = z.union([z.number().min(0), rangeSchema]).optional()
 const hue = z.union([z.number().min(0).max(0.5), rangeSchema]).optional()
   .transform((x) => (x === undefined || x === 0 ? undefined : typeof x === "number" ? ([-x, x] as const) : x));
 
-export default defineAugmentation(
+export const colorJitterAugmentation = defineAugmentation(
   { name: "color-jitter", version: "1.0.0", description: "Random brightness, contrast, saturation and hue (torchvision ColorJitter)" },
   z.strictObject({ brightness: factor, contrast: factor, saturation: factor, hue }),
   (o, img, rng) => {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { hflip } from "../../../core/image/index.ts";
 import { defineAugmentation, probabilitySchema } from "../common.ts";
 
-export default defineAugmentation(
+export const horizontalFlipAugmentation = defineAugmentation(
   { name: "horizontal-flip", version: "1.0.0", description: "Random horizontal flip" },
   z.strictObject({ p: probabilitySchema.default(0.5) }),
   (o, img, rng) => (rng.uniform() < o.p ? hflip(img) : img),

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { defineAugmentation } from "../common.ts";
 import { opOptionsSchema, randAugmentSpace, randomOp } from "../autoaugment.ts";
 
-export default defineAugmentation(
+export const randAugmentAugmentation = defineAugmentation(
   { name: "rand-augment", version: "1.0.0", description: "RandAugment (torchvision semantics)" },
   z.strictObject({
     numOps: z.number().int().min(0).default(2),

@@ -5,13 +5,12 @@
  */
 import { z } from "zod";
 import { affine } from "../../../core/image/index.ts";
-import { defineAugmentation, fillSchema, interpolationSchema, rangeSchema, roundHalfEven } from "../common.ts";
-import { degreesSchema } from "../random-rotation/index.ts";
+import { defineAugmentation, degreesSchema, fillSchema, interpolationSchema, rangeSchema, roundHalfEven } from "../common.ts";
 
 const shearSchema = z.union([z.number().min(0), z.array(z.number()).length(2), z.array(z.number()).length(4)])
   .transform((s) => (typeof s === "number" ? [-s, s] : s));
 
-export default defineAugmentation(
+export const randomAffineAugmentation = defineAugmentation(
   { name: "random-affine", version: "1.0.0", description: "Random affine transform (torchvision RandomAffine)" },
   z.strictObject({
     degrees: degreesSchema,

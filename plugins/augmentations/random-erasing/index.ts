@@ -7,7 +7,7 @@ import { z } from "zod";
 import { erase } from "../../../core/image/index.ts";
 import { boxTries, defineAugmentation, probabilitySchema, rangeSchema, roundHalfEven } from "../common.ts";
 
-export default defineAugmentation(
+export const randomErasingAugmentation = defineAugmentation(
   { name: "random-erasing", version: "1.0.0", description: "Random erasing of a box (torchvision RandomErasing)" },
   z.strictObject({
     p: probabilitySchema.default(0.5),

@@ -11,7 +11,7 @@ import { boxTries, defineAugmentation, rangeSchema, roundHalfEven } from "../com
 const sizeSchema = z.union([z.number().int().positive(), z.tuple([z.number().int().positive(), z.number().int().positive()])])
   .transform((s) => (typeof s === "number" ? ([s, s] as const) : s));
 
-export default defineAugmentation(
+export const randomResizedCropAugmentation = defineAugmentation(
   { name: "random-resized-crop", version: "1.0.0", description: "Random area/aspect crop resized to a fixed size (torchvision RandomResizedCrop)" },
   z.strictObject({
     size: sizeSchema,
