@@ -7,5 +7,6 @@ export { melanoma, MELANOMA_CLASSES } from "./melanoma/index.ts";
 export { eurosat, EUROSAT_CLASSES } from "./eurosat/index.ts";
 export { cifar10, CIFAR10_CLASSES } from "./cifar10/index.ts";
 export { fashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DEFAULT_ROOT, parseIdx } from "./fashion-mnist/index.ts";
-export { imageFolder, imageFolderIndex, IMG_EXTENSIONS } from "./image-folder/index.ts";
+export { imageFolder } from "./image-folder/index.ts";
+export { imageFolderIndex, IMG_EXTENSIONS } from "./common/index.ts";
 export { csvDataset } from "./csv/index.ts";

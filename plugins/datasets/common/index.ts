@@ -1,7 +1,7 @@
 /**
- * Shared parts of the dataset plugins: common options, CSV reading with row numbers, label and
- * id checks, file-presence checks that honour `skipMissing`, and single-file image loading.
- * Everything goes through `DataIO` / `ImageDecoder`, so the plugins themselves are runtime-free.
+ * Shared parts of the dataset plugins: `defineDataset`, common options, CSV reading with row
+ * numbers, label and id checks, file-presence checks that honour `skipMissing`, single-file image
+ * loading and the ImageFolder walk. Everything goes through `DataIO` / `ImageDecoder`, so the plugins themselves are runtime-free.
  */
 import { parse } from "csv-parse/sync";
 import { z } from "zod";
@@ -203,13 +203,46 @@ export interface DatasetSpec<S extends z.ZodRawShape> {
   };
 }
 
-/** A dataset plugin with the common options, validated; `load` defaults to decoding the sample's one file. */
-export function defineDataset<S extends z.ZodRawShape>(spec: DatasetSpec<S>): Plugin<"dataset"> {
+/**
+ * A dataset that reads no files (synthetic): only its own options, no decoding defaults; it loads
+ * its images itself.
+ */
+export interface GeneratedDatasetSpec<S extends z.ZodRawShape> {
+  readonly name: string;
+  readonly description: string;
+  readonly version?: string;
+  readonly options: S;
+  build(options: z.output<z.ZodObject<S>>): {
+    readonly meta: Omit<DatasetMeta, "name">;
+    index(ctx: DatasetContext): Promise<DatasetIndex>;
+    load(sample: Sample, ctx: DatasetContext, decode: DecodeOptions): Promise<Image>;
+  };
+}
+
+/**
+ * A dataset plugin: options are validated (errors name the dataset and the option). A dataset
+ * on disk (`orientation` given) takes the common options too, and `load` defaults to decoding the
+ * sample's one file with the dataset's decode defaults merged with the caller's.
+ */
+export function defineDataset<S extends z.ZodRawShape>(spec: DatasetSpec<S>): Plugin<"dataset">;
+export function defineDataset<S extends z.ZodRawShape>(spec: GeneratedDatasetSpec<S>): Plugin<"dataset">;
+export function defineDataset<S extends z.ZodRawShape>(spec: DatasetSpec<S> | GeneratedDatasetSpec<S>): Plugin<"dataset"> {
+  const meta = { kind: "dataset" as const, name: spec.name, version: spec.version ?? "1.0.0", description: spec.description };
+  if (!("orientation" in spec)) {
+    const schema = z.strictObject(spec.options);
+    return definePlugin({
+      meta,
+      create(raw): Dataset {
+        const built = spec.build(parseOptions(meta, schema, raw));
+        return { meta: { name: spec.name, ...built.meta }, index: (ctx) => built.index(ctx), load: (sample, ctx, decode) => built.load(sample, ctx, decode ?? {}) };
+      },
+    });
+  }
   const schema = datasetOptions(spec.orientation, spec.options);
-  const plugin: Plugin<"dataset"> = definePlugin({
-    meta: { kind: "dataset", name: spec.name, version: spec.version ?? "1.0.0", description: spec.description },
+  return definePlugin({
+    meta,
     create(raw): Dataset {
-      const options = parseOptions(plugin.meta, schema, raw) as DatasetOptions<S>;
+      const options = parseOptions(meta, schema, raw) as DatasetOptions<S>;
       // The common fields are in every schema; TypeScript cannot see through the generic spread.
       const { channels, channelOrder, orientation } = options as unknown as Required<Pick<DecodeOptions, "channels" | "channelOrder" | "orientation">>;
       const defaults: DecodeOptions = { channels, channelOrder, orientation };
@@ -222,7 +255,6 @@ export function defineDataset<S extends z.ZodRawShape>(spec: DatasetSpec<S>): Pl
       };
     },
   });
-  return plugin;
 }
 
 /**
@@ -242,4 +274,61 @@ export function memoizeRead<V>(read: (io: DataIO, key: string) => Promise<V>): (
     }
     return value;
   };
+}
+
+/** torchvision.datasets.folder.IMG_EXTENSIONS. */
+export const IMG_EXTENSIONS = [".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"] as const;
+
+/** A `<dir>/<class>/.../<image>` tree (image-folder, EuroSAT), read in torchvision ImageFolder order. */
+export interface ImageFolderSpec {
+  /** Folder holding the class folders, relative to the root ("." for the root itself). */
+  readonly dir: string;
+  readonly extensions: readonly string[];
+  /** The expected class folders, in label order; when absent, the sorted folders found. */
+  readonly classes?: readonly string[];
+}
+
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export async function imageFolderIndex(io: DataIO, spec: ImageFolderSpec): Promise<DatasetIndex & { classNames: string[] }> {
+  const base = spec.dir === "." ? "" : `${spec.dir.replace(/\/+$/, "")}/`;
+  if (!(await io.isDirectory(spec.dir))) throw new InputError(spec.dir, "not a directory; expected a folder with one sub-folder per class");
+  const found: string[] = [];
+  for (const name of await io.list(spec.dir)) if (await io.isDirectory(`${base}${name}`)) found.push(name);
+  if (found.length === 0) throw new InputError(spec.dir, "no class folders; expected one sub-folder per class");
+  if (spec.classes && found.join("\u0000") !== [...spec.classes].sort(byCodeUnits).join("\u0000")) {
+    throw new InputError(spec.dir, `class folders ${found.join(", ")}; expected exactly ${spec.classes.join(", ")}`);
+  }
+  const classNames = spec.classes ? [...spec.classes] : found;
+  const extensions = spec.extensions.map((e) => e.toLowerCase());
+  const samples: Sample[] = [];
+  for (const [label, name] of classNames.entries()) {
+    const files = await walkSorted(io, `${base}${name}`);
+    const images = files.filter((file) => extensions.some((ext) => file.toLowerCase().endsWith(ext)));
+    if (images.length === 0) {
+      throw new InputError(`${base}${name}`, `class "${name}" has no image files; expected at least one file ending in ${extensions.join(", ")}`);
+    }
+    for (const file of images) samples.push({ id: base ? file.slice(base.length) : file, files: [file], label });
+  }
+  return { samples, classNames, skipped: [] };
+}
+
+/** Files under `dir` in the order of Python's `for root, _, files in sorted(os.walk(dir)): sorted(files)`. */
+async function walkSorted(io: DataIO, dir: string): Promise<string[]> {
+  const dirs: string[] = [];
+  const filesOf = new Map<string, string[]>();
+  const visit = async (path: string): Promise<void> => {
+    dirs.push(path);
+    const files: string[] = [];
+    for (const name of await io.list(path)) {
+      const child = `${path}/${name}`;
+      if (await io.isDirectory(child)) await visit(child);
+      else files.push(child);
+    }
+    filesOf.set(path, files);
+  };
+  await visit(dir);
+  return dirs.sort(byCodeUnits).flatMap((d) => filesOf.get(d) ?? []);
 }

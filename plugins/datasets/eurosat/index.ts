@@ -3,8 +3,7 @@
  * torchvision ImageFolder order (the reference split depends on it).
  */
 import { z } from "zod";
-import { defineDataset } from "../common/index.ts";
-import { IMG_EXTENSIONS, imageFolderIndex } from "../image-folder/index.ts";
+import { defineDataset, IMG_EXTENSIONS, imageFolderIndex } from "../common/index.ts";
 
 export const EUROSAT_CLASSES = [
   "AnnualCrop", "Forest", "HerbaceousVegetation", "Highway", "Industrial",

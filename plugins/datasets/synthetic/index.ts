@@ -5,26 +5,23 @@
  * a fresh clone; the images depend only on `dataSeed`, never on the run's seed.
  */
 import { z } from "zod";
-import { definePlugin, parseOptions, SeedTree, type Dataset, type Image, type Sample } from "../../../core/index.ts";
+import { SeedTree, type Image, type Sample } from "../../../core/index.ts";
+import { defineDataset } from "../common/index.ts";
 
-const optionsSchema = z.strictObject({
+const optionsShape = {
   classes: z.number().int().min(2).max(16).default(3),
   perClass: z.number().int().min(2).default(24),
   size: z.number().int().min(4).max(256).default(12),
   channels: z.union([z.literal(1), z.literal(3)]).default(1),
   noise: z.number().min(0).default(0.25),
   dataSeed: z.number().int().nonnegative().default(0),
-});
+};
 
-export const syntheticDataset = definePlugin({
-  meta: {
-    kind: "dataset",
-    name: "synthetic",
-    version: "1.0.0",
-    description: "Seeded in-memory stripe patterns, one orientation/frequency per class (no files needed)",
-  },
-  create(options): Dataset {
-    const o = parseOptions(this.meta, optionsSchema, options);
+export const syntheticDataset = defineDataset({
+  name: "synthetic",
+  description: "Seeded in-memory stripe patterns, one orientation/frequency per class (no files needed)",
+  options: optionsShape,
+  build(o) {
     const seeds = new SeedTree(o.dataSeed);
     const samples: Sample[] = [];
     for (let c = 0; c < o.classes; c++) {
@@ -32,7 +29,6 @@ export const syntheticDataset = definePlugin({
     }
     return {
       meta: {
-        name: "synthetic",
         task: "multiclass",
         classNames: Array.from({ length: o.classes }, (_, c) => `pattern-${c}`),
         nativeFormat: "generated in memory",
