@@ -10,10 +10,8 @@ import { syntheticDataset } from "./datasets/synthetic/index.ts";
 import {
   aptos2019, cassava, cct20, cifar10, csvDataset, eurosat, fashionMnist, hpa, imageFolder, melanoma,
 } from "./datasets/index.ts";
-import { tinyCnnBackbone } from "./backbones/tinycnn/index.ts";
 import { BACKBONE_PLUGINS } from "./backbones/index.ts";
-import { AUGMENTATION_PLUGINS } from "./augmentations/index.ts";
-import { BATCH_AUGMENTATION_PLUGINS } from "./augmentations/batch/index.ts";
+import { AUGMENTATION_PLUGINS, BATCH_AUGMENTATION_PLUGINS } from "./augmentations/index.ts";
 import { OPTIMIZER_PLUGINS } from "./optimizers/index.ts";
 import { SCHEDULE_PLUGINS } from "./schedules/index.ts";
 import {
@@ -45,7 +43,6 @@ export const BUILTIN_PLUGINS: readonly Plugin[] = [
   multilabelStratifiedSplitter,
   kShotSplitter,
   // backbones
-  tinyCnnBackbone,
   ...BACKBONE_PLUGINS,
   // augmentations
   ...AUGMENTATION_PLUGINS,

@@ -42,7 +42,7 @@ export async function checkParity(dir: string, name: string, weightsFile = `${na
     if (got.length !== expected.data.length || got.some((v) => !Number.isFinite(v))) maxAbsDiff = Infinity;
     return {
       case: name, id: meta.id, maxAbsDiff, maxAbsLogit, tolerance: 1e-4 * Math.max(1, maxAbsLogit),
-      torchParams: Number(meta.params), xferParams: countParameters(meta.id, numClasses, "avg", inputSize),
+      torchParams: Number(meta.params), xferParams: countParameters(meta.id, numClasses, { inputSize }),
     };
   } finally {
     backbone.dispose();

@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SeedTree } from "../../core/rng.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
-import { createBackbone } from "../../plugins/backbones/index.ts";
+import { countParameters, createBackbone } from "../../plugins/backbones/index.ts";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -74,5 +74,43 @@ describe("backbone plugins", () => {
       /backbone "resnet50.tv_in1k": needs its pretrained weights .*set weights\["resnet50.tv_in1k"\] in your xfer config/,
     );
     await expect(registry.create("backbone", { name: "resnet18.tv_in1k" }, { ...ctx, weightsFor: () => "/no/such/file.safetensors" })).rejects.toThrow(/no\/such\/file.safetensors/);
+  });
+});
+
+describe("tinycnn in the catalog", () => {
+  const family = { channels: 1, widths: [4, 8], hidden: 16 };
+
+  it("takes its family options through createBackbone and countParameters, and keeps its checkpoint names", async () => {
+    const bb = await createBackbone("tinycnn.random", { numClasses: 3, inputSize: 8, familyOptions: family });
+    const names = bb.namedParameters().map(([n]) => n);
+    expect(names).toEqual(["conv1/kernel", "conv1/bias", "conv2/kernel", "conv2/bias", "fc1/kernel", "fc1/bias", "head/kernel", "head/bias"]);
+    expect(bb.store.get("fc1/kernel").shape).toEqual([2 * 2 * 8, 16]);
+    const allocated = bb.namedParameters().reduce((n, [, v]) => n + v.size, 0);
+    expect(countParameters("tinycnn.random", 3, { inputSize: 8, familyOptions: family })).toBe(allocated);
+    expect(bb.meta.params).toBe(allocated);
+    expect(bb.meta).toMatchObject({ channels: 1, inputSize: 8, mean: [0], std: [1] });
+    expect(bb.forward(tf.zeros([2, 8, 8, 1]) as tf.Tensor4D).shape).toEqual([2, 3]);
+    bb.resetClassifier(5, new SeedTree(1).stream("head"));
+    expect(bb.store.get("head/kernel").shape).toEqual([16, 5]);
+    expect(bb.isHead("head/bias")).toBe(true);
+    bb.dispose();
+  });
+
+  it("draws its init from the run's plain init stream, as rng.range(-1/sqrt(fan_in), 1/sqrt(fan_in))", async () => {
+    const bb = await createBackbone("tinycnn.random", { numClasses: 2, inputSize: 8, familyOptions: family, seeds: new SeedTree(7) });
+    const rng = new SeedTree(7).stream("init");
+    const bound = 1 / Math.sqrt(9);
+    const expected = Float32Array.from({ length: 3 * 3 * 1 * 4 }, () => rng.range(-bound, bound));
+    expect(Array.from(bb.store.get("conv1/kernel").dataSync())).toEqual(Array.from(expected));
+    bb.dispose();
+  });
+
+  it("rejects options of other families and GeM pooling, naming the backbone", async () => {
+    await expect(createBackbone("tinycnn.random", { numClasses: 2, familyOptions: { widths: [4] } })).rejects.toThrow(/tinycnn\.random.*widths/);
+    await expect(createBackbone("resnet18_mini.random", { numClasses: 2, familyOptions: { hidden: 4 } })).rejects.toThrow(/resnet18_mini\.random.*hidden/);
+    await expect(createBackbone("tinycnn.random", { numClasses: 2, pooling: "gem" })).rejects.toThrow(/pooling "gem" is not available/);
+    const registry = builtinRegistry();
+    await expect(registry.create("backbone", { name: "tinycnn.random", options: { pooling: "avg" } }, { seeds: new SeedTree(0), numClasses: 2 }))
+      .rejects.toThrow(/tinycnn\.random.*pooling/);
   });
 });

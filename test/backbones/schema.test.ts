@@ -10,19 +10,20 @@ describe("backbone catalog", () => {
   it.each(ENTRIES.map((e) => [e.meta.id, e] as const))("%s: metadata and parameter count", (id, entry) => {
     const m = entry.meta;
     expect(id).toMatch(/^[a-z0-9_]+\.[a-z0-9_]+$/);
-    expect(m.channels).toBe(3);
-    expect(m.mean).toHaveLength(3);
-    expect(m.std).toHaveLength(3);
+    // tinycnn defaults to one channel (Fashion-MNIST); every other family is RGB.
+    expect(m.channels).toBe(id === "tinycnn.random" ? 1 : 3);
+    expect(m.mean).toHaveLength(m.channels);
+    expect(m.std).toHaveLength(m.channels);
     expect(m.resizeSize ?? 0).toBeGreaterThanOrEqual(m.inputSize);
     expect(["torchvision", "timm", "random-init"]).toContain(m.source);
-    expect(m.upstreamName).toBeTruthy();
-    if (m.source === "random-init") expect(id).toMatch(/_mini\.random$/);
+    if (id !== "tinycnn.random") expect(m.upstreamName).toBeTruthy();
+    if (m.source === "random-init") expect(id).toMatch(/(_mini|^tinycnn)\.random$/);
     else expect(entry.headClasses).toBe(1000);
     expect(countParameters(id, entry.headClasses)).toBe(m.params);
   });
 
-  it("the dry count equals the allocated variables of a built model (minis)", async () => {
-    for (const id of backboneIds().filter((i) => i.includes("_mini."))) {
+  it("the dry count equals the allocated variables of a built model (random-init ids)", async () => {
+    for (const id of backboneIds().filter((i) => i.endsWith(".random"))) {
       const entry = BACKBONE_CATALOG.get(id)!;
       const bb = await createBackbone(id, { numClasses: entry.headClasses });
       const n = bb.namedParameters().reduce((s, [, v]) => s + v.size, 0);
@@ -32,7 +33,7 @@ describe("backbone catalog", () => {
   });
 
   it("GeM pooling adds exactly one parameter (p)", () => {
-    expect(countParameters("resnet18.tv_in1k", 1000, "gem")).toBe(countParameters("resnet18.tv_in1k", 1000) + 1);
+    expect(countParameters("resnet18.tv_in1k", 1000, { pooling: "gem" })).toBe(countParameters("resnet18.tv_in1k", 1000) + 1);
   });
 
   it("ImageNet top-1 equals the paper's Table 4 for every listed model, and covers all but the later-issue models", () => {

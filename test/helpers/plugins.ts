@@ -6,7 +6,11 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import { definePlugin, PluginRegistry, type EnvironmentRecord } from "../../core/index.ts";
 import { syntheticDataset } from "../../plugins/datasets/synthetic/index.ts";
-import { tinyCnnBackbone } from "../../plugins/backbones/tinycnn/index.ts";
+import { defineBackbone } from "../../plugins/backbones/index.ts";
+import { TINYCNN_BACKBONES } from "../../plugins/backbones/tinycnn/index.ts";
+
+/** The built-in tiny CNN, as the manifest lists it. */
+export const tinyCnnBackbone = defineBackbone(TINYCNN_BACKBONES[0]);
 
 export const everyThirdHoldout = definePlugin({
   meta: { kind: "splitter", name: "test-every-third", version: "0.0.0", description: "every third sample to val" },
@@ -36,7 +40,6 @@ export const argmaxAccuracy = definePlugin({
   create: () => ({
     name: "accuracy",
     direction: "max",
-    needs: "labels",
     compute: (yTrue, scores) =>
       scores.filter((row, i) => row.indexOf(Math.max(...row)) === (yTrue[i] as number)).length / scores.length,
   }),

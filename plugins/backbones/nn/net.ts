@@ -5,7 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Backbone, BackboneMeta } from "../../../core/contracts.ts";
-import type { Rng } from "../../../core/rng.ts";
+import type { z } from "zod";
+import type { Rng, SeedTree } from "../../../core/rng.ts";
 import { type Ctx, type Pooling, Scope, conv2d, globalAvgPool, linear } from "./layers.ts";
 import { ParamStore } from "./store.ts";
 import type { TensorMap } from "../../../core/formats/tensor-map.ts";
@@ -16,8 +17,12 @@ export interface Net {
   /** PyTorch name of the classifier layer (`fc`, `classifier.6`, `heads.head`, ...). */
   readonly headName: string;
   readonly headIn: number;
-  /** SqueezeNet's classifier is a 1x1 conv followed by ReLU and global pooling. */
-  readonly headKind?: "linear" | "conv";
+  /**
+   * "linear": PyTorch `<headName>.weight` [out, in] and `.bias`. "conv": SqueezeNet's 1x1 conv
+   * followed by ReLU and global pooling. "dense": TensorFlow `<headName>/kernel` [in, out] and
+   * `/bias` (tinycnn, whose checkpoints have always used these names).
+   */
+  readonly headKind?: "linear" | "conv" | "dense";
   /** Family-specific checkpoint adaptation before strict loading (ViT: timm names, pos-embedding size). */
   adaptCheckpoint?(tensors: TensorMap, where: string): TensorMap;
 }
@@ -27,15 +32,29 @@ export interface BuildOptions {
   readonly pooling: Pooling;
   /** Input resolution, for architectures whose parameters depend on it (ViT position embeddings). */
   readonly inputSize?: number;
+  /** The family's own options, parsed by its `CatalogEntry.family` schema (tinycnn: channels, widths, hidden). */
+  readonly family?: unknown;
 }
 
 /** A family's builder: registers parameters under `root` and returns the network. */
 export type NetBuilder = (root: Scope, options: BuildOptions) => Net;
 
+/** The classifier's weight and bias parameter names. */
+export function headParams(net: Pick<Net, "headName" | "headKind">): { readonly weight: string; readonly bias: string } {
+  return net.headKind === "dense"
+    ? { weight: `${net.headName}/kernel`, bias: `${net.headName}/bias` }
+    : { weight: `${net.headName}.weight`, bias: `${net.headName}.bias` };
+}
+
+/** Output classes of a classifier weight of this head kind ([in, out] for "dense", [out, ...] otherwise). */
+export function headClassCount(net: Pick<Net, "headKind">, shape: readonly number[]): number {
+  return net.headKind === "dense" ? shape[1] : shape[0];
+}
+
 function headModule(net: Net, root: Scope) {
-  const scope = root.at(net.headName);
-  const weight = () => root.store.get(scope.name("weight"));
-  const bias = () => root.store.get(scope.name("bias"));
+  const names = headParams(net);
+  const weight = () => root.store.get(names.weight);
+  const bias = () => root.store.get(names.bias);
   if (net.headKind === "conv") {
     return (f: tf.Tensor): tf.Tensor2D => globalAvgPool(tf.relu(tf.add(tf.conv2d(f as tf.Tensor4D, weight() as tf.Tensor4D, 1, "valid"), bias())));
   }
@@ -77,17 +96,18 @@ export class NetBackbone implements Backbone {
 
   /** Parameter names the head owns (classifier layer plus xfer-local pooling parameters). */
   isHead(name: string): boolean {
-    return name.startsWith(`${this.net.headName}.`) || this.store.specs.some((s) => s.name === name && s.local);
+    const { weight, bias } = headParams(this.net);
+    return name === weight || name === bias || name.startsWith(`${this.net.headName}.`) || this.store.specs.some((s) => s.name === name && s.local);
   }
 
   resetClassifier(numClasses: number, rng: Rng): void {
-    const w = `${this.net.headName}.weight`;
+    const { weight, bias } = headParams(this.net);
     const inF = this.net.headIn;
     // torch's default Linear/Conv init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
-    const init = { kind: "uniform", bound: 1 / Math.sqrt(inF) } as const;
-    const shape = this.net.headKind === "conv" ? [numClasses, inF, 1, 1] : [numClasses, inF];
-    this.store.replace(w, shape, init, rng);
-    this.store.replace(`${this.net.headName}.bias`, [numClasses], init, rng);
+    const init = { kind: this.net.headKind === "dense" ? "range" : "uniform", bound: 1 / Math.sqrt(inF) } as const;
+    const shape = this.net.headKind === "conv" ? [numClasses, inF, 1, 1] : this.net.headKind === "dense" ? [inF, numClasses] : [numClasses, inF];
+    this.store.replace(weight, shape, init, rng);
+    this.store.replace(bias, [numClasses], init, rng);
     this.freeze(this.#frozen ? { except: "head" } : false);
   }
 
@@ -116,12 +136,30 @@ export class NetBackbone implements Backbone {
 
 /** One backbone in the catalog: typed metadata plus the builder of its architecture. */
 export interface CatalogEntry {
+  /** The metadata at the default options (and `headClasses` outputs for `params`). */
   readonly meta: BackboneMeta;
   readonly build: NetBuilder;
   /** Classifier size `meta.params` is counted with (1000 for ImageNet; minis use 10). */
   readonly headClasses: number;
   /** The model's name in the paper's Table 4/5 (Fang et al. 2023), when it is listed there. */
   readonly paperName?: string;
+  /** Options only this family takes (tinycnn's channels, widths, hidden); absent for most. */
+  readonly family?: FamilyOptions;
+  /** The stream random weights are drawn from; default `seeds.stream("init", id)`. */
+  initStream?(seeds: SeedTree): Rng;
+}
+
+/** A family's own options: how they are checked, and what they change in the metadata. */
+export interface FamilyOptions {
+  /** A strict object schema with defaults; its output reaches the builder as `BuildOptions.family`. */
+  readonly schema: z.ZodObject<z.ZodRawShape>;
+  /**
+   * The backbone plugin's generic options this family takes in place of weights, pooling and
+   * inputSize (tinycnn: inputSize only, at least 4).
+   */
+  readonly pluginOptions: z.ZodRawShape;
+  /** The metadata for these options and the parameter count of the model as built. */
+  meta(options: unknown, params: number, base: BackboneMeta): BackboneMeta;
 }
 
 /** The ImageNet normalisation torchvision and timm use for these models. */

@@ -15,6 +15,11 @@ export type Layout = "conv" | "depthwise" | "linear" | "plain" | "flat";
 export type Init =
   | { readonly kind: "normal"; readonly std: number }
   | { readonly kind: "uniform"; readonly bound: number }
+  /**
+   * `rng.range(-bound, bound)`, i.e. -bound + 2 * bound * u: the same distribution as "uniform"
+   * but rounded differently; tinycnn's checkpoints have always been drawn this way.
+   */
+  | { readonly kind: "range"; readonly bound: number }
   | { readonly kind: "const"; readonly value: number };
 
 export interface ParamSpec {
@@ -165,6 +170,7 @@ function initialValues(spec: ParamSpec, rng: Rng | null): Float32Array {
   if (!rng) return out;
   const r = rng;
   if (init.kind === "normal") for (let i = 0; i < n; i++) out[i] = r.normal() * init.std;
+  else if (init.kind === "range") for (let i = 0; i < n; i++) out[i] = r.range(-init.bound, init.bound);
   else for (let i = 0; i < n; i++) out[i] = (2 * r.uniform() - 1) * init.bound;
   // Values are drawn in PyTorch order so that a seed means the same tensor in either layout.
   return toTfLayout(out, spec.torchShape, spec.layout);

@@ -2,98 +2,78 @@
  * The small CNN of the benchmarks and the Fashion-MNIST study: conv-pool-conv-pool-fc-fc with
  * ReLU, "same" 3x3 convolutions and 2x2 max pooling. Widths are options, so `tinycnn.random`
  * (32, 64, 128) and narrower variants share one implementation. Weights start from PyTorch's
- * default initialisation (uniform in +-1/sqrt(fan_in)) drawn from the run's `init` stream.
+ * default initialisation (uniform in +-1/sqrt(fan_in)) drawn from the run's plain `init` stream,
+ * and parameters keep TensorFlow names and layouts (`conv1/kernel` [3, 3, in, out], `fc1/kernel`
+ * [in, out]): that is how its checkpoints have always been written, so results stay bit-identical.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { definePlugin, parseOptions, XferError, type Backbone, type Rng } from "../../../core/index.ts";
+import type { BackboneMeta } from "../../../core/contracts.ts";
+import { InputError } from "../../../core/errors.ts";
+import type { Scope } from "../nn/layers.ts";
+import type { CatalogEntry, Net, NetBuilder } from "../nn/net.ts";
 
-const optionsSchema = z.strictObject({
-  inputSize: z.number().int().min(4).default(28),
+const familySchema = z.strictObject({
   channels: z.number().int().min(1).max(4).default(1),
   widths: z.tuple([z.number().int().min(1), z.number().int().min(1)]).default([32, 64]),
   hidden: z.number().int().min(1).default(128),
 });
+type TinyCnnOptions = z.output<typeof familySchema>;
 
-let instances = 0;
+const DEFAULTS = familySchema.parse({});
+const DEFAULT_INPUT_SIZE = 28;
 
-function uniform(shape: number[], fanIn: number, rng: Rng, name: string): tf.Variable {
-  const bound = 1 / Math.sqrt(fanIn);
-  const size = shape.reduce((a, b) => a * b, 1);
-  const values = new Float32Array(size);
-  for (let i = 0; i < size; i++) values[i] = rng.range(-bound, bound);
-  // tidy disposes the initial tensor; the variable keeps the data.
-  return tf.tidy(() => tf.variable(tf.tensor(values, shape), true, name));
+/** A TensorFlow-layout parameter drawn as torch's default init for this fan-in. */
+function param(root: Scope, name: string, shape: number[], fanIn: number): void {
+  root.store.add(name, shape, "plain", { kind: "range", bound: 1 / Math.sqrt(fanIn) });
 }
 
-export const tinyCnnBackbone = definePlugin({
-  meta: {
-    kind: "backbone",
-    name: "tinycnn.random",
-    version: "1.0.0",
-    description: "conv(w1)-pool-conv(w2)-pool-fc(hidden)-fc(classes), random init; defaults 32/64/128 at 28x28x1",
-  },
-  create(options, ctx): Backbone {
-    const o = parseOptions(this.meta, optionsSchema, options);
-    if (!ctx.numClasses) throw new XferError(`backbone "${this.meta.name}" needs the dataset's number of classes`);
-    const prefix = `tinycnn${++instances}`;
-    const rng = ctx.seeds.stream("init");
-    const [w1, w2] = o.widths;
-    const pooled = Math.floor(Math.floor(o.inputSize / 2) / 2);
-    const flat = pooled * pooled * w2;
-    const body = [
-      uniform([3, 3, o.channels, w1], 9 * o.channels, rng, `${prefix}/conv1/kernel`),
-      uniform([w1], 9 * o.channels, rng, `${prefix}/conv1/bias`),
-      uniform([3, 3, w1, w2], 9 * w1, rng, `${prefix}/conv2/kernel`),
-      uniform([w2], 9 * w1, rng, `${prefix}/conv2/bias`),
-      uniform([flat, o.hidden], flat, rng, `${prefix}/fc1/kernel`),
-      uniform([o.hidden], flat, rng, `${prefix}/fc1/bias`),
-    ];
-    let head = [
-      uniform([o.hidden, ctx.numClasses], o.hidden, rng, `${prefix}/head/kernel`),
-      uniform([ctx.numClasses], o.hidden, rng, `${prefix}/head/bias`),
-    ];
-    let heads = 0;
-
-    const features = (x: tf.Tensor4D): tf.Tensor2D => {
-      const [k1, b1, k2, b2, f1, fb1] = body;
-      let h = tf.relu(tf.add(tf.conv2d(x, k1 as tf.Tensor4D, 1, "same"), b1));
+const buildTinyCnn: NetBuilder = (root, { numClasses, pooling, inputSize = DEFAULT_INPUT_SIZE, family }): Net => {
+  if (pooling !== "avg") throw new InputError(`backbone family "tinycnn"`, `pooling "${pooling}" is not available: tinycnn flattens its last feature map`);
+  const { channels, widths: [w1, w2], hidden } = (family ?? DEFAULTS) as TinyCnnOptions;
+  const pooled = Math.floor(Math.floor(inputSize / 2) / 2);
+  const flat = pooled * pooled * w2;
+  // Registration order is draw order and checkpoint order.
+  param(root, "conv1/kernel", [3, 3, channels, w1], 9 * channels);
+  param(root, "conv1/bias", [w1], 9 * channels);
+  param(root, "conv2/kernel", [3, 3, w1, w2], 9 * w1);
+  param(root, "conv2/bias", [w2], 9 * w1);
+  param(root, "fc1/kernel", [flat, hidden], flat);
+  param(root, "fc1/bias", [hidden], flat);
+  param(root, "head/kernel", [hidden, numClasses], hidden);
+  param(root, "head/bias", [numClasses], hidden);
+  const p = (name: string) => root.store.get(name);
+  return {
+    features(x: tf.Tensor4D): tf.Tensor2D {
+      let h = tf.relu(tf.add(tf.conv2d(x, p("conv1/kernel") as tf.Tensor4D, 1, "same"), p("conv1/bias")));
       h = tf.maxPool(h as tf.Tensor4D, 2, 2, "valid");
-      h = tf.relu(tf.add(tf.conv2d(h as tf.Tensor4D, k2 as tf.Tensor4D, 1, "same"), b2));
+      h = tf.relu(tf.add(tf.conv2d(h as tf.Tensor4D, p("conv2/kernel") as tf.Tensor4D, 1, "same"), p("conv2/bias")));
       h = tf.maxPool(h as tf.Tensor4D, 2, 2, "valid");
-      return tf.relu(tf.add(tf.matMul(tf.reshape(h, [x.shape[0], flat]), f1 as tf.Tensor2D), fb1)) as tf.Tensor2D;
-    };
+      return tf.relu(tf.add(tf.matMul(tf.reshape(h, [x.shape[0], flat]), p("fc1/kernel") as tf.Tensor2D), p("fc1/bias"))) as tf.Tensor2D;
+    },
+    headName: "head",
+    headIn: hidden,
+    headKind: "dense",
+  };
+};
 
-    return {
-      meta: {
-        id: this.meta.name,
-        inputSize: o.inputSize,
-        channels: o.channels,
-        mean: new Array(o.channels).fill(0),
-        std: new Array(o.channels).fill(1),
-        interpolation: "bilinear",
-        resizeSize: o.inputSize,
-        params: [...body, ...head].reduce((n, v) => n + v.size, 0),
-        source: "random-init",
-      },
-      forwardFeatures: (x) => features(x),
-      forward: (x) => tf.add(tf.matMul(features(x), head[0] as tf.Tensor2D), head[1]) as tf.Tensor2D,
-      resetClassifier(numClasses, init) {
-        head.forEach((v) => v.dispose());
-        heads++;
-        head = [
-          uniform([o.hidden, numClasses], o.hidden, init, `${prefix}/head${heads}/kernel`),
-          uniform([numClasses], o.hidden, init, `${prefix}/head${heads}/bias`),
-        ];
-      },
-      freeze(spec) {
-        for (const v of body) v.trainable = spec === false;
-      },
-      trainableVariables: () => [...body, ...head].filter((v) => v.trainable),
-      stateVariables: () => [...body, ...head],
-      dispose() {
-        [...body, ...head].forEach((v) => v.dispose());
-      },
-    };
+function tinyCnnMeta(o: TinyCnnOptions, params: number, base: BackboneMeta): BackboneMeta {
+  return { ...base, channels: o.channels, mean: new Array(o.channels).fill(0), std: new Array(o.channels).fill(1), params };
+}
+
+export const TINYCNN_BACKBONES: readonly CatalogEntry[] = [
+  {
+    meta: tinyCnnMeta(DEFAULTS, 421_642, {
+      id: "tinycnn.random", inputSize: DEFAULT_INPUT_SIZE, channels: 1, mean: [0], std: [1], interpolation: "bilinear",
+      resizeSize: DEFAULT_INPUT_SIZE, params: 0, source: "random-init",
+    }),
+    build: buildTinyCnn,
+    headClasses: 10,
+    family: {
+      schema: familySchema,
+      pluginOptions: { inputSize: z.number().int().min(4).default(DEFAULT_INPUT_SIZE) },
+      meta: (options, params, base) => tinyCnnMeta(options as TinyCnnOptions, params, base),
+    },
+    initStream: (seeds) => seeds.stream("init"),
   },
-});
+];
