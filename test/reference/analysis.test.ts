@@ -7,7 +7,7 @@ import * as paper from "../../fixtures/paper/fang2023.ts";
 import { runAnalysis } from "../../plugins/platform/node/report-writer.ts";
 import pretrainingData from "../../recipes/pretraining-data/recipe.ts";
 
-const REF = new URL("../../../shared/reference", import.meta.url);
+const REF = new URL("../../../shared/reference/", import.meta.url);
 const tables = JSON.parse(readFileSync(new URL("paper-tables.json", REF), "utf8"));
 const DATASETS = ["CCT20", "APTOS", "HPA", "Melanoma", "Cassava", "EuroSAT"] as const;
 
