@@ -177,8 +177,6 @@ export type Scores = readonly (readonly number[])[];
 export interface Metric {
   readonly name: string;
   readonly direction: MetricDirection;
-  /** "labels": the metric looks only at argmax predictions; "scores": at the scores themselves. */
-  readonly needs: "scores" | "labels";
   compute(yTrue: Labels, yScore: Scores): number;
   /**
    * Metrics with fitted state (multilabel thresholds) learn it on the selection split and return

@@ -3,6 +3,7 @@
  * threshold fit that turns ordinal regression outputs into classes.
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { qwkFromConfusion } from "./metrics/index.ts";
 
 /**
  * Softmax cross-entropy of `logits` (n x k) against class indices, or against soft targets
@@ -86,24 +87,6 @@ export function thresholdsToClasses(predictions: readonly number[], thresholds: 
   });
 }
 
-/** Quadratic weighted kappa of a confusion matrix (rows true, columns predicted). */
-export function quadraticKappaFromConfusion(confusion: readonly (readonly number[])[]): number {
-  const k = confusion.length;
-  const rows = confusion.map((r) => r.reduce((a, b) => a + b, 0));
-  const cols = confusion[0].map((_, j) => confusion.reduce((a, r) => a + r[j], 0));
-  const n = rows.reduce((a, b) => a + b, 0);
-  let observed = 0;
-  let expected = 0;
-  for (let i = 0; i < k; i++) {
-    for (let j = 0; j < k; j++) {
-      const w = (i - j) ** 2;
-      observed += w * confusion[i][j];
-      expected += (w * rows[i] * cols[j]) / n;
-    }
-  }
-  return expected === 0 ? 0 : 1 - observed / expected;
-}
-
 /**
  * Thresholds that map regression outputs to `numClasses` ordinal classes, fitted on a selection
  * split to maximise `objective` of the confusion matrix (quadratic weighted kappa by default, the
@@ -114,7 +97,7 @@ export function quadraticKappaFromConfusion(confusion: readonly (readonly number
  */
 export function fitOrdinalThresholds(
   predictions: readonly number[], labels: readonly number[], numClasses: number,
-  objective: (confusion: readonly (readonly number[])[]) => number = quadraticKappaFromConfusion,
+  objective: (confusion: readonly (readonly number[])[]) => number = qwkFromConfusion,
 ): number[] {
   if (predictions.length !== labels.length || predictions.length === 0) {
     throw new RangeError(`fitOrdinalThresholds: need equal, non-zero numbers of predictions and labels (${predictions.length}, ${labels.length})`);

@@ -6,8 +6,16 @@
  */
 export * from "../core/index.ts";
 export { BUILTIN_PLUGINS, builtinRegistry } from "./manifest.ts";
+// One helper per plugin kind, each in its family's shared library (docs/writing-a-plugin.md).
+export { defineDataset, type DatasetSpec, type GeneratedDatasetSpec } from "./datasets/common/index.ts";
+export { defineSplitter } from "./splitters/common.ts";
+export { defineBackbone } from "./backbones/common.ts";
+export { defineAugmentation, defineBatchAugmentation } from "./augmentations/common.ts";
+export { defineOptimizer } from "./optimizers/common.ts";
+export { defineSchedule } from "./schedules/common.ts";
+export { defineMetric } from "./metrics/common.ts";
 export * from "./datasets/index.ts";
-export { backboneIds, backboneMeta, convertWeights, countParameters, createBackbone, BACKBONE_CATALOG, type CreateBackboneOptions } from "./backbones/index.ts";
+export { backboneIds, backboneMeta, convertWeights, countParameters, createBackbone, BACKBONE_CATALOG, type CatalogEntry, type CreateBackboneOptions, type FamilyOptions, type Net, type NetBuilder } from "./backbones/index.ts";
 export * from "./platform/node/index.ts";
 export { FsRunStore, writeJsonAtomic } from "./platform/node/run-store.ts";
 export { loadConfig, type LoadedConfig } from "./platform/node/config.ts";

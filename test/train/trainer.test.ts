@@ -5,10 +5,9 @@ import {
   toBatch, type Labels, type Plugin, type RunStore, type RunTemplate, type Scores,
 } from "../../core/index.ts";
 import { helloLikeTemplate } from "../helpers/golden.ts";
-import { argmaxAccuracy, constantSchedule, cpuEnvironment, everyThirdHoldout, plainSgd } from "../helpers/plugins.ts";
+import { argmaxAccuracy, constantSchedule, cpuEnvironment, everyThirdHoldout, plainSgd, tinyCnnBackbone } from "../helpers/plugins.ts";
 import { syntheticDataset } from "../../plugins/datasets/synthetic/index.ts";
-import { tinyCnnBackbone } from "../../plugins/backbones/tinycnn/index.ts";
-import { BATCH_AUGMENTATION_PLUGINS } from "../../plugins/augmentations/batch/index.ts";
+import { BATCH_AUGMENTATION_PLUGINS } from "../../plugins/augmentations/index.ts";
 
 const noStore: RunStore = {
   has: async () => false,
@@ -40,7 +39,6 @@ function scriptedMetric(values: number[], direction: "max" | "min") {
       const metric = {
         name: "scripted",
         direction,
-        needs: "scores" as const,
         compute: (_y: Labels, scores: Scores) => {
           seen.push(scores);
           return values[Math.min(seen.length - 1, values.length - 1)];
