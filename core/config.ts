@@ -6,8 +6,6 @@ import { z } from "zod";
 import { InputError } from "./errors.ts";
 import { formatZodIssues } from "./plugin.ts";
 
-export const BACKEND_NAMES = ["auto", "tensorflow", "wasm", "cpu"] as const;
-
 export const configSchema = z.strictObject({
   /** Dataset name -> directory holding the dataset as distributed. */
   dataRoots: z.record(z.string(), z.string().min(1)).default({}),
@@ -20,7 +18,11 @@ export const configSchema = z.strictObject({
   outDir: z.string().min(1).default("runs"),
   /** Root seed used when a recipe or `--seed` gives none. */
   seed: z.number().int().nonnegative().default(0),
-  backend: z.enum(BACKEND_NAMES).default("auto"),
+  /**
+   * "auto" or the name of a registered backend plugin; the name is checked against the registry
+   * when the backend is selected, since core does not know which backends a platform has.
+   */
+  backend: z.string().min(1).default("auto"),
   /** Threads for the wasm backend; only 1 works under Node and Deno today (docs/backends.md). */
   wasmThreads: z.number().int().min(1).default(1),
 });
@@ -33,9 +35,13 @@ export function defineConfig(config: XferConfigInput): XferConfigInput {
   return config;
 }
 
-/** Validates a config object; errors name the file it came from and the field. */
-export function parseConfig(raw: unknown, source: string): XferConfig {
-  const parsed = configSchema.safeParse(raw ?? {});
+/**
+ * Validates a config object; errors name the file it came from and the field. With `backends`
+ * (the platform's registered backend names), `backend` must be "auto" or one of them.
+ */
+export function parseConfig(raw: unknown, source: string, backends?: readonly string[]): XferConfig {
+  const schema = backends ? configSchema.extend({ backend: z.enum(["auto", ...backends]).default("auto") }) : configSchema;
+  const parsed = schema.safeParse(raw ?? {});
   if (!parsed.success) throw new InputError(source, formatZodIssues(parsed.error));
   return parsed.data;
 }

@@ -197,6 +197,45 @@ export interface EnvironmentRecord {
   readonly versions: Readonly<Record<string, string>>;
 }
 
+/** Milliseconds from an arbitrary origin (performance.now on Node and Deno); the trainer's timings. */
+export interface Clock {
+  now(): number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compute backends (plugin kind "backend"): chosen once per process, recorded in every result,
+// never part of a run spec.
+
+/** What an activated backend reports. */
+export interface ActiveBackend {
+  readonly version: string;
+  readonly threads: number;
+  /** Further facts worth recording (e.g. which wasm binary was loaded). */
+  readonly details?: Readonly<Record<string, string>>;
+}
+
+/** One npm package that provides a backend. */
+export interface BackendProvider {
+  readonly packageName: string;
+  /** False when the package is absent: it is then skipped without a word. */
+  isInstalled(): boolean;
+  /** Loads, registers and activates the backend; throws when the package is present but broken. */
+  activate(settings: BackendSettings): Promise<ActiveBackend>;
+}
+
+/** Host settings every provider receives (from the config or the command line). */
+export interface BackendSettings {
+  /** XNNPACK threads for wasm; fixed when wasm first initialises. */
+  readonly wasmThreads: number;
+}
+
+export interface ComputeBackend {
+  /** Rank under "auto": lower is tried first (tensorflow 10, wasm 20, cpu 30); ties go by name. */
+  readonly preference: number;
+  /** Its packages in the order they are tried. */
+  readonly providers: readonly BackendProvider[];
+}
+
 export interface EpochRecord {
   readonly epoch: number;
   readonly trainLoss: number;

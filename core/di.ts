@@ -1,36 +1,70 @@
 /**
- * Dependency injection with explicit tokens and factory registrations (never emitted
- * `design:paramtypes`, which esbuild drops and Deno deprecates). The root container holds what is
- * shared by every run (plugin registry, run store, data access, environment); `createRunContainer`
- * makes one child container per RunSpec holding that run's plugin instances.
+ * Dependency injection with explicit tokens (never emitted `design:paramtypes`, which esbuild drops
+ * and Deno deprecates). Three layers:
+ * - services, registered once by a composition root (`createRootContainer`; on Node,
+ *   `createNodeRoot`): plugin registry, config, file access, image decoder, image cache, run store,
+ *   environment record, clock, logger;
+ * - things derived from services (a dataset's DatasetContext, the shared dataset cache), registered
+ *   as factories that resolve the services from the container doing the resolving, so a child
+ *   container that registers its own decoder or file access changes what runs below it see;
+ * - one child container per run (`createRunContainer`): its spec, hash, seed tree, head and parts.
+ * A service is swapped by registering it again in a child container (docs/examples/swap-services.ts).
  */
 import "reflect-metadata";
 import { container as globalContainer, type DependencyContainer, type InjectionToken } from "tsyringe";
 import type {
-  Augmentation, Backbone, Dataset, DatasetContext, DatasetIndex, DatasetMeta, EnvironmentRecord, Metric, Optimizer, RunResult,
-  RunStore, Schedule, Splitter,
+  Augmentation, Backbone, Clock, DataIO, Dataset, DatasetContext, DatasetIndex, DatasetMeta, EnvironmentRecord, ImageDecoder, JsonObject,
+  Metric, Optimizer, RunResult, RunStore, Schedule, Splitter,
 } from "./contracts.ts";
-import { XferError } from "./errors.ts";
+import type { XferConfig } from "./config.ts";
+import { InputError, XferError } from "./errors.ts";
+import { contentHash } from "./hash.ts";
 import type { BatchAugmentation } from "./image/batch.ts";
 import type { PluginContext, PluginRef, PluginRegistry } from "./plugin.ts";
 import type { RunSpec } from "./recipe.ts";
 import { SeedTree } from "./rng.ts";
-import { isOrdinalLoss, train, type TrainProgress } from "./train/trainer.ts";
+import { deriveHead, type RunHead } from "./train/head.ts";
+import { train, type TrainProgress } from "./train/trainer.ts";
+
+/** A run of a plan is done: trained now, or found already stored. */
+export interface PlanProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly hash: string;
+  readonly status: "skipped" | "trained";
+}
+
+/** Where progress goes (the CLI draws its progress bar from it). */
+export interface Logger {
+  /** After every training step. */
+  progress(event: TrainProgress): void;
+  /** After every run of a plan, trained or found already stored. */
+  runDone(event: PlanProgress): void;
+}
 
 export const TOKENS = {
+  // services (composition root)
   registry: Symbol("xfer.registry") as InjectionToken<PluginRegistry>,
+  config: Symbol("xfer.config") as InjectionToken<XferConfig>,
+  /** File access rooted at a directory (a dataset's root from config dataRoots). */
+  files: Symbol("xfer.files") as InjectionToken<(root: string) => DataIO>,
+  decoder: Symbol("xfer.decoder") as InjectionToken<ImageDecoder>,
+  /** Wraps a dataset so its decoded images are cached (identity when the platform has no cache). */
+  imageCache: Symbol("xfer.imageCache") as InjectionToken<(dataset: Dataset) => Dataset>,
   runStore: Symbol("xfer.runStore") as InjectionToken<RunStore>,
   environment: Symbol("xfer.environment") as InjectionToken<EnvironmentRecord>,
-  /** Data access for a dataset (the runtime maps config dataRoots to a DataIO). */
+  clock: Symbol("xfer.clock") as InjectionToken<Clock>,
+  logger: Symbol("xfer.logger") as InjectionToken<Logger>,
+  // derived from services (factories)
   datasetContext: Symbol("xfer.datasetContext") as InjectionToken<(dataset: DatasetMeta) => DatasetContext>,
-  progress: Symbol("xfer.progress") as InjectionToken<(event: TrainProgress) => void>,
-  /** Backbone id -> checkpoint path on this machine. */
-  weights: Symbol("xfer.weights") as InjectionToken<Readonly<Record<string, string>>>,
+  /** One cached dataset per distinct dataset reference, shared by the runs of a sweep. */
   shareDataset: Symbol("xfer.shareDataset") as InjectionToken<(ref: PluginRef, dataset: Dataset) => Dataset>,
   // per run
   hash: Symbol("xfer.run.hash") as InjectionToken<string>,
   spec: Symbol("xfer.run.spec") as InjectionToken<RunSpec>,
   seeds: Symbol("xfer.run.seeds") as InjectionToken<SeedTree>,
+  /** Classes, network outputs and loss, derived once from the dataset and `training.loss`. */
+  head: Symbol("xfer.run.head") as InjectionToken<RunHead>,
   dataset: Symbol("xfer.run.dataset") as InjectionToken<Dataset>,
   index: Symbol("xfer.run.index") as InjectionToken<DatasetIndex>,
   splitter: Symbol("xfer.run.splitter") as InjectionToken<Splitter>,
@@ -45,57 +79,124 @@ export const TOKENS = {
 
 export interface RootServices {
   readonly registry: PluginRegistry;
+  readonly config: XferConfig;
+  readonly files: (root: string) => DataIO;
+  readonly decoder: ImageDecoder;
   readonly runStore: RunStore;
   readonly environment: EnvironmentRecord;
-  readonly datasetContext: (dataset: DatasetMeta) => DatasetContext;
-  readonly progress?: (event: TrainProgress) => void;
-  readonly weights?: Readonly<Record<string, string>>;
-  /**
-   * May wrap a run's dataset, e.g. with a decoded-image cache shared by every run of the process
-   * that reads the same dataset with the same options (the Node runtime does).
-   */
-  readonly shareDataset?: (ref: PluginRef, dataset: Dataset) => Dataset;
+  readonly clock: Clock;
+  /** Default: progress goes nowhere. */
+  readonly logger?: Logger;
+  /** Default: no cache (every load decodes). */
+  readonly imageCache?: (dataset: Dataset) => Dataset;
 }
+
+const quiet: Logger = { progress: () => {}, runDone: () => {} };
 
 /** A fresh root container (a child of tsyringe's global one, so tests never share state). */
 export function createRootContainer(services: RootServices): DependencyContainer {
   const root = globalContainer.createChildContainer();
   root.register(TOKENS.registry, { useValue: services.registry });
+  root.register(TOKENS.config, { useValue: services.config });
+  root.register(TOKENS.files, { useValue: services.files });
+  root.register(TOKENS.decoder, { useValue: services.decoder });
+  root.register(TOKENS.imageCache, { useValue: services.imageCache ?? ((dataset) => dataset) });
   root.register(TOKENS.runStore, { useValue: services.runStore });
   root.register(TOKENS.environment, { useValue: services.environment });
-  root.register(TOKENS.datasetContext, { useValue: services.datasetContext });
-  root.register(TOKENS.progress, { useValue: services.progress ?? (() => {}) });
-  root.register(TOKENS.weights, { useValue: services.weights ?? {} });
-  root.register(TOKENS.shareDataset, { useValue: services.shareDataset ?? ((_ref, dataset) => dataset) });
+  root.register(TOKENS.clock, { useValue: services.clock });
+  root.register(TOKENS.logger, { useValue: services.logger ?? quiet });
+  // tsyringe calls a factory with the container resolving the token, so these see a child's overrides.
+  root.register(TOKENS.datasetContext, {
+    useFactory: (c) => datasetContexts(c.resolve(TOKENS.config).dataRoots, c.resolve(TOKENS.files), c.resolve(TOKENS.decoder)),
+  });
+  root.register(TOKENS.shareDataset, {
+    useFactory: (c) => sharedDatasets(c.resolve(TOKENS.imageCache), c.resolve(TOKENS.decoder)),
+  });
   return root;
 }
 
 /**
- * Resolves every plugin of a RunSpec into a child container. Creation is awaited here (plugins
- * may load weights), then instances are registered as values, so resolution itself is synchronous.
+ * Memoises by the identity of the services a value is derived from: containers that see the same
+ * services get the same value (the image cache keys its loaders by DatasetContext, so runs of a
+ * sweep must get one context per dataset), a container with another service gets its own.
  */
-export async function createRunContainer(root: DependencyContainer, hash: string, spec: RunSpec): Promise<DependencyContainer> {
-  const run = root.createChildContainer();
-  const registry = root.resolve(TOKENS.registry);
+function byIdentity<K extends readonly object[], V>(make: (...keys: K) => V): (...keys: K) => V {
+  const values = new WeakMap<object, unknown>();
+  return (...keys) => {
+    let level = values;
+    for (const key of keys.slice(0, -1)) {
+      let next = level.get(key) as WeakMap<object, unknown> | undefined;
+      if (!next) level.set(key, (next = new WeakMap()));
+      level = next;
+    }
+    const last = keys[keys.length - 1];
+    if (!level.has(last)) level.set(last, make(...keys));
+    return level.get(last) as V;
+  };
+}
+
+const datasetContexts = byIdentity((dataRoots: Readonly<Record<string, string>>, files: (root: string) => DataIO, decoder: ImageDecoder) => {
+  const contexts = new Map<string, DatasetContext>();
+  return (meta: DatasetMeta): DatasetContext => {
+    let ctx = contexts.get(meta.name);
+    if (!ctx) {
+      const root = dataRoots[meta.name] ?? meta.defaultRoot;
+      ctx = { io: root === undefined ? unrootedIO(meta.name, Object.keys(dataRoots)) : files(root), decoder };
+      contexts.set(meta.name, ctx);
+    }
+    return ctx;
+  };
+});
+
+// Keyed by the decoder too: decoded images are the decoder's output.
+const sharedDatasets = byIdentity((imageCache: (dataset: Dataset) => Dataset, _decoder: ImageDecoder) => {
+  const shared = new Map<string, Dataset>();
+  return (ref: PluginRef, dataset: Dataset): Dataset => {
+    const key = contentHash(ref as unknown as JsonObject);
+    let cached = shared.get(key);
+    if (!cached) {
+      cached = imageCache(dataset);
+      shared.set(key, cached);
+    }
+    return cached;
+  };
+});
+
+/** In-memory datasets never read; a file dataset without a configured root fails on first read. */
+function unrootedIO(dataset: string, configured: readonly string[]): DataIO {
+  const missing = (): never => {
+    throw new InputError(
+      "config dataRoots",
+      `no directory for dataset "${dataset}"; set dataRoots["${dataset}"] in your xfer config (configured: ${configured.join(", ") || "none"})`,
+    );
+  };
+  return { readText: missing, readBytes: missing, exists: missing, list: missing, isDirectory: missing, join: missing };
+}
+
+/**
+ * A child container for one RunSpec: its hash, spec, seed tree, head and plugin instances.
+ * Creation is awaited here (plugins may load weights), then instances are registered as values,
+ * so resolution itself is synchronous. Services are resolved from `parent`, so a run below a
+ * container that overrides one sees the override.
+ */
+export async function createRunContainer(parent: DependencyContainer, hash: string, spec: RunSpec): Promise<DependencyContainer> {
+  const run = parent.createChildContainer();
+  const registry = run.resolve(TOKENS.registry);
   const seeds = new SeedTree(spec.seed);
-  const dataset = root.resolve(TOKENS.shareDataset)(spec.dataset, await registry.create("dataset", spec.dataset, { seeds }));
+  const dataset = run.resolve(TOKENS.shareDataset)(spec.dataset, await registry.create("dataset", spec.dataset, { seeds }));
   // Indexed up front: folder- and CSV-based datasets learn their classes from the data, and the
   // backbone's head is sized by them.
-  const index = await dataset.index(root.resolve(TOKENS.datasetContext)(dataset.meta));
+  const index = await dataset.index(run.resolve(TOKENS.datasetContext)(dataset.meta));
+  const head = deriveHead(spec, dataset.meta, index);
   const { lr, weightDecay, epochs } = spec.training;
-  const weights = root.resolve(TOKENS.weights);
-  const ctx: PluginContext = {
-    seeds,
-    // Ordinal regression predicts one number per image.
-    numClasses: isOrdinalLoss(spec.training.loss) ? 1 : (index.classNames ?? dataset.meta.classNames).length,
-    training: { lr, weightDecay, epochs },
-    weightsFor: (id) => weights[id],
-  };
+  const weights = run.resolve(TOKENS.config).weights;
+  const ctx: PluginContext = { seeds, numClasses: head.outputs, training: { lr, weightDecay, epochs }, weightsFor: (id) => weights[id] };
   const metricNames = orderMetrics(dataset.meta.selectionMetric, spec.metrics);
 
   run.register(TOKENS.hash, { useValue: hash });
   run.register(TOKENS.spec, { useValue: spec });
   run.register(TOKENS.seeds, { useValue: seeds });
+  run.register(TOKENS.head, { useValue: head });
   run.register(TOKENS.dataset, { useValue: dataset });
   run.register(TOKENS.index, { useValue: index });
   run.register(TOKENS.splitter, { useValue: await registry.create("splitter", spec.splitter, ctx) });
@@ -115,18 +216,20 @@ function orderMetrics(selection: string, requested: readonly string[]): string[]
   return [selection, ...requested.filter((m) => m !== selection)].filter(Boolean);
 }
 
-/** Trains one run from a run container. */
+/** Trains one run with what its container resolves; the run store receives epochs and checkpoint. */
 export async function executeRun(run: DependencyContainer): Promise<RunResult> {
   const hash = run.resolve(TOKENS.hash);
   const store = run.resolve(TOKENS.runStore);
   const dataset = run.resolve(TOKENS.dataset);
   const backbone = run.resolve(TOKENS.backbone);
   const optimizer = run.resolve(TOKENS.optimizer);
+  const logger = run.resolve(TOKENS.logger);
   try {
     return await train({
       hash,
       spec: run.resolve(TOKENS.spec),
       seeds: run.resolve(TOKENS.seeds),
+      head: run.resolve(TOKENS.head),
       dataset,
       index: run.resolve(TOKENS.index),
       datasetContext: run.resolve(TOKENS.datasetContext)(dataset.meta),
@@ -139,7 +242,8 @@ export async function executeRun(run: DependencyContainer): Promise<RunResult> {
       batchAugmentations: run.resolve(TOKENS.batchAugmentations),
       metrics: run.resolve(TOKENS.metrics),
       environment: run.resolve(TOKENS.environment),
-      onProgress: run.resolve(TOKENS.progress),
+      clock: run.resolve(TOKENS.clock),
+      onProgress: (event) => logger.progress(event),
       onEpoch: (record) => store.appendEpoch(hash, record),
       onBest: (state) => store.putCheckpoint(hash, state),
     });

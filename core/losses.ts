@@ -49,11 +49,14 @@ export function sigmoidBinaryCrossEntropy(logits: tf.Tensor2D, targets: tf.Tenso
   });
 }
 
-/** Multi-hot rows (n x numClasses) from sorted class-index lists. */
-export function multiHot(labels: readonly (readonly number[])[], numClasses: number): tf.Tensor2D {
+/**
+ * Training targets (n x numClasses): a one-hot row for a single class index, a multi-hot row for a
+ * list of class indices (multilabel).
+ */
+export function classTargets(labels: readonly (number | readonly number[])[], numClasses: number): tf.Tensor2D {
   const data = new Float32Array(labels.length * numClasses);
-  labels.forEach((row, i) => row.forEach((c) => {
-    if (!Number.isInteger(c) || c < 0 || c >= numClasses) throw new RangeError(`multiHot: class ${c} outside [0, ${numClasses})`);
+  labels.forEach((label, i) => (typeof label === "number" ? [label] : label).forEach((c) => {
+    if (!Number.isInteger(c) || c < 0 || c >= numClasses) throw new RangeError(`classTargets: class ${c} outside [0, ${numClasses})`);
     data[i * numClasses + c] = 1;
   }));
   return tf.tensor2d(data, [labels.length, numClasses]);

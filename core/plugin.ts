@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type {
-  Augmentation, Backbone, Dataset, JsonObject, Metric, Optimizer, Schedule, Splitter,
+  Augmentation, Backbone, ComputeBackend, Dataset, JsonObject, Metric, Optimizer, Schedule, Splitter,
 } from "./contracts.ts";
 import { InputError, UnknownNameError, XferError } from "./errors.ts";
 import type { BatchAugmentation } from "./image/batch.ts";
@@ -21,10 +21,12 @@ export interface Capabilities {
   optimizer: Optimizer;
   schedule: Schedule;
   metric: Metric;
+  /** A compute backend: chosen once per process by the platform, never part of a run spec. */
+  backend: ComputeBackend;
 }
 export type PluginKind = keyof Capabilities;
 export const PLUGIN_KINDS: readonly PluginKind[] = [
-  "dataset", "splitter", "backbone", "augmentation", "batch-augmentation", "optimizer", "schedule", "metric",
+  "dataset", "splitter", "backbone", "augmentation", "batch-augmentation", "optimizer", "schedule", "metric", "backend",
 ];
 
 export interface PluginMeta<K extends PluginKind = PluginKind> {
@@ -48,9 +50,12 @@ export interface PluginContext {
   readonly weightsFor?: (backboneId: string) => string | undefined;
 }
 
+/** Backends are created before any run exists, so they get no run context. */
+export type CreateContext<K extends PluginKind> = K extends "backend" ? Record<string, never> : PluginContext;
+
 export interface Plugin<K extends PluginKind = PluginKind> {
   readonly meta: PluginMeta<K>;
-  create(options: JsonObject, ctx: PluginContext): Capabilities[K] | Promise<Capabilities[K]>;
+  create(options: JsonObject, ctx: CreateContext<K>): Capabilities[K] | Promise<Capabilities[K]>;
 }
 
 /** Typed identity helper for writing a plugin. */
@@ -108,7 +113,7 @@ export class PluginRegistry {
     return PLUGIN_KINDS.flatMap((kind) => this.names(kind).map((name) => this.get(kind, name) as Plugin));
   }
 
-  async create<K extends PluginKind>(kind: K, ref: PluginRef, ctx: PluginContext): Promise<Capabilities[K]> {
+  async create<K extends PluginKind>(kind: K, ref: PluginRef, ctx: CreateContext<K>): Promise<Capabilities[K]> {
     return await this.get(kind, ref.name).create(ref.options ?? {}, ctx);
   }
 }

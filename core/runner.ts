@@ -1,7 +1,7 @@
 /**
- * Runs a plan against a run store: a run whose result is already stored is skipped (resume);
- * every other run gets its own child container and is trained, and its result is stored by the
- * store's atomic write, so a run killed midway is simply run again next time.
+ * Runs a plan against the run store of a container: a run whose result is already stored is
+ * skipped (resume); every other run gets its own child container and is trained, and its result is
+ * stored by the store's atomic write, so a run killed midway is simply run again next time.
  */
 import type { DependencyContainer } from "tsyringe";
 import type { JsonObject, RunResult } from "./contracts.ts";
@@ -10,36 +10,27 @@ import { UnknownNameError } from "./errors.ts";
 import type { PluginKind, PluginRegistry } from "./plugin.ts";
 import type { PlannedRun } from "./recipe.ts";
 
-export interface PlanProgress {
-  readonly done: number;
-  readonly total: number;
-  readonly hash: string;
-  readonly status: "skipped" | "trained";
-}
-
 export interface PlanOutcome {
   readonly trained: string[];
   readonly skipped: string[];
   readonly results: RunResult[];
 }
 
-export async function runPlan(
-  root: DependencyContainer,
-  runs: readonly PlannedRun[],
-  onRunDone?: (progress: PlanProgress) => void,
-): Promise<PlanOutcome> {
-  const store = root.resolve(TOKENS.runStore);
+/** Everything is resolved from `container`, so services it (or a parent) registers are the ones used. */
+export async function runPlan(container: DependencyContainer, runs: readonly PlannedRun[]): Promise<PlanOutcome> {
+  const store = container.resolve(TOKENS.runStore);
+  const logger = container.resolve(TOKENS.logger);
   const outcome: PlanOutcome = { trained: [], skipped: [], results: [] };
   for (const [i, { hash, spec }] of runs.entries()) {
     const stored = await store.get(hash);
     if (stored) {
       outcome.skipped.push(hash);
       outcome.results.push(stored.result);
-      onRunDone?.({ done: i + 1, total: runs.length, hash, status: "skipped" });
+      logger.runDone({ done: i + 1, total: runs.length, hash, status: "skipped" });
       continue;
     }
     await store.begin(hash, spec as unknown as JsonObject);
-    const run = await createRunContainer(root, hash, spec);
+    const run = await createRunContainer(container, hash, spec);
     try {
       const result = await executeRun(run);
       await store.put(hash, spec as unknown as JsonObject, result);
@@ -48,7 +39,7 @@ export async function runPlan(
     } finally {
       run.dispose();
     }
-    onRunDone?.({ done: i + 1, total: runs.length, hash, status: "trained" });
+    logger.runDone({ done: i + 1, total: runs.length, hash, status: "trained" });
   }
   return outcome;
 }

@@ -21,4 +21,5 @@ export { FsRunStore, writeJsonAtomic } from "./platform/node/run-store.ts";
 export { loadConfig, type LoadedConfig } from "./platform/node/config.ts";
 export { createNodeRoot, type NodeRootOptions } from "./platform/node/services.ts";
 export { runAnalysis } from "./platform/node/report-writer.ts";
-export { selectBackend, registerWasmTrainingKernels, type BackendSelection } from "./backends/index.ts";
+export { BACKEND_PLUGINS, backendChoices, defineBackend, selectBackend, type BackendSelection, type SelectBackendOptions } from "./backends/index.ts";
+export { registerWasmTrainingKernels } from "./backends/wasm/kernels/index.ts";

@@ -14,6 +14,7 @@ import { BACKBONE_PLUGINS } from "./backbones/index.ts";
 import { AUGMENTATION_PLUGINS, BATCH_AUGMENTATION_PLUGINS } from "./augmentations/index.ts";
 import { OPTIMIZER_PLUGINS } from "./optimizers/index.ts";
 import { SCHEDULE_PLUGINS } from "./schedules/index.ts";
+import { BACKEND_PLUGINS } from "./backends/index.ts";
 import {
   groupDisjointHoldoutSplitter, groupHoldoutSplitter, kShotSplitter, multilabelStratifiedSplitter, predefinedHoldoutSplitter,
   predefinedSplitter, referenceFoldsSplitter, referenceHoldoutSplitter, stratifiedHoldoutSplitter,
@@ -59,6 +60,8 @@ export const BUILTIN_PLUGINS: readonly Plugin[] = [
   macroF1Metric,
   rocAucMetric,
   vocMapMetric,
+  // compute backends (chosen at start-up, never part of a run spec)
+  ...BACKEND_PLUGINS,
 ];
 
 export function builtinRegistry(): PluginRegistry {

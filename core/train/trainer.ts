@@ -8,21 +8,23 @@ import * as tf from "@tensorflow/tfjs-core";
 // register_all_gradients module uses extensionless ESM imports that Deno cannot resolve.
 import "@tensorflow/tfjs";
 import type {
-  Augmentation, Backbone, BackboneMeta, Dataset, DatasetContext, DatasetIndex, EnvironmentRecord, EpochRecord, Image, Labels,
+  Augmentation, Backbone, BackboneMeta, Clock, Dataset, DatasetContext, DatasetIndex, EnvironmentRecord, EpochRecord, Image, Labels,
   Metric, NamedTensor, Optimizer, RunResult, Sample, Schedule, Scores, Splitter,
 } from "../contracts.ts";
 import { XferError } from "../errors.ts";
 import type { RunSpec } from "../recipe.ts";
 import type { BatchAugmentation } from "../image/batch.ts";
 import {
-  fitOrdinalThresholds, ordinalRegressionLoss, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, thresholdsToClasses,
+  classTargets, fitOrdinalThresholds, ordinalRegressionLoss, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, thresholdsToClasses,
 } from "../losses.ts";
 import type { Rng, SeedTree } from "../rng.ts";
+import { isOrdinal, type RunHead } from "./head.ts";
 
 export interface TrainerParts {
   readonly hash: string;
   readonly spec: RunSpec;
   readonly seeds: SeedTree;
+  readonly head: RunHead;
   readonly dataset: Dataset;
   readonly index: DatasetIndex;
   readonly datasetContext: DatasetContext;
@@ -37,6 +39,8 @@ export interface TrainerParts {
   /** The selection metric first. */
   readonly metrics: readonly Metric[];
   readonly environment: EnvironmentRecord;
+  /** Times the epochs and the run (`seconds` in the result). */
+  readonly clock: Clock;
   readonly onProgress?: (event: TrainProgress) => void;
   readonly onEpoch?: (record: EpochRecord) => Promise<void>;
   /** Receives the best epoch's state (weights and buffers) once training ends. */
@@ -51,19 +55,17 @@ export interface TrainProgress {
   readonly loss: number;
 }
 
-export function isOrdinalLoss(loss: string | undefined): loss is "ordinal-l1" | "ordinal-mse" {
-  return loss === "ordinal-l1" || loss === "ordinal-mse";
-}
-
-/**
- * Single-label tasks train with softmax cross-entropy (optionally label-smoothed), multilabel with
- * sigmoid BCE, ordinal regression with L1 or MSE on the single output.
- */
-function lossOf(spec: RunSpec, task: Dataset["meta"]["task"], logits: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
-  const loss = spec.training.loss;
-  if (isOrdinalLoss(loss)) return ordinalRegressionLoss(logits, tf.reshape(y, [-1]) as tf.Tensor1D, loss === "ordinal-l1" ? "l1" : "mse");
-  if (task === "multilabel") return sigmoidBinaryCrossEntropy(logits, y);
-  return softmaxCrossEntropy(logits, y, { labelSmoothing: spec.training.labelSmoothing ?? 0 });
+function lossOf(head: RunHead, logits: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+  switch (head.loss) {
+    case "ordinal-l1":
+      return ordinalRegressionLoss(logits, tf.reshape(y, [-1]) as tf.Tensor1D, "l1");
+    case "ordinal-mse":
+      return ordinalRegressionLoss(logits, tf.reshape(y, [-1]) as tf.Tensor1D, "mse");
+    case "sigmoid-bce":
+      return sigmoidBinaryCrossEntropy(logits, y);
+    case "softmax-cross-entropy":
+      return softmaxCrossEntropy(logits, y, { labelSmoothing: head.labelSmoothing });
+  }
 }
 
 /** Ordinal predictions (n x 1) as one-hot class rows through cut points, for the metrics. */
@@ -92,11 +94,11 @@ interface Learner {
 }
 
 export async function train(parts: TrainerParts): Promise<RunResult> {
-  const started = performance.now();
-  const { spec, dataset, seeds, optimizer, schedule, metrics } = parts;
+  const { spec, dataset, seeds, optimizer, schedule, metrics, head, clock } = parts;
+  const started = clock.now();
   const { epochs, batchSize } = spec.training;
   const { index } = parts;
-  const numClasses = (index.classNames ?? dataset.meta.classNames).length;
+  const { numClasses } = head;
   const byId = new Map(index.samples.map((s) => [s.id, s]));
   const splitSeed = spec.splitSeed ?? spec.seed;
   const split = parts.splitter.split(index, splitSeed);
@@ -113,12 +115,12 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
     throw new XferError(`dataset "${dataset.meta.name}": the split left ${trainSamples.length} train and ${valSamples.length} val samples; both must be non-empty`);
   }
 
-  const ordinal = isOrdinalLoss(spec.training.loss);
-  if (ordinal && dataset.meta.task === "multilabel") throw new XferError(`training.loss "${spec.training.loss}" needs single-label classes; dataset "${dataset.meta.name}" is multilabel`);
+  const ordinal = isOrdinal(head);
   // Counted before the learner can freeze the body: the model the run trains, with its run head.
   const params = parts.backbone.trainableVariables().reduce((n, v) => n + v.size, 0);
-  const learner = await createLearner(parts, ordinal ? 1 : numClasses, [trainSamples, valSamples, testSamples ?? []]);
-  const toTargets = (batch: readonly Sample[]) => (ordinal ? tf.tensor2d(batch.map((s) => s.label as number), [batch.length, 1]) : targets(batch, numClasses));
+  const learner = await createLearner(parts, [trainSamples, valSamples, testSamples ?? []]);
+  const toTargets = (batch: readonly Sample[]) =>
+    ordinal ? tf.tensor2d(batch.map((s) => s.label as number), [batch.length, 1]) : classTargets(batch.map((s) => s.label), numClasses);
   let thresholds: number[] | undefined;
   let bestThresholds: number[] | undefined;
   /** Scores the metrics read; ordinal predictions go through cut points fitted on the selection split. */
@@ -137,7 +139,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
 
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
-      const epochStart = performance.now();
+      const epochStart = clock.now();
       const order = seeds.stream("shuffle", epoch).shuffle(trainSamples);
       const variables = learner.trainable(epoch);
       let lossSum = 0;
@@ -146,7 +148,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
         const { input, y } = mixBatch(parts, await learner.prepare(batch, epoch), toTargets(batch), epoch, step);
         const lr = schedule.lr({ epoch, step, stepsPerEpoch });
         const loss = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => lossOf(spec, dataset.meta.task, learner.logits(input, epoch), y), variables);
+          const { value, grads } = tf.variableGrads(() => lossOf(head, learner.logits(input, epoch), y), variables);
           optimizer.step(variables, variables.map((v) => grads[v.name]), lr);
           return value.dataSync()[0];
         });
@@ -161,7 +163,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       const valLabels = labelsOf(valSamples, dataset.meta.task, numClasses);
       const values: Record<string, number> = {};
       for (const metric of [selection, ...others]) values[metric.name] = metric.compute(valLabels, valScores);
-      const record: EpochRecord = { epoch: epoch + 1, trainLoss: lossSum / stepsPerEpoch, selection: values, seconds: (performance.now() - epochStart) / 1000 };
+      const record: EpochRecord = { epoch: epoch + 1, trainLoss: lossSum / stepsPerEpoch, selection: values, seconds: (clock.now() - epochStart) / 1000 };
       history.push(record);
       await parts.onEpoch?.(record);
 
@@ -204,7 +206,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       ...(test ? { test } : {}),
       ...(bestThresholds ? { thresholds: bestThresholds } : {}),
       params,
-      seconds: (performance.now() - started) / 1000,
+      seconds: (clock.now() - started) / 1000,
       seeds: { root: String(seeds.root), split: String(splitSeed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
       environment: parts.environment,
     };
@@ -214,10 +216,9 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
   }
 }
 
-async function createLearner(parts: TrainerParts, numClasses: number, splits: readonly (readonly Sample[])[]): Promise<Learner> {
-  const { spec, backbone, seeds, dataset } = parts;
+async function createLearner(parts: TrainerParts, splits: readonly (readonly Sample[])[]): Promise<Learner> {
+  const { spec, backbone, seeds, dataset, head } = parts;
   const mode = spec.training.mode ?? "finetune";
-  const multilabel = dataset.meta.task === "multilabel";
   const decodeOptions = spec.training.decodeResize === undefined ? undefined : { resize: spec.training.decodeResize };
   // Caching decoded images is the runtime's job (the Node runtime shares a bounded cache across runs).
   const load = (sample: Sample): Promise<Image> => dataset.load(sample, parts.datasetContext, decodeOptions);
@@ -228,7 +229,7 @@ async function createLearner(parts: TrainerParts, numClasses: number, splits: re
     toBatch(await Promise.all(batch.map(async (s) => applyAll(parts.trainAugmentations, await load(s), seeds.stream("augment", epoch, s.id)))), backbone.meta);
   // Ordinal regression outputs stay raw numbers; the trainer maps them to classes.
   const toScores = (logits: tf.Tensor2D) =>
-    isOrdinalLoss(spec.training.loss) ? tf.clone(logits) : multilabel ? tf.sigmoid(logits) : tf.softmax(logits);
+    isOrdinal(head) ? tf.clone(logits) : head.loss === "sigmoid-bce" ? tf.sigmoid(logits) : tf.softmax(logits);
   const batched = async (samples: readonly Sample[], predict: (batch: readonly Sample[]) => Promise<tf.Tensor>): Promise<Scores> => {
     const rows: number[][] = [];
     for (let start = 0; start < samples.length; start += spec.training.batchSize) {
@@ -254,7 +255,7 @@ async function createLearner(parts: TrainerParts, numClasses: number, splits: re
       }
     }
     const dim = features.values().next().value!.length;
-    const head = linearHead(dim, numClasses, seeds);
+    const linear = linearHead(dim, head.outputs, seeds);
     const stack = (batch: readonly Sample[]) => {
       const out = new Float32Array(batch.length * dim);
       batch.forEach((s, i) => out.set(features.get(s.id)!, i * dim));
@@ -262,11 +263,11 @@ async function createLearner(parts: TrainerParts, numClasses: number, splits: re
     };
     return {
       prepare: async (batch) => stack(batch),
-      logits: (input) => head.apply(input as tf.Tensor2D),
-      trainable: () => head.variables,
-      state: () => head.variables,
-      scores: (samples) => batched(samples, async (batch) => tf.tidy(() => toScores(head.apply(stack(batch))))),
-      dispose: () => head.variables.forEach((v) => v.dispose()),
+      logits: (input) => linear.apply(input as tf.Tensor2D),
+      trainable: () => linear.variables,
+      state: () => linear.variables,
+      scores: (samples) => batched(samples, async (batch) => tf.tidy(() => toScores(linear.apply(stack(batch))))),
+      dispose: () => linear.variables.forEach((v) => v.dispose()),
     };
   }
 
@@ -369,14 +370,6 @@ export function toBatch(images: readonly Image[], preprocess?: Pick<BackboneMeta
     }
   });
   return tf.tensor4d(out, [images.length, height, width, channels]);
-}
-
-function targets(samples: readonly Sample[], numClasses: number): tf.Tensor2D {
-  const out = new Float32Array(samples.length * numClasses);
-  samples.forEach((s, i) => {
-    for (const c of typeof s.label === "number" ? [s.label] : s.label) out[i * numClasses + c] = 1;
-  });
-  return tf.tensor2d(out, [samples.length, numClasses]);
 }
 
 function labelsOf(samples: readonly Sample[], task: Dataset["meta"]["task"], numClasses: number): Labels {

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createBackbone } from "../../plugins/backbones/index.ts";
 import { readSafetensors, readSafetensorsMetadata } from "../../plugins/backbones/weights/index.ts";
 import { toTorchLayout } from "../../plugins/backbones/nn/store.ts";
-import { registerWasmTrainingKernels } from "../../plugins/backends/index.ts";
+import { registerWasmTrainingKernels } from "../../plugins/backends/wasm/kernels/index.ts";
 
 const DIR = "fixtures/parity/backbones";
 

@@ -8,7 +8,7 @@ import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { SeedTree } from "../../core/rng.ts";
 import { backboneIds, createBackbone } from "../../plugins/backbones/index.ts";
-import { registerWasmTrainingKernels } from "../../plugins/backends/index.ts";
+import { registerWasmTrainingKernels } from "../../plugins/backends/wasm/kernels/index.ts";
 
 const MINIS = backboneIds().filter((id) => id.includes("_mini."));
 /** Genuinely small full-size models, stepped at 64x64. */

@@ -1,11 +1,12 @@
 /** Running the same computation on the `cpu` reference backend and on `wasm` with our kernels. */
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../plugins/backends/index.ts";
+import { PluginRegistry } from "../../core/plugin.ts";
+import { BACKEND_PLUGINS, selectBackend } from "../../plugins/backends/index.ts";
 
 /** Initialises wasm (through the project's selection, so with its kernels) and cpu. */
 export async function initBackends(): Promise<void> {
-  await selectBackend({ prefer: "cpu" });
-  await selectBackend({ prefer: "wasm" });
+  await selectBackend(new PluginRegistry(BACKEND_PLUGINS), { prefer: "cpu" });
+  await selectBackend(new PluginRegistry(BACKEND_PLUGINS), { prefer: "wasm" });
 }
 
 /** Values of `fn()` computed on `backend`; every tensor made on the way is released. */

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { selectBackend } from "../../plugins/backends/index.ts";
+import { PluginRegistry } from "../../core/plugin.ts";
+import { BACKEND_PLUGINS, selectBackend } from "../../plugins/backends/index.ts";
 import { patchWorkerScript } from "../../plugins/backends/wasm/threads.ts";
 import { initBackends } from "./helpers.ts";
 
@@ -45,7 +46,7 @@ describe("wasm on two threads", () => {
 
   it("refuses more threads once this process runs wasm on one", async () => {
     await initBackends();
-    await expect(selectBackend({ prefer: "wasm", wasmThreads: 2 })).rejects.toThrow(/wasmThreads=2: the wasm backend of this process already runs 1 thread\(s\)/);
+    await expect(selectBackend(new PluginRegistry(BACKEND_PLUGINS), { prefer: "wasm", wasmThreads: 2 })).rejects.toThrow(/wasmThreads=2: the wasm backend of this process already runs 1 thread\(s\)/);
   });
 
   it("refuses a worker script whose internals changed, naming what it looked for", () => {

@@ -12,7 +12,8 @@
  * several ms per call at these sizes).
  */
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "../../plugins/backends/index.ts";
+import { PluginRegistry } from "../../core/plugin.ts";
+import { BACKEND_PLUGINS, selectBackend } from "../../plugins/backends/index.ts";
 import { Composer } from "../../plugins/backends/wasm/kernels/compose.ts";
 import { rowGemmFilterGrad, stackedConv2D } from "../../plugins/backends/wasm/kernels/gemm-conv.ts";
 import { winogradApplies, winogradConv2D, winogradFilterGrad } from "../../plugins/backends/wasm/kernels/winograd.ts";
@@ -30,7 +31,7 @@ const LAYERS: { name: string; x: [number, number, number, number]; k: number; ou
   { name: "tiny-cnn 14x14x32 -> 64", x: [64, 14, 14, 32], k: 3, out: 64, stride: 1, pad: 1 },
 ];
 
-const env = await selectBackend({ prefer: "wasm" });
+const env = await selectBackend(new PluginRegistry(BACKEND_PLUGINS), { prefer: "wasm" });
 const backend = tf.backend() as ConstructorParameters<typeof Composer>[0];
 const c = new Composer(backend);
 

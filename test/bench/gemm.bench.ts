@@ -15,7 +15,8 @@ import * as tf from "@tensorflow/tfjs";
 import { setFlagsFromString } from "node:v8";
 import { createBackbone } from "../../plugins/backbones/index.ts";
 import { gemmScratchFloats, SimdGemm } from "../../plugins/backends/wasm/kernels/gemm-simd.ts";
-import { selectBackend } from "../../plugins/backends/index.ts";
+import { PluginRegistry } from "../../core/plugin.ts";
+import { BACKEND_PLUGINS, selectBackend } from "../../plugins/backends/index.ts";
 import { info, stockConv2D } from "./stock.ts";
 
 setFlagsFromString("--experimental-wasm-relaxed-simd");
@@ -54,7 +55,7 @@ for (const variant of ["simd-mul-add", "relaxed-fma"] as const) {
   console.log(JSON.stringify({ bench: "gemm", kernel: `xfer 6x8 ${variant}`, m: M, n: N, k: K, ...rate(() => gemm.multiply(M, N, K, buffers)) }));
 }
 
-const env = await selectBackend({ prefer: "wasm" });
+const env = await selectBackend(new PluginRegistry(BACKEND_PLUGINS), { prefer: "wasm" });
 // The same product, and a ViT-B/16-sized one (8 images x 197 tokens, 768 -> 768), through tfjs on
 // the wasm backend: XNNPACK's 1x1 convolution with cached weights, and tf.matMul, which runs xfer's
 // kernel (variant as recorded: `xfer-gemm`) with B new on every call, as in training.

@@ -22,7 +22,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { batchNormTraining } from "../../core/ops/batch-norm.ts";
-import { selectBackend, type BackendSelection } from "../../plugins/backends/index.ts";
+import { PluginRegistry } from "../../core/plugin.ts";
+import { BACKEND_PLUGINS, selectBackend, type BackendSelection } from "../../plugins/backends/index.ts";
 
 type Params = Map<string, tf.Variable>;
 
@@ -213,7 +214,7 @@ function compareWithTorch(ours: Record<string, number>, threads: string): void {
   }
 }
 
-const env = await selectBackend({ prefer: process.env.XFER_BACKEND, wasmThreads: Number(process.env.XFER_WASM_THREADS ?? 1) });
+const env = await selectBackend(new PluginRegistry(BACKEND_PLUGINS), { prefer: process.env.XFER_BACKEND, wasmThreads: Number(process.env.XFER_WASM_THREADS ?? 1) });
 const ours = await bench(env);
 if (process.env.XFER_BENCH_TORCH === "1") {
   for (const threads of (process.env.XFER_BENCH_TORCH_THREADS ?? "2").split(",")) compareWithTorch(ours, threads.trim());

@@ -11,17 +11,7 @@ import { cpuEnvironment, testRegistry } from "../helpers/plugins.ts";
 const recipe = defineRecipe({ name: "resume", description: "", template: helloLikeTemplate, grid: { "training.lr": [0.1, 0.05] } });
 
 async function root(dir: string) {
-  const noFiles = (): never => {
-    throw new Error("the synthetic dataset reads no files");
-  };
-  return createNodeRoot({
-    config: parseConfig({}, "test"),
-    runDir: dir,
-    registry: testRegistry(),
-    environment: await cpuEnvironment(),
-    openRoot: noFiles,
-    decoder: { decode: noFiles, convert: noFiles },
-  });
+  return createNodeRoot({ config: parseConfig({}, "test"), runDir: dir, registry: testRegistry(), environment: await cpuEnvironment() });
 }
 
 describe("running a plan", () => {

@@ -3,9 +3,9 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
-import { defineRecipe, plan, SeedTree, createRootContainer, runPlan, type RunResult, type RunStore } from "../../core/index.ts";
+import { createRootContainer, defineRecipe, MemoryRunStore, parseConfig, plan, runPlan, SeedTree } from "../../core/index.ts";
 import { GOLDEN, helloLikeTemplate } from "../helpers/golden.ts";
-import { testRegistry } from "../helpers/plugins.ts";
+import { NO_FILES, testRegistry } from "../helpers/plugins.ts";
 
 Deno.test("plan hashes equal Node's golden values", () => {
   const runs = plan(defineRecipe({ name: "golden", description: "fixed", template: helloLikeTemplate, grid: { "training.lr": [0.1, 0.01] } }));
@@ -21,28 +21,22 @@ Deno.test("named streams are deterministic and independent", () => {
   assert.notDeepEqual([c.uniform(), c.uniform()], drawsA);
 });
 
-Deno.test("a recipe trains through the DI container with an in-memory store", async () => {
+Deno.test("a recipe trains through the DI container with the in-memory store", async () => {
   await tf.setBackend("cpu");
-  const results = new Map<string, RunResult>();
-  const store: RunStore = {
-    has: (hash) => Promise.resolve(results.has(hash)),
-    get: (hash) => Promise.resolve(results.has(hash) ? { spec: {}, result: results.get(hash)! } : undefined),
-    begin: () => Promise.resolve(),
-    appendEpoch: () => Promise.resolve(),
-    putCheckpoint: () => Promise.resolve(),
-    put: (hash, _spec, result) => Promise.resolve(void results.set(hash, result)),
-    list: () => Promise.resolve([...results.keys()]),
-  };
+  const store = new MemoryRunStore();
   const root = createRootContainer({
     registry: testRegistry(),
+    config: parseConfig({}, "deno test"),
+    ...NO_FILES,
     runStore: store,
     environment: { backend: "cpu", backendVersion: tf.version_core, threads: 1, runtime: `deno ${Deno.version.deno}`, platform: Deno.build.os, versions: {} },
-    datasetContext: () => ({ io: undefined as never, decoder: undefined as never }),
+    clock: performance,
   });
   const runs = plan(defineRecipe({ name: "deno", description: "", template: helloLikeTemplate }));
   const outcome = await runPlan(root, runs);
   assert.equal(outcome.trained.length, 1);
-  assert.equal(results.get(runs[0].hash)!.epochs.length, 2);
+  assert.equal((await store.get(runs[0].hash))!.result.epochs.length, 2);
+  assert.deepEqual(store.epochs(runs[0].hash), outcome.results[0].epochs);
   const again = await runPlan(root, runs);
   assert.deepEqual(again.skipped, [runs[0].hash]);
 });

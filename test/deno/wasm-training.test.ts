@@ -4,11 +4,12 @@
  *
  *   npx deno test --allow-read --allow-env test/deno/wasm-training.test.ts
  */
-import { selectBackend } from "../../plugins/backends/index.ts";
+import { PluginRegistry } from "../../core/plugin.ts";
+import { selectBackend, wasmBackend } from "../../plugins/backends/index.ts";
 import { trainSmallNet } from "../backend/net.ts";
 
 Deno.test("small conv + BN + depthwise net trains on wasm under Deno", async () => {
-  const env = await selectBackend({ prefer: "wasm" });
+  const env = await selectBackend(new PluginRegistry([wasmBackend]), { prefer: "wasm" });
   if (env.backend !== "wasm" || !env.runtime.startsWith("deno ")) throw new Error(`unexpected environment ${JSON.stringify(env)}`);
   const { losses } = trainSmallNet(6);
   if (losses.some((l) => !Number.isFinite(l))) throw new Error(`non-finite loss: ${losses}`);

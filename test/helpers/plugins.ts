@@ -53,3 +53,11 @@ export async function cpuEnvironment(): Promise<EnvironmentRecord> {
   await tf.setBackend("cpu");
   return { backend: "cpu", backendVersion: tf.version_core, threads: 1, runtime: `node ${process.version}`, platform: process.platform, versions: { "@tensorflow/tfjs-core": tf.version_core } };
 }
+
+/** File access and decoding for runs whose datasets read no files (the synthetic one): any use fails. */
+export const NO_FILES = (() => {
+  const fail = (): never => {
+    throw new Error("this test's datasets read no files");
+  };
+  return { files: fail, decoder: { decode: fail, convert: fail } };
+})();

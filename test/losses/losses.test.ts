@@ -3,7 +3,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  fitOrdinalThresholds, multiHot, ordinalRegressionLoss, sigmoidBinaryCrossEntropy,
+  classTargets, fitOrdinalThresholds, ordinalRegressionLoss, sigmoidBinaryCrossEntropy,
   softmaxCrossEntropy, thresholdsToClasses,
 } from "../../core/losses.ts";
 import { qwkFromConfusion } from "../../core/metrics/index.ts";
@@ -65,8 +65,10 @@ describe("losses match double-precision definitions (fast-check seed 8)", () => 
     const mse = ordinalRegressionLoss(tf.tensor1d([0.5, 2, 4.5]), [0, 2, 3], "mse");
     expect(l1.dataSync()[0]).toBeCloseTo((0.5 + 0 + 1.5) / 3, 6);
     expect(mse.dataSync()[0]).toBeCloseTo((0.25 + 0 + 2.25) / 3, 6);
-    expect(Array.from(multiHot([[0, 2], []], 3).dataSync())).toEqual([1, 0, 1, 0, 0, 0]);
-    expect(() => multiHot([[3]], 3)).toThrow(/class 3/);
+    expect(Array.from(classTargets([[0, 2], []], 3).dataSync())).toEqual([1, 0, 1, 0, 0, 0]);
+    expect(Array.from(classTargets([2, 0], 3).dataSync())).toEqual([0, 0, 1, 1, 0, 0]);
+    expect(() => classTargets([[3]], 3)).toThrow(/class 3/);
+    expect(() => classTargets([-1], 3)).toThrow(/class -1/);
     expect(() => softmaxCrossEntropy(tf.zeros([2, 3]) as tf.Tensor2D, [0], {})).toThrow(/2 rows.*1 labels/);
   });
 

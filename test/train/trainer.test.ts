@@ -1,11 +1,11 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import {
-  createRootContainer, createRunContainer, defineRecipe, definePlugin, executeRun, plan, PluginRegistry,
+  createRootContainer, createRunContainer, defineRecipe, definePlugin, executeRun, parseConfig, plan, PluginRegistry,
   toBatch, type Labels, type Plugin, type RunStore, type RunTemplate, type Scores,
 } from "../../core/index.ts";
 import { helloLikeTemplate } from "../helpers/golden.ts";
-import { argmaxAccuracy, constantSchedule, cpuEnvironment, everyThirdHoldout, plainSgd, tinyCnnBackbone } from "../helpers/plugins.ts";
+import { argmaxAccuracy, constantSchedule, cpuEnvironment, everyThirdHoldout, NO_FILES, plainSgd, tinyCnnBackbone } from "../helpers/plugins.ts";
 import { syntheticDataset } from "../../plugins/datasets/synthetic/index.ts";
 import { BATCH_AUGMENTATION_PLUGINS } from "../../plugins/augmentations/index.ts";
 
@@ -24,7 +24,9 @@ async function trainOnce(template: RunTemplate, overrides: readonly Plugin[] = [
   const names = new Set(overrides.map((o) => `${o.meta.kind}/${o.meta.name}`));
   const base = [syntheticDataset, tinyCnnBackbone, everyThirdHoldout, plainSgd, constantSchedule, argmaxAccuracy] as Plugin[];
   const registry = new PluginRegistry([...base.filter((p) => !names.has(`${p.meta.kind}/${p.meta.name}`)), ...overrides]);
-  const root = createRootContainer({ registry, runStore: noStore, environment: await cpuEnvironment(), datasetContext: () => ({}) as never });
+  const root = createRootContainer({
+    registry, config: parseConfig({}, "test"), ...NO_FILES, runStore: noStore, environment: await cpuEnvironment(), clock: performance,
+  });
   const [{ hash, spec }] = plan(defineRecipe({ name: "trainer-test", description: "", template }));
   return executeRun(await createRunContainer(root, hash, spec));
 }
@@ -134,7 +136,10 @@ describe("training modes", () => {
       meta: { kind: "backbone", name: "tinycnn.random", version: "0.0.0", description: "" },
       async create(options, ctx) {
         const inner = await tinyCnnBackbone.create(options, ctx);
-        kept.instance = { ...inner, dispose: () => {} };
+        // Every member of the real backbone (class instance or plain object) except dispose.
+        kept.instance = new Proxy(inner, {
+          get: (target, key) => (key === "dispose" ? () => {} : typeof Reflect.get(target, key) === "function" ? Reflect.get(target, key).bind(target) : Reflect.get(target, key)),
+        });
         kept.initial = inner.stateVariables().map((v) => v.dataSync().slice() as Float32Array);
         return kept.instance;
       },

@@ -3,7 +3,8 @@
  * .xferrc[.json|.yaml|.js], or the "xfer" key of package.json, searching up from the cwd.
  */
 import { cosmiconfig } from "cosmiconfig";
-import { parseConfig, type XferConfig } from "../../../core/index.ts";
+import { parseConfig, type PluginRegistry, type XferConfig } from "../../../core/index.ts";
+import { builtinRegistry } from "../../manifest.ts";
 
 export interface LoadedConfig {
   readonly config: XferConfig;
@@ -19,8 +20,10 @@ const explorer = cosmiconfig("xfer", {
   ],
 });
 
-export async function loadConfig(options: { cwd?: string; file?: string } = {}): Promise<LoadedConfig> {
+/** `backend` is checked against the backend plugins of `registry` (default: the built-in ones). */
+export async function loadConfig(options: { cwd?: string; file?: string; registry?: PluginRegistry } = {}): Promise<LoadedConfig> {
   const found = options.file ? await explorer.load(options.file) : await explorer.search(options.cwd ?? process.cwd());
-  if (!found || found.isEmpty) return { config: parseConfig({}, "(defaults)") };
-  return { config: parseConfig(found.config, found.filepath), filepath: found.filepath };
+  const backends = (options.registry ?? builtinRegistry()).names("backend");
+  if (!found || found.isEmpty) return { config: parseConfig({}, "(defaults)", backends) };
+  return { config: parseConfig(found.config, found.filepath, backends), filepath: found.filepath };
 }

@@ -4,9 +4,10 @@
  * CLI is testable in-process.
  */
 import { Command, CommanderError, Option } from "commander";
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { BACKEND_NAMES, parseFilter, plan, XferError, type PlanOptions } from "../../../../core/index.ts";
+import { parseFilter, plan, XferError, type PlanOptions } from "../../../../core/index.ts";
 import { checkPlugins, runPlan, type EnvironmentRecord, type XferConfig } from "../../../../core/index.ts";
 import { readdirSync } from "node:fs";
 import { convertWeights } from "../../../backbones/index.ts";
@@ -15,15 +16,20 @@ import { registerSplitsCommand } from "./commands/splits.ts";
 import { parseScales, parseThreshold, registerResultsCommands } from "./commands/results.ts";
 import { builtinRegistry } from "../../../manifest.ts";
 import { loadConfig } from "../config.ts";
-import { NodeIO } from "../node-io.ts";
 import { createNodeRoot } from "../services.ts";
-import { SharpDecoder } from "../sharp-decoder.ts";
 import { runAnalysis } from "../report-writer.ts";
-import { selectBackend, type BackendSelection } from "../../../backends/index.ts";
+import { backendChoices, selectBackend, type BackendSelection } from "../../../backends/select.ts";
 import { createProgress } from "./progress.ts";
 import { builtinRecipeNames, resolveRecipe } from "./recipes.ts";
 
-const VERSION = "0.2.0";
+/** package.json is the one source of the version. */
+function xferVersion(): string {
+  const { version } = createRequire(import.meta.url)("../../../../package.json") as { version?: unknown };
+  if (typeof version !== "string" || version === "") throw new XferError(`package.json: "version" must be a non-empty string, got ${JSON.stringify(version)}`);
+  return version;
+}
+
+const VERSION = xferVersion();
 
 interface Io {
   out(text: string): void;
@@ -43,8 +49,8 @@ function fixtureDataRoots(): Record<string, string> {
 
 /** Starts the configured (or fastest available) backend; the record goes into every result. */
 async function startBackend(config: XferConfig, io: Io): Promise<BackendSelection> {
-  const selection = await selectBackend({
-    prefer: config.backend === "auto" ? undefined : config.backend,
+  const selection = await selectBackend(builtinRegistry(), {
+    prefer: config.backend,
     wasmThreads: config.wasmThreads,
     warn: io.err,
   });
@@ -60,12 +66,12 @@ interface BackendFlags {
 function withBackendFlags(config: XferConfig, opts: BackendFlags): XferConfig {
   const threads = opts.wasmThreads === undefined ? config.wasmThreads : Number(opts.wasmThreads);
   if (!Number.isInteger(threads) || threads < 1) throw new XferError(`--wasm-threads must be a positive integer, got "${opts.wasmThreads}"`);
-  return { ...config, backend: (opts.backend ?? config.backend) as XferConfig["backend"], wasmThreads: threads };
+  return { ...config, backend: opts.backend ?? config.backend, wasmThreads: threads };
 }
 
 function addBackendFlags(command: Command): Command {
   return command
-    .addOption(new Option("--backend <name>", "compute backend").choices(BACKEND_NAMES))
+    .addOption(new Option("--backend <name>", "compute backend plugin, or auto (xfer list plugins)").choices(backendChoices(builtinRegistry())))
     .option("--wasm-threads <n>", "XNNPACK threads for wasm (opt-in above 1, Node only; see docs/backends.md)");
 }
 
@@ -186,18 +192,19 @@ export function buildProgram(io: Io = stdio): Command {
         config: opts.smoke ? { ...config, dataRoots: fixtureDataRoots() } : config,
         runDir: outDir,
         environment,
-        openRoot: (dir) => new NodeIO(dir),
-        decoder: new SharpDecoder(),
-        progress: ({ epoch, epochs, step, stepsPerEpoch, loss }) => {
-          const where = `run ${finished + 1}/${runs.length} epoch ${epoch + 1}/${epochs}`;
-          if (step === stepsPerEpoch) bar.update(finished, `${where} loss ${loss.toFixed(4)}`);
-          else bar.detail(`${where} step ${step}/${stepsPerEpoch} loss ${loss.toFixed(4)}`);
+        logger: {
+          progress: ({ epoch, epochs, step, stepsPerEpoch, loss }) => {
+            const where = `run ${finished + 1}/${runs.length} epoch ${epoch + 1}/${epochs}`;
+            if (step === stepsPerEpoch) bar.update(finished, `${where} loss ${loss.toFixed(4)}`);
+            else bar.detail(`${where} step ${step}/${stepsPerEpoch} loss ${loss.toFixed(4)}`);
+          },
+          runDone: ({ done, hash, status }) => {
+            finished = done;
+            bar.update(done, `${hash.slice(0, 12)} ${status}`);
+          },
         },
       });
-      const outcome = await runPlan(root, runs, ({ done, hash, status }) => {
-        finished = done;
-        bar.update(done, `${hash.slice(0, 12)} ${status}`);
-      });
+      const outcome = await runPlan(root, runs);
       bar.stop();
       io.out(`${recipe.name}: ${outcome.trained.length} trained, ${outcome.skipped.length} already done; results in ${outDir}`);
       for (const result of outcome.results) {
