@@ -55,8 +55,9 @@ describe("xfer CLI", () => {
     const exported = await xfer("results", "hello-transfer", "--out", out, "--csv", csv);
     expect(exported.code, exported.err).toBe(0);
     const { readFile } = await import("node:fs/promises");
-    expect((await readFile(csv, "utf8")).split("\n")[0]).toBe("model,imagenet_top1,synthetic");
-    expect((await readFile(csv, "utf8")).split("\n")[1]).toMatch(/^"tinycnn.random \{.*\}",,\d+(\.\d+)?$/);
+    // No catalog ImageNet top-1 for a random-init tinycnn: no imagenet_top1 column; the run records its parameter count.
+    expect((await readFile(csv, "utf8")).split("\n")[0]).toBe("model,params,log10_params,synthetic");
+    expect((await readFile(csv, "utf8")).split("\n")[1]).toMatch(/^"tinycnn.random \{.*\}",\d+,\d+(\.\d+)?,\d+(\.\d+)?$/);
   });
 
   it("converts a PyTorch checkpoint into a tfjs weights directory that loads back", async () => {
