@@ -36,7 +36,8 @@ export const WASM_PROVIDER: BackendProvider = {
     }
     enableRelaxedSimd();
     registerWasmTrainingKernels();
-    if (wasmThreads > 1 && tf.findBackend("wasm") === null) {
+    // Not tf.findBackend: it starts a one-thread initialisation that races the threaded one.
+    if (wasmThreads > 1 && tf.engine().registry.wasm === undefined) {
       const { initThreadedWasm } = await import("./threads.ts");
       await initThreadedWasm(wasmThreads, packageVersion(PACKAGE));
     } else {
