@@ -56,7 +56,7 @@ export interface ResultsTable {
 export interface ParseOptions {
   /** The x column; default `imagenet_top1`. `log10_params` is derived from `params` when absent. */
   readonly x?: string;
-  /** TaskColumn column (or name) -> scale, from `--scale TASK=0-1|0-100`. */
+  /** Task column (or name) -> scale, from `--scale TASK=0-1|0-100`. */
   readonly scales?: Readonly<Record<string, Scale>>;
 }
 
@@ -196,7 +196,7 @@ export function taskPercent(task: TaskColumn, value: number): number {
 
 /** One line per task: its scale and where the scale came from (reports print it, never silently). */
 export function scaleNotes(table: ResultsTable): string {
-  return `TaskColumn scales: ${table.tasks.map((t) => `${t.name} ${scaleName(t.scale)} (${t.scaleSource})`).join("; ")}.`;
+  return `Task scales: ${table.tasks.map((t) => `${t.name} ${scaleName(t.scale)} (${t.scaleSource})`).join("; ")}.`;
 }
 
 // ---------------------------------------------------------------------------------------------

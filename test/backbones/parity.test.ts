@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkParity } from "../../plugins/backbones/parity.ts";
+import { checkParity } from "./parity-check.ts";
 
 const DIR = "fixtures/parity/backbones";
 const CASES = readdirSync(DIR).filter((f) => f.endsWith(".io.safetensors")).map((f) => f.replace(".io.safetensors", "")).sort();

@@ -132,7 +132,7 @@ describe("torch.save .pth checkpoints", () => {
     ["shufflenet_v2_mini", "legacy pre-1.6 torch.save stream", ".legacy.pth"],
     ["squeezenet_mini", "legacy stream with PyTorch 0.3 _rebuild_tensor", ".torch03.pth"],
   ])("loads %s (%s) through createBackbone with PyTorch parity", async (name, _what, suffix = ".pth") => {
-    const { checkParity } = await import("../../plugins/backbones/parity.ts");
+    const { checkParity } = await import("./parity-check.ts");
     const r = await checkParity(DIR, name, `${name}${suffix}`);
     expect(r.maxAbsDiff).toBeLessThanOrEqual(r.tolerance);
   });
@@ -160,7 +160,7 @@ describe("tfjs weights directories (xfer weights convert)", () => {
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
     const { convertWeights } = await import("../../plugins/backbones/index.ts");
-    const { checkParity } = await import("../../plugins/backbones/parity.ts");
+    const { checkParity } = await import("./parity-check.ts");
     const dir = await mkdtemp(join(tmpdir(), "xfer-bb-"));
     try {
       const r = await convertWeights("resnet18_mini.random", "fixtures/parity/backbones/resnet18_mini.pth", join(dir, "resnet18_mini.tfjs"));

@@ -6,8 +6,8 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { countParameters, createBackbone } from "./index.ts";
-import { readSafetensors, readSafetensorsMetadata } from "./weights/index.ts";
+import { countParameters, createBackbone } from "../../plugins/backbones/index.ts";
+import { readSafetensors, readSafetensorsMetadata } from "../../plugins/backbones/weights/index.ts";
 
 export interface ParityResult {
   readonly case: string;
