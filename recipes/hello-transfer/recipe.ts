@@ -21,4 +21,6 @@ export default defineRecipe({
   },
   grid: { "training.lr": [0.05, 0.01], "training.weightDecay": [0, 1e-4] },
   smoke: { template: { training: { epochs: 2 } }, grid: { "training.lr": [0.05] } },
+  // Its backbone has no ImageNet accuracy; `xfer report` puts the runs on log10(parameters).
+  report: { x: "log10_params" },
 });

@@ -4,5 +4,12 @@
 import { register } from "tsx/esm/api";
 
 register();
+// A reader that stops early (`xfer list | head`) closes the pipe: that ends the output, not in a crash.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 const { main } = await import("./main.ts");
 process.exitCode = await main(process.argv);
