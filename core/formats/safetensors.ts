@@ -1,25 +1,81 @@
 /**
  * safetensors reader (https://github.com/huggingface/safetensors): 8-byte little-endian header
  * length, a JSON header `{ name: { dtype, shape, data_offsets: [begin, end] }, __metadata__ }`,
- * then the raw little-endian tensor bytes. No code runs; every field is checked.
+ * then the raw little-endian tensor bytes. No code runs; every field is checked against the file
+ * before anything is allocated for it.
  */
 import { InputError } from "../errors.ts";
 import type { TensorMap } from "./tensor-map.ts";
 
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4 };
 
+/** The reference implementation's header cap (safetensors' MAX_HEADER_SIZE). */
+export const MAX_SAFETENSORS_HEADER_BYTES = 100_000_000;
+/**
+ * Most tensors one file may hold: far above any image backbone (a few thousand at most), far
+ * below what makes parsing the header take seconds and gigabytes.
+ */
+export const MAX_SAFETENSORS_TENSORS = 100_000;
+
+/**
+ * The top-level keys of a JSON object, in order, scanned from its bytes without building it: so
+ * the tensor count is capped before JSON.parse, and duplicate names (which JSON.parse silently
+ * resolves to the last one) are seen at all. Malformed JSON is left for JSON.parse to report.
+ */
+function topLevelKeys(text: Uint8Array, maxKeys: number, where: string): string[] {
+  const keys: string[] = [];
+  const seen = new Set<string>();
+  const decoder = new TextDecoder();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === 0x22 /* " */) {
+      const start = i + 1;
+      for (i = start; i < text.length && text[i] !== 0x22; i++) if (text[i] === 0x5c /* \ */) i++;
+      if (depth !== 1) continue;
+      let j = i + 1;
+      while (j < text.length && (text[j] === 0x20 || text[j] === 0x09 || text[j] === 0x0a || text[j] === 0x0d)) j++;
+      if (text[j] !== 0x3a /* : */) continue;
+      // JSON.parse decodes escapes the same way, so "a" and "\u0061" are one name
+      let key: string;
+      try {
+        key = JSON.parse(decoder.decode(text.subarray(start - 1, i + 1))) as string;
+      } catch {
+        return keys;
+      }
+      if (seen.has(key)) throw new InputError(where, `safetensors header names tensor ${JSON.stringify(key)} twice`);
+      seen.add(key);
+      keys.push(key);
+      if (keys.length > maxKeys) throw new InputError(where, `safetensors header lists more than ${maxKeys} entries (the limit for a file of this size; at most ${MAX_SAFETENSORS_TENSORS} tensors and one per data byte beyond the first 1024)`);
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) depth++;
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return keys;
+}
+
 function readHeader(bytes: Uint8Array, where: string): { header: Record<string, unknown>; dataStart: number } {
   if (bytes.length < 8) throw new InputError(where, "too short for a safetensors file (no 8-byte header length)");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
+  const declared = view.getBigUint64(0, true);
+  if (declared > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) {
+    throw new InputError(where, `safetensors header length ${declared} exceeds the ${MAX_SAFETENSORS_HEADER_BYTES}-byte limit`);
+  }
+  const headerLen = Number(declared);
   if (headerLen > bytes.length - 8) throw new InputError(where, `safetensors header length ${headerLen} exceeds the file size ${bytes.length}`);
+  const headerBytes = bytes.subarray(8, 8 + headerLen);
+  const dataBytes = bytes.length - 8 - headerLen;
+  topLevelKeys(headerBytes, Math.min(MAX_SAFETENSORS_TENSORS, 1024 + dataBytes) + 1, where);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(headerBytes));
   } catch (e) {
-    throw new InputError(where, `safetensors header is not JSON: ${(e as Error).message}`);
+    throw new InputError(where, `safetensors header is not UTF-8 JSON: ${(e as Error).message}`);
   }
   if (typeof header !== "object" || header === null || Array.isArray(header)) throw new InputError(where, "safetensors header is not a JSON object");
+  const metadata = (header as Record<string, unknown>).__metadata__;
+  if (metadata !== undefined && (typeof metadata !== "object" || metadata === null || Array.isArray(metadata) || !Object.values(metadata).every((v) => typeof v === "string"))) {
+    throw new InputError(where, "safetensors __metadata__ must be an object of strings");
+  }
   return { header: header as Record<string, unknown>, dataStart: 8 + headerLen };
 }
 
@@ -28,23 +84,53 @@ export function readSafetensorsMetadata(bytes: Uint8Array, where: string): Recor
   return (readHeader(bytes, where).header.__metadata__ ?? {}) as Record<string, string>;
 }
 
+interface Entry {
+  readonly name: string;
+  readonly dtype: string;
+  readonly shape: number[];
+  readonly count: number;
+  readonly begin: number;
+  readonly end: number;
+}
+
+const isIndex = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** Every entry checked (dtype, shape, offsets inside the data section, no overlaps) before any is decoded. */
+function checkEntries(header: Record<string, unknown>, dataBytes: number, where: string): Entry[] {
+  const entries: Entry[] = [];
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === "__metadata__") continue;
+    const { dtype, shape, data_offsets: offsets } = (typeof entry === "object" && entry !== null ? entry : {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof dtype !== "string" || !Object.hasOwn(DTYPE_BYTES, dtype)) {
+      throw new InputError(where, `tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(", ")}`);
+    }
+    if (!Array.isArray(shape) || !shape.every(isIndex)) throw new InputError(where, `tensor "${name}": bad shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) throw new InputError(where, `tensor "${name}": bad data_offsets ${JSON.stringify(offsets)}`);
+    const [begin, end] = offsets as [number, number];
+    // the product is checked step by step so a huge shape cannot overflow into a small count
+    let count = (shape as number[]).includes(0) ? 0 : 1;
+    for (const d of shape as number[]) {
+      if (count * DTYPE_BYTES[dtype] > dataBytes) break;
+      count *= d;
+    }
+    if (end < begin || end > dataBytes || end - begin !== count * DTYPE_BYTES[dtype]) {
+      throw new InputError(where, `tensor "${name}": data_offsets [${begin}, ${end}] do not fit dtype ${dtype} shape [${shape.join(", ")}] in a data section of ${dataBytes} bytes`);
+    }
+    entries.push({ name, dtype, shape: shape as number[], count, begin, end });
+  }
+  const byStart = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  for (let i = 1; i < byStart.length; i++) {
+    const [a, b] = [byStart[i - 1], byStart[i]];
+    if (b.begin < a.end) throw new InputError(where, `tensors "${a.name}" [${a.begin}, ${a.end}] and "${b.name}" [${b.begin}, ${b.end}] overlap in the data section`);
+  }
+  return entries;
+}
+
 export function readSafetensors(bytes: Uint8Array, where: string): TensorMap {
   const { header, dataStart } = readHeader(bytes, where);
   const out: TensorMap = new Map();
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === "__metadata__") continue;
-    const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof dtype !== "string" || !(dtype in DTYPE_BYTES)) {
-      throw new InputError(where, `tensor "${name}": unsupported dtype ${JSON.stringify(dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(", ")}`);
-    }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw new InputError(where, `tensor "${name}": bad shape ${JSON.stringify(shape)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2) throw new InputError(where, `tensor "${name}": bad data_offsets ${JSON.stringify(offsets)}`);
-    const [begin, end] = offsets as [number, number];
-    const count = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (end - begin !== count * DTYPE_BYTES[dtype] || begin < 0 || dataStart + end > bytes.length) {
-      throw new InputError(where, `tensor "${name}": data_offsets [${begin}, ${end}] do not fit dtype ${dtype} shape [${shape.join(", ")}] in a file of ${bytes.length} bytes`);
-    }
-    out.set(name, { shape: shape as number[], data: decode(bytes.subarray(dataStart + begin, dataStart + end), dtype, count) });
+  for (const { name, dtype, shape, count, begin, end } of checkEntries(header, bytes.length - dataStart, where)) {
+    out.set(name, { shape, data: decode(bytes.subarray(dataStart + begin, dataStart + end), dtype, count) });
   }
   return out;
 }
