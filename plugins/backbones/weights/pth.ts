@@ -14,62 +14,131 @@ import type { TensorMap } from "../../../core/formats/tensor-map.ts";
 // ---------------------------------------------------------------------------------------------
 // zip
 
-function readZip(bytes: Uint8Array, where: string): Map<string, Uint8Array> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let eocd = -1;
-  for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 65535); i--) {
-    if (view.getUint32(i, true) === 0x06054b50) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw new InputError(where, "not a torch checkpoint (neither a zip nor a legacy torch.save stream)");
-  let count = view.getUint16(eocd + 10, true);
-  let cdOffset = view.getUint32(eocd + 16, true);
-  if (count === 0xffff || cdOffset === 0xffffffff) {
-    // zip64 end-of-central-directory locator sits right before the classic record
-    const locator = eocd - 20;
-    if (locator < 0 || view.getUint32(locator, true) !== 0x07064b50) throw new InputError(where, "zip64 checkpoint without a zip64 locator");
-    const rec = Number(view.getBigUint64(locator + 8, true));
-    count = Number(view.getBigUint64(rec + 32, true));
-    cdOffset = Number(view.getBigUint64(rec + 48, true));
-  }
-  const files = new Map<string, Uint8Array>();
-  let p = cdOffset;
-  for (let n = 0; n < count; n++) {
-    if (view.getUint32(p, true) !== 0x02014b50) throw new InputError(where, `corrupt zip central directory at byte ${p}`);
-    const method = view.getUint16(p + 10, true);
-    let compSize = view.getUint32(p + 20, true);
-    let size = view.getUint32(p + 24, true);
-    const nameLen = view.getUint16(p + 28, true);
-    const extraLen = view.getUint16(p + 30, true);
-    const commentLen = view.getUint16(p + 32, true);
-    let local = view.getUint32(p + 42, true);
-    const name = new TextDecoder().decode(bytes.subarray(p + 46, p + 46 + nameLen));
-    // zip64 extra field: the 64-bit values appear in order for each 32-bit field set to 0xffffffff
-    let e = p + 46 + nameLen;
-    const extraEnd = e + extraLen;
-    while (e + 4 <= extraEnd) {
-      const id = view.getUint16(e, true);
-      const len = view.getUint16(e + 2, true);
-      if (id === 0x0001) {
-        let q = e + 4;
-        if (size === 0xffffffff) { size = Number(view.getBigUint64(q, true)); q += 8; }
-        if (compSize === 0xffffffff) { compSize = Number(view.getBigUint64(q, true)); q += 8; }
-        if (local === 0xffffffff) local = Number(view.getBigUint64(q, true));
+/** Deflate cannot expand by more than about 1032:1; a larger declared size is a lie or a bomb. */
+const MAX_DEFLATE_RATIO = 1032;
+/** Largest zip entry inflated or read (VGG-16's 411 MB classifier weight is the largest in the catalog). */
+export const MAX_ZIP_ENTRY_BYTES = 2 ** 31 - 1;
+/** A central directory record is at least this long, so a count above what fits is corrupt. */
+const CENTRAL_RECORD_BYTES = 46;
+
+interface ZipEntry {
+  readonly name: string;
+  readonly method: number;
+  readonly start: number;
+  readonly compressedSize: number;
+  /** The uncompressed size the archive declares; inflation stops there. */
+  readonly size: number;
+}
+
+/** A torch.save zip's entries, every declared offset and size checked against the file; nothing is inflated yet. */
+class Zip {
+  readonly entries = new Map<string, ZipEntry>();
+  readonly #bytes: Uint8Array;
+  readonly #where: string;
+
+  constructor(bytes: Uint8Array, where: string) {
+    this.#bytes = bytes;
+    this.#where = where;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const fail = (msg: string): never => {
+      throw new InputError(where, `corrupt zip: ${msg}`);
+    };
+    const within = (at: number, length: number, what: string) => {
+      if (!Number.isSafeInteger(at) || at < 0 || at + length > bytes.length) fail(`${what} at byte ${at} (+${length}) lies outside the ${bytes.length}-byte file`);
+    };
+    const u64 = (at: number, what: string): number => {
+      within(at, 8, what);
+      const v = view.getBigUint64(at, true);
+      if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`${what} ${v} is out of range`);
+      return Number(v);
+    };
+    let eocd = -1;
+    for (let i = bytes.length - 22; i >= Math.max(0, bytes.length - 22 - 65535); i--) {
+      if (view.getUint32(i, true) === 0x06054b50) {
+        eocd = i;
+        break;
       }
-      e += 4 + len;
     }
-    if (view.getUint32(local, true) !== 0x04034b50) throw new InputError(where, `corrupt zip local header for "${name}"`);
-    const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
-    const raw = bytes.subarray(start, start + compSize);
-    if (method === 0) files.set(name, raw);
-    else if (method === 8) files.set(name, new Uint8Array(inflateRawSync(raw)));
-    else throw new InputError(where, `zip entry "${name}" uses unsupported compression method ${method}`);
-    if (files.get(name)!.length !== size) throw new InputError(where, `zip entry "${name}" is truncated`);
-    p = extraEnd + commentLen;
+    if (eocd < 0) throw new InputError(where, "not a torch checkpoint (neither a zip nor a legacy torch.save stream)");
+    let count = view.getUint16(eocd + 10, true);
+    let cdOffset = view.getUint32(eocd + 16, true);
+    if (count === 0xffff || cdOffset === 0xffffffff) {
+      // zip64 end-of-central-directory locator sits right before the classic record
+      const locator = eocd - 20;
+      if (locator < 0 || view.getUint32(locator, true) !== 0x07064b50) fail("zip64 checkpoint without a zip64 locator");
+      const record = u64(locator + 8, "zip64 end-of-central-directory offset");
+      within(record, 56, "zip64 end-of-central-directory record");
+      count = u64(record + 32, "zip64 entry count");
+      cdOffset = u64(record + 48, "zip64 central directory offset");
+    }
+    within(cdOffset, 0, "central directory");
+    if (count > (bytes.length - cdOffset) / CENTRAL_RECORD_BYTES) fail(`declares ${count} entries, more than its central directory can hold`);
+    let p = cdOffset;
+    for (let n = 0; n < count; n++) {
+      within(p, CENTRAL_RECORD_BYTES, "central directory record");
+      if (view.getUint32(p, true) !== 0x02014b50) fail(`bad central directory record at byte ${p}`);
+      const method = view.getUint16(p + 10, true);
+      let compressedSize = view.getUint32(p + 20, true);
+      let size = view.getUint32(p + 24, true);
+      const nameLen = view.getUint16(p + 28, true);
+      const extraLen = view.getUint16(p + 30, true);
+      const commentLen = view.getUint16(p + 32, true);
+      let local = view.getUint32(p + 42, true);
+      within(p + CENTRAL_RECORD_BYTES, nameLen + extraLen + commentLen, "central directory record");
+      const name = new TextDecoder().decode(bytes.subarray(p + 46, p + 46 + nameLen));
+      // zip64 extra field: the 64-bit values appear in order for each 32-bit field set to 0xffffffff
+      let e = p + 46 + nameLen;
+      const extraEnd = e + extraLen;
+      while (e + 4 <= extraEnd) {
+        const id = view.getUint16(e, true);
+        const len = view.getUint16(e + 2, true);
+        if (e + 4 + len > extraEnd) fail(`extra field of "${name}" overruns its record`);
+        if (id === 0x0001) {
+          let q = e + 4;
+          const next = (what: string) => {
+            if (q + 8 > e + 4 + len) fail(`zip64 field of "${name}" is too short for its ${what}`);
+            const v = u64(q, `"${name}" ${what}`);
+            q += 8;
+            return v;
+          };
+          if (size === 0xffffffff) size = next("size");
+          if (compressedSize === 0xffffffff) compressedSize = next("compressed size");
+          if (local === 0xffffffff) local = next("local header offset");
+        }
+        e += 4 + len;
+      }
+      within(local, 30, `local header of "${name}"`);
+      if (view.getUint32(local, true) !== 0x04034b50) fail(`bad local header for "${name}"`);
+      const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
+      within(start, compressedSize, `data of "${name}"`);
+      if (method !== 0 && method !== 8) throw new InputError(where, `zip entry "${name}" uses unsupported compression method ${method}`);
+      if (method === 0 && size !== compressedSize) fail(`stored entry "${name}" declares ${size} bytes but holds ${compressedSize}`);
+      if (method === 8 && size > compressedSize * MAX_DEFLATE_RATIO + 1024) {
+        fail(`entry "${name}" declares ${size} bytes uncompressed from ${compressedSize} compressed, more than deflate can produce`);
+      }
+      if (size > MAX_ZIP_ENTRY_BYTES) fail(`entry "${name}" declares ${size} bytes, above the ${MAX_ZIP_ENTRY_BYTES}-byte limit`);
+      if (this.entries.has(name)) fail(`entry "${name}" appears twice`);
+      this.entries.set(name, { name, method, start, compressedSize, size });
+      p = extraEnd + commentLen;
+    }
   }
-  return files;
+
+  /** An entry's bytes; inflation stops at the declared size, so a bomb fails after that many bytes, not after gigabytes. */
+  read(entry: ZipEntry): Uint8Array {
+    const raw = this.#bytes.subarray(entry.start, entry.start + entry.compressedSize);
+    if (entry.method === 0) return raw;
+    let out: Buffer;
+    try {
+      // maxOutputLength must be positive; an entry declared empty that inflates to 1 byte still fails below
+      out = inflateRawSync(raw, { maxOutputLength: Math.max(entry.size, 1) });
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "ERR_BUFFER_TOO_LARGE") throw new InputError(this.#where, `zip entry "${entry.name}" inflates to more than the ${entry.size} bytes it declares`);
+      throw new InputError(this.#where, `zip entry "${entry.name}" does not inflate: ${(e as Error).message}`);
+    }
+    if (out.length !== entry.size) throw new InputError(this.#where, `zip entry "${entry.name}" inflates to ${out.length} bytes, not the ${entry.size} it declares`);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -128,6 +197,10 @@ function unpickle(data: Uint8Array, where: string, start = 0): { value: unknown;
     p = end + 1;
     return s;
   };
+  const list = (): unknown[] => {
+    const top = stack[stack.length - 1];
+    return Array.isArray(top) ? top : fail("APPEND to a non-list");
+  };
   const setItem = (obj: unknown, k: unknown, v: unknown) => {
     if (obj instanceof OrderedDictObj) obj.map.set(k, v);
     else if (obj instanceof Map) obj.set(k, v);
@@ -182,8 +255,10 @@ function unpickle(data: Uint8Array, where: string, start = 0): { value: unknown;
         break;
       }
       case 0x93: { // STACK_GLOBAL
-        const name = stack.pop() as string;
-        const g = new Global(stack.pop() as string, name);
+        const name = stack.pop();
+        const module = stack.pop();
+        if (typeof name !== "string" || typeof module !== "string") fail("STACK_GLOBAL of non-strings");
+        const g = new Global(module as string, name as string);
         if (!ALLOWED_GLOBALS.has(g.qualified)) fail(`global "${g.qualified}" is not allowed in a state_dict`);
         stack.push(g);
         break;
@@ -202,6 +277,7 @@ function unpickle(data: Uint8Array, where: string, start = 0): { value: unknown;
         const args = stack.pop() as unknown[];
         const fn = stack.pop();
         if (!(fn instanceof Global)) fail("REDUCE of a non-global");
+        if (!Array.isArray(args)) fail("REDUCE without an argument tuple");
         const g = fn as Global;
         if (g.qualified === "collections.OrderedDict") {
           if (args.length !== 0) fail("OrderedDict with constructor arguments");
@@ -228,8 +304,8 @@ function unpickle(data: Uint8Array, where: string, start = 0): { value: unknown;
         for (let i = 0; i < items.length; i += 2) setItem(stack[stack.length - 1], items[i], items[i + 1]);
         break;
       }
-      case 0x61: { const v = stack.pop(); (stack[stack.length - 1] as unknown[]).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); (stack[stack.length - 1] as unknown[]).push(...items); break; } // APPENDS
+      case 0x61: { const v = stack.pop(); list().push(v); break; } // APPEND
+      case 0x65: { const items = popMark(); list().push(...items); break; } // APPENDS
       default:
         fail(`opcode 0x${op.toString(16)} at byte ${p - 1}`);
     }
@@ -254,12 +330,18 @@ function element(view: DataView, dtype: string, i: number): number {
 /** torch.save's legacy format magic number (torch/serialization.py MAGIC_NUMBER). */
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
+/** A storage's bytes: the declared size is known (and checked) before `read` allocates anything. */
+interface StorageSource {
+  readonly byteLength: number;
+  read(): Uint8Array;
+}
+
 /**
  * The legacy (pre-1.6) torch.save stream: pickles of the magic number, protocol version 1001,
  * sys_info and the object, then the sorted storage keys, then per key an int64 element count and
  * the raw little-endian data.
  */
-function readLegacy(bytes: Uint8Array, where: string): { obj: unknown; storages: Map<string, Uint8Array> } {
+function readLegacy(bytes: Uint8Array, where: string): { obj: unknown; storages: Map<string, StorageSource> } {
   const magic = unpickle(bytes, where, 0);
   if (magic.value !== LEGACY_MAGIC) throw new InputError(where, "neither a torch zip checkpoint nor a legacy torch.save file (bad magic number)");
   const version = unpickle(bytes, where, magic.end);
@@ -273,18 +355,21 @@ function readLegacy(bytes: Uint8Array, where: string): { obj: unknown; storages:
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const sizes = new Map<string, number>();
   collectStorages(obj.value, sizes);
-  const storages = new Map<string, Uint8Array>();
+  const storages = new Map<string, StorageSource>();
   let p = keys.end;
   for (const key of keys.value as unknown[]) {
     const k = String(key);
     const elementBytes = sizes.get(k);
     if (elementBytes === undefined) throw new InputError(where, `legacy storage "${k}" is not used by any tensor`);
     if (p + 8 > bytes.length) throw new InputError(where, `legacy storage "${k}" is truncated`);
-    const numel = Number(view.getBigInt64(p, true));
+    const numel = view.getBigInt64(p, true);
     p += 8;
-    if (p + numel * elementBytes > bytes.length) throw new InputError(where, `legacy storage "${k}" is truncated`);
-    storages.set(k, bytes.subarray(p, p + numel * elementBytes));
-    p += numel * elementBytes;
+    if (numel < 0n || numel * BigInt(elementBytes) > BigInt(bytes.length - p)) {
+      throw new InputError(where, `legacy storage "${k}" is truncated: it declares ${numel} elements, the file has ${bytes.length - p} bytes left`);
+    }
+    const data = bytes.subarray(p, p + Number(numel) * elementBytes);
+    storages.set(k, { byteLength: data.length, read: () => data });
+    p += data.length;
   }
   return { obj: obj.value, storages };
 }
@@ -294,37 +379,95 @@ function collectStorages(obj: unknown, sizes: Map<string, number>): void {
   for (const t of entries?.values() ?? []) if (t instanceof TensorRef) sizes.set(t.storage.key, BYTES[t.storage.dtype]);
 }
 
+const isIndex = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const show = (v: unknown): string => (typeof v === "bigint" ? `${v}` : Array.isArray(v) ? `[${v.map(show).join(", ")}]` : JSON.stringify(v) ?? String(v));
+
+/**
+ * A tensor's view checked against its storage before anything is allocated: non-negative integer
+ * offset, sizes and strides; no more elements than the storage holds (a state_dict tensor is a
+ * view of its storage, never a broadcast of it); its last element inside the storage. Returns the
+ * element count.
+ */
+function checkView(t: TensorRef, name: string, where: string): number {
+  const fail = (msg: string): never => {
+    throw new InputError(where, `tensor "${name}": ${msg}`);
+  };
+  const { offset, size, stride, storage } = t;
+  if (!isIndex(storage.numel)) fail(`storage ${storage.key} declares ${show(storage.numel)} elements; expected a non-negative integer`);
+  if (!isIndex(offset)) fail(`storage offset ${show(offset)} is not a non-negative integer`);
+  if (!Array.isArray(size) || !size.every(isIndex)) fail(`size ${show(size)} is not a list of non-negative integers`);
+  if (!Array.isArray(stride) || !stride.every(isIndex) || stride.length !== size.length) fail(`stride ${show(stride)} does not match size ${show(size)}`);
+  let count = size.includes(0) ? 0 : 1;
+  for (const d of size) {
+    count *= d;
+    if (count > storage.numel) fail(`size ${show(size)} has more elements than its storage ${storage.key} (${storage.numel})`);
+  }
+  if (count === 0) return 0;
+  const last = size.reduce((at, d, i) => at + (d - 1) * stride[i], offset);
+  if (last >= storage.numel) fail(`view (offset ${offset}, size ${show(size)}, stride ${show(stride)}) reaches element ${last}, past the ${storage.numel} elements of storage ${storage.key}`);
+  return count;
+}
+
+/**
+ * Decoded tensors may hold at most this many times the elements of the storages they view: room
+ * for a tied weight, none for a file that points a thousand names at one storage.
+ */
+const MAX_ELEMENTS_PER_STORAGE_ELEMENT = 2;
+
 export function readPth(bytes: Uint8Array, where: string): TensorMap {
   let obj: unknown;
-  let storage: (key: string) => Uint8Array | undefined;
+  let storage: (key: string) => StorageSource | undefined;
   if (bytes[0] === 0x80) {
     const legacy = readLegacy(bytes, where);
     obj = legacy.obj;
     storage = (key) => legacy.storages.get(key);
   } else {
-    const files = readZip(bytes, where);
-    const pkl = [...files.keys()].find((n) => n.endsWith("/data.pkl") || n === "data.pkl");
+    const zip = new Zip(bytes, where);
+    const pkl = [...zip.entries.values()].find((e) => e.name.endsWith("/data.pkl") || e.name === "data.pkl");
     if (!pkl) throw new InputError(where, "zip has no data.pkl: not a torch.save checkpoint");
-    const root = pkl.slice(0, pkl.length - "data.pkl".length);
-    obj = unpickle(files.get(pkl)!, where).value;
-    storage = (key) => files.get(`${root}data/${key}`);
+    const root = pkl.name.slice(0, pkl.name.length - "data.pkl".length);
+    obj = unpickle(zip.read(pkl), where).value;
+    storage = (key) => {
+      const entry = zip.entries.get(`${root}data/${key}`);
+      return entry && { byteLength: entry.size, read: () => zip.read(entry) };
+    };
   }
   const entries = obj instanceof OrderedDictObj ? obj.map : obj instanceof Map ? obj : null;
   if (!entries) throw new InputError(where, "checkpoint is not a state_dict (expected a dict of tensors at the top level)");
-  const out: TensorMap = new Map();
+  // every tensor is checked before any storage is read or any output allocated
+  const checked: { name: string; t: TensorRef; count: number; source: StorageSource }[] = [];
+  const storageElements = new Map<string, number>();
   for (const [name, t] of entries) {
-    if (typeof name !== "string" || !(t instanceof TensorRef)) throw new InputError(where, `state_dict entry ${JSON.stringify(name)} is not a tensor`);
-    const raw = storage(t.storage.key);
-    if (!raw) throw new InputError(where, `tensor "${name}": storage ${t.storage.key} missing from the checkpoint`);
-    if (raw.length < t.storage.numel * BYTES[t.storage.dtype]) throw new InputError(where, `tensor "${name}": storage ${t.storage.key} is truncated`);
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    const count = t.size.reduce((a, b) => a * b, 1);
+    if (typeof name !== "string" || !(t instanceof TensorRef)) throw new InputError(where, `state_dict entry ${show(name)} is not a tensor`);
+    const count = checkView(t, name, where);
+    const source = storage(t.storage.key);
+    if (!source) throw new InputError(where, `tensor "${name}": storage ${t.storage.key} missing from the checkpoint`);
+    const declared = t.storage.numel * BYTES[t.storage.dtype];
+    if (source.byteLength !== declared) {
+      throw new InputError(where, `tensor "${name}": storage ${t.storage.key} holds ${source.byteLength} bytes, but the pickle declares ${t.storage.numel} ${t.storage.dtype} elements (${declared} bytes)`);
+    }
+    storageElements.set(t.storage.key, t.storage.numel);
+    checked.push({ name, t, count, source });
+  }
+  const total = checked.reduce((n, c) => n + c.count, 0);
+  const backing = [...storageElements.values()].reduce((n, c) => n + c, 0);
+  if (total > MAX_ELEMENTS_PER_STORAGE_ELEMENT * backing) {
+    throw new InputError(where, `its tensors view ${total} elements of storages holding ${backing}; at most ${MAX_ELEMENTS_PER_STORAGE_ELEMENT}x is accepted`);
+  }
+  const read = new Map<string, DataView>();
+  const out: TensorMap = new Map();
+  for (const { name, t, count, source } of checked) {
+    let view = read.get(t.storage.key);
+    if (!view) {
+      const raw = source.read();
+      view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      read.set(t.storage.key, view);
+    }
     const data = new Float32Array(count);
     const idx = new Array<number>(t.size.length).fill(0);
     for (let o = 0; o < count; o++) {
       let src = t.offset;
       for (let d = 0; d < idx.length; d++) src += idx[d] * t.stride[d];
-      if (src >= t.storage.numel) throw new InputError(where, `tensor "${name}": view exceeds its storage`);
       data[o] = element(view, t.storage.dtype, src);
       for (let d = idx.length - 1; d >= 0; d--) {
         if (++idx[d] < t.size[d]) break;
