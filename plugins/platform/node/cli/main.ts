@@ -20,6 +20,7 @@ import { createNodeRoot } from "../services.ts";
 import { runAnalysis } from "../report-writer.ts";
 import { backendChoices, selectBackend, type BackendSelection } from "../../../backends/select.ts";
 import { createProgress } from "./progress.ts";
+import { errorReport, verboseRequested } from "./error-report.ts";
 import { builtinRecipeNames, resolveRecipe } from "./recipes.ts";
 
 /** package.json is the one source of the version. */
@@ -99,6 +100,7 @@ export function buildProgram(io: Io = stdio): Command {
     .description("Reproduce transfer-learning studies of image classifiers: plan, run and report recipes.")
     .option("-V, --version", "print the xfer version and the compute backend it would use")
     .option("--config <file>", "config file (default: searched upward from the cwd by cosmiconfig)")
+    .option("--verbose", "on an error, print its stack too (also XFER_VERBOSE=1)")
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError()
     .exitOverride();
@@ -204,8 +206,8 @@ export function buildProgram(io: Io = stdio): Command {
           },
         },
       });
-      const outcome = await runPlan(root, runs);
-      bar.stop();
+      // A failed run must not leave the terminal's cursor hidden under the bar.
+      const outcome = await runPlan(root, runs).finally(() => bar.stop());
       io.out(`${recipe.name}: ${outcome.trained.length} trained, ${outcome.skipped.length} already done; results in ${outDir}`);
       for (const result of outcome.results) {
         const best = Object.entries(result.best).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ");
@@ -232,7 +234,11 @@ export function buildProgram(io: Io = stdio): Command {
       io.out(`${id}: ${tensors} tensors (${params.toLocaleString("en-US")} parameters) from ${checkpoint} written to ${outDir}`);
     });
 
-  registerSplitsCommand(program, { registry: builtinRegistry(), makeDatasetContext: nodeDatasetContext });
+  registerSplitsCommand(program, {
+    registry: builtinRegistry(),
+    // The config is read when a command indexes a dataset: its allowedDataDirs bound what the dataset may read.
+    makeDatasetContext: (root) => nodeDatasetContext(root, loadConfig({ file: program.opts().config }).then(({ config }) => config.allowedDataDirs)),
+  });
 
   const envCommand = program
     .command("env")
@@ -247,12 +253,17 @@ export function buildProgram(io: Io = stdio): Command {
   return program;
 }
 
-/** Runs the CLI; returns the process exit code. */
+/**
+ * Runs the CLI; returns the process exit code: 0 done, 1 failed, 2 usage. Every error is caught
+ * and printed as one line (the stack with --verbose): none may reach the wasm glue's
+ * uncaughtException handler, which rethrows it with a screenful of minified source.
+ */
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
-  const program = buildProgram(io);
   try {
+    const program = buildProgram(io);
     const args = argv.slice(2);
-    if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+    const versionArgs = args.filter((arg) => arg !== "--verbose");
+    if (versionArgs.length === 1 && (versionArgs[0] === "--version" || versionArgs[0] === "-V")) {
       const env = await startBackend((await loadConfig()).config, io);
       io.out(`xfer ${VERSION} (backend ${env.backend} ${env.backendVersion}, ${env.threads} thread(s), ${env.runtime})`);
       return 0;
@@ -261,10 +272,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    if (error instanceof XferError) {
-      io.err(`xfer: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    io.err(errorReport(error, verboseRequested(argv, process.env)));
+    return 1;
   }
 }

@@ -4,6 +4,16 @@
 import { register } from "tsx/esm/api";
 
 register();
+const { errorReport, verboseRequested } = await import("./error-report.ts");
+// main() catches every error of a command. What escapes it (a stray rejection, a throw in a callback)
+// is reported here, as one line, and ends the process: these listeners come before the wasm glue's
+// own, which rethrow and print a screenful of its minified source.
+for (const event of ["uncaughtException", "unhandledRejection"]) {
+  process.on(event, (error) => {
+    process.stderr.write(`${errorReport(error, verboseRequested(process.argv, process.env))}\n`);
+    process.exit(1);
+  });
+}
 // A reader that stops early (`xfer list | head`) closes the pipe: that ends the output, not in a crash.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (error) => {
