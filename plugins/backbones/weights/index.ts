@@ -12,8 +12,26 @@ export { readSafetensors, readSafetensorsMetadata, writeSafetensors } from "../.
 export { exportStore, loadIntoStore } from "./tensors.ts";
 
 export async function readCheckpoint(path: string): Promise<TensorMap> {
-  if ((await stat(path)).isDirectory()) return readTfjsWeights(path);
-  if (path.endsWith(".safetensors")) return readSafetensors(await readFile(path), path);
-  if (/\.(pth|pt)$/.test(path)) return readPth(await readFile(path), path);
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (e) {
+    throw new InputError(path, `cannot read the checkpoint: ${(e as Error).message}`);
+  }
+  if (info.isDirectory()) return readTfjsWeights(path);
+  if (path.endsWith(".safetensors")) return readSafetensors(await readWhole(path, info.size), path);
+  if (/\.(pth|pt)$/.test(path)) return readPth(await readWhole(path, info.size), path);
   throw new InputError(path, "unsupported checkpoint type; expected a .safetensors file, a torch.save .pth/.pt zip checkpoint, or a directory written by `xfer weights convert`");
+}
+
+/** Node reads at most 2 GiB into one buffer; the largest catalog checkpoint (VGG-16 BN) is about 0.55 GB. */
+const MAX_CHECKPOINT_FILE_BYTES = 2 ** 31 - 1;
+
+async function readWhole(path: string, size: number): Promise<Uint8Array> {
+  if (size > MAX_CHECKPOINT_FILE_BYTES) throw new InputError(path, `checkpoint is ${size} bytes; at most ${MAX_CHECKPOINT_FILE_BYTES} can be read`);
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new InputError(path, `cannot read the checkpoint: ${(e as Error).message}`);
+  }
 }
