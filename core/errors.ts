@@ -6,8 +6,27 @@ export class XferError extends Error {
 /** Bad configuration or input data; `where` is the file (and row/field) it came from. */
 export class InputError extends XferError {
   override name = "InputError";
-  constructor(readonly where: string, message: string) {
-    super(`${where}: ${message}`);
+  constructor(readonly where: string, message: string, options?: ErrorOptions) {
+    super(`${where}: ${message}`, options);
+  }
+}
+
+/** Bad input to a statistic; `where` is the function. Analyses add the table and task it ran on. */
+export class StatisticsError extends InputError {
+  override name = "StatisticsError";
+}
+
+/**
+ * Runs `compute`; a StatisticsError it throws is thrown again with `context` in front, so the
+ * message names the table (file) and the task the statistic was computed on, not only the function.
+ */
+export function withStatisticsContext<T>(context: string, compute: () => T): T {
+  try {
+    return compute();
+  } catch (error) {
+    // An InputError, no longer a StatisticsError: an enclosing context does not prefix it again.
+    if (error instanceof StatisticsError) throw new InputError(context, error.message, { cause: error });
+    throw error;
   }
 }
 

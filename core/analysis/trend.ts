@@ -6,7 +6,7 @@
  */
 import tQuantile from "@stdlib/stats-base-dists-t-quantile";
 import type { JsonObject } from "../contracts.ts";
-import { InputError } from "../errors.ts";
+import { InputError, withStatisticsContext } from "../errors.ts";
 import { kendallTau, ols, pearson, spearman } from "../stats/index.ts";
 import { datasetFacts, scaleName } from "./datasets.ts";
 import { cell, type Cell, type Figure, type ReportTable } from "./report.ts";
@@ -111,7 +111,7 @@ function fitOutcome(points: readonly TrendPoint[]): FitOutcome {
 
 /** Per task: points (metric on 0-100 against x) and the fits; `threshold` undefined = over all models only. */
 export function taskTrends(table: ResultsTable, threshold: number | undefined): TaskTrend[] {
-  return table.tasks.map((task) => {
+  return table.tasks.map((task) => withStatisticsContext(`${table.source}, column "${task.column}" against "${table.x}"`, () => {
     const points = table.rows.filter((row) => row.values[task.name] !== undefined).map((row) => {
       const x = row.descriptors[table.x];
       if (x === undefined) {
@@ -129,7 +129,7 @@ export function taskTrends(table: ResultsTable, threshold: number | undefined): 
       ...(ranked ? { spearman: spearman(points.map((p) => p.x), points.map((p) => p.y)) } : {}),
       ...(ranked ? { kendall: kendallTau(points.map((p) => p.x), points.map((p) => p.y)) } : {}),
     };
-  });
+  }));
 }
 
 function xHint(x: string): string {

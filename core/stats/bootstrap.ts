@@ -3,7 +3,7 @@
  * multiplicities (weights[i] = how often item i was drawn), so a statistic can be evaluated in one
  * pass over presorted data (weightedRocAuc) instead of materialising and re-sorting each resample.
  */
-import { InputError } from "../errors.ts";
+import { StatisticsError } from "../errors.ts";
 import { toRng, type SeedLike } from "./hypothesis.ts";
 
 /** A statistic of a weighted sample; weights are resample multiplicities (all 1 for the data). */
@@ -40,20 +40,20 @@ export function bootstrapCI(n: number, statistic: WeightedStatistic, opts: Boots
   const where = "bootstrapCI";
   const resamples = opts.resamples ?? 10_000;
   const alpha = opts.alpha ?? 0.05;
-  if (!Number.isInteger(n) || n < 1) throw new InputError(where, `n must be a positive integer, got ${n}`);
-  if (!Number.isInteger(resamples) || resamples < 1) throw new InputError(where, `resamples must be a positive integer, got ${resamples}`);
-  if (!(alpha > 0 && alpha < 1)) throw new InputError(where, `alpha must lie in (0, 1), got ${alpha}`);
+  if (!Number.isInteger(n) || n < 1) throw new StatisticsError(where, `n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(resamples) || resamples < 1) throw new StatisticsError(where, `resamples must be a positive integer, got ${resamples}`);
+  if (!(alpha > 0 && alpha < 1)) throw new StatisticsError(where, `alpha must lie in (0, 1), got ${alpha}`);
   const rng = toRng(opts.seed, "bootstrap");
   const weights = new Float64Array(n).fill(1);
   const estimate = statistic(weights);
-  if (!Number.isFinite(estimate)) throw new InputError(where, `the statistic is ${estimate} on the data itself`);
+  if (!Number.isFinite(estimate)) throw new StatisticsError(where, `the statistic is ${estimate} on the data itself`);
   const samples = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     weights.fill(0);
     for (let i = 0; i < n; i++) weights[Math.floor(rng.uniform() * n)]++;
     const value = statistic(weights);
     if (!Number.isFinite(value)) {
-      throw new InputError(where, `the statistic is ${value} on resample ${r}; it must be defined on every resample (e.g. both classes present for AUC)`);
+      throw new StatisticsError(where, `the statistic is ${value} on resample ${r}; it must be defined on every resample (e.g. both classes present for AUC)`);
     }
     samples[r] = value;
   }

@@ -1,5 +1,5 @@
 /** Correlation coefficients with scipy.stats semantics (pearsonr, spearmanr, kendalltau). */
-import { InputError } from "../errors.ts";
+import { StatisticsError } from "../errors.ts";
 import { rankAverage } from "./rank.ts";
 import { incompleteBeta, normalSf, tTwoSided } from "./special.ts";
 import { checkPaired, mean, type NumericVector } from "./validate.ts";
@@ -7,7 +7,7 @@ import { checkPaired, mean, type NumericVector } from "./validate.ts";
 function checkNotConstant(where: string, x: NumericVector, y: NumericVector): void {
   const constant = (v: NumericVector) => Array.prototype.every.call(v, (e: number) => e === v[0]);
   if (constant(x) || constant(y)) {
-    throw new InputError(where, "an input is constant; the correlation coefficient is undefined");
+    throw new StatisticsError(where, "an input is constant; the correlation coefficient is undefined");
   }
 }
 

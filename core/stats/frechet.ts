@@ -15,7 +15,7 @@
  * non-symmetric product does: a complex Schur form with spurious imaginary parts.
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
-import { InputError } from "../errors.ts";
+import { StatisticsError } from "../errors.ts";
 import { centredGram, choleskyInPlace, congruenceLower, symmetricEigenvalues } from "./linalg.ts";
 
 /** Row-major feature matrix: `rows` samples of `cols` features. */
@@ -36,14 +36,14 @@ export interface GaussianStats {
 function toDense(where: string, x: Features): DenseMatrix {
   if (!Array.isArray(x)) {
     const m = x as DenseMatrix;
-    if (m.data.length !== m.rows * m.cols) throw new InputError(where, `data has ${m.data.length} values, expected rows x cols = ${m.rows * m.cols}`);
+    if (m.data.length !== m.rows * m.cols) throw new StatisticsError(where, `data has ${m.data.length} values, expected rows x cols = ${m.rows * m.cols}`);
     return m;
   }
   const rows = x.length;
   const cols = x[0]?.length ?? 0;
   const data = new Float64Array(rows * cols);
   x.forEach((row: readonly number[], i: number) => {
-    if (row.length !== cols) throw new InputError(where, `feature row ${i} has ${row.length} values, row 0 has ${cols}`);
+    if (row.length !== cols) throw new StatisticsError(where, `feature row ${i} has ${row.length} values, row 0 has ${cols}`);
     data.set(row, i * cols);
   });
   return { data, rows, cols };
@@ -53,9 +53,9 @@ function toDense(where: string, x: Features): DenseMatrix {
 export function gaussianStats(features: Features): GaussianStats {
   const where = "gaussianStats";
   const { data, rows: n, cols: d } = toDense(where, features);
-  if (n < 2 || d < 1) throw new InputError(where, `need at least 2 rows and 1 column, got ${n} x ${d}`);
+  if (n < 2 || d < 1) throw new StatisticsError(where, `need at least 2 rows and 1 column, got ${n} x ${d}`);
   for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) throw new InputError(where, `feature value at row ${Math.floor(i / d)}, column ${i % d} is ${data[i]}`);
+    if (!Number.isFinite(data[i])) throw new StatisticsError(where, `feature value at row ${Math.floor(i / d)}, column ${i % d} is ${data[i]}`);
   }
   const mean = new Float64Array(d);
   for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) mean[j] += data[r * d + j];
@@ -101,7 +101,7 @@ function symmetrized(where: string, name: string, c: Float64Array, d: number): F
     for (let j = 0; j <= i; j++) {
       const x = c[i * d + j];
       const y = c[j * d + i];
-      if (Math.abs(x - y) > 1e-8 * scale) throw new InputError(where, `${name} is not symmetric: [${i}][${j}] = ${x} but [${j}][${i}] = ${y}`);
+      if (Math.abs(x - y) > 1e-8 * scale) throw new StatisticsError(where, `${name} is not symmetric: [${i}][${j}] = ${x} but [${j}][${i}] = ${y}`);
       out[i * d + j] = out[j * d + i] = 0.5 * (x + y);
     }
   }
@@ -113,10 +113,10 @@ export function frechetDistanceFromStats(a: GaussianStats, b: GaussianStats): nu
   const where = "frechetDistance";
   const d = a.dim;
   if (b.dim !== d || a.mean.length !== d || b.mean.length !== d || a.cov.length !== d * d || b.cov.length !== d * d) {
-    throw new InputError(where, `dimension mismatch: means ${a.mean.length} and ${b.mean.length}, covariances ${a.cov.length} and ${b.cov.length} entries, dim ${a.dim} vs ${b.dim}`);
+    throw new StatisticsError(where, `dimension mismatch: means ${a.mean.length} and ${b.mean.length}, covariances ${a.cov.length} and ${b.cov.length} entries, dim ${a.dim} vs ${b.dim}`);
   }
   for (const [name, v] of [["mean1", a.mean], ["mean2", b.mean], ["cov1", a.cov], ["cov2", b.cov]] as const) {
-    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new InputError(where, `${name}[${i}] is ${v[i]}`);
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i])) throw new StatisticsError(where, `${name}[${i}] is ${v[i]}`);
   }
   const traceSqrt = traceSqrtProduct(symmetrized(where, "cov1", a.cov, d), symmetrized(where, "cov2", b.cov, d), d);
   let meanTerm = 0;

@@ -1,5 +1,5 @@
 /** Intervals and paired tests with SciPy / statsmodels semantics. */
-import { InputError } from "../errors.ts";
+import { StatisticsError } from "../errors.ts";
 import { Rng, SeedTree } from "../rng.ts";
 import { betaQuantile, binomialCdf, tTwoSided } from "./special.ts";
 import { checkFinite, checkPaired, mean, type NumericVector } from "./validate.ts";
@@ -17,11 +17,11 @@ export function toRng(seed: SeedLike, name: string): Rng {
  */
 export function clopperPearson(successes: number, n: number, alpha = 0.05): { lower: number; upper: number } {
   const where = "clopperPearson";
-  if (!Number.isInteger(n) || n < 1) throw new InputError(where, `n must be a positive integer, got ${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new StatisticsError(where, `n must be a positive integer, got ${n}`);
   if (!Number.isInteger(successes) || successes < 0 || successes > n) {
-    throw new InputError(where, `successes must be an integer in [0, ${n}], got ${successes}`);
+    throw new StatisticsError(where, `successes must be an integer in [0, ${n}], got ${successes}`);
   }
-  if (!(alpha > 0 && alpha < 1)) throw new InputError(where, `alpha must lie in (0, 1), got ${alpha}`);
+  if (!(alpha > 0 && alpha < 1)) throw new StatisticsError(where, `alpha must lie in (0, 1), got ${alpha}`);
   const lower = successes === 0 ? 0 : betaQuantile(alpha / 2, successes, n - successes + 1);
   const upper = successes === n ? 1 : betaQuantile(1 - alpha / 2, successes + 1, n - successes);
   return { lower, upper };
@@ -33,7 +33,7 @@ export function clopperPearson(successes: number, n: number, alpha = 0.05): { lo
  */
 export function mcnemarExactFromCounts(b: number, c: number): { statistic: number; p: number } {
   for (const [name, v] of [["b", b], ["c", c]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new InputError("mcnemarExact", `${name} must be a non-negative integer count, got ${v}`);
+    if (!Number.isInteger(v) || v < 0) throw new StatisticsError("mcnemarExact", `${name} must be a non-negative integer count, got ${v}`);
   }
   const statistic = Math.min(b, c);
   return { statistic, p: Math.min(1, 2 * binomialCdf(statistic, b + c, 0.5)) };
@@ -45,7 +45,7 @@ export function mcnemarExactFromCounts(b: number, c: number): { statistic: numbe
  */
 export function mcnemarExact(correctA: readonly boolean[], correctB: readonly boolean[]): { statistic: number; p: number; b: number; c: number } {
   if (correctA.length !== correctB.length) {
-    throw new InputError("mcnemarExact", `the two correctness vectors differ in length (${correctA.length} vs ${correctB.length})`);
+    throw new StatisticsError("mcnemarExact", `the two correctness vectors differ in length (${correctA.length} vs ${correctB.length})`);
   }
   let b = 0;
   let c = 0;
@@ -63,7 +63,7 @@ export function pairedTTest(x: NumericVector, y: NumericVector): { t: number; df
   const n = d.length;
   const m = mean(d);
   const v = d.reduce((acc, e) => acc + (e - m) ** 2, 0) / (n - 1);
-  if (v === 0) throw new InputError("pairedTTest", "all paired differences are equal; the t statistic is undefined");
+  if (v === 0) throw new StatisticsError("pairedTTest", "all paired differences are equal; the t statistic is undefined");
   const t = m / Math.sqrt(v / n);
   return { t, df: n - 1, p: tTwoSided(t, n - 1), meanDiff: m };
 }
@@ -83,7 +83,7 @@ export function pairedPermutationTest(
   const d = Float64Array.from({ length: n }, (_, i) => x[i] - y[i]);
   const requested = opts.resamples ?? 9999;
   if (!Number.isInteger(requested) || requested < 1) {
-    throw new InputError("pairedPermutationTest", `resamples must be a positive integer, got ${requested}`);
+    throw new StatisticsError("pairedPermutationTest", `resamples must be a positive integer, got ${requested}`);
   }
   let observed = 0;
   for (const v of d) observed += v;
@@ -104,7 +104,7 @@ export function pairedPermutationTest(
       tally(s / n);
     }
   } else {
-    if (opts.seed === undefined) throw new InputError("pairedPermutationTest", "a seed is required for a randomized (non-exact) test");
+    if (opts.seed === undefined) throw new StatisticsError("pairedPermutationTest", "a seed is required for a randomized (non-exact) test");
     const rng = toRng(opts.seed, "permutation");
     for (let r = 0; r < resamples; r++) {
       let s = 0;
@@ -127,9 +127,9 @@ export function moreyStandardErrors(scores: readonly (readonly number[])[]): { m
   const where = "moreyStandardErrors";
   const S = scores.length;
   const C = scores[0]?.length ?? 0;
-  if (S < 2 || C < 2) throw new InputError(where, `need at least 2 subjects and 2 conditions, got ${S} x ${C}`);
+  if (S < 2 || C < 2) throw new StatisticsError(where, `need at least 2 subjects and 2 conditions, got ${S} x ${C}`);
   scores.forEach((row, i) => {
-    if (row.length !== C) throw new InputError(where, `row ${i} has ${row.length} conditions, row 0 has ${C}`);
+    if (row.length !== C) throw new StatisticsError(where, `row ${i} has ${row.length} conditions, row 0 has ${C}`);
     checkFinite(where, `scores[${i}]`, row);
   });
   const rowMeans = scores.map((row) => mean(row));

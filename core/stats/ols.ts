@@ -1,6 +1,6 @@
 /** Ordinary least squares and nested-model F tests with statsmodels OLS semantics. */
 import { Matrix, SingularValueDecomposition } from "ml-matrix";
-import { InputError } from "../errors.ts";
+import { StatisticsError } from "../errors.ts";
 import { fSf, tTwoSided } from "./special.ts";
 import { checkFinite } from "./validate.ts";
 
@@ -28,7 +28,7 @@ export interface OlsResult {
 
 /** Natural log odds; the domain is the open interval (0, 1). */
 export function logit(p: number): number {
-  if (!(p > 0 && p < 1)) throw new RangeError(`logit: p must lie in (0, 1), got ${p}`);
+  if (!(p > 0 && p < 1)) throw new StatisticsError("logit", `p must lie in (0, 1), got ${p}`);
   return Math.log(p / (1 - p));
 }
 
@@ -72,15 +72,15 @@ export function ols(y: number[], X: number[][], opts: { intercept?: boolean } = 
   const intercept = opts.intercept ?? true;
   const n = y.length;
   checkFinite(where, "y", y);
-  if (X.length !== n) throw new InputError(where, `X has ${X.length} rows but y has ${n} values`);
+  if (X.length !== n) throw new StatisticsError(where, `X has ${X.length} rows but y has ${n} values`);
   const width = X[0]?.length ?? 0;
   X.forEach((row, i) => {
-    if (row.length !== width) throw new InputError(where, `X row ${i} has ${row.length} columns, row 0 has ${width}`);
+    if (row.length !== width) throw new StatisticsError(where, `X row ${i} has ${row.length} columns, row 0 has ${width}`);
     checkFinite(where, `X[${i}]`, row, 0);
   });
   const design = intercept ? X.map((row) => [1, ...row]) : X.map((row) => [...row]);
   const k = design[0].length;
-  if (k === 0) throw new InputError(where, "the design has no columns (no regressors and intercept: false)");
+  if (k === 0) throw new StatisticsError(where, "the design has no columns (no regressors and intercept: false)");
 
   const svd = new SingularValueDecomposition(new Matrix(design), { autoTranspose: true });
   const s = svd.diagonal;
@@ -91,7 +91,7 @@ export function ols(y: number[], X: number[][], opts: { intercept?: boolean } = 
   const rank = s.filter((v) => v > smax * k * EPS).length;
   const dfResid = n - rank;
   if (dfResid <= 0) {
-    throw new InputError(where, `no residual degrees of freedom (n = ${n}, rank = ${rank}); need more observations than parameters`);
+    throw new StatisticsError(where, `no residual degrees of freedom (n = ${n}, rank = ${rank}); need more observations than parameters`);
   }
 
   // U'y, then coef = V diag(1/s) U'y.
@@ -127,11 +127,11 @@ export function ols(y: number[], X: number[][], opts: { intercept?: boolean } = 
  */
 export function nestedFTest(restricted: OlsResult, full: OlsResult): { F: number; dfNum: number; dfDen: number; p: number } {
   if (restricted.n !== full.n) {
-    throw new InputError("nestedFTest", `the models were fit on different numbers of observations (${restricted.n} vs ${full.n})`);
+    throw new StatisticsError("nestedFTest", `the models were fit on different numbers of observations (${restricted.n} vs ${full.n})`);
   }
   const dfNum = restricted.dfResid - full.dfResid;
   if (dfNum <= 0) {
-    throw new InputError("nestedFTest", `the restricted model must have more residual df than the full one (${restricted.dfResid} vs ${full.dfResid}); are the arguments swapped?`);
+    throw new StatisticsError("nestedFTest", `the restricted model must have more residual df than the full one (${restricted.dfResid} vs ${full.dfResid}); are the arguments swapped?`);
   }
   const dfDen = full.dfResid;
   const F = ((restricted.ssr - full.ssr) / dfNum / full.ssr) * dfDen;

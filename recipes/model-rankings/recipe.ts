@@ -9,6 +9,7 @@ import {
   type AnalysisInput, type DatasetName, type Figure, type ReportTable, type PaperTable,
 } from "../../core/analysis/index.ts";
 import type { JsonObject } from "../../core/contracts.ts";
+import { withStatisticsContext } from "../../core/errors.ts";
 import { kendallTau, rankAverage, spearman } from "../../core/stats/index.ts";
 import { TABLE13, TABLE4 } from "../../fixtures/paper/fang2023.ts";
 
@@ -35,7 +36,7 @@ function agreementTable(results: { readonly source: string } | undefined, table:
       { key: "rho_imagenet", label: "Spearman ρ" }, { key: "p_imagenet", label: "p ρ" },
       { key: "slope", label: "slope (0-100 on %)" }, { key: "adjR2", label: "adj. R²" },
     ],
-    rows: table.datasets.map((d) => {
+    rows: table.datasets.map((d) => withStatisticsContext(`${table.source}, dataset ${d} against ImageNet top-1`, () => {
       const y = column(table, d);
       const k = kendallTau(x, y);
       const s = spearman(x, y);
@@ -50,7 +51,7 @@ function agreementTable(results: { readonly source: string } | undefined, table:
           slope: cell(fit.slope, null), adjR2: cell(fit.adjR2, null),
         },
       };
-    }),
+    })),
   };
 }
 

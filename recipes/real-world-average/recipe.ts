@@ -14,6 +14,7 @@ import {
   type AnalysisInput, type Claim, type DatasetName, type Figure, type ReportTable, type PaperTable, type TableRow,
 } from "../../core/analysis/index.ts";
 import type { JsonObject } from "../../core/contracts.ts";
+import { withStatisticsContext } from "../../core/errors.ts";
 import { logit, nestedFTest, ols, spearman } from "../../core/stats/index.ts";
 import { PROSE, TABLE12, TABLE12_COLUMNS, TABLE12_NOTE, TABLE13, TABLE13_COLUMNS, TABLE13_NOTE, TABLE4 } from "../../fixtures/paper/fang2023.ts";
 
@@ -32,7 +33,7 @@ function meanColumns(columns: readonly (readonly number[])[]): number[] {
 }
 
 function logits(table: PaperTable, dataset: DatasetName): number[] {
-  return column(table, dataset).map((v) => logit(toProportion(dataset, v)));
+  return column(table, dataset).map((v, i) => withStatisticsContext(`${table.source}, model "${table.rows[i].model}", dataset ${dataset}`, () => logit(toProportion(dataset, v))));
 }
 
 export interface TargetStats {
@@ -48,7 +49,7 @@ export interface TargetStats {
 
 export function targetStats(table: PaperTable, target: DatasetName): TargetStats {
   const others = DATASETS.filter((d) => d !== target);
-  const imagenet = table.rows.map((row) => logit(toProportion("ImageNet", row.imagenetTop1)));
+  const imagenet = table.rows.map((row) => withStatisticsContext(`${table.source}, model "${row.model}", column "imagenet_top1"`, () => logit(toProportion("ImageNet", row.imagenetTop1))));
   const y = logits(table, target);
   const averageZ = meanColumns(others.map((d) => zscore(logits(table, d))));
   const averageRaw = meanColumns(others.map((d) => column(table, d).map((v) => toProportion(d, v))));
@@ -187,7 +188,7 @@ function figure(stats: Map<DatasetName, TargetStats>): Figure {
 export function analyzeRealWorldAverage(input: AnalysisInput) {
   const table = paperTable(input.results ?? fromPrinted(EMBEDDED, TABLE4), "real-world-average");
   requireDatasets(table, DATASETS, "real-world-average");
-  const stats = new Map(DATASETS.map((d) => [d, targetStats(table, d)] as const));
+  const stats = new Map(DATASETS.map((d) => [d, withStatisticsContext(`${table.source}, target dataset ${d}`, () => targetStats(table, d))] as const));
   return buildReport({
     recipe: "real-world-average",
     title: "Real-world average: Tables 12 and 13",

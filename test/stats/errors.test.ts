@@ -1,6 +1,6 @@
 // Bad input to the statistics: errors that say what was wrong, never a silent NaN.
 import { describe, expect, it } from "vitest";
-import { InputError } from "../../core/errors.ts";
+import { InputError, StatisticsError, withStatisticsContext } from "../../core/errors.ts";
 import { weightedRocAuc } from "../../core/metrics/index.ts";
 import {
   bootstrapCI, clopperPearson, frechetDistance, frechetDistanceFromStats, kendallTau, logit, mcnemarExact, moreyStandardErrors, nestedFTest,
@@ -11,7 +11,7 @@ describe("statistics input errors", () => {
   it("logit is defined on (0, 1) only", () => {
     expect(logit(0.5)).toBe(0);
     expect(logit(0.75)).toBeCloseTo(Math.log(3), 15);
-    for (const p of [0, 1, -0.1, 1.5, Number.NaN]) expect(() => logit(p)).toThrow(RangeError);
+    for (const p of [0, 1, -0.1, 1.5, Number.NaN]) expect(() => logit(p)).toThrow(StatisticsError);
   });
   it("correlations reject mismatched, non-finite and constant input", () => {
     expect(() => pearson([1, 2, 3], [1, 2])).toThrow(/differ in length/);
@@ -66,5 +66,17 @@ describe("pairedPermutationTest, randomized mode", () => {
     // Binomial SE of a p-value estimate from 2,000 draws is <= 0.0112; allow 4 SE.
     expect(Math.abs(random.p - exact.p)).toBeLessThan(0.045);
     expect(pairedPermutationTest(x, y, { resamples: 2000, seed: 3 }).p).toBe(random.p);
+  });
+});
+
+describe("statistics errors in an analysis's context", () => {
+  it("prefix the table and task once, and leave other errors alone", () => {
+    const inner = () => withStatisticsContext("runs.csv, dataset HPA", () => pearson([1], [2]));
+    expect(inner).toThrow("runs.csv, dataset HPA: pearson: x needs at least 2 value(s), got 1");
+    // An enclosing context does not prefix an error that already names its table.
+    expect(() => withStatisticsContext("runs.csv, target dataset APTOS", inner)).toThrow(/^runs\.csv, dataset HPA: pearson:/);
+    const notStatistics = new InputError("runs.csv, line 3", "column \"HPA\" must be a number");
+    expect(() => withStatisticsContext("runs.csv, dataset HPA", () => { throw notStatistics; })).toThrow(notStatistics);
+    expect(() => pearson([1, 2, 3], [1, 2])).toThrow(StatisticsError);
   });
 });
