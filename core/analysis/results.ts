@@ -152,28 +152,49 @@ export function parseResultsTable({ source, header, records }: RawTable, options
   if (raw.length === 0) throw new InputError(source, "has a header but no rows");
 
   const tasks = taskColumns.map(({ task }) => {
-    const scaled = { ...task, ...taskScale(task, raw.map((r) => r.values[task.name]), options.scales ?? {}) };
+    const scaled = { ...task, ...taskScale(task, raw.map((r) => r.values[task.name]), options.scales ?? {}, source) };
     raw.forEach((row, i) => {
       const value = row.values[task.name];
       if (value !== undefined) checkRange(value, scaled, `${source}, line ${i + 2}`);
     });
     return scaled;
   });
+  const imagenet = raw.map((r) => r.descriptors[IMAGENET_COLUMN]).filter((v): v is number => v !== undefined);
+  if (looksLikeFractions(imagenet)) {
+    throw new InputError(`${source}, column "${IMAGENET_COLUMN}"`, `all ${imagenet.length} value(s) are <= 1, but ImageNet top-1 is in percent (0-100): give percentages (e.g. 76.1, not 0.761)`);
+  }
   const descriptors = [...descriptorNames].filter((d) => seen.has(d) || (d === LOG10_PARAMS_COLUMN && derivedLog10));
   return { source, x, descriptors, tasks, rows: raw };
 }
 
-function taskScale(task: Omit<TaskColumn, "scale" | "scaleSource">, values: readonly (number | undefined)[], flags: Readonly<Record<string, Scale>>): Pick<TaskColumn, "scale" | "scaleSource"> {
+/** Every value in [0, 1] and one above 0: fractions, where a column of zeros says nothing. */
+function looksLikeFractions(values: readonly number[]): boolean {
+  return values.some((v) => v > 0) && values.every((v) => v >= 0 && v <= 1);
+}
+
+/**
+ * A task's scale: `--scale` first (a known dataset's values may come as fractions or percent), then
+ * the dataset facts table, else inferred. A known 0-100 dataset whose every value is at most 1 was
+ * almost surely given as fractions, which would make every slope 100x too small: refused, saying
+ * how to declare the scale.
+ */
+function taskScale(task: Omit<TaskColumn, "scale" | "scaleSource">, values: readonly (number | undefined)[], flags: Readonly<Record<string, Scale>>, source: string): Pick<TaskColumn, "scale" | "scaleSource"> {
   const facts = datasetFacts(task.column);
   const flagged = flags[task.column] ?? flags[task.name];
+  const present = values.filter((v): v is number => v !== undefined);
+  if (flagged !== undefined) {
+    const differs = facts !== undefined && flagged !== facts.scale ? `; ${facts.label}'s ${facts.metric} is usually on ${scaleName(facts.scale)}` : "";
+    return { scale: flagged, scaleSource: `set by --scale${differs}` };
+  }
   if (facts !== undefined) {
-    if (flagged !== undefined && flagged !== facts.scale) {
-      throw new XferError(`--scale ${task.column}=${scaleName(flagged)}: ${facts.label} is a ${facts.metric} on ${scaleName(facts.scale)} (dataset facts table)`);
+    if (facts.scale === "percent" && looksLikeFractions(present)) {
+      throw new InputError(
+        `${source}, column "${task.column}"`,
+        `all ${present.length} value(s) are <= 1, but ${facts.label}'s ${facts.metric} is on 0-100 (dataset facts table): give percentages, or declare --scale ${task.column}=0-1`,
+      );
     }
     return { scale: facts.scale, scaleSource: `${facts.metric}, from the dataset facts table` };
   }
-  if (flagged !== undefined) return { scale: flagged, scaleSource: "set by --scale" };
-  const present = values.filter((v): v is number => v !== undefined);
   return present.every((v) => v >= 0 && v <= 1)
     ? { scale: "unit", scaleSource: "inferred: every value lies in [0, 1]" }
     : { scale: "percent", scaleSource: "inferred: values above 1" };
@@ -184,7 +205,7 @@ function checkRange(value: number, task: TaskColumn, where: string): void {
   if (value >= 0 && value <= max) return;
   const facts = datasetFacts(task.column);
   const hint = facts?.scale === "unit" && value <= 100
-    ? ` (${facts.label} is a ${facts.metric} on 0-1, not percent)`
+    ? ` (${facts.label} is a ${facts.metric} on 0-1; for percentages declare --scale ${task.column}=0-100)`
     : task.scale === "percent" ? " (metrics are on 0-1 or in percent, 0-100)" : "";
   throw new InputError(where, `column "${task.column}" is ${value}, outside 0-${max}${hint}`);
 }
@@ -233,10 +254,22 @@ export function paperTable(table: ResultsTable, recipe: string): PaperTable {
     if (imagenetTop1 === undefined) {
       throw new InputError(`${table.source}, line ${i + 2}`, `column "${IMAGENET_COLUMN}" is empty (model "${row.model}"); recipe "${recipe}" needs every model's ImageNet top-1`);
     }
-    return { model: row.model, imagenetTop1, values: row.values as PaperRow["values"] };
+    return { model: row.model, imagenetTop1, values: onFactsScales(table, row) };
   });
   const datasets = DATASETS.filter((name) => table.tasks.some((t) => t.name === name));
   return { source: table.source, datasets, rows };
+}
+
+/** A row's values on the facts table's scales, which the paper's recipes assume (`--scale` may have declared another). */
+function onFactsScales(table: ResultsTable, row: ResultsRow): PaperRow["values"] {
+  const values: Partial<Record<DatasetName, number>> = {};
+  for (const task of table.tasks) {
+    const value = row.values[task.name];
+    if (value === undefined) continue;
+    const factsScale = paperScale(task.name as DatasetName);
+    values[task.name as DatasetName] = task.scale === factsScale ? value : factsScale === "percent" ? value * 100 : value / 100;
+  }
+  return values;
 }
 
 /** Throws naming the missing columns when a recipe needs datasets the table lacks. */

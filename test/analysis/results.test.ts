@@ -68,13 +68,14 @@ describe("results CSV", () => {
   });
 
   it("catches a 0-1 metric given in percent, duplicate models and ragged rows", () => {
-    expect(errorOf(() => parse("model,imagenet_top1,APTOS\na,70,91.2\n")).message).toMatch(/line 2: column "APTOS" is 91.2, outside 0-1 \(APTOS is a quadratic weighted kappa on 0-1, not percent\)/);
+    expect(errorOf(() => parse("model,imagenet_top1,APTOS\na,70,91.2\n")).message).toMatch(/line 2: column "APTOS" is 91.2, outside 0-1 \(APTOS is a quadratic weighted kappa on 0-1; for percentages declare --scale APTOS=0-100\)/);
     expect(errorOf(() => parse("model,imagenet_top1,CCT20\na,70,70\na,71,72\n")).message).toMatch(/line 3: model "a" appears twice/);
     expect(errorOf(() => parse("model,imagenet_top1,CCT20\na,70\n")).message).toMatch(/line 2: has 2 fields, the header has 3/);
   });
 
   it("round-trips any valid table through CSV text (property)", () => {
-    const value = (max: number) => fc.double({ min: 0, max, noNaN: true });
+    // Percent columns keep a value above 1: a column of fractions where percent is expected is refused (below).
+    const value = (max: number) => fc.double({ min: max === 100 ? 1 : 0, minExcluded: max === 100, max, noNaN: true });
     const row = fc.tuple(
       fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s.trim() === s && s.trim() !== "" && !/[\r\n]/.test(s)),
       value(100), value(100), value(1), value(1), value(1), value(100), value(100),
@@ -108,12 +109,37 @@ describe("results tables with any tasks", () => {
     });
   });
 
-  it("names file, line and column of a value outside its scale, and refuses a --scale that contradicts the facts table", () => {
+  it("names file, line and column of a value outside its scale", () => {
     expect(errorOf(() => parseAny("model,imagenet_top1,leaf\na,70,50\nb,71,150\n")).message).toMatch(/runs\.csv, line 3: column "leaf" is 150, outside 0-100/);
     expect(errorOf(() => parseAny("model,imagenet_top1,leaf\na,70,0.5\nb,71,2\n", { scales: { leaf: "unit" } })).message).toMatch(/line 3: column "leaf" is 2, outside 0-1/);
-    expect(() => parseAny("model,imagenet_top1,APTOS\na,70,0.5\n", { scales: { APTOS: "percent" } })).toThrow(/APTOS is a quadratic weighted kappa on 0-1/);
     expect(() => parseAny("model,imagenet_top1,APTOS\na,70,0.5\n", { scales: { nope: "unit" } })).toThrow(/--scale nope: runs\.csv has no task column "nope"/);
     expect(errorOf(() => parseAny("model,params,t\na,0,0.5\n", { x: "log10_params" })).message).toMatch(/line 2: column "params" is 0; a parameter count is positive/);
     expect(errorOf(() => parseAny("model,t\na,0.5\n", { x: "log10_params" })).message).toMatch(/missing column "log10_params" \(or "params", from which it is derived\)/);
+  });
+});
+
+describe("values on the wrong scale", () => {
+  it("refuses fractions where a known dataset's accuracy is in percent, saying how to declare the scale", () => {
+    const fractions = "model,imagenet_top1,EuroSAT,CCT20\na,71,0.98,70\nb,75,0.985,72\nc,80,,74\n";
+    expect(errorOf(() => parseAny(fractions)).message)
+      .toBe('runs.csv, column "EuroSAT": all 2 value(s) are <= 1, but EuroSAT\'s accuracy is on 0-100 (dataset facts table): give percentages, or declare --scale EuroSAT=0-1');
+    // Declared, the fractions are read on 0-1; the paper's recipes still see EuroSAT in percent.
+    const declared = parseAny(fractions, { scales: { EuroSAT: "unit" } });
+    expect(declared.tasks.find((t) => t.name === "EuroSAT")).toMatchObject({ scale: "unit", scaleSource: "set by --scale; EuroSAT's accuracy is usually on 0-100" });
+    expect(paperTable(declared, "real-world-average").rows.map((r) => r.values.EuroSAT)).toEqual([98, 98.5, undefined]);
+    // A column of zeros says nothing about its scale; a single value above 1 makes it percent.
+    expect(parseAny("model,imagenet_top1,EuroSAT\na,71,0\nb,75,0\n").tasks[0].scale).toBe("percent");
+    expect(parseAny("model,imagenet_top1,EuroSAT\na,71,0.5\nb,75,1.5\n").tasks[0].scale).toBe("percent");
+  });
+
+  it("accepts a 0-1 dataset declared in percent, and reads it back on 0-1 for the paper's recipes", () => {
+    const table = parseAny("model,imagenet_top1,APTOS\na,70,88\nb,72,90\n", { scales: { APTOS: "percent" } });
+    expect(table.tasks[0]).toMatchObject({ scale: "percent", scaleSource: "set by --scale; APTOS's quadratic weighted kappa is usually on 0-1" });
+    expect(paperTable(table, "model-rankings").rows.map((r) => r.values.APTOS)).toEqual([0.88, 0.9]);
+  });
+
+  it("refuses ImageNet top-1 given as fractions", () => {
+    expect(errorOf(() => parseAny("model,imagenet_top1,EuroSAT\na,0.71,98\nb,0.765,99\n")).message)
+      .toBe('runs.csv, column "imagenet_top1": all 2 value(s) are <= 1, but ImageNet top-1 is in percent (0-100): give percentages (e.g. 76.1, not 0.761)');
   });
 });
