@@ -258,6 +258,27 @@ export interface RunResult {
   readonly seconds: number;
   readonly seeds: Readonly<Record<string, string>>;
   readonly environment: EnvironmentRecord;
+  /** The backbone's external weights, part of the run's identity (absent: none, or a result from before xfer recorded them). */
+  readonly weights?: WeightsRecord;
+  /** The attempt that published this result (absent in results stored before attempts). */
+  readonly attempt?: string;
+  /** The best checkpoint this result belongs to, checked when the result is read (absent in results stored before attempts). */
+  readonly checkpoint?: CheckpointRecord;
+}
+
+/** Weights a backbone loaded from a file: identified by their tensors, not the file's path or format. */
+export interface WeightsRecord {
+  /** The backbone plugin that loaded them. */
+  readonly backbone: string;
+  /** core/run-identity.ts tensorsSha256: names, shapes and float32 data. */
+  readonly tensorsSha256: string;
+}
+
+export interface CheckpointRecord {
+  /** Relative to the run's folder, e.g. attempts/<attempt>/best.safetensors. */
+  readonly path: string;
+  /** SHA-256 of the file's bytes. */
+  readonly sha256: string;
 }
 
 /** A tensor's values by name, as stored in a checkpoint (float32, row-major, tfjs layout). */
@@ -272,16 +293,48 @@ export interface StoredRun {
   readonly result: RunResult;
 }
 
-export interface RunStore {
-  has(hash: string): Promise<boolean>;
-  /** Starts (or restarts) a run: writes its spec and forgets epochs streamed by an earlier attempt. */
-  begin(hash: string, spec: JsonObject): Promise<void>;
+/** What a run store holds for one run identity. */
+export type RunLookup =
+  | { readonly state: "absent" }
+  | { readonly state: "done"; readonly run: StoredRun }
+  /** A published result failed validation: it was moved aside (never deleted) and the run counts as not done. */
+  | { readonly state: "damaged"; readonly problem: string; readonly keptAs: readonly string[] };
+
+/** A finished attempt's result: published, or discarded because another attempt published first. */
+export type PublishOutcome =
+  | { readonly published: true; readonly result: RunResult }
+  | { readonly published: false; readonly result: RunResult; readonly winner: RunResult };
+
+/**
+ * One process's work on one run. What it writes (epochs, checkpoint, environment, its result) goes
+ * where no other attempt writes, so concurrent attempts never mix.
+ */
+export interface RunAttempt {
+  /** Unique among all attempts: host, process id and a random suffix. */
+  readonly id: string;
   /** Streams one finished epoch, so a long run can be watched and a killed one inspected. */
-  appendEpoch(hash: string, epoch: EpochRecord): Promise<void>;
-  /** Stores the best epoch's weights and buffers (before the result, which marks the run done). */
-  putCheckpoint(hash: string, tensors: readonly NamedTensor[]): Promise<void>;
-  /** Writes spec, environment and result; the result lands by atomic rename, last. */
-  put(hash: string, spec: JsonObject, result: RunResult): Promise<void>;
-  get(hash: string): Promise<StoredRun | undefined>;
+  appendEpoch(epoch: EpochRecord): Promise<void>;
+  /** Stores the best epoch's weights and buffers; the last one stored is the one the result names. */
+  putCheckpoint(tensors: readonly NamedTensor[]): Promise<void>;
+  /**
+   * Completes the result with this attempt's id and its checkpoint record, stores it with the
+   * attempt, then publishes it unless a result of the run is already published: a published
+   * result is never replaced, the later one is discarded (and kept with its attempt).
+   */
+  finish(result: RunResult): Promise<PublishOutcome>;
+}
+
+/**
+ * Runs by identity (core/run-identity.ts). A run is done once a result is published; a published
+ * result is never rewritten. Everything read back is validated: a damaged result is reported by
+ * `lookup`, kept aside and treated as not done.
+ */
+export interface RunStore {
+  lookup(id: string): Promise<RunLookup>;
+  /** The run when `lookup` finds it done, else undefined. */
+  get(id: string): Promise<StoredRun | undefined>;
+  /** Starts an attempt: records the spec (once per run) and the attempt's environment. */
+  begin(id: string, spec: JsonObject, environment: EnvironmentRecord): Promise<RunAttempt>;
+  /** Identities whose runs have a published result, sorted; `lookup` validates each. */
   list(): Promise<string[]>;
 }

@@ -14,7 +14,7 @@ import "reflect-metadata";
 import { container as globalContainer, type DependencyContainer, type InjectionToken } from "tsyringe";
 import type {
   Augmentation, Backbone, Clock, DataIO, Dataset, DatasetContext, DatasetIndex, DatasetMeta, EnvironmentRecord, ImageDecoder, JsonObject,
-  Metric, Optimizer, RunResult, RunStore, Schedule, Splitter,
+  Metric, Optimizer, RunAttempt, RunResult, RunStore, Schedule, Splitter,
 } from "./contracts.ts";
 import type { XferConfig } from "./config.ts";
 import { InputError, XferError } from "./errors.ts";
@@ -40,6 +40,8 @@ export interface Logger {
   progress(event: TrainProgress): void;
   /** After every run of a plan, trained or found already stored. */
   runDone(event: PlanProgress): void;
+  /** Something the user must know at once: a damaged stored run kept aside, a result discarded as a duplicate. */
+  warn?(message: string): void;
 }
 
 export const TOKENS = {
@@ -52,6 +54,8 @@ export const TOKENS = {
   /** Wraps a dataset so its decoded images are cached (identity when the platform has no cache). */
   imageCache: Symbol("xfer.imageCache") as InjectionToken<(dataset: Dataset) => Dataset>,
   runStore: Symbol("xfer.runStore") as InjectionToken<RunStore>,
+  /** The tensors' content hash of a weights file (core/run-identity.ts tensorsSha256), part of a run's identity. */
+  weightsHash: Symbol("xfer.weightsHash") as InjectionToken<(path: string) => Promise<string>>,
   environment: Symbol("xfer.environment") as InjectionToken<EnvironmentRecord>,
   clock: Symbol("xfer.clock") as InjectionToken<Clock>,
   logger: Symbol("xfer.logger") as InjectionToken<Logger>,
@@ -60,6 +64,7 @@ export const TOKENS = {
   /** One cached dataset per distinct dataset reference, shared by the runs of a sweep. */
   shareDataset: Symbol("xfer.shareDataset") as InjectionToken<(ref: PluginRef, dataset: Dataset) => Dataset>,
   // per run
+  /** The run's identity (core/run-identity.ts): its folder name and its result's `hash`. */
   hash: Symbol("xfer.run.hash") as InjectionToken<string>,
   spec: Symbol("xfer.run.spec") as InjectionToken<RunSpec>,
   seeds: Symbol("xfer.run.seeds") as InjectionToken<SeedTree>,
@@ -83,6 +88,8 @@ export interface RootServices {
   readonly files: (root: string) => DataIO;
   readonly decoder: ImageDecoder;
   readonly runStore: RunStore;
+  /** Reads a weights file's tensors and hashes them; default: none (a run with external weights fails with a clear error). */
+  readonly weightsHash?: (path: string) => Promise<string>;
   readonly environment: EnvironmentRecord;
   readonly clock: Clock;
   /** Default: progress goes nowhere. */
@@ -93,6 +100,10 @@ export interface RootServices {
 
 const quiet: Logger = { progress: () => {}, runDone: () => {} };
 
+function noWeightsReader(path: string): Promise<string> {
+  return Promise.reject(new XferError(`${path}: this platform's container has no weights reader (RootServices.weightsHash), so the run's identity cannot include its weights`));
+}
+
 /** A fresh root container (a child of tsyringe's global one, so tests never share state). */
 export function createRootContainer(services: RootServices): DependencyContainer {
   const root = globalContainer.createChildContainer();
@@ -102,6 +113,7 @@ export function createRootContainer(services: RootServices): DependencyContainer
   root.register(TOKENS.decoder, { useValue: services.decoder });
   root.register(TOKENS.imageCache, { useValue: services.imageCache ?? ((dataset) => dataset) });
   root.register(TOKENS.runStore, { useValue: services.runStore });
+  root.register(TOKENS.weightsHash, { useValue: services.weightsHash ?? noWeightsReader });
   root.register(TOKENS.environment, { useValue: services.environment });
   root.register(TOKENS.clock, { useValue: services.clock });
   root.register(TOKENS.logger, { useValue: services.logger ?? quiet });
@@ -174,7 +186,7 @@ function unrootedIO(dataset: string, configured: readonly string[]): DataIO {
 }
 
 /**
- * A child container for one RunSpec: its hash, spec, seed tree, head and plugin instances.
+ * A child container for one RunSpec: its identity (`hash`, core/run-identity.ts), spec, seed tree, head and plugin instances.
  * Creation is awaited here (plugins may load weights), then instances are registered as values,
  * so resolution itself is synchronous. Services are resolved from `parent`, so a run below a
  * container that overrides one sees the override.
@@ -216,10 +228,9 @@ function orderMetrics(selection: string, requested: readonly string[]): string[]
   return [selection, ...requested.filter((m) => m !== selection)].filter(Boolean);
 }
 
-/** Trains one run with what its container resolves; the run store receives epochs and checkpoint. */
-export async function executeRun(run: DependencyContainer): Promise<RunResult> {
+/** Trains one run with what its container resolves; the attempt receives its epochs and checkpoint. */
+export async function executeRun(run: DependencyContainer, attempt: RunAttempt): Promise<RunResult> {
   const hash = run.resolve(TOKENS.hash);
-  const store = run.resolve(TOKENS.runStore);
   const dataset = run.resolve(TOKENS.dataset);
   const backbone = run.resolve(TOKENS.backbone);
   const optimizer = run.resolve(TOKENS.optimizer);
@@ -244,8 +255,8 @@ export async function executeRun(run: DependencyContainer): Promise<RunResult> {
       environment: run.resolve(TOKENS.environment),
       clock: run.resolve(TOKENS.clock),
       onProgress: (event) => logger.progress(event),
-      onEpoch: (record) => store.appendEpoch(hash, record),
-      onBest: (state) => store.putCheckpoint(hash, state),
+      onEpoch: (record) => attempt.appendEpoch(record),
+      onBest: (state) => attempt.putCheckpoint(state),
     });
   } finally {
     backbone.dispose();

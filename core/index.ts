@@ -16,6 +16,8 @@ export * from "./config.ts";
 export * from "./di.ts";
 export * from "./runner.ts";
 export { MemoryRunStore } from "./memory-run-store.ts";
+export * from "./run-identity.ts";
+export * from "./run-schemas.ts";
 export { train, toBatch, type TrainerParts, type TrainProgress } from "./train/trainer.ts";
 export { deriveHead, type HeadLoss, type RunHead } from "./train/head.ts";
 export * from "./results-export.ts";

@@ -32,7 +32,8 @@ async function stored(dir: string) {
       best: result.best,
       test: result.test ?? null,
       epochs: result.epochs.map((e: { trainLoss: number; selection: unknown }) => ({ trainLoss: e.trainLoss, selection: e.selection })),
-      checkpointSha256: createHash("sha256").update(await readFile(join(dir, hash, "best.safetensors"))).digest("hex"),
+      // The result names its checkpoint (inside the attempt folder that published it).
+      checkpointSha256: createHash("sha256").update(await readFile(join(dir, hash, result.checkpoint.path))).digest("hex"),
     };
   }
   return out;

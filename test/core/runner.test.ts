@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import { createNodeRoot } from "../../plugins/platform/node/services.ts";
 import { readCheckpoint } from "../../plugins/backbones/weights/index.ts";
 import { helloLikeTemplate } from "../helpers/golden.ts";
 import { cpuEnvironment, testRegistry } from "../helpers/plugins.ts";
+import { checkRunFolders } from "../store/run-folders.ts";
 
 const recipe = defineRecipe({ name: "resume", description: "", template: helloLikeTemplate, grid: { "training.lr": [0.1, 0.05] } });
 
@@ -20,15 +21,19 @@ describe("running a plan", () => {
     const runs = plan(recipe);
     const first = await runPlan(await root(dir), runs);
     expect(first.trained).toEqual(runs.map((r) => r.hash));
-    for (const { hash } of runs) expect((await readdir(join(dir, hash))).sort()).toEqual(["best.safetensors", "environment.json", "epochs.jsonl", "result.json", "spec.json"]);
-    const streamed = (await readFile(join(dir, runs[0].hash, "epochs.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
-
+    for (const { hash } of runs) {
+      expect((await readdir(join(dir, hash))).sort()).toEqual(["attempts", "result.json", "spec.json"]);
+      const [attempt] = await readdir(join(dir, hash, "attempts"));
+      expect((await readdir(join(dir, hash, "attempts", attempt))).sort()).toEqual(["best.safetensors", "environment.json", "epochs.jsonl", "result.json", "spec.json"]);
+    }
     const stored = JSON.parse(await readFile(join(dir, runs[0].hash, "result.json"), "utf8")) as RunResult;
+    const streamed = (await readFile(join(dir, runs[0].hash, "attempts", stored.attempt!, "epochs.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
     expect(stored.epochs).toHaveLength(2);
     expect(streamed).toEqual(stored.epochs);
+    expect(checkRunFolders(dir).published.size).toBe(2);
 
     // The best epoch's weights, readable by the safetensors reader the backbones use.
-    const checkpoint = await readCheckpoint(join(dir, runs[0].hash, "best.safetensors"));
+    const checkpoint = await readCheckpoint(join(dir, runs[0].hash, stored.checkpoint!.path));
     expect([...checkpoint.keys()].sort()).toEqual([
       "conv1/bias", "conv1/kernel", "conv2/bias", "conv2/kernel", "fc1/bias", "fc1/kernel", "head/bias", "head/kernel",
     ]);
@@ -42,21 +47,24 @@ describe("running a plan", () => {
     expect(second.results).toEqual(first.results);
   });
 
-  it("re-runs a run killed before its result was renamed into place, and reproduces it exactly", async () => {
+  it("re-runs a run killed before its result was published, and reproduces it exactly", async () => {
     const dir = await mkdtemp(join(tmpdir(), "xfer-runs-"));
     const runs = plan(recipe);
     const full = await runPlan(await root(dir), runs);
-    // Simulate a kill between writing the temporary result and the rename.
+    // Simulate a kill before the result was linked into place (the attempt's own result.json stays).
     const victim = runs[1].hash;
-    const resultPath = join(dir, victim, "result.json");
-    await writeFile(`${resultPath}.999.tmp`, (await readFile(resultPath, "utf8")).slice(0, 20));
-    await rm(resultPath);
+    await rm(join(dir, victim, "result.json"));
 
     const resumed = await runPlan(await root(dir), runs);
     expect(resumed.skipped).toEqual([runs[0].hash]);
     expect(resumed.trained).toEqual([victim]);
-    const strip = (r: RunResult) => ({ ...r, seconds: 0, epochs: r.epochs.map((e) => ({ ...e, seconds: 0 })) });
+    expect(resumed.discarded).toEqual([]);
+    const strip = ({ attempt: _a, checkpoint, ...r }: RunResult) => ({ ...r, checkpoint: checkpoint!.sha256, seconds: 0, epochs: r.epochs.map((e) => ({ ...e, seconds: 0 })) });
     expect(resumed.results.map(strip)).toEqual(full.results.map(strip));
+    // The new attempt published; the earlier one keeps its folder.
+    expect(await readdir(join(dir, victim, "attempts"))).toHaveLength(2);
+    expect(resumed.results[1].attempt).not.toBe(full.results[1].attempt);
+    expect(checkRunFolders(dir).published.size).toBe(2);
   });
 
   it("builds one child container per run holding that run's own plugin instances", async () => {

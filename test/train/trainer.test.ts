@@ -1,34 +1,25 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import {
-  createRootContainer, createRunContainer, defineRecipe, definePlugin, executeRun, parseConfig, plan, PluginRegistry,
-  toBatch, type Labels, type Plugin, type RunStore, type RunTemplate, type Scores,
+  createRootContainer, createRunContainer, defineRecipe, definePlugin, executeRun, MemoryRunStore, parseConfig, plan, PluginRegistry,
+  toBatch, type Labels, type Plugin, type RunTemplate, type Scores,
 } from "../../core/index.ts";
 import { helloLikeTemplate } from "../helpers/golden.ts";
 import { argmaxAccuracy, constantSchedule, cpuEnvironment, everyThirdHoldout, NO_FILES, plainSgd, tinyCnnBackbone } from "../helpers/plugins.ts";
 import { syntheticDataset } from "../../plugins/datasets/synthetic/index.ts";
 import { BATCH_AUGMENTATION_PLUGINS } from "../../plugins/augmentations/index.ts";
 
-const noStore: RunStore = {
-  has: async () => false,
-  get: async () => undefined,
-  begin: async () => {},
-  appendEpoch: async () => {},
-  putCheckpoint: async () => {},
-  put: async () => {},
-  list: async () => [],
-};
 
 /** Trains the single run of `template` with the test plugins, `overrides` replacing same-named ones. */
 async function trainOnce(template: RunTemplate, overrides: readonly Plugin[] = []) {
   const names = new Set(overrides.map((o) => `${o.meta.kind}/${o.meta.name}`));
   const base = [syntheticDataset, tinyCnnBackbone, everyThirdHoldout, plainSgd, constantSchedule, argmaxAccuracy] as Plugin[];
   const registry = new PluginRegistry([...base.filter((p) => !names.has(`${p.meta.kind}/${p.meta.name}`)), ...overrides]);
-  const root = createRootContainer({
-    registry, config: parseConfig({}, "test"), ...NO_FILES, runStore: noStore, environment: await cpuEnvironment(), clock: performance,
-  });
+  const store = new MemoryRunStore();
+  const environment = await cpuEnvironment();
+  const root = createRootContainer({ registry, config: parseConfig({}, "test"), ...NO_FILES, runStore: store, environment, clock: performance });
   const [{ hash, spec }] = plan(defineRecipe({ name: "trainer-test", description: "", template }));
-  return executeRun(await createRunContainer(root, hash, spec));
+  return executeRun(await createRunContainer(root, hash, spec), await store.begin(hash, spec as never, environment));
 }
 
 /** A metric that reports a scripted value per validation pass and records what it saw. */

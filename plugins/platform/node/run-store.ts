@@ -1,66 +1,98 @@
 /**
- * Run store on the file system: runs/<recipe>/<hash>/{spec.json, epochs.jsonl, environment.json,
- * result.json}. result.json is written last, to a temporary name and renamed into place, so its
- * presence means the run finished; a run killed before the rename has no result and is run again
- * (its epochs.jsonl, streamed while it trained, is started afresh).
+ * Run store on the file system (layout in docs/training.md, "Run folders"):
+ *
+ *   runs/<recipe>/<id>/spec.json                  the RunSpec, published once by the first attempt
+ *   runs/<recipe>/<id>/result.json                the published result: a hard link to one attempt's
+ *   runs/<recipe>/<id>/attempts/<attempt>/        everything one attempt writes, and only it:
+ *     spec.json, environment.json, epochs.jsonl, best.safetensors, result.json
+ *
+ * An attempt writes only inside its own folder, so concurrent attempts never mix. A result is
+ * written to the attempt's folder (fsynced), then published with link(2), which fails when a
+ * result is already published: a finished run is published exactly once and never rewritten; a
+ * later finisher's result stays in its attempt folder, unpublished. Everything read back is
+ * validated (core/run-schemas.ts, the checkpoint's SHA-256 against the result); a damaged result
+ * is renamed aside (result.damaged-<time>.json), never deleted, and the run counts as not done.
+ * Temp files of xfer's atomic writes left by a killed process of this host are removed when the
+ * run is next looked at.
  */
-import { appendFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { appendFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { hostname } from "node:os";
+import { basename, dirname, join } from "node:path";
 import { writeSafetensors } from "../../../core/formats/safetensors.ts";
-import { sortKeys, type EpochRecord, type JsonObject, type NamedTensor, type JsonValue, type RunResult, type RunStore, type StoredRun } from "../../../core/index.ts";
+import { canonicalJson, contentHash, sortKeys, XferError } from "../../../core/index.ts";
+import type {
+  CheckpointRecord, EnvironmentRecord, EpochRecord, JsonObject, JsonValue, NamedTensor, PublishOutcome, RunAttempt, RunLookup, RunResult, RunStore, StoredRun,
+} from "../../../core/index.ts";
+import { runIdentity } from "../../../core/run-identity.ts";
+import { parseEnvironment, parseEpochLines, parseResult, parseSpec } from "../../../core/run-schemas.ts";
+
+const RESULT = "result.json";
+const SPEC = "spec.json";
+const ATTEMPTS = "attempts";
+const ENVIRONMENT = "environment.json";
+const EPOCHS = "epochs.jsonl";
+const CHECKPOINT = "best.safetensors";
+
+/** This host's name as it appears in attempt ids and temp names (letters, digits, dashes). */
+const HOST = hostname().replace(/[^A-Za-z0-9-]/g, "-").slice(0, 48) || "host";
+
+/** host-pid-random: unique across hosts and processes; the random part (crypto) across attempts of one process. */
+export function newAttemptId(): string {
+  return `${HOST}-${process.pid}-${randomBytes(4).toString("hex")}`;
+}
 
 export class FsRunStore implements RunStore {
+  /** Run folders whose leftover temp files this store already removed. */
+  readonly #cleaned = new Set<string>();
+
   constructor(readonly dir: string) {}
 
-  #runDir(hash: string): string {
-    if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error(`run store: "${hash}" is not a SHA-256 hex hash`);
-    return join(this.dir, hash);
+  #runDir(id: string): string {
+    if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`run store: "${id}" is not a SHA-256 hex run identity`);
+    return join(this.dir, id);
   }
 
-  async has(hash: string): Promise<boolean> {
-    return (await this.get(hash)) !== undefined;
+  async get(id: string): Promise<StoredRun | undefined> {
+    const found = await this.lookup(id);
+    return found.state === "done" ? found.run : undefined;
   }
 
-  async get(hash: string): Promise<StoredRun | undefined> {
-    const dir = this.#runDir(hash);
-    let resultText: string;
+  async lookup(id: string): Promise<RunLookup> {
+    const dir = this.#runDir(id);
+    await this.#removeLeftoverTemps(dir);
+    let text: string;
+    let ino: number;
     try {
-      resultText = await readFile(join(dir, "result.json"), "utf8");
+      const file = await open(join(dir, RESULT), "r");
+      try {
+        ino = (await file.stat()).ino;
+        text = await file.readFile("utf8");
+      } finally {
+        await file.close();
+      }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      if (isCode(error, "ENOENT")) return { state: "absent" };
       throw error;
     }
-    const spec = JSON.parse(await readFile(join(dir, "spec.json"), "utf8")) as JsonObject;
-    return { spec, result: JSON.parse(resultText) as RunResult };
+    const checked = await checkPublished(id, dir, text);
+    if (typeof checked !== "string") return { state: "done", run: checked };
+    const keptAs = await keepAside(join(dir, RESULT), ino);
+    return { state: "damaged", problem: checked, keptAs: keptAs === undefined ? [] : [keptAs] };
   }
 
-  async begin(hash: string, spec: JsonObject): Promise<void> {
-    const dir = this.#runDir(hash);
-    await mkdir(dir, { recursive: true });
-    await writeJsonAtomic(join(dir, "spec.json"), spec);
-    await rm(join(dir, "epochs.jsonl"), { force: true });
-  }
-
-  async appendEpoch(hash: string, epoch: EpochRecord): Promise<void> {
-    await appendFile(join(this.#runDir(hash), "epochs.jsonl"), JSON.stringify(epoch) + "\n");
-  }
-
-  /** best.safetensors: float32 tensors by name, tfjs layouts (HWIO kernels). */
-  async putCheckpoint(hash: string, tensors: readonly NamedTensor[]): Promise<void> {
-    const map = new Map<string, { shape: readonly number[]; data: Float32Array }>();
-    for (const t of tensors) {
-      if (map.has(t.name)) throw new Error(`checkpoint of run ${hash}: tensor name "${t.name}" appears twice`);
-      map.set(t.name, t);
-    }
-    await writeBytesAtomic(join(this.#runDir(hash), "best.safetensors"), writeSafetensors(map));
-  }
-
-  async put(hash: string, spec: JsonObject, result: RunResult): Promise<void> {
-    const dir = this.#runDir(hash);
-    await mkdir(dir, { recursive: true });
-    await writeJsonAtomic(join(dir, "spec.json"), spec);
-    await writeJsonAtomic(join(dir, "environment.json"), result.environment as unknown as JsonObject);
-    await writeJsonAtomic(join(dir, "result.json"), result as unknown as JsonObject);
+  async begin(id: string, spec: JsonObject, environment: EnvironmentRecord): Promise<RunAttempt> {
+    const dir = this.#runDir(id);
+    await this.#removeLeftoverTemps(dir);
+    const attempt = newAttemptId();
+    const attemptDir = join(dir, ATTEMPTS, attempt);
+    await mkdir(join(dir, ATTEMPTS), { recursive: true });
+    await mkdir(attemptDir); // fails if the id were ever reused
+    await writeJsonAtomic(join(attemptDir, SPEC), spec);
+    await publishSpec(join(attemptDir, SPEC), join(dir, SPEC), spec);
+    await writeJsonAtomic(join(attemptDir, ENVIRONMENT), environment as unknown as JsonObject);
+    return new FsRunAttempt(this, id, attempt, dir);
   }
 
   async list(): Promise<string[]> {
@@ -68,26 +100,278 @@ export class FsRunStore implements RunStore {
     try {
       entries = await readdir(this.dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      if (isCode(error, "ENOENT")) return [];
       throw error;
     }
-    const done = await Promise.all(entries.filter((e) => /^[0-9a-f]{64}$/.test(e)).map(async (e) => ((await this.has(e)) ? e : undefined)));
-    return done.filter((e): e is string => e !== undefined).sort();
+    const published = await Promise.all(
+      entries.filter((e) => /^[0-9a-f]{64}$/.test(e)).map(async (e) => ((await exists(join(this.dir, e, RESULT))) ? e : undefined)),
+    );
+    return published.filter((e): e is string => e !== undefined).sort();
+  }
+
+  /** Removes temp files of xfer's atomic writes whose writer (a process of this host) is gone. */
+  async #removeLeftoverTemps(dir: string): Promise<void> {
+    if (this.#cleaned.has(dir)) return;
+    this.#cleaned.add(dir);
+    const folders = [dir, ...(await listDir(join(dir, ATTEMPTS))).map((a) => join(dir, ATTEMPTS, a))];
+    for (const folder of folders) {
+      for (const name of await listDir(folder)) {
+        if (isAbandonedTemp(name)) await rm(join(folder, name), { force: true });
+      }
+    }
   }
 }
 
-/** Writes JSON (sorted keys) to `path` via a temporary file and rename, never half-written. */
+class FsRunAttempt implements RunAttempt {
+  #checkpoint?: CheckpointRecord;
+
+  constructor(
+    readonly store: FsRunStore,
+    readonly runId: string,
+    readonly id: string,
+    readonly runDir: string,
+  ) {}
+
+  get #dir(): string {
+    return join(this.runDir, ATTEMPTS, this.id);
+  }
+
+  async appendEpoch(epoch: EpochRecord): Promise<void> {
+    await appendFile(join(this.#dir, EPOCHS), JSON.stringify(epoch) + "\n");
+  }
+
+  /** best.safetensors: float32 tensors by name, tfjs layouts (HWIO kernels). */
+  async putCheckpoint(tensors: readonly NamedTensor[]): Promise<void> {
+    const bytes = writeSafetensors(checkpointMap(this.runId, tensors));
+    await writeBytesAtomic(join(this.#dir, CHECKPOINT), bytes);
+    this.#checkpoint = { path: `${ATTEMPTS}/${this.id}/${CHECKPOINT}`, sha256: createHash("sha256").update(bytes).digest("hex") };
+  }
+
+  async finish(result: RunResult): Promise<PublishOutcome> {
+    if (!this.#checkpoint) throw new XferError(`run ${this.runId}: attempt ${this.id} finished without storing a checkpoint`);
+    const complete: RunResult = { ...result, attempt: this.id, checkpoint: this.#checkpoint };
+    const mine = join(this.#dir, RESULT);
+    await writeJsonAtomic(mine, complete as unknown as JsonObject);
+    // A damaged published result is moved aside by lookup; then publishing is tried again.
+    for (let tries = 0; tries < 3; tries++) {
+      if (await publishOnce(mine, join(this.runDir, RESULT))) return { published: true, result: complete };
+      const found = await this.store.lookup(this.runId);
+      if (found.state === "done") return { published: false, result: complete, winner: found.run.result };
+    }
+    throw new XferError(`run ${this.runId}: could not publish the result of attempt ${this.id}: ${join(this.runDir, RESULT)} keeps appearing damaged`);
+  }
+}
+
+function checkpointMap(runId: string, tensors: readonly NamedTensor[]): Map<string, { shape: readonly number[]; data: Float32Array }> {
+  const map = new Map<string, { shape: readonly number[]; data: Float32Array }>();
+  for (const t of tensors) {
+    if (map.has(t.name)) throw new Error(`checkpoint of run ${runId}: tensor name "${t.name}" appears twice`);
+    map.set(t.name, t);
+  }
+  return map;
+}
+
+/** The published run, or why it cannot be trusted (naming the file). */
+async function checkPublished(id: string, dir: string, text: string): Promise<StoredRun | string> {
+  const where = (name: string) => join(dir, name);
+  const result = parseResult(text);
+  if (!result.ok) return `${where(RESULT)}: ${result.problem}`;
+  const run = result.value;
+  if (run.hash !== id) return `${where(RESULT)}: names run ${run.hash}, but lies in the folder of run ${id}`;
+  const specText = await readText(where(SPEC));
+  if (specText === undefined) return `${where(SPEC)}: missing`;
+  const spec = parseSpec(specText);
+  if (!spec.ok) return `${where(SPEC)}: ${spec.problem}`;
+  if (runIdentity({ specHash: contentHash(spec.value), weights: run.weights }) !== id) {
+    return `${where(SPEC)}: its hash${run.weights ? " with the result's weights" : ""} is not run ${id}`;
+  }
+  if (run.attempt === undefined && run.checkpoint === undefined) return { spec: spec.value, result: run }; // stored before attempts
+  if (run.attempt === undefined || run.checkpoint === undefined) return `${where(RESULT)}: names ${run.attempt === undefined ? "a checkpoint but no attempt" : "an attempt but no checkpoint"}`;
+  const attemptDir = `${ATTEMPTS}/${run.attempt}`;
+  if (run.checkpoint.path !== `${attemptDir}/${CHECKPOINT}`) return `${where(RESULT)}: its checkpoint ${run.checkpoint.path} is not attempt ${run.attempt}'s`;
+  const sha256 = await fileSha256(where(run.checkpoint.path));
+  if (sha256 === undefined) return `${where(run.checkpoint.path)}: missing`;
+  if (sha256 !== run.checkpoint.sha256) return `${where(run.checkpoint.path)}: SHA-256 ${sha256} differs from ${run.checkpoint.sha256} recorded in ${RESULT}`;
+  const envText = await readText(where(`${attemptDir}/${ENVIRONMENT}`));
+  const env = envText === undefined ? undefined : parseEnvironment(envText);
+  if (env === undefined || !env.ok) return `${where(`${attemptDir}/${ENVIRONMENT}`)}: ${env === undefined ? "missing" : env.problem}`;
+  if (canonicalJson(env.value as unknown as JsonObject) !== canonicalJson(run.environment as unknown as JsonObject)) {
+    return `${where(`${attemptDir}/${ENVIRONMENT}`)}: differs from the environment recorded in ${RESULT}`;
+  }
+  const epochsText = await readText(where(`${attemptDir}/${EPOCHS}`));
+  const epochs = epochsText === undefined ? undefined : parseEpochLines(epochsText);
+  if (epochs === undefined || !epochs.ok) return `${where(`${attemptDir}/${EPOCHS}`)}: ${epochs === undefined ? "missing" : epochs.problem}`;
+  if (canonicalJson(epochs.value as unknown as JsonValue) !== canonicalJson(run.epochs as unknown as JsonValue)) {
+    return `${where(`${attemptDir}/${EPOCHS}`)}: differs from the epochs recorded in ${RESULT}`;
+  }
+  return { spec: spec.value, result: run };
+}
+
+/** Publishes the attempt's spec as the run's, or checks the one published equals it (moving a damaged one aside). */
+async function publishSpec(attemptSpec: string, runSpec: string, spec: JsonObject): Promise<void> {
+  for (let tries = 0; tries < 3; tries++) {
+    if (await publishOnce(attemptSpec, runSpec)) return;
+    const file = await open(runSpec, "r").catch((error) => (isCode(error, "ENOENT") ? undefined : Promise.reject(error)));
+    if (file === undefined) continue;
+    let ino: number;
+    let text: string;
+    try {
+      ino = (await file.stat()).ino;
+      text = await file.readFile("utf8");
+    } finally {
+      await file.close();
+    }
+    const published = parseSpec(text);
+    if (published.ok && canonicalJson(published.value) === canonicalJson(spec)) return;
+    await keepAside(runSpec, ino);
+  }
+  throw new XferError(`${runSpec}: could not publish the run's spec; the file keeps changing`);
+}
+
+/**
+ * Renames a damaged file aside (name.damaged-<UTC time>-<random>.ext), if it is still the file
+ * that was read; returns the new path, or undefined when another process moved it first.
+ */
+async function keepAside(path: string, ino: number): Promise<string | undefined> {
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const name = basename(path);
+  const dot = name.lastIndexOf(".");
+  const target = join(dirname(path), `${name.slice(0, dot)}.damaged-${stamp}-${randomBytes(2).toString("hex")}${name.slice(dot)}`);
+  try {
+    if ((await stat(path)).ino !== ino) return undefined;
+    await rename(path, target);
+  } catch (error) {
+    if (isCode(error, "ENOENT")) return undefined;
+    throw error;
+  }
+  await syncDir(dirname(path));
+  return target;
+}
+
+/** link(2): atomic, and fails when `dest` exists (unlike rename, which replaces), also on NFS. */
+async function publishOnce(src: string, dest: string): Promise<boolean> {
+  try {
+    await link(src, dest);
+  } catch (error) {
+    if (isCode(error, "EEXIST")) return false;
+    if (isCode(error, "EPERM") || isCode(error, "ENOTSUP") || isCode(error, "EOPNOTSUPP")) {
+      throw new XferError(`${dirname(dest)}: the file system refuses hard links (${(error as NodeJS.ErrnoException).code}); xfer publishes results with link(2) so a finished run is never overwritten; use a local disk or NFS for --out`);
+    }
+    throw error;
+  }
+  await syncDir(dirname(dest));
+  return true;
+}
+
+/** SHA-256 of a file's bytes, read in chunks (once per path, size and mtime per process). */
+const fileHashes = new Map<string, string>();
+
+async function fileSha256(path: string): Promise<string | undefined> {
+  let key: string;
+  try {
+    const s = await stat(path);
+    key = `${path}\u0000${s.ino}\u0000${s.size}\u0000${s.mtimeMs}`;
+  } catch (error) {
+    if (isCode(error, "ENOENT")) return undefined;
+    throw error;
+  }
+  const known = fileHashes.get(key);
+  if (known !== undefined) return known;
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const hex = hash.digest("hex");
+  fileHashes.set(key, hex);
+  return hex;
+}
+
+/** Writes JSON (sorted keys) to `path` atomically: see writeBytesAtomic. */
 export async function writeJsonAtomic(path: string, value: JsonValue): Promise<void> {
   await writeBytesAtomic(path, JSON.stringify(sortKeys(value), null, 2) + "\n");
 }
 
-async function writeBytesAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
+/**
+ * Writes to a temp file next to `path` (named by host, pid and a random suffix, so a later run can
+ * tell it is xfer's and whether its writer still lives), fsyncs it, renames it into place and
+ * fsyncs the directory: once this returns, the file survives a crash whole or not at all.
+ */
+export async function writeBytesAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${HOST}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
-    await writeFile(tmp, data);
+    const file = await open(tmp, "wx");
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
     await rename(tmp, path);
   } catch (error) {
     await rm(tmp, { force: true });
     throw error;
   }
+  await syncDir(dirname(path));
+}
+
+/** Temp names of writeBytesAtomic, and of xfer 0.2 (`<file>.<pid>.tmp`, same host assumed). */
+const TEMP_NAME = /^.+\.([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+const LEGACY_TEMP_NAME = /^(?:result\.json|spec\.json|environment\.json|best\.safetensors)\.(\d+)\.tmp$/;
+
+/** Xfer's temp file whose writer, a process of this host, no longer runs (other hosts' are left alone). */
+function isAbandonedTemp(name: string): boolean {
+  const current = TEMP_NAME.exec(name);
+  if (current) return current[1] === HOST && !processAlive(Number(current[2]));
+  const legacy = LEGACY_TEMP_NAME.exec(name);
+  return legacy !== null && !processAlive(Number(legacy[1]));
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return !isCode(error, "ESRCH");
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === "win32") return; // directories cannot be opened for fsync there; NTFS journals renames
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (error) {
+    if (isCode(error, "ENOENT")) return undefined;
+    throw error;
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if (isCode(error, "ENOENT") || isCode(error, "ENOTDIR")) return [];
+    throw error;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if (isCode(error, "ENOENT")) return false;
+    throw error;
+  }
+}
+
+function isCode(error: unknown, code: string): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === code;
 }

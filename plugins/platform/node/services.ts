@@ -12,10 +12,11 @@ import { cachedDataset } from "./image-loader.ts";
 import { NodeIO } from "./node-io.ts";
 import { FsRunStore } from "./run-store.ts";
 import { SharpDecoder } from "./sharp-decoder.ts";
+import { weightsTensorsHash } from "./weights-hash.ts";
 
 export interface NodeRootOptions {
   readonly config: XferConfig;
-  /** runs/<recipe>: each run lands in <runDir>/<hash>/. */
+  /** runs/<recipe>: each run lands in <runDir>/<run identity>/ (docs/training.md, Run folders). */
   readonly runDir: string;
   readonly environment: EnvironmentRecord;
   readonly logger?: Logger;
@@ -27,11 +28,12 @@ export function createNodeRoot(options: NodeRootOptions): DependencyContainer {
   return createRootContainer({
     registry: options.registry ?? builtinRegistry(),
     config: options.config,
-    files: (root) => new NodeIO(root),
+    files: (root) => new NodeIO(root, { allowedDirs: options.config.allowedDataDirs }),
     decoder: new SharpDecoder(),
     // Runs of a sweep decode each file once per size (bounded LRU, see image-loader.ts).
     imageCache: (dataset) => cachedDataset(dataset),
     runStore: new FsRunStore(options.runDir),
+    weightsHash: weightsTensorsHash,
     environment: options.environment,
     clock: performance,
     logger: options.logger,

@@ -204,11 +204,16 @@ export function buildProgram(io: Io = stdio): Command {
             finished = done;
             bar.update(done, `${hash.slice(0, 12)} ${status}`);
           },
+          warn: (message) => io.err(`xfer: warning: ${message}`),
         },
       });
       // A failed run must not leave the terminal's cursor hidden under the bar.
       const outcome = await runPlan(root, runs).finally(() => bar.stop());
-      io.out(`${recipe.name}: ${outcome.trained.length} trained, ${outcome.skipped.length} already done; results in ${outDir}`);
+      const notes = [
+        ...(outcome.discarded.length > 0 ? [`${outcome.discarded.length} discarded (another process published first)`] : []),
+        ...(outcome.damaged.length > 0 ? [`${outcome.damaged.length} damaged and kept aside`] : []),
+      ];
+      io.out(`${recipe.name}: ${outcome.trained.length} trained, ${outcome.skipped.length} already done${notes.map((n) => `, ${n}`).join("")}; results in ${outDir}`);
       for (const result of outcome.results) {
         const best = Object.entries(result.best).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ");
         const test = result.test ? ` | test ${Object.entries(result.test).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ")}` : "";
