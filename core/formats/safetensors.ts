@@ -22,7 +22,7 @@ export const MAX_SAFETENSORS_TENSORS = 100_000;
  * the tensor count is capped before JSON.parse, and duplicate names (which JSON.parse silently
  * resolves to the last one) are seen at all. Malformed JSON is left for JSON.parse to report.
  */
-function topLevelKeys(text: Uint8Array, maxKeys: number, where: string): string[] {
+function topLevelKeys(text: Uint8Array, maxTensors: number, where: string): string[] {
   const keys: string[] = [];
   const seen = new Set<string>();
   const decoder = new TextDecoder();
@@ -46,7 +46,9 @@ function topLevelKeys(text: Uint8Array, maxKeys: number, where: string): string[
       if (seen.has(key)) throw new InputError(where, `safetensors header names tensor ${JSON.stringify(key)} twice`);
       seen.add(key);
       keys.push(key);
-      if (keys.length > maxKeys) throw new InputError(where, `safetensors header lists more than ${maxKeys} entries (the limit for a file of this size; at most ${MAX_SAFETENSORS_TENSORS} tensors and one per data byte beyond the first 1024)`);
+      if (keys.length - (seen.has("__metadata__") ? 1 : 0) > maxTensors) {
+        throw new InputError(where, `safetensors header lists more than ${maxTensors} tensors (at most ${MAX_SAFETENSORS_TENSORS}, and beyond the first 1024 no more than one per byte of tensor data)`);
+      }
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) depth++;
     else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
   }
@@ -64,7 +66,7 @@ function readHeader(bytes: Uint8Array, where: string): { header: Record<string, 
   if (headerLen > bytes.length - 8) throw new InputError(where, `safetensors header length ${headerLen} exceeds the file size ${bytes.length}`);
   const headerBytes = bytes.subarray(8, 8 + headerLen);
   const dataBytes = bytes.length - 8 - headerLen;
-  topLevelKeys(headerBytes, Math.min(MAX_SAFETENSORS_TENSORS, 1024 + dataBytes) + 1, where);
+  topLevelKeys(headerBytes, Math.min(MAX_SAFETENSORS_TENSORS, 1024 + dataBytes), where);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(headerBytes));
