@@ -12,10 +12,16 @@
  * - Resize to a shorter side follows torchvision: long = trunc(size * long / short), no resize
  *   when the short side already equals size. Kernels are libvips' linear / cubic / nearest with
  *   shrink-on-load disabled, so a JPEG resized while decoding equals decode-then-resize.
+ * - Decoding is strict (`failOn: "warning"`): libjpeg and libpng only warn about a corrupt scan
+ *   ("bad Huffman code", "premature end of data segment") and fill the rest with grey, which would
+ *   train on made-up pixels.
  */
 import sharp, { type Metadata, type ResizeOptions } from "sharp";
 import type { DecodeOptions, Image, ImageDecoder } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
+
+/** libvips warnings (corrupt scan data) are errors too, not only truncation. */
+const STRICT = { failOn: "warning" } as const;
 
 const KERNELS = { bilinear: "linear", bicubic: "cubic", nearest: "nearest" } as const;
 
@@ -31,12 +37,12 @@ export class SharpDecoder implements ImageDecoder {
 
   async decode(bytes: Uint8Array, options: DecodeOptions = {}, source = "(image bytes)"): Promise<Image> {
     try {
-      const meta = await sharp(bytes).metadata();
+      const meta = await sharp(bytes, STRICT).metadata();
       const gray = meta.space === "b-w" || meta.space === "grey16";
       const sixteen = meta.depth === "ushort";
       const nativeChannels = (gray ? 1 : 3) + (meta.hasAlpha ? 1 : 0);
       const want = options.channels ?? (gray ? 1 : meta.hasAlpha ? 4 : 3);
-      let pipeline = sharp(bytes, { failOn: "truncated" });
+      let pipeline = sharp(bytes, STRICT);
       if ((options.orientation ?? "exif") === "exif") pipeline = pipeline.autoOrient();
 
       // One libvips pipeline when no step needs to happen before the resize.
