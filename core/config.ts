@@ -10,6 +10,12 @@ export const configSchema = z.strictObject({
   /** Dataset name -> directory holding the dataset as distributed. */
   dataRoots: z.record(z.string(), z.string().min(1)).default({}),
   /**
+   * Directories outside every dataset root that a dataset's files may name or link into (a split
+   * file kept elsewhere, images linked in from another disk). Anything else a CSV, annotation or
+   * option names must resolve inside the dataset's root (docs/datasets.md, "Paths").
+   */
+  allowedDataDirs: z.array(z.string().min(1)).default([]),
+  /**
    * Backbone id -> its pretrained checkpoint (.safetensors, torchvision .pth, or a converted
    * tfjs directory). Machine-specific, so it lives here and not in recipes or run hashes.
    */

@@ -3,6 +3,7 @@
  * in the RGBY layout the reference read (`rgby/train/<Id>.png`, labels from the split file). The
  * image directory is simulated by a listing; no pixels are read.
  */
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { DataIO } from "../../core/contracts.ts";
@@ -16,7 +17,8 @@ const SPLIT_FILE = fileURLToPath(new URL("../../../shared/reference/hpa-split.st
 
 /** A dataset root holding only `rgby/train/<Id>.png` for the given ids. */
 async function rgbyRoot(ids: readonly string[]): Promise<DataIO> {
-  const real = new NodeIO("/nonexistent-hpa-root");
+  // The split file lies outside this root: allowed explicitly, as config allowedDataDirs would.
+  const real = new NodeIO("/nonexistent-hpa-root", { allowedDirs: [dirname(SPLIT_FILE)] });
   const names = new Set(ids.map((id) => `${id}.png`));
   return {
     readText: (path) => real.readText(path),

@@ -58,7 +58,7 @@ export const hpa = defineDataset({
   orientation: "exif",
   options: {
     layout: z.enum(["auto", "kaggle", "rgby"]).default("auto"),
-    /** Split file (Id,Target,Split), relative to the root or absolute; used when it exists. */
+    /** Split file (Id,Target,Split), relative to the root, or absolute inside it or in config allowedDataDirs; used when it exists. */
     splitFile: z.string().default(HPA_SPLIT_FILE),
   },
   build(options) {
