@@ -15,6 +15,12 @@ export const baseOptionsShape = {
   channelOrder: z.enum(["rgb", "bgr"]).default("rgb"),
   /** Leave out samples whose files are missing and report them in `DatasetIndex.skipped`. */
   skipMissing: z.boolean().default(false),
+  /**
+   * Decode every sample while indexing and leave out (and report in `DatasetIndex.skipped`) those
+   * that fail; the sample set then never depends on when training meets a bad file. Off: a corrupt
+   * file is an error when it is decoded.
+   */
+  skipUndecodable: z.boolean().default(false),
   /** Output channels of `load` (3 for ImageNet backbones; grayscale is replicated). */
   channels: z.union([z.literal(1), z.literal(3), z.literal(4)]).default(3),
   /** Accept a class with no samples (a deliberate subset); an error otherwise. */
@@ -23,6 +29,7 @@ export const baseOptionsShape = {
 
 export interface BaseOptions {
   readonly skipMissing: boolean;
+  readonly skipUndecodable: boolean;
   readonly allowEmptyClasses: boolean;
 }
 
@@ -65,9 +72,9 @@ export function rowWhere(path: string, row: CsvRow, column?: string): string {
   return `${path} line ${row.line}${column ? ` column "${column}"` : ""}`;
 }
 
-/** An integer class index in [0, numClasses). */
+/** An integer class index in [0, numClasses), written with digits only; compared, never used to allocate. */
 export function parseClassIndex(value: string | number, numClasses: number, where: string): number {
-  const label = typeof value === "number" ? value : /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  const label = typeof value === "number" ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
   if (!Number.isInteger(label) || label < 0 || label >= numClasses) {
     throw new InputError(where, `label ${JSON.stringify(value)} is not a class index; expected an integer from 0 to ${numClasses - 1}`);
   }
@@ -75,8 +82,76 @@ export function parseClassIndex(value: string | number, numClasses: number, wher
 }
 
 export function parseInteger(value: string, where: string, expected: string): number {
-  if (!/^-?\d+$/.test(value.trim())) throw new InputError(where, `${JSON.stringify(value)} is not an integer; expected ${expected}`);
-  return Number(value);
+  const number = /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number)) throw new InputError(where, `${JSON.stringify(value)} is not an integer; expected ${expected}`);
+  return number;
+}
+
+/** One label cell (or one token of a multilabel cell) and where it was read. */
+export interface LabelCell {
+  readonly text: string;
+  readonly where: string;
+}
+
+/** Text that reads as a number (`2.0`, `1e3`, `0x1`, `-1`, `.5`), so never taken as a class name. */
+const NUMBER_LIKE = /^[+-]?\.?\d/;
+const CLASS_INDEX = /^\d+$/;
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * How a label column is read, decided once from the whole column: class names when `classes` is
+ * given and every label is one of them; otherwise class indices when every label reads as a number
+ * (each must then be a plain integer below the number of classes); otherwise class names (without
+ * `classes`: the sorted distinct labels). A label that does not fit the column's reading is an
+ * error naming its row; nothing is allocated by a label's value.
+ */
+export function readLabelColumn(cells: readonly LabelCell[], classes: readonly string[] | undefined): { classNames: string[]; labelOf: (cell: LabelCell) => number } {
+  for (const cell of cells) if (cell.text === "") throw new InputError(cell.where, "empty label; expected a class index or class name");
+  const named = classes ? new Map(classes.map((name, k) => [name, k])) : undefined;
+  if (named && cells.every((cell) => named.has(cell.text))) return { classNames: [...classes!], labelOf: (cell) => named.get(cell.text)! };
+
+  if (cells.every((cell) => NUMBER_LIKE.test(cell.text))) {
+    for (const cell of cells) {
+      if (!CLASS_INDEX.test(cell.text)) {
+        throw new InputError(cell.where, `label ${JSON.stringify(cell.text)} is not a class index; expected a non-negative integer written as digits only (every label of this column reads as a number, so they are class indices)`);
+      }
+    }
+    const numClasses = classes?.length ?? cells.length;
+    for (const cell of cells) {
+      // Compared, never allocated: a label of 99999999999 must not size an array.
+      if (Number(cell.text) >= numClasses) {
+        throw new InputError(cell.where, classes
+          ? `label ${cell.text} is not a class index; expected an integer from 0 to ${numClasses - 1} (${numClasses} classes in "classes")`
+          : `label ${cell.text} is not a class index; expected an integer below ${numClasses}, the number of labels in the column (list the class names in "classes" for classes without samples)`);
+      }
+    }
+    const count = classes?.length ?? cells.reduce((max, cell) => Math.max(max, Number(cell.text)), -1) + 1;
+    return { classNames: classes ? [...classes] : Array.from({ length: count }, (_, k) => String(k)), labelOf: (cell) => Number(cell.text) };
+  }
+
+  if (named) {
+    const stray = cells.find((cell) => !named.has(cell.text))!;
+    throw new InputError(stray.where, `label ${JSON.stringify(stray.text)} is not one of the classes (${classes!.join(", ")}); expected a class name from "classes", or every label a class index`);
+  }
+  const firstName = cells.find((cell) => !NUMBER_LIKE.test(cell.text))!;
+  for (const cell of cells) {
+    if (NUMBER_LIKE.test(cell.text)) {
+      throw new InputError(cell.where, `label ${JSON.stringify(cell.text)} reads as a number, but the column holds class names (${JSON.stringify(firstName.text)} at ${firstName.where}); expected a class name (list the classes in "classes" to use numbers as names)`);
+    }
+    checkClassName(cell.text, cell.where);
+  }
+  const classNames = [...new Set(cells.map((cell) => cell.text))].sort(byCodeUnits);
+  const index = new Map(classNames.map((name, k) => [name, k]));
+  return { classNames, labelOf: (cell) => index.get(cell.text)! };
+}
+
+/** A class name is printable text: a NUL or control character would make a look-alike class. */
+export function checkClassName(name: string, where: string): void {
+  const bad = CONTROL_CHARACTER.exec(name);
+  if (bad) {
+    const code = `U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+    throw new InputError(where, `class name ${JSON.stringify(name)} contains the control character ${code}; expected printable text`);
+  }
 }
 
 /** Throws on the first id seen twice, naming both places. */
@@ -120,7 +195,14 @@ export class FileCheck {
     for (const file of files) {
       const slash = file.lastIndexOf("/");
       const dir = slash < 0 ? "." : file.slice(0, slash);
-      const listing = await this.#listing(dir);
+      let listing: Set<string> | undefined;
+      try {
+        listing = await this.#listing(dir);
+      } catch (error) {
+        // A path that leaves the dataset root: name the row that gave it, never skip it quietly.
+        if (error instanceof InputError) throw new InputError(where, `image of sample "${id}": ${error.message}`);
+        throw error;
+      }
       if (listing?.has(file.slice(slash + 1))) continue;
       const reason = listing ? `image file ${file} not found` : `image directory ${dir} not found (for ${file})`;
       if (!this.skipMissing) throw new InputError(where, `${reason}; expected the image of sample "${id}" (set skipMissing to leave such samples out)`);
@@ -248,13 +330,63 @@ export function defineDataset<S extends z.ZodRawShape>(spec: DatasetSpec<S> | Ge
       const defaults: DecodeOptions = { channels, channelOrder, orientation };
       const built = spec.build(options);
       const load = built.load ?? loadSingleFile;
+      const { skipUndecodable, allowEmptyClasses } = options as unknown as BaseOptions;
+      const datasetMeta = { name: spec.name, ...built.meta };
       return {
-        meta: { name: spec.name, ...built.meta },
-        index: (ctx) => built.index(ctx),
+        meta: datasetMeta,
+        index: async (ctx) => {
+          const index = await built.index(ctx);
+          return skipUndecodable ? await withoutUndecodable(index, ctx, (sample) => load(sample, ctx, defaults), datasetMeta, allowEmptyClasses) : index;
+        },
         load: (sample, ctx, decode) => load(sample, ctx, { ...defaults, ...decode }),
       };
     },
   });
+}
+
+/** Decodes in flight at once while checking decodability (bounded memory; order is kept). */
+const CHECK_BATCH = 8;
+/** Per DataIO: sample files -> why they failed to decode ("" when they decode), so a sweep decodes each once. */
+const decodeChecks = new WeakMap<DataIO, Map<string, Promise<string>>>();
+
+/**
+ * `index` without the samples that fail to decode, each listed in `skipped` with the file and the
+ * decoder's reason. Runs while indexing, so the sample set is a function of the files alone.
+ */
+async function withoutUndecodable(
+  index: DatasetIndex, ctx: DatasetContext, load: (sample: Sample) => Promise<Image>, meta: DatasetMeta, allowEmptyClasses: boolean,
+): Promise<DatasetIndex> {
+  let checks = decodeChecks.get(ctx.io);
+  if (!checks) decodeChecks.set(ctx.io, (checks = new Map()));
+  const reasons: string[] = [];
+  for (let start = 0; start < index.samples.length; start += CHECK_BATCH) {
+    reasons.push(...await Promise.all(index.samples.slice(start, start + CHECK_BATCH).map((sample) => {
+      const key = JSON.stringify(sample.files);
+      let reason = checks.get(key);
+      if (!reason) {
+        // Only decoding failures are skipped: a file that cannot be read (missing, or leaving the root) still fails.
+        reason = load(sample).then(() => "", (error: unknown) => {
+          if (error instanceof InputError && error.message.includes(": cannot decode image: ")) return error.message;
+          throw error;
+        });
+        checks.set(key, reason);
+      }
+      return reason;
+    })));
+  }
+  const bad = new Set(index.samples.flatMap((sample, i) => (reasons[i] ? [sample.id] : [])));
+  if (bad.size === 0) return index;
+  const samples = index.samples.filter((sample) => !bad.has(sample.id));
+  const skipped = index.samples.flatMap((sample, i) => (reasons[i] ? [{ id: sample.id, reason: `${reasons[i]} (skipUndecodable)` }] : []));
+  checkClasses(samples, index.classNames ?? meta.classNames, "skipUndecodable", allowEmptyClasses);
+  return {
+    ...index,
+    samples,
+    skipped: [...(index.skipped ?? []), ...skipped],
+    ...(index.predefinedSplits
+      ? { predefinedSplits: Object.fromEntries(Object.entries(index.predefinedSplits).map(([name, ids]) => [name, ids.filter((id) => !bad.has(id))])) }
+      : {}),
+  };
 }
 
 /**
