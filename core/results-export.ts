@@ -40,6 +40,45 @@ function exportColumn(dataset: string): { label: string; factor: number } {
   return facts === undefined ? { label: dataset, factor: 1 } : { label: facts.label, factor: facts.scale === "percent" ? 100 : 1 };
 }
 
+/** Runs that may share a table: one root seed, one backend (numbers from different backends differ in their last bits, docs/determinism.md). */
+export interface RunGroup {
+  readonly seed: number;
+  readonly backend: string;
+  readonly count: number;
+}
+
+export function runGroups(stored: readonly StoredRun[]): RunGroup[] {
+  const groups = new Map<string, RunGroup>();
+  for (const run of stored) {
+    const seed = run.spec.seed as number;
+    const backend = run.result.environment.backend;
+    const key = `${seed}\u0000${backend}`;
+    groups.set(key, { seed, backend, count: (groups.get(key)?.count ?? 0) + 1 });
+  }
+  return [...groups.values()].sort((a, b) => a.seed - b.seed || (a.backend < b.backend ? -1 : a.backend > b.backend ? 1 : 0));
+}
+
+/**
+ * The runs of one (seed, backend) group: those `pick` selects, which must leave exactly one group.
+ * Mixing groups in one table would compare numbers that differ for reasons other than the models.
+ */
+export function selectRunGroup(stored: readonly StoredRun[], pick: { readonly seed?: number; readonly backend?: string }): StoredRun[] {
+  const chosen = stored.filter((run) => (pick.seed === undefined || run.spec.seed === pick.seed) && (pick.backend === undefined || run.result.environment.backend === pick.backend));
+  const all = runGroups(stored);
+  const describe = (groups: readonly RunGroup[]) => groups.map((g) => `seed ${g.seed}, backend ${g.backend}: ${g.count} run(s)`).join("; ");
+  if (chosen.length === 0) throw new XferError(`no stored run has ${pickText(pick)}; the runs found are: ${describe(all)}`);
+  const groups = runGroups(chosen);
+  if (groups.length > 1) {
+    const options = [...(new Set(groups.map((g) => g.seed)).size > 1 ? ["--seed N"] : []), ...(new Set(groups.map((g) => g.backend)).size > 1 ? ["--backend NAME"] : [])];
+    throw new XferError(`the stored runs mix ${groups.length} (seed, backend) groups, which one table must not: ${describe(groups)}; pick one with ${options.join(" and ")}`);
+  }
+  return chosen;
+}
+
+function pickText(pick: { readonly seed?: number; readonly backend?: string }): string {
+  return [...(pick.seed === undefined ? [] : [`seed ${pick.seed}`]), ...(pick.backend === undefined ? [] : [`backend ${pick.backend}`])].join(" and ");
+}
+
 export async function bestRunsTable(stored: readonly StoredRun[], lookups: ExportLookups): Promise<ExportedRow[]> {
   const best = new Map<string, { run: StoredRun; value: number; metric: string }>();
   for (const run of stored) {

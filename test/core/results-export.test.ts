@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bestRunsTable, exportedTable, parseResultsTable, resultsCsv, type JsonObject, type RunResult, type StoredRun } from "../../core/index.ts";
+import { bestRunsTable, exportedTable, parseResultsTable, resultsCsv, runGroups, selectRunGroup, type JsonObject, type RunResult, type StoredRun } from "../../core/index.ts";
 
 function run(hash: string, backbone: JsonObject, dataset: string, best: Record<string, number>, test?: Record<string, number>, params?: number): StoredRun {
   return {
@@ -42,5 +42,21 @@ describe("results export", () => {
     const table = parseResultsTable(exportedTable(rows, "runs"), { x: "log10_params" });
     expect(table.tasks.map((t) => [t.name, t.scale])).toEqual([["APTOS", "unit"], ["EuroSAT", "percent"], ["my-folder", "unit"]]);
     expect(table.rows[1].descriptors).toEqual({ params: 1000, log10_params: 3 });
+  });
+
+  it("groups runs by (seed, backend) and refuses to mix groups unless one is picked", () => {
+    const at = (hash: string, seed: number, backend: string): StoredRun => ({
+      spec: { seed, backbone: { name: "m" }, dataset: { name: "d" } },
+      result: { hash, best: {}, environment: { backend } } as unknown as RunResult,
+    });
+    const runs = [at("a", 1, "wasm"), at("b", 1, "cpu"), at("c", 2, "wasm"), at("d", 1, "wasm")];
+    expect(runGroups(runs)).toEqual([{ seed: 1, backend: "cpu", count: 1 }, { seed: 1, backend: "wasm", count: 2 }, { seed: 2, backend: "wasm", count: 1 }]);
+    expect(() => selectRunGroup(runs, {})).toThrow(
+      "the stored runs mix 3 (seed, backend) groups, which one table must not: seed 1, backend cpu: 1 run(s); seed 1, backend wasm: 2 run(s); seed 2, backend wasm: 1 run(s); pick one with --seed N and --backend NAME",
+    );
+    expect(() => selectRunGroup(runs, { seed: 1 })).toThrow(/mix 2 .*pick one with --backend NAME$/);
+    expect(selectRunGroup(runs, { seed: 1, backend: "wasm" }).map((r) => r.result.hash)).toEqual(["a", "d"]);
+    expect(selectRunGroup(runs, { backend: "cpu" }).map((r) => r.result.hash)).toEqual(["b"]);
+    expect(() => selectRunGroup(runs, { seed: 3 })).toThrow(/^no stored run has seed 3; the runs found are: seed 1, backend cpu/);
   });
 });

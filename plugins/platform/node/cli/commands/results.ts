@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { formatText, parseResultsTable, parseScale, type Scale } from "../../../../../core/analysis/index.ts";
 import { XferError } from "../../../../../core/errors.ts";
-import { bestRunsTable, exportedTable, resultsCsv, type ExportedRow } from "../../../../../core/results-export.ts";
+import { bestRunsTable, exportedTable, resultsCsv, selectRunGroup, type ExportedRow } from "../../../../../core/results-export.ts";
 import { SeedTree } from "../../../../../core/rng.ts";
 import type { StoredRun } from "../../../../../core/contracts.ts";
 import { BACKBONE_CATALOG } from "../../../../backbones/index.ts";
@@ -52,14 +52,32 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** The best run per (model, dataset) among a training recipe's stored runs. */
-async function bestRuns(ref: string, out: string | undefined, configFile: string | undefined, io: Io) {
+interface GroupFlags {
+  readonly seed?: string;
+  readonly backend?: string;
+}
+
+function parseGroupFlags(opts: GroupFlags): { seed?: number; backend?: string } {
+  if (opts.seed === undefined) return { backend: opts.backend };
+  const seed = Number(opts.seed);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new XferError(`--seed: expected a non-negative integer, got "${opts.seed}"`);
+  return { seed, backend: opts.backend };
+}
+
+/** The best run per (model, dataset) among a training recipe's stored runs of one (seed, backend) group. */
+async function bestRuns(ref: string, out: string | undefined, configFile: string | undefined, io: Io, group: GroupFlags) {
   const { config } = await loadConfig({ file: configFile });
   const recipe = await resolveRecipe(ref);
   if (recipe.kind !== "train") throw new XferError(`"${recipe.name}" is an analysis recipe: \`xfer run ${recipe.name}\` writes its report`);
   const store = new FsRunStore(resolve(out ?? config.outDir, recipe.name));
-  const stored: StoredRun[] = await Promise.all((await store.list()).map(async (hash) => (await store.get(hash))!));
-  if (stored.length === 0) throw new XferError(`no finished runs of "${recipe.name}" in ${store.dir}; run \`xfer run ${recipe.name}\` first`);
+  const found: StoredRun[] = [];
+  for (const id of await store.list()) {
+    const lookup = await store.lookup(id);
+    if (lookup.state === "done") found.push(lookup.run);
+    else if (lookup.state === "damaged") io.err(`xfer: warning: run ${id} is damaged and left out: ${lookup.problem}${lookup.keptAs.length > 0 ? `; kept aside as ${lookup.keptAs.join(", ")}` : ""}`);
+  }
+  if (found.length === 0) throw new XferError(`no finished runs of "${recipe.name}" in ${store.dir}; run \`xfer run ${recipe.name}\` first`);
+  const stored = selectRunGroup(found, parseGroupFlags(group));
   const registry = builtinRegistry();
   const ctx = { seeds: new SeedTree(0) };
   const rows: ExportedRow[] = await bestRunsTable(stored, {
@@ -80,8 +98,10 @@ export function registerResultsCommands(program: Command, io: Io): void {
     .argument("<recipe>", "built-in recipe name or path to a recipe folder")
     .option("--out <dir>", "where the recipe's runs are (default: config outDir, else ./runs)")
     .requiredOption("--csv <file>", "write the table here (model, imagenet_top1, params, log10_params, one column per dataset)")
-    .action(async (ref: string, opts: { out?: string; csv: string }) => {
-      const { recipe, stored, rows } = await bestRuns(ref, opts.out, program.opts().config, io);
+    .option("--seed <n>", "only the runs of this root seed (needed when the stored runs have several)")
+    .option("--backend <name>", "only the runs computed on this backend (needed when the stored runs used several)")
+    .action(async (ref: string, opts: { out?: string; csv: string } & GroupFlags) => {
+      const { recipe, stored, rows } = await bestRuns(ref, opts.out, program.opts().config, io, opts);
       await writeFile(opts.csv, resultsCsv(rows));
       io.out(`${recipe.name}: best of ${stored.length} run(s) for ${rows.length} backbone(s) written to ${opts.csv}`);
     });
@@ -94,8 +114,10 @@ export function registerResultsCommands(program: Command, io: Io): void {
     .option("--x <column>", "x column of the trends (default: the recipe's report.x, else imagenet_top1)")
     .option("--threshold <n>", "fit also the models with x above N (default: 70 for imagenet_top1, else none; \"none\" for no threshold)")
     .option("--scale <task=scale>", "scale of a task the dataset facts table does not know: 0-1 or 0-100 (repeatable)", collect, [])
-    .action(async (ref: string, opts: { out?: string; x?: string; threshold?: string; scale: string[] }) => {
-      const { recipe, store, rows } = await bestRuns(ref, opts.out, program.opts().config, io);
+    .option("--seed <n>", "only the runs of this root seed (needed when the stored runs have several)")
+    .option("--backend <name>", "only the runs computed on this backend (needed when the stored runs used several)")
+    .action(async (ref: string, opts: { out?: string; x?: string; threshold?: string; scale: string[] } & GroupFlags) => {
+      const { recipe, store, rows } = await bestRuns(ref, opts.out, program.opts().config, io, opts);
       const x = opts.x ?? (recipe.kind === "train" ? recipe.report?.x : undefined);
       const table = parseResultsTable(exportedTable(rows, `best runs of ${recipe.name} in ${store.dir}`), { x, scales: parseScales(opts.scale) });
       const threshold = parseThreshold(opts.threshold);
