@@ -58,18 +58,22 @@ describe("xfer errors, as processes", () => {
     expect(verbose.err).toMatch(/TypeError: stray failure after the backend is up\n\s+at .*stray-rejection\.mjs/);
   });
 
-  // Skipped as root, where permissions do not stop writes; the words for EACCES are checked below.
-  it.skipIf(process.getuid?.() === 0)("a read-only --out names the folder that is not writable", async () => {
+  // Root writes through any permission, so as root the process runs as user nobody (65534),
+  // for whom the folder's 0o555 holds.
+  it("a read-only --out names the folder that could not be created and why", async () => {
     const dir = await mkdtemp(join(tmpdir(), "xfer-errors-ro-"));
+    chmodSync(dir, 0o755);
     const locked = join(dir, "locked");
-    mkdirSync(locked);
+    mkdirSync(locked, { mode: 0o555 });
     chmodSync(locked, 0o555);
-    const run = xfer(["run", "hello-transfer", "--smoke", "--backend", "cpu", "--out", join(locked, "out")]);
-    chmodSync(locked, 0o755);
-    expect(run.code).toBe(1);
-    expectReadable(run.err, run.last);
-    expect(run.last).toContain(locked);
-    expect(run.last).toMatch(/permission denied/);
+    const asNobody = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const run = spawnSync(process.execPath, [XFER, "run", "hello-transfer", "--smoke", "--backend", "cpu", "--out", join(locked, "out")], {
+      encoding: "utf8", env: { ...process.env, XFER_VERBOSE: "", HOME: dir }, cwd: dir, timeout: 120_000, ...asNobody,
+    });
+    const last = run.stderr.trimEnd().split("\n").at(-1) ?? "";
+    expect(run.status, run.stderr).toBe(1);
+    expectReadable(run.stderr, last);
+    expect(last).toBe(`xfer: cannot create folder ${join(locked, "out")}: permission denied (EACCES)`);
   });
 });
 
