@@ -70,7 +70,7 @@ export class MemoryRunStore implements RunStore {
         return Promise.resolve();
       },
       finish(result: RunResult): Promise<PublishOutcome> {
-        if (!attempt.checkpoint) throw new XferError(`run ${id}: attempt ${attemptId} finished without storing a checkpoint`);
+        if (!attempt.checkpoint) return Promise.reject(new XferError(`run ${id}: attempt ${attemptId} finished without storing a checkpoint`));
         const complete: RunResult = structuredClone({ ...result, attempt: attemptId, checkpoint: attempt.checkpoint.record });
         attempt.result = complete;
         const winner = run.published === undefined ? undefined : run.attempts.get(run.published)?.result;
