@@ -82,6 +82,7 @@ describe("corrupt images", () => {
     const trained = xfer(dir, "--config", join(dir, "xfer.config.json"), "run", join(dir, "recipe.ts"), "--out", join(dir, "runs"), "--backend", "wasm");
     expect(trained.status, trained.stderr).toBe(0);
     expect(trained.stdout).toMatch(/crafted: 1 trained/);
+    expect(trained.stderr).toMatch(/dataset csv left out 1 sample\(s\):\n  bad-scan: images\/flipped-scan\.jpg: cannot decode image: .*\(skipUndecodable\)/);
 
     const skipped = splitsMake(dir, root, { skipUndecodable: true });
     expect(skipped.status, skipped.stderr).toBe(0);

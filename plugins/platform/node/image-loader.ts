@@ -6,7 +6,7 @@
 import { availableParallelism } from "node:os";
 import { LRUCache } from "lru-cache";
 import pLimit, { type LimitFunction } from "p-limit";
-import type { Dataset, DatasetContext, DecodeOptions, Image, Sample } from "../../../core/contracts.ts";
+import type { Dataset, DatasetContext, DatasetIndex, DecodeOptions, Image, Sample } from "../../../core/contracts.ts";
 
 export interface ImageLoaderOptions {
   /** Decodes in flight at once (default: the number of CPUs). */
@@ -73,16 +73,30 @@ function cacheKey(sample: Sample, options: DecodeOptions): string {
   ]);
 }
 
+export interface CachedDatasetOptions extends ImageLoaderOptions {
+  /** Told once per dataset root about the samples its index left out (skipMissing, skipUndecodable). */
+  readonly onSkipped?: (dataset: string, skipped: NonNullable<DatasetIndex["skipped"]>) => void;
+}
+
 /**
  * The same dataset with `load` going through one ImageLoader per DatasetContext, so a trainer that
  * calls `dataset.load` gets the cache and the concurrency bound unchanged. Cached images are
  * shared: callers (augmentations) must return new images, never write into `data`.
  */
-export function cachedDataset(dataset: Dataset, options: ImageLoaderOptions = {}): Dataset {
+export function cachedDataset(dataset: Dataset, options: CachedDatasetOptions = {}): Dataset {
   const loaders = new WeakMap<DatasetContext, ImageLoader>();
+  // Every run of a sweep indexes the dataset; the samples left out are reported once per root.
+  const reported = new WeakSet<DatasetContext>();
   return {
     meta: dataset.meta,
-    index: (ctx) => dataset.index(ctx),
+    async index(ctx) {
+      const index = await dataset.index(ctx);
+      if (options.onSkipped && index.skipped?.length && !reported.has(ctx)) {
+        reported.add(ctx);
+        options.onSkipped(dataset.meta.name, index.skipped);
+      }
+      return index;
+    },
     load(sample, ctx, decode) {
       let loader = loaders.get(ctx);
       if (!loader) {

@@ -8,7 +8,7 @@
 import type { DependencyContainer } from "tsyringe";
 import { createRootContainer, type EnvironmentRecord, type Logger, type PluginRegistry, type XferConfig } from "../../../core/index.ts";
 import { builtinRegistry } from "../../manifest.ts";
-import { cachedDataset } from "./image-loader.ts";
+import { cachedDataset, type CachedDatasetOptions } from "./image-loader.ts";
 import { NodeIO } from "./node-io.ts";
 import { FsRunStore } from "./run-store.ts";
 import { SharpDecoder } from "./sharp-decoder.ts";
@@ -22,6 +22,12 @@ export interface NodeRootOptions {
   readonly logger?: Logger;
   /** Default: the manifest's built-in plugins. */
   readonly registry?: PluginRegistry;
+  /** Where the samples a dataset left out (skipMissing, skipUndecodable) are listed; default: stderr. */
+  readonly onSkipped?: CachedDatasetOptions["onSkipped"];
+}
+
+function listSkipped(dataset: string, skipped: readonly { id: string; reason: string }[]): void {
+  process.stderr.write(`xfer: dataset ${dataset} left out ${skipped.length} sample(s):\n${skipped.map((s) => `  ${s.id}: ${s.reason}\n`).join("")}`);
 }
 
 export function createNodeRoot(options: NodeRootOptions): DependencyContainer {
@@ -31,7 +37,7 @@ export function createNodeRoot(options: NodeRootOptions): DependencyContainer {
     files: (root) => new NodeIO(root, { allowedDirs: options.config.allowedDataDirs }),
     decoder: new SharpDecoder(),
     // Runs of a sweep decode each file once per size (bounded LRU, see image-loader.ts).
-    imageCache: (dataset) => cachedDataset(dataset),
+    imageCache: (dataset) => cachedDataset(dataset, { onSkipped: options.onSkipped ?? listSkipped }),
     runStore: new FsRunStore(options.runDir),
     weightsHash: weightsTensorsHash,
     environment: options.environment,
