@@ -16,6 +16,7 @@ export async function readCheckpoint(path: string): Promise<TensorMap> {
   try {
     info = await stat(path);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new InputError(path, "no such checkpoint file or directory");
     throw new InputError(path, `cannot read the checkpoint: ${(e as Error).message}`);
   }
   if (info.isDirectory()) return readTfjsWeights(path);

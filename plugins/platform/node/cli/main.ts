@@ -223,18 +223,22 @@ export function buildProgram(io: Io = stdio): Command {
 
   registerResultsCommands(program, io);
 
-  program
+  const convertCommand = program
     .command("weights")
     .description("pretrained weights")
     .command("convert")
     .description("load a PyTorch checkpoint (.safetensors or torchvision .pth) strictly into a backbone and write a tfjs weights directory")
     .argument("<id>", "backbone id, e.g. resnet50.tv_in1k (xfer list plugins)")
     .argument("<checkpoint>", ".safetensors or .pth file")
-    .argument("<outdir>", "directory to write")
-    .option("--input-size <n>", "input size, for ViT position-embedding interpolation")
-    .action(async (id: string, checkpoint: string, outDir: string, opts: { inputSize?: string }) => {
+    .argument("<outdir>", "directory to write: new, empty, or an earlier conversion (whose files it replaces)")
+    .option("--input-size <n>", "input size, for ViT position-embedding interpolation");
+  addBackendFlags(convertCommand)
+    .action(async (id: string, checkpoint: string, outDir: string, opts: { inputSize?: string } & BackendFlags) => {
       const inputSize = opts.inputSize === undefined ? undefined : Number(opts.inputSize);
       if (inputSize !== undefined && !(Number.isInteger(inputSize) && inputSize > 0)) throw new XferError(`--input-size: expected a positive integer, got "${opts.inputSize}"`);
+      const { config } = await loadConfig({ file: program.opts().config });
+      // building the backbone needs a tensor backend, chosen as `xfer run` chooses it
+      await startBackend(withBackendFlags(config, opts), io);
       const { tensors, params } = await convertWeights(id, checkpoint, outDir, { inputSize });
       io.out(`${id}: ${tensors} tensors (${params.toLocaleString("en-US")} parameters) from ${checkpoint} written to ${outDir}`);
     });
