@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../../core/errors.ts";
 import { SeedTree } from "../../core/rng.ts";
-import { CRAFTED, writeCraftedWeights } from "../../fixtures/generators/crafted-weights.ts";
+import { CRAFTED, torchZipCheckpoint, writeCraftedWeights } from "../../fixtures/generators/crafted-weights.ts";
 import { readPth, readSafetensors } from "../../plugins/backbones/weights/index.ts";
 
 /** A read may grow the process's peak memory by at most this much (the files lie about gigabytes). */
@@ -88,6 +88,23 @@ describe("crafted weight files fail clearly, within a memory bound", () => {
   it("the tfjs manifests never read the secret two levels up", async () => {
     // every tfjs case above failed before reading; the secret is still only what the generator wrote
     expect((await readFile(join(dir, "secret.bin"))).length).toBe(16);
+  });
+});
+
+describe("the limits leave real checkpoints alone", () => {
+  it("a tied weight and a transposed view of one storage decode to the right values", () => {
+    const storage = Float32Array.from({ length: 6 }, (_, i) => i);
+    const bytes = torchZipCheckpoint(
+      {
+        "embed.weight": { storageKey: "0", numel: 6, offset: 0, size: [2, 3], stride: [3, 1] },
+        "head.weight": { storageKey: "0", numel: 6, offset: 0, size: [3, 2], stride: [1, 3] },
+      },
+      { 0: new Uint8Array(storage.buffer) },
+    );
+    const m = readPth(bytes, "tied.pth");
+    expect(Array.from(m.get("embed.weight")!.data)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(Array.from(m.get("head.weight")!.data)).toEqual([0, 3, 1, 4, 2, 5]);
+    expect(m.get("head.weight")!.shape).toEqual([3, 2]);
   });
 });
 

@@ -55,6 +55,15 @@ describe("safetensors", () => {
     expect(() => readSafetensors(new Uint8Array(3), "f.safetensors")).toThrow(/f\.safetensors: too short/);
     expect(() => readSafetensors(safetensorsBytes({ a: { dtype: "F32", shape: [3], data_offsets: [0, 8] } }, new Uint8Array(8)), "f")).toThrow(/tensor "a": data_offsets/);
     expect(() => readSafetensors(safetensorsBytes({ a: { dtype: "U8", shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1)), "f")).toThrow(/unsupported dtype "U8"/);
+    expect(() => readSafetensors(safetensorsBytes({ __metadata__: { n: 1 } }, new Uint8Array(0)), "f")).toThrow(/f: safetensors __metadata__ must be an object of strings/);
+    expect(() => readSafetensors(safetensorsBytes({ a: { dtype: "F32", shape: [1], data_offsets: [0.5, 4.5] } }, new Uint8Array(8)), "f")).toThrow(/tensor "a": bad data_offsets/);
+  });
+
+  it("keeps metadata and names that only look like keys inside strings", () => {
+    const header = { __metadata__: { note: "\"b\":{\"a\":1}" }, a: { dtype: "F32", shape: [1], data_offsets: [0, 4] }, b: { dtype: "F32", shape: [0], data_offsets: [4, 4] } };
+    const m = readSafetensors(safetensorsBytes(header, new Uint8Array(new Float32Array([2.5]).buffer)), "f");
+    expect([...m.keys()]).toEqual(["a", "b"]);
+    expect(Array.from(m.get("a")!.data)).toEqual([2.5]);
   });
 });
 
