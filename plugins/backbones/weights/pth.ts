@@ -241,7 +241,7 @@ function unpickle(data: Uint8Array, where: string, start = 0): { value: unknown;
       case 0x47: need(8); stack.push(view.getFloat64(p, false)); p += 8; break; // BINFLOAT
       case 0x58: { need(4); const n = view.getUint32(p, true); p += 4; need(n); stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // BINUNICODE
       case 0x8c: { need(1); const n = data[p++]; need(n); stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // SHORT_BINUNICODE
-      case 0x54: { need(4); const n = view.getInt32(p, true); p += 4; need(n); stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // BINSTRING
+      case 0x54: { need(4); const n = view.getInt32(p, true); p += 4; if (n < 0) fail(`negative string length at byte ${p - 4}`); need(n); stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // BINSTRING
       case 0x55: { need(1); const n = data[p++]; need(n); stack.push(td.decode(data.subarray(p, p + n))); p += n; break; } // SHORT_BINSTRING
       case 0x71: need(1); memo.set(data[p++], stack[stack.length - 1]); break; // BINPUT
       case 0x72: need(4); memo.set(view.getUint32(p, true), stack[stack.length - 1]); p += 4; break; // LONG_BINPUT
@@ -305,7 +305,7 @@ function unpickle(data: Uint8Array, where: string, start = 0): { value: unknown;
         break;
       }
       case 0x61: { const v = stack.pop(); list().push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); list().push(...items); break; } // APPENDS
+      case 0x65: { const items = popMark(); const target = list(); for (const item of items) target.push(item); break; } // APPENDS
       default:
         fail(`opcode 0x${op.toString(16)} at byte ${p - 1}`);
     }
@@ -380,7 +380,13 @@ function collectStorages(obj: unknown, sizes: Map<string, number>): void {
 }
 
 const isIndex = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
-const show = (v: unknown): string => (typeof v === "bigint" ? `${v}` : Array.isArray(v) ? `[${v.map(show).join(", ")}]` : JSON.stringify(v) ?? String(v));
+/** A pickled value for an error message: shallow and short, whatever the file nests. */
+const show = (v: unknown, depth = 0): string => {
+  if (typeof v === "bigint") return `${v}`;
+  if (Array.isArray(v)) return depth > 1 ? "[...]" : `[${v.slice(0, 8).map((x) => show(x, depth + 1)).join(", ")}${v.length > 8 ? ", ..." : ""}]`;
+  if (typeof v === "string") return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}...` : v);
+  return typeof v === "number" || typeof v === "boolean" || v === null ? String(v) : typeof v;
+};
 
 /**
  * A tensor's view checked against its storage before anything is allocated: non-negative integer
@@ -396,7 +402,8 @@ function checkView(t: TensorRef, name: string, where: string): number {
   if (!isIndex(storage.numel)) fail(`storage ${storage.key} declares ${show(storage.numel)} elements; expected a non-negative integer`);
   if (!isIndex(offset)) fail(`storage offset ${show(offset)} is not a non-negative integer`);
   if (!Array.isArray(size) || !size.every(isIndex)) fail(`size ${show(size)} is not a list of non-negative integers`);
-  if (!Array.isArray(stride) || !stride.every(isIndex) || stride.length !== size.length) fail(`stride ${show(stride)} does not match size ${show(size)}`);
+  if (!Array.isArray(stride) || !stride.every(isIndex)) fail(`stride ${show(stride)} is not a list of non-negative integers`);
+  if (stride.length !== size.length) fail(`stride ${show(stride)} and size ${show(size)} differ in length`);
   let count = size.includes(0) ? 0 : 1;
   for (const d of size) {
     count *= d;
