@@ -38,7 +38,9 @@ describe("wasm on two threads", () => {
     const runs = readdirSync(join(out, "hello-transfer"));
     expect(runs.length).toBeGreaterThan(0);
     for (const run of runs) {
-      const environment = JSON.parse(readFileSync(join(out, "hello-transfer", run, "environment.json"), "utf8")) as { threads: number; versions: Record<string, string> };
+      // The environment lives with the attempt that published the run's result (docs/training.md, Run folders).
+      const { attempt } = JSON.parse(readFileSync(join(out, "hello-transfer", run, "result.json"), "utf8")) as { attempt: string };
+      const environment = JSON.parse(readFileSync(join(out, "hello-transfer", run, "attempts", attempt, "environment.json"), "utf8")) as { threads: number; versions: Record<string, string> };
       expect(environment.threads).toBe(2);
       expect(environment.versions["wasm-binary"]).toBe("threaded-simd");
     }
