@@ -1,35 +1,71 @@
 /**
- * Two `xfer run` processes side by side on one --out, one on wasm and one on cpu (so their
- * numbers differ): each attempt writes only its own folder, every run is published exactly once
- * and stays self-consistent (result, checkpoint hash, environment and epochs of one attempt), and
- * every result computed but not published is reported by the process that computed it.
+ * Two `xfer run` processes side by side on one --out, one on cpu and one on wasm (so their numbers
+ * differ): each attempt writes only its own folder, every run is published exactly once and stays
+ * self-consistent (result, checkpoint hash, environment and epochs of one attempt), and a result
+ * computed but not published is reported by the process that computed it.
+ *
+ * The race is forced, not hoped for: the cpu process is frozen (SIGSTOP) while it trains its first
+ * run, the wasm process trains and publishes every run, then the cpu process goes on (SIGCONT),
+ * finishes the run it had started and must find it already published.
  */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkRunFolders } from "./run-folders.ts";
-import { TINY_RECIPE, xfer } from "./helpers.ts";
+import { TINY_RECIPE, XFER, xfer, type Finished } from "./helpers.ts";
+
+/** Run folders in which an attempt has started but nothing is published yet. */
+function startedUnpublished(recipeDir: string): string[] {
+  if (!existsSync(recipeDir)) return [];
+  return readdirSync(recipeDir).filter((id) =>
+    /^[0-9a-f]{64}$/.test(id) && existsSync(join(recipeDir, id, "attempts")) && !existsSync(join(recipeDir, id, "result.json")));
+}
+
+async function frozenWhileTraining(out: string, recipeDir: string) {
+  const child = spawn(process.execPath, [XFER, "run", TINY_RECIPE, "--out", out, "--backend", "cpu"], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const finished = new Promise<Finished>((done) => child.on("close", (status) => done({ status, stdout, stderr })));
+  const deadline = Date.now() + 60_000;
+  while (startedUnpublished(recipeDir).length === 0) {
+    if (Date.now() > deadline) throw new Error(`the cpu process never started a run: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  child.kill("SIGSTOP");
+  return { child, finished, started: startedUnpublished(recipeDir) };
+}
 
 describe("concurrent writers on one run store", () => {
-  it("never mixes attempts and publishes each run once, reporting the discarded results", async () => {
+  it("never mixes attempts and publishes each run once, reporting the discarded result", async () => {
     const out = await mkdtemp(join(tmpdir(), "xfer-concurrent-"));
-    const [wasm, cpu] = await Promise.all(["wasm", "cpu"].map((backend) => xfer(["run", TINY_RECIPE, "--out", out, "--backend", backend])));
+    const recipeDir = join(out, "three-tiny-runs");
+    const frozen = await frozenWhileTraining(out, recipeDir);
+    // Frozen before it could publish: the run it is on has an attempt and no result.
+    expect(frozen.started).toHaveLength(1);
+    const [contested] = frozen.started;
+
+    const wasm = await xfer(["run", TINY_RECIPE, "--out", out, "--backend", "wasm"]);
     expect(wasm.status, wasm.stderr).toBe(0);
+    expect(wasm.stdout).toMatch(/3 trained/);
+    frozen.child.kill("SIGCONT");
+    const cpu = await frozen.finished;
     expect(cpu.status, cpu.stderr).toBe(0);
 
-    const { published, unpublished } = checkRunFolders(join(out, "three-tiny-runs"));
+    const { published, unpublished } = checkRunFolders(recipeDir);
     expect(published.size).toBe(3);
-    // Both start on the same first run, so at least one run is finished twice.
-    expect(unpublished.length).toBeGreaterThan(0);
-    const stderr = wasm.stderr + cpu.stderr;
-    for (const { id, attempt } of unpublished) {
-      expect(stderr).toContain(`run ${id} was finished by two attempts: kept ${published.get(id)!.attempt} (published first), discarded ${attempt} `);
-    }
-    // Each process counts what it trained; together: the 3 published plus the discarded ones.
-    const trained = (text: string) => Number(/(\d+) trained/.exec(text)![1]);
-    const discarded = (text: string) => Number(/(\d+) discarded/.exec(text)?.[1] ?? 0);
-    expect(trained(wasm.stdout) + trained(cpu.stdout)).toBe(3 + unpublished.length);
-    expect(discarded(wasm.stdout) + discarded(cpu.stdout)).toBe(unpublished.length);
-  }, 120_000);
+    expect(unpublished).toEqual([{ id: contested, attempt: expect.any(String) }]);
+    expect(published.get(contested)!.environment.backend).toBe("wasm");
+    expect(cpu.stderr).toContain(
+      `run ${contested} was finished by two attempts: kept ${published.get(contested)!.attempt} (published first), discarded ${unpublished[0].attempt} `,
+    );
+    // The cpu process trained one run (discarded) and found the other two done.
+    expect(cpu.stdout).toMatch(/1 trained/);
+    expect(cpu.stdout).toMatch(/1 discarded/);
+    expect(cpu.stdout).toMatch(/2 already done/);
+  }, 180_000);
 });
