@@ -255,6 +255,8 @@ export interface RunResult {
   readonly thresholds?: readonly number[];
   /** Trainable parameters of the backbone with the run's head, before any freezing (absent in runs stored before xfer recorded it). */
   readonly params?: number;
+  /** Samples the dataset left out (skipMissing, skipUndecodable), with the reason; absent when none. */
+  readonly skipped?: readonly { readonly id: string; readonly reason: string }[];
   readonly seconds: number;
   readonly seeds: Readonly<Record<string, string>>;
   readonly environment: EnvironmentRecord;

@@ -39,6 +39,7 @@ export const RunResultSchema = z.looseObject({
   test: metrics.optional(),
   thresholds: z.array(z.number()).optional(),
   params: z.number().int().nonnegative().optional(),
+  skipped: z.array(z.strictObject({ id: z.string(), reason: z.string() })).optional(),
   seconds: z.number().nonnegative(),
   seeds: z.record(z.string(), z.string()),
   environment: EnvironmentSchema,

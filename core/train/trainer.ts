@@ -206,6 +206,8 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       ...(test ? { test } : {}),
       ...(bestThresholds ? { thresholds: bestThresholds } : {}),
       params,
+      // Samples the dataset left out (skipMissing, skipUndecodable) belong with the result they shaped.
+      ...(parts.index.skipped?.length ? { skipped: parts.index.skipped.map(({ id, reason }) => ({ id, reason })) } : {}),
       seconds: (clock.now() - started) / 1000,
       seeds: { root: String(seeds.root), split: String(splitSeed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
       environment: parts.environment,

@@ -1,12 +1,13 @@
 /**
  * Issue 14, items 4, 5, 8 and 9 for datasets, as a user meets them: the `xfer` CLI run as a process
  * on a `csv` dataset whose files come from the seeded generator fixtures/generators/crafted-inputs.ts.
- * Corrupt images fail naming the file (or are skipped and counted with skipUndecodable); label cells
+ * Corrupt images fail naming the file (or are skipped, listed and recorded in the result with
+ * skipUndecodable); label cells
  * that once changed meaning or exhausted memory fail naming the row; paths that leave the root fail
  * naming the row, unless the config's allowedDataDirs allows the directory.
  */
 import { spawnSync } from "node:child_process";
-import { cp, mkdir, mkdtemp, readFile, rename, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -83,6 +84,11 @@ describe("corrupt images", () => {
     expect(trained.status, trained.stderr).toBe(0);
     expect(trained.stdout).toMatch(/crafted: 1 trained/);
     expect(trained.stderr).toMatch(/dataset csv left out 1 sample\(s\):\n  bad-scan: images\/flipped-scan\.jpg: cannot decode image: .*\(skipUndecodable\)/);
+    // ... and the result it shaped records it.
+    const runDir = join(dir, "runs", "crafted");
+    const [id] = (await readdir(runDir)).filter((e) => /^[0-9a-f]{64}$/.test(e));
+    const result = JSON.parse(await readFile(join(runDir, id, "result.json"), "utf8"));
+    expect(result.skipped).toEqual([{ id: "bad-scan", reason: expect.stringMatching(/flipped-scan\.jpg: cannot decode image/) }]);
 
     const skipped = splitsMake(dir, root, { skipUndecodable: true });
     expect(skipped.status, skipped.stderr).toBe(0);

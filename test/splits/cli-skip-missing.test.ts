@@ -1,5 +1,5 @@
 // `xfer splits make --skip-missing` on the APTOS fixture with one image deleted: without the flag
-// the missing file is an error naming it; with it, the sample is left out and counted.
+// the missing file is an error naming it; with it, the sample is left out, counted and listed.
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -11,7 +11,7 @@ import { builtinRegistry } from "../../plugins/manifest.ts";
 import { nodeDatasetContext } from "../../plugins/platform/node/context.ts";
 
 async function xfer(out: string[], ...args: string[]) {
-  const program = new Command("xfer").exitOverride().configureOutput({ writeOut: (t) => void out.push(t), writeErr: () => {} });
+  const program = new Command("xfer").exitOverride().configureOutput({ writeOut: (t) => void out.push(t), writeErr: (t) => void out.push(t) });
   registerSplitsCommand(program, { registry: builtinRegistry(), makeDatasetContext: nodeDatasetContext });
   await program.parseAsync(["node", "xfer", ...args]);
 }
@@ -30,5 +30,7 @@ it("reports how many samples --skip-missing left out instead of failing", async 
   const manifest: SplitManifest = JSON.parse(readFileSync(join(dir, "b.json"), "utf8"));
   expect(manifest.index.skipped).toBe(1);
   expect(out.join("")).toMatch(/1 sample\(s\) skipped by the dataset/);
+  // ... and which one, with the reason.
+  expect(out.join("")).toContain(`xfer: aptos2019: left out sample ${victim.replace(/\.png$/, "")}: `);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -49,12 +49,19 @@ export function defaultSplitter(index: DatasetIndex): { name: string; options: J
  * Indexes the dataset under `root` (default: the dataset's usual location, such as Debian's
  * Fashion-MNIST), splits it and builds the manifest.
  */
-export async function computeSplitManifest(deps: SplitsCommandDeps, request: ManifestRequest, root: string | undefined): Promise<SplitManifest> {
+/** `onSkipped` hears each sample the dataset left out (skipMissing, skipUndecodable), with its reason. */
+export async function computeSplitManifest(
+  deps: SplitsCommandDeps,
+  request: ManifestRequest,
+  root: string | undefined,
+  onSkipped: (skipped: { id: string; reason: string }) => void = () => {},
+): Promise<SplitManifest> {
   const ctx = { seeds: new SeedTree(request.seed) };
   const dataset = await deps.registry.create("dataset", request.dataset, ctx);
   const dir = root ?? dataset.meta.defaultRoot;
   if (dir === undefined) throw new InputError("--root", `dataset "${request.dataset.name}" has no default location; give --root DIR`);
   const index = await dataset.index(deps.makeDatasetContext(dir));
+  index.skipped?.forEach(onSkipped);
   const fallback = defaultSplitter(index);
   const splitterRef = request.splitter ?? { name: fallback.name, options: { ...fallback.options, ...request.defaultSplitterOptions } };
   const splitter = await deps.registry.create("splitter", splitterRef, ctx);
@@ -127,7 +134,9 @@ export function registerSplitsCommand(program: Command, deps: SplitsCommandDeps)
         defaultSplitterOptions: splitterOptions,
         seed: opts.seed === undefined ? (reference?.seed ?? 0) : parseSeed(opts.seed),
       };
-      const manifest = await computeSplitManifest(deps, request, opts.root);
+      // The manifest keeps the count; the samples themselves are listed here, never left silent.
+      const manifest = await computeSplitManifest(deps, request, opts.root, ({ id, reason }) =>
+        command.configureOutput().writeErr?.(`xfer: ${datasetName}: left out sample ${id}: ${reason}\n`));
       await mkdir(dirname(opts.out), { recursive: true });
       await writeFile(opts.out, `${JSON.stringify(manifest, null, 2)}\n`);
       const skipped = manifest.index.skipped > 0 ? `; ${manifest.index.skipped} sample(s) skipped by the dataset` : "";
