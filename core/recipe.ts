@@ -6,7 +6,7 @@
  */
 import type { JsonObject, JsonValue } from "./contracts.ts";
 import { InputError, XferError } from "./errors.ts";
-import { contentHash, sortKeys } from "./hash.ts";
+import { canonicalJson, contentHash, sortKeys } from "./hash.ts";
 import type { PluginRef } from "./plugin.ts";
 
 export interface TrainingOptions {
@@ -198,7 +198,7 @@ export interface PlanOptions {
   readonly defaultSeed?: number;
   readonly smoke?: boolean;
   /** Keep runs whose spec has `value` at `path` (e.g. "dataset.name" = "aptos2019"). */
-  readonly filters?: readonly { path: string; value: string }[];
+  readonly filters?: readonly RunFilter[];
 }
 
 /** Expands a recipe into runs. Equal specs get equal hashes; duplicates are planned once. */
@@ -219,21 +219,75 @@ export function plan(recipe: TrainRecipe, options: PlanOptions = {}): PlannedRun
       let spec: JsonObject = { ...template, recipe: recipe.name, point };
       for (const [path, value] of Object.entries(point)) spec = setPath(spec, path, value);
       spec = sortKeys(spec);
-      if (!matchesFilters(spec, options.filters ?? [])) continue;
       const hash = contentHash(spec);
       if (!runs.has(hash)) runs.set(hash, { hash, spec: spec as unknown as RunSpec });
     }
   }
-  return [...runs.values()];
+  return applyFilters(recipe.name, [...runs.values()], options.filters ?? []);
 }
 
-function matchesFilters(spec: JsonObject, filters: readonly { path: string; value: string }[]): boolean {
-  return filters.every(({ path, value }) => String(getPath(spec, path)) === value);
+/** A `--filter PATH=VALUE`: `value` is the typed value (JSON when the text parses as JSON, else the text). */
+export interface RunFilter {
+  readonly path: string;
+  readonly text: string;
+  readonly value: JsonValue;
 }
 
-/** Parses `path=value` filter arguments from the command line. */
-export function parseFilter(text: string): { path: string; value: string } {
+/**
+ * Keeps the runs every filter matches. A path no spec has, or a filter no run matches, is an error
+ * naming what exists (nearby paths, the values the path takes): a typo must not plan zero runs.
+ */
+function applyFilters(recipeName: string, runs: readonly PlannedRun[], filters: readonly RunFilter[]): PlannedRun[] {
+  let kept = runs;
+  for (const filter of filters) {
+    const specs = runs.map((run) => run.spec as unknown as JsonObject);
+    if (!specs.some((spec) => getPath(spec, filter.path) !== undefined)) {
+      throw new InputError(`--filter ${filter.path}=${filter.text}`, `no run of recipe "${recipeName}" has the path "${filter.path}"; paths there: ${nearbyPaths(specs, filter.path).join(", ")}`);
+    }
+    const matching = kept.filter((run) => filterMatches(filter, getPath(run.spec as unknown as JsonObject, filter.path)));
+    if (matching.length === 0) {
+      const values = [...new Set(kept.map((run) => canonicalJson(getPath(run.spec as unknown as JsonObject, filter.path) ?? null)))];
+      throw new InputError(`--filter ${filter.path}=${filter.text}`, `matches none of the ${kept.length} run(s) left; "${filter.path}" takes ${values.sort().join(", ")}`);
+    }
+    kept = matching;
+  }
+  return [...kept];
+}
+
+/** Equal as JSON (so 1e-2 matches 0.01 and true matches true), or a string spec value equal to the text ("007" stays a name). */
+function filterMatches(filter: RunFilter, actual: JsonValue | undefined): boolean {
+  if (actual === undefined) return false;
+  if (typeof actual === "string") return actual === filter.text;
+  return canonicalJson(actual) === canonicalJson(filter.value);
+}
+
+/** The keys of the deepest object on `path` that the specs have, as full paths (what the user may have meant). */
+function nearbyPaths(specs: readonly JsonObject[], path: string): string[] {
+  const keys = path.split(".");
+  for (let depth = keys.length - 1; depth >= 0; depth -= 1) {
+    const prefix = keys.slice(0, depth).join(".");
+    const found = new Set<string>();
+    for (const spec of specs) {
+      const node = prefix === "" ? spec : getPath(spec, prefix);
+      if (isPlainObject(node)) for (const key of Object.keys(node)) found.add(prefix === "" ? key : `${prefix}.${key}`);
+    }
+    if (found.size > 0) return [...found].sort();
+  }
+  return [];
+}
+
+/** Parses `path=value` filter arguments from the command line; the value is typed as JSON when it parses as JSON. */
+export function parseFilter(text: string): RunFilter {
   const at = text.indexOf("=");
   if (at <= 0) throw new InputError(`--filter "${text}"`, `expected PATH=VALUE, e.g. dataset.name=aptos2019`);
-  return { path: text.slice(0, at), value: text.slice(at + 1) };
+  const valueText = text.slice(at + 1);
+  return { path: text.slice(0, at), text: valueText, value: parseJsonOrText(valueText) };
+}
+
+function parseJsonOrText(text: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return text;
+  }
 }

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { contentHash, defineRecipe, expandGrid, plan, type JsonObject, type JsonValue } from "../../core/index.ts";
+import { contentHash, defineRecipe, expandGrid, parseFilter, plan, type JsonObject, type JsonValue } from "../../core/index.ts";
 import { helloLikeTemplate, GOLDEN } from "../helpers/golden.ts";
 
 const base = helloLikeTemplate;
@@ -68,10 +68,31 @@ describe("plan", () => {
   it("plans duplicate grid points once and applies filters and --seed", () => {
     const recipe = defineRecipe({ name: "dup", description: "", template: base, grid: [{ "training.lr": [0.1] }, { "training.lr": [0.1, 0.2] }] });
     expect(plan(recipe)).toHaveLength(2);
-    expect(plan(recipe, { filters: [{ path: "training.lr", value: "0.2" }] }).map((r) => r.spec.training.lr)).toEqual([0.2]);
+    expect(plan(recipe, { filters: [parseFilter("training.lr=0.2")] }).map((r) => r.spec.training.lr)).toEqual([0.2]);
     const seeded = plan(recipe, { seed: 5 });
     expect(seeded.every((r) => r.spec.seed === 5)).toBe(true);
     expect(seeded[0].hash).not.toBe(plan(recipe)[0].hash);
+  });
+
+  it("filters compare by type: numbers in any notation, booleans, null, objects; strings as text", () => {
+    const recipe = defineRecipe({
+      name: "typed", description: "", template: base,
+      grid: { "training.lr": [0.01, 0.1], "training.flag": [true, false], "training.extra": [null, { a: 1, b: [2] }], "training.tag": ["007"] },
+    });
+    const lrs = (filters: string[]) => plan(recipe, { filters: filters.map(parseFilter) });
+    expect(lrs(["training.lr=1e-2"]).every((r) => r.spec.training.lr === 0.01)).toBe(true);
+    expect(lrs(["training.lr=1e-2"])).toHaveLength(4);
+    expect(lrs(["training.flag=false", "training.extra=null"])).toHaveLength(2);
+    expect(lrs(['training.extra={"b":[2],"a":1}'])).toHaveLength(4);
+    expect(lrs(["training.tag=007"])).toHaveLength(8);
+    expect(() => lrs(["training.tag=7"])).toThrow(/"training\.tag" takes "007"/);
+  });
+
+  it("rejects a filter path no spec has (naming the paths nearby) and a filter that matches nothing (naming the values)", () => {
+    const recipe = defineRecipe({ name: "errs", description: "", template: base, grid: { "training.lr": [0.01, 0.1] } });
+    expect(() => plan(recipe, { filters: [parseFilter("training.learningRate=0.1")] })).toThrow(/no run of recipe "errs" has the path "training\.learningRate"; paths there: .*training\.lr/);
+    expect(() => plan(recipe, { filters: [parseFilter("training.lr=0.5")] })).toThrow(/matches none of the 2 run\(s\) left; "training\.lr" takes 0\.01, 0\.1/);
+    expect(() => parseFilter("=3")).toThrow(/expected PATH=VALUE/);
   });
 
   it("uses the config's default seed only when the recipe names none", () => {
