@@ -1,8 +1,10 @@
 /**
- * Text, Markdown and CSV renderings of a report model (Node-free): what the terminal prints and
- * the text files a report writes. The Node platform adds the SVG and PNG of each figure.
+ * Text, Markdown, CSV and HTML renderings of a report model (Node-free): what the terminal prints
+ * and the text files a report writes. The Node platform adds the SVG and PNG of each figure and
+ * hands report.html the plotting libraries' browser builds, which it inlines.
  */
-import { countMatches, type AnalysisReport, type Cell, type ReportTable } from "./report.ts";
+import { XferError } from "../errors.ts";
+import { countMatches, type AnalysisReport, type Cell, type ReportTable, type VegaLiteSpec } from "./report.ts";
 
 const MARK = { true: "✓", false: "✗", null: "·" } as const;
 
@@ -122,4 +124,104 @@ export function reportTextFiles(report: AnalysisReport): [name: string, content:
     ...report.tables.map((table): [string, string] => [`${table.key}.csv`, tableCsv(table)]),
     ...report.figures.map((figure): [string, string] => [`${figure.key}.vl.json`, JSON.stringify(figure.spec, null, 1) + "\n"]),
   ];
+}
+
+/** The browser builds (UMD) report.html inlines, so it opens from the file system with no network. */
+export interface HtmlScripts {
+  readonly vega: string;
+  readonly vegaLite: string;
+  readonly vegaEmbed: string;
+}
+
+function htmlEscape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** A library inside <script>: a "</script" or "<!--" in its text would end or derail the element. */
+function inlineScript(name: string, source: string): string {
+  if (/<\/script|<!--/i.test(source)) throw new XferError(`report.html: the ${name} build contains "</script" or "<!--" and cannot be inlined`);
+  return `<script>${source}</script>`;
+}
+
+/** JSON inside <script>: "<" escaped, so data can never close the element. */
+function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, "\\u003c");
+}
+
+/**
+ * Points whose encoding names no tooltip show every field of their datum (the model among them);
+ * a figure's own tooltip encoding is kept.
+ */
+function withDataTooltips(spec: VegaLiteSpec): VegaLiteSpec {
+  const config = (spec.config ?? {}) as Record<string, unknown>;
+  const mark = (config.mark ?? {}) as Record<string, unknown>;
+  return { ...spec, config: { ...config, mark: { tooltip: { content: "data" }, ...mark } } } as VegaLiteSpec;
+}
+
+function htmlTable(table: ReportTable): string {
+  const head = [table.rowLabel, ...table.columns.map((c) => c.label)].map((h) => `<th>${htmlEscape(h)}</th>`).join("");
+  const body = table.rows.map((row) => {
+    const cells = table.columns.map((column) => {
+      const c = row.cells[column.key];
+      if (c === undefined) return "<td></td>";
+      const title = c.reason === undefined ? "" : ` title="${htmlEscape(c.reason)}"`;
+      return `<td class="match-${String(c.match)}"${title}>${htmlEscape(cellText(c))}</td>`;
+    });
+    return `<tr><th>${htmlEscape(row.key)}</th>${cells.join("")}</tr>`;
+  });
+  const notes = [...reasonNotes(table), ...(table.notes ?? [])].map((n) => `<li>${htmlEscape(n)}</li>`).join("");
+  return `<section id="${htmlEscape(table.key)}"><h2>${htmlEscape(table.title + matchSummary(table))}</h2>
+<table><thead><tr>${head}</tr></thead><tbody>${body.join("\n")}</tbody></table>${notes === "" ? "" : `<ul class="notes">${notes}</ul>`}</section>`;
+}
+
+/**
+ * report.html: the tables, claims and notes as HTML and each figure drawn by vega-embed (SVG,
+ * tooltips on hover), with vega, vega-lite and vega-embed inlined: one self-contained file.
+ */
+export function formatHtml(report: AnalysisReport, scripts: HtmlScripts): string {
+  const claims = report.claims.length === 0 ? "" : `<section id="claims"><h2>Claims</h2><table><thead><tr><th>claim</th><th>holds</th><th>recomputed</th></tr></thead><tbody>${
+    report.claims.map((c) => `<tr><td>${htmlEscape(c.statement)}</td><td class="match-${c.holds}">${c.holds ? "✓ yes" : "✗ no"}</td><td>${htmlEscape(c.detail)}</td></tr>`).join("\n")
+  }</tbody></table></section>`;
+  const figures = report.figures.map((f) => `<section><h2>${htmlEscape(f.title)}</h2><div class="figure" id="figure-${htmlEscape(f.key)}" data-figure="${htmlEscape(f.key)}"></div></section>`);
+  const notes = report.notes.length === 0 ? "" : `<section id="notes"><h2>Notes</h2><ul>${report.notes.map((n) => `<li>${htmlEscape(n)}</li>`).join("")}</ul></section>`;
+  const specs = Object.fromEntries(report.figures.map((f) => [f.key, withDataTooltips(f.spec)]));
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${htmlEscape(report.title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; font-variant-numeric: tabular-nums; }
+td.match-false { background: #fde8e8; }
+td.match-true { background: #e8f6e8; }
+.notes { font-size: 0.85em; color: #555; }
+.figure-error { color: #b00; }
+</style>
+${inlineScript("vega", scripts.vega)}
+${inlineScript("vega-lite", scripts.vegaLite)}
+${inlineScript("vega-embed", scripts.vegaEmbed)}
+</head>
+<body>
+<h1>${htmlEscape(report.title)}</h1>
+<p>Input: ${htmlEscape(report.source)}</p>
+<p>Each cell: recomputed | published, then ✓ (equal at the printed precision), ✗ (not; hover the cell for the reason) or · (nothing published to compare). Hover a point of a figure to see its model and values.</p>
+${report.tables.map(htmlTable).join("\n")}
+${claims}
+${figures.join("\n")}
+${notes}
+<script>
+const specs = ${scriptJson(specs)};
+for (const element of document.querySelectorAll("[data-figure]")) {
+  vegaEmbed(element, specs[element.dataset.figure], { renderer: "svg", actions: false, tooltip: true }).catch((error) => {
+    element.textContent = "figure could not be drawn: " + error.message;
+    element.className = "figure-error";
+    console.error(error);
+  });
+}
+</script>
+</body>
+</html>
+`;
 }

@@ -54,7 +54,7 @@ describe("xfer run transfer-trends on a table that is not the paper's", () => {
     expect(readFileSync(input, "utf8")).toBe(csv);
     expect(readFileSync(join(folder, "notes.txt"), "utf8")).toBe("my notes\n");
     const files = readdirSync(folder).filter((f) => f !== "made-up.csv" && f !== "notes.txt").sort();
-    expect(files).toEqual(["figure1.png", "figure1.svg", "figure1.vl.json", "report.json", "report.md", "results.csv", "trends.csv"]);
+    expect(files).toEqual(["figure1.png", "figure1.svg", "figure1.vl.json", "report.html", "report.json", "report.md", "results.csv", "trends.csv"]);
 
     const paperOut = await mkdtemp(join(tmpdir(), "xfer-paper-"));
     const paper = xfer("run", "transfer-trends", "--out", paperOut);

@@ -2,17 +2,19 @@
  * Runs an analysis and writes its report: the text files core renders (report.md, report.json,
  * one CSV per table, each figure's Vega-Lite spec) and each figure as SVG and PNG (Vega-Lite
  * compiled to Vega, rendered headless to SVG; resvg rasterizes the SVG, so no native canvas is
- * needed). Each file is written beside its final name and renamed into place; nothing else in
+ * needed), and report.html: tables and interactive figures with vega, vega-lite and vega-embed
+ * inlined, so it opens from the file system. Each file is written beside its final name and renamed into place; nothing else in
  * the folder is touched.
  */
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { XferError } from "../../../core/errors.ts";
 import type { AnalysisRecipe, AnalysisReport, Figure, Scale } from "../../../core/analysis/index.ts";
-import { formatText, parseResultsTable, reportTextFiles } from "../../../core/analysis/index.ts";
+import { formatHtml, formatText, parseResultsTable, reportTextFiles, type HtmlScripts } from "../../../core/analysis/index.ts";
 import { readDelimited } from "./results-csv.ts";
 
 export interface RunAnalysisOptions {
@@ -84,6 +86,19 @@ export function svgToPng(svg: string, scale = 2): Buffer {
   return resvg.render().asPng();
 }
 
+const require = createRequire(import.meta.url);
+
+/** The minified browser (UMD) builds of the installed vega, vega-lite and vega-embed. */
+async function browserScripts(): Promise<HtmlScripts> {
+  // vega-embed exports only its entry points; its minified UMD build sits beside the CommonJS one.
+  const [vegaSource, vegaLite, vegaEmbed] = await Promise.all([
+    readFile(require.resolve("vega/build/vega.min.js"), "utf8"),
+    readFile(require.resolve("vega-lite/build/vega-lite.min.js"), "utf8"),
+    readFile(join(dirname(require.resolve("vega-embed")), "vega-embed.min.js"), "utf8"),
+  ]);
+  return { vega: vegaSource, vegaLite, vegaEmbed };
+}
+
 export interface WriteReportOptions {
   readonly warn?: (message: string) => void;
   /** Input files the report must not replace (e.g. `--results` inside the out folder). */
@@ -102,6 +117,7 @@ export async function writeReport(report: AnalysisReport, outDir: string, option
     const svg = await renderSvg(figure, options.warn);
     files.push([`${figure.key}.svg`, svg], [`${figure.key}.png`, svgToPng(svg)]);
   }
+  files.push(["report.html", formatHtml(report, await browserScripts())]);
   const target = resolve(outDir);
   const kept = new Set((options.keep ?? []).map((path) => resolve(path)));
   const clash = files.find(([name]) => kept.has(join(target, name)));
