@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { parseFilter, plan, XferError, type PlanOptions } from "../../../../core/index.ts";
-import { checkPlugins, runPlan, type EnvironmentRecord, type XferConfig } from "../../../../core/index.ts";
+import { runPlan, type EnvironmentRecord, type XferConfig } from "../../../../core/index.ts";
 import { readdirSync } from "node:fs";
 import { convertWeights } from "../../../backbones/index.ts";
 import { nodeDatasetContext } from "../context.ts";
@@ -20,6 +20,7 @@ import { createNodeRoot } from "../services.ts";
 import { runAnalysis } from "../report-writer.ts";
 import { backendChoices, selectBackend, type BackendSelection } from "../../../backends/select.ts";
 import { createProgress } from "./progress.ts";
+import { planProblems, preflightError } from "./preflight.ts";
 import { errorReport, verboseRequested } from "./error-report.ts";
 import { builtinRecipeNames, resolveRecipe } from "./recipes.ts";
 
@@ -131,8 +132,9 @@ export function buildProgram(io: Io = stdio): Command {
     .option("--json", "print the RunSpecs as JSON")
     .option("--smoke", "plan the recipe's smoke mode (fixtures, tiny models, few steps)")
     .option("--seed <n>", "root seed for every run")
-    .option("--filter <path=value>", "keep runs whose spec has this value, e.g. dataset.name=aptos2019 (repeatable)", collect, [])
-    .action(async (ref: string, opts: { json?: boolean; smoke?: boolean; seed?: string; filter: string[] }) => {
+    .option("--filter <path=value>", "keep runs whose spec has this value, typed as JSON: training.lr=1e-2 matches 0.01 (repeatable)", collect, [])
+    .option("--strict", "make preflight's problems (unknown plugins, bad options, missing data roots or weights) errors")
+    .action(async (ref: string, opts: { json?: boolean; smoke?: boolean; seed?: string; filter: string[]; strict?: boolean }) => {
       const { config } = await loadConfig({ file: program.opts().config });
       const recipe = await resolveRecipe(ref);
       if (recipe.kind === "analysis") {
@@ -140,7 +142,10 @@ export function buildProgram(io: Io = stdio): Command {
         return;
       }
       const runs = plan(recipe, planOptions(opts, config.seed));
-      for (const problem of checkPlugins(builtinRegistry(), runs)) io.err(`xfer: warning: ${problem}`);
+      const dataRoots = opts.smoke ? fixtureDataRoots() : config.dataRoots;
+      const problems = await planProblems(builtinRegistry(), runs, config, dataRoots);
+      if (opts.strict && problems.length > 0) throw preflightError(recipe.name, problems);
+      for (const problem of problems) io.err(`xfer: warning: ${problem}`);
       if (opts.json) {
         io.out(JSON.stringify(runs, null, 2));
         return;
@@ -179,8 +184,10 @@ export function buildProgram(io: Io = stdio): Command {
         throw new XferError(`--results, --x, --threshold and --scale are for analysis recipes; "${recipe.name}" trains its own runs (\`xfer report ${recipe.name}\` analyses them)`);
       }
       const runs = plan(recipe, planOptions(opts, config.seed));
-      const problems = checkPlugins(builtinRegistry(), runs);
-      if (problems.length > 0) throw new XferError(`recipe "${recipe.name}" cannot run:\n  ${problems.join("\n  ")}\n(use --filter to run the runs that can)`);
+      // Smoke mode reads the committed fixtures, whatever the config points at.
+      const dataRoots = opts.smoke ? fixtureDataRoots() : config.dataRoots;
+      const problems = await planProblems(builtinRegistry(), runs, config, dataRoots);
+      if (problems.length > 0) throw preflightError(recipe.name, problems);
       const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), io);
       io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
       if (environment.backend === "wasm" && environment.threads === 1 && availableParallelism() > 1) {
@@ -190,8 +197,7 @@ export function buildProgram(io: Io = stdio): Command {
       const bar = createProgress(recipe.name, runs.length);
       let finished = 0;
       const root = createNodeRoot({
-        // Smoke mode reads the committed fixtures, whatever the config points at.
-        config: opts.smoke ? { ...config, dataRoots: fixtureDataRoots() } : config,
+        config: { ...config, dataRoots },
         runDir: outDir,
         environment,
         logger: {

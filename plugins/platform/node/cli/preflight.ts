@@ -1,0 +1,34 @@
+/** `xfer run`'s and `xfer plan`'s preflight (core/preflight.ts) with the file system as its probe. */
+import { constants } from "node:fs";
+import { access, stat } from "node:fs/promises";
+import { XferError, type PlannedRun, type PluginRegistry, type XferConfig } from "../../../../core/index.ts";
+import { preflight, type PreflightProbe } from "../../../../core/preflight.ts";
+
+const fileSystemProbe: PreflightProbe = {
+  directoryProblem: (path) => problemOf(path, "directory"),
+  fileProblem: (path) => problemOf(path, "file"),
+};
+
+async function problemOf(path: string, expected: "directory" | "file"): Promise<string | undefined> {
+  try {
+    const found = await stat(path);
+    if (expected === "directory" ? !found.isDirectory() : !found.isFile()) return `not a ${expected}`;
+    await access(path, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return `no such ${expected}`;
+    if (code === "EACCES") return "not readable";
+    throw error;
+  }
+}
+
+/** The plan's problems; `dataRoots` are the roots the runs will read (--smoke's fixtures applied). */
+export function planProblems(registry: PluginRegistry, runs: readonly PlannedRun[], config: XferConfig, dataRoots: Readonly<Record<string, string>>): Promise<string[]> {
+  return preflight({ registry, runs, dataRoots, weights: config.weights }, fileSystemProbe);
+}
+
+/** The error `xfer run` (and `xfer plan --strict`) stops with: every problem, one a line. */
+export function preflightError(recipeName: string, problems: readonly string[]): XferError {
+  return new XferError(`recipe "${recipeName}" cannot run; preflight found ${problems.length} problem(s):\n  ${problems.join("\n  ")}\n(fix them, or use --filter to run the runs that can)`);
+}
