@@ -4,7 +4,20 @@
  */
 import { z } from "zod";
 import { InputError } from "./errors.ts";
-import { formatZodIssues } from "./plugin.ts";
+import { checkPlugin, formatZodIssues, type Plugin } from "./plugin.ts";
+
+/** A plugin object given in the config; its shape is checked, the object itself is kept. */
+const configPlugin = z.custom<Plugin>().superRefine((value, ctx) => {
+  if (typeof value === "string") {
+    if (value === "") ctx.addIssue({ code: "custom", message: "a module specifier must not be empty" });
+    return;
+  }
+  try {
+    checkPlugin(value, "plugin");
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: `expected a plugin object (meta.kind, meta.name, meta.version, meta.description, create) or a module specifier; ${(error as Error).message}` });
+  }
+});
 
 export const configSchema = z.strictObject({
   /** Dataset name -> directory holding the dataset as distributed. */
@@ -29,6 +42,11 @@ export const configSchema = z.strictObject({
    * when the backend is selected, since core does not know which backends a platform has.
    */
   backend: z.string().min(1).default("auto"),
+  /**
+   * Plugins beside the built-in ones: plugin objects (xfer.config.ts/.js) and module specifiers,
+   * a path relative to the config file or a package name, whose exported plugins are registered.
+   */
+  plugins: z.array(z.union([z.string(), configPlugin])).default([]),
   /** Threads for the wasm backend; only 1 works under Node and Deno today (docs/backends.md). */
   wasmThreads: z.number().int().min(1).default(1),
 });
@@ -39,6 +57,16 @@ export type XferConfigInput = z.input<typeof configSchema>;
 /** Typed identity helper for `xfer.config.ts`. */
 export function defineConfig(config: XferConfigInput): XferConfigInput {
   return config;
+}
+
+/**
+ * Only the `plugins` field, checked before the rest: the registry they build decides which
+ * `backend` names parseConfig accepts. Other fields' errors come from parseConfig.
+ */
+export function parseConfigPlugins(raw: unknown, source: string): XferConfig["plugins"] {
+  const parsed = z.object({ plugins: configSchema.shape.plugins }).safeParse(typeof raw === "object" && raw !== null ? raw : {});
+  if (!parsed.success) throw new InputError(source, formatZodIssues(parsed.error));
+  return parsed.data.plugins;
 }
 
 /**

@@ -76,23 +76,60 @@ export function formatZodIssues(error: z.ZodError, noun = "field"): string {
     .join("; ");
 }
 
+const pluginShape = z.looseObject({
+  meta: z.looseObject({
+    kind: z.enum(PLUGIN_KINDS as [PluginKind, ...PluginKind[]]),
+    name: z.string().min(1),
+    version: z.string().min(1),
+    description: z.string(),
+  }),
+  create: z.custom<Plugin["create"]>((value) => typeof value === "function", "expected a function (options, ctx) => capability"),
+});
+
+/** An object with `meta` and `create`: what a plugin module's exports are scanned for. */
+export function looksLikePlugin(value: unknown): boolean {
+  return typeof value === "object" && value !== null && "meta" in value && "create" in value;
+}
+
+/** Checks a plugin's shape (meta.kind/name/version/description, create); returns the same object. */
+export function checkPlugin(value: unknown, source: string): Plugin {
+  const parsed = pluginShape.safeParse(value);
+  if (!parsed.success) throw new InputError(source, `not a plugin: ${formatZodIssues(parsed.error)}`);
+  return value as Plugin;
+}
+
 export class PluginRegistry {
   readonly #byKind = new Map<PluginKind, Map<string, Plugin>>();
+  readonly #sources = new Map<Plugin, string>();
 
-  constructor(plugins: readonly Plugin[] = []) {
-    for (const plugin of plugins) this.register(plugin);
+  /** `source` names where the plugins come from in a duplicate-name error. */
+  constructor(plugins: readonly Plugin[] = [], source = "built-in") {
+    for (const plugin of plugins) this.register(plugin, source);
   }
 
-  register(plugin: Plugin): this {
+  /** Registering the same object again is a no-op; another plugin with a taken name is an error naming both sources. */
+  register(plugin: Plugin, source = "built-in"): this {
     const { kind, name } = plugin.meta;
     if (!PLUGIN_KINDS.includes(kind)) {
       throw new XferError(`plugin "${name}" has unknown kind "${kind}"; valid kinds: ${PLUGIN_KINDS.join(", ")}`);
     }
     const ofKind = this.#byKind.get(kind) ?? new Map<string, Plugin>();
-    if (ofKind.has(name)) throw new XferError(`duplicate ${kind} plugin name "${name}": each name may be registered once`);
+    const taken = ofKind.get(name);
+    if (taken === plugin) return this;
+    if (taken) {
+      const first = this.#sources.get(taken) ?? "built-in";
+      const firstText = first === "built-in" ? "the built-in one" : `the one from ${first}`;
+      throw new XferError(`duplicate ${kind} plugin name "${name}": the ${kind} plugin "${name}" from ${source} duplicates ${firstText}; each name may be registered once`);
+    }
     ofKind.set(name, plugin);
+    this.#sources.set(plugin, source);
     this.#byKind.set(kind, ofKind);
     return this;
+  }
+
+  /** Where a registered plugin came from: "built-in", or the module or config file that gave it. */
+  sourceOf(kind: PluginKind, name: string): string {
+    return this.#sources.get(this.get(kind, name) as Plugin) ?? "built-in";
   }
 
   get<K extends PluginKind>(kind: K, name: string): Plugin<K> {

@@ -5,6 +5,8 @@
  * the Node-free core alone as `xfer/core`.
  */
 export * from "../core/index.ts";
+/** zod, the schema library of plugin options: plugin authors need no install of their own. */
+export { z } from "zod";
 export { BUILTIN_PLUGINS, builtinRegistry } from "./manifest.ts";
 // One helper per plugin kind, each in its family's shared library (docs/writing-a-plugin.md).
 export { defineDataset, type DatasetSpec, type GeneratedDatasetSpec } from "./datasets/common/index.ts";

@@ -16,7 +16,7 @@ describe("config", () => {
     const dir = await project({ "package.json": "{}" });
     const { config, filepath } = await loadConfig({ cwd: dir });
     expect(filepath).toBeUndefined();
-    expect(config).toEqual({ dataRoots: {}, allowedDataDirs: [], weights: {}, outDir: "runs", seed: 0, backend: "auto", wasmThreads: 1 });
+    expect(config).toEqual({ dataRoots: {}, allowedDataDirs: [], weights: {}, outDir: "runs", seed: 0, backend: "auto", wasmThreads: 1, plugins: [] });
   });
 
   it("finds xfer.config.json, .xferrc.yaml and package.json#xfer", async () => {

@@ -1,9 +1,13 @@
-/** Finds a recipe by built-in folder name (`aptos-augmentation`, `recipes/aptos-augmentation`) or by path. */
+/**
+ * Finds a recipe by built-in folder name (`aptos-augmentation`, `recipes/aptos-augmentation`) or by
+ * path, and registers the plugins a user's recipe folder brings beside it.
+ */
 import { existsSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { UnknownNameError, XferError } from "../../../../core/index.ts";
+import { InputError, UnknownNameError, XferError, type PluginRegistry } from "../../../../core/index.ts";
 import { BUILTIN_RECIPES, type Recipe } from "../../../../recipes/index.ts";
+import { exportedPlugins } from "../config.ts";
 
 export type AnyRecipe = Recipe;
 
@@ -11,22 +15,63 @@ export function builtinRecipeNames(): string[] {
   return Object.keys(BUILTIN_RECIPES).sort();
 }
 
+/** What a recipe folder must hold; printed when a path is not one. */
+const RECIPE_FOLDER = "a recipe folder holds recipe.ts, whose default export is made by defineRecipe({ ... }) (training) or defineAnalysisRecipe({ ... }) (analysis); "
+  + "beside it recipe.ts may export `plugins` (the plugins the recipe needs) and `smokeDataRoots` (dataset name -> fixture folder, relative to the recipe folder, that --smoke reads)";
+
+export interface LoadedRecipe {
+  readonly recipe: AnyRecipe;
+  /** Dataset name -> absolute fixture root the recipe's `--smoke` reads (from `smokeDataRoots`). */
+  readonly smokeDataRoots: Record<string, string>;
+}
+
 export async function resolveRecipe(ref: string, cwd = process.cwd()): Promise<AnyRecipe> {
+  return (await loadRecipe(ref, undefined, cwd)).recipe;
+}
+
+/**
+ * Loads a recipe; the plugins a user's recipe.ts exports as `plugins` (a plugin or an array) are
+ * registered in `registry`, so they join the built-ins and the config's plugins in one registry.
+ */
+export async function loadRecipe(ref: string, registry: PluginRegistry | undefined, cwd = process.cwd()): Promise<LoadedRecipe> {
   // Built-in names win; anything else is a path to a recipe folder or file.
   const name = ref.replace(/^(\.\/)?recipes\//, "").replace(/\/+$/, "");
   const builtin = BUILTIN_RECIPES[name];
-  if (builtin) return checkRecipe((await builtin()).default, `recipes/${name}`);
+  if (builtin) return { recipe: checkRecipe((await builtin()).default, `recipes/${name}`), smokeDataRoots: {} };
   const path = resolve(cwd, ref);
-  const file = existsSync(path) && statSync(path).isDirectory() ? join(path, "recipe.ts") : path;
-  if (!existsSync(file)) throw new UnknownNameError("recipe", ref, builtinRecipeNames());
-  const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  return checkRecipe(module.default, file);
+  if (!existsSync(path)) {
+    if (ref.includes("/") || ref.includes(".")) throw new XferError(`${ref}: no such file or folder; ${RECIPE_FOLDER}`);
+    throw new UnknownNameError("recipe", ref, builtinRecipeNames());
+  }
+  const file = statSync(path).isDirectory() ? join(path, "recipe.ts") : path;
+  if (!existsSync(file)) throw new XferError(`${ref}: not a recipe folder (no recipe.ts in ${path}); ${RECIPE_FOLDER}`);
+  if (!/\.[cm]?[jt]s$/.test(file)) throw new XferError(`${ref}: not a recipe (a recipe is a folder with recipe.ts, or that file itself); ${RECIPE_FOLDER}`);
+  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const recipe = checkRecipe(module.default, file);
+  if (registry && module.plugins !== undefined) {
+    const plugins = exportedPlugins({ plugins: module.plugins }, file);
+    if (plugins.length === 0) throw new InputError(file, "the export `plugins` holds no plugin; export a plugin object or an array of them");
+    for (const plugin of plugins) registry.register(plugin, file);
+  }
+  return { recipe, smokeDataRoots: smokeRoots(module.smokeDataRoots, file) };
+}
+
+function smokeRoots(value: unknown, file: string): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.values(value).every((v) => typeof v === "string" && v !== "")) {
+    throw new InputError(file, `the export \`smokeDataRoots\` must map dataset names to folders relative to the recipe folder, e.g. { "json-labels": "./fixtures/tiny" }`);
+  }
+  const roots = Object.fromEntries(Object.entries(value as Record<string, string>).map(([dataset, dir]) => [dataset, resolve(dirname(file), dir)]));
+  for (const [dataset, dir] of Object.entries(roots)) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(file, `smokeDataRoots "${dataset}": ${dir} is not a folder`);
+  }
+  return roots;
 }
 
 function checkRecipe(value: unknown, source: string): AnyRecipe {
   const recipe = value as Partial<AnyRecipe> | undefined;
   if (!recipe || typeof recipe !== "object" || (recipe.kind !== "train" && recipe.kind !== "analysis")) {
-    throw new XferError(`${source}: the default export is not a recipe; write \`export default defineRecipe({ ... })\` or defineAnalysisRecipe`);
+    throw new XferError(`${source}: the default export is not a recipe; ${RECIPE_FOLDER}`);
   }
   return recipe as AnyRecipe;
 }

@@ -13,12 +13,11 @@ import { bestRunsTable, exportedTable, resultsCsv, selectRunGroup, type Exported
 import { SeedTree } from "../../../../../core/rng.ts";
 import type { StoredRun } from "../../../../../core/contracts.ts";
 import { BACKBONE_CATALOG } from "../../../../backbones/index.ts";
-import { builtinRegistry } from "../../../../manifest.ts";
 import transferTrends from "../../../../../recipes/transfer-trends/recipe.ts";
 import { loadConfig } from "../../config.ts";
 import { writeReport } from "../../report-writer.ts";
 import { FsRunStore } from "../../run-store.ts";
-import { resolveRecipe } from "../recipes.ts";
+import { loadRecipe } from "../recipes.ts";
 
 interface Io {
   out(text: string): void;
@@ -66,8 +65,8 @@ function parseGroupFlags(opts: GroupFlags): { seed?: number; backend?: string } 
 
 /** The best run per (model, dataset) among a training recipe's stored runs of one (seed, backend) group. */
 async function bestRuns(ref: string, out: string | undefined, configFile: string | undefined, io: Io, group: GroupFlags) {
-  const { config } = await loadConfig({ file: configFile });
-  const recipe = await resolveRecipe(ref);
+  const { config, registry } = await loadConfig({ file: configFile });
+  const { recipe } = await loadRecipe(ref, registry);
   if (recipe.kind !== "train") throw new XferError(`"${recipe.name}" is an analysis recipe: \`xfer run ${recipe.name}\` writes its report`);
   const store = new FsRunStore(resolve(out ?? config.outDir, recipe.name));
   const found: StoredRun[] = [];
@@ -78,7 +77,6 @@ async function bestRuns(ref: string, out: string | undefined, configFile: string
   }
   if (found.length === 0) throw new XferError(`no finished runs of "${recipe.name}" in ${store.dir}; run \`xfer run ${recipe.name}\` first`);
   const stored = selectRunGroup(found, parseGroupFlags(group));
-  const registry = builtinRegistry();
   const ctx = { seeds: new SeedTree(0) };
   const rows: ExportedRow[] = await bestRunsTable(stored, {
     async selection(datasetRef) {

@@ -15,7 +15,8 @@ import {
 } from "../../../../../core/splits/index.ts";
 
 export interface SplitsCommandDeps {
-  readonly registry: PluginRegistry;
+  /** The registry, or how to build it when a command runs (the CLI's reads the config's plugins). */
+  readonly registry: PluginRegistry | (() => Promise<PluginRegistry>);
   /** The context a dataset plugin indexes `root` with (Node: nodeDatasetContext). */
   makeDatasetContext(root: string): DatasetContext;
 }
@@ -57,14 +58,15 @@ export async function computeSplitManifest(
   onSkipped: (skipped: { id: string; reason: string }) => void = () => {},
 ): Promise<SplitManifest> {
   const ctx = { seeds: new SeedTree(request.seed) };
-  const dataset = await deps.registry.create("dataset", request.dataset, ctx);
+  const registry = typeof deps.registry === "function" ? await deps.registry() : deps.registry;
+  const dataset = await registry.create("dataset", request.dataset, ctx);
   const dir = root ?? dataset.meta.defaultRoot;
   if (dir === undefined) throw new InputError("--root", `dataset "${request.dataset.name}" has no default location; give --root DIR`);
   const index = await dataset.index(deps.makeDatasetContext(dir));
   index.skipped?.forEach(onSkipped);
   const fallback = defaultSplitter(index);
   const splitterRef = request.splitter ?? { name: fallback.name, options: { ...fallback.options, ...request.defaultSplitterOptions } };
-  const splitter = await deps.registry.create("splitter", splitterRef, ctx);
+  const splitter = await registry.create("splitter", splitterRef, ctx);
   return buildSplitManifest({
     // Folder- and CSV-based datasets learn their class names while indexing.
     dataset: { ...request.dataset, classNames: index.classNames ?? dataset.meta.classNames },
