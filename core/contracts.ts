@@ -22,6 +22,8 @@ export interface Image {
 
 /** Read-only access to a dataset root. Paths are relative to the root or absolute. */
 export interface DataIO {
+  /** The directory it reads, as resolved (absolute); recorded in results, never in specs (it is machine-specific). */
+  readonly root?: string;
   readText(path: string): Promise<string>;
   readBytes(path: string): Promise<Uint8Array>;
   exists(path: string): Promise<boolean>;
@@ -200,6 +202,11 @@ export interface EnvironmentRecord {
 /** Milliseconds from an arbitrary origin (performance.now on Node and Deno); the trainer's timings. */
 export interface Clock {
   now(): number;
+  /**
+   * Epoch milliseconds at which now() read 0 (performance.timeOrigin), so results can record
+   * wall-clock start and end times; a clock without it (a fake one) records none.
+   */
+  readonly timeOrigin?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,6 +248,43 @@ export interface EpochRecord {
   readonly trainLoss: number;
   readonly selection: Readonly<Record<string, number>>;
   readonly seconds: number;
+  /** The training loss function on the val split after the epoch (eval mode; absent in runs stored before xfer recorded it). */
+  readonly valLoss?: number;
+  /** Learning rate at the epoch's first and last step (absent in runs stored before xfer recorded it). */
+  readonly lr?: { readonly start: number; readonly end: number };
+}
+
+/** Per-class scores of one class on one split. */
+export interface ClassMetrics {
+  readonly class: string;
+  /** Samples of the class in the split. */
+  readonly support: number;
+  /** For single-label tasks recall is the class's accuracy. Null when undefined (0/0: no predictions, or no samples), as JSON stores it. */
+  readonly precision: number | null;
+  readonly recall: number | null;
+  readonly f1: number | null;
+}
+
+/** How a checkpoint scores one split, class by class. */
+export interface SplitEvaluation {
+  readonly samples: number;
+  /** The training loss function on the split. */
+  readonly loss: number;
+  /** Single-label tasks: argmax predictions; multilabel: scores at 0.5 per class. */
+  readonly perClass: readonly ClassMetrics[];
+  /** Single-label tasks: counts, rows the true class, columns the predicted one (class order of perClass). */
+  readonly confusion?: readonly (readonly number[])[];
+}
+
+/** What a run trained on: split sizes, the split manifest's hash and the data root. */
+export interface RunDataRecord {
+  readonly train: number;
+  readonly val: number;
+  readonly test?: number;
+  /** contentHash (SHA-256 of canonical JSON) of core/splits/manifest.ts buildSplitManifest for the run's split. */
+  readonly splitManifestSha256: string;
+  /** The dataset's root as resolved on the machine that trained (absent for datasets that read no files). */
+  readonly root?: string;
 }
 
 export interface RunResult {
@@ -258,6 +302,13 @@ export interface RunResult {
   /** Samples the dataset left out (skipMissing, skipUndecodable), with the reason; absent when none. */
   readonly skipped?: readonly { readonly id: string; readonly reason: string }[];
   readonly seconds: number;
+  /** Wall-clock start and end (ISO 8601, UTC) from the container's clock (absent when the clock has no timeOrigin, or in older runs). */
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  /** Split sizes, split manifest hash, data root (absent in runs stored before xfer recorded them). */
+  readonly data?: RunDataRecord;
+  /** Per-class metrics on val at the best epoch and on test (absent in runs stored before xfer recorded them). */
+  readonly evaluation?: { readonly val: SplitEvaluation; readonly test?: SplitEvaluation };
   readonly seeds: Readonly<Record<string, string>>;
   readonly environment: EnvironmentRecord;
   /** The backbone's external weights, part of the run's identity (absent: none, or a result from before xfer recorded them). */

@@ -25,7 +25,20 @@ export const EpochSchema = z.looseObject({
   trainLoss: z.number(),
   selection: metrics,
   seconds: z.number().nonnegative(),
+  valLoss: z.number().nullable().optional(),
+  lr: z.strictObject({ start: z.number(), end: z.number() }).optional(),
 });
+
+const splitEvaluation = z.looseObject({
+  samples: z.number().int().nonnegative(),
+  loss: z.number().nullable(),
+  perClass: z.array(z.looseObject({
+    class: z.string(), support: z.number().int().nonnegative(), precision: z.number().nullable(), recall: z.number().nullable(), f1: z.number().nullable(),
+  })),
+  confusion: z.array(z.array(z.number().int().nonnegative())).optional(),
+});
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** Relative to the run folder, inside one attempt's folder (no way out of the run folder). */
 export const CHECKPOINT_PATH = /^attempts\/[A-Za-z0-9._-]+\/best\.safetensors$/;
@@ -41,6 +54,16 @@ export const RunResultSchema = z.looseObject({
   params: z.number().int().nonnegative().optional(),
   skipped: z.array(z.strictObject({ id: z.string(), reason: z.string() })).optional(),
   seconds: z.number().nonnegative(),
+  startedAt: z.string().regex(ISO_TIME).optional(),
+  endedAt: z.string().regex(ISO_TIME).optional(),
+  data: z.looseObject({
+    train: z.number().int().nonnegative(),
+    val: z.number().int().nonnegative(),
+    test: z.number().int().nonnegative().optional(),
+    splitManifestSha256: z.string().regex(SHA256),
+    root: z.string().min(1).optional(),
+  }).optional(),
+  evaluation: z.looseObject({ val: splitEvaluation, test: splitEvaluation.optional() }).optional(),
   seeds: z.record(z.string(), z.string()),
   environment: EnvironmentSchema,
   weights: z.strictObject({ backbone: z.string().min(1), tensorsSha256: z.string().regex(SHA256) }).optional(),

@@ -2,3 +2,4 @@ export { accuracy, meanPerClassAccuracy, qwk, qwkFromConfusion, topKAccuracy } f
 export { applyThresholds, fitThresholds, macroF1, type ThresholdStrategy } from "./multilabel.ts";
 export { rocAuc, vocMeanAP, weightedRocAuc } from "./ranking.ts";
 export { argmaxRows } from "./validate.ts";
+export { confusionMatrix, perClassFromConfusion, perClassMultilabel, type ClassScores } from "./per-class.ts";

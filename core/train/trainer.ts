@@ -8,10 +8,13 @@ import * as tf from "@tensorflow/tfjs-core";
 // register_all_gradients module uses extensionless ESM imports that Deno cannot resolve.
 import "@tensorflow/tfjs";
 import type {
-  Augmentation, Backbone, BackboneMeta, Clock, Dataset, DatasetContext, DatasetIndex, EnvironmentRecord, EpochRecord, Image, Labels,
-  Metric, NamedTensor, Optimizer, RunResult, Sample, Schedule, Scores, Splitter,
+  Augmentation, Backbone, BackboneMeta, ClassMetrics, Clock, Dataset, DatasetContext, DatasetIndex, EnvironmentRecord, EpochRecord, Image, JsonObject, Labels,
+  Metric, NamedTensor, Optimizer, RunDataRecord, RunResult, Sample, Schedule, Scores, SplitEvaluation, Splitter,
 } from "../contracts.ts";
 import { XferError } from "../errors.ts";
+import { contentHash } from "../hash.ts";
+import { argmaxRows, type ClassScores, confusionMatrix, perClassFromConfusion, perClassMultilabel } from "../metrics/index.ts";
+import { buildSplitManifest } from "../splits/manifest.ts";
 import type { RunSpec } from "../recipe.ts";
 import type { BatchAugmentation } from "../image/batch.ts";
 import {
@@ -89,16 +92,26 @@ interface Learner {
   logits(input: tf.Tensor, epoch: number): tf.Tensor2D;
   trainable(epoch: number): tf.Variable[];
   state(): tf.Variable[];
-  scores(samples: readonly Sample[]): Promise<Scores>;
+  /** Eval-mode scores and the mean training loss function over `samples`. */
+  scores(samples: readonly Sample[]): Promise<Scored>;
   dispose(): void;
 }
 
-export async function train(parts: TrainerParts): Promise<RunResult> {
-  const { spec, dataset, seeds, optimizer, schedule, metrics, head, clock } = parts;
-  const started = clock.now();
-  const { epochs, batchSize } = spec.training;
-  const { index } = parts;
-  const { numClasses } = head;
+interface Scored {
+  readonly scores: Scores;
+  readonly loss: number;
+}
+
+/** The run's splits as samples, checked against the index. */
+export interface RunSplits {
+  readonly train: Sample[];
+  readonly val: Sample[];
+  readonly test?: Sample[];
+  readonly data: Omit<RunDataRecord, "root">;
+}
+
+export function splitRun(parts: Pick<TrainerParts, "spec" | "dataset" | "index" | "splitter">): RunSplits {
+  const { spec, dataset, index } = parts;
   const byId = new Map(index.samples.map((s) => [s.id, s]));
   const splitSeed = spec.splitSeed ?? spec.seed;
   const split = parts.splitter.split(index, splitSeed);
@@ -108,28 +121,94 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       if (!sample) throw new XferError(`split "${part}" names sample "${id}", which dataset "${dataset.meta.name}" does not have`);
       return sample;
     });
-  const trainSamples = pick(split.train, "train");
-  const valSamples = pick(split.val, "val");
-  const testSamples = split.test ? pick(split.test, "test") : undefined;
-  if (trainSamples.length === 0 || valSamples.length === 0) {
-    throw new XferError(`dataset "${dataset.meta.name}": the split left ${trainSamples.length} train and ${valSamples.length} val samples; both must be non-empty`);
+  const train = pick(split.train, "train");
+  const val = pick(split.val, "val");
+  const test = split.test ? pick(split.test, "test") : undefined;
+  if (train.length === 0 || val.length === 0) {
+    throw new XferError(`dataset "${dataset.meta.name}": the split left ${train.length} train and ${val.length} val samples; both must be non-empty`);
+  }
+  // The manifest `xfer splits make` writes for this split, hashed, so a run names the exact split it trained on.
+  const manifest = buildSplitManifest({
+    dataset: { name: spec.dataset.name, options: spec.dataset.options, classNames: classNamesOf(parts) },
+    splitter: { name: spec.splitter.name, options: spec.splitter.options },
+    seed: splitSeed,
+    index,
+    split,
+  });
+  const data = { train: train.length, val: val.length, ...(test ? { test: test.length } : {}), splitManifestSha256: contentHash(manifest as unknown as JsonObject) };
+  return { train, val, ...(test ? { test } : {}), data };
+}
+
+function classNamesOf(parts: Pick<TrainerParts, "dataset" | "index">): readonly string[] {
+  return parts.index.classNames ?? parts.dataset.meta.classNames;
+}
+
+/** Scoring with the run's head: ordinal predictions go through cut points fitted on the selection split. */
+class Scorer {
+  thresholds: number[] | undefined;
+  constructor(
+    readonly parts: Pick<TrainerParts, "head" | "dataset" | "index">,
+    readonly learner: Learner,
+  ) {}
+
+  async score(samples: readonly Sample[], fit: boolean): Promise<Scored> {
+    const { head } = this.parts;
+    const raw = await this.learner.scores(samples);
+    if (!isOrdinal(head)) return raw;
+    if (fit) this.thresholds = fitOrdinalThresholds(raw.scores.map((r) => r[0]), samples.map((s) => s.label as number), head.numClasses);
+    return { scores: ordinalScores(raw.scores, this.thresholds!, head.numClasses), loss: raw.loss };
   }
 
-  const ordinal = isOrdinal(head);
+  labels(samples: readonly Sample[]): Labels {
+    return labelsOf(samples, this.parts.dataset.meta.task, this.parts.head.numClasses);
+  }
+
+  /** Per-class metrics and confusion matrix of scored samples. */
+  evaluation(samples: readonly Sample[], scored: Scored): SplitEvaluation {
+    const classes = classNamesOf(this.parts);
+    const labels = this.labels(samples);
+    // 0/0 is null in memory as on disk, so a result read back equals the one computed.
+    const named = (m: ClassScores, c: number): ClassMetrics => ({
+      class: classes[c] ?? String(c), support: m.support, precision: definedOrNull(m.precision), recall: definedOrNull(m.recall), f1: definedOrNull(m.f1),
+    });
+    if (this.parts.dataset.meta.task === "multilabel") {
+      const predicted = scored.scores.map((row) => row.map((p) => (p >= 0.5 ? 1 : 0)));
+      const perClass = perClassMultilabel(labels as readonly (readonly number[])[], predicted).map(named);
+      return { samples: samples.length, loss: scored.loss, perClass };
+    }
+    const confusion = confusionMatrix(labels as readonly number[], argmaxRows(scored.scores), this.parts.head.numClasses);
+    return { samples: samples.length, loss: scored.loss, perClass: perClassFromConfusion(confusion).map(named), confusion };
+  }
+}
+
+/**
+ * Scores `target` with the learner's current weights as the trainer scores the test split: the
+ * selection split is scored first (fitted metrics and ordinal cut points learn there).
+ */
+async function scoreTarget(scorer: Scorer, metrics: readonly Metric[], val: readonly Sample[], valScored: Scored, target: readonly Sample[]): Promise<{ values: Record<string, number>; evaluation: SplitEvaluation }> {
+  const targetScored = await scorer.score(target, false);
+  const valLabels = scorer.labels(val);
+  const targetLabels = scorer.labels(target);
+  const values: Record<string, number> = {};
+  // Fitted metrics (multilabel thresholds) learn on the selection split, then score the target split.
+  for (const metric of metrics) values[metric.name] = (metric.fit?.(valLabels, valScored.scores) ?? metric).compute(targetLabels, targetScored.scores);
+  return { values, evaluation: scorer.evaluation(target, targetScored) };
+}
+
+export async function train(parts: TrainerParts): Promise<RunResult> {
+  const { spec, dataset, seeds, optimizer, schedule, metrics, head, clock } = parts;
+  const started = clock.now();
+  const { epochs, batchSize } = spec.training;
+  const splits = splitRun(parts);
+  const { train: trainSamples, val: valSamples, test: testSamples } = splits;
+
   // Counted before the learner can freeze the body: the model the run trains, with its run head.
   const params = parts.backbone.trainableVariables().reduce((n, v) => n + v.size, 0);
   const learner = await createLearner(parts, [trainSamples, valSamples, testSamples ?? []]);
-  const toTargets = (batch: readonly Sample[]) =>
-    ordinal ? tf.tensor2d(batch.map((s) => s.label as number), [batch.length, 1]) : classTargets(batch.map((s) => s.label), numClasses);
-  let thresholds: number[] | undefined;
+  const toTargets = (batch: readonly Sample[]) => targetsOf(head, batch);
+  const scorer = new Scorer(parts, learner);
   let bestThresholds: number[] | undefined;
-  /** Scores the metrics read; ordinal predictions go through cut points fitted on the selection split. */
-  const scoresOf = async (samples: readonly Sample[], fit: boolean): Promise<Scores> => {
-    const raw = await learner.scores(samples);
-    if (!ordinal) return raw;
-    if (fit) thresholds = fitOrdinalThresholds(raw.map((r) => r[0]), samples.map((s) => s.label as number), numClasses);
-    return ordinalScores(raw, thresholds!, numClasses);
-  };
+  let bestValScored: Scored | undefined;
   const stepsPerEpoch = Math.ceil(trainSamples.length / batchSize);
   const history: EpochRecord[] = [];
   const [selection, ...others] = metrics;
@@ -143,10 +222,13 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       const order = seeds.stream("shuffle", epoch).shuffle(trainSamples);
       const variables = learner.trainable(epoch);
       let lossSum = 0;
+      const lrs = { start: NaN, end: NaN };
       for (let step = 0; step < stepsPerEpoch; step++) {
         const batch = order.slice(step * batchSize, (step + 1) * batchSize);
         const { input, y } = mixBatch(parts, await learner.prepare(batch, epoch), toTargets(batch), epoch, step);
         const lr = schedule.lr({ epoch, step, stepsPerEpoch });
+        if (step === 0) lrs.start = lr;
+        lrs.end = lr;
         const loss = tf.tidy(() => {
           const { value, grads } = tf.variableGrads(() => lossOf(head, learner.logits(input, epoch), y), variables);
           optimizer.step(variables, variables.map((v) => grads[v.name]), lr);
@@ -159,18 +241,21 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
         parts.onProgress?.({ epoch, epochs, step: step + 1, stepsPerEpoch, loss });
       }
 
-      const valScores = await scoresOf(valSamples, true);
-      const valLabels = labelsOf(valSamples, dataset.meta.task, numClasses);
+      const valScored = await scorer.score(valSamples, true);
+      const valLabels = scorer.labels(valSamples);
       const values: Record<string, number> = {};
-      for (const metric of [selection, ...others]) values[metric.name] = metric.compute(valLabels, valScores);
-      const record: EpochRecord = { epoch: epoch + 1, trainLoss: lossSum / stepsPerEpoch, selection: values, seconds: (clock.now() - epochStart) / 1000 };
+      for (const metric of [selection, ...others]) values[metric.name] = metric.compute(valLabels, valScored.scores);
+      const record: EpochRecord = {
+        epoch: epoch + 1, trainLoss: lossSum / stepsPerEpoch, selection: values, seconds: (clock.now() - epochStart) / 1000, valLoss: valScored.loss, lr: lrs,
+      };
       history.push(record);
       await parts.onEpoch?.(record);
 
       if (bestEpoch < 0 || isBetter(selection, values[selection.name], best[selection.name])) {
         bestEpoch = epoch + 1;
         best = values;
-        bestThresholds = thresholds;
+        bestThresholds = scorer.thresholds;
+        bestValScored = valScored;
         bestState?.forEach((t) => t.dispose());
         bestState = learner.state().map((v) => tf.clone(v));
       }
@@ -183,19 +268,16 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       await parts.onBest(await Promise.all(bestState.map(async (t, i) => ({ name: names[i], shape: t.shape, data: (await t.data()) as Float32Array }))));
     }
 
-    let test: Record<string, number> | undefined;
-    if (testSamples && bestState) {
+    if (!bestState || !bestValScored) throw new XferError(`run ${parts.hash}: training ended without a best epoch (epochs: ${epochs})`);
+    let scoredTest: Awaited<ReturnType<typeof scoreTarget>> | undefined;
+    if (testSamples) {
       // The test split is scored with the best epoch's weights (buffers included).
       learner.state().forEach((v, i) => v.assign(bestState![i]));
-      thresholds = bestThresholds;
-      const valScores = await scoresOf(valSamples, false);
-      const valLabels = labelsOf(valSamples, dataset.meta.task, numClasses);
-      const testScores = await scoresOf(testSamples, false);
-      const testLabels = labelsOf(testSamples, dataset.meta.task, numClasses);
-      test = {};
-      // Fitted metrics (multilabel thresholds) learn on the selection split, then score the test split.
-      for (const metric of metrics) test[metric.name] = (metric.fit?.(valLabels, valScores) ?? metric).compute(testLabels, testScores);
+      scorer.thresholds = bestThresholds;
+      scoredTest = await scoreTarget(scorer, metrics, valSamples, await scorer.score(valSamples, false), testSamples);
     }
+    const test = scoredTest?.values;
+    const root = parts.datasetContext.io.root;
 
     return {
       hash: parts.hash,
@@ -209,7 +291,11 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       // Samples the dataset left out (skipMissing, skipUndecodable) belong with the result they shaped.
       ...(parts.index.skipped?.length ? { skipped: parts.index.skipped.map(({ id, reason }) => ({ id, reason })) } : {}),
       seconds: (clock.now() - started) / 1000,
-      seeds: { root: String(seeds.root), split: String(splitSeed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
+      ...(clock.timeOrigin === undefined ? {} : { startedAt: isoTime(clock.timeOrigin + started), endedAt: isoTime(clock.timeOrigin + clock.now()) }),
+      data: { ...splits.data, ...(root === undefined ? {} : { root }) },
+      // Val as scored at the best epoch.
+      evaluation: { val: scorer.evaluation(valSamples, bestValScored), ...(scoredTest ? { test: scoredTest.evaluation } : {}) },
+      seeds: { root: String(seeds.root), split: String(spec.splitSeed ?? spec.seed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
       environment: parts.environment,
     };
   } finally {
@@ -218,7 +304,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
   }
 }
 
-async function createLearner(parts: TrainerParts, splits: readonly (readonly Sample[])[]): Promise<Learner> {
+async function createLearner(parts: EvaluationParts, splits: readonly (readonly Sample[])[]): Promise<Learner> {
   const { spec, backbone, seeds, dataset, head } = parts;
   const mode = spec.training.mode ?? "finetune";
   const decodeOptions = spec.training.decodeResize === undefined ? undefined : { resize: spec.training.decodeResize };
@@ -232,14 +318,19 @@ async function createLearner(parts: TrainerParts, splits: readonly (readonly Sam
   // Ordinal regression outputs stay raw numbers; the trainer maps them to classes.
   const toScores = (logits: tf.Tensor2D) =>
     isOrdinal(head) ? tf.clone(logits) : head.loss === "sigmoid-bce" ? tf.sigmoid(logits) : tf.softmax(logits);
-  const batched = async (samples: readonly Sample[], predict: (batch: readonly Sample[]) => Promise<tf.Tensor>): Promise<Scores> => {
+  const batched = async (samples: readonly Sample[], predict: (batch: readonly Sample[]) => Promise<tf.Tensor2D>): Promise<Scored> => {
     const rows: number[][] = [];
+    let lossSum = 0;
     for (let start = 0; start < samples.length; start += spec.training.batchSize) {
-      const probs = await predict(samples.slice(start, start + spec.training.batchSize));
+      const batch = samples.slice(start, start + spec.training.batchSize);
+      const logits = await predict(batch);
+      const y = targetsOf(head, batch);
+      const [probs, loss] = tf.tidy(() => [toScores(logits), lossOf(head, logits, y)]);
       rows.push(...((await probs.array()) as number[][]));
-      probs.dispose();
+      lossSum += (await loss.data())[0] * batch.length;
+      tf.dispose([logits, y, probs, loss]);
     }
-    return rows;
+    return { scores: rows, loss: lossSum / samples.length };
   };
 
   if (mode === "frozen-features") {
@@ -268,7 +359,7 @@ async function createLearner(parts: TrainerParts, splits: readonly (readonly Sam
       logits: (input) => linear.apply(input as tf.Tensor2D),
       trainable: () => linear.variables,
       state: () => linear.variables,
-      scores: (samples) => batched(samples, async (batch) => tf.tidy(() => toScores(linear.apply(stack(batch))))),
+      scores: (samples) => batched(samples, async (batch) => tf.tidy(() => linear.apply(stack(batch)))),
       dispose: () => linear.variables.forEach((v) => v.dispose()),
     };
   }
@@ -286,12 +377,88 @@ async function createLearner(parts: TrainerParts, splits: readonly (readonly Sam
     state: () => backbone.stateVariables(),
     scores: (samples) => batched(samples, async (batch) => {
       const input = await evalBatch(batch);
-      const probs = tf.tidy(() => toScores(backbone.forward(input, false)));
+      const logits = tf.tidy(() => backbone.forward(input, false));
       input.dispose();
-      return probs;
+      return logits;
     }),
     dispose: () => {},
   };
+}
+
+/** Training targets of a batch: class indices as a column for ordinal regression, else (multi-)one-hot rows. */
+function targetsOf(head: RunHead, batch: readonly Sample[]): tf.Tensor2D {
+  return isOrdinal(head) ? tf.tensor2d(batch.map((s) => s.label as number), [batch.length, 1]) : classTargets(batch.map((s) => s.label), head.numClasses);
+}
+
+function definedOrNull(value: number): number | null {
+  return Number.isNaN(value) ? null : value;
+}
+
+function isoTime(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+/** What re-scoring a stored checkpoint needs: the run's parts, without optimizer, schedule or training callbacks. */
+export type EvaluationParts = Pick<
+  TrainerParts,
+  "hash" | "spec" | "seeds" | "head" | "dataset" | "index" | "datasetContext" | "splitter" | "backbone" | "trainAugmentations" | "evalAugmentations" | "metrics"
+>;
+
+export interface CheckpointEvaluation {
+  readonly split: "train" | "val" | "test";
+  readonly metrics: Record<string, number>;
+  readonly evaluation: SplitEvaluation;
+}
+
+/**
+ * Re-scores a run's best checkpoint on one of its splits exactly as the trainer scored it: val as
+ * at the best epoch (ordinal cut points fitted there again), test and train after the selection
+ * split (fitted metrics learn on val; ordinal cut points are the result's `thresholds`).
+ */
+export async function evaluateCheckpoint(
+  parts: EvaluationParts,
+  checkpoint: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>,
+  split: "train" | "val" | "test",
+  thresholds?: readonly number[],
+): Promise<CheckpointEvaluation> {
+  const splits = splitRun(parts);
+  const target = split === "test" ? splits.test : splits[split];
+  if (!target) throw new XferError(`run ${parts.hash}: its splitter "${parts.spec.splitter.name}" makes no test split; evaluate val or train`);
+  const learner = await createLearner(parts, [splits.train, splits.val, splits.test ?? []]);
+  try {
+    loadState(parts, learner.state(), checkpoint);
+    const scorer = new Scorer(parts, learner);
+    const valScored = await scorer.score(splits.val, true);
+    if (split === "val") {
+      const labels = scorer.labels(splits.val);
+      const metrics = Object.fromEntries(parts.metrics.map((m) => [m.name, m.compute(labels, valScored.scores)]));
+      return { split, metrics, evaluation: scorer.evaluation(splits.val, valScored) };
+    }
+    if (thresholds) scorer.thresholds = [...thresholds];
+    const { values, evaluation } = await scoreTarget(scorer, parts.metrics, splits.val, valScored, target);
+    return { split, metrics: values, evaluation };
+  } finally {
+    learner.dispose();
+  }
+}
+
+/** Assigns checkpoint tensors to the learner's state, in order; names (where stable) and shapes must match. */
+function loadState(parts: EvaluationParts, state: readonly tf.Variable[], checkpoint: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>): void {
+  const stored = [...checkpoint];
+  if (stored.length !== state.length) throw new XferError(`run ${parts.hash}: the checkpoint holds ${stored.length} tensors, the rebuilt model has ${state.length}`);
+  // Frozen-features heads are anonymous tfjs variables (global counters): they match by position only.
+  const byName = (parts.spec.training.mode ?? "finetune") !== "frozen-features";
+  state.forEach((variable, i) => {
+    const [name, tensor] = stored[i];
+    const expected = checkpointName(variable.name);
+    if (byName && name !== expected) throw new XferError(`run ${parts.hash}: checkpoint tensor ${i} is "${name}", the rebuilt model expects "${expected}"`);
+    if (tensor.shape.join("x") !== variable.shape.join("x")) {
+      throw new XferError(`run ${parts.hash}: checkpoint tensor "${name}" has shape [${tensor.shape.join(", ")}], the rebuilt model expects [${variable.shape.join(", ")}]`);
+    }
+    const value = tf.tensor(tensor.data, [...tensor.shape], "float32");
+    variable.assign(value);
+    value.dispose();
+  });
 }
 
 /** Variable names carry a per-instance prefix (tfjs needs unique names); checkpoints drop it. */

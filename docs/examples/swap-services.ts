@@ -24,7 +24,8 @@ const root = createNodeRoot({ config: parseConfig({}, "example"), runDir, enviro
 // The overrides: a child container sees its own registrations first, its parent's for the rest.
 const STEP_MS = 100;
 let now = 0;
-const fakeClock: Clock = { now: () => now };
+// timeOrigin: the fake clock's 0 is this wall-clock instant, so results record start and end times.
+const fakeClock: Clock = { now: () => now, timeOrigin: Date.UTC(2026, 0, 1) };
 let steps = 0;
 const stepLogger: Logger = {
   progress() {

@@ -20,8 +20,8 @@ async function results(dir: string): Promise<unknown[]> {
   return Promise.all(
     finished(dir).map(async (hash) => {
       const r = JSON.parse(await readFile(join(dir, hash, "result.json"), "utf8"));
-      // Timings and attempt ids differ between processes; everything else, the checkpoint's bytes included, must not.
-      const { attempt: _attempt, checkpoint, ...rest } = r;
+      // Timings, wall-clock times and attempt ids differ between processes; everything else, the checkpoint's bytes included, must not.
+      const { attempt: _attempt, checkpoint, startedAt: _started, endedAt: _ended, ...rest } = r;
       return { ...rest, checkpointSha256: checkpoint.sha256, seconds: 0, epochs: r.epochs.map((e: { seconds: number }) => ({ ...e, seconds: 0 })) };
     }),
   );

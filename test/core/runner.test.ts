@@ -59,7 +59,7 @@ describe("running a plan", () => {
     expect(resumed.skipped).toEqual([runs[0].hash]);
     expect(resumed.trained).toEqual([victim]);
     expect(resumed.discarded).toEqual([]);
-    const strip = ({ attempt: _a, checkpoint, ...r }: RunResult) => ({ ...r, checkpoint: checkpoint!.sha256, seconds: 0, epochs: r.epochs.map((e) => ({ ...e, seconds: 0 })) });
+    const strip = ({ attempt: _a, checkpoint, startedAt: _s, endedAt: _e, ...r }: RunResult) => ({ ...r, checkpoint: checkpoint!.sha256, seconds: 0, epochs: r.epochs.map((e) => ({ ...e, seconds: 0 })) });
     expect(resumed.results.map(strip)).toEqual(full.results.map(strip));
     // The new attempt published; the earlier one keeps its folder.
     expect(await readdir(join(dir, victim, "attempts"))).toHaveLength(2);

@@ -13,7 +13,8 @@
  * validated (core/run-schemas.ts, the checkpoint's SHA-256 against the result); a damaged result
  * is renamed aside (result.damaged-<time>.json), never deleted, and the run counts as not done.
  * Temp files of xfer's atomic writes left by a killed process of this host are removed when the
- * run is next looked at.
+ * run is next looked at. A folder with a spec or attempts but no published result (an interrupted,
+ * failed or running start) is "unfinished": `status` and `unfinished` name it, `list` leaves it out.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -34,6 +35,9 @@ const ATTEMPTS = "attempts";
 const ENVIRONMENT = "environment.json";
 const EPOCHS = "epochs.jsonl";
 const CHECKPOINT = "best.safetensors";
+
+/** A run folder's state: a lookup's, or "unfinished" when it was started (spec, attempts) but holds no result. */
+export type RunStatus = RunLookup | { readonly state: "unfinished"; readonly attempts: readonly string[] };
 
 /** This host's name as it appears in attempt ids and temp names (letters, digits, dashes). */
 const HOST = hostname().replace(/[^A-Za-z0-9-]/g, "-").slice(0, 48) || "host";
@@ -107,6 +111,24 @@ export class FsRunStore implements RunStore {
       entries.filter((e) => /^[0-9a-f]{64}$/.test(e)).map(async (e) => ((await exists(join(this.dir, e, RESULT))) ? e : undefined)),
     );
     return published.filter((e): e is string => e !== undefined).sort();
+  }
+
+  /** Like `lookup`, but tells a folder that was started and never finished ("unfinished") from one that is absent. */
+  async status(id: string): Promise<RunStatus> {
+    const found = await this.lookup(id);
+    if (found.state !== "absent") return found;
+    const dir = this.#runDir(id);
+    const attempts = (await listDir(join(dir, ATTEMPTS))).filter((a) => !isAbandonedTemp(a)).sort();
+    if (attempts.length > 0 || (await exists(join(dir, SPEC)))) return { state: "unfinished", attempts };
+    return found;
+  }
+
+  /** Identities of run folders that were started but hold no published result (see `status`), sorted. */
+  async unfinished(): Promise<string[]> {
+    const entries = (await listDir(this.dir)).filter((e) => /^[0-9a-f]{64}$/.test(e)).sort();
+    const states = await Promise.all(entries.map(async (e) => ((await exists(join(this.dir, e, RESULT))) ? undefined : e)));
+    const started = await Promise.all(states.filter((e): e is string => e !== undefined).map(async (e) => ((await this.status(e)).state === "unfinished" ? e : undefined)));
+    return started.filter((e): e is string => e !== undefined);
   }
 
   /** Removes temp files of xfer's atomic writes whose writer (a process of this host) is gone. */
