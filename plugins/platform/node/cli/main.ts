@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { parseFilter, plan, XferError, type PlanOptions } from "../../../../core/index.ts";
+import { axesLabel, parseFilter, plan, varyingAxes, XferError, type PlanOptions } from "../../../../core/index.ts";
 import { runPlan, type EnvironmentRecord, type XferConfig } from "../../../../core/index.ts";
 import { readdirSync } from "node:fs";
 import { convertWeights } from "../../../backbones/index.ts";
@@ -16,14 +16,13 @@ import { registerSplitsCommand } from "./commands/splits.ts";
 import { parseScales, parseThreshold, registerResultsCommands } from "./commands/results.ts";
 import { builtinRegistry } from "../../../manifest.ts";
 import { loadConfig } from "../config.ts";
-import type { PluginRegistry, RunSpec } from "../../../../core/index.ts";
 import { createNodeRoot } from "../services.ts";
 import { runAnalysis } from "../report-writer.ts";
 import { backendChoices, selectBackend, type BackendSelection } from "../../../backends/select.ts";
-import { createProgress } from "./progress.ts";
+import { createProgress, exitOnInterrupt } from "./progress.ts";
 import { planProblems, preflightError } from "./preflight.ts";
 import { errorReport, verboseRequested } from "./error-report.ts";
-import { builtinRecipeNames, loadRecipe } from "./recipes.ts";
+import { builtinRecipeNames, resolveRecipe } from "./recipes.ts";
 
 /** package.json is the one source of the version. */
 function xferVersion(): string {
@@ -44,35 +43,15 @@ const stdio: Io = {
   err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
 };
 
-/** fixtures/datasets/<name> for every built-in dataset with a fixture in xfer (what `--smoke` reads for it). */
-function fixtureDataRoots(registry: PluginRegistry): Record<string, string> {
+/** fixtures/datasets/<name> for every dataset fixture in the project (what `--smoke` reads). */
+function fixtureDataRoots(): Record<string, string> {
   const dir = resolve(import.meta.dirname, "../../../../fixtures/datasets");
-  return Object.fromEntries(readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && registry.has("dataset", e.name) && registry.sourceOf("dataset", e.name) === "built-in")
-    .map((e) => [e.name, resolve(dir, e.name)]));
-}
-
-/**
- * The data roots of a smoke run: xfer's fixtures for built-in datasets, the recipe's own
- * `smokeDataRoots` for its datasets, the config's roots for the rest; each dataset's root and
- * where it came from is printed.
- */
-function smokeDataRoots(config: XferConfig, registry: PluginRegistry, recipeRoots: Record<string, string>, specs: readonly RunSpec[], io: Io): Record<string, string> {
-  const fixtures = fixtureDataRoots(registry);
-  for (const name of [...new Set(specs.map((spec) => spec.dataset.name))].sort()) {
-    const [root, from] = recipeRoots[name] !== undefined ? [recipeRoots[name], "the recipe's smokeDataRoots"]
-      : fixtures[name] !== undefined ? [fixtures[name], "xfer's fixture"]
-        : config.dataRoots[name] !== undefined ? [config.dataRoots[name], "config dataRoots: the recipe's smokeDataRoots names none for it"]
-          : [undefined, ""];
-    // A dataset that reads no files (synthetic) has no root to report.
-    if (root !== undefined) io.err(`xfer: smoke data root of ${name}: ${root} (${from})`);
-  }
-  return { ...config.dataRoots, ...fixtures, ...recipeRoots };
+  return Object.fromEntries(readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => [e.name, resolve(dir, e.name)]));
 }
 
 /** Starts the configured (or fastest available) backend; the record goes into every result. */
-async function startBackend(config: XferConfig, io: Io, registry: PluginRegistry = builtinRegistry()): Promise<BackendSelection> {
-  const selection = await selectBackend(registry, {
+async function startBackend(config: XferConfig, io: Io): Promise<BackendSelection> {
+  const selection = await selectBackend(builtinRegistry(), {
     prefer: config.backend,
     wasmThreads: config.wasmThreads,
     warn: io.err,
@@ -129,16 +108,15 @@ export function buildProgram(io: Io = stdio): Command {
 
   program
     .command("list")
-    .description("list plugins (built-in and the config's, by kind) and built-in recipes")
+    .description("list built-in plugins (by kind) and recipes")
     .argument("[what]", "plugins | recipes | all", "all")
-    .action(async (what: string) => {
+    .action((what: string) => {
       if (!["plugins", "recipes", "all"].includes(what)) throw new XferError(`list: unknown "${what}"; expected plugins, recipes or all`);
       if (what !== "recipes") {
-        const { registry } = await loadConfig({ file: program.opts().config });
+        const registry = builtinRegistry();
         io.out("plugins:");
         for (const plugin of registry.all()) {
-          const source = registry.sourceOf(plugin.meta.kind, plugin.meta.name);
-          io.out(`  ${plugin.meta.kind.padEnd(12)} ${plugin.meta.name.padEnd(34)} ${plugin.meta.version.padEnd(7)} ${plugin.meta.description}${source === "built-in" ? "" : ` (from ${source})`}`);
+          io.out(`  ${plugin.meta.kind.padEnd(12)} ${plugin.meta.name.padEnd(34)} ${plugin.meta.version.padEnd(7)} ${plugin.meta.description}`);
         }
       }
       if (what !== "plugins") {
@@ -157,15 +135,15 @@ export function buildProgram(io: Io = stdio): Command {
     .option("--filter <path=value>", "keep runs whose spec has this value, typed as JSON: training.lr=1e-2 matches 0.01 (repeatable)", collect, [])
     .option("--strict", "make preflight's problems (unknown plugins, bad options, missing data roots or weights) errors")
     .action(async (ref: string, opts: { json?: boolean; smoke?: boolean; seed?: string; filter: string[]; strict?: boolean }) => {
-      const { config, registry } = await loadConfig({ file: program.opts().config });
-      const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRecipe(ref, registry);
+      const { config } = await loadConfig({ file: program.opts().config });
+      const recipe = await resolveRecipe(ref);
       if (recipe.kind === "analysis") {
         io.out(`${recipe.name} is an analysis recipe: it trains nothing; \`xfer run ${recipe.name}\` computes its report`);
         return;
       }
       const runs = plan(recipe, planOptions(opts, config.seed));
-      const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), io) : config.dataRoots;
-      const problems = await planProblems(registry, runs, config, dataRoots);
+      const dataRoots = opts.smoke ? fixtureDataRoots() : config.dataRoots;
+      const problems = await planProblems(builtinRegistry(), runs, config, dataRoots);
       if (opts.strict && problems.length > 0) throw preflightError(recipe.name, problems);
       for (const problem of problems) io.err(`xfer: warning: ${problem}`);
       if (opts.json) {
@@ -190,8 +168,8 @@ export function buildProgram(io: Io = stdio): Command {
     .option("--filter <path=value>", "only runs whose spec has this value (repeatable)", collect, []);
   addBackendFlags(runCommand)
     .action(async (ref: string, opts: { out?: string; results?: string; x?: string; threshold?: string; scale: string[]; seed?: string; smoke?: boolean; filter: string[] } & BackendFlags) => {
-      const { config, registry } = await loadConfig({ file: program.opts().config });
-      const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRecipe(ref, registry);
+      const { config } = await loadConfig({ file: program.opts().config });
+      const recipe = await resolveRecipe(ref);
       const outDir = resolve(opts.out ?? config.outDir, recipe.name);
       if (recipe.kind === "analysis") {
         const seed = opts.seed === undefined ? config.seed : parseSeed(opts.seed);
@@ -206,11 +184,11 @@ export function buildProgram(io: Io = stdio): Command {
         throw new XferError(`--results, --x, --threshold and --scale are for analysis recipes; "${recipe.name}" trains its own runs (\`xfer report ${recipe.name}\` analyses them)`);
       }
       const runs = plan(recipe, planOptions(opts, config.seed));
-      // Smoke mode reads fixtures: xfer's for built-in datasets, the recipe's own for its datasets.
-      const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), io) : config.dataRoots;
-      const problems = await planProblems(registry, runs, config, dataRoots);
+      // Smoke mode reads the committed fixtures, whatever the config points at.
+      const dataRoots = opts.smoke ? fixtureDataRoots() : config.dataRoots;
+      const problems = await planProblems(builtinRegistry(), runs, config, dataRoots);
       if (problems.length > 0) throw preflightError(recipe.name, problems);
-      const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), io, registry);
+      const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), io);
       io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
       if (environment.backend === "wasm" && environment.threads === 1 && availableParallelism() > 1) {
         // xfer's kernels run on the calling thread, so --wasm-threads gains little; processes scale.
@@ -218,9 +196,9 @@ export function buildProgram(io: Io = stdio): Command {
       }
       const bar = createProgress(recipe.name, runs.length);
       let finished = 0;
+      const soFar = { recipe: recipe.name, outDir, total: runs.length, trained: 0, skipped: 0 };
       const root = createNodeRoot({
         config: { ...config, dataRoots },
-        registry,
         runDir: outDir,
         environment,
         logger: {
@@ -231,22 +209,29 @@ export function buildProgram(io: Io = stdio): Command {
           },
           runDone: ({ done, hash, status }) => {
             finished = done;
+            soFar[status === "skipped" ? "skipped" : "trained"] += 1;
             bar.update(done, `${hash.slice(0, 12)} ${status}`);
           },
           warn: (message) => io.err(`xfer: warning: ${message}`),
         },
       });
+      const releaseInterrupt = exitOnInterrupt(() => soFar, process.argv, () => bar.stop());
       // A failed run must not leave the terminal's cursor hidden under the bar.
-      const outcome = await runPlan(root, runs).finally(() => bar.stop());
+      const outcome = await runPlan(root, runs).finally(() => {
+        releaseInterrupt();
+        bar.stop();
+      });
       const notes = [
         ...(outcome.discarded.length > 0 ? [`${outcome.discarded.length} discarded (another process published first)`] : []),
         ...(outcome.damaged.length > 0 ? [`${outcome.damaged.length} damaged and kept aside`] : []),
       ];
       io.out(`${recipe.name}: ${outcome.trained.length} trained, ${outcome.skipped.length} already done${notes.map((n) => `, ${n}`).join("")}; results in ${outDir}`);
-      for (const result of outcome.results) {
+      const axes = varyingAxes(runs.map((r) => r.spec));
+      for (const [i, result] of outcome.results.entries()) {
         const best = Object.entries(result.best).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ");
         const test = result.test ? ` | test ${Object.entries(result.test).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ")}` : "";
-        io.out(`  ${result.hash.slice(0, 12)}  best epoch ${result.bestEpoch}: ${best}${test}`);
+        const label = axes.length > 0 ? `  ${axesLabel(runs[i].spec, axes)}` : "";
+        io.out(`  ${result.hash.slice(0, 12)}${label}  best epoch ${result.bestEpoch}: ${best}${test}`);
       }
     });
 
@@ -273,7 +258,7 @@ export function buildProgram(io: Io = stdio): Command {
     });
 
   registerSplitsCommand(program, {
-    registry: async () => (await loadConfig({ file: program.opts().config })).registry,
+    registry: builtinRegistry(),
     // The config is read when a command indexes a dataset: its allowedDataDirs bound what the dataset may read.
     makeDatasetContext: (root) => nodeDatasetContext(root, loadConfig({ file: program.opts().config }).then(({ config }) => config.allowedDataDirs)),
   });
@@ -283,8 +268,8 @@ export function buildProgram(io: Io = stdio): Command {
     .description("print the compute backend that would be used, its version and threads, and library versions");
   addBackendFlags(envCommand)
     .action(async (opts: BackendFlags) => {
-      const { config, filepath, registry } = await loadConfig({ file: program.opts().config });
-      const env = await startBackend(withBackendFlags(config, opts), io, registry);
+      const { config, filepath } = await loadConfig({ file: program.opts().config });
+      const env = await startBackend(withBackendFlags(config, opts), io);
       io.out(JSON.stringify({ xfer: VERSION, config: filepath ?? "(defaults)", ...env }, null, 2));
     });
 
@@ -302,8 +287,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     const args = argv.slice(2);
     const versionArgs = args.filter((arg) => arg !== "--verbose");
     if (versionArgs.length === 1 && (versionArgs[0] === "--version" || versionArgs[0] === "-V")) {
-      const { config, registry } = await loadConfig();
-      const env = await startBackend(config, io, registry);
+      const env = await startBackend((await loadConfig()).config, io);
       io.out(`xfer ${VERSION} (backend ${env.backend} ${env.backendVersion}, ${env.threads} thread(s), ${env.runtime})`);
       return 0;
     }
