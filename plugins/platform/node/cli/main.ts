@@ -16,13 +16,14 @@ import { registerSplitsCommand } from "./commands/splits.ts";
 import { parseScales, parseThreshold, registerResultsCommands } from "./commands/results.ts";
 import { builtinRegistry } from "../../../manifest.ts";
 import { loadConfig } from "../config.ts";
+import type { PluginRegistry, RunSpec } from "../../../../core/index.ts";
 import { createNodeRoot } from "../services.ts";
 import { runAnalysis } from "../report-writer.ts";
 import { backendChoices, selectBackend, type BackendSelection } from "../../../backends/select.ts";
 import { createProgress, exitOnInterrupt } from "./progress.ts";
 import { planProblems, preflightError } from "./preflight.ts";
 import { errorReport, verboseRequested } from "./error-report.ts";
-import { builtinRecipeNames, resolveRecipe } from "./recipes.ts";
+import { builtinRecipeNames, loadRecipe } from "./recipes.ts";
 
 /** package.json is the one source of the version. */
 function xferVersion(): string {
@@ -43,15 +44,35 @@ const stdio: Io = {
   err: (text) => process.stderr.write(text.endsWith("\n") ? text : `${text}\n`),
 };
 
-/** fixtures/datasets/<name> for every dataset fixture in the project (what `--smoke` reads). */
-function fixtureDataRoots(): Record<string, string> {
+/** fixtures/datasets/<name> for every built-in dataset with a fixture in xfer (what `--smoke` reads for it). */
+function fixtureDataRoots(registry: PluginRegistry): Record<string, string> {
   const dir = resolve(import.meta.dirname, "../../../../fixtures/datasets");
-  return Object.fromEntries(readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => [e.name, resolve(dir, e.name)]));
+  return Object.fromEntries(readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && registry.has("dataset", e.name) && registry.sourceOf("dataset", e.name) === "built-in")
+    .map((e) => [e.name, resolve(dir, e.name)]));
+}
+
+/**
+ * The data roots of a smoke run: xfer's fixtures for built-in datasets, the recipe's own
+ * `smokeDataRoots` for its datasets, the config's roots for the rest; each dataset's root and
+ * where it came from is printed.
+ */
+function smokeDataRoots(config: XferConfig, registry: PluginRegistry, recipeRoots: Record<string, string>, specs: readonly RunSpec[], io: Io): Record<string, string> {
+  const fixtures = fixtureDataRoots(registry);
+  for (const name of [...new Set(specs.map((spec) => spec.dataset.name))].sort()) {
+    const [root, from] = recipeRoots[name] !== undefined ? [recipeRoots[name], "the recipe's smokeDataRoots"]
+      : fixtures[name] !== undefined ? [fixtures[name], "xfer's fixture"]
+        : config.dataRoots[name] !== undefined ? [config.dataRoots[name], "config dataRoots: the recipe's smokeDataRoots names none for it"]
+          : [undefined, ""];
+    // A dataset that reads no files (synthetic) has no root to report.
+    if (root !== undefined) io.err(`xfer: smoke data root of ${name}: ${root} (${from})`);
+  }
+  return { ...config.dataRoots, ...fixtures, ...recipeRoots };
 }
 
 /** Starts the configured (or fastest available) backend; the record goes into every result. */
-async function startBackend(config: XferConfig, io: Io): Promise<BackendSelection> {
-  const selection = await selectBackend(builtinRegistry(), {
+async function startBackend(config: XferConfig, io: Io, registry: PluginRegistry = builtinRegistry()): Promise<BackendSelection> {
+  const selection = await selectBackend(registry, {
     prefer: config.backend,
     wasmThreads: config.wasmThreads,
     warn: io.err,
@@ -108,15 +129,16 @@ export function buildProgram(io: Io = stdio): Command {
 
   program
     .command("list")
-    .description("list built-in plugins (by kind) and recipes")
+    .description("list plugins (built-in and the config's, by kind) and built-in recipes")
     .argument("[what]", "plugins | recipes | all", "all")
-    .action((what: string) => {
+    .action(async (what: string) => {
       if (!["plugins", "recipes", "all"].includes(what)) throw new XferError(`list: unknown "${what}"; expected plugins, recipes or all`);
       if (what !== "recipes") {
-        const registry = builtinRegistry();
+        const { registry } = await loadConfig({ file: program.opts().config });
         io.out("plugins:");
         for (const plugin of registry.all()) {
-          io.out(`  ${plugin.meta.kind.padEnd(12)} ${plugin.meta.name.padEnd(34)} ${plugin.meta.version.padEnd(7)} ${plugin.meta.description}`);
+          const source = registry.sourceOf(plugin.meta.kind, plugin.meta.name);
+          io.out(`  ${plugin.meta.kind.padEnd(12)} ${plugin.meta.name.padEnd(34)} ${plugin.meta.version.padEnd(7)} ${plugin.meta.description}${source === "built-in" ? "" : ` (from ${source})`}`);
         }
       }
       if (what !== "plugins") {
@@ -135,15 +157,15 @@ export function buildProgram(io: Io = stdio): Command {
     .option("--filter <path=value>", "keep runs whose spec has this value, typed as JSON: training.lr=1e-2 matches 0.01 (repeatable)", collect, [])
     .option("--strict", "make preflight's problems (unknown plugins, bad options, missing data roots or weights) errors")
     .action(async (ref: string, opts: { json?: boolean; smoke?: boolean; seed?: string; filter: string[]; strict?: boolean }) => {
-      const { config } = await loadConfig({ file: program.opts().config });
-      const recipe = await resolveRecipe(ref);
+      const { config, registry } = await loadConfig({ file: program.opts().config });
+      const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRecipe(ref, registry);
       if (recipe.kind === "analysis") {
         io.out(`${recipe.name} is an analysis recipe: it trains nothing; \`xfer run ${recipe.name}\` computes its report`);
         return;
       }
       const runs = plan(recipe, planOptions(opts, config.seed));
-      const dataRoots = opts.smoke ? fixtureDataRoots() : config.dataRoots;
-      const problems = await planProblems(builtinRegistry(), runs, config, dataRoots);
+      const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), io) : config.dataRoots;
+      const problems = await planProblems(registry, runs, config, dataRoots);
       if (opts.strict && problems.length > 0) throw preflightError(recipe.name, problems);
       for (const problem of problems) io.err(`xfer: warning: ${problem}`);
       if (opts.json) {
@@ -168,8 +190,8 @@ export function buildProgram(io: Io = stdio): Command {
     .option("--filter <path=value>", "only runs whose spec has this value (repeatable)", collect, []);
   addBackendFlags(runCommand)
     .action(async (ref: string, opts: { out?: string; results?: string; x?: string; threshold?: string; scale: string[]; seed?: string; smoke?: boolean; filter: string[] } & BackendFlags) => {
-      const { config } = await loadConfig({ file: program.opts().config });
-      const recipe = await resolveRecipe(ref);
+      const { config, registry } = await loadConfig({ file: program.opts().config });
+      const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRecipe(ref, registry);
       const outDir = resolve(opts.out ?? config.outDir, recipe.name);
       if (recipe.kind === "analysis") {
         const seed = opts.seed === undefined ? config.seed : parseSeed(opts.seed);
@@ -184,11 +206,11 @@ export function buildProgram(io: Io = stdio): Command {
         throw new XferError(`--results, --x, --threshold and --scale are for analysis recipes; "${recipe.name}" trains its own runs (\`xfer report ${recipe.name}\` analyses them)`);
       }
       const runs = plan(recipe, planOptions(opts, config.seed));
-      // Smoke mode reads the committed fixtures, whatever the config points at.
-      const dataRoots = opts.smoke ? fixtureDataRoots() : config.dataRoots;
-      const problems = await planProblems(builtinRegistry(), runs, config, dataRoots);
+      // Smoke mode reads fixtures: xfer's for built-in datasets, the recipe's own for its datasets.
+      const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), io) : config.dataRoots;
+      const problems = await planProblems(registry, runs, config, dataRoots);
       if (problems.length > 0) throw preflightError(recipe.name, problems);
-      const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), io);
+      const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), io, registry);
       io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
       if (environment.backend === "wasm" && environment.threads === 1 && availableParallelism() > 1) {
         // xfer's kernels run on the calling thread, so --wasm-threads gains little; processes scale.
@@ -199,6 +221,7 @@ export function buildProgram(io: Io = stdio): Command {
       const soFar = { recipe: recipe.name, outDir, total: runs.length, trained: 0, skipped: 0 };
       const root = createNodeRoot({
         config: { ...config, dataRoots },
+        registry,
         runDir: outDir,
         environment,
         logger: {
@@ -258,7 +281,7 @@ export function buildProgram(io: Io = stdio): Command {
     });
 
   registerSplitsCommand(program, {
-    registry: builtinRegistry(),
+    registry: async () => (await loadConfig({ file: program.opts().config })).registry,
     // The config is read when a command indexes a dataset: its allowedDataDirs bound what the dataset may read.
     makeDatasetContext: (root) => nodeDatasetContext(root, loadConfig({ file: program.opts().config }).then(({ config }) => config.allowedDataDirs)),
   });
@@ -268,8 +291,8 @@ export function buildProgram(io: Io = stdio): Command {
     .description("print the compute backend that would be used, its version and threads, and library versions");
   addBackendFlags(envCommand)
     .action(async (opts: BackendFlags) => {
-      const { config, filepath } = await loadConfig({ file: program.opts().config });
-      const env = await startBackend(withBackendFlags(config, opts), io);
+      const { config, filepath, registry } = await loadConfig({ file: program.opts().config });
+      const env = await startBackend(withBackendFlags(config, opts), io, registry);
       io.out(JSON.stringify({ xfer: VERSION, config: filepath ?? "(defaults)", ...env }, null, 2));
     });
 
@@ -287,7 +310,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     const args = argv.slice(2);
     const versionArgs = args.filter((arg) => arg !== "--verbose");
     if (versionArgs.length === 1 && (versionArgs[0] === "--version" || versionArgs[0] === "-V")) {
-      const env = await startBackend((await loadConfig()).config, io);
+      const { config, registry } = await loadConfig();
+      const env = await startBackend(config, io, registry);
       io.out(`xfer ${VERSION} (backend ${env.backend} ${env.backendVersion}, ${env.threads} thread(s), ${env.runtime})`);
       return 0;
     }
