@@ -7,7 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { axesLabel, parseFilter, plan, varyingAxes, XferError, type PlanOptions } from "../../../../core/index.ts";
+import { parseFilter, plan, XferError, type PlanOptions } from "../../../../core/index.ts";
 import { runPlan, type EnvironmentRecord, type XferConfig } from "../../../../core/index.ts";
 import { readdirSync } from "node:fs";
 import { convertWeights } from "../../../backbones/index.ts";
@@ -20,7 +20,7 @@ import type { PluginRegistry, RunSpec } from "../../../../core/index.ts";
 import { createNodeRoot } from "../services.ts";
 import { runAnalysis } from "../report-writer.ts";
 import { backendChoices, selectBackend, type BackendSelection } from "../../../backends/select.ts";
-import { createProgress, exitOnInterrupt } from "./progress.ts";
+import { createProgress } from "./progress.ts";
 import { planProblems, preflightError } from "./preflight.ts";
 import { errorReport, verboseRequested } from "./error-report.ts";
 import { builtinRecipeNames, loadRecipe } from "./recipes.ts";
@@ -218,7 +218,6 @@ export function buildProgram(io: Io = stdio): Command {
       }
       const bar = createProgress(recipe.name, runs.length);
       let finished = 0;
-      const soFar = { recipe: recipe.name, outDir, total: runs.length, trained: 0, skipped: 0 };
       const root = createNodeRoot({
         config: { ...config, dataRoots },
         registry,
@@ -232,29 +231,22 @@ export function buildProgram(io: Io = stdio): Command {
           },
           runDone: ({ done, hash, status }) => {
             finished = done;
-            soFar[status === "skipped" ? "skipped" : "trained"] += 1;
             bar.update(done, `${hash.slice(0, 12)} ${status}`);
           },
           warn: (message) => io.err(`xfer: warning: ${message}`),
         },
       });
-      const releaseInterrupt = exitOnInterrupt(() => soFar, process.argv, () => bar.stop());
       // A failed run must not leave the terminal's cursor hidden under the bar.
-      const outcome = await runPlan(root, runs).finally(() => {
-        releaseInterrupt();
-        bar.stop();
-      });
+      const outcome = await runPlan(root, runs).finally(() => bar.stop());
       const notes = [
         ...(outcome.discarded.length > 0 ? [`${outcome.discarded.length} discarded (another process published first)`] : []),
         ...(outcome.damaged.length > 0 ? [`${outcome.damaged.length} damaged and kept aside`] : []),
       ];
       io.out(`${recipe.name}: ${outcome.trained.length} trained, ${outcome.skipped.length} already done${notes.map((n) => `, ${n}`).join("")}; results in ${outDir}`);
-      const axes = varyingAxes(runs.map((r) => r.spec));
-      for (const [i, result] of outcome.results.entries()) {
+      for (const result of outcome.results) {
         const best = Object.entries(result.best).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ");
         const test = result.test ? ` | test ${Object.entries(result.test).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ")}` : "";
-        const label = axes.length > 0 ? `  ${axesLabel(runs[i].spec, axes)}` : "";
-        io.out(`  ${result.hash.slice(0, 12)}${label}  best epoch ${result.bestEpoch}: ${best}${test}`);
+        io.out(`  ${result.hash.slice(0, 12)}  best epoch ${result.bestEpoch}: ${best}${test}`);
       }
     });
 
