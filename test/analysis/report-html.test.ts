@@ -101,7 +101,7 @@ describe.skipIf(!hasChromium)("report.html in headless Chromium", () => {
       const tooltip = page.locator("#vg-tooltip-element.visible");
       await tooltip.waitFor({ state: "visible", timeout: 5_000 });
       // vega-tooltip lays a datum out as key/value rows; the "model" row names one of the figure's models.
-      const rows = await tooltip.locator("tr").evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)));
+      const rows = await tooltip.locator("tr").evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td"), (td) => td.textContent)));
       const model = rows.find(([k]) => k === "model")?.[1];
       expect(model, `${key}: tooltip rows ${JSON.stringify(rows)}`).toBeDefined();
       expect([...models], key).toContain(model);
