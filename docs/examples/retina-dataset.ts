@@ -2,8 +2,7 @@
  * A dataset plugin for a layout of its own: `labels.csv` (file,grade) beside `images/<file>`.
  * docs/writing-a-plugin.md shows this file; test/core/plugins.test.ts runs it.
  */
-import { z } from "zod";
-import { defineDataset, InputError } from "xfer";
+import { defineDataset, InputError, z } from "xfer";
 
 export const retinaDataset = defineDataset({
   name: "retina",

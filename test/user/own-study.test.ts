@@ -101,6 +101,13 @@ describe("a project's own plugin, from the xfer command", () => {
     expect(result.stderr).toMatch(/not a recipe folder \(no recipe\.ts in .*plugins\); a recipe folder holds recipe\.ts, whose default export is made by defineRecipe/);
   });
 
+  it("is the project docs/writing-a-plugin.md shows, file by file", () => {
+    const doc = readFileSync(join(ROOT, "docs/writing-a-plugin.md"), "utf8");
+    for (const file of ["plugins/json-labels.ts", "xfer.config.ts", "my-study/recipe.ts"]) {
+      expect(doc, file).toContain("```ts\n" + readFileSync(join(ROOT, "docs/examples/own-study", file), "utf8") + "```");
+    }
+  });
+
   it("imports xfer from JavaScript under node --import tsx", () => {
     writeFileSync(join(project, "count.mjs"), 'import { builtinRegistry, z } from "xfer";\nimport { jsonLabels } from "./plugins/json-labels.ts";\nconsole.log(JSON.stringify({ name: jsonLabels.meta.name, zod: typeof z.object, datasets: builtinRegistry().names("dataset").length > 0 }));\n');
     const result = spawnSync(process.execPath, ["--import", "tsx", "count.mjs"], { cwd: project, encoding: "utf8", timeout: 60_000 });
