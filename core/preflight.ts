@@ -7,11 +7,11 @@
  * created here (they need a tensor backend; backbones load weights): their options are checked
  * when a run creates them. File checks go through `probe`, so core stays free of Node.
  */
-import type { JsonObject, RunSpec } from "./contracts.ts";
+import type { JsonObject } from "./contracts.ts";
 import { XferError } from "./errors.ts";
 import { canonicalJson } from "./hash.ts";
 import type { PluginContext, PluginKind, PluginRef, PluginRegistry } from "./plugin.ts";
-import type { PlannedRun } from "./recipe.ts";
+import type { PlannedRun, RunSpec } from "./recipe.ts";
 import { SeedTree } from "./rng.ts";
 import { weightsSource } from "./run-identity.ts";
 

@@ -291,3 +291,26 @@ function parseJsonOrText(text: string): JsonValue {
     return text;
   }
 }
+
+/** The grid axes (keys of `spec.point`) whose values differ between the runs: what tells the runs apart. */
+export function varyingAxes(specs: readonly RunSpec[]): string[] {
+  const values = new Map<string, Set<string>>();
+  for (const spec of specs) {
+    for (const [axis, value] of Object.entries(spec.point)) {
+      values.set(axis, (values.get(axis) ?? new Set()).add(canonicalJson(value)));
+    }
+  }
+  // An axis some runs lack (a list of grids) tells them apart too.
+  return [...values].filter(([axis, seen]) => seen.size > 1 || specs.some((spec) => !(axis in spec.point))).map(([axis]) => axis);
+}
+
+/** A run named by its values on `axes`, e.g. `training.lr=0.01 optimizer.name="sgd"`. */
+export function axesLabel(spec: RunSpec, axes: readonly string[]): string {
+  return axes.map((axis) => `${axis}=${axisValueText(spec.point[axis])}`).join(" ");
+}
+
+/** An axis value as a table cell: strings bare, everything else as JSON, a missing axis as "-". */
+export function axisValueText(value: JsonValue | undefined): string {
+  if (value === undefined) return "-";
+  return typeof value === "string" ? value : canonicalJson(value);
+}

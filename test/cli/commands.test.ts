@@ -21,6 +21,8 @@ const PROCESS_TESTS: Readonly<Record<string, readonly string[]>> = {
   "plan": [HERE],
   "run": ["test/cli/resume.test.ts", "test/cli/golden-results.test.ts", "test/analysis/cli-analysis.test.ts", "test/cli/errors.test.ts", HERE],
   "results": [HERE],
+  "runs": ["test/cli/runs.test.ts"],
+  "compare": ["test/cli/runs.test.ts"],
   "report": ["test/recipes/fashion-mnist-transfer.test.ts"],
   "weights convert": ["test/cli/weights-convert.test.ts"],
   "splits make": [HERE],
@@ -82,8 +84,8 @@ describe("commands as processes", () => {
     const json = xfer(["plan", "hello-transfer", "--json"]);
     const runs = JSON.parse(json.out) as { hash: string }[];
     expect(runs).toHaveLength(4);
-    expect(text.out.split("\n")[0]).toBe("hello-transfer: 4 run(s)");
-    for (const { hash } of runs) expect(text.out).toContain(`  ${hash.slice(0, 12)}  {`);
+    expect(text.out.split("\n")[0]).toMatch(/^hello-transfer: 4 run\(s\), \d+ already done in /);
+    for (const { hash } of runs) expect(text.out).toMatch(new RegExp(`^  ${hash.slice(0, 12)}  `, "m"));
     expect(JSON.parse(xfer(["plan", "hello-transfer", "--json", "--smoke"]).out)).toHaveLength(1);
     expect(xfer(["plan", "transfer-trends"]).out).toMatch(/is an analysis recipe: it trains nothing/);
     const unknown = xfer(["plan", "no-such-recipe"]);

@@ -7,12 +7,14 @@ import { Command, CommanderError, Option } from "commander";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { parseFilter, plan, XferError, type PlanOptions } from "../../../../core/index.ts";
+import { axesLabel, parseFilter, plan, varyingAxes, XferError, type PlanOptions } from "../../../../core/index.ts";
 import { runPlan, type EnvironmentRecord, type XferConfig } from "../../../../core/index.ts";
 import { readdirSync } from "node:fs";
 import { convertWeights } from "../../../backbones/index.ts";
 import { nodeDatasetContext } from "../context.ts";
 import { registerSplitsCommand } from "./commands/splits.ts";
+import { planLines, registerRunsCommand, storedBySpecHash } from "./commands/runs.ts";
+import { registerCompareCommand } from "./commands/compare.ts";
 import { parseScales, parseThreshold, registerResultsCommands } from "./commands/results.ts";
 import { builtinRegistry } from "../../../manifest.ts";
 import { loadConfig } from "../config.ts";
@@ -20,7 +22,7 @@ import type { PluginRegistry, RunSpec } from "../../../../core/index.ts";
 import { createNodeRoot } from "../services.ts";
 import { runAnalysis } from "../report-writer.ts";
 import { backendChoices, selectBackend, type BackendSelection } from "../../../backends/select.ts";
-import { createProgress } from "./progress.ts";
+import { createProgress, exitOnInterrupt } from "./progress.ts";
 import { planProblems, preflightError } from "./preflight.ts";
 import { errorReport, verboseRequested } from "./error-report.ts";
 import { builtinRecipeNames, loadRecipe } from "./recipes.ts";
@@ -156,7 +158,8 @@ export function buildProgram(io: Io = stdio): Command {
     .option("--seed <n>", "root seed for every run")
     .option("--filter <path=value>", "keep runs whose spec has this value, typed as JSON: training.lr=1e-2 matches 0.01 (repeatable)", collect, [])
     .option("--strict", "make preflight's problems (unknown plugins, bad options, missing data roots or weights) errors")
-    .action(async (ref: string, opts: { json?: boolean; smoke?: boolean; seed?: string; filter: string[]; strict?: boolean }) => {
+    .option("--out <dir>", "output directory whose finished runs are counted as done (default: config outDir, else ./runs)")
+    .action(async (ref: string, opts: { json?: boolean; smoke?: boolean; seed?: string; filter: string[]; strict?: boolean; out?: string }) => {
       const { config, registry } = await loadConfig({ file: program.opts().config });
       const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRecipe(ref, registry);
       if (recipe.kind === "analysis") {
@@ -172,8 +175,8 @@ export function buildProgram(io: Io = stdio): Command {
         io.out(JSON.stringify(runs, null, 2));
         return;
       }
-      io.out(`${recipe.name}: ${runs.length} run(s)`);
-      for (const { hash, spec } of runs) io.out(`  ${hash.slice(0, 12)}  ${JSON.stringify(spec.point)}`);
+      const outDir = resolve(opts.out ?? config.outDir, recipe.name);
+      for (const line of planLines(recipe.name, runs, await storedBySpecHash(outDir), outDir)) io.out(line);
     });
 
   const runCommand = program
@@ -218,6 +221,7 @@ export function buildProgram(io: Io = stdio): Command {
       }
       const bar = createProgress(recipe.name, runs.length);
       let finished = 0;
+      const soFar = { recipe: recipe.name, outDir, total: runs.length, trained: 0, skipped: 0 };
       const root = createNodeRoot({
         config: { ...config, dataRoots },
         registry,
@@ -231,26 +235,35 @@ export function buildProgram(io: Io = stdio): Command {
           },
           runDone: ({ done, hash, status }) => {
             finished = done;
+            soFar[status === "skipped" ? "skipped" : "trained"] += 1;
             bar.update(done, `${hash.slice(0, 12)} ${status}`);
           },
           warn: (message) => io.err(`xfer: warning: ${message}`),
         },
       });
+      const releaseInterrupt = exitOnInterrupt(() => soFar, process.argv, () => bar.stop());
       // A failed run must not leave the terminal's cursor hidden under the bar.
-      const outcome = await runPlan(root, runs).finally(() => bar.stop());
+      const outcome = await runPlan(root, runs).finally(() => {
+        releaseInterrupt();
+        bar.stop();
+      });
       const notes = [
         ...(outcome.discarded.length > 0 ? [`${outcome.discarded.length} discarded (another process published first)`] : []),
         ...(outcome.damaged.length > 0 ? [`${outcome.damaged.length} damaged and kept aside`] : []),
       ];
       io.out(`${recipe.name}: ${outcome.trained.length} trained, ${outcome.skipped.length} already done${notes.map((n) => `, ${n}`).join("")}; results in ${outDir}`);
-      for (const result of outcome.results) {
+      const axes = varyingAxes(runs.map((r) => r.spec));
+      for (const [i, result] of outcome.results.entries()) {
         const best = Object.entries(result.best).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ");
         const test = result.test ? ` | test ${Object.entries(result.test).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ")}` : "";
-        io.out(`  ${result.hash.slice(0, 12)}  best epoch ${result.bestEpoch}: ${best}${test}`);
+        const label = axes.length > 0 ? `  ${axesLabel(runs[i].spec, axes)}` : "";
+        io.out(`  ${result.hash.slice(0, 12)}${label}  best epoch ${result.bestEpoch}: ${best}${test}`);
       }
     });
 
   registerResultsCommands(program, io);
+  registerRunsCommand(program, io);
+  registerCompareCommand(program, io);
 
   const convertCommand = program
     .command("weights")

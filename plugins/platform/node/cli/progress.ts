@@ -54,3 +54,40 @@ export function createProgress(label: string, total: number, stream: NodeJS.Writ
     stop() {},
   };
 }
+
+/** What a sweep has kept when it is interrupted: runs finished by this process and runs found done. */
+export interface SweepSoFar {
+  readonly recipe: string;
+  readonly outDir: string;
+  readonly total: number;
+  readonly trained: number;
+  readonly skipped: number;
+}
+
+/**
+ * Until the returned release is called, Ctrl-C (SIGINT) ends the process with exit code 130
+ * (128 + SIGINT, as shells report it) after saying what was kept and how to resume. The run
+ * store publishes each run atomically, so a run cut midway leaves only an unpublished attempt,
+ * which the same command trains again.
+ */
+export function exitOnInterrupt(soFar: () => SweepSoFar, argv: readonly string[], beforeExit: () => void, stream: NodeJS.WritableStream = process.stderr): () => void {
+  const handler = () => {
+    beforeExit();
+    stream.write(`${interruptNotice(soFar(), argv)}\n`);
+    process.exit(130);
+  };
+  process.once("SIGINT", handler);
+  return () => process.off("SIGINT", handler);
+}
+
+export function interruptNotice({ recipe, outDir, total, trained, skipped }: SweepSoFar, argv: readonly string[]): string {
+  const kept = trained + skipped;
+  return [
+    `xfer: interrupted: ${kept} of ${total} run(s) of ${recipe} are kept in ${outDir} (${trained} finished now, ${skipped} found done); the run cut short is not published`,
+    `xfer: to resume, run the same command: xfer ${argv.slice(2).map(shellQuote).join(" ")}`,
+  ].join("\n");
+}
+
+function shellQuote(word: string): string {
+  return /^[\w./=:@%+,-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
