@@ -29,6 +29,7 @@ const PROCESS_TESTS: Readonly<Record<string, readonly string[]>> = {
   "splits verify": [HERE],
   "env": ["test/backend/cli.test.ts"],
   "--version": ["test/backend/cli.test.ts"],
+  "new": ["test/cli/new.test.ts"],
   "--help": [HERE],
 };
 

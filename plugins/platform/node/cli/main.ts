@@ -13,6 +13,7 @@ import { readdirSync } from "node:fs";
 import { convertWeights } from "../../../backbones/index.ts";
 import { nodeDatasetContext } from "../context.ts";
 import { registerSplitsCommand } from "./commands/splits.ts";
+import { registerNewCommand } from "./commands/new.ts";
 import { planLines, registerRunsCommand, storedBySpecHash } from "./commands/runs.ts";
 import { registerCompareCommand } from "./commands/compare.ts";
 import { parseScales, parseThreshold, registerResultsCommands } from "./commands/results.ts";
@@ -262,6 +263,7 @@ export function buildProgram(io: Io = stdio): Command {
     });
 
   registerResultsCommands(program, io);
+  registerNewCommand(program, io);
   registerRunsCommand(program, io);
   registerCompareCommand(program, io);
 
