@@ -30,6 +30,7 @@ const PROCESS_TESTS: Readonly<Record<string, readonly string[]>> = {
   "env": ["test/backend/cli.test.ts"],
   "--version": ["test/backend/cli.test.ts"],
   "new": ["test/cli/new.test.ts"],
+  "curves": ["test/cli/run-folder.test.ts"],
   "--help": [HERE],
 };
 

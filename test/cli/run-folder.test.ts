@@ -106,3 +106,29 @@ describe("a run folder started but never finished", () => {
     expect(await store.status("f".repeat(64))).toEqual({ state: "absent" });
   });
 });
+
+describe("xfer curves", () => {
+  it("writes curves.vl.json, .svg and .png of the runs' epochs into <out>/<recipe>/report", () => {
+    const drawn = xfer(["curves", RECIPE, "--out", out]);
+    expect(drawn.code, drawn.err).toBe(0);
+    const report = join(out, "tiny-test-split", "report");
+    const spec = JSON.parse(readFileSync(join(report, "curves.vl.json"), "utf8"));
+    const label = result.hash.slice(0, 8);
+    const rows = spec.data.values as { run: string; epoch: number; quantity: string; value: number }[];
+    const series = (quantity: string) => rows.filter((r) => r.quantity === quantity && r.run === label).map((r) => r.value);
+    expect(series("training loss")).toEqual(result.epochs.map((e) => e.trainLoss));
+    expect(series("validation loss")).toEqual(result.epochs.map((e) => e.valLoss));
+    expect(series("validation accuracy")).toEqual(result.epochs.map((e) => e.selection.accuracy));
+    expect(series("learning rate")).toEqual(result.epochs.map((e) => e.lr!.start));
+    const svg = readFileSync(join(report, "curves.svg"), "utf8");
+    for (const text of ["training loss", "validation loss", "validation accuracy", "learning rate", label]) expect(svg).toContain(`>${text}</text>`);
+    expect(readFileSync(join(report, "curves.png")).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  });
+
+  it("names a --runs id it cannot find and the runs there are", () => {
+    const failed = xfer(["curves", RECIPE, "--out", out, "--runs", "abcdef12"]);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toContain(`no finished run "abcdef12"`);
+    expect(failed.err).toContain(result.hash.slice(0, 12));
+  });
+});

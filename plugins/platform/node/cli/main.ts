@@ -13,9 +13,10 @@ import { readdirSync } from "node:fs";
 import { convertWeights } from "../../../backbones/index.ts";
 import { nodeDatasetContext } from "../context.ts";
 import { registerSplitsCommand } from "./commands/splits.ts";
-import { registerNewCommand } from "./commands/new.ts";
+import { registerCurvesCommand } from "./commands/curves.ts";
 import { planLines, registerRunsCommand, storedBySpecHash } from "./commands/runs.ts";
 import { registerCompareCommand } from "./commands/compare.ts";
+import { registerNewCommand } from "./commands/new.ts";
 import { parseScales, parseThreshold, registerResultsCommands } from "./commands/results.ts";
 import { builtinRegistry } from "../../../manifest.ts";
 import { loadConfig } from "../config.ts";
@@ -263,9 +264,10 @@ export function buildProgram(io: Io = stdio): Command {
     });
 
   registerResultsCommands(program, io);
-  registerNewCommand(program, io);
+  registerCurvesCommand(program, io);
   registerRunsCommand(program, io);
   registerCompareCommand(program, io);
+  registerNewCommand(program, io);
 
   const convertCommand = program
     .command("weights")
