@@ -78,6 +78,25 @@ describe("a project's own plugin, from the xfer command", () => {
     writeFileSync(join(project, "data/labels.json"), JSON.stringify(labels));
   });
 
+  it("registers the plugins a recipe folder exports, with or without the config naming them too", () => {
+    mkdirSync(join(project, "recipe-plugins"), { recursive: true });
+    writeFileSync(join(project, "recipe-plugins/recipe.ts"), [
+      'import { jsonLabels } from "../plugins/json-labels.ts";',
+      'import study from "../my-study/recipe.ts";',
+      "export const plugins = [jsonLabels];",
+      "export default study;",
+    ].join("\n"));
+    writeFileSync(join(project, "bare.config.ts"), "export default {};\n");
+    const without = xfer(["--config", "bare.config.ts", "plan", "./my-study"]);
+    expect(without.stderr).toContain('unknown dataset "json-labels"');
+    for (const args of [["--config", "bare.config.ts", "plan", "./recipe-plugins", "--json"], ["plan", "./recipe-plugins", "--json"]]) {
+      const result = xfer(args);
+      expect(result.status, result.stderr).toBe(0);
+      expect(result.stderr, args.join(" ")).not.toContain("json-labels");
+      expect(JSON.parse(result.stdout)).toHaveLength(2);
+    }
+  });
+
   it("refuses a plugin whose name a built-in has, naming both sources", () => {
     const plugin = readFileSync(join(project, "plugins/json-labels.ts"), "utf8").replace('name: "json-labels"', 'name: "csv"');
     writeFileSync(join(project, "plugins/my-csv.ts"), plugin);
