@@ -25,15 +25,11 @@ export interface LoadedRecipe {
   readonly smokeDataRoots: Record<string, string>;
 }
 
-export async function resolveRecipe(ref: string, cwd = process.cwd()): Promise<AnyRecipe> {
-  return (await loadRecipe(ref, undefined, cwd)).recipe;
-}
-
 /**
  * Loads a recipe; the plugins a user's recipe.ts exports as `plugins` (a plugin or an array) are
  * registered in `registry`, so they join the built-ins and the config's plugins in one registry.
  */
-export async function loadRecipe(ref: string, registry: PluginRegistry | undefined, cwd = process.cwd()): Promise<LoadedRecipe> {
+export async function loadRecipe(ref: string, registry: PluginRegistry, cwd = process.cwd()): Promise<LoadedRecipe> {
   // Built-in names win; anything else is a path to a recipe folder or file.
   const name = ref.replace(/^(\.\/)?recipes\//, "").replace(/\/+$/, "");
   const builtin = BUILTIN_RECIPES[name];
@@ -48,7 +44,7 @@ export async function loadRecipe(ref: string, registry: PluginRegistry | undefin
   if (!/\.[cm]?[jt]s$/.test(file)) throw new XferError(`${ref}: not a recipe (a recipe is a folder with recipe.ts, or that file itself); ${RECIPE_FOLDER}`);
   const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const recipe = checkRecipe(module.default, file);
-  if (registry && module.plugins !== undefined) {
+  if (module.plugins !== undefined) {
     const plugins = exportedPlugins({ plugins: module.plugins }, file);
     if (plugins.length === 0) throw new InputError(file, "the export `plugins` holds no plugin; export a plugin object or an array of them");
     for (const plugin of plugins) registry.register(plugin, file);
