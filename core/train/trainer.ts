@@ -449,9 +449,10 @@ function loadState(parts: EvaluationParts, state: readonly tf.Variable[], checkp
   // Frozen-features heads are anonymous tfjs variables (global counters): they match by position only.
   const byName = (parts.spec.training.mode ?? "finetune") !== "frozen-features";
   state.forEach((variable, i) => {
-    const [name, tensor] = stored[i];
     const expected = checkpointName(variable.name);
-    if (byName && name !== expected) throw new XferError(`run ${parts.hash}: checkpoint tensor ${i} is "${name}", the rebuilt model expects "${expected}"`);
+    const found = byName ? checkpoint.get(expected) : stored[i][1];
+    if (found === undefined) throw new XferError(`run ${parts.hash}: the checkpoint has no tensor "${expected}" (it has ${stored.slice(0, 5).map(([n]) => `"${n}"`).join(", ")}${stored.length > 5 ? ", ..." : ""})`);
+    const [name, tensor] = [byName ? expected : stored[i][0], found];
     if (tensor.shape.join("x") !== variable.shape.join("x")) {
       throw new XferError(`run ${parts.hash}: checkpoint tensor "${name}" has shape [${tensor.shape.join(", ")}], the rebuilt model expects [${variable.shape.join(", ")}]`);
     }

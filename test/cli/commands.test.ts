@@ -31,6 +31,7 @@ const PROCESS_TESTS: Readonly<Record<string, readonly string[]>> = {
   "--version": ["test/backend/cli.test.ts"],
   "new": ["test/cli/new.test.ts"],
   "curves": ["test/cli/run-folder.test.ts"],
+  "evaluate": ["test/cli/run-folder.test.ts"],
   "--help": [HERE],
 };
 

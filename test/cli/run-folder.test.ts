@@ -48,12 +48,12 @@ describe("a finished run folder", () => {
   });
 
   it("records split sizes and the hash of the manifest `xfer splits make` writes for the same split", () => {
-    expect(result.data).toMatchObject({ train: 24, val: 12, test: 12 });
+    expect(result.data).toMatchObject({ train: 45, val: 24, test: 21 });
     // The synthetic dataset reads no files: no data root to record.
     expect(result.data!.root).toBeUndefined();
     const manifest = join(out, "manifest.json");
     const made = xfer([
-      "splits", "make", "synthetic", "--dataset-options", JSON.stringify({ classes: 3, perClass: 16, size: 8 }),
+      "splits", "make", "synthetic", "--dataset-options", JSON.stringify({ classes: 3, perClass: 30, size: 8 }),
       "--splitter", "stratified-holdout", "--splitter-options", JSON.stringify({ valFraction: 0.25, testFraction: 0.25 }), "--seed", "1", "--root", out, "--out", manifest,
     ]);
     expect(made.code, made.err).toBe(0);
@@ -62,7 +62,7 @@ describe("a finished run folder", () => {
 
   it("records per-class metrics and confusion matrices that agree with the stored accuracies", () => {
     const { val, test } = result.evaluation!;
-    for (const [split, evaluation, accuracy, count] of [["val", val, result.best.accuracy, 12], ["test", test!, result.test!.accuracy, 12]] as const) {
+    for (const [split, evaluation, accuracy, count] of [["val", val, result.best.accuracy, 24], ["test", test!, result.test!.accuracy, 21]] as const) {
       expect(evaluation.samples, split).toBe(count);
       expect(total(evaluation.confusion!), split).toBe(count);
       expect(diagonal(evaluation.confusion!) / count, split).toBeCloseTo(accuracy, 12);
@@ -78,16 +78,14 @@ describe("a finished run folder", () => {
     const attemptDir = join(runDir, "attempts", result.attempt!);
     const lines = readFileSync(join(attemptDir, "epochs.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     expect(lines).toEqual(result.epochs);
-    expect(lines).toHaveLength(3);
+    expect(lines).toHaveLength(6);
     for (const line of lines) {
       expect(Number.isFinite(line.valLoss)).toBe(true);
       expect(line.valLoss).toBeGreaterThan(0);
     }
-    // Cosine annealing per epoch from lr 0.1 over 3 epochs.
+    // Cosine annealing per epoch from lr 0.1 over 6 epochs.
     expect(lines.map((l) => l.lr.start)).toEqual(lines.map((l) => l.lr.end));
-    expect(lines[0].lr.start).toBeCloseTo(0.1, 12);
-    expect(lines[1].lr.start).toBeCloseTo(0.1 * (1 + Math.cos(Math.PI / 3)) / 2, 12);
-    expect(lines[2].lr.start).toBeLessThan(lines[1].lr.start);
+    lines.forEach((l, i) => expect(l.lr.start).toBeCloseTo((0.1 * (1 + Math.cos((Math.PI * i) / 6))) / 2, 12));
   });
 });
 
@@ -130,5 +128,35 @@ describe("xfer curves", () => {
     expect(failed.code).toBe(1);
     expect(failed.err).toContain(`no finished run "abcdef12"`);
     expect(failed.err).toContain(result.hash.slice(0, 12));
+  });
+});
+
+describe("xfer evaluate", () => {
+  it("re-scores the stored checkpoint on test and reproduces the stored test metrics and per-class scores exactly", () => {
+    const scored = xfer(["evaluate", RECIPE, result.hash.slice(0, 12), "--out", out, "--split", "test", "--json"]);
+    expect(scored.code, scored.err).toBe(0);
+    const report = JSON.parse(scored.out);
+    expect(report.run).toBe(result.hash);
+    expect(report.metrics).toEqual(result.test);
+    expect(report.evaluation).toEqual(result.evaluation!.test);
+  });
+
+  it("reproduces val as scored at the best epoch, and says so in its text output", () => {
+    const scored = xfer(["evaluate", RECIPE, result.hash.slice(0, 12), "--out", out, "--split", "val", "--json"]);
+    expect(scored.code, scored.err).toBe(0);
+    const report = JSON.parse(scored.out);
+    expect(report.metrics).toEqual(result.best);
+    expect(report.evaluation).toEqual(result.evaluation!.val);
+    const text = xfer(["evaluate", RECIPE, result.hash.slice(0, 12), "--out", out, "--split", "val"]);
+    expect(text.code, text.err).toBe(0);
+    expect(text.out).toMatch(new RegExp(`accuracy\\s+${result.best.accuracy} \\(as stored\\)`));
+    expect(text.out).toContain("pattern-2");
+  });
+
+  it("refuses a run that was started but never finished, naming it", () => {
+    // The folder the "started but never finished" test above began.
+    const failed = xfer(["evaluate", RECIPE, "000000000000", "--out", out]);
+    expect(failed.code).toBe(1);
+    expect(failed.err).toContain("was started but never finished");
   });
 });

@@ -14,6 +14,7 @@ import { convertWeights } from "../../../backbones/index.ts";
 import { nodeDatasetContext } from "../context.ts";
 import { registerSplitsCommand } from "./commands/splits.ts";
 import { registerCurvesCommand } from "./commands/curves.ts";
+import { registerEvaluateCommand } from "./commands/evaluate.ts";
 import { planLines, registerRunsCommand, storedBySpecHash } from "./commands/runs.ts";
 import { registerCompareCommand } from "./commands/compare.ts";
 import { registerNewCommand } from "./commands/new.ts";
@@ -265,6 +266,7 @@ export function buildProgram(io: Io = stdio): Command {
 
   registerResultsCommands(program, io);
   registerCurvesCommand(program, io);
+  registerEvaluateCommand(program, io);
   registerRunsCommand(program, io);
   registerCompareCommand(program, io);
   registerNewCommand(program, io);
