@@ -88,7 +88,7 @@ export default defineRecipe({ name: "bad", description: "typo", template: {
     );
     const run = await xfer("run", dir, "--out", join(dir, "out"), "--backend", "cpu");
     expect(run.code).toBe(1);
-    expect(run.err).toMatch(/unknown augmentation "horizontal-flipp"; valid augmentation names: .*horizontal-flip/);
+    expect(run.err).toMatch(/unknown augmentation "horizontal-flipp"; did you mean "horizontal-flip"\? valid augmentation names: .*horizontal-flip/);
     expect((await readdir(dir)).sort()).toEqual(["recipe.ts"]);
   });
 

@@ -60,6 +60,16 @@ describe("xfer errors, as processes", () => {
 
   // Root writes through any permission, so as root the process runs as user nobody (65534),
   // for whom the folder's 0o555 holds.
+  it("a recipe that Node would load as CommonJS says how to make it an ES module", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "xfer-commonjs-"));
+    const core = JSON.stringify(resolve(import.meta.dirname, "../../core/index.ts"));
+    writeFileSync(join(dir, "recipe.ts"), `import { defineRecipe } from ${core};\nexport default defineRecipe({ name: "cjs", description: "", template: {} as never });\n`);
+    const run = xfer(["plan", dir]);
+    expect(run.code).toBe(1);
+    expectReadable(run.err, run.last);
+    expect(run.last).toBe(`xfer: ${join(dir, "recipe.ts")}: is loaded as CommonJS, which cannot import xfer (an ES module): put a package.json with "type": "module" in ${dir} or a folder above it, or name the file .mts/.mjs`);
+  });
+
   it("a read-only --out names the folder that could not be created and why", async () => {
     const dir = await mkdtemp(join(tmpdir(), "xfer-errors-ro-"));
     chmodSync(dir, 0o755);

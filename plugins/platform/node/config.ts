@@ -6,11 +6,11 @@
 import { cosmiconfig } from "cosmiconfig";
 import { createRequire } from "node:module";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import {
   checkPlugin, InputError, looksLikePlugin, parseConfig, parseConfigPlugins, type Plugin, type PluginRegistry, type XferConfig,
 } from "../../../core/index.ts";
 import { builtinRegistry } from "../../manifest.ts";
+import { importUserModule } from "./user-module.ts";
 
 export interface LoadedConfig {
   readonly config: XferConfig;
@@ -28,8 +28,7 @@ export interface LoadedConfig {
  * plugin the config and a recipe both import is the same object, and xfer's error classes match.
  */
 async function importConfig(filepath: string): Promise<unknown> {
-  const module = (await import(pathToFileURL(filepath).href)) as { default?: unknown };
-  return module.default;
+  return (await importUserModule(filepath)).default;
 }
 
 const explorer = cosmiconfig("xfer", {
@@ -63,16 +62,17 @@ export async function loadConfig(options: { cwd?: string; file?: string } = {}):
  */
 async function importPluginModule(specifier: string, configFile: string): Promise<Plugin[]> {
   const relative = specifier.startsWith(".") || isAbsolute(specifier);
-  let url: string;
+  let file: string;
   try {
-    url = pathToFileURL(relative ? resolve(dirname(configFile), specifier) : createRequire(configFile).resolve(specifier)).href;
+    file = relative ? resolve(dirname(configFile), specifier) : createRequire(configFile).resolve(specifier);
   } catch (error) {
     throw new InputError(configFile, `plugin module "${specifier}" cannot be found from ${dirname(configFile)}: ${(error as Error).message.split("\n")[0]}`);
   }
   let module: Record<string, unknown>;
   try {
-    module = (await import(url)) as Record<string, unknown>;
+    module = await importUserModule(file);
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError(configFile, `plugin module "${specifier}" failed to load: ${(error as Error).message.split("\n")[0]}`);
   }
   const plugins = exportedPlugins(module, specifier);

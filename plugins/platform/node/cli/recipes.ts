@@ -4,10 +4,10 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { InputError, UnknownNameError, XferError, type PluginRegistry } from "../../../../core/index.ts";
 import { BUILTIN_RECIPES, type Recipe } from "../../../../recipes/index.ts";
 import { exportedPlugins } from "../config.ts";
+import { importUserModule } from "../user-module.ts";
 
 export type AnyRecipe = Recipe;
 
@@ -42,7 +42,7 @@ export async function loadRecipe(ref: string, registry: PluginRegistry, cwd = pr
   const file = statSync(path).isDirectory() ? join(path, "recipe.ts") : path;
   if (!existsSync(file)) throw new XferError(`${ref}: not a recipe folder (no recipe.ts in ${path}); ${RECIPE_FOLDER}`);
   if (!/\.[cm]?[jt]s$/.test(file)) throw new XferError(`${ref}: not a recipe (a recipe is a folder with recipe.ts, or that file itself); ${RECIPE_FOLDER}`);
-  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const module = await importUserModule(file);
   const recipe = checkRecipe(module.default, file);
   if (module.plugins !== undefined) {
     const plugins = exportedPlugins({ plugins: module.plugins }, file);
