@@ -5,7 +5,7 @@
  * `xfer` command run as processes in that project.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
@@ -77,6 +77,31 @@ describe("a project's own plugin, from the xfer command", () => {
     labels.s0 = 1 - labels.s0;
     writeFileSync(join(project, "data/labels.json"), JSON.stringify(labels));
   });
+
+  it("runs the full study, then lists, compares, evaluates and analyses its runs with report.html", () => {
+    const run = xfer(["run", "./my-study", "--backend", "cpu"]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/my-study: 2 trained/);
+
+    const runs = xfer(["runs", "./my-study", "--json"]);
+    expect(runs.status, runs.stderr).toBe(0);
+    const listed = JSON.parse(runs.stdout) as { id: string; status: string; axes: Record<string, unknown>; best: { accuracy: number } }[];
+    expect(listed.map((r) => [r.status, r.axes["training.lr"]]).sort()).toEqual([["done", "0.01"], ["done", "0.1"]]);
+
+    const compare = xfer(["compare", listed[0].id.slice(0, 8), listed[1].id.slice(0, 8)]);
+    expect(compare.status, compare.stderr).toBe(0);
+    expect(compare.stdout).toContain("training.lr");
+
+    const evaluate = xfer(["evaluate", "./my-study", listed[0].id, "--split", "val", "--json"]);
+    expect(evaluate.status, evaluate.stderr).toBe(0);
+    expect(evaluate.stdout).toContain(String(listed[0].best.accuracy));
+
+    const results = xfer(["results", "./my-study", "--csv", "my-results.csv"]);
+    expect(results.status, results.stderr).toBe(0);
+    const report = xfer(["run", "transfer-trends", "--results", "my-results.csv", "--x", "log10_params", "--out", "analysis"]);
+    expect(report.status, report.stderr).toBe(0);
+    for (const file of ["report.md", "report.json", "report.html", "figure1.svg"]) expect(existsSync(join(project, "analysis/transfer-trends", file)), file).toBe(true);
+  }, 300_000);
 
   it("registers the plugins a recipe folder exports, with or without the config naming them too", () => {
     mkdirSync(join(project, "recipe-plugins"), { recursive: true });
