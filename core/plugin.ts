@@ -56,6 +56,12 @@ export type CreateContext<K extends PluginKind> = K extends "backend" ? Record<s
 export interface Plugin<K extends PluginKind = PluginKind> {
   readonly meta: PluginMeta<K>;
   create(options: JsonObject, ctx: CreateContext<K>): Capabilities[K] | Promise<Capabilities[K]>;
+  /**
+   * Checks options (and what the run context must supply) without creating anything: for plugins
+   * whose `create` allocates tensors or reads files (backbones, optimizers), so a sweep's preflight
+   * can check them before a backend starts. Throws an XferError naming the plugin and the option.
+   */
+  validate?(options: JsonObject, ctx: CreateContext<K>): void;
 }
 
 /** Typed identity helper for writing a plugin. */

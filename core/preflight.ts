@@ -4,8 +4,9 @@
  * you mean"), the options of the plugins that are cheap to create (datasets, splitters,
  * augmentations, schedules, metrics: their create() parses the options and loads nothing),
  * each dataset's data root and each backbone's weights file. Optimizers and backbones are not
- * created here (they need a tensor backend; backbones load weights): their options are checked
- * when a run creates them. File checks go through `probe`, so core stays free of Node.
+ * created here (they need a tensor backend; backbones load weights): their `validate` checks their
+ * options instead (a plugin without one is checked when a run creates it). File checks go through
+ * `probe`, so core stays free of Node.
  */
 import type { JsonObject } from "./contracts.ts";
 import { XferError } from "./errors.ts";
@@ -41,8 +42,11 @@ export async function preflight(input: PreflightInput, probe: PreflightProbe): P
   /** Creates each distinct plugin reference once; a failure is noted for every run that uses it. */
   const tryCreate = async (kind: PluginKind, ref: PluginRef, ctx: PluginContext) => {
     if (!input.registry.has(kind, ref.name)) return;
-    const key = `${kind}\u0000${canonicalJson(ref as unknown as JsonObject)}`;
-    if (!checked.has(key)) checked.set(key, await createProblem(input.registry, kind, ref, ctx, defaultRoots));
+    // Optimizers and schedules take the run's lr / weight decay / epochs from the context.
+    const key = `${kind}\u0000${canonicalJson(ref as unknown as JsonObject)}\u0000${JSON.stringify(ctx.training ?? null)}`;
+    if (!checked.has(key)) {
+      checked.set(key, kind === "backbone" || kind === "optimizer" ? validateProblem(input.registry, kind, ref, ctx) : await createProblem(input.registry, kind, ref, ctx, defaultRoots));
+    }
     const problem = checked.get(key);
     if (problem !== undefined) note(problem);
   };
@@ -54,12 +58,25 @@ export async function preflight(input: PreflightInput, probe: PreflightProbe): P
     await tryCreate("dataset", spec.dataset, { seeds });
     await tryCreate("splitter", spec.splitter, ctx);
     await tryCreate("schedule", spec.schedule, ctx);
+    await tryCreate("backbone", spec.backbone, ctx);
+    await tryCreate("optimizer", spec.optimizer, ctx);
     for (const ref of [...spec.augment.train, ...spec.augment.eval]) await tryCreate("augmentation", ref, ctx);
     for (const ref of spec.augment.batch ?? []) await tryCreate("batch-augmentation", ref, ctx);
     for (const name of spec.metrics) await tryCreate("metric", { name }, ctx);
     for (const problem of await fileProblems(input, spec, probe, checked, defaultRoots)) note(problem);
   }
   return [...problems].map(([problem, count]) => `${problem} (${count} run(s))`);
+}
+
+/** Why the plugin's options do not validate, or undefined (also when it has no `validate`). */
+function validateProblem(registry: PluginRegistry, kind: PluginKind, ref: PluginRef, ctx: PluginContext): string | undefined {
+  try {
+    registry.get(kind, ref.name).validate?.(ref.options ?? {}, ctx as never);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof XferError)) throw error;
+    return error.message;
+  }
 }
 
 /** Why creating the plugin failed (its options), or undefined; a created dataset's default root goes into `defaultRoots`. */

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { JsonObject } from "../../core/contracts.ts";
 import { InputError } from "../../core/errors.ts";
 import type { TensorMap } from "../../core/formats/tensor-map.ts";
-import { definePlugin, parseOptions, type Plugin } from "../../core/plugin.ts";
+import { definePlugin, parseOptions, type Plugin, type PluginContext } from "../../core/plugin.ts";
 import { SeedTree } from "../../core/rng.ts";
 import { type Pooling, Scope } from "./nn/layers.ts";
 import { type CatalogEntry, headClassCount, headParams, NetBackbone } from "./nn/net.ts";
@@ -125,21 +125,27 @@ export function defineBackbone(entry: CatalogEntry): Plugin<"backbone"> {
       : `${upstreamName ?? id} (${source}${imagenetTop1 === undefined ? "" : `, ImageNet top-1 ${imagenetTop1}%`})`,
   };
   const schema = z.strictObject(entry.family ? { ...entry.family.pluginOptions, ...entry.family.schema.shape } : COMMON_OPTIONS);
+  /** The parsed options and the weights file, checked without building anything. */
+  const resolve = (options: JsonObject, ctx: PluginContext) => {
+    const { weights: given, pooling, inputSize, ...familyOptions } = parseOptions(meta, schema, options) as {
+      weights?: string; pooling?: Pooling; inputSize?: number;
+    } & JsonObject;
+    const weights = given ?? ctx.weightsFor?.(id);
+    if (weights === undefined && source !== "random-init") {
+      throw new InputError(
+        `backbone "${id}"`,
+        `needs its pretrained weights (${upstreamName ?? source}): set weights["${id}"] in your xfer config to the .safetensors or .pth checkpoint (docs/backbones.md)`,
+      );
+    }
+    return { weights, pooling, inputSize, familyOptions };
+  };
   return definePlugin({
     meta,
     async create(options, ctx) {
-      const { weights: given, pooling, inputSize, ...familyOptions } = parseOptions(meta, schema, options) as {
-        weights?: string; pooling?: Pooling; inputSize?: number;
-      } & JsonObject;
+      const { weights, pooling, inputSize, familyOptions } = resolve(options, ctx);
       if (ctx.numClasses === undefined) throw new InputError(`backbone plugin "${id}"`, "the run context gives no numClasses");
-      const weights = given ?? ctx.weightsFor?.(id);
-      if (weights === undefined && source !== "random-init") {
-        throw new InputError(
-          `backbone "${id}"`,
-          `needs its pretrained weights (${upstreamName ?? source}): set weights["${id}"] in your xfer config to the .safetensors or .pth checkpoint (docs/backbones.md)`,
-        );
-      }
       return await buildBackbone(entry, { numClasses: ctx.numClasses, weights, pooling, inputSize, seeds: ctx.seeds, familyOptions });
     },
+    validate: (options, ctx) => void resolve(options, ctx),
   });
 }

@@ -4,8 +4,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
-import type { Optimizer } from "../../core/contracts.ts";
-import { definePlugin, parseOptions, type Plugin } from "../../core/plugin.ts";
+import type { JsonObject, Optimizer } from "../../core/contracts.ts";
+import { definePlugin, parseOptions, type Plugin, type PluginContext } from "../../core/plugin.ts";
 
 /**
  * Which variables receive weight decay. "all" is the reference code's behaviour (PyTorch's default
@@ -87,9 +87,11 @@ export function defineOptimizer<S extends z.ZodType>(
 ): Plugin<"optimizer"> & { build(options?: z.input<S>): Optimizer } {
   const full = { kind: "optimizer" as const, ...meta };
   const build = (options?: z.input<S>): Optimizer => create(parseOptions(full, schema, options ?? {}));
+  const withRun = (options: JsonObject, ctx: PluginContext) => ({ lr: ctx.training?.lr, weightDecay: ctx.training?.weightDecay, ...options }) as z.input<S>;
   const plugin = definePlugin({
     meta: full,
-    create: (options, ctx) => build({ lr: ctx.training?.lr, weightDecay: ctx.training?.weightDecay, ...options } as z.input<S>),
+    create: (options, ctx) => build(withRun(options, ctx)),
+    validate: (options, ctx) => void parseOptions(full, schema, withRun(options, ctx)),
   });
   return { ...plugin, build };
 }

@@ -32,10 +32,11 @@ describe("preflight", () => {
     const out = join(project, "runs");
     const { code, err } = xfer(["run", TYPOS, "--out", out, "--backend", "cpu"], project);
     expect(code).toBe(1);
-    expect(err).toMatch(/preflight found 5 problem\(s\)/);
+    expect(err).toMatch(/preflight found 6 problem\(s\)/);
     expect(err).toMatch(/unknown backbone "tinycnn\.randm"; did you mean "tinycnn\.random"\?/);
     expect(err).toMatch(/unknown augmentation "horizontl-flip"; did you mean "horizontal-flip"\?/);
     expect(err).toMatch(/splitter plugin "stratified-holdout": option "valFraction"/);
+    expect(err).toMatch(/optimizer plugin "sgd": option "momentum"/);
     expect(err).toMatch(/config dataRoots\["image-folder"\]: .*no-such-images: no such directory \(2 run\(s\)\)/);
     expect(err).toMatch(/config weights\["tinycnn\.randm"\]: .*no-such-weights\.safetensors: no such file/);
     expect(err).not.toMatch(/xfer: backend/);
@@ -49,6 +50,6 @@ describe("preflight", () => {
     expect(lenient.out).toMatch(/2 run\(s\)/);
     const strict = xfer(["plan", TYPOS, "--strict"], project);
     expect(strict.code).toBe(1);
-    expect(strict.err).toMatch(/preflight found 5 problem\(s\)/);
+    expect(strict.err).toMatch(/preflight found 6 problem\(s\)/);
   }, 120_000);
 });
