@@ -24,7 +24,7 @@ import type { PluginContext, PluginRef, PluginRegistry } from "./plugin.ts";
 import type { RunSpec } from "./recipe.ts";
 import { SeedTree } from "./rng.ts";
 import { deriveHead, type RunHead } from "./train/head.ts";
-import { train, type TrainProgress } from "./train/trainer.ts";
+import { evaluateCheckpoint, train, type CheckpointEvaluation, type EvaluationParts, type TrainProgress } from "./train/trainer.ts";
 
 /** A run of a plan is done: trained now, or found already stored. */
 export interface PlanProgress {
@@ -228,30 +228,36 @@ function orderMetrics(selection: string, requested: readonly string[]): string[]
   return [selection, ...requested.filter((m) => m !== selection)].filter(Boolean);
 }
 
+/** What a run's container holds for scoring it: the parts `train` and `evaluateCheckpoint` share. */
+function evaluationParts(run: DependencyContainer): EvaluationParts {
+  const dataset = run.resolve(TOKENS.dataset);
+  return {
+    hash: run.resolve(TOKENS.hash),
+    spec: run.resolve(TOKENS.spec),
+    seeds: run.resolve(TOKENS.seeds),
+    head: run.resolve(TOKENS.head),
+    dataset,
+    index: run.resolve(TOKENS.index),
+    datasetContext: run.resolve(TOKENS.datasetContext)(dataset.meta),
+    splitter: run.resolve(TOKENS.splitter),
+    backbone: run.resolve(TOKENS.backbone),
+    trainAugmentations: run.resolve(TOKENS.trainAugmentations),
+    evalAugmentations: run.resolve(TOKENS.evalAugmentations),
+    metrics: run.resolve(TOKENS.metrics),
+  };
+}
+
 /** Trains one run with what its container resolves; the attempt receives its epochs and checkpoint. */
 export async function executeRun(run: DependencyContainer, attempt: RunAttempt): Promise<RunResult> {
-  const hash = run.resolve(TOKENS.hash);
-  const dataset = run.resolve(TOKENS.dataset);
-  const backbone = run.resolve(TOKENS.backbone);
+  const parts = evaluationParts(run);
   const optimizer = run.resolve(TOKENS.optimizer);
   const logger = run.resolve(TOKENS.logger);
   try {
     return await train({
-      hash,
-      spec: run.resolve(TOKENS.spec),
-      seeds: run.resolve(TOKENS.seeds),
-      head: run.resolve(TOKENS.head),
-      dataset,
-      index: run.resolve(TOKENS.index),
-      datasetContext: run.resolve(TOKENS.datasetContext)(dataset.meta),
-      splitter: run.resolve(TOKENS.splitter),
-      backbone,
+      ...parts,
       optimizer,
       schedule: run.resolve(TOKENS.schedule),
-      trainAugmentations: run.resolve(TOKENS.trainAugmentations),
-      evalAugmentations: run.resolve(TOKENS.evalAugmentations),
       batchAugmentations: run.resolve(TOKENS.batchAugmentations),
-      metrics: run.resolve(TOKENS.metrics),
       environment: run.resolve(TOKENS.environment),
       clock: run.resolve(TOKENS.clock),
       onProgress: (event) => logger.progress(event),
@@ -259,7 +265,23 @@ export async function executeRun(run: DependencyContainer, attempt: RunAttempt):
       onBest: (state) => attempt.putCheckpoint(state),
     });
   } finally {
-    backbone.dispose();
+    parts.backbone.dispose();
     optimizer.dispose();
+  }
+}
+
+/** Re-scores a stored checkpoint of the run its container was made for (`xfer evaluate`). */
+export async function evaluateRun(
+  run: DependencyContainer,
+  checkpoint: Parameters<typeof evaluateCheckpoint>[1],
+  split: "train" | "val" | "test",
+  thresholds?: readonly number[],
+): Promise<CheckpointEvaluation> {
+  const parts = evaluationParts(run);
+  try {
+    return await evaluateCheckpoint(parts, checkpoint, split, thresholds);
+  } finally {
+    parts.backbone.dispose();
+    run.resolve(TOKENS.optimizer).dispose();
   }
 }

@@ -10,11 +10,10 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Option, type Command } from "commander";
-import { createRunContainer, TOKENS } from "../../../../../core/di.ts";
+import { createRunContainer, evaluateRun } from "../../../../../core/di.ts";
 import { XferError } from "../../../../../core/errors.ts";
 import { readSafetensors } from "../../../../../core/formats/safetensors.ts";
 import type { RunSpec } from "../../../../../core/recipe.ts";
-import { evaluateCheckpoint } from "../../../../../core/train/trainer.ts";
 import { backendChoices, selectBackend } from "../../../../backends/select.ts";
 import { builtinRegistry } from "../../../../manifest.ts";
 import { createNodeRoot } from "../../services.ts";
@@ -61,23 +60,8 @@ export function registerEvaluateCommand(program: Command, io: Io): void {
       const dataRoots = root === undefined ? config.dataRoots : { ...config.dataRoots, [runSpec.dataset.name]: root };
       const container = createNodeRoot({ config: { ...config, dataRoots }, runDir: store.dir, environment, registry });
       const run = await createRunContainer(container, id, runSpec);
-      const backbone = run.resolve(TOKENS.backbone);
       try {
-        const dataset = run.resolve(TOKENS.dataset);
-        const scored = await evaluateCheckpoint({
-          hash: id,
-          spec: runSpec,
-          seeds: run.resolve(TOKENS.seeds),
-          head: run.resolve(TOKENS.head),
-          dataset,
-          index: run.resolve(TOKENS.index),
-          datasetContext: run.resolve(TOKENS.datasetContext)(dataset.meta),
-          splitter: run.resolve(TOKENS.splitter),
-          backbone,
-          trainAugmentations: run.resolve(TOKENS.trainAugmentations),
-          evalAugmentations: run.resolve(TOKENS.evalAugmentations),
-          metrics: run.resolve(TOKENS.metrics),
-        }, checkpoint, opts.split, result.thresholds);
+        const scored = await evaluateRun(run, checkpoint, opts.split, result.thresholds);
         const stored = opts.split === "val" ? result.best : opts.split === "test" ? result.test : undefined;
         if (opts.json) {
           io.out(JSON.stringify({ run: id, recipe: recipe.name, bestEpoch: result.bestEpoch, backend: environment.backend, ...scored, ...(stored ? { stored } : {}) }, null, 2));
@@ -99,7 +83,6 @@ export function registerEvaluateCommand(program: Command, io: Io): void {
           for (const row of scored.evaluation.confusion) io.out(`    ${row.map((n) => String(n).padStart(5)).join("")}`);
         }
       } finally {
-        backbone.dispose();
         run.dispose();
       }
     });
