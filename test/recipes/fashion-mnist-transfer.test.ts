@@ -49,7 +49,7 @@ describe("fashion-mnist-transfer", () => {
     expect(report.status, report.stderr).toBe(0);
 
     const dir = join(out, "fashion-mnist-transfer", "report");
-    expect(readdirSync(dir).sort()).toEqual(["figure1.png", "figure1.svg", "figure1.vl.json", "report.json", "report.md", "results.csv", "trends.csv"]);
+    expect(readdirSync(dir).sort()).toEqual(["figure1.png", "figure1.svg", "figure1.vl.json", "report.html", "report.json", "report.md", "results.csv", "trends.csv"]);
     const json = JSON.parse(readFileSync(join(dir, "report.json"), "utf8"));
     expect(json.x).toBe("log10_params");
 
