@@ -168,9 +168,9 @@ export function halfToFloat(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-/** Writes float32 tensors as safetensors (used by `xfer weights convert` and tests). */
-export function writeSafetensors(tensors: TensorMap): Uint8Array {
-  const header: Record<string, unknown> = {};
+/** Writes float32 tensors as safetensors (used by `xfer weights convert`, resume states and tests), with optional string `__metadata__`. */
+export function writeSafetensors(tensors: TensorMap, metadata?: Readonly<Record<string, string>>): Uint8Array {
+  const header: Record<string, unknown> = metadata ? { __metadata__: metadata } : {};
   let offset = 0;
   for (const [name, t] of tensors) {
     header[name] = { dtype: "F32", shape: t.shape, data_offsets: [offset, offset + 4 * t.data.length] };

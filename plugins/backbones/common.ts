@@ -78,7 +78,7 @@ export async function buildBackbone(entry: CatalogEntry, options: CreateBackbone
   const net = entry.build(new Scope(store), { numClasses: headClasses, pooling, inputSize, family });
   const sized = inputSize === entry.meta.inputSize ? entry.meta : { ...entry.meta, inputSize, resizeSize: Math.round((inputSize * (entry.meta.resizeSize ?? entry.meta.inputSize)) / entry.meta.inputSize) };
   const meta = entry.family ? entry.family.meta(family, store.countParameters(), sized) : sized;
-  const backbone = new NetBackbone(meta, store, net, seeds.stream("dropout", id));
+  const backbone = new NetBackbone(meta, store, net, seeds.runStream("dropout", id));
   try {
     if (tensors) loadIntoStore(store, tensors, where);
     if (headClasses !== options.numClasses && !options.keepCheckpointHead) backbone.resetClassifier(options.numClasses, seeds.stream("init", id, "head"));
