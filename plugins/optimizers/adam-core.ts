@@ -6,7 +6,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
 import type { Optimizer } from "../../core/contracts.ts";
-import { checkStepArgs, decayScopeSchema, decays, f32, SlotStore, type DecayScope } from "./common.ts";
+import { checkStepArgs, decayScopeSchema, decays, f32, loadCounters, SlotStore, type DecayScope } from "./common.ts";
 
 /** Options of the adam plugin, which adamw extends. */
 export const adamBaseSchema = z.strictObject({
@@ -55,6 +55,13 @@ export function createAdamCore(where: string, o: AdamCoreOptions): Optimizer {
           v.assign(tf.add(p, tf.div(tf.mul(m, f32(-stepSize)), denom)));
         });
       });
+    },
+    // The step count t drives the bias corrections; m and v are the moments.
+    saveState: (variables, names) => ({ scalars: { t }, tensors: slots.save(where, ["m", "v"], variables, names) }),
+    loadState(variables, names, state) {
+      const counters = loadCounters(where, state, ["t"]);
+      slots.load(where, ["m", "v"], variables, names, state.tensors);
+      t = counters.t;
     },
     dispose: () => {
       slots.dispose();

@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
-import type { JsonObject, Optimizer } from "../../core/contracts.ts";
+import type { JsonObject, NamedTensor, Optimizer, OptimizerState } from "../../core/contracts.ts";
 import { definePlugin, parseOptions, type Plugin, type PluginContext } from "../../core/plugin.ts";
 
 /**
@@ -60,6 +60,69 @@ export class SlotStore {
     for (const t of this.#slots.values()) t.dispose();
     this.#slots.clear();
   }
+
+  /**
+   * The buffers of `variables` as tensors `<slot>/<names[i]>` (float32 copies). Every buffer must
+   * belong to one of `variables`: one left out would be lost on resume.
+   */
+  save(where: string, slotNames: readonly string[], variables: readonly tf.Variable[], names: readonly string[]): NamedTensor[] {
+    checkNames(where, variables, names);
+    const out: NamedTensor[] = [];
+    variables.forEach((v, i) => {
+      for (const slot of slotNames) {
+        const t = this.get(v, slot);
+        if (t) out.push({ name: `${slot}/${names[i]}`, shape: [...t.shape], data: Float32Array.from(t.dataSync()) });
+      }
+    });
+    if (out.length !== this.#slots.size) {
+      throw new RangeError(`${where}: holds ${this.#slots.size} buffers but only ${out.length} belong to the ${variables.length} variables given to saveState`);
+    }
+    return out;
+  }
+
+  /** Replaces every buffer with the saved ones; each must name a known slot and variable, and have its shape. */
+  load(where: string, slotNames: readonly string[], variables: readonly tf.Variable[], names: readonly string[], tensors: readonly NamedTensor[]): void {
+    checkNames(where, variables, names);
+    const index = new Map(names.map((n, i) => [n, i]));
+    const checked = tensors.map((t) => {
+      const cut = t.name.indexOf("/");
+      const [slot, name] = [t.name.slice(0, cut), t.name.slice(cut + 1)];
+      if (cut < 0 || !slotNames.includes(slot)) throw new RangeError(`${where}: saved state tensor "${t.name}" is no slot of this optimizer (slots: ${slotNames.join(", ") || "none"})`);
+      const i = index.get(name);
+      if (i === undefined) throw new RangeError(`${where}: saved slot "${slot}" of variable "${name}", which is not among the ${names.length} variables being restored`);
+      const v = variables[i];
+      if (t.shape.join("x") !== v.shape.join("x") || t.data.length !== v.size) {
+        throw new RangeError(`${where}: saved slot "${slot}" of variable "${name}" has shape [${t.shape.join(", ")}] (${t.data.length} values), the variable has [${v.shape.join(", ")}]`);
+      }
+      return { slot, v, t };
+    });
+    this.dispose();
+    for (const { slot, v, t } of checked) this.set(v, slot, tf.tensor(t.data, [...t.shape], "float32"));
+  }
+}
+
+function checkNames(where: string, variables: readonly tf.Variable[], names: readonly string[]): void {
+  if (variables.length !== names.length) throw new RangeError(`${where}: ${variables.length} variables but ${names.length} names`);
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (seen.has(n)) throw new RangeError(`${where}: variable name "${n}" given twice`);
+    seen.add(n);
+  }
+}
+
+/** The saved counters, exactly `expected` (each a non-negative integer): a state of another optimizer is refused. */
+export function loadCounters(where: string, state: OptimizerState, expected: readonly string[]): Record<string, number> {
+  const keys = Object.keys(state.scalars);
+  const unknown = keys.filter((k) => !expected.includes(k));
+  const missing = expected.filter((k) => !keys.includes(k));
+  if (unknown.length || missing.length) {
+    throw new RangeError(`${where}: saved counters [${keys.join(", ")}] are not this optimizer's [${expected.join(", ")}]`);
+  }
+  for (const k of expected) {
+    const value = state.scalars[k];
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${where}: saved counter "${k}" must be a non-negative integer, got ${value}`);
+  }
+  return { ...state.scalars };
 }
 
 export function checkStepArgs(where: string, variables: readonly tf.Variable[], gradients: readonly tf.Tensor[], lr: number): void {

@@ -26,6 +26,11 @@ export const plainSgd = definePlugin({
   meta: { kind: "optimizer", name: "test-sgd", version: "0.0.0", description: "w -= lr * g" },
   create: () => ({
     step: (variables, gradients, lr) => tf.tidy(() => variables.forEach((v, i) => v.assign(tf.sub(v, tf.mul(gradients[i], lr))))),
+    // Stateless: nothing to save, and a state with anything in it is not its own.
+    saveState: () => ({ scalars: {}, tensors: [] }),
+    loadState: (_variables, _names, state) => {
+      if (Object.keys(state.scalars).length > 0 || state.tensors.length > 0) throw new RangeError("optimizer test-sgd: it keeps no state, but the saved state has some");
+    },
     dispose: () => {},
   }),
 });

@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { z } from "zod";
-import { checkStepArgs, decayScopeSchema, decays, defineOptimizer, f32, SlotStore } from "../common.ts";
+import { checkStepArgs, decayScopeSchema, decays, defineOptimizer, f32, loadCounters, SlotStore } from "../common.ts";
 
 const schema = z.strictObject({
   /** Base learning rate of the run (the schedule scales it); SGD itself uses only step()'s lr. */
@@ -43,6 +43,12 @@ export const sgdOptimizer = defineOptimizer(
             v.assign(tf.add(v, tf.mul(d, f32(-lr))));
           });
         });
+      },
+      // Only momentum buffers: one exists once its variable took a step, which is all SGD remembers.
+      saveState: (variables, names) => ({ scalars: {}, tensors: slots.save("optimizer sgd", ["momentum"], variables, names) }),
+      loadState(variables, names, state) {
+        loadCounters("optimizer sgd", state, []);
+        slots.load("optimizer sgd", ["momentum"], variables, names, state.tensors);
       },
       dispose: () => slots.dispose(),
     };

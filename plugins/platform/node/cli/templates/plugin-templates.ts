@@ -220,7 +220,12 @@ export const ${x} = defineOptimizer(
         });
       });
     },
-    // No state (no momentum buffers) to release.
+    // No state (no momentum buffers) for a resumed run to restore, or to release. An optimizer with
+    // buffers saves them as tensors "<slot>/<names[i]>" and its step counters as scalars.
+    saveState: () => ({ scalars: {}, tensors: [] }),
+    loadState(_variables, _names, state) {
+      if (Object.keys(state.scalars).length > 0 || state.tensors.length > 0) throw new RangeError("optimizer ${p}: it keeps no state, but the saved state has some");
+    },
     dispose() {},
   }),
 );
