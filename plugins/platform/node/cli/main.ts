@@ -18,6 +18,7 @@ import { registerEvaluateCommand } from "./commands/evaluate.ts";
 import { planLines, registerRunsCommand, storedBySpecHash } from "./commands/runs.ts";
 import { registerCompareCommand } from "./commands/compare.ts";
 import { registerNewCommand } from "./commands/new.ts";
+import { registerSlurmCommands } from "./commands/slurm.ts";
 import { parseScales, parseThreshold, registerResultsCommands } from "./commands/results.ts";
 import { builtinRegistry } from "../../../manifest.ts";
 import { loadConfig } from "../config.ts";
@@ -270,6 +271,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerRunsCommand(program, io);
   registerCompareCommand(program, io);
   registerNewCommand(program, io);
+  registerSlurmCommands(program, io, { smokeDataRoots });
 
   const convertCommand = program
     .command("weights")
