@@ -32,6 +32,7 @@ const PROCESS_TESTS: Readonly<Record<string, readonly string[]>> = {
   "new": ["test/cli/new.test.ts"],
   "curves": ["test/cli/run-folder.test.ts"],
   "evaluate": ["test/cli/run-folder.test.ts"],
+  "slurm submit": ["test/slurm/submit.test.ts"],
   "--help": [HERE],
 };
 
