@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { axesLabel, parseFilter, plan, varyingAxes, XferError, type PlanOptions } from "../../../../core/index.ts";
-import { runPlan, type EnvironmentRecord, type XferConfig } from "../../../../core/index.ts";
+import type { EnvironmentRecord, XferConfig } from "../../../../core/index.ts";
 import { readdirSync } from "node:fs";
 import { convertWeights } from "../../../backbones/index.ts";
 import { nodeDatasetContext } from "../context.ts";
@@ -26,7 +26,9 @@ import type { PluginRegistry, RunSpec } from "../../../../core/index.ts";
 import { createNodeRoot } from "../services.ts";
 import { runAnalysis } from "../report-writer.ts";
 import { backendChoices, selectBackend, type BackendSelection } from "../../../backends/select.ts";
-import { createProgress, exitOnInterrupt } from "./progress.ts";
+import { registerStatusCommand } from "./commands/status.ts";
+import { runParent, runWorker } from "./sweep.ts";
+import { defaultJobs, sweepSettings, type SweepFlags } from "./workers.ts";
 import { planProblems, preflightError } from "./preflight.ts";
 import { errorReport, verboseRequested } from "./error-report.ts";
 import { builtinRecipeNames, loadRecipe } from "./recipes.ts";
@@ -43,6 +45,13 @@ const VERSION = xferVersion();
 interface Io {
   out(text: string): void;
   err(text: string): void;
+}
+
+/** Ends a command with an exit code other than 0 after it has said why (a sweep with failed runs, or stopped by a signal). */
+class CommandExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
 }
 
 const stdio: Io = {
@@ -123,7 +132,8 @@ function parseSeed(text: string): number {
   return seed;
 }
 
-export function buildProgram(io: Io = stdio): Command {
+/** `argv`: the command line as typed (node, script, arguments), for `xfer run`'s resume hint and its workers. */
+export function buildProgram(io: Io = stdio, argv: readonly string[] = process.argv): Command {
   const program = new Command("xfer")
     .description("Reproduce transfer-learning studies of image classifiers: plan, run and report recipes.")
     .option("-V, --version", "print the xfer version and the compute backend it would use")
@@ -194,9 +204,22 @@ export function buildProgram(io: Io = stdio): Command {
     .option("--scale <task=scale>", "analysis recipes: scale of a task the dataset facts table does not know, 0-1 or 0-100 (repeatable)", collect, [])
     .option("--seed <n>", "root seed for every run")
     .option("--smoke", "run the recipe's smoke mode")
-    .option("--filter <path=value>", "only runs whose spec has this value (repeatable)", collect, []);
+    .option("--filter <path=value>", "only runs whose spec has this value (repeatable)", collect, [])
+    .option("--jobs <n>", "worker processes on this machine, splitting the runs through claims (default: cores / the backend's threads per worker, at most the run count; docs/training.md)")
+    .option("--fail-fast", "stop the sweep at the first failed run (default: record its error.json and go on)")
+    .option("--max-attempts <n>", "a run that failed this many times is not tried again (default 3)")
+    .option("--lease <seconds>", "a claim whose heartbeat is older is stale and taken over (default 300; heartbeat every lease/10, at most 30 s)")
+    // A parent `xfer run --jobs N` starts its workers with this; it needs the parent's IPC channel.
+    .addOption(new Option("--worker <n>").hideHelp());
   addBackendFlags(runCommand)
-    .action(async (ref: string, opts: { out?: string; results?: string; x?: string; threshold?: string; scale: string[]; seed?: string; smoke?: boolean; filter: string[] } & BackendFlags) => {
+    .action(async (ref: string, opts: { out?: string; results?: string; x?: string; threshold?: string; scale: string[]; seed?: string; smoke?: boolean; filter: string[]; worker?: string } & SweepFlags & BackendFlags) => {
+      const settings = sweepSettings(opts);
+      const worker = opts.worker === undefined ? undefined : Number(opts.worker);
+      if (worker !== undefined && (!Number.isSafeInteger(worker) || worker < 1 || process.send === undefined)) {
+        throw new XferError("--worker is internal to xfer run --jobs: a worker process needs its parent's IPC channel");
+      }
+      // A worker says nothing its parent has said already (data roots, backend).
+      const info: Io = worker === undefined ? io : { out: io.out, err: () => {} };
       const { config, registry } = await loadConfig({ file: program.opts().config });
       const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRecipe(ref, registry);
       const outDir = resolve(opts.out ?? config.outDir, recipe.name);
@@ -214,55 +237,20 @@ export function buildProgram(io: Io = stdio): Command {
       }
       const runs = plan(recipe, planOptions(opts, config.seed));
       // Smoke mode reads fixtures: xfer's for built-in datasets, the recipe's own for its datasets.
-      const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), io) : config.dataRoots;
+      const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), info) : config.dataRoots;
       const problems = await planProblems(registry, runs, config, dataRoots);
       if (problems.length > 0) throw preflightError(recipe.name, problems);
-      const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), io, registry);
-      io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
-      if (environment.backend === "wasm" && environment.threads === 1 && availableParallelism() > 1) {
-        // xfer's kernels run on the calling thread, so --wasm-threads gains little; processes scale.
-        io.err(`xfer: wasm uses 1 of ${availableParallelism()} cores; to use more, run disjoint --filter slices in parallel processes (docs/backends.md, Threads)`);
+      const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), info, registry);
+      info.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
+      const jobs = settings.jobs ?? defaultJobs(environment.threads, runs.length);
+      if (worker === undefined && settings.jobs === undefined && jobs === 1 && runs.length > 1 && availableParallelism() > environment.threads) {
+        io.err(`xfer: 1 worker: the backend's ${environment.threads} thread(s) fill the ${availableParallelism()} cores; --jobs N runs N workers anyway (docs/training.md, Sweeps on every core)`);
       }
-      const bar = createProgress(recipe.name, runs.length);
-      let finished = 0;
-      const soFar = { recipe: recipe.name, outDir, total: runs.length, trained: 0, skipped: 0 };
-      const root = createNodeRoot({
-        config: { ...config, dataRoots },
-        registry,
-        runDir: outDir,
-        environment,
-        logger: {
-          progress: ({ epoch, epochs, step, stepsPerEpoch, loss }) => {
-            const where = `run ${finished + 1}/${runs.length} epoch ${epoch + 1}/${epochs}`;
-            if (step === stepsPerEpoch) bar.update(finished, `${where} loss ${loss.toFixed(4)}`);
-            else bar.detail(`${where} step ${step}/${stepsPerEpoch} loss ${loss.toFixed(4)}`);
-          },
-          runDone: ({ done, hash, status }) => {
-            finished = done;
-            soFar[status === "skipped" ? "skipped" : "trained"] += 1;
-            bar.update(done, `${hash.slice(0, 12)} ${status}`);
-          },
-          warn: (message) => io.err(`xfer: warning: ${message}`),
-        },
-      });
-      const releaseInterrupt = exitOnInterrupt(() => soFar, process.argv, () => bar.stop());
-      // A failed run must not leave the terminal's cursor hidden under the bar.
-      const outcome = await runPlan(root, runs).finally(() => {
-        releaseInterrupt();
-        bar.stop();
-      });
-      const notes = [
-        ...(outcome.discarded.length > 0 ? [`${outcome.discarded.length} discarded (another process published first)`] : []),
-        ...(outcome.damaged.length > 0 ? [`${outcome.damaged.length} damaged and kept aside`] : []),
-      ];
-      io.out(`${recipe.name}: ${outcome.trained.length} trained, ${outcome.skipped.length} already done${notes.map((n) => `, ${n}`).join("")}; results in ${outDir}`);
-      const axes = varyingAxes(runs.map((r) => r.spec));
-      for (const [i, result] of outcome.results.entries()) {
-        const best = Object.entries(result.best).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ");
-        const test = result.test ? ` | test ${Object.entries(result.test).map(([k, v]) => `${k}=${v.toFixed(4)}`).join(" ")}` : "";
-        const label = axes.length > 0 ? `  ${axesLabel(runs[i].spec, axes)}` : "";
-        io.out(`  ${result.hash.slice(0, 12)}${label}  best epoch ${result.bestEpoch}: ${best}${test}`);
-      }
+      const ctx = { recipe: recipe.name, runs, outDir, settings, weights: config.weights, io, argv };
+      const code = worker === undefined && jobs > 1
+        ? await runParent(ctx, jobs)
+        : await runWorker(ctx, (logger) => createNodeRoot({ config: { ...config, dataRoots }, registry, runDir: outDir, environment, logger }), worker);
+      if (code !== 0) throw new CommandExit(code);
     });
 
   registerResultsCommands(program, io);
@@ -271,6 +259,7 @@ export function buildProgram(io: Io = stdio): Command {
   registerRunsCommand(program, io);
   registerCompareCommand(program, io);
   registerNewCommand(program, io);
+  registerStatusCommand(program, io);
   registerSlurmCommands(program, io, { smokeDataRoots });
 
   const convertCommand = program
@@ -319,7 +308,7 @@ export function buildProgram(io: Io = stdio): Command {
  */
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
   try {
-    const program = buildProgram(io);
+    const program = buildProgram(io, argv);
     const args = argv.slice(2);
     const versionArgs = args.filter((arg) => arg !== "--verbose");
     if (versionArgs.length === 1 && (versionArgs[0] === "--version" || versionArgs[0] === "-V")) {
@@ -332,6 +321,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof CommandExit) return error.code;
     io.err(errorReport(error, verboseRequested(argv, process.env)));
     return 1;
   }

@@ -9,6 +9,8 @@ export interface Progress {
   update(done: number, info?: string): void;
   /** Live detail (step, loss) for the bar; off a terminal, nothing, so logs stay short. */
   detail(info: string): void;
+  /** A line of its own (a worker's output, a resumed run): above the bar on a terminal. */
+  log(line: string): void;
   stop(): void;
 }
 
@@ -32,7 +34,8 @@ export function createProgress(label: string, total: number, stream: NodeJS.Writ
   const eta = () => etaText(now() - started, done, total);
   if (stream.isTTY) {
     const bar = new SingleBar(
-      { format: `${label} [{bar}] {value}/{total} | ETA {etaText} | {info}`, stream, hideCursor: true },
+      // forceRedraw: the bar is drawn again after a logged line cleared it, though its text is unchanged.
+      { format: `${label} [{bar}] {value}/{total} | ETA {etaText} | {info}`, stream, hideCursor: true, forceRedraw: true },
       Presets.shades_classic,
     );
     bar.start(total, 0, { info: "", etaText: eta() });
@@ -42,6 +45,11 @@ export function createProgress(label: string, total: number, stream: NodeJS.Writ
         bar.update(finished, { info, etaText: eta() });
       },
       detail: (info) => bar.update({ info, etaText: eta() }),
+      log(line) {
+        // Clear the bar's line, print, and draw the bar again below.
+        stream.write(`\r\x1b[2K${line}\n`);
+        bar.render();
+      },
       stop: () => bar.stop(),
     };
   }
@@ -51,39 +59,43 @@ export function createProgress(label: string, total: number, stream: NodeJS.Writ
       stream.write(`${label} ${finished}/${total} eta ${eta()} ${info}\n`);
     },
     detail() {},
+    log: (line) => void stream.write(`${line}\n`),
     stop() {},
   };
 }
 
-/** What a sweep has kept when it is interrupted: runs finished by this process and runs found done. */
+/** What a sweep has kept when a signal stopped it: runs finished by this sweep and runs found done. */
 export interface SweepSoFar {
   readonly recipe: string;
   readonly outDir: string;
   readonly total: number;
   readonly trained: number;
   readonly skipped: number;
+  /** The signal that stopped the sweep. */
+  readonly signal: string;
+  /** Runs stopped midway, with their completed epochs (0: nothing kept yet; undefined: cut short, not known). */
+  readonly stopped: readonly { readonly id: string; readonly epochsDone?: number }[];
+  /** Exited at once (a second Ctrl-C): claims are left to expire instead of being released. */
+  readonly atOnce?: boolean;
 }
 
 /**
- * Until the returned release is called, Ctrl-C (SIGINT) ends the process with exit code 130
- * (128 + SIGINT, as shells report it) after saying what was kept and how to resume. The run
- * store publishes each run atomically, so a run cut midway leaves only an unpublished attempt,
- * which the same command trains again.
+ * What a stopped sweep kept and how to go on. The run store publishes each run atomically and a
+ * run keeps its last completed epoch's resume state, so the same command goes on from there.
  */
-export function exitOnInterrupt(soFar: () => SweepSoFar, argv: readonly string[], beforeExit: () => void, stream: NodeJS.WritableStream = process.stderr): () => void {
-  const handler = () => {
-    beforeExit();
-    stream.write(`${interruptNotice(soFar(), argv)}\n`);
-    process.exit(130);
-  };
-  process.once("SIGINT", handler);
-  return () => process.off("SIGINT", handler);
-}
-
-export function interruptNotice({ recipe, outDir, total, trained, skipped }: SweepSoFar, argv: readonly string[]): string {
+export function interruptNotice({ recipe, outDir, total, trained, skipped, signal, stopped, atOnce }: SweepSoFar, argv: readonly string[]): string {
   const kept = trained + skipped;
+  const runs = stopped.map(({ id, epochsDone }) => epochsDone === undefined
+    ? `run ${id} was cut short: the next xfer run goes on from its last completed epoch's resume state, if it completed one`
+    : epochsDone > 0
+      ? `run ${id} stopped after epoch ${epochsDone}: its resume state is kept, the next xfer run goes on with epoch ${epochsDone + 1}`
+      : `run ${id} stopped in its first epoch: nothing of it is kept`);
+  const claims = atOnce
+    ? "its claim was not released: a worker on this host takes the run over at once (its process is gone), one elsewhere after the lease"
+    : stopped.length > 0 ? "its claim is released" : "";
   return [
-    `xfer: interrupted: ${kept} of ${total} run(s) of ${recipe} are kept in ${outDir} (${trained} finished now, ${skipped} found done); the run cut short is not published`,
+    `xfer: interrupted: ${kept} of ${total} run(s) of ${recipe} are kept in ${outDir} (${trained} finished now, ${skipped} found done; stopped by ${signal}${atOnce ? ", exited at once" : ""})`,
+    ...runs.map((line) => `xfer: ${line}${claims === "" ? "" : `; ${claims}`}`),
     `xfer: to resume, run the same command: xfer ${argv.slice(2).map(shellQuote).join(" ")}`,
   ].join("\n");
 }

@@ -1,0 +1,245 @@
+/**
+ * `xfer status <recipe>`: where a sweep stands, from the run store alone: each planned run is
+ * done, running (a live claim: worker, host, heartbeat age), stale (a claim whose worker stopped
+ * heartbeating or died: the next worker takes it over), failed (the first line of its latest
+ * error.json and the failed attempts; exhausted once --max-attempts is reached) or pending (with
+ * the epoch a kept resume state goes on from). When running claims name SLURM jobs, squeue's view
+ * of them is added (never sacct: often disabled). `xfer slurm status` registers the same command.
+ *
+ * Runs are matched to run folders by the hash of their spec.json, as `xfer runs` does; a run with
+ * no folder yet but no external weights has its spec hash as identity, so its claim is found even
+ * before its spec is written.
+ */
+import { execFile } from "node:child_process";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import type { RunResult, WorkerIdentity } from "../../../../../core/contracts.ts";
+import { XferError } from "../../../../../core/errors.ts";
+import { axisValueText, parseFilter, plan, varyingAxes, type PlannedRun } from "../../../../../core/recipe.ts";
+import { DEFAULT_SWEEP } from "../../../../../core/runner.ts";
+import { weightsSource } from "../../../../../core/run-identity.ts";
+import { loadConfig } from "../../config.ts";
+import { FsRunStore } from "../../run-store.ts";
+import { loadRecipe } from "../recipes.ts";
+import { sweepSettings } from "../workers.ts";
+import { formatColumns, storedBySpecHash } from "./runs.ts";
+
+export type SweepRunState = "done" | "running" | "stale" | "failed" | "pending";
+export const SWEEP_STATES: readonly SweepRunState[] = ["done", "running", "stale", "failed", "pending"];
+
+export interface SweepRunRow {
+  /** The run folder's name; the spec hash while the run has no folder. */
+  readonly id: string;
+  readonly specHash: string;
+  readonly axes: Readonly<Record<string, string>>;
+  readonly state: SweepRunState;
+  /** running and stale: the claim. */
+  readonly claim?: { readonly worker: WorkerIdentity; readonly attempt?: string; readonly heartbeatAgeSeconds: number; readonly why?: string };
+  /** Failed attempts so far (error.json files). */
+  readonly failedAttempts: number;
+  /** failed: tried --max-attempts times; no worker tries it again. */
+  readonly exhausted?: boolean;
+  /** The latest failure: its first line and where its error.json is. */
+  readonly error?: { readonly firstLine: string; readonly file: string };
+  /** A kept resume state: training goes on after this many completed epochs. */
+  readonly resumableAfterEpoch?: number;
+  /** done: the published result. */
+  readonly result?: RunResult;
+  /** A damaged published result was kept aside: the run counts as not done. */
+  readonly damaged?: string;
+}
+
+export interface SweepStatusOptions {
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  /** The config's weights (which runs have external weights, whose identity is not the spec hash). */
+  readonly weights: Readonly<Record<string, string>>;
+}
+
+/** A claim's holder is alive: its heartbeat is within the lease, and on this host its pid still runs. */
+function claimLiveness(worker: WorkerIdentity, ageMs: number, leaseMs: number): string | undefined {
+  if (ageMs > leaseMs) return `no heartbeat for ${Math.round(ageMs / 1000)} s (lease ${leaseMs / 1000} s)`;
+  if (worker.host === hostname() && !pidRuns(worker.pid)) return `its process ${worker.pid} on this host is gone`;
+  return undefined;
+}
+
+function pidRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function firstLine(message: string): string {
+  return message.split("\n", 1)[0].trim();
+}
+
+/** Each planned run's state in the run store of `dir` (runs/<recipe>), in plan order. */
+export async function sweepRows(dir: string, runs: readonly PlannedRun[], options: SweepStatusOptions): Promise<{ axes: string[]; rows: SweepRunRow[] }> {
+  const store = new FsRunStore(dir);
+  const stored = await storedBySpecHash(dir);
+  const axes = varyingAxes(runs.map((r) => r.spec));
+  const rows: SweepRunRow[] = [];
+  for (const { hash, spec } of runs) {
+    const found = stored.get(hash);
+    const base = { specHash: hash, axes: Object.fromEntries(axes.map((axis) => [axis, axisValueText(spec.point[axis])])) };
+    if (found?.state === "done") {
+      rows.push({ ...base, id: found.id, state: "done", failedAttempts: 0, ...(found.result === undefined ? {} : { result: found.result }) });
+      continue;
+    }
+    const id = found?.id ?? (weightsSource(spec, options.weights) === undefined ? hash : undefined);
+    if (id === undefined) {
+      rows.push({ ...base, id: hash, state: "pending", failedAttempts: 0 });
+      continue;
+    }
+    const damaged = found?.state === "damaged" ? { damaged: found.problem ?? "damaged" } : {};
+    const failures = await store.failures(id);
+    const latest = failures.at(-1);
+    const failed = latest === undefined ? {} : {
+      error: { firstLine: firstLine(latest.message), file: join(dir, id, "attempts", latest.attempt, "error.json") },
+    };
+    const claim = await store.claimOf(id);
+    if (claim !== undefined) {
+      const why = claimLiveness(claim.by.worker, claim.heartbeatAgeMs, options.leaseMs);
+      rows.push({
+        ...base, id, state: why === undefined ? "running" : "stale", failedAttempts: failures.length, ...failed, ...damaged,
+        claim: {
+          worker: claim.by.worker, heartbeatAgeSeconds: Math.round(claim.heartbeatAgeMs / 1000),
+          ...(claim.by.attempt === undefined ? {} : { attempt: claim.by.attempt }), ...(why === undefined ? {} : { why }),
+        },
+      });
+      continue;
+    }
+    const resume = await store.resume(id);
+    const resumable = resume === undefined ? {} : { resumableAfterEpoch: resume.epochsDone };
+    // A run that failed stays "failed" (a later worker retries it) until --max-attempts: exhausted.
+    rows.push({
+      ...base, id, state: latest === undefined ? "pending" : "failed", failedAttempts: failures.length, ...failed, ...damaged, ...resumable,
+      ...(failures.length >= options.maxAttempts ? { exhausted: true } : {}),
+    });
+  }
+  return { axes, rows };
+}
+
+export function stateCounts(rows: readonly SweepRunRow[]): Record<SweepRunState, number> & { exhausted: number } {
+  const counts = Object.fromEntries(SWEEP_STATES.map((s) => [s, rows.filter((r) => r.state === s).length])) as Record<SweepRunState, number>;
+  return { ...counts, exhausted: rows.filter((r) => r.exhausted).length };
+}
+
+function ago(seconds: number): string {
+  if (seconds < 120) return `${seconds}s ago`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m ago`;
+  return `${Math.round(seconds / 3600)}h ago`;
+}
+
+function note(row: SweepRunRow, maxAttempts: number): string {
+  const parts: string[] = [];
+  if (row.claim?.why !== undefined) parts.push(`stale: ${row.claim.why}; the next worker takes it over`);
+  if (row.exhausted) parts.push(`exhausted: failed ${row.failedAttempts} time(s), not tried again (--max-attempts ${maxAttempts})`);
+  if (row.error !== undefined && row.state !== "done") parts.push(`${row.error.firstLine} (${row.error.file})`);
+  if (row.resumableAfterEpoch !== undefined) parts.push(`resumes after epoch ${row.resumableAfterEpoch}`);
+  if (row.damaged !== undefined) parts.push(`damaged result kept aside: ${row.damaged}`);
+  return parts.join("; ");
+}
+
+function workerText(worker: WorkerIdentity): string {
+  const slurm = worker.slurm === undefined ? ""
+    : ` slurm ${worker.slurm.arrayJobId !== undefined ? `${worker.slurm.arrayJobId}_${worker.slurm.arrayTaskId ?? "?"}` : worker.slurm.jobId}`;
+  return `${worker.host}:${worker.pid}${slurm}`;
+}
+
+/** The table: id, varying axes, status, worker, heartbeat, failed attempts, note; empty columns dropped. */
+export function statusTable(axes: readonly string[], rows: readonly SweepRunRow[], maxAttempts: number): string[] {
+  const header = ["id", ...axes, "status", "worker", "heartbeat", "failed", "note"];
+  return formatColumns([header, ...rows.map((r) => [
+    r.id.slice(0, 12), ...axes.map((a) => r.axes[a]), r.exhausted ? "exhausted" : r.state,
+    r.claim === undefined ? "" : workerText(r.claim.worker), r.claim === undefined ? "" : ago(r.claim.heartbeatAgeSeconds),
+    r.failedAttempts === 0 ? "" : String(r.failedAttempts), note(r, maxAttempts),
+  ])]);
+}
+
+export interface SqueueReport {
+  readonly jobs: readonly string[];
+  /** squeue's lines (`%i %T %M %R`: job, state, time used, nodes or reason). */
+  readonly lines?: readonly string[];
+  /** Why squeue gave nothing: not installed, or its error. */
+  readonly problem?: string;
+}
+
+/** The SLURM jobs the live claims name (the array's job id for array tasks), sorted. */
+export function slurmJobs(rows: readonly SweepRunRow[]): string[] {
+  const jobs = rows.flatMap((r) => {
+    const slurm = r.state === "running" ? r.claim?.worker.slurm : undefined;
+    return slurm === undefined ? [] : [slurm.arrayJobId ?? slurm.jobId];
+  });
+  return [...new Set(jobs)].sort();
+}
+
+/** `squeue -h -j <jobs> -o '%i %T %M %R'`; a missing squeue or its failure is reported, not thrown. */
+export function squeue(jobs: readonly string[], command = "squeue"): Promise<SqueueReport> {
+  return new Promise((done) => {
+    execFile(command, ["-h", "-j", jobs.join(","), "-o", "%i %T %M %R"], { timeout: 15_000, encoding: "utf8" }, (error, stdout, stderr) => {
+      if ((error as NodeJS.ErrnoException | null)?.code === "ENOENT") {
+        done({ jobs, problem: `${command} is not installed here (PATH): cannot ask SLURM about job(s) ${jobs.join(", ")}` });
+      } else if (error) {
+        done({ jobs, problem: `${command} failed: ${firstLine(stderr || error.message)}` });
+      } else {
+        done({ jobs, lines: stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "") });
+      }
+    });
+  });
+}
+
+export interface StatusFlags {
+  readonly out?: string;
+  readonly smoke?: boolean;
+  readonly seed?: string;
+  readonly filter: string[];
+  readonly json?: boolean;
+  readonly lease?: string;
+  readonly maxAttempts?: string;
+}
+
+/** Registers `status` on `parent` (the program for `xfer status`, the slurm command for `xfer slurm status`). */
+export function registerStatusCommand(parent: Command, io: { out(text: string): void; err(text: string): void }): Command {
+  return parent
+    .command("status")
+    .description("where a sweep stands, from the run store: done / running (worker, heartbeat age) / stale / failed (first error line, attempts) / pending; plus squeue for SLURM workers")
+    .argument("<recipe>", "built-in recipe name or path to a recipe folder")
+    .option("--out <dir>", "output directory the recipe runs into (default: config outDir, else ./runs)")
+    .option("--smoke", "the recipe's smoke mode")
+    .option("--seed <n>", "root seed the runs were planned with")
+    .option("--filter <path=value>", "only runs whose spec has this value (repeatable)", (value: string, previous: string[]) => [...previous, value], [])
+    .option("--lease <seconds>", "a claim whose heartbeat is older counts as stale (default 300, as xfer run)")
+    .option("--max-attempts <n>", "a run that failed this many times counts as exhausted (default 3, as xfer run)")
+    .option("--json", "print JSON")
+    .action(async (ref: string, opts: StatusFlags, command: Command) => {
+      const { config, registry } = await loadConfig({ file: command.optsWithGlobals().config as string | undefined });
+      const { recipe } = await loadRecipe(ref, registry);
+      if (recipe.kind === "analysis") throw new XferError(`status: ${recipe.name} is an analysis recipe; it trains no runs`);
+      const { leaseMs, maxAttempts } = sweepSettings({ lease: opts.lease, maxAttempts: opts.maxAttempts });
+      const seed = opts.seed === undefined ? undefined : Number(opts.seed);
+      if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new XferError(`--seed: expected a non-negative integer, got "${opts.seed}"`);
+      const runs = plan(recipe, { seed, defaultSeed: config.seed, smoke: opts.smoke ?? false, filters: opts.filter.map(parseFilter) });
+      const dir = resolve(opts.out ?? config.outDir, recipe.name);
+      const { axes, rows } = await sweepRows(dir, runs, { leaseMs, maxAttempts, weights: config.weights });
+      const counts = stateCounts(rows);
+      const jobs = slurmJobs(rows);
+      const queue = jobs.length === 0 ? undefined : await squeue(jobs);
+      if (opts.json) {
+        io.out(JSON.stringify({ recipe: recipe.name, dir, leaseSeconds: leaseMs / 1000, maxAttempts, counts, runs: rows.map(({ result: _result, ...row }) => row), ...(queue === undefined ? {} : { squeue: queue }) }, null, 2));
+        return;
+      }
+      const failed = counts.failed === 0 ? "0 failed" : `${counts.failed} failed${counts.exhausted > 0 ? ` (${counts.exhausted} exhausted)` : ""}`;
+      io.out(`${recipe.name} in ${dir}: ${rows.length} run(s): ${counts.done} done, ${counts.running} running, ${counts.stale} stale, ${failed}, ${counts.pending} pending`);
+      for (const line of statusTable(axes, rows, maxAttempts)) io.out(`  ${line}`);
+      if (queue !== undefined) {
+        if (queue.problem !== undefined) io.out(`squeue: ${queue.problem}`);
+        else io.out([`squeue (job ${queue.jobs.join(", ")}):`, ...(queue.lines!.length > 0 ? queue.lines!.map((l) => `  ${l}`) : ["  (no such job in the queue any more)"])].join("\n"));
+      }
+    });
+}
