@@ -167,7 +167,20 @@ export interface Schedule {
 export interface Optimizer {
   /** One update of `variables` with `gradients` (same order) at learning rate `lr`. */
   step(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[], lr: number): void;
+  /**
+   * Everything a resumed run needs to take the next step exactly as an uninterrupted one would:
+   * counters as `scalars`, per-variable buffers as `tensors` named `<slot>/<name>`, where `name`
+   * is `names[i]` for `variables[i]` (names stable across processes, unlike tfjs variable ids).
+   */
+  saveState(variables: readonly tf.Variable[], names: readonly string[]): OptimizerState;
+  /** Restores a state `saveState` made for variables of the same names; throws naming a slot whose variable or shape differs. */
+  loadState(variables: readonly tf.Variable[], names: readonly string[], state: OptimizerState): void;
   dispose(): void;
+}
+
+export interface OptimizerState {
+  readonly scalars: Readonly<Record<string, number>>;
+  readonly tensors: readonly NamedTensor[];
 }
 
 export type MetricDirection = "max" | "min";
@@ -353,6 +366,67 @@ export type RunLookup =
   /** A published result failed validation: it was moved aside (never deleted) and the run counts as not done. */
   | { readonly state: "damaged"; readonly problem: string; readonly keptAs: readonly string[] };
 
+/**
+ * What a run needs to go on after its last completed epoch, bit for bit as if never stopped
+ * (written at the end of every epoch; only the latest is kept; core/train/resume.ts encodes it).
+ */
+export interface ResumeState {
+  readonly runId: string;
+  /** Completed epochs: training goes on with the epoch numbered `epochsDone + 1`. */
+  readonly epochsDone: number;
+  /** Model state `model/<name>`, optimizer buffers `optimizer/<slot>/<name>`, the best epoch's state `best/<name>`. */
+  readonly tensors: readonly NamedTensor[];
+  /** The rest, as JSON: epoch records so far, the best epoch and its values, cut points, val scores at the best epoch, optimizer counters, random stream positions. */
+  readonly meta: JsonObject;
+}
+
+/** Who runs a sweep's runs: one process. Its id is unique across hosts, processes and time. */
+export interface WorkerIdentity {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  /** Set when the worker is a SLURM array task (from SLURM_* variables), so `xfer status` can ask squeue. */
+  readonly slurm?: { readonly jobId: string; readonly arrayJobId?: string; readonly arrayTaskId?: string };
+}
+
+/** The claim file's content: who holds a run, since when, and its latest heartbeat (ISO times). */
+export interface ClaimRecord {
+  readonly worker: WorkerIdentity;
+  /** The attempt the worker trains the run in, once begun. */
+  readonly attempt?: string;
+  readonly since: string;
+  readonly heartbeat: string;
+}
+
+/** A held claim: the worker heartbeats until it releases; `heartbeat` returns false once another worker took the run over. */
+export interface RunClaim {
+  readonly record: ClaimRecord;
+  heartbeat(update?: { readonly attempt?: string }): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+export type ClaimOutcome =
+  | { readonly state: "claimed"; readonly claim: RunClaim; /** The stale claim this one replaced. */ readonly tookOver?: ClaimRecord }
+  | { readonly state: "held"; readonly by: ClaimRecord; readonly heartbeatAgeMs: number };
+
+/** error.json of a failed attempt. */
+export interface RunFailure {
+  readonly message: string;
+  readonly stack?: string;
+  readonly attempt: string;
+  /** Failed attempts of this run so far, this one included. */
+  readonly failedAttempts: number;
+  readonly at: string;
+  readonly environment: EnvironmentRecord;
+}
+
+/** What an attempt goes on from: the resume state's epoch count and history (and the attempt that wrote it, when known). */
+export interface ResumedFrom {
+  readonly attempt?: string;
+  readonly epochsDone: number;
+  readonly epochs: readonly EpochRecord[];
+}
+
 /** A finished attempt's result: published, or discarded because another attempt published first. */
 export type PublishOutcome =
   | { readonly published: true; readonly result: RunResult }
@@ -375,6 +449,10 @@ export interface RunAttempt {
    * result is never replaced, the later one is discarded (and kept with its attempt).
    */
   finish(result: RunResult): Promise<PublishOutcome>;
+  /** Replaces the run's resume state (atomically; only the claim holder writes it). */
+  putResume(state: ResumeState): Promise<void>;
+  /** Records why the attempt failed (error.json in the attempt's folder) and returns the record. */
+  fail(error: { readonly message: string; readonly stack?: string }): Promise<RunFailure>;
 }
 
 /**
@@ -386,8 +464,23 @@ export interface RunStore {
   lookup(id: string): Promise<RunLookup>;
   /** The run when `lookup` finds it done, else undefined. */
   get(id: string): Promise<StoredRun | undefined>;
-  /** Starts an attempt: records the spec (once per run) and the attempt's environment. */
-  begin(id: string, spec: JsonObject, environment: EnvironmentRecord): Promise<RunAttempt>;
+  /**
+   * Starts an attempt: records the spec (once per run) and the attempt's environment; `resumedFrom`
+   * (the resume state's attempt and epoch) is recorded with the attempt, and its `epochs` (the
+   * resume state's history, `epochsDone` records) become the attempt's first epoch records.
+   */
+  begin(id: string, spec: JsonObject, environment: EnvironmentRecord, resumedFrom?: ResumedFrom): Promise<RunAttempt>;
+  /**
+   * Claims the run for `worker`, atomically also on a shared file system: "held" while another
+   * worker's heartbeat is younger than `leaseMs`; a stale claim is taken over.
+   */
+  claim(id: string, worker: WorkerIdentity, leaseMs: number): Promise<ClaimOutcome>;
+  /** The run's current claim, if held (released claims are not reported). */
+  claimOf(id: string): Promise<{ readonly by: ClaimRecord; readonly heartbeatAgeMs: number } | undefined>;
+  /** The latest resume state, validated; a damaged one is kept aside and undefined returned. */
+  resume(id: string): Promise<ResumeState | undefined>;
+  /** error.json records of the run's failed attempts, oldest first. */
+  failures(id: string): Promise<RunFailure[]>;
   /** Identities whose runs have a published result, sorted; `lookup` validates each. */
   list(): Promise<string[]>;
 }

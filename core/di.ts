@@ -14,7 +14,7 @@ import "reflect-metadata";
 import { container as globalContainer, type DependencyContainer, type InjectionToken } from "tsyringe";
 import type {
   Augmentation, Backbone, Clock, DataIO, Dataset, DatasetContext, DatasetIndex, DatasetMeta, EnvironmentRecord, ImageDecoder, JsonObject,
-  Metric, Optimizer, RunAttempt, RunResult, RunStore, Schedule, Splitter,
+  Metric, Optimizer, ResumeState, RunAttempt, RunResult, RunStore, Schedule, Splitter,
 } from "./contracts.ts";
 import type { XferConfig } from "./config.ts";
 import { InputError, XferError } from "./errors.ts";
@@ -28,10 +28,29 @@ import { evaluateCheckpoint, train, type CheckpointEvaluation, type EvaluationPa
 
 /** A run of a plan is done: trained now, or found already stored. */
 export interface PlanProgress {
+  /** Runs of the plan this worker has settled (trained, found done, failed or given up on). */
   readonly done: number;
   readonly total: number;
   readonly hash: string;
-  readonly status: "skipped" | "trained";
+  /**
+   * trained: by this worker; skipped: found done; failed: this attempt failed (error.json written);
+   * exhausted: failed --max-attempts times before, not tried again; stopped: asked to stop (resumable).
+   */
+  readonly status: "skipped" | "trained" | "failed" | "exhausted" | "stopped";
+  /** failed: the error's first line. */
+  readonly message?: string;
+}
+
+/** A run this worker starts: fresh, resumed from a completed epoch, or taken over from a stale claim. */
+export interface RunStartEvent {
+  readonly index: number;
+  readonly total: number;
+  readonly hash: string;
+  readonly attempt: string;
+  /** Completed epochs of the resume state it goes on from (absent: from scratch). */
+  readonly resumedFrom?: number;
+  /** The worker whose stale claim this one replaced. */
+  readonly tookOverFrom?: string;
 }
 
 /** Where progress goes (the CLI draws its progress bar from it). */
@@ -40,6 +59,8 @@ export interface Logger {
   progress(event: TrainProgress): void;
   /** After every run of a plan, trained or found already stored. */
   runDone(event: PlanProgress): void;
+  /** Before a run's training starts (or resumes). */
+  runStart?(event: RunStartEvent): void;
   /** Something the user must know at once: a damaged stored run kept aside, a result discarded as a duplicate. */
   warn?(message: string): void;
 }
@@ -247,8 +268,18 @@ function evaluationParts(run: DependencyContainer): EvaluationParts {
   };
 }
 
-/** Trains one run with what its container resolves; the attempt receives its epochs and checkpoint. */
-export async function executeRun(run: DependencyContainer, attempt: RunAttempt): Promise<RunResult> {
+/** How `executeRun` trains: from scratch or from a resume state, and when to stop. */
+export interface ExecuteOptions {
+  /** Go on after this state's last completed epoch (the store's `resume`). */
+  readonly resume?: ResumeState;
+  /** Polled at every step boundary; true stops the run there (RunStopped), its last epoch's resume state kept. */
+  readonly shouldStop?: () => boolean;
+  /** Where each completed epoch's resume state goes (default: the attempt's `putResume`). */
+  readonly onCheckpoint?: (state: ResumeState) => Promise<void>;
+}
+
+/** Trains one run with what its container resolves; the attempt receives its epochs, checkpoint and resume states. */
+export async function executeRun(run: DependencyContainer, attempt: RunAttempt, options: ExecuteOptions = {}): Promise<RunResult> {
   const parts = evaluationParts(run);
   const optimizer = run.resolve(TOKENS.optimizer);
   const logger = run.resolve(TOKENS.logger);
@@ -263,6 +294,9 @@ export async function executeRun(run: DependencyContainer, attempt: RunAttempt):
       onProgress: (event) => logger.progress(event),
       onEpoch: (record) => attempt.appendEpoch(record),
       onBest: (state) => attempt.putCheckpoint(state),
+      onCheckpoint: options.onCheckpoint ?? ((state) => attempt.putResume(state)),
+      ...(options.resume ? { resume: options.resume } : {}),
+      ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),
     });
   } finally {
     parts.backbone.dispose();

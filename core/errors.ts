@@ -36,3 +36,14 @@ export class UnknownNameError extends XferError {
     super(`unknown ${what} "${requested}"; valid ${what} names: ${[...valid].sort().join(", ") || "(none registered)"}`);
   }
 }
+
+/**
+ * A run stopped at a step boundary because its worker was asked to stop (a signal) or lost its
+ * claim: its last completed epoch's resume state is kept, so nothing is lost but the partial epoch.
+ */
+export class RunStopped extends XferError {
+  override name = "RunStopped";
+  constructor(readonly runId: string, readonly epochsDone: number, readonly reason: "signal" | "claim-lost") {
+    super(`run ${runId} stopped after ${epochsDone} completed epoch(s) (${reason === "signal" ? "asked to stop" : "its claim was taken over by another worker"})`);
+  }
+}

@@ -4,22 +4,31 @@
  * (docs/examples/swap-services.ts). It keeps the file store's semantics (core/contracts.ts
  * RunStore): attempts keep their epochs, checkpoint and environment apart, a result is published
  * once and never replaced (a later finisher's is discarded), and the result names its checkpoint
- * by the SHA-256 of the same safetensors bytes the file store writes, checked when read. Values
- * are copied in and out, so a caller that mutates what it passed or got back cannot change what is
- * stored.
+ * by the SHA-256 of the same safetensors bytes the file store writes, checked when read. Claims,
+ * failures and resume states follow the file store too: a claim is held while its heartbeat (on
+ * this store's clock) is younger than the lease, a released or stale one is claimed anew (only
+ * the newest claim counts, so a holder learns at its next heartbeat that it lost the run), the
+ * resume state is kept as the same encoded bytes and validated when read, and it is dropped once
+ * the run is published. Worker processes are not checked for life (all workers of one memory
+ * store share a process). Values are copied in and out, so a caller that mutates what it passed or
+ * got back cannot change what is stored.
  */
 import type {
-  CheckpointRecord, EnvironmentRecord, EpochRecord, JsonObject, NamedTensor, PublishOutcome, RunAttempt, RunLookup, RunResult, RunStore, StoredRun,
+  CheckpointRecord, ClaimOutcome, ClaimRecord, EnvironmentRecord, EpochRecord, JsonObject, NamedTensor, PublishOutcome, ResumedFrom, ResumeState, RunAttempt,
+  RunClaim, RunFailure, RunLookup, RunResult, RunStore, StoredRun, WorkerIdentity,
 } from "./contracts.ts";
 import { XferError } from "./errors.ts";
 import { writeSafetensors } from "./formats/safetensors.ts";
 import { sha256Hex } from "./hash.ts";
+import { decodeResume, encodeResume } from "./train/resume.ts";
 
 interface AttemptEntry {
   readonly environment: EnvironmentRecord;
   readonly epochs: EpochRecord[];
+  readonly resumedFrom?: { readonly attempt?: string; readonly epochsDone: number };
   checkpoint?: { tensors: NamedTensor[]; record: CheckpointRecord };
   result?: RunResult;
+  failure?: RunFailure;
 }
 
 interface RunEntry {
@@ -27,11 +36,31 @@ interface RunEntry {
   readonly attempts: Map<string, AttemptEntry>;
   /** The attempt whose result is published. */
   published?: string;
+  /** encodeResume bytes of the latest resume state. */
+  resume?: Uint8Array;
+}
+
+/** The newest claim of a run: claim number n, like the file store's claim.<n>. */
+interface ClaimEntry {
+  readonly n: number;
+  record: ClaimRecord;
+  released: boolean;
+}
+
+export interface MemoryRunStoreOptions {
+  /** Wall-clock milliseconds for claims and failure times (default Date.now). */
+  readonly now?: () => number;
 }
 
 export class MemoryRunStore implements RunStore {
   readonly #runs = new Map<string, RunEntry>();
+  readonly #claims = new Map<string, ClaimEntry>();
+  readonly #now: () => number;
   #attempts = 0;
+
+  constructor(options: MemoryRunStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
 
   lookup(id: string): Promise<RunLookup> {
     const entry = this.#runs.get(id);
@@ -51,13 +80,22 @@ export class MemoryRunStore implements RunStore {
     return found.state === "done" ? found.run : undefined;
   }
 
-  begin(id: string, spec: JsonObject, environment: EnvironmentRecord): Promise<RunAttempt> {
+  begin(id: string, spec: JsonObject, environment: EnvironmentRecord, resumedFrom?: ResumedFrom): Promise<RunAttempt> {
+    if (resumedFrom && (resumedFrom.epochsDone < 1 || resumedFrom.epochs.length !== resumedFrom.epochsDone || resumedFrom.epochs.some((e, i) => e.epoch !== i + 1))) {
+      return Promise.reject(new XferError(`run ${id}: a resumed attempt needs epochs 1..${resumedFrom.epochsDone} of its resume state, got [${resumedFrom.epochs.map((e) => e.epoch).join(", ")}]`));
+    }
     let entry = this.#runs.get(id);
     if (!entry) this.#runs.set(id, (entry = { spec: structuredClone(spec), attempts: new Map() }));
     const attemptId = `memory-${++this.#attempts}`;
-    const attempt: AttemptEntry = { environment: structuredClone(environment), epochs: [] };
+    const attempt: AttemptEntry = {
+      environment: structuredClone(environment),
+      epochs: structuredClone([...(resumedFrom?.epochs ?? [])]),
+      ...(resumedFrom ? { resumedFrom: { ...(resumedFrom.attempt !== undefined ? { attempt: resumedFrom.attempt } : {}), epochsDone: resumedFrom.epochsDone } } : {}),
+    };
     entry.attempts.set(attemptId, attempt);
     const run = entry;
+    const now = this.#now;
+    const failures = () => this.failures(id);
     return Promise.resolve({
       id: attemptId,
       appendEpoch(epoch: EpochRecord): Promise<void> {
@@ -74,11 +112,90 @@ export class MemoryRunStore implements RunStore {
         const complete: RunResult = structuredClone({ ...result, attempt: attemptId, checkpoint: attempt.checkpoint.record });
         attempt.result = complete;
         const winner = run.published === undefined ? undefined : run.attempts.get(run.published)?.result;
+        run.resume = undefined;
         if (winner) return Promise.resolve({ published: false, result: structuredClone(complete), winner: structuredClone(winner) });
         run.published = attemptId;
         return Promise.resolve({ published: true, result: structuredClone(complete) });
       },
+      putResume(state: ResumeState): Promise<void> {
+        if (state.runId !== id) return Promise.reject(new XferError(`run ${id}: attempt ${attemptId} was given the resume state of run ${state.runId}`));
+        run.resume = encodeResume(state);
+        return Promise.resolve();
+      },
+      async fail(error: { readonly message: string; readonly stack?: string }): Promise<RunFailure> {
+        const earlier = (await failures()).filter((f) => f.attempt !== attemptId);
+        attempt.failure = {
+          message: error.message,
+          ...(error.stack !== undefined ? { stack: error.stack } : {}),
+          attempt: attemptId,
+          failedAttempts: earlier.length + 1,
+          at: new Date(now()).toISOString(),
+          environment: structuredClone(attempt.environment),
+        };
+        return structuredClone(attempt.failure);
+      },
     });
+  }
+
+  claim(id: string, worker: WorkerIdentity, leaseMs: number): Promise<ClaimOutcome> {
+    const current = this.#claims.get(id);
+    let tookOver: ClaimRecord | undefined;
+    if (current && !current.released) {
+      const age = this.#now() - Date.parse(current.record.heartbeat);
+      if (age <= leaseMs) return Promise.resolve({ state: "held", by: structuredClone(current.record), heartbeatAgeMs: age });
+      tookOver = structuredClone(current.record);
+    }
+    const at = new Date(this.#now()).toISOString();
+    const entry: ClaimEntry = { n: (current?.n ?? 0) + 1, record: { worker: structuredClone(worker), since: at, heartbeat: at }, released: false };
+    this.#claims.set(id, entry);
+    const claims = this.#claims;
+    const now = this.#now;
+    const runs = this.#runs;
+    const ours = () => claims.get(id) === entry && !entry.released;
+    const claim: RunClaim = {
+      get record() {
+        return structuredClone(entry.record);
+      },
+      heartbeat(update?: { readonly attempt?: string }): Promise<boolean> {
+        if (!ours()) return Promise.resolve(false);
+        entry.record = { ...entry.record, ...(update?.attempt !== undefined ? { attempt: update.attempt } : {}), heartbeat: new Date(now()).toISOString() };
+        return Promise.resolve(true);
+      },
+      release(): Promise<void> {
+        if (claims.get(id) !== entry) return Promise.resolve(); // taken over: nothing of ours to let go
+        if (runs.get(id)?.published !== undefined) claims.delete(id);
+        else entry.released = true;
+        return Promise.resolve();
+      },
+    };
+    return Promise.resolve({ state: "claimed", claim, ...(tookOver ? { tookOver } : {}) });
+  }
+
+  claimOf(id: string): Promise<{ readonly by: ClaimRecord; readonly heartbeatAgeMs: number } | undefined> {
+    const current = this.#claims.get(id);
+    if (!current || current.released) return Promise.resolve(undefined);
+    return Promise.resolve({ by: structuredClone(current.record), heartbeatAgeMs: this.#now() - Date.parse(current.record.heartbeat) });
+  }
+
+  /** Decoded (and so validated) from the stored bytes, like the file store's resume.safetensors. */
+  resume(id: string): Promise<ResumeState | undefined> {
+    const bytes = this.#runs.get(id)?.resume;
+    if (bytes === undefined) return Promise.resolve(undefined);
+    try {
+      return Promise.resolve(decodeResume(bytes, `in-memory resume state of run ${id}`, id));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  failures(id: string): Promise<RunFailure[]> {
+    const failures = [...(this.#runs.get(id)?.attempts.values() ?? [])].flatMap((a) => (a.failure ? [structuredClone(a.failure)] : []));
+    return Promise.resolve(failures.sort((a, b) => a.at.localeCompare(b.at) || a.attempt.localeCompare(b.attempt)));
+  }
+
+  /** What begin recorded of the resume state an attempt went on from (the file store's resumed.json). */
+  resumedFrom(id: string, attempt: string): { readonly attempt?: string; readonly epochsDone: number } | undefined {
+    return structuredClone(this.#runs.get(id)?.attempts.get(attempt)?.resumedFrom);
   }
 
   list(): Promise<string[]> {

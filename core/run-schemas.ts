@@ -1,10 +1,10 @@
 /**
- * Schemas of what a run store reads back (result, spec, environment, epoch lines): a file that
+ * Schemas of what a run store reads back (result, spec, environment, epoch lines, claims, failures): a file that
  * does not fit is damaged, whatever produced it. `parseStored` turns text into a value or a reason
  * naming what is wrong, never a raw SyntaxError.
  */
 import { z } from "zod";
-import type { EnvironmentRecord, EpochRecord, JsonObject, RunResult } from "./contracts.ts";
+import type { ClaimRecord, EnvironmentRecord, EpochRecord, JsonObject, RunFailure, RunResult } from "./contracts.ts";
 
 const SHA256 = /^[0-9a-f]{64}$/;
 // JSON has no NaN: a metric that came out NaN is stored as null.
@@ -107,3 +107,37 @@ export function parseEpochLines(text: string): Parsed<EpochRecord[]> {
   }
   return { ok: true, value: epochs };
 }
+
+const WORKER_ID = /^[A-Za-z0-9._:-]+$/;
+
+/**
+ * A claim file (claim.<n> in a run folder): a ClaimRecord, plus `released: true` on the marker a
+ * holder writes when it lets the run go (the next claimer then claims it fresh, not as a takeover).
+ */
+export const ClaimFileSchema = z.looseObject({
+  worker: z.looseObject({
+    id: z.string().regex(WORKER_ID),
+    host: z.string().min(1),
+    pid: z.number().int().nonnegative(),
+    slurm: z.looseObject({ jobId: z.string().min(1), arrayJobId: z.string().min(1).optional(), arrayTaskId: z.string().min(1).optional() }).optional(),
+  }),
+  attempt: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  since: z.string().regex(ISO_TIME),
+  heartbeat: z.string().regex(ISO_TIME),
+  released: z.literal(true).optional(),
+});
+
+export type ClaimFile = ClaimRecord & { readonly released?: true };
+
+/** error.json of a failed attempt. */
+export const RunFailureSchema = z.looseObject({
+  message: z.string(),
+  stack: z.string().optional(),
+  attempt: z.string().regex(/^[A-Za-z0-9._-]+$/),
+  failedAttempts: z.number().int().positive(),
+  at: z.string().regex(ISO_TIME),
+  environment: EnvironmentSchema,
+});
+
+export const parseClaim = (text: string): Parsed<ClaimFile> => parseStored(ClaimFileSchema as z.ZodType<ClaimFile>, text);
+export const parseFailure = (text: string): Parsed<RunFailure> => parseStored(RunFailureSchema as z.ZodType<RunFailure>, text);

@@ -1,18 +1,19 @@
 /**
- * Runs a plan against the run store of a container. Each run is looked up by its identity (the
- * spec's hash, plus its external weights: core/run-identity.ts): a run whose result is published
- * is skipped (resume); a damaged one is reported and trained again; every other run gets its own
- * child container and attempt, is trained, and its result is published unless another process
- * published one first (then this one is discarded and reported). A run killed midway is simply
- * run again next time.
+ * Runs a plan against the run store of a container, as one worker of a sweep (see runPlan). Each
+ * run is looked up by its identity (the spec's hash, plus its external weights:
+ * core/run-identity.ts): a run whose result is published is skipped; a damaged one is reported and
+ * trained again; every other run is claimed, gets its own child container and attempt, is trained
+ * (from its last completed epoch when a resume state is stored), and its result is published unless
+ * another process published one first (then this one is discarded and reported).
  */
 import type { DependencyContainer } from "tsyringe";
-import type { JsonObject, RunResult, WeightsRecord } from "./contracts.ts";
-import { createRunContainer, executeRun, TOKENS } from "./di.ts";
-import { UnknownNameError } from "./errors.ts";
+import type { ClaimRecord, JsonObject, RunAttempt, RunClaim, RunFailure, RunResult, WeightsRecord, WorkerIdentity } from "./contracts.ts";
+import { createRunContainer, executeRun, TOKENS, type PlanProgress } from "./di.ts";
+import { RunStopped, UnknownNameError } from "./errors.ts";
 import type { PluginKind, PluginRegistry } from "./plugin.ts";
 import type { PlannedRun } from "./recipe.ts";
 import { runIdentity, weightsSource } from "./run-identity.ts";
+import { parseTrainerResumeMeta } from "./train/resume.ts";
 
 /** A run whose result this process computed but did not publish: another attempt had published first. */
 export interface DiscardedResult {
@@ -33,52 +34,266 @@ export interface PlanOutcome {
   /** Run identities trained by this call. */
   readonly trained: string[];
   readonly skipped: string[];
-  /** The published result of every run, in plan order. */
+  /** The published result of every run that has one, in plan order (failed and stopped runs have none). */
   readonly results: RunResult[];
   readonly discarded: DiscardedResult[];
   readonly damaged: DamagedRun[];
+  /** Runs whose attempt by this worker failed (error.json written). */
+  readonly failed: FailedRun[];
+  /** Runs not tried because they failed --max-attempts times already. */
+  readonly exhausted: FailedRun[];
+  /** Runs this worker went on with from a resume state. */
+  readonly resumed: { readonly id: string; readonly fromEpoch: number }[];
+  /** Set when the sweep ended early: a stop request (signal), or --fail-fast at a failure. */
+  readonly stopped?: { readonly reason: "signal" | "fail-fast"; readonly id?: string; readonly epochsDone?: number };
 }
 
-/** Everything is resolved from `container`, so services it (or a parent) registers are the ones used. */
-export async function runPlan(container: DependencyContainer, runs: readonly PlannedRun[]): Promise<PlanOutcome> {
+export interface FailedRun {
+  readonly id: string;
+  readonly failure: RunFailure;
+}
+
+/** How a worker goes through a plan (`xfer run` options; defaults in DEFAULT_SWEEP). */
+export interface SweepOptions {
+  /** This process, as claims name it. */
+  readonly worker: WorkerIdentity;
+  /** A claim whose heartbeat is older than this is stale and may be taken over. */
+  readonly leaseMs: number;
+  /** How often a held claim's heartbeat is refreshed (well under the lease). */
+  readonly heartbeatMs: number;
+  /** Runs that failed this many times are not tried again. */
+  readonly maxAttempts: number;
+  /** Stop the sweep at the first failed run. */
+  readonly failFast: boolean;
+  /** Polled at every step boundary: true makes the worker stop there and start nothing new. */
+  readonly shouldStop?: () => boolean;
+}
+
+/** Lease 5 min, heartbeat 30 s: ten missed heartbeats (a long synchronous step, NFS attribute caching, small clock skew) before a live worker's run is taken. */
+export const DEFAULT_SWEEP = { leaseMs: 300_000, heartbeatMs: 30_000, maxAttempts: 3, failFast: false } as const;
+
+/** The default worker: this call of runPlan, unique by a random id (a platform passes its own: host, pid, SLURM task). */
+function inProcessWorker(): WorkerIdentity {
+  return { id: `in-process-${crypto.randomUUID()}`, host: "in-process", pid: 0 };
+}
+
+/** What one try at a run came to: settled (done, failed, exhausted), held by another worker, or the sweep must end. */
+type Step = "settled" | "held" | "end";
+
+interface Planned {
+  readonly index: number;
+  readonly id: string;
+  readonly spec: PlannedRun["spec"];
+  readonly weights?: WeightsRecord;
+  /** Failed attempts when this worker found the run held (a new failure means its holder failed it). */
+  failuresWhenHeld?: number;
+}
+
+/**
+ * Goes through the plan as one worker of a sweep: every run not done is claimed (so no two workers
+ * train it at once), resumed from its resume state if it has one, trained and published; a run
+ * held by a live claim of another worker is left for later, and once the plan is through, polled
+ * every heartbeat until it is done, failed, or its claim goes stale (then taken over). A failure
+ * is recorded (error.json) and the sweep goes on (or ends, with failFast); a stop request ends the
+ * sweep at the next step boundary, keeping the last completed epoch's resume state. A run that
+ * failed `maxAttempts` times is not tried again. Everything is resolved from `container`, so
+ * services it (or a parent) registers are the ones used.
+ */
+export async function runPlan(container: DependencyContainer, runs: readonly PlannedRun[], options: Partial<SweepOptions> = {}): Promise<PlanOutcome> {
+  const sweep: SweepOptions = { ...DEFAULT_SWEEP, worker: options.worker ?? inProcessWorker(), ...options };
   const store = container.resolve(TOKENS.runStore);
   const logger = container.resolve(TOKENS.logger);
   const environment = container.resolve(TOKENS.environment);
-  const outcome: PlanOutcome = { trained: [], skipped: [], results: [], discarded: [], damaged: [] };
-  for (const [i, { hash: specHash, spec }] of runs.entries()) {
-    const weights = await weightsOf(container, spec);
-    const id = runIdentity({ specHash, weights });
+  const outcome = {
+    trained: [] as string[], skipped: [] as string[], results: [] as RunResult[], discarded: [] as DiscardedResult[], damaged: [] as DamagedRun[],
+    failed: [] as FailedRun[], exhausted: [] as FailedRun[], resumed: [] as { id: string; fromEpoch: number }[],
+    stopped: undefined as PlanOutcome["stopped"],
+  };
+  /** Results by plan index, so `results` keeps plan order whichever order runs settle in. */
+  const results = new Map<number, RunResult>();
+  const stopRequested = () => sweep.shouldStop?.() === true;
+  let settled = 0;
+  const done = (run: Planned, status: PlanProgress["status"], message?: string) =>
+    logger.runDone({ done: ++settled, total: runs.length, hash: run.id, status, ...(message !== undefined ? { message } : {}) });
+
+  const attemptRun = async (run: Planned): Promise<Step> => {
+    const { id } = run;
     const found = await store.lookup(id);
     if (found.state === "done") {
       outcome.skipped.push(id);
-      outcome.results.push(found.run.result);
-      logger.runDone({ done: i + 1, total: runs.length, hash: id, status: "skipped" });
-      continue;
+      results.set(run.index, found.run.result);
+      done(run, "skipped");
+      return "settled";
     }
     if (found.state === "damaged") {
       outcome.damaged.push({ id, problem: found.problem, keptAs: found.keptAs });
       logger.warn?.(`run ${id} is damaged and will be trained again: ${found.problem}${found.keptAs.length > 0 ? `; kept aside as ${found.keptAs.join(", ")}` : ""}`);
     }
-    const attempt = await store.begin(id, spec as unknown as JsonObject, environment);
-    const run = await createRunContainer(container, id, spec);
+    const failures = await store.failures(id);
+    if (failures.length >= sweep.maxAttempts) {
+      outcome.exhausted.push({ id, failure: failures.at(-1)! });
+      done(run, "exhausted", firstLine(failures.at(-1)!.message));
+      return "settled";
+    }
+    if (run.failuresWhenHeld !== undefined && failures.length > run.failuresWhenHeld) {
+      // The worker that held it failed it while this one waited: recorded, not retried in this sweep.
+      outcome.failed.push({ id, failure: failures.at(-1)! });
+      done(run, "failed", firstLine(failures.at(-1)!.message));
+      return "settled";
+    }
+    const claimed = await store.claim(id, sweep.worker, sweep.leaseMs);
+    if (claimed.state === "held") {
+      run.failuresWhenHeld ??= failures.length;
+      return "held";
+    }
+    return trainClaimed(run, claimed.claim, claimed.tookOver);
+  };
+
+  const trainClaimed = async (run: Planned, claim: RunClaim, tookOver: ClaimRecord | undefined): Promise<Step> => {
+    const { id } = run;
+    let lost = false;
+    let attempt: RunAttempt | undefined;
+    let heartbeats: ReturnType<typeof setInterval> | undefined;
     try {
-      const result = await executeRun(run, attempt);
-      const finished = await attempt.finish(weights === undefined ? result : { ...result, weights });
+      // Between the lookup and the claim another worker may have finished or failed it.
+      const found = await store.lookup(id);
+      if (found.state === "done") {
+        outcome.skipped.push(id);
+        results.set(run.index, found.run.result);
+        done(run, "skipped");
+        return "settled";
+      }
+      const failures = await store.failures(id);
+      if (failures.length >= sweep.maxAttempts) {
+        outcome.exhausted.push({ id, failure: failures.at(-1)! });
+        done(run, "exhausted", firstLine(failures.at(-1)!.message));
+        return "settled";
+      }
+      const resume = await store.resume(id);
+      const history = resume && parseTrainerResumeMeta(resume, `resume state of run ${id}`).history;
+      attempt = await store.begin(id, run.spec as unknown as JsonObject, environment, resume && {
+        ...(tookOver?.attempt !== undefined ? { attempt: tookOver.attempt } : {}), epochsDone: resume.epochsDone, epochs: history!,
+      });
+      const current = attempt;
+      const beat = async () => {
+        if (!(await claim.heartbeat({ attempt: current.id }))) lost = true;
+      };
+      await beat();
+      heartbeats = setInterval(() => {
+        beat().catch((error: unknown) => logger.warn?.(`run ${id}: could not refresh the claim's heartbeat (${firstLine(String((error as Error).message ?? error))}); retrying in ${sweep.heartbeatMs / 1000} s`));
+      }, sweep.heartbeatMs);
+      // A worker process must not stay alive for its heartbeat timer alone.
+      (heartbeats as { unref?: () => void }).unref?.();
+      logger.runStart?.({
+        index: run.index, total: runs.length, hash: id, attempt: current.id,
+        ...(resume ? { resumedFrom: resume.epochsDone } : {}), ...(tookOver ? { tookOverFrom: tookOver.worker.id } : {}),
+      });
+      if (resume) outcome.resumed.push({ id, fromEpoch: resume.epochsDone });
+
+      const runContainer = await createRunContainer(container, id, run.spec);
+      let result: RunResult;
+      try {
+        result = await executeRun(runContainer, current, {
+          ...(resume ? { resume } : {}),
+          shouldStop: () => lost || stopRequested(),
+          // Checked just before writing: a worker that lost the run must not replace its new holder's state.
+          onCheckpoint: async (state) => {
+            await beat();
+            if (!lost) await current.putResume(state);
+          },
+        });
+      } finally {
+        runContainer.dispose();
+      }
+      const finished = await current.finish(run.weights === undefined ? result : { ...result, weights: run.weights });
       if (finished.published) {
-        outcome.results.push(finished.result);
+        results.set(run.index, finished.result);
       } else {
         const kept = finished.winner.attempt ?? "(an attempt from before attempts were recorded)";
-        outcome.discarded.push({ id, kept, discarded: attempt.id });
-        outcome.results.push(finished.winner);
-        logger.warn?.(`run ${id} was finished by two attempts: kept ${kept} (published first), discarded ${attempt.id} (left unpublished in its attempt folder)`);
+        outcome.discarded.push({ id, kept, discarded: current.id });
+        results.set(run.index, finished.winner);
+        logger.warn?.(`run ${id} was finished by two attempts: kept ${kept} (published first), discarded ${current.id} (left unpublished in its attempt folder)`);
       }
       outcome.trained.push(id);
+      done(run, "trained");
+      return "settled";
+    } catch (error) {
+      if (error instanceof RunStopped && lost) {
+        // Another worker took the run over: it is theirs now; wait for it like any held run.
+        logger.warn?.(`run ${id}: its claim was taken over by another worker; this worker stopped training it`);
+        run.failuresWhenHeld ??= (await store.failures(id)).length;
+        return "held";
+      }
+      if (error instanceof RunStopped) {
+        outcome.stopped = { reason: "signal", id, epochsDone: error.epochsDone };
+        done(run, "stopped");
+        return "end";
+      }
+      if (attempt === undefined) throw error; // the store itself failed: not the run's fault
+      const failure = await attempt.fail(error instanceof Error ? { message: error.message, ...(error.stack ? { stack: error.stack } : {}) } : { message: String(error) });
+      outcome.failed.push({ id, failure });
+      done(run, "failed", firstLine(failure.message));
+      if (!sweep.failFast) return "settled";
+      outcome.stopped = { reason: "fail-fast", id };
+      return "end";
     } finally {
-      run.dispose();
+      if (heartbeats !== undefined) clearInterval(heartbeats);
+      if (!lost) await claim.release();
     }
-    logger.runDone({ done: i + 1, total: runs.length, hash: id, status: "trained" });
+  };
+
+  const planned: Planned[] = [];
+  for (const [index, { hash: specHash, spec }] of runs.entries()) {
+    const weights = await weightsOf(container, spec);
+    planned.push({ index, id: runIdentity({ specHash, weights }), spec, ...(weights ? { weights } : {}) });
   }
-  return outcome;
+  let waiting: Planned[] = [];
+  sweep: for (const run of planned) {
+    if (stopRequested()) {
+      outcome.stopped = { reason: "signal" };
+      break;
+    }
+    switch (await attemptRun(run)) {
+      case "held":
+        waiting.push(run);
+        break;
+      case "end":
+        break sweep;
+    }
+  }
+  while (waiting.length > 0 && outcome.stopped === undefined) {
+    if (await pause(sweep.heartbeatMs, stopRequested)) {
+      outcome.stopped = { reason: "signal" };
+      break;
+    }
+    const still: Planned[] = [];
+    for (const [i, run] of waiting.entries()) {
+      const step = await attemptRun(run);
+      if (step === "held") still.push(run);
+      if (step === "end" || (outcome.stopped === undefined && stopRequested())) {
+        outcome.stopped ??= { reason: "signal" };
+        still.push(...waiting.slice(i + 1));
+        break;
+      }
+    }
+    waiting = still;
+  }
+  outcome.results.push(...[...results].sort(([a], [b]) => a - b).map(([, result]) => result));
+  return { ...outcome, ...(outcome.stopped === undefined ? {} : { stopped: outcome.stopped }) } as PlanOutcome;
+}
+
+/** Waits `ms` in short slices; true as soon as a stop is requested. */
+async function pause(ms: number, stopRequested: () => boolean): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (stopRequested()) return true;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())));
+  }
+  return stopRequested();
+}
+
+function firstLine(message: string): string {
+  return message.split("\n", 1)[0];
 }
 
 /** The run's external weights (hashed by the container's weightsHash service), or undefined. */

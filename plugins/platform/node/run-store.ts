@@ -4,7 +4,10 @@
  *   runs/<recipe>/<id>/spec.json                  the RunSpec, published once by the first attempt
  *   runs/<recipe>/<id>/result.json                the published result: a hard link to one attempt's
  *   runs/<recipe>/<id>/attempts/<attempt>/        everything one attempt writes, and only it:
- *     spec.json, environment.json, epochs.jsonl, best.safetensors, result.json
+ *     spec.json, environment.json, epochs.jsonl, best.safetensors, result.json,
+ *     error.json (a failed attempt), resumed.json (an attempt that went on from a resume state)
+ *   runs/<recipe>/<id>/resume.safetensors         the latest completed epoch's resume state (until published)
+ *   runs/<recipe>/<id>/claim.<n>                  who trains the run (./claims.ts)
  *
  * An attempt writes only inside its own folder, so concurrent attempts never mix. A result is
  * written to the attempt's folder (fsynced), then published with link(2), which fails when a
@@ -14,7 +17,8 @@
  * is renamed aside (result.damaged-<time>.json), never deleted, and the run counts as not done.
  * Temp files of xfer's atomic writes left by a killed process of this host are removed when the
  * run is next looked at. A folder with a spec or attempts but no published result (an interrupted,
- * failed or running start) is "unfinished": `status` and `unfinished` name it, `list` leaves it out.
+ * failed or running start) is "unfinished": `status` and `unfinished` name it, `list` leaves it out;
+ * `report` tells running, failed, exhausted and pending runs apart for `xfer status`.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -24,10 +28,13 @@ import { basename, dirname, join } from "node:path";
 import { writeSafetensors } from "../../../core/formats/safetensors.ts";
 import { canonicalJson, contentHash, sortKeys, XferError } from "../../../core/index.ts";
 import type {
-  CheckpointRecord, EnvironmentRecord, EpochRecord, JsonObject, JsonValue, NamedTensor, PublishOutcome, RunAttempt, RunLookup, RunResult, RunStore, StoredRun,
+  CheckpointRecord, ClaimOutcome, ClaimRecord, EnvironmentRecord, EpochRecord, JsonObject, JsonValue, NamedTensor, PublishOutcome, ResumedFrom, ResumeState,
+  RunAttempt, RunFailure, RunLookup, RunResult, RunStore, StoredRun, WorkerIdentity,
 } from "../../../core/index.ts";
 import { runIdentity } from "../../../core/run-identity.ts";
-import { parseEnvironment, parseEpochLines, parseResult, parseSpec } from "../../../core/run-schemas.ts";
+import { parseEnvironment, parseEpochLines, parseFailure, parseResult, parseSpec } from "../../../core/run-schemas.ts";
+import { decodeResume, encodeResume } from "../../../core/train/resume.ts";
+import { FsClaims, type ClaimClock } from "./claims.ts";
 
 const RESULT = "result.json";
 const SPEC = "spec.json";
@@ -35,12 +42,42 @@ const ATTEMPTS = "attempts";
 const ENVIRONMENT = "environment.json";
 const EPOCHS = "epochs.jsonl";
 const CHECKPOINT = "best.safetensors";
+const ERROR = "error.json";
+const RESUMED = "resumed.json";
+const RESUME = "resume.safetensors";
 
 /** A run folder's state: a lookup's, or "unfinished" when it was started (spec, attempts) but holds no result. */
 export type RunStatus = RunLookup | { readonly state: "unfinished"; readonly attempts: readonly string[] };
 
-/** This host's name as it appears in attempt ids and temp names (letters, digits, dashes). */
-const HOST = hostname().replace(/[^A-Za-z0-9-]/g, "-").slice(0, 48) || "host";
+/**
+ * One run as `xfer status` shows it. done: published; running: a fresh claim; exhausted: failed
+ * `maxAttempts` times, not tried again; failed: failed before, to be retried; pending: none of
+ * these (never started, or interrupted: `started`, `claim` stale, `resumable`).
+ */
+export interface RunReport {
+  readonly id: string;
+  readonly state: "done" | "running" | "failed" | "exhausted" | "pending";
+  /** The current claim (not released), and whether it is stale (its worker died or stopped heartbeating). */
+  readonly claim?: { readonly by: ClaimRecord; readonly heartbeatAgeMs: number; readonly stale: boolean };
+  /** error.json of every failed attempt, oldest first. */
+  readonly failures: readonly RunFailure[];
+  /** Some attempt began (its folder exists). */
+  readonly started: boolean;
+  /** A resume state is stored: the next attempt goes on from its last completed epoch. */
+  readonly resumable: boolean;
+  /** A published result failed validation and was moved aside (the run counts as not done). */
+  readonly damaged?: string;
+}
+
+export interface FsRunStoreOptions {
+  /** Wall-clock milliseconds for claims and error.json times (default Date.now). */
+  readonly now?: () => number;
+  /** Damaged claim, resume and error files, named once each (default: standard error). */
+  readonly warn?: (message: string) => void;
+}
+
+/** This host's name as it appears in attempt ids, temp names and claims (letters, digits, dashes). */
+export const HOST = hostname().replace(/[^A-Za-z0-9-]/g, "-").slice(0, 48) || "host";
 
 /** host-pid-random: unique across hosts and processes; the random part (crypto) across attempts of one process. */
 export function newAttemptId(): string {
@@ -50,8 +87,16 @@ export function newAttemptId(): string {
 export class FsRunStore implements RunStore {
   /** Run folders whose leftover temp files this store already removed. */
   readonly #cleaned = new Set<string>();
+  readonly #claims: FsClaims;
+  readonly now: () => number;
+  readonly warn: (message: string) => void;
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, options: FsRunStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.warn = options.warn ?? ((message) => process.stderr.write(`xfer: warning: ${message}\n`));
+    const clock: ClaimClock = { now: this.now, warn: this.warn };
+    this.#claims = new FsClaims(clock);
+  }
 
   #runDir(id: string): string {
     if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`run store: "${id}" is not a SHA-256 hex run identity`);
@@ -86,8 +131,9 @@ export class FsRunStore implements RunStore {
     return { state: "damaged", problem: checked, keptAs: keptAs === undefined ? [] : [keptAs] };
   }
 
-  async begin(id: string, spec: JsonObject, environment: EnvironmentRecord): Promise<RunAttempt> {
+  async begin(id: string, spec: JsonObject, environment: EnvironmentRecord, resumedFrom?: ResumedFrom): Promise<RunAttempt> {
     const dir = this.#runDir(id);
+    if (resumedFrom) checkResumedFrom(id, resumedFrom);
     await this.#removeLeftoverTemps(dir);
     const attempt = newAttemptId();
     const attemptDir = join(dir, ATTEMPTS, attempt);
@@ -96,7 +142,82 @@ export class FsRunStore implements RunStore {
     await writeJsonAtomic(join(attemptDir, SPEC), spec);
     await publishSpec(join(attemptDir, SPEC), join(dir, SPEC), spec);
     await writeJsonAtomic(join(attemptDir, ENVIRONMENT), environment as unknown as JsonObject);
-    return new FsRunAttempt(this, id, attempt, dir);
+    if (resumedFrom) {
+      const { attempt: from, epochsDone } = resumedFrom;
+      await writeJsonAtomic(join(attemptDir, RESUMED), { ...(from !== undefined ? { attempt: from } : {}), epochsDone });
+      // The same lines appendEpoch would have written, so the attempt's epochs.jsonl is an uninterrupted run's.
+      await writeBytesAtomic(join(attemptDir, EPOCHS), resumedFrom.epochs.map((e) => JSON.stringify(e) + "\n").join(""));
+    }
+    return new FsRunAttempt(this, id, attempt, dir, environment);
+  }
+
+  claim(id: string, worker: WorkerIdentity, leaseMs: number): Promise<ClaimOutcome> {
+    return this.#claims.claim(this.#runDir(id), worker, leaseMs);
+  }
+
+  claimOf(id: string): Promise<{ readonly by: ClaimRecord; readonly heartbeatAgeMs: number } | undefined> {
+    return this.#claims.claimOf(this.#runDir(id));
+  }
+
+  async resume(id: string): Promise<ResumeState | undefined> {
+    const path = join(this.#runDir(id), RESUME);
+    let bytes: Uint8Array;
+    let ino: number;
+    try {
+      const file = await open(path, "r");
+      try {
+        ino = (await file.stat()).ino;
+        bytes = await file.readFile();
+      } finally {
+        await file.close();
+      }
+    } catch (error) {
+      if (isCode(error, "ENOENT")) return undefined;
+      throw error;
+    }
+    try {
+      return decodeResume(bytes, path, id);
+    } catch (error) {
+      const keptAs = await keepAside(path, ino);
+      this.warn(`${(error as Error).message}; the run starts from scratch${keptAs ? ` (the file is kept as ${keptAs})` : ""}`);
+      return undefined;
+    }
+  }
+
+  async failures(id: string): Promise<RunFailure[]> {
+    const dir = this.#runDir(id);
+    const failures: RunFailure[] = [];
+    for (const attempt of await listDir(join(dir, ATTEMPTS))) {
+      const path = join(dir, ATTEMPTS, attempt, ERROR);
+      const text = await readText(path);
+      if (text === undefined) continue;
+      const parsed = parseFailure(text);
+      if (parsed.ok && parsed.value.attempt === attempt) {
+        failures.push(parsed.value);
+        continue;
+      }
+      const problem = parsed.ok ? `names attempt ${parsed.value.attempt}, but lies in the folder of attempt ${attempt}` : parsed.problem;
+      const keptAs = await keepAside(path, (await stat(path)).ino);
+      this.warn(`${path}: damaged (${problem}); not counted as a failed attempt${keptAs ? `, kept as ${keptAs}` : ""}`);
+    }
+    return failures.sort((a, b) => a.at.localeCompare(b.at) || a.attempt.localeCompare(b.attempt));
+  }
+
+  /** One run for `xfer status`: its state, claim, failures and whether it can resume (see RunReport). */
+  async report(id: string, options: { readonly leaseMs: number; readonly maxAttempts: number }): Promise<RunReport> {
+    const dir = this.#runDir(id);
+    const found = await this.lookup(id);
+    const failures = await this.failures(id);
+    const held = found.state === "done" ? undefined : await this.claimOf(id);
+    const claim = held && { ...held, stale: this.#claims.isStale(held, options.leaseMs) };
+    const started = (await listDir(join(dir, ATTEMPTS))).length > 0;
+    const resumable = found.state !== "done" && (await exists(join(dir, RESUME)));
+    const state: RunReport["state"] = found.state === "done" ? "done"
+      : claim && !claim.stale ? "running"
+      : failures.length >= options.maxAttempts ? "exhausted"
+      : failures.length > 0 ? "failed"
+      : "pending";
+    return { id, state, ...(claim ? { claim } : {}), failures, started, resumable, ...(found.state === "damaged" ? { damaged: found.problem } : {}) };
   }
 
   async list(): Promise<string[]> {
@@ -152,6 +273,7 @@ class FsRunAttempt implements RunAttempt {
     readonly runId: string,
     readonly id: string,
     readonly runDir: string,
+    readonly environment: EnvironmentRecord,
   ) {}
 
   get #dir(): string {
@@ -176,11 +298,49 @@ class FsRunAttempt implements RunAttempt {
     await writeJsonAtomic(mine, complete as unknown as JsonObject);
     // A damaged published result is moved aside by lookup; then publishing is tried again.
     for (let tries = 0; tries < 3; tries++) {
-      if (await publishOnce(mine, join(this.runDir, RESULT))) return { published: true, result: complete };
+      if (await publishOnce(mine, join(this.runDir, RESULT))) {
+        await this.#dropResume();
+        return { published: true, result: complete };
+      }
       const found = await this.store.lookup(this.runId);
-      if (found.state === "done") return { published: false, result: complete, winner: found.run.result };
+      if (found.state === "done") {
+        await this.#dropResume();
+        return { published: false, result: complete, winner: found.run.result };
+      }
     }
     throw new XferError(`run ${this.runId}: could not publish the result of attempt ${this.id}: ${join(this.runDir, RESULT)} keeps appearing damaged`);
+  }
+
+  /** Replaces resume.safetensors whole (the only resume state kept is the latest). */
+  async putResume(state: ResumeState): Promise<void> {
+    if (state.runId !== this.runId) throw new XferError(`run ${this.runId}: attempt ${this.id} was given the resume state of run ${state.runId}`);
+    await writeBytesAtomic(join(this.runDir, RESUME), encodeResume(state));
+  }
+
+  async fail(error: { readonly message: string; readonly stack?: string }): Promise<RunFailure> {
+    const earlier = (await this.store.failures(this.runId)).filter((f) => f.attempt !== this.id);
+    const failure: RunFailure = {
+      message: error.message,
+      ...(error.stack !== undefined ? { stack: error.stack } : {}),
+      attempt: this.id,
+      failedAttempts: earlier.length + 1,
+      at: new Date(this.store.now()).toISOString(),
+      environment: this.environment,
+    };
+    await writeJsonAtomic(join(this.#dir, ERROR), failure as unknown as JsonObject);
+    return failure;
+  }
+
+  /** The run is done: a resume state could only be mistaken for work left. */
+  async #dropResume(): Promise<void> {
+    await rm(join(this.runDir, RESUME), { force: true });
+  }
+}
+
+/** A resumed attempt's history must be the epochs 1..epochsDone, in order. */
+function checkResumedFrom(id: string, from: ResumedFrom): void {
+  if (!Number.isInteger(from.epochsDone) || from.epochsDone < 1 || from.epochs.length !== from.epochsDone || from.epochs.some((e, i) => e.epoch !== i + 1)) {
+    throw new XferError(`run ${id}: a resumed attempt needs epochs 1..${from.epochsDone} of its resume state, got [${from.epochs.map((e) => e.epoch).join(", ")}]`);
   }
 }
 
@@ -271,7 +431,7 @@ async function keepAside(path: string, ino: number): Promise<string | undefined>
 }
 
 /** link(2): atomic, and fails when `dest` exists (unlike rename, which replaces), also on NFS. */
-async function publishOnce(src: string, dest: string): Promise<boolean> {
+export async function publishOnce(src: string, dest: string): Promise<boolean> {
   try {
     await link(src, dest);
   } catch (error) {
@@ -346,7 +506,7 @@ function isAbandonedTemp(name: string): boolean {
   return legacy !== null && !processAlive(Number(legacy[1]));
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
@@ -366,7 +526,7 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-async function readText(path: string): Promise<string | undefined> {
+export async function readText(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, "utf8");
   } catch (error) {
@@ -375,7 +535,7 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-async function listDir(dir: string): Promise<string[]> {
+export async function listDir(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);
   } catch (error) {
@@ -384,7 +544,7 @@ async function listDir(dir: string): Promise<string[]> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
     return true;
@@ -394,6 +554,6 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-function isCode(error: unknown, code: string): boolean {
+export function isCode(error: unknown, code: string): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === code;
 }
