@@ -1,7 +1,8 @@
 /**
  * The trainer: epochs over seeded shuffles, evaluation on the selection split after each epoch,
  * the reference code's selection rule (strictly better wins, so the earliest epoch wins ties),
- * and the test split scored with the best epoch's weights.
+ * and the test split scored with the best epoch's weights. After every epoch it hands out a
+ * resume state; given one, it goes on from there exactly as if it had never stopped.
  */
 import * as tf from "@tensorflow/tfjs-core";
 // The union package registers every gradient on the shared tfjs-core engine; tfjs-core's own
@@ -9,9 +10,9 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 import type {
   Augmentation, Backbone, BackboneMeta, ClassMetrics, Clock, Dataset, DatasetContext, DatasetIndex, EnvironmentRecord, EpochRecord, Image, JsonObject, Labels,
-  Metric, NamedTensor, Optimizer, RunDataRecord, RunResult, Sample, Schedule, Scores, SplitEvaluation, Splitter,
+  Metric, NamedTensor, Optimizer, ResumeState, RunDataRecord, RunResult, Sample, Schedule, Scores, SplitEvaluation, Splitter,
 } from "../contracts.ts";
-import { XferError } from "../errors.ts";
+import { RunStopped, XferError } from "../errors.ts";
 import { contentHash } from "../hash.ts";
 import { argmaxRows, type ClassScores, confusionMatrix, perClassFromConfusion, perClassMultilabel } from "../metrics/index.ts";
 import { buildSplitManifest } from "../splits/manifest.ts";
@@ -22,6 +23,7 @@ import {
 } from "../losses.ts";
 import type { Rng, SeedTree } from "../rng.ts";
 import { isOrdinal, type RunHead } from "./head.ts";
+import { BEST_VAL_SCORES, parseTrainerResumeMeta, trainerResumeMetaJson } from "./resume.ts";
 
 export interface TrainerParts {
   readonly hash: string;
@@ -48,6 +50,15 @@ export interface TrainerParts {
   readonly onEpoch?: (record: EpochRecord) => Promise<void>;
   /** Receives the best epoch's state (weights and buffers) once training ends. */
   readonly onBest?: (state: readonly NamedTensor[]) => Promise<void>;
+  /**
+   * Go on after this state's last completed epoch instead of from scratch. Its epochs come back in
+   * the result's `epochs` but are not passed to `onEpoch` again (the run store has them).
+   */
+  readonly resume?: ResumeState;
+  /** At the end of every completed epoch: the state to resume from should the run stop later. */
+  readonly onCheckpoint?: (state: ResumeState) => Promise<void>;
+  /** Polled before every epoch and every step: true stops the run there with RunStopped (the partial epoch is redone on resume). */
+  readonly shouldStop?: () => boolean;
 }
 
 export interface TrainProgress {
@@ -210,20 +221,32 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
   let bestThresholds: number[] | undefined;
   let bestValScored: Scored | undefined;
   const stepsPerEpoch = Math.ceil(trainSamples.length / batchSize);
-  const history: EpochRecord[] = [];
+  let history: EpochRecord[] = [];
   const [selection, ...others] = metrics;
   let bestEpoch = -1;
   let best: Record<string, number> = {};
   let bestState: tf.Tensor[] | undefined;
+  let firstEpoch = 0;
+  let trainingDone = false;
+  const stopIfAsked = (epochsDone: number) => {
+    if (parts.shouldStop?.()) throw new RunStopped(parts.hash, epochsDone, "signal");
+  };
 
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    if (parts.resume) {
+      const restored = restoreResume(parts, learner, parts.resume, valSamples.length);
+      ({ history, bestEpoch, best, bestThresholds, bestValScored, bestState, trainingDone } = restored);
+      firstEpoch = parts.resume.epochsDone;
+    }
+    for (let epoch = firstEpoch; epoch < epochs && !trainingDone; epoch++) {
+      stopIfAsked(epoch);
       const epochStart = clock.now();
       const order = seeds.stream("shuffle", epoch).shuffle(trainSamples);
       const variables = learner.trainable(epoch);
       let lossSum = 0;
       const lrs = { start: NaN, end: NaN };
       for (let step = 0; step < stepsPerEpoch; step++) {
+        stopIfAsked(epoch);
         const batch = order.slice(step * batchSize, (step + 1) * batchSize);
         const { input, y } = mixBatch(parts, await learner.prepare(batch, epoch), toTargets(batch), epoch, step);
         const lr = schedule.lr({ epoch, step, stepsPerEpoch });
@@ -260,7 +283,12 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
         bestState = learner.state().map((v) => tf.clone(v));
       }
       const patience = spec.training.patience;
-      if (patience !== undefined && epoch + 1 - bestEpoch >= patience) break;
+      trainingDone = patience !== undefined && epoch + 1 - bestEpoch >= patience;
+      if (parts.onCheckpoint) {
+        await parts.onCheckpoint(await resumeStateOf(parts, learner, epoch + 1, {
+          history, bestEpoch, best, bestThresholds, bestValScored: bestValScored!, bestState: bestState!, trainingDone: trainingDone || epoch + 1 === epochs,
+        }));
+      }
     }
 
     if (bestState && parts.onBest) {
@@ -302,6 +330,80 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
     bestState?.forEach((t) => t.dispose());
     learner.dispose();
   }
+}
+
+/** What the trainer carries from epoch to epoch besides the model and optimizer. */
+interface Progress {
+  readonly history: EpochRecord[];
+  readonly bestEpoch: number;
+  readonly best: Record<string, number>;
+  readonly bestThresholds: number[] | undefined;
+  readonly bestValScored: Scored;
+  readonly bestState: tf.Tensor[];
+  /** Training ended with this epoch (patience, or the last one): only the scoring is left. */
+  readonly trainingDone: boolean;
+}
+
+const copyOf = async (t: tf.Tensor): Promise<Float32Array> => Float32Array.from((await t.data()) as Float32Array);
+
+/** The resume state after `epochsDone` epochs: model, optimizer, best epoch, history and run-long random streams. */
+async function resumeStateOf(parts: TrainerParts, learner: Learner, epochsDone: number, p: Progress): Promise<ResumeState> {
+  const state = learner.state();
+  const names = state.map((v) => checkpointName(v.name));
+  const optimizer = parts.optimizer.saveState(state, names);
+  const { scores, loss } = p.bestValScored;
+  const tensors: NamedTensor[] = [
+    ...(await Promise.all(state.map(async (v, i) => ({ name: `model/${names[i]}`, shape: v.shape, data: await copyOf(v) })))),
+    ...optimizer.tensors.map((t) => ({ ...t, name: `optimizer/${t.name}` })),
+    ...(await Promise.all(p.bestState.map(async (t, i) => ({ name: `best/${names[i]}`, shape: t.shape, data: await copyOf(t) })))),
+    { name: BEST_VAL_SCORES, shape: [scores.length, scores[0]?.length ?? 0], data: Float32Array.from(scores.flat()) },
+  ];
+  const meta = trainerResumeMetaJson({
+    history: p.history, bestEpoch: p.bestEpoch, best: p.best, ...(p.bestThresholds ? { bestThresholds: p.bestThresholds } : {}), bestValLoss: loss,
+    trainingDone: p.trainingDone, optimizer: optimizer.scalars, streams: parts.seeds.positions(),
+  });
+  return { runId: parts.hash, epochsDone, tensors, meta };
+}
+
+/**
+ * Puts a resume state back: model and optimizer state, random stream positions; returns what the
+ * trainer carries between epochs. Everything is checked against the rebuilt run first.
+ */
+function restoreResume(parts: TrainerParts, learner: Learner, resume: ResumeState, valCount: number): Progress {
+  const where = `resume state of run ${parts.hash}`;
+  if (resume.runId !== parts.hash) throw new XferError(`${where}: it belongs to run ${resume.runId}`);
+  const { epochs } = parts.spec.training;
+  if (!Number.isInteger(resume.epochsDone) || resume.epochsDone < 1 || resume.epochsDone > epochs) {
+    throw new XferError(`${where}: ${resume.epochsDone} completed epochs, but the run trains ${epochs}`);
+  }
+  const meta = parseTrainerResumeMeta(resume, where);
+  const group = (prefix: string) => new Map(resume.tensors.filter((t) => t.name.startsWith(prefix)).map((t) => [t.name.slice(prefix.length), t]));
+  const scores = resume.tensors.find((t) => t.name === BEST_VAL_SCORES);
+  if (!scores || scores.shape.length !== 2 || scores.shape[0] !== valCount || scores.data.length !== scores.shape[0] * scores.shape[1]) {
+    throw new XferError(`${where}: ${BEST_VAL_SCORES} must hold the ${valCount} val samples' scores, got shape [${scores?.shape.join(", ") ?? "missing"}]`);
+  }
+  const state = learner.state();
+  const model = matchState(parts, state, group("model/"), "model/");
+  const best = matchState(parts, state, group("best/"), "best/");
+  const names = state.map((v) => checkpointName(v.name));
+  const optimizerTensors = [...group("optimizer/")].map(([name, t]) => ({ ...t, name }));
+  try {
+    parts.optimizer.loadState(state, names, { scalars: meta.optimizer, tensors: optimizerTensors });
+  } catch (e) {
+    throw new XferError(`${where}: ${(e as Error).message}`, { cause: e });
+  }
+  parts.seeds.restorePositions(meta.streams, where);
+  model.forEach(([variable, t]) => assignFrom(variable, t));
+  const [n, k] = scores.shape;
+  return {
+    history: [...meta.history],
+    bestEpoch: meta.bestEpoch,
+    best: { ...meta.best },
+    bestThresholds: meta.bestThresholds ? [...meta.bestThresholds] : undefined,
+    bestValScored: { scores: Array.from({ length: n }, (_, i) => Array.from(scores.data.subarray(i * k, (i + 1) * k))), loss: meta.bestValLoss },
+    bestState: best.map(([, t]) => tf.tensor(t.data, [...t.shape], "float32")),
+    trainingDone: meta.trainingDone,
+  };
 }
 
 async function createLearner(parts: EvaluationParts, splits: readonly (readonly Sample[])[]): Promise<Learner> {
@@ -442,24 +544,35 @@ export async function evaluateCheckpoint(
   }
 }
 
+type StoredTensor = { readonly shape: readonly number[]; readonly data: Float32Array };
+
 /** Assigns checkpoint tensors to the learner's state, in order; names (where stable) and shapes must match. */
-function loadState(parts: EvaluationParts, state: readonly tf.Variable[], checkpoint: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>): void {
+function loadState(parts: EvaluationParts, state: readonly tf.Variable[], checkpoint: ReadonlyMap<string, StoredTensor>): void {
+  matchState(parts, state, checkpoint, "").forEach(([variable, t]) => assignFrom(variable, t));
+}
+
+/** Each state variable with its checkpoint tensor (`prefix` names the group in errors), checked before anything is assigned. */
+function matchState(parts: EvaluationParts, state: readonly tf.Variable[], checkpoint: ReadonlyMap<string, StoredTensor>, prefix: string): [tf.Variable, StoredTensor][] {
   const stored = [...checkpoint];
-  if (stored.length !== state.length) throw new XferError(`run ${parts.hash}: the checkpoint holds ${stored.length} tensors, the rebuilt model has ${state.length}`);
-  // Frozen-features heads are anonymous tfjs variables (global counters): they match by position only.
+  if (stored.length !== state.length) throw new XferError(`run ${parts.hash}: the checkpoint holds ${stored.length} ${prefix}tensors, the rebuilt model has ${state.length}`);
+  // Frozen-features heads of checkpoints written before they had stable names are anonymous tfjs variables (global counters): they match by position only.
   const byName = (parts.spec.training.mode ?? "finetune") !== "frozen-features";
-  state.forEach((variable, i) => {
+  return state.map((variable, i) => {
     const expected = checkpointName(variable.name);
     const found = byName ? checkpoint.get(expected) : stored[i][1];
-    if (found === undefined) throw new XferError(`run ${parts.hash}: the checkpoint has no tensor "${expected}" (it has ${stored.slice(0, 5).map(([n]) => `"${n}"`).join(", ")}${stored.length > 5 ? ", ..." : ""})`);
-    const [name, tensor] = [byName ? expected : stored[i][0], found];
-    if (tensor.shape.join("x") !== variable.shape.join("x")) {
-      throw new XferError(`run ${parts.hash}: checkpoint tensor "${name}" has shape [${tensor.shape.join(", ")}], the rebuilt model expects [${variable.shape.join(", ")}]`);
+    if (found === undefined) throw new XferError(`run ${parts.hash}: the checkpoint has no tensor "${prefix}${expected}" (it has ${stored.slice(0, 5).map(([n]) => `"${prefix}${n}"`).join(", ")}${stored.length > 5 ? ", ..." : ""})`);
+    const name = prefix + (byName ? expected : stored[i][0]);
+    if (found.shape.join("x") !== variable.shape.join("x") || found.data.length !== variable.size) {
+      throw new XferError(`run ${parts.hash}: checkpoint tensor "${name}" has shape [${found.shape.join(", ")}], the rebuilt model expects [${variable.shape.join(", ")}]`);
     }
-    const value = tf.tensor(tensor.data, [...tensor.shape], "float32");
-    variable.assign(value);
-    value.dispose();
+    return [variable, found];
   });
+}
+
+function assignFrom(variable: tf.Variable, t: StoredTensor): void {
+  const value = tf.tensor(t.data, [...t.shape], "float32");
+  variable.assign(value);
+  value.dispose();
 }
 
 /** Variable names carry a per-instance prefix (tfjs needs unique names); checkpoints drop it. */
@@ -498,13 +611,20 @@ function applyAll(augmentations: readonly Augmentation[], image: Image, rng: Rng
   return augmentations.reduce((img, aug) => aug.apply(img, rng), image);
 }
 
-/** A linear classifier with PyTorch's nn.Linear initialisation (uniform +-1/sqrt(fan_in)). */
+let linearHeads = 0;
+
+/**
+ * A linear classifier with PyTorch's nn.Linear initialisation (uniform +-1/sqrt(fan_in)). Its
+ * variables are named `<unique prefix>/linear/kernel` and `.../bias`, so checkpoints and resume
+ * states name them the same in every process (tfjs's default names count variables process-wide).
+ */
 function linearHead(dim: number, numClasses: number, seeds: SeedTree) {
   const rng = seeds.stream("init", "linear-head");
   const bound = 1 / Math.sqrt(dim);
   const draw = (n: number) => Float32Array.from({ length: n }, () => rng.range(-bound, bound));
-  const kernel = tf.tidy(() => tf.variable(tf.tensor2d(draw(dim * numClasses), [dim, numClasses]), true));
-  const bias = tf.tidy(() => tf.variable(tf.tensor1d(draw(numClasses)), true));
+  const prefix = `xfer-linear${linearHeads++}`;
+  const kernel = tf.tidy(() => tf.variable(tf.tensor2d(draw(dim * numClasses), [dim, numClasses]), true, `${prefix}/linear/kernel`));
+  const bias = tf.tidy(() => tf.variable(tf.tensor1d(draw(numClasses)), true, `${prefix}/linear/bias`));
   return {
     variables: [kernel, bias],
     apply: (x: tf.Tensor2D) => tf.add(tf.matMul(x, kernel), bias) as tf.Tensor2D,
