@@ -17,7 +17,7 @@ import type { TrainProgress } from "../../../../core/train/trainer.ts";
 import { createProgress, interruptNotice, type Progress } from "./progress.ts";
 import { summaryLines, sweepEnd, SweepTally, type SweepEnd } from "./sweep-summary.ts";
 import {
-  onStopSignals, sendToParent, startWorkers, stopExitCode, throttledProgress, workerIdentity,
+  isParentMessage, onStopSignals, sendToParent, startWorkers, stopExitCode, throttledProgress, workerIdentity,
   type StopSignal, type SweepSettings, type WorkerExit, type WorkerMessage,
 } from "./workers.ts";
 
@@ -138,23 +138,34 @@ export async function runWorker(ctx: SweepContext, makeRoot: (logger: Logger) =>
   );
   // A worker whose parent is gone (killed) stops as on SIGTERM: nobody is left to report to.
   const orphaned = () => stop.request("SIGTERM");
-  if (worker !== undefined) process.once("disconnect", orphaned);
+  // Once the parent says every run is settled, this worker stops waiting for runs held by others
+  // (never a run it trains: its own runs are settled only when they end).
+  let allSettled = false;
+  const onParent = (message: unknown) => {
+    if (isParentMessage(message)) allSettled = true;
+  };
+  if (worker !== undefined) {
+    process.once("disconnect", orphaned);
+    process.on("message", onParent);
+  }
   const root = makeRoot(logger);
   try {
     const outcome = await runPlan(root, ctx.runs, {
-      worker: workerIdentity(), ...ctx.settings, shouldStop: () => stop.received !== undefined,
+      worker: workerIdentity(), ...ctx.settings, shouldStop: () => stop.received !== undefined || (allSettled && tally.current.size === 0),
     });
     tally.outcome(outcome);
     if (worker !== undefined) {
       process.off("disconnect", orphaned);
+      process.off("message", onParent);
       await sendToParent({ kind: "outcome", discarded: outcome.discarded, damaged: outcome.damaged, ...(outcome.stopped === undefined ? {} : { stopped: outcome.stopped }) });
       if (process.connected) process.disconnect();
       if (stop.received !== undefined) return stopExitCode(stop.received);
-      return outcome.failed.length > 0 || outcome.exhausted.length > 0 || outcome.stopped !== undefined ? 1 : 0;
+      return outcome.failed.length > 0 || outcome.exhausted.length > 0 || outcome.stopped?.reason === "fail-fast" ? 1 : 0;
     }
   } finally {
     stop.release();
     process.off("disconnect", orphaned);
+    process.off("message", onParent);
     bar?.stop();
   }
   return finish(ctx, tally, stop.received);
@@ -173,6 +184,7 @@ export async function runParent(ctx: SweepContext, jobs: number): Promise<number
   const bar = createProgress(ctx.recipe, ctx.runs.length);
   const say = sayer(bar, ctx.io);
   const details = new Map<number, string>();
+  let settled = 0;
   const onMessage = (n: number, message: WorkerMessage) => {
     switch (message.kind) {
       case "runStart": {
@@ -182,10 +194,13 @@ export async function runParent(ctx: SweepContext, jobs: number): Promise<number
         break;
       }
       case "runDone": {
-        const settled = tally.runDone(message.event, n);
+        const before = settled;
+        settled = tally.runDone(message.event, n);
         details.delete(n);
         const { hash, status, message: why } = message.event;
-        bar.update(settled, `w${n} ${hash.slice(0, 12)} ${status}${why === undefined ? "" : `: ${why}`}`);
+        // A run another worker settled already (found done by this one) is not news.
+        if (settled > before) bar.update(settled, `w${n} ${hash.slice(0, 12)} ${status}${why === undefined ? "" : `: ${why}`}`);
+        if (settled === ctx.runs.length) pool.finish();
         break;
       }
       case "progress":

@@ -96,6 +96,19 @@ export type WorkerMessage =
   /** Last, before the worker disconnects: what its summary needs beyond the run store. */
   | { readonly kind: "outcome"; readonly discarded: readonly DiscardedResult[]; readonly damaged: readonly DamagedRun[]; readonly stopped?: PlanOutcome["stopped"] };
 
+/**
+ * What the parent tells a worker: every planned run is settled (by some worker), so a worker that
+ * is only waiting for runs held by others has nothing left to wait for (it would poll once per
+ * heartbeat, up to 30 s, for runs that are done).
+ */
+export interface ParentMessage {
+  readonly kind: "finish";
+}
+
+export function isParentMessage(value: unknown): value is ParentMessage {
+  return value !== null && typeof value === "object" && (value as { kind?: unknown }).kind === "finish";
+}
+
 const KINDS = new Set(["runStart", "runDone", "progress", "warn", "outcome"]);
 
 /** A message from a child is checked for its shape before the parent uses it. */
@@ -146,6 +159,8 @@ export interface WorkerPool {
   readonly exited: Promise<WorkerExit[]>;
   /** Sends `signal` to every worker still running. */
   signal(signal: StopSignal): void;
+  /** Tells every worker still connected that all runs are settled. */
+  finish(): void;
   /** The workers' pids, for tests and messages. */
   readonly pids: readonly number[];
 }
@@ -195,6 +210,11 @@ export function startWorkers(options: PoolOptions): WorkerPool {
     pids: children.map((c) => c.pid ?? -1),
     signal(signal) {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    finish() {
+      const message: ParentMessage = { kind: "finish" };
+      // A worker that exited meanwhile closed its channel: the message has nobody to reach.
+      for (const child of children) if (child.connected) child.send(message, () => {});
     },
   };
 }
