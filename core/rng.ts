@@ -2,7 +2,8 @@
  * Seeded randomness. A run has one root seed; every consumer draws from a named stream derived
  * from it (`split`, `init`, `shuffle`, `augment`, `dropout`, ...), so adding a draw in one place
  * never shifts the numbers another place sees. Streams are seedrandom's Alea generator keyed by
- * the string `xfer/<root>/<name>[/<part>...]`, identical on every platform and runtime.
+ * the string `xfer/<root>/<name>[/<part>...]`, identical on every platform and runtime. A stream's
+ * position can be saved and restored, so a resumed run draws on where it stopped (docs/determinism.md).
  */
 import seedrandom from "seedrandom";
 import { XferError } from "./errors.ts";
