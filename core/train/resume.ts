@@ -113,10 +113,7 @@ export function decodeResume(bytes: Uint8Array, where: string, runId: string): R
   const envelope = parsed.data;
   if (envelope.runId !== runId) throw new InputError(where, `resume state of run ${envelope.runId}, not of run ${runId}`);
   const { meta, epochsDone } = envelope;
-  if (meta.history.length !== epochsDone || meta.history.some((e, i) => e.epoch !== i + 1)) {
-    throw new InputError(where, `resume meta: history must hold epochs 1..${epochsDone} in order, got [${meta.history.map((e) => e.epoch).join(", ")}]`);
-  }
-  if (meta.bestEpoch > epochsDone) throw new InputError(where, `resume meta: bestEpoch ${meta.bestEpoch} is after the ${epochsDone} completed epoch(s)`);
+  checkEpochs(meta, epochsDone, where);
 
   const tensors: NamedTensor[] = [];
   for (const [name, t] of readSafetensors(bytes, where)) {
@@ -138,12 +135,20 @@ export function decodeResume(bytes: Uint8Array, where: string, runId: string): R
   return { runId, epochsDone, tensors, meta: (json as { meta: JsonObject }).meta };
 }
 
-/** The trainer's meta of a state decodeResume returned (or a trainer made), parsed: NaN back for null. */
+/** The trainer's meta of a state decodeResume returned (or a trainer made), parsed and checked against its epochsDone: NaN back for null. */
 export function parseTrainerResumeMeta(state: ResumeState, where: string): TrainerResumeMeta {
   const parsed = trainerResumeMetaSchema.safeParse(state.meta);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InputError(where, `resume meta: ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
   }
+  checkEpochs(parsed.data, state.epochsDone, where);
   return parsed.data;
+}
+
+function checkEpochs(meta: TrainerResumeMeta, epochsDone: number, where: string): void {
+  if (meta.history.length !== epochsDone || meta.history.some((e, i) => e.epoch !== i + 1)) {
+    throw new InputError(where, `resume meta: history must hold epochs 1..${epochsDone} in order, got [${meta.history.map((e) => e.epoch).join(", ")}]`);
+  }
+  if (meta.bestEpoch > epochsDone) throw new InputError(where, `resume meta: bestEpoch ${meta.bestEpoch} is after the ${epochsDone} completed epoch(s)`);
 }
