@@ -17,18 +17,22 @@
 # Starting is idempotent: daemons already running are left as they are.
 #
 # Environment: SLURM_CONF (default /etc/slurm/slurm.conf), XFER_SLURM_WAIT (seconds to wait for
-# the node, default 60), XFER_SLURM_CRED_EXPIRE (default 10; see below).
+# the node, default 60), XFER_SLURM_CRED_EXPIRE (default 10) and XFER_SLURM_SCHED_INTERVAL
+# (default 2; both below).
 set -euo pipefail
 
 CONF="${SLURM_CONF:-/etc/slurm/slurm.conf}"
 WAIT="${XFER_SLURM_WAIT:-60}"
-# How long a requeued job waits before it may start again is AuthInfo cred_expire (SLURM's
-# default 120 s). A short one keeps xfer's requeue test quick; production clusters keep the default.
+# A requeued job may start again cred_expire + 1 s after it ended (SLURM's default 120 s), and is
+# then started by the next pass of the main scheduling loop (sched_interval, default 60 s): short
+# values keep xfer's requeue test quick; production clusters keep the defaults.
 CRED_EXPIRE="${XFER_SLURM_CRED_EXPIRE:-10}"
+SCHED_INTERVAL="${XFER_SLURM_SCHED_INTERVAL:-2}"
 MARKER="# written by xfer scripts/slurm-local.sh; it may rewrite this file (delete this line to keep your edits)"
 LOG_DIR=/var/log/slurm
 STATE_DIR=/var/lib/slurm
 NODE=localhost
+CONF_CHANGED=0
 
 die() { printf 'slurm-local: %s\n' "$*" >&2; exit 1; }
 say() { printf 'slurm-local: %s\n' "$*"; }
@@ -65,6 +69,7 @@ TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/builtin
+SchedulerParameters=sched_interval=$SCHED_INTERVAL
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=none
@@ -72,7 +77,12 @@ ReturnToService=2
 NodeName=$NODE NodeAddr=127.0.0.1 $hw State=UNKNOWN
 PartitionName=debug Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
+  if [ -f "$CONF" ] && cmp -s "$tmp" "$CONF"; then
+    rm "$tmp"
+    return
+  fi
   mv "$tmp" "$CONF"
+  CONF_CHANGED=1
   say "wrote $CONF ($NODE: $hw)"
 }
 
@@ -106,6 +116,9 @@ start() {
   if ! running /run/slurmctld.pid; then
     slurmctld
     say "started slurmctld"
+  elif [ "$CONF_CHANGED" = 1 ]; then
+    scontrol reconfigure
+    say "slurmctld was running: told it to read the new $CONF (scontrol reconfigure)"
   fi
   if ! running /run/slurmd.pid; then
     slurmd -N "$NODE"

@@ -33,6 +33,7 @@ const PROCESS_TESTS: Readonly<Record<string, readonly string[]>> = {
   "curves": ["test/cli/run-folder.test.ts"],
   "evaluate": ["test/cli/run-folder.test.ts"],
   "slurm submit": ["test/slurm/submit.test.ts"],
+  "slurm status": ["test/slurm/submit.test.ts", "test/slurm/cluster.test.ts"],
   "--help": [HERE],
 };
 

@@ -80,6 +80,18 @@ describe("xfer slurm submit --dry-run", () => {
     expect(xfer(["slurm", "submit", RECIPE, "--dry-run"]).code).toBe(2); // --workers is required
   }, 120_000);
 
+  it("xfer slurm status: the run store's report and this user's queued tasks of the recipe's jobs", () => {
+    const out = mkdtempSync(join(tmpdir(), "xfer-slurm-status-"));
+    const status = xfer(["slurm", "status", RECIPE, "--out", out]);
+    expect(status.code, status.err).toBe(0);
+    expect(status.out).toMatch(/^three-tiny-runs in .*: 3 run\(s\): 0 done, 0 running, 0 stale, 0 failed, 3 pending$/m);
+    // Without SLURM's commands it says so; with them it lists the recipe's jobs (none here).
+    expect(status.out).toMatch(/^squeue \(your jobs named xfer-three-tiny-runs\):( squeue is not installed here \(PATH\)|\n  \(none queued or running\))$/m);
+    const json = xfer(["slurm", "status", RECIPE, "--out", out, "--json"]);
+    expect(json.code, json.err).toBe(0);
+    expect(JSON.parse(json.out).counts.pending).toBe(3);
+  }, 120_000);
+
   it("reads MaxArraySize from scontrol show config, and quotes words for bash", () => {
     expect(parseMaxArraySize("MaxArraySize            = 40001\nMaxJobCount = 10000\n")).toBe(40001);
     expect(parseMaxArraySize("MaxJobCount = 10000\n")).toBe(1001);

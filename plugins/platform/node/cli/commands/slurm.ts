@@ -1,11 +1,15 @@
 /**
  * `xfer slurm submit <recipe>`: a job array of W `xfer run` workers (at most K at once) on the
  * recipe's run store; the workers claim runs from the store, so W need not match the run count.
- * `xfer slurm status <recipe>`: `xfer status` (the run store, plus squeue for SLURM workers).
+ * `xfer slurm status <recipe>`: `xfer status` (the run store, plus squeue for SLURM workers), and
+ * squeue's lines for this user's jobs that `xfer slurm submit` named after the recipe, so array
+ * tasks still waiting in the queue (which hold no claim yet) show too.
  * docs/clusters.md walks through both.
  */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
+import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { XferError } from "../../../../../core/errors.ts";
@@ -16,6 +20,7 @@ import { loadConfig } from "../../config.ts";
 import { DEFAULT_MAX_ARRAY_SIZE, DEFAULT_SIGNAL_SECONDS, maxArraySize, sbatchScript, submitBatch, writeNewFile } from "../../slurm.ts";
 import { planProblems, preflightError } from "../preflight.ts";
 import { builtinRecipeNames, loadRecipe } from "../recipes.ts";
+import { registerStatusCommand } from "./status.ts";
 
 interface Io {
   out(text: string): void;
@@ -147,7 +152,7 @@ export function registerSlurmCommands(program: Command, io: Io, deps: SlurmDeps)
         ...(opts.lease === undefined ? [] : ["--lease", opts.lease]),
       ];
       const script = sbatchScript({
-        jobName: `xfer-${recipe.name}`, workers, throttle, logDir: join(slurmDir, "logs"), chdir: cwd, signalSeconds,
+        jobName: jobName(recipe.name), workers, throttle, logDir: join(slurmDir, "logs"), chdir: cwd, signalSeconds,
         partition: opts.partition, time: opts.time, cpusPerTask, mem: opts.mem, gres: opts.gres, account: opts.account,
         sbatchLines: opts.sbatchLine, worker,
       });
@@ -166,4 +171,30 @@ export function registerSlurmCommands(program: Command, io: Io, deps: SlurmDeps)
       io.out(`  logs   ${join(slurmDir, "logs")}/${jobId}_<task>.out`);
       io.out(`  status xfer slurm status ${ref} --out ${out}${opts.smoke ? " --smoke" : ""}`);
     });
+
+  registerStatusCommand(slurm, io).hook("postAction", async (_slurm, status) => {
+    if (status.opts().json) return;
+    const { registry } = await loadConfig({ file: program.opts().config });
+    const { recipe } = await loadRecipe(status.args[0], registry);
+    io.out(await queuedTasks(jobName(recipe.name)));
+  });
+}
+
+function jobName(recipe: string): string {
+  return `xfer-${recipe}`;
+}
+
+/** This user's array tasks of jobs named `name`, as squeue lists them (never sacct: often disabled). */
+function queuedTasks(name: string): Promise<string> {
+  return new Promise((done) => {
+    execFile("squeue", ["-h", "-u", userInfo().username, "-n", name, "-o", "%i %T %M %R"], { timeout: 15_000, encoding: "utf8" }, (error, stdout, stderr) => {
+      const head = `squeue (your jobs named ${name}):`;
+      if ((error as NodeJS.ErrnoException | null)?.code === "ENOENT") done(`${head} squeue is not installed here (PATH)`);
+      else if (error) done(`${head} squeue failed: ${(stderr || error.message).trim().split("\n")[0]}`);
+      else {
+        const lines = stdout.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+        done([head, ...(lines.length > 0 ? lines.map((l) => `  ${l}`) : ["  (none queued or running)"])].join("\n"));
+      }
+    });
+  });
 }
