@@ -14,10 +14,11 @@ import type { Logger, PlanProgress, RunStartEvent } from "../../../../core/di.ts
 import { varyingAxes, type PlannedRun } from "../../../../core/recipe.ts";
 import { runPlan } from "../../../../core/runner.ts";
 import type { TrainProgress } from "../../../../core/train/trainer.ts";
+import { workerIdentity } from "../claims.ts";
 import { createProgress, interruptNotice, type Progress } from "./progress.ts";
 import { summaryLines, sweepEnd, SweepTally, type SweepEnd } from "./sweep-summary.ts";
 import {
-  isParentMessage, onStopSignals, sendToParent, startWorkers, stopExitCode, throttledProgress, workerIdentity,
+  isParentMessage, onStopSignals, sendToParent, startWorkers, stopExitCode, throttledProgress,
   type StopSignal, type SweepSettings, type WorkerExit, type WorkerMessage,
 } from "./workers.ts";
 

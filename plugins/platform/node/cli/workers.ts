@@ -10,14 +10,12 @@
  * Also here: the identity a worker's claims carry, the sweep flags, and the stop signals.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { availableParallelism, constants, hostname } from "node:os";
+import { availableParallelism, constants } from "node:os";
 import { createInterface } from "node:readline";
 import type { TrainProgress } from "../../../../core/train/trainer.ts";
 import type { PlanProgress, RunStartEvent } from "../../../../core/di.ts";
 import type { DamagedRun, DiscardedResult, PlanOutcome, SweepOptions } from "../../../../core/runner.ts";
 import { DEFAULT_SWEEP } from "../../../../core/runner.ts";
-import type { WorkerIdentity } from "../../../../core/contracts.ts";
 import { XferError } from "../../../../core/errors.ts";
 
 /** The signals that stop a worker at the next step boundary, its run resumable. */
@@ -27,20 +25,6 @@ export type StopSignal = (typeof STOP_SIGNALS)[number];
 /** 128 + the signal's number, as shells report a process ended by it: 130, 143, 138 on Linux. */
 export function stopExitCode(signal: StopSignal): number {
   return 128 + constants.signals[signal];
-}
-
-/**
- * This process as its claims name it: host, pid and a random part (crypto) make the id unique
- * across hosts, processes and pid reuse; the SLURM variables let `xfer status` ask squeue.
- */
-export function workerIdentity(env: NodeJS.ProcessEnv = process.env, pid = process.pid, host = hostname()): WorkerIdentity {
-  const slurm = env.SLURM_JOB_ID ? {
-    jobId: env.SLURM_JOB_ID,
-    ...(env.SLURM_ARRAY_JOB_ID ? { arrayJobId: env.SLURM_ARRAY_JOB_ID } : {}),
-    ...(env.SLURM_ARRAY_TASK_ID ? { arrayTaskId: env.SLURM_ARRAY_TASK_ID } : {}),
-  } : undefined;
-  const safeHost = host.replace(/[^A-Za-z0-9-]/g, "-").slice(0, 48) || "host";
-  return { id: `${safeHost}-${pid}-${randomBytes(4).toString("hex")}`, host, pid, ...(slurm === undefined ? {} : { slurm }) };
 }
 
 /** `xfer run`'s sweep flags as commander hands them over (strings, unparsed). */

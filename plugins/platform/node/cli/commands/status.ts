@@ -11,7 +11,6 @@
  * before its spec is written.
  */
 import { execFile } from "node:child_process";
-import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { RunResult, WorkerIdentity } from "../../../../../core/contracts.ts";
@@ -57,23 +56,6 @@ export interface SweepStatusOptions {
   readonly weights: Readonly<Record<string, string>>;
 }
 
-/** A claim's holder is alive: its heartbeat is within the lease, and on this host its pid still runs. */
-function claimLiveness(worker: WorkerIdentity, ageMs: number, leaseMs: number): string | undefined {
-  if (ageMs > leaseMs) return `no heartbeat for ${Math.round(ageMs / 1000)} s (lease ${leaseMs / 1000} s)`;
-  if (worker.host === hostname() && !pidRuns(worker.pid)) return `its process ${worker.pid} on this host is gone`;
-  return undefined;
-}
-
-function pidRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 export function firstLine(message: string): string {
   return message.split("\n", 1)[0].trim();
 }
@@ -96,30 +78,28 @@ export async function sweepRows(dir: string, runs: readonly PlannedRun[], option
       rows.push({ ...base, id: hash, state: "pending", failedAttempts: 0 });
       continue;
     }
-    const damaged = found?.state === "damaged" ? { damaged: found.problem ?? "damaged" } : {};
-    const failures = await store.failures(id);
-    const latest = failures.at(-1);
+    const report = await store.report(id, options);
+    const latest = report.failures.at(-1);
     const failed = latest === undefined ? {} : {
       error: { firstLine: firstLine(latest.message), file: join(dir, id, "attempts", latest.attempt, "error.json") },
     };
-    const claim = await store.claimOf(id);
-    if (claim !== undefined) {
-      const why = claimLiveness(claim.by.worker, claim.heartbeatAgeMs, options.leaseMs);
-      rows.push({
-        ...base, id, state: why === undefined ? "running" : "stale", failedAttempts: failures.length, ...failed, ...damaged,
-        claim: {
-          worker: claim.by.worker, heartbeatAgeSeconds: Math.round(claim.heartbeatAgeMs / 1000),
-          ...(claim.by.attempt === undefined ? {} : { attempt: claim.by.attempt }), ...(why === undefined ? {} : { why }),
-        },
-      });
-      continue;
-    }
-    const resume = await store.resume(id);
-    const resumable = resume === undefined ? {} : { resumableAfterEpoch: resume.epochsDone };
-    // A run that failed stays "failed" (a later worker retries it) until --max-attempts: exhausted.
+    const claim = report.claim === undefined ? {} : {
+      claim: {
+        worker: report.claim.by.worker, heartbeatAgeSeconds: Math.round(report.claim.heartbeatAgeMs / 1000),
+        ...(report.claim.by.attempt === undefined ? {} : { attempt: report.claim.by.attempt }),
+        ...(report.claim.stale ? { why: report.claim.heartbeatAgeMs > options.leaseMs ? `no heartbeat for ${Math.round(report.claim.heartbeatAgeMs / 1000)} s (lease ${options.leaseMs / 1000} s)` : `its process ${report.claim.by.worker.pid} on this host is gone` } : {}),
+      },
+    };
+    // The epoch a kept resume state goes on from (read only for runs nobody is training).
+    const resume = report.resumable && report.state !== "running" ? await store.resume(id) : undefined;
+    const state: SweepRunState = report.state === "exhausted" ? "failed"
+      : report.state === "pending" && report.claim?.stale ? "stale"
+      : report.state;
     rows.push({
-      ...base, id, state: latest === undefined ? "pending" : "failed", failedAttempts: failures.length, ...failed, ...damaged, ...resumable,
-      ...(failures.length >= options.maxAttempts ? { exhausted: true } : {}),
+      ...base, id, state, failedAttempts: report.failures.length, ...failed, ...claim,
+      ...(report.state === "exhausted" ? { exhausted: true } : {}),
+      ...(resume === undefined ? {} : { resumableAfterEpoch: resume.epochsDone }),
+      ...(report.damaged === undefined ? {} : { damaged: report.damaged }),
     });
   }
   return { axes, rows };
