@@ -38,7 +38,7 @@ export interface PlanOutcome {
   readonly results: RunResult[];
   readonly discarded: DiscardedResult[];
   readonly damaged: DamagedRun[];
-  /** Runs whose attempt by this worker failed (error.json written). */
+  /** Runs whose attempt by this worker failed (error.json written), or by the worker it waited for. */
   readonly failed: FailedRun[];
   /** Runs not tried because they failed --max-attempts times already. */
   readonly exhausted: FailedRun[];
@@ -238,7 +238,8 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
       return "end";
     } finally {
       if (heartbeats !== undefined) clearInterval(heartbeats);
-      if (!lost) await claim.release();
+      // A claim that cannot be released goes stale after the lease; the run's own outcome matters more.
+      if (!lost) await claim.release().catch((error: unknown) => logger.warn?.(`run ${id}: could not release its claim (${firstLine(String((error as Error).message ?? error))}); other workers take it over after the lease`));
     }
   };
 
