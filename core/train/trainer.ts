@@ -208,6 +208,10 @@ async function scoreTarget(scorer: Scorer, metrics: readonly Metric[], val: read
 
 export async function train(parts: TrainerParts): Promise<RunResult> {
   const { spec, dataset, seeds, optimizer, schedule, metrics, head, clock } = parts;
+  if ((parts.onCheckpoint || parts.resume) && (typeof optimizer.saveState !== "function" || typeof optimizer.loadState !== "function")) {
+    // Optimizer plugins written before runs could resume lack these; fail before any training, not after epoch 1.
+    throw new XferError(`optimizer "${spec.optimizer.name}" has no saveState/loadState, which a run needs to resume after a stop; add them (docs/writing-a-plugin.md)`);
+  }
   const started = clock.now();
   const { epochs, batchSize } = spec.training;
   const splits = splitRun(parts);

@@ -37,7 +37,13 @@ const flatSelection = definePlugin({
   },
 });
 
-const PLUGINS: Plugin[] = [
+/** An optimizer plugin as written before runs could resume: step and dispose only. */
+const legacyOptimizer = definePlugin({
+  meta: { kind: "optimizer", name: "legacy", version: "0.0.0", description: "no saveState/loadState" },
+  create: () => ({ step: () => {}, dispose: () => {} }) as never,
+});
+
+const PLUGINS: Plugin[] = [legacyOptimizer, 
   syntheticDataset, flatSelection, flatMetric, everyThirdHoldout, tinyCnnBackbone, constantSchedule,
   ...MOBILENETV3_BACKBONES.filter((e) => e.meta.id.endsWith("mini.random")).map(defineBackbone),
   ...OPTIMIZER_PLUGINS, ...SCHEDULE_PLUGINS, ...AUGMENTATION_PLUGINS, accuracyMetric,
@@ -205,6 +211,12 @@ describe("resuming mid-run", () => {
     const [{ hash: sgdHash }] = plan(defineRecipe({ name: "resume-test", description: "", template: sgd }));
     const wrongOptimizer = await trainRun(sgd, { resume: { ...state, runId: sgdHash } });
     expect((wrongOptimizer.stopped as Error).message).toMatch(/resume state of run .*: optimizer sgd: saved counters \[t\] are not this optimizer's \[\]/);
+  });
+
+  it("refuses, before training, an optimizer that cannot save its state", async () => {
+    const { stopped, epochs } = await trainRun({ ...helloLikeTemplate, optimizer: { name: "legacy" } });
+    expect((stopped as Error).message).toMatch(/optimizer "legacy" has no saveState\/loadState, which a run needs to resume after a stop/);
+    expect(epochs).toEqual([]);
   });
 });
 
