@@ -20,6 +20,7 @@ import { loadConfig } from "../../config.ts";
 import { DEFAULT_MAX_ARRAY_SIZE, DEFAULT_SIGNAL_SECONDS, maxArraySize, sbatchScript, submitBatch, writeNewFile } from "../../slurm.ts";
 import { planProblems, preflightError } from "../preflight.ts";
 import { builtinRecipeNames, loadRecipe } from "../recipes.ts";
+import { sweepSettings } from "../workers.ts";
 import { registerStatusCommand } from "./status.ts";
 
 interface Io {
@@ -105,8 +106,8 @@ export function registerSlurmCommands(program: Command, io: Io, deps: SlurmDeps)
       const throttle = opts.throttle === undefined ? workers : positiveInteger("--throttle", opts.throttle);
       const signalSeconds = positiveInteger("--signal-seconds", opts.signalSeconds);
       const cpusPerTask = opts.cpusPerTask === undefined ? undefined : positiveInteger("--cpus-per-task", opts.cpusPerTask);
-      if (opts.maxAttempts !== undefined) positiveInteger("--max-attempts", opts.maxAttempts);
-      if (opts.lease !== undefined) positiveInteger("--lease", opts.lease);
+      // Checked as `xfer run` checks them, so a bad value fails now and not in every array task.
+      sweepSettings({ maxAttempts: opts.maxAttempts, lease: opts.lease });
       if (opts.seed !== undefined && !(Number.isSafeInteger(Number(opts.seed)) && Number(opts.seed) >= 0)) {
         throw new XferError(`--seed: expected a non-negative integer, got "${opts.seed}"`);
       }
