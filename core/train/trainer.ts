@@ -561,9 +561,11 @@ function matchState(parts: EvaluationParts, state: readonly tf.Variable[], check
   if (stored.length !== state.length) throw new XferError(`run ${parts.hash}: the checkpoint holds ${stored.length} ${prefix}tensors, the rebuilt model has ${state.length}`);
   // Frozen-features heads of checkpoints written before they had stable names are anonymous tfjs variables (global counters): they match by position only.
   const byName = (parts.spec.training.mode ?? "finetune") !== "frozen-features";
+  // Checkpoints written before names dropped a reset head's "#<counter>" suffix still match.
+  const named = new Map(stored.map(([n, t]) => [n.replace(/#\d+$/, ""), t]));
   return state.map((variable, i) => {
     const expected = checkpointName(variable.name);
-    const found = byName ? checkpoint.get(expected) : stored[i][1];
+    const found = byName ? named.get(expected) : stored[i][1];
     if (found === undefined) throw new XferError(`run ${parts.hash}: the checkpoint has no tensor "${prefix}${expected}" (it has ${stored.slice(0, 5).map(([n]) => `"${prefix}${n}"`).join(", ")}${stored.length > 5 ? ", ..." : ""})`);
     const name = prefix + (byName ? expected : stored[i][0]);
     if (found.shape.join("x") !== variable.shape.join("x") || found.data.length !== variable.size) {
@@ -579,9 +581,13 @@ function assignFrom(variable: tf.Variable, t: StoredTensor): void {
   value.dispose();
 }
 
-/** Variable names carry a per-instance prefix (tfjs needs unique names); checkpoints drop it. */
+/**
+ * Variable names carry a per-instance prefix and, once a head was reset, a "#<counter>" suffix
+ * (tfjs needs unique names; both count process-wide); checkpoints drop both, so a run's
+ * checkpoints and resume states name its tensors the same in any process.
+ */
 function checkpointName(variableName: string): string {
-  return variableName.slice(variableName.indexOf("/") + 1);
+  return variableName.slice(variableName.indexOf("/") + 1).replace(/#\d+$/, "");
 }
 
 /** Applies the batch augmentations in order, from the batch's own stream; disposes what it replaces. */

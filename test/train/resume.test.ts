@@ -5,6 +5,10 @@
  * run trained without a stop. A fake clock (always 0) makes even the wall-clock fields equal, so
  * whole results are compared as JSON text.
  */
+import { writeFileSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import {
@@ -17,7 +21,8 @@ import { decodeResume, encodeResume, parseTrainerResumeMeta, RESUME_METADATA_KEY
 import { helloLikeTemplate } from "../helpers/golden.ts";
 import { constantSchedule, cpuEnvironment, everyThirdHoldout, NO_FILES, tinyCnnBackbone } from "../helpers/plugins.ts";
 import { syntheticDataset } from "../../plugins/datasets/synthetic/index.ts";
-import { defineBackbone } from "../../plugins/backbones/index.ts";
+import { createBackbone, defineBackbone } from "../../plugins/backbones/index.ts";
+import { exportStore } from "../../plugins/backbones/weights/index.ts";
 import { MOBILENETV3_BACKBONES } from "../../plugins/backbones/mobilenetv3/index.ts";
 import { OPTIMIZER_PLUGINS } from "../../plugins/optimizers/index.ts";
 import { SCHEDULE_PLUGINS } from "../../plugins/schedules/index.ts";
@@ -171,6 +176,17 @@ describe("resuming mid-run", () => {
     const { first } = await expectResumesIdentically(template, { epoch: 1, poll: 2 });
     const streams = (first.checkpoints[0].meta as { streams: Record<string, unknown> }).streams;
     expect(Object.keys(streams)).toEqual(["xfer/0/dropout/mobilenet_v3_mini.random"]);
+  });
+
+  it("a pretrained backbone whose head was reset: its tensors are named alike in every process", async () => {
+    // A 10-class checkpoint for a 3-class run: the classifier is re-created, which tfjs names with a process-wide counter.
+    const weights = join(await mkdtemp(join(tmpdir(), "xfer-resume-")), "mini.safetensors");
+    const source = await createBackbone("mobilenet_v3_mini.random", { numClasses: 10 });
+    writeFileSync(weights, writeSafetensors(exportStore(source.store)));
+    source.dispose();
+    const template = { ...rgbMini, backbone: { name: "mobilenet_v3_mini.random", options: { weights, inputSize: 16 } }, optimizer: { name: "sgd" }, training: { epochs: 2, batchSize: 6, lr: 0.01, weightDecay: 0 } } satisfies RunTemplate;
+    const { straight } = await expectResumesIdentically(template, { epoch: 1, poll: 1 });
+    expect(straight.best!.map((t) => t.name).filter((n) => n.includes("#"))).toEqual([]);
   });
 
   it("ordinal regression keeps the best epoch's cut points", async () => {
