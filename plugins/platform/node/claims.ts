@@ -21,7 +21,7 @@ import { join } from "node:path";
 import type { ClaimOutcome, ClaimRecord, JsonObject, RunClaim, WorkerIdentity } from "../../../core/index.ts";
 import { sortKeys, XferError } from "../../../core/index.ts";
 import { parseClaim, type ClaimFile } from "../../../core/run-schemas.ts";
-import { exists, HOST, isCode, listDir, processAlive, publishOnce, readText, writeJsonAtomic } from "./run-store.ts";
+import { exists, HOST, isCode, listDir, processAlive, publishOnce, readText, writeJsonAtomic } from "./store-files.ts";
 
 const CLAIM = /^claim\.([1-9]\d{0,15})$/;
 

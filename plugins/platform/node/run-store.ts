@@ -22,11 +22,10 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { appendFile, link, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
-import { hostname } from "node:os";
+import { appendFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { writeSafetensors } from "../../../core/formats/safetensors.ts";
-import { canonicalJson, contentHash, sortKeys, XferError } from "../../../core/index.ts";
+import { canonicalJson, contentHash, XferError } from "../../../core/index.ts";
 import type {
   CheckpointRecord, ClaimOutcome, ClaimRecord, EnvironmentRecord, EpochRecord, JsonObject, JsonValue, NamedTensor, PublishOutcome, ResumedFrom, ResumeState,
   RunAttempt, RunFailure, RunLookup, RunResult, RunStore, StoredRun, WorkerIdentity,
@@ -35,6 +34,9 @@ import { runIdentity } from "../../../core/run-identity.ts";
 import { parseEnvironment, parseEpochLines, parseFailure, parseResult, parseSpec } from "../../../core/run-schemas.ts";
 import { decodeResume, encodeResume } from "../../../core/train/resume.ts";
 import { FsClaims, type ClaimClock } from "./claims.ts";
+import { exists, HOST, isCode, listDir, processAlive, publishOnce, readText, syncDir, writeBytesAtomic, writeJsonAtomic } from "./store-files.ts";
+
+export { HOST, writeBytesAtomic, writeJsonAtomic };
 
 const RESULT = "result.json";
 const SPEC = "spec.json";
@@ -75,9 +77,6 @@ export interface FsRunStoreOptions {
   /** Damaged claim, resume and error files, named once each (default: standard error). */
   readonly warn?: (message: string) => void;
 }
-
-/** This host's name as it appears in attempt ids, temp names and claims (letters, digits, dashes). */
-export const HOST = hostname().replace(/[^A-Za-z0-9-]/g, "-").slice(0, 48) || "host";
 
 /** host-pid-random: unique across hosts and processes; the random part (crypto) across attempts of one process. */
 export function newAttemptId(): string {
@@ -430,21 +429,6 @@ async function keepAside(path: string, ino: number): Promise<string | undefined>
   return target;
 }
 
-/** link(2): atomic, and fails when `dest` exists (unlike rename, which replaces), also on NFS. */
-export async function publishOnce(src: string, dest: string): Promise<boolean> {
-  try {
-    await link(src, dest);
-  } catch (error) {
-    if (isCode(error, "EEXIST")) return false;
-    if (isCode(error, "EPERM") || isCode(error, "ENOTSUP") || isCode(error, "EOPNOTSUPP")) {
-      throw new XferError(`${dirname(dest)}: the file system refuses hard links (${(error as NodeJS.ErrnoException).code}); xfer publishes results with link(2) so a finished run is never overwritten; use a local disk or NFS for --out`);
-    }
-    throw error;
-  }
-  await syncDir(dirname(dest));
-  return true;
-}
-
 /** SHA-256 of a file's bytes, read in chunks (once per path, size and mtime per process). */
 const fileHashes = new Map<string, string>();
 
@@ -466,34 +450,6 @@ async function fileSha256(path: string): Promise<string | undefined> {
   return hex;
 }
 
-/** Writes JSON (sorted keys) to `path` atomically: see writeBytesAtomic. */
-export async function writeJsonAtomic(path: string, value: JsonValue): Promise<void> {
-  await writeBytesAtomic(path, JSON.stringify(sortKeys(value), null, 2) + "\n");
-}
-
-/**
- * Writes to a temp file next to `path` (named by host, pid and a random suffix, so a later run can
- * tell it is xfer's and whether its writer still lives), fsyncs it, renames it into place and
- * fsyncs the directory: once this returns, the file survives a crash whole or not at all.
- */
-export async function writeBytesAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.${HOST}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    const file = await open(tmp, "wx");
-    try {
-      await file.writeFile(data);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-  await syncDir(dirname(path));
-}
-
 /** Temp names of writeBytesAtomic, and of xfer 0.2 (`<file>.<pid>.tmp`, same host assumed). */
 const TEMP_NAME = /^.+\.([A-Za-z0-9-]+)\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 const LEGACY_TEMP_NAME = /^(?:result\.json|spec\.json|environment\.json|best\.safetensors)\.(\d+)\.tmp$/;
@@ -504,56 +460,4 @@ function isAbandonedTemp(name: string): boolean {
   if (current) return current[1] === HOST && !processAlive(Number(current[2]));
   const legacy = LEGACY_TEMP_NAME.exec(name);
   return legacy !== null && !processAlive(Number(legacy[1]));
-}
-
-export function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return !isCode(error, "ESRCH");
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  if (process.platform === "win32") return; // directories cannot be opened for fsync there; NTFS journals renames
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-export async function readText(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, "utf8");
-  } catch (error) {
-    if (isCode(error, "ENOENT")) return undefined;
-    throw error;
-  }
-}
-
-export async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch (error) {
-    if (isCode(error, "ENOENT") || isCode(error, "ENOTDIR")) return [];
-    throw error;
-  }
-}
-
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch (error) {
-    if (isCode(error, "ENOENT")) return false;
-    throw error;
-  }
-}
-
-export function isCode(error: unknown, code: string): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === code;
 }
