@@ -18,12 +18,14 @@ export interface SweepRecipe {
   /** One run per learning rate. */
   readonly lrs: readonly number[];
   readonly epochs: number;
-  /** Adds a run whose train augmentation throws at its first image (lr 0.1, "test-boom"). */
-  readonly failing?: boolean;
+  /** Adds a run whose train augmentation throws at its first image (lr 0.1, "test-boom"): after the others, or first. */
+  readonly failing?: "last" | "first";
 }
 
+const FAILING = `{ "training.lr": [0.1], "augment.train": [[{ name: "test-boom" }]] }`;
+
 /** Writes <tmp>/<name>/recipe.ts (with package.json "type": "module" above it); returns the folder. */
-export async function writeSweepRecipe({ name, lrs, epochs, failing = false }: SweepRecipe): Promise<string> {
+export async function writeSweepRecipe({ name, lrs, epochs, failing }: SweepRecipe): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), `xfer-${name}-`));
   await writeFile(join(root, "package.json"), `{ "type": "module" }\n`);
   const dir = join(root, name);
@@ -52,10 +54,11 @@ export default defineRecipe({
     training: { epochs: ${epochs}, batchSize: 8, lr: 0.1, weightDecay: 0 },
     seed: 3,
   },
-  grid: [
-    { "training.lr": ${JSON.stringify(lrs)} },
-    ${failing ? `{ "training.lr": [0.1], "augment.train": [[{ name: "test-boom" }]] },` : ""}
-  ],
+  grid: [${[
+    ...(failing === "first" ? [FAILING] : []),
+    `{ "training.lr": ${JSON.stringify(lrs)} }`,
+    ...(failing === "last" ? [FAILING] : []),
+  ].join(", ")}],
 });
 `);
   return dir;

@@ -75,7 +75,7 @@ async function finish(ctx: SweepContext, tally: SweepTally, signal: StopSignal |
   const axes = varyingAxes(ctx.runs.map((r) => r.spec));
   for (const line of summaryLines(ctx.recipe, ctx.outDir, ctx.runs, end, tally, maxAttempts, axes)) ctx.io.out(line);
   if (tally.failFastAt !== undefined) {
-    ctx.io.err(`xfer: --fail-fast: the sweep stopped at the failed run ${tally.failFastAt} (error above); ${end.rows.length - end.done - end.failed.length} run(s) not started`);
+    ctx.io.err(`xfer: --fail-fast: the sweep stopped at the failed run ${tally.failFastAt} (named above); ${end.notDone.length} run(s) not done`);
     return 1;
   }
   if (end.failed.length > 0 || end.notDone.length > 0) {
@@ -142,8 +142,10 @@ export async function runWorker(ctx: SweepContext, makeRoot: (logger: Logger) =>
   // Once the parent says every run is settled, this worker stops waiting for runs held by others
   // (never a run it trains: its own runs are settled only when they end).
   let allSettled = false;
+  let halted = false;
   const onParent = (message: unknown) => {
-    if (isParentMessage(message)) allSettled = true;
+    if (isParentMessage(message) && message.kind === "finish") allSettled = true;
+    if (isParentMessage(message) && message.kind === "halt") halted = true;
   };
   if (worker !== undefined) {
     process.once("disconnect", orphaned);
@@ -152,7 +154,7 @@ export async function runWorker(ctx: SweepContext, makeRoot: (logger: Logger) =>
   const root = makeRoot(logger);
   try {
     const outcome = await runPlan(root, ctx.runs, {
-      worker: workerIdentity(), ...ctx.settings, shouldStop: () => stop.received !== undefined || (allSettled && tally.current.size === 0),
+      worker: workerIdentity(), ...ctx.settings, shouldStop: () => stop.received !== undefined || halted || (allSettled && tally.current.size === 0),
     });
     tally.outcome(outcome);
     if (worker !== undefined) {
@@ -161,7 +163,7 @@ export async function runWorker(ctx: SweepContext, makeRoot: (logger: Logger) =>
       await sendToParent({ kind: "outcome", discarded: outcome.discarded, damaged: outcome.damaged, ...(outcome.stopped === undefined ? {} : { stopped: outcome.stopped }) });
       if (process.connected) process.disconnect();
       if (stop.received !== undefined) return stopExitCode(stop.received);
-      return outcome.failed.length > 0 || outcome.exhausted.length > 0 || outcome.stopped?.reason === "fail-fast" ? 1 : 0;
+      return halted || outcome.failed.length > 0 || outcome.exhausted.length > 0 || outcome.stopped?.reason === "fail-fast" ? 1 : 0;
     }
   } finally {
     stop.release();
@@ -201,7 +203,12 @@ export async function runParent(ctx: SweepContext, jobs: number): Promise<number
         const { hash, status, message: why } = message.event;
         // A run another worker settled already (found done by this one) is not news.
         if (settled > before) bar.update(settled, `w${n} ${hash.slice(0, 12)} ${status}${why === undefined ? "" : `: ${why}`}`);
-        if (settled === ctx.runs.length) pool.finish();
+        if (settled === ctx.runs.length) pool.tell("finish");
+        // --fail-fast ends the whole sweep, not only the worker whose run failed.
+        if (status === "failed" && ctx.settings.failFast) {
+          tally.failFastAt ??= hash;
+          pool.tell("halt");
+        }
         break;
       }
       case "progress":

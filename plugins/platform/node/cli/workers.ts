@@ -81,16 +81,18 @@ export type WorkerMessage =
   | { readonly kind: "outcome"; readonly discarded: readonly DiscardedResult[]; readonly damaged: readonly DamagedRun[]; readonly stopped?: PlanOutcome["stopped"] };
 
 /**
- * What the parent tells a worker: every planned run is settled (by some worker), so a worker that
- * is only waiting for runs held by others has nothing left to wait for (it would poll once per
- * heartbeat, up to 30 s, for runs that are done).
+ * What the parent tells a worker. finish: every planned run is settled (by some worker), so a
+ * worker that is only waiting for runs held by others has nothing left to wait for (it would poll
+ * once per heartbeat, up to 30 s, for runs that are done). halt: --fail-fast, another worker's run
+ * failed: stop at the next step boundary as on a signal (the run keeps its resume state).
  */
 export interface ParentMessage {
-  readonly kind: "finish";
+  readonly kind: "finish" | "halt";
 }
 
 export function isParentMessage(value: unknown): value is ParentMessage {
-  return value !== null && typeof value === "object" && (value as { kind?: unknown }).kind === "finish";
+  const kind = value !== null && typeof value === "object" ? (value as { kind?: unknown }).kind : undefined;
+  return kind === "finish" || kind === "halt";
 }
 
 const KINDS = new Set(["runStart", "runDone", "progress", "warn", "outcome"]);
@@ -143,8 +145,8 @@ export interface WorkerPool {
   readonly exited: Promise<WorkerExit[]>;
   /** Sends `signal` to every worker still running. */
   signal(signal: StopSignal): void;
-  /** Tells every worker still connected that all runs are settled. */
-  finish(): void;
+  /** Tells every worker still connected that all runs are settled (finish) or to stop (halt). */
+  tell(kind: ParentMessage["kind"]): void;
   /** The workers' pids, for tests and messages. */
   readonly pids: readonly number[];
 }
@@ -195,8 +197,8 @@ export function startWorkers(options: PoolOptions): WorkerPool {
     signal(signal) {
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     },
-    finish() {
-      const message: ParentMessage = { kind: "finish" };
+    tell(kind) {
+      const message: ParentMessage = { kind };
       // A worker that exited meanwhile closed its channel: the message has nobody to reach.
       for (const child of children) if (child.connected) child.send(message, () => {});
     },
