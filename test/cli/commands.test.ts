@@ -19,7 +19,11 @@ const HERE = "test/cli/commands.test.ts";
 const PROCESS_TESTS: Readonly<Record<string, readonly string[]>> = {
   "list": ["test/backend/cli.test.ts", HERE],
   "plan": [HERE],
-  "run": ["test/cli/resume.test.ts", "test/cli/golden-results.test.ts", "test/analysis/cli-analysis.test.ts", "test/cli/errors.test.ts", HERE],
+  "run": [
+    "test/cli/resume.test.ts", "test/cli/golden-results.test.ts", "test/analysis/cli-analysis.test.ts", "test/cli/errors.test.ts", HERE,
+    "test/cli/kill-resume.test.ts", "test/cli/workers.test.ts", "test/cli/sweep-failures.test.ts",
+  ],
+  "status": ["test/cli/status.test.ts", "test/cli/kill-resume.test.ts"],
   "results": [HERE],
   "runs": ["test/cli/runs.test.ts"],
   "compare": ["test/cli/runs.test.ts"],

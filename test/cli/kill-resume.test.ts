@@ -1,5 +1,5 @@
 /**
- * Runs that resume mid-run, as processes: an `xfer run` killed with SIGKILL after its run wrote two
+ * Runs that resume mid-run, as processes (xfer.mjs, through ./sweep-fixture.ts): an `xfer run` killed with SIGKILL after its run wrote two
  * epochs, or stopped with SIGUSR1, goes on from the last completed epoch's resume state when run
  * again, says so, and ends with the bytes of an uninterrupted sweep in another --out: epochs.jsonl
  * (seconds aside), best.safetensors and result.json (wall-clock, attempt and checkpoint path aside).

@@ -1,5 +1,5 @@
 /**
- * `xfer status` as a process, on a run store that holds a run of each state: done, running (its
+ * `xfer status` as a process (xfer.mjs, through ./sweep-fixture.ts), on a run store that holds a run of each state: done, running (its
  * worker frozen with SIGSTOP while holding the claim), failed (error.json) and pending; then the
  * frozen worker killed (a dead pid on this host: stale), and --max-attempts 1 (exhausted).
  */

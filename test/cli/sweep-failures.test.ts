@@ -1,5 +1,5 @@
 /**
- * A run that fails at step time, as processes: its error.json is written while the sweep finishes
+ * A run that fails at step time, as processes (xfer.mjs, through ./sweep-fixture.ts): its error.json is written while the sweep finishes
  * the others (exit 1, the summary names it and its error.json); a later xfer run retries it up to
  * --max-attempts, then reports it exhausted without trying again; --fail-fast stops at it, with
  * one worker and with two (the other worker's run stops at a step boundary, resumable).
@@ -61,7 +61,7 @@ describe("failing runs", () => {
     expect(run.stdout.match(/ not done: not started$/gm)).toHaveLength(2);
   }, 120_000);
 
-  it("--fail-fast with --jobs 2 stops the other worker too; its run keeps its resume state", async () => {
+  it("--fail-fast with --jobs 2 stops the other worker too, at a step boundary", async () => {
     const recipe = await writeSweepRecipe({ name: "fail-fast-jobs", lrs: [0.02, 0.01], epochs: 200, failing: "first" });
     const out = await mkdtemp(join(tmpdir(), "xfer-fail-fast-jobs-"));
     const dir = join(out, "fail-fast-jobs");

@@ -1,5 +1,5 @@
 /**
- * Workers of one sweep: the sweep flags and worker messages in-process, then as processes: two
+ * Workers of one sweep: the sweep flags and worker messages in-process, then as processes (xfer.mjs, through ./sweep-fixture.ts): two
  * `xfer run` started by hand on one --out and `--jobs 2` train every run exactly once (one attempt
  * folder, with the published result, per run), `--jobs 2` with one progress display; a worker
  * killed (SIGKILL) mid-run leaves its run to the other at once (its pid is dead on this host),
