@@ -104,10 +104,8 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
   const store = container.resolve(TOKENS.runStore);
   const logger = container.resolve(TOKENS.logger);
   const environment = container.resolve(TOKENS.environment);
-  const outcome = {
-    trained: [] as string[], skipped: [] as string[], results: [] as RunResult[], discarded: [] as DiscardedResult[], damaged: [] as DamagedRun[],
-    failed: [] as FailedRun[], exhausted: [] as FailedRun[], resumed: [] as { id: string; fromEpoch: number }[],
-    stopped: undefined as PlanOutcome["stopped"],
+  const outcome: { -readonly [K in keyof PlanOutcome]: PlanOutcome[K] } = {
+    trained: [], skipped: [], results: [], discarded: [], damaged: [], failed: [], exhausted: [], resumed: [],
   };
   /** Results by plan index, so `results` keeps plan order whichever order runs settle in. */
   const results = new Map<number, RunResult>();
@@ -116,7 +114,8 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
   const done = (run: Planned, status: PlanProgress["status"], message?: string) =>
     logger.runDone({ done: ++settled, total: runs.length, hash: run.id, status, ...(message !== undefined ? { message } : {}) });
 
-  const attemptRun = async (run: Planned): Promise<Step> => {
+  /** Settles a run the store already says is done, exhausted, or failed by the worker this one waited for; else its failure count. */
+  const settleFromStore = async (run: Planned): Promise<number | "settled"> => {
     const { id } = run;
     const found = await store.lookup(id);
     if (found.state === "done") {
@@ -130,20 +129,27 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
       logger.warn?.(`run ${id} is damaged and will be trained again: ${found.problem}${found.keptAs.length > 0 ? `; kept aside as ${found.keptAs.join(", ")}` : ""}`);
     }
     const failures = await store.failures(id);
-    if (failures.length >= sweep.maxAttempts) {
-      outcome.exhausted.push({ id, failure: failures.at(-1)! });
-      done(run, "exhausted", firstLine(failures.at(-1)!.message));
+    const last = failures.at(-1);
+    if (last && failures.length >= sweep.maxAttempts) {
+      outcome.exhausted.push({ id, failure: last });
+      done(run, "exhausted", firstLine(last.message));
       return "settled";
     }
-    if (run.failuresWhenHeld !== undefined && failures.length > run.failuresWhenHeld) {
+    if (last && run.failuresWhenHeld !== undefined && failures.length > run.failuresWhenHeld) {
       // The worker that held it failed it while this one waited: recorded, not retried in this sweep.
-      outcome.failed.push({ id, failure: failures.at(-1)! });
-      done(run, "failed", firstLine(failures.at(-1)!.message));
+      outcome.failed.push({ id, failure: last });
+      done(run, "failed", firstLine(last.message));
       return "settled";
     }
-    const claimed = await store.claim(id, sweep.worker, sweep.leaseMs);
+    return failures.length;
+  };
+
+  const attemptRun = async (run: Planned): Promise<Step> => {
+    const failures = await settleFromStore(run);
+    if (failures === "settled") return "settled";
+    const claimed = await store.claim(run.id, sweep.worker, sweep.leaseMs);
     if (claimed.state === "held") {
-      run.failuresWhenHeld ??= failures.length;
+      run.failuresWhenHeld ??= failures;
       return "held";
     }
     return trainClaimed(run, claimed.claim, claimed.tookOver);
@@ -156,19 +162,7 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
     let heartbeats: ReturnType<typeof setInterval> | undefined;
     try {
       // Between the lookup and the claim another worker may have finished or failed it.
-      const found = await store.lookup(id);
-      if (found.state === "done") {
-        outcome.skipped.push(id);
-        results.set(run.index, found.run.result);
-        done(run, "skipped");
-        return "settled";
-      }
-      const failures = await store.failures(id);
-      if (failures.length >= sweep.maxAttempts) {
-        outcome.exhausted.push({ id, failure: failures.at(-1)! });
-        done(run, "exhausted", firstLine(failures.at(-1)!.message));
-        return "settled";
-      }
+      if ((await settleFromStore(run)) === "settled") return "settled";
       const resume = await store.resume(id);
       const history = resume && parseTrainerResumeMeta(resume, `resume state of run ${id}`).history;
       attempt = await store.begin(id, run.spec as unknown as JsonObject, environment, resume && {
@@ -268,19 +262,18 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
       break;
     }
     const still: Planned[] = [];
-    for (const [i, run] of waiting.entries()) {
+    for (const run of waiting) {
       const step = await attemptRun(run);
       if (step === "held") still.push(run);
-      if (step === "end" || (outcome.stopped === undefined && stopRequested())) {
+      if (step === "end" || stopRequested()) {
         outcome.stopped ??= { reason: "signal" };
-        still.push(...waiting.slice(i + 1));
         break;
       }
     }
     waiting = still;
   }
   outcome.results.push(...[...results].sort(([a], [b]) => a - b).map(([, result]) => result));
-  return { ...outcome, ...(outcome.stopped === undefined ? {} : { stopped: outcome.stopped }) } as PlanOutcome;
+  return outcome;
 }
 
 /** Waits `ms` in short slices; true as soon as a stop is requested. */
