@@ -4,8 +4,9 @@
  * Elsewhere they run when `sinfo` answers and are skipped when it does not.
  *
  * A sweep submitted as an array of 2 workers trains every run once, with the bytes of the same
- * sweep run locally; an array task requeued mid-run (`scontrol requeue`) comes back and resumes
- * its run from the last completed epoch, again with the local run's bytes.
+ * sweep run locally; an array task requeued mid-run (`scontrol requeue`), or sent USR1 as before
+ * its time limit, comes back and resumes its run from the last completed epoch, again with the
+ * local run's bytes.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -151,15 +152,30 @@ describe.skipIf(!required && !clusterAnswers)("xfer on a real SLURM (scripts/slu
     expect(status.out).toMatch(/^squeue \(your jobs named xfer-slurm-sweep\):\n  \(none queued or running\)$/m);
   }, 240_000);
 
-  it("a task requeued mid-run comes back and resumes its run from the last completed epoch, to the same bytes", async () => {
-    const recipe = recipeFolder("slurm-requeue", { perClass: 200, size: 16, epochs: 10, grid: {} });
-    const clusterOut = mkdtempSync(join(tmpdir(), "xfer-slurm-out-"));
-    const localOut = mkdtempSync(join(tmpdir(), "xfer-local-out-"));
-    const job = await submit([recipe, "--out", clusterOut, "--workers", "1"]);
-    const store = join(clusterOut, "slurm-requeue");
-    const local = xfer(["run", recipe, "--out", localOut, "--jobs", "1"]);
+  // One run of 10 epochs, long enough to be interrupted after 2; its local run is the reference of both tests below.
+  const longRecipe = recipeFolder("slurm-requeue", { perClass: 200, size: 16, epochs: 10, grid: {} });
+  let localLong: Promise<string> | undefined;
+  function localLongRun(): Promise<string> {
+    localLong ??= (async () => {
+      const out = mkdtempSync(join(tmpdir(), "xfer-local-out-"));
+      const run = await xfer(["run", longRecipe, "--out", out, "--jobs", "1"]);
+      expect(run.code, run.err).toBe(0);
+      return join(out, "slurm-requeue");
+    })();
+    return localLong;
+  }
 
-    // Requeue once the run has completed 2 epochs.
+  /**
+   * Submits the long run as one task, interrupts the task once the run has completed 2 epochs, and
+   * checks that the task came back (same log, appended) and resumed the run from a completed
+   * epoch to the local run's bytes. Returns the task's log.
+   */
+  async function interruptedMidRun(interrupt: (task: string, store: string, recipe: string) => Promise<void>): Promise<string> {
+    const clusterOut = mkdtempSync(join(tmpdir(), "xfer-slurm-out-"));
+    const job = await submit([longRecipe, "--out", clusterOut, "--workers", "1"]);
+    const store = join(clusterOut, "slurm-requeue");
+    const local = localLongRun();
+
     const deadline = Date.now() + 90_000;
     let first: string | undefined;
     for (;;) {
@@ -176,12 +192,7 @@ describe.skipIf(!required && !clusterAnswers)("xfer on a real SLURM (scripts/slu
       }
       await sleep(100);
     }
-    const requeue = spawnSync("scontrol", ["requeue", `${job}_0`], { encoding: "utf8", timeout: 20_000 });
-    expect(requeue.status, requeue.stderr).toBe(0);
-    // Requeued, the task waits in the queue (cred_expire, see docs/clusters.md): xfer slurm status lists it.
-    const status = await xfer(["slurm", "status", recipe, "--out", clusterOut]);
-    expect(status.code, status.err).toBe(0);
-    expect(status.out).toMatch(new RegExp(`^  ${job}_0 (PENDING|COMPLETING|RUNNING) `, "m"));
+    await interrupt(`${job}_0`, clusterOut, longRecipe);
     await waitForJob(job, 150_000);
 
     const logs = logsOf(store, job);
@@ -200,8 +211,29 @@ describe.skipIf(!required && !clusterAnswers)("xfer on a real SLURM (scripts/slu
     expect(JSON.parse(readFileSync(join(runDir, "result.json"), "utf8")).attempt).toBe(second);
     // The run store dropped the resume state once the result was published.
     expect(existsSync(join(runDir, "resume.safetensors"))).toBe(false);
-    expect((await local).code).toBe(0);
-    expectSameRuns(store, join(localOut, "slurm-requeue"), 1);
+    expectSameRuns(store, await local, 1);
+    return logs;
+  }
+
+  it("a task requeued mid-run (scontrol requeue) comes back and resumes its run from the last completed epoch, to the same bytes", async () => {
+    const logs = await interruptedMidRun(async (task, out, recipe) => {
+      const requeue = spawnSync("scontrol", ["requeue", task], { encoding: "utf8", timeout: 20_000 });
+      expect(requeue.status, requeue.stderr).toBe(0);
+      // Requeued, the task waits in the queue (cred_expire, see docs/clusters.md): xfer slurm status lists it.
+      const status = await xfer(["slurm", "status", recipe, "--out", out]);
+      expect(status.code, status.err).toBe(0);
+      expect(status.out).toMatch(new RegExp(`^  ${task} (PENDING|COMPLETING|RUNNING) `, "m"));
+    });
+    expect(logs).toMatch(/CANCELLED AT .* DUE TO JOB REQUEUE/);
+  }, 300_000);
+
+  it("USR1 to the batch shell (what --signal=B:USR1@S sends before the time limit): the worker stops, the task requeues itself and resumes", async () => {
+    const logs = await interruptedMidRun(async (task) => {
+      const signal = spawnSync("scancel", ["--batch", "--signal=USR1", task], { encoding: "utf8", timeout: 20_000 });
+      expect(signal.status, signal.stderr).toBe(0);
+    });
+    expect(logs).toMatch(/SIGUSR1/);
+    expect(logs).toMatch(new RegExp(`xfer: requeueing task \\d+_0\n`));
   }, 300_000);
 });
 
