@@ -31,7 +31,8 @@ describe("resume after a kill", () => {
   it("does not recompute finished runs, and ends with the results of an uninterrupted sweep", async () => {
     const killedOut = await mkdtemp(join(tmpdir(), "xfer-killed-"));
     const runDir = join(killedOut, "three-tiny-runs");
-    const child = spawn(process.execPath, [XFER, "run", RECIPE, "--out", killedOut, "--backend", "wasm"], { stdio: "ignore" });
+    // One worker process (--jobs 1): SIGKILL ends the whole sweep at once, as a node failure would.
+    const child = spawn(process.execPath, [XFER, "run", RECIPE, "--out", killedOut, "--backend", "wasm", "--jobs", "1"], { stdio: "ignore" });
     await new Promise<void>((done, fail) => {
       const poll = setInterval(() => {
         if (finished(runDir).length >= 1) {
