@@ -4,7 +4,8 @@
  * maxAttempts; a stop request ends the sweep keeping the last completed epoch's resume state, and
  * the next sweep resumes from it to the same result and checkpoint bytes as an uninterrupted run;
  * runs held by another worker are waited for and taken over once stale; a worker that loses its
- * claim mid-run stops training that run and waits for it like any held run.
+ * claim mid-run stops training that run and waits for it like any held run; a run its holder
+ * failed meanwhile is reported, not retried.
  */
 import { mkdtemp, readdir, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,7 +13,7 @@ import { join } from "node:path";
 import type { DependencyContainer } from "tsyringe";
 import { describe, expect, it } from "vitest";
 import {
-  defineRecipe, definePlugin, MemoryRunStore, parseConfig, plan, runPlan, TOKENS, type Logger, type PlanProgress, type PluginRegistry, type RunResult,
+  defineRecipe, definePlugin, MemoryRunStore, type JsonObject, parseConfig, plan, runPlan, TOKENS, type Logger, type PlanProgress, type PluginRegistry, type RunResult,
   type RunStartEvent, type RunStore, type WorkerIdentity,
 } from "../../core/index.ts";
 import { createNodeRoot } from "../../plugins/platform/node/services.ts";
@@ -149,6 +150,32 @@ describe.each(["memory", "fs"] as const)("runPlan on the %s store", (kind) => {
     expect(outcome.results.map((r) => r.hash)).toEqual([r0, r2]);
     expect(events.started.map((e) => [e.hash, e.tookOverFrom])).toEqual([[r2, undefined], [r0, other.id]]);
     if (held.state === "claimed") expect(await held.claim.heartbeat()).toBe(false);
+  });
+
+  it("reports a run that the worker it waited for failed, without retrying it, and stops waiting on request", async () => {
+    const { container, store, events } = await root(kind);
+    const held = await store.claim(r0, other, 60_000);
+    if (held.state !== "claimed") throw new Error("the other worker must claim r0");
+    setTimeout(() => {
+      void (async () => {
+        const attempt = await store.begin(r0, threeRuns[0].spec as unknown as JsonObject, await cpuEnvironment());
+        await attempt.fail({ message: "the other worker's run failed\nstack" });
+        await held.claim.release();
+      })();
+    }, 300);
+    const outcome = await runPlan(container, [threeRuns[0], threeRuns[2]], { worker: me, heartbeatMs: 50 });
+    expect(outcome.trained).toEqual([r2]);
+    expect(outcome.failed.map((f) => [f.id, f.failure.message])).toEqual([[r0, "the other worker's run failed\nstack"]]);
+    expect(await store.failures(r0)).toHaveLength(1);
+    expect(events.done.map((e) => [e.hash, e.status, e.message])).toEqual([[r2, "trained", undefined], [r0, "failed", "the other worker's run failed"]]);
+
+    const again = await store.claim(r0, other, 60_000);
+    expect(again.state).toBe("claimed");
+    let stop = false;
+    setTimeout(() => (stop = true), 200);
+    const stopped = await runPlan(container, [threeRuns[0]], { worker: me, heartbeatMs: 60_000, shouldStop: () => stop });
+    expect(stopped.stopped).toEqual({ reason: "signal" });
+    expect(stopped.trained).toEqual([]);
   });
 
   it("stops training a run whose claim another worker took over, and waits for that worker", async () => {

@@ -120,6 +120,24 @@ describe("FsRunStore claim files", () => {
     await writeFile(join(dir, id, "result.json"), "{}");
     await again.claim.release();
     expect((await readdir(join(dir, id))).sort()).toEqual(["result.json"]);
+
+  });
+
+  it("tells a holder whose claim was taken over and cleaned up by the publishing worker that it lost the run", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "xfer-claims-"));
+    const clock = fakeClock();
+    const store = new FsRunStore(dir, { now: clock.now });
+    const id = ids[6];
+    const slow = await store.claim(id, worker("slow"), LEASE);
+    clock.advance(2 * LEASE);
+    const taker = await store.claim(id, worker("taker"), LEASE);
+    if (slow.state !== "claimed" || taker.state !== "claimed") throw new Error("both must claim in turn");
+    await writeFile(join(dir, id, "result.json"), "{}");
+    await taker.claim.release();
+    expect(await readdir(join(dir, id))).toEqual(["result.json"]);
+    expect(await slow.claim.heartbeat()).toBe(false);
+    await slow.claim.release();
+    expect(await readdir(join(dir, id))).toEqual(["result.json"]);
   });
 
   it("treats a damaged claim file as stale, naming it in a warning once, and leaves the file as it is", async () => {
