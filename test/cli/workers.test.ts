@@ -170,3 +170,28 @@ describe("workers on one run store, as processes", () => {
     expect(published(dir)).toHaveLength(3);
   }, 180_000);
 });
+
+describe("a parent's stop signals", () => {
+  it("--jobs 2 and SIGTERM: the parent forwards it, waits for both workers and exits 143; no claim is left held and the rerun resumes", async () => {
+    const recipe = await writeSweepRecipe({ name: "parent-term", lrs: [0.02, 0.01], epochs: 40 });
+    const out = await mkdtemp(join(tmpdir(), "xfer-parent-term-"));
+    const dir = join(out, "parent-term");
+    const args = ["run", recipe, "--out", out, "--backend", "wasm", "--jobs", "2"];
+    const parent = startXfer(args);
+    await waitFor("both runs' second epoch", () => epochLines(dir).filter(([, , lines]) => lines >= 2).length === 2);
+    parent.child.kill("SIGTERM");
+    const stopped = await parent.exited;
+    expect(stopped.code, stopped.stderr).toBe(143);
+    expect(stopped.stderr).toContain("xfer: SIGTERM: asking the 2 workers to start nothing new and stop at the next step boundary");
+    expect(stopped.stderr).toMatch(/xfer: interrupted: 0 of 2 run\(s\) of parent-term are kept in .* stopped by SIGTERM\)/);
+    const kept = [...stopped.stderr.matchAll(/xfer: run ([0-9a-f]{64}) stopped after epoch (\d+): its resume state is kept/g)];
+    expect(kept.map((m) => m[1]).sort()).toEqual(runIds(dir));
+    const status = JSON.parse((await xfer(["status", recipe, "--out", out, "--json"])).stdout);
+    expect(status.counts).toMatchObject({ running: 0, stale: 0, pending: 2 });
+
+    const rerun = await xfer(args);
+    expect(rerun.code, rerun.stderr).toBe(0);
+    for (const [, id, epoch] of kept) expect(rerun.stderr).toMatch(new RegExp(`xfer: \\[w[12]\\] resumed ${id} from epoch ${epoch}`));
+    expect(rerun.stdout).toMatch(/^parent-term: 2 trained, 0 already done, 2 resumed mid-run; /);
+  }, 180_000);
+});
