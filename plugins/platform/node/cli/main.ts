@@ -218,39 +218,44 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
       if (worker !== undefined && (!Number.isSafeInteger(worker) || worker < 1 || process.send === undefined)) {
         throw new XferError("--worker is internal to xfer run --jobs: a worker process needs its parent's IPC channel");
       }
-      // A worker says nothing its parent has said already (data roots, backend).
-      const info: Io = worker === undefined ? io : { out: io.out, err: () => {} };
-      const { config, registry } = await loadConfig({ file: program.opts().config });
-      const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRecipe(ref, registry);
-      const outDir = resolve(opts.out ?? config.outDir, recipe.name);
-      if (recipe.kind === "analysis") {
-        const seed = opts.seed === undefined ? config.seed : parseSeed(opts.seed);
-        const threshold = parseThreshold(opts.threshold);
-        await runAnalysis(recipe, {
-          resultsPath: opts.results, outDir, seed, log: io.out, x: opts.x, scales: parseScales(opts.scale),
-          ...(threshold === undefined ? {} : { threshold }),
-        });
-        return;
+      try {
+        // A worker says nothing its parent has said already (data roots, backend).
+        const info: Io = worker === undefined ? io : { out: io.out, err: () => {} };
+        const { config, registry } = await loadConfig({ file: program.opts().config });
+        const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRecipe(ref, registry);
+        const outDir = resolve(opts.out ?? config.outDir, recipe.name);
+        if (recipe.kind === "analysis") {
+          const seed = opts.seed === undefined ? config.seed : parseSeed(opts.seed);
+          const threshold = parseThreshold(opts.threshold);
+          await runAnalysis(recipe, {
+            resultsPath: opts.results, outDir, seed, log: io.out, x: opts.x, scales: parseScales(opts.scale),
+            ...(threshold === undefined ? {} : { threshold }),
+          });
+          return;
+        }
+        if (opts.results !== undefined || opts.x !== undefined || opts.threshold !== undefined || opts.scale.length > 0) {
+          throw new XferError(`--results, --x, --threshold and --scale are for analysis recipes; "${recipe.name}" trains its own runs (\`xfer report ${recipe.name}\` analyses them)`);
+        }
+        const runs = plan(recipe, planOptions(opts, config.seed));
+        // Smoke mode reads fixtures: xfer's for built-in datasets, the recipe's own for its datasets.
+        const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), info) : config.dataRoots;
+        const problems = await planProblems(registry, runs, config, dataRoots);
+        if (problems.length > 0) throw preflightError(recipe.name, problems);
+        const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), info, registry);
+        info.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
+        const jobs = settings.jobs ?? defaultJobs(environment.threads, runs.length);
+        if (worker === undefined && settings.jobs === undefined && jobs === 1 && runs.length > 1 && availableParallelism() > environment.threads) {
+          io.err(`xfer: 1 worker: the backend's ${environment.threads} thread(s) fill the ${availableParallelism()} cores; --jobs N runs N workers anyway (docs/training.md, Sweeps on every core)`);
+        }
+        const ctx = { recipe: recipe.name, runs, outDir, settings, weights: config.weights, io, argv };
+        const code = worker === undefined && jobs > 1
+          ? await runParent(ctx, jobs)
+          : await runWorker(ctx, (logger) => createNodeRoot({ config: { ...config, dataRoots }, registry, runDir: outDir, environment, logger }), worker);
+        if (code !== 0) throw new CommandExit(code);
+      } finally {
+        // An open IPC channel keeps a worker process alive after its last run, or its error.
+        if (worker !== undefined && process.connected) process.disconnect();
       }
-      if (opts.results !== undefined || opts.x !== undefined || opts.threshold !== undefined || opts.scale.length > 0) {
-        throw new XferError(`--results, --x, --threshold and --scale are for analysis recipes; "${recipe.name}" trains its own runs (\`xfer report ${recipe.name}\` analyses them)`);
-      }
-      const runs = plan(recipe, planOptions(opts, config.seed));
-      // Smoke mode reads fixtures: xfer's for built-in datasets, the recipe's own for its datasets.
-      const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), info) : config.dataRoots;
-      const problems = await planProblems(registry, runs, config, dataRoots);
-      if (problems.length > 0) throw preflightError(recipe.name, problems);
-      const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), info, registry);
-      info.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
-      const jobs = settings.jobs ?? defaultJobs(environment.threads, runs.length);
-      if (worker === undefined && settings.jobs === undefined && jobs === 1 && runs.length > 1 && availableParallelism() > environment.threads) {
-        io.err(`xfer: 1 worker: the backend's ${environment.threads} thread(s) fill the ${availableParallelism()} cores; --jobs N runs N workers anyway (docs/training.md, Sweeps on every core)`);
-      }
-      const ctx = { recipe: recipe.name, runs, outDir, settings, weights: config.weights, io, argv };
-      const code = worker === undefined && jobs > 1
-        ? await runParent(ctx, jobs)
-        : await runWorker(ctx, (logger) => createNodeRoot({ config: { ...config, dataRoots }, registry, runDir: outDir, environment, logger }), worker);
-      if (code !== 0) throw new CommandExit(code);
     });
 
   registerResultsCommands(program, io);

@@ -130,10 +130,13 @@ export async function runWorker(ctx: SweepContext, makeRoot: (logger: Logger) =>
     (signal) => say(`xfer: ${signal}: starting nothing new, stopping at the next step boundary (the run in progress keeps its last completed epoch)${signal === "SIGINT" ? "; Ctrl-C again exits at once" : ""}`),
     () => {
       bar?.stop();
-      const stopped = [...tally.current.values()].map((event) => ({ id: event.hash }));
-      ctx.io.err(interruptNotice({
-        recipe: ctx.recipe, outDir: ctx.outDir, total: ctx.runs.length, trained: tally.trained.size, skipped: 0, signal: "SIGINT", stopped, atOnce: true,
-      }, ctx.argv));
+      // Under a parent, the parent says it.
+      if (worker === undefined) {
+        const stopped = [...tally.current.values()].map((event) => ({ id: event.hash }));
+        ctx.io.err(interruptNotice({
+          recipe: ctx.recipe, outDir: ctx.outDir, total: ctx.runs.length, trained: tally.trained.size, skipped: 0, signal: "SIGINT", stopped, atOnce: true,
+        }, ctx.argv));
+      }
       process.exit(stopExitCode("SIGINT"));
     },
   );
@@ -152,16 +155,16 @@ export async function runWorker(ctx: SweepContext, makeRoot: (logger: Logger) =>
     process.on("message", onParent);
   }
   const root = makeRoot(logger);
+  const { jobs: _jobs, ...sweep } = ctx.settings;
   try {
     const outcome = await runPlan(root, ctx.runs, {
-      worker: workerIdentity(), ...ctx.settings, shouldStop: () => stop.received !== undefined || halted || (allSettled && tally.current.size === 0),
+      worker: workerIdentity(), ...sweep, shouldStop: () => stop.received !== undefined || halted || (allSettled && tally.current.size === 0),
     });
     tally.outcome(outcome);
     if (worker !== undefined) {
       process.off("disconnect", orphaned);
       process.off("message", onParent);
       await sendToParent({ kind: "outcome", discarded: outcome.discarded, damaged: outcome.damaged, ...(outcome.stopped === undefined ? {} : { stopped: outcome.stopped }) });
-      if (process.connected) process.disconnect();
       if (stop.received !== undefined) return stopExitCode(stop.received);
       return halted || outcome.failed.length > 0 || outcome.exhausted.length > 0 || outcome.stopped?.reason === "fail-fast" ? 1 : 0;
     }
