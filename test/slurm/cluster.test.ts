@@ -12,7 +12,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const XFER = join(ROOT, "plugins/platform/node/cli/xfer.mjs");
@@ -123,6 +123,11 @@ function logsOf(storeDir: string, job: string): string {
 }
 
 describe.skipIf(!required && !clusterAnswers)("xfer on a real SLURM (scripts/slurm-local.sh)", () => {
+  // Required but absent: every test fails at once (sbatch would retry its controller for minutes).
+  beforeEach(() => {
+    if (!clusterAnswers) throw new Error(`XFER_TEST_SLURM=1 but sinfo fails: start the cluster with scripts/slurm-local.sh`);
+  });
+
   it("the cluster answers and has a node up", () => {
     expect(clusterAnswers, `XFER_TEST_SLURM=1 but sinfo fails (${sinfo.error?.message ?? sinfo.stderr.trim()}): start the cluster with scripts/slurm-local.sh`).toBe(true);
     expect(sinfo.stdout.split("\n").some((state) => /^(idle|mix|alloc)/.test(state.trim())), `sinfo: ${sinfo.stdout}`).toBe(true);
@@ -153,12 +158,13 @@ describe.skipIf(!required && !clusterAnswers)("xfer on a real SLURM (scripts/slu
   }, 240_000);
 
   // One run of 10 epochs, long enough to be interrupted after 2; its local run is the reference of both tests below.
-  const longRecipe = recipeFolder("slurm-requeue", { perClass: 200, size: 16, epochs: 10, grid: {} });
+  let longRecipeDir: string | undefined;
+  const longRecipe = () => (longRecipeDir ??= recipeFolder("slurm-requeue", { perClass: 200, size: 16, epochs: 10, grid: {} }));
   let localLong: Promise<string> | undefined;
   function localLongRun(): Promise<string> {
     localLong ??= (async () => {
       const out = mkdtempSync(join(tmpdir(), "xfer-local-out-"));
-      const run = await xfer(["run", longRecipe, "--out", out, "--jobs", "1"]);
+      const run = await xfer(["run", longRecipe(), "--out", out, "--jobs", "1"]);
       expect(run.code, run.err).toBe(0);
       return join(out, "slurm-requeue");
     })();
@@ -172,7 +178,7 @@ describe.skipIf(!required && !clusterAnswers)("xfer on a real SLURM (scripts/slu
    */
   async function interruptedMidRun(interrupt: (task: string, store: string, recipe: string) => Promise<void>): Promise<string> {
     const clusterOut = mkdtempSync(join(tmpdir(), "xfer-slurm-out-"));
-    const job = await submit([longRecipe, "--out", clusterOut, "--workers", "1"]);
+    const job = await submit([longRecipe(), "--out", clusterOut, "--workers", "1"]);
     const store = join(clusterOut, "slurm-requeue");
     const local = localLongRun();
 
@@ -192,7 +198,7 @@ describe.skipIf(!required && !clusterAnswers)("xfer on a real SLURM (scripts/slu
       }
       await sleep(100);
     }
-    await interrupt(`${job}_0`, clusterOut, longRecipe);
+    await interrupt(`${job}_0`, clusterOut, longRecipe());
     await waitForJob(job, 150_000);
 
     const logs = logsOf(store, job);

@@ -112,18 +112,6 @@ export function registerSlurmCommands(program: Command, io: Io, deps: SlurmDeps)
         throw new XferError(`--seed: expected a non-negative integer, got "${opts.seed}"`);
       }
 
-      // Array indices run 0..W-1, and SLURM takes indices below MaxArraySize only.
-      let limit = DEFAULT_MAX_ARRAY_SIZE;
-      try {
-        limit = maxArraySize();
-      } catch (error) {
-        if (!opts.dryRun) throw error;
-        io.err(`xfer: ${(error as Error).message}; checking --workers against SLURM's default MaxArraySize ${DEFAULT_MAX_ARRAY_SIZE}`);
-      }
-      if (workers > limit) {
-        throw new XferError(`--workers ${workers}: this cluster's MaxArraySize is ${limit} (scontrol show config), so an array has at most ${limit} tasks; use fewer workers (each works through many runs)`);
-      }
-
       // The preflight of `xfer run`, here, so a typo fails now and not in every array task.
       const configFile = program.opts().config as string | undefined;
       const { config, registry } = await loadConfig({ file: configFile });
@@ -157,6 +145,19 @@ export function registerSlurmCommands(program: Command, io: Io, deps: SlurmDeps)
         partition: opts.partition, time: opts.time, cpusPerTask, mem: opts.mem, gres: opts.gres, account: opts.account,
         sbatchLines: opts.sbatchLine, worker,
       });
+      // Array indices run 0..W-1, and SLURM takes indices below MaxArraySize only. Asked last: with
+      // its controller down, scontrol takes seconds to fail, and every other mistake is found without it.
+      let limit = { size: DEFAULT_MAX_ARRAY_SIZE, from: "SLURM's default, as scontrol did not answer" };
+      try {
+        limit = { size: maxArraySize(), from: "scontrol show config" };
+      } catch (error) {
+        if (!opts.dryRun) throw error;
+        io.err(`xfer: ${(error as Error).message}; checking --workers against SLURM's default MaxArraySize ${DEFAULT_MAX_ARRAY_SIZE}`);
+      }
+      if (workers > limit.size) {
+        throw new XferError(`--workers ${workers}: MaxArraySize is ${limit.size} (${limit.from}), so an array has at most ${limit.size} tasks; use fewer workers (each works through many runs)`);
+      }
+
       if (opts.dryRun) {
         io.out(script);
         io.err(`xfer: dry run: ${runs.length} run(s), ${workers} worker(s); nothing written or submitted`);
