@@ -3,11 +3,12 @@
  * worker frozen with SIGSTOP while holding the claim), failed (error.json) and pending; then the
  * frozen worker killed (a dead pid on this host: stale), and --max-attempts 1 (exhausted).
  */
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { slurmJobs, squeue, type SweepRunRow } from "../../plugins/platform/node/cli/commands/status.ts";
 import { epochLines, startXfer, waitFor, writeSweepRecipe, xfer } from "./sweep-fixture.ts";
 
 interface Row {
@@ -71,4 +72,31 @@ describe("xfer status", () => {
     expect(text.stdout).toMatch(/ exhausted +1 +exhausted: failed 1 time\(s\), not tried again \(--max-attempts 1\); test-boom/);
     expect(text.stdout).toMatch(/ stale +[^ ]+ +\d+s ago +stale: its process \d+ on this host is gone; the next worker takes it over/);
   }, 240_000);
+});
+
+describe("xfer status and squeue", () => {
+  const row = (state: SweepRunRow["state"], slurm?: { jobId: string; arrayJobId?: string; arrayTaskId?: string }): SweepRunRow => ({
+    id: "a", specHash: "a", axes: {}, state, failedAttempts: 0,
+    claim: { worker: { id: "w", host: "h", pid: 1, ...(slurm ? { slurm } : {}) }, heartbeatAgeSeconds: 1 },
+  });
+
+  it("asks about the jobs of live claims only: an array task by its array's job id", () => {
+    expect(slurmJobs([
+      row("running", { jobId: "120", arrayJobId: "100", arrayTaskId: "3" }), row("running", { jobId: "121", arrayJobId: "100", arrayTaskId: "4" }),
+      row("running", { jobId: "7" }), row("stale", { jobId: "8" }), row("running"),
+    ])).toEqual(["100", "7"]);
+  });
+
+  it("runs squeue -h -j <jobs> -o '%i %T %M %R', and says so when squeue is missing or fails", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "xfer-squeue-"));
+    const fake = join(dir, "squeue");
+    writeFileSync(fake, `#!/bin/sh\necho "args: $*"\necho "100_3 RUNNING 1:02 vm"\n`);
+    chmodSync(fake, 0o755);
+    expect(await squeue(["100", "7"], fake)).toEqual({ jobs: ["100", "7"], lines: ["args: -h -j 100,7 -o %i %T %M %R", "100_3 RUNNING 1:02 vm"] });
+    expect((await squeue(["100"], join(dir, "no-such-squeue"))).problem).toBe(`${join(dir, "no-such-squeue")} is not installed here (PATH): cannot ask SLURM about job(s) 100`);
+    const failing = join(dir, "failing");
+    writeFileSync(failing, `#!/bin/sh\necho "slurm_load_jobs error: Invalid job id specified" >&2\nexit 1\n`);
+    chmodSync(failing, 0o755);
+    expect((await squeue(["100"], failing)).problem).toBe(`${failing} failed: slurm_load_jobs error: Invalid job id specified`);
+  });
 });
