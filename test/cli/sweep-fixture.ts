@@ -71,8 +71,9 @@ export interface XferProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-export function startXfer(args: readonly string[], env: NodeJS.ProcessEnv = {}): XferProcess {
-  const child = spawn(process.execPath, [XFER, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+/** `ownGroup`: the process leads a process group of its own, as a shell's foreground job does (signal it all with kill(-pid)). */
+export function startXfer(args: readonly string[], env: NodeJS.ProcessEnv = {}, ownGroup = false): XferProcess {
+  const child = spawn(process.execPath, [XFER, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env }, detached: ownGroup });
   const output = { stdout: "", stderr: "" };
   child.stdout!.on("data", (d: Buffer) => (output.stdout += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output.stderr += d.toString()));

@@ -194,4 +194,19 @@ describe("a parent's stop signals", () => {
     for (const [, id, epoch] of kept) expect(rerun.stderr).toMatch(new RegExp(`xfer: \\[w[12]\\] resumed ${id} from epoch ${epoch}`));
     expect(rerun.stdout).toMatch(/^parent-term: 2 trained, 0 already done, 2 resumed mid-run; /);
   }, 180_000);
+
+  it("Ctrl-C from a terminal reaches the whole process group: it counts once (exit 130, every run stopped at a step boundary, claims released)", async () => {
+    const recipe = await writeSweepRecipe({ name: "group-int", lrs: [0.02, 0.01], epochs: 40 });
+    const out = await mkdtemp(join(tmpdir(), "xfer-group-int-"));
+    const dir = join(out, "group-int");
+    const parent = startXfer(["run", recipe, "--out", out, "--backend", "wasm", "--jobs", "2"], {}, true);
+    await waitFor("both runs' second epoch", () => epochLines(dir).filter(([, , lines]) => lines >= 2).length === 2);
+    process.kill(-parent.child.pid!, "SIGINT");
+    const stopped = await parent.exited;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).not.toContain("exited at once");
+    expect([...stopped.stderr.matchAll(/xfer: run [0-9a-f]{64} stopped after epoch \d+: its resume state is kept/g)]).toHaveLength(2);
+    const status = JSON.parse((await xfer(["status", recipe, "--out", out, "--json"])).stdout);
+    expect(status.counts).toMatchObject({ running: 0, stale: 0, pending: 2 });
+  }, 180_000);
 });

@@ -139,6 +139,7 @@ export async function runWorker(ctx: SweepContext, makeRoot: (logger: Logger) =>
       }
       process.exit(stopExitCode("SIGINT"));
     },
+    worker !== undefined,
   );
   // A worker whose parent is gone (killed) stops as on SIGTERM: nobody is left to report to.
   const orphaned = () => stop.request("SIGTERM");
@@ -147,8 +148,10 @@ export async function runWorker(ctx: SweepContext, makeRoot: (logger: Logger) =>
   let allSettled = false;
   let halted = false;
   const onParent = (message: unknown) => {
-    if (isParentMessage(message) && message.kind === "finish") allSettled = true;
-    if (isParentMessage(message) && message.kind === "halt") halted = true;
+    if (!isParentMessage(message)) return;
+    if (message.kind === "stop") stop.request(message.signal);
+    if (message.kind === "finish") allSettled = true;
+    if (message.kind === "halt") halted = true;
   };
   if (worker !== undefined) {
     process.once("disconnect", orphaned);
@@ -206,11 +209,11 @@ export async function runParent(ctx: SweepContext, jobs: number): Promise<number
         const { hash, status, message: why } = message.event;
         // A run another worker settled already (found done by this one) is not news.
         if (settled > before) bar.update(settled, `w${n} ${hash.slice(0, 12)} ${status}${why === undefined ? "" : `: ${why}`}`);
-        if (settled === ctx.runs.length) pool.tell("finish");
+        if (settled === ctx.runs.length) pool.tell({ kind: "finish" });
         // --fail-fast ends the whole sweep, not only the worker whose run failed.
         if (status === "failed" && ctx.settings.failFast) {
           tally.failFastAt ??= hash;
-          pool.tell("halt");
+          pool.tell({ kind: "halt" });
         }
         break;
       }
@@ -231,10 +234,10 @@ export async function runParent(ctx: SweepContext, jobs: number): Promise<number
   const stop = onStopSignals(
     (signal) => {
       say(`xfer: ${signal}: asking the ${jobs} workers to start nothing new and stop at the next step boundary${signal === "SIGINT" ? "; Ctrl-C again exits at once" : ""}`);
-      pool.signal(signal);
+      pool.tell({ kind: "stop", signal });
     },
     () => {
-      pool.signal("SIGINT");
+      pool.tell({ kind: "stop", signal: "SIGINT" });
       bar.stop();
       const stopped = [...tally.current.values()].map((event) => ({ id: event.hash }));
       ctx.io.err(interruptNotice({

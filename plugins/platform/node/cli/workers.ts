@@ -7,7 +7,7 @@
  * Workers send their events over IPC; the parent draws the one progress display and prints the
  * one summary. With N = 1 the process is itself the worker.
  *
- * Also here: the identity a worker's claims carry, the sweep flags, and the stop signals.
+ * Also here: the sweep flags and the stop signals.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { availableParallelism, constants } from "node:os";
@@ -81,18 +81,20 @@ export type WorkerMessage =
   | { readonly kind: "outcome"; readonly discarded: readonly DiscardedResult[]; readonly damaged: readonly DamagedRun[]; readonly stopped?: PlanOutcome["stopped"] };
 
 /**
- * What the parent tells a worker. finish: every planned run is settled (by some worker), so a
- * worker that is only waiting for runs held by others has nothing left to wait for (it would poll
- * once per heartbeat, up to 30 s, for runs that are done). halt: --fail-fast, another worker's run
- * failed: stop at the next step boundary as on a signal (the run keeps its resume state).
+ * What the parent tells a worker. stop: the parent got a stop signal (forwarded this way: see
+ * startWorkers). finish: every planned run is settled (by some worker), so a worker that is only
+ * waiting for runs held by others has nothing left to wait for (it would poll once per heartbeat,
+ * up to 30 s, for runs that are done). halt: --fail-fast, another worker's run failed: stop at the
+ * next step boundary as on a signal (the run keeps its resume state).
  */
-export interface ParentMessage {
-  readonly kind: "finish" | "halt";
-}
+export type ParentMessage =
+  | { readonly kind: "stop"; readonly signal: StopSignal }
+  | { readonly kind: "finish" | "halt" };
 
 export function isParentMessage(value: unknown): value is ParentMessage {
-  const kind = value !== null && typeof value === "object" ? (value as { kind?: unknown }).kind : undefined;
-  return kind === "finish" || kind === "halt";
+  if (value === null || typeof value !== "object") return false;
+  const { kind, signal } = value as { kind?: unknown; signal?: unknown };
+  return kind === "finish" || kind === "halt" || (kind === "stop" && (STOP_SIGNALS as readonly unknown[]).includes(signal));
 }
 
 const KINDS = new Set(["runStart", "runDone", "progress", "warn", "outcome"]);
@@ -143,10 +145,8 @@ export interface WorkerExit {
 export interface WorkerPool {
   /** Resolves when every worker has exited (and its output is read). */
   readonly exited: Promise<WorkerExit[]>;
-  /** Sends `signal` to every worker still running. */
-  signal(signal: StopSignal): void;
-  /** Tells every worker still connected that all runs are settled (finish) or to stop (halt). */
-  tell(kind: ParentMessage["kind"]): void;
+  /** Sends `message` to every worker still connected. */
+  tell(message: ParentMessage): void;
   /** The workers' pids, for tests and messages. */
   readonly pids: readonly number[];
 }
@@ -163,10 +163,11 @@ export interface PoolOptions {
 }
 
 /**
- * Forks the workers. Each gets its own process group (detached), so a terminal's Ctrl-C reaches
- * only the parent, which forwards it once: the workers stop at the next step boundary instead of
- * seeing one Ctrl-C twice (a second Ctrl-C means "exit at once"). A worker whose parent goes away
- * stops the same way (IPC disconnect).
+ * Forks the workers, in the parent's process group, so what a terminal sends the group reaches
+ * them all: Ctrl-Z suspends the sweep, closing the terminal ends it. Ctrl-C would reach every
+ * worker too, and again through the parent when a script signals only the parent; so a worker
+ * under a parent ignores SIGINT and the parent forwards every stop signal as a message, once. A
+ * worker whose parent goes away (IPC disconnect) stops as on SIGTERM.
  */
 export function startWorkers(options: PoolOptions): WorkerPool {
   const children: ChildProcess[] = [];
@@ -174,7 +175,6 @@ export function startWorkers(options: PoolOptions): WorkerPool {
   for (let n = 1; n <= options.jobs; n++) {
     const child = fork(options.entry, [...options.args, "--jobs", "1", "--worker", String(n)], {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
-      detached: true,
       // The parent's own node flags (a test runner's loader, --inspect) are not the worker's business.
       execArgv: [],
     });
@@ -194,11 +194,7 @@ export function startWorkers(options: PoolOptions): WorkerPool {
   return {
     exited: Promise.all(exits),
     pids: children.map((c) => c.pid ?? -1),
-    signal(signal) {
-      for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    },
-    tell(kind) {
-      const message: ParentMessage = { kind };
+    tell(message) {
       // A worker that exited meanwhile closed its channel: the message has nobody to reach.
       for (const child of children) if (child.connected) child.send(message, () => {});
     },
@@ -216,9 +212,10 @@ export interface StopSignals {
 /**
  * Until released, the stop signals set `received` (and call `onFirst`) instead of ending the
  * process; a second SIGINT calls `onSecondInterrupt` (which exits at once). Other repeats are
- * ignored: the process is already stopping.
+ * ignored: the process is already stopping. With `ignoreInterrupt` (a worker under a parent) a
+ * SIGINT is ignored: the parent forwards it, through `request`.
  */
-export function onStopSignals(onFirst: (signal: StopSignal) => void, onSecondInterrupt: () => void): StopSignals {
+export function onStopSignals(onFirst: (signal: StopSignal) => void, onSecondInterrupt: () => void, ignoreInterrupt = false): StopSignals {
   let received: StopSignal | undefined;
   const request = (signal: StopSignal) => {
     if (received === undefined) {
@@ -228,7 +225,7 @@ export function onStopSignals(onFirst: (signal: StopSignal) => void, onSecondInt
       onSecondInterrupt();
     }
   };
-  const handlers = STOP_SIGNALS.map((signal) => [signal, () => request(signal)] as const);
+  const handlers = STOP_SIGNALS.map((signal) => [signal, ignoreInterrupt && signal === "SIGINT" ? () => {} : () => request(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);
   return {
     get received() {
