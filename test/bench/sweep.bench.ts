@@ -34,7 +34,7 @@ import { defineRecipe } from ${JSON.stringify(CORE)};
 
 export default defineRecipe({
   name: ${JSON.stringify(NAME)},
-  description: "sweep benchmark: tinycnn on 100-shot Fashion-MNIST",
+  description: "sweep benchmark: tinycnn on 400-shot Fashion-MNIST",
   template: {
     dataset: { name: "fashion-mnist", options: { channels: 1 } },
     splitter: { name: "k-shot", options: { k: 400, valFraction: 0.01 } },
