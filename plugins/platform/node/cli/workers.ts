@@ -65,7 +65,7 @@ export function sweepSettings(flags: SweepFlags): SweepSettings {
 
 /**
  * The default --jobs: as many workers as the cores hold at the backend's threads per worker (1 for
- * wasm unless --wasm-threads), never more than the runs to train nor fewer than one.
+ * wasm unless --wasm-threads), never more than the planned runs nor fewer than one.
  */
 export function defaultJobs(threadsPerWorker: number, runs: number, cores = availableParallelism()): number {
   return Math.max(1, Math.min(runs, Math.floor(cores / Math.max(1, threadsPerWorker))));
