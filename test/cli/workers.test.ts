@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SWEEP } from "../../core/runner.ts";
-import { defaultJobs, isWorkerMessage, stopExitCode, sweepSettings, throttledProgress } from "../../plugins/platform/node/cli/workers.ts";
+import { SweepTally } from "../../plugins/platform/node/cli/sweep-summary.ts";
+import { defaultJobs, isParentMessage, isWorkerMessage, stopExitCode, sweepSettings, throttledProgress } from "../../plugins/platform/node/cli/workers.ts";
 import { attemptsOf, epochLines, published, runIds, startXfer, waitFor, writeSweepRecipe, xfer } from "./sweep-fixture.ts";
 
 describe("sweep flags and worker messages", () => {
@@ -46,6 +47,36 @@ describe("sweep flags and worker messages", () => {
     expect(isWorkerMessage({ kind: "other", event: {} })).toBe(false);
     expect(isWorkerMessage("runDone")).toBe(false);
     expect(isWorkerMessage(null)).toBe(false);
+  });
+
+  it("a parent's message is checked too: stop names a stop signal", () => {
+    expect(isParentMessage({ kind: "stop", signal: "SIGUSR1" })).toBe(true);
+    expect(isParentMessage({ kind: "stop", signal: "SIGKILL" })).toBe(false);
+    expect(isParentMessage({ kind: "finish" })).toBe(true);
+    expect(isParentMessage({ kind: "halt" })).toBe(true);
+    expect(isParentMessage({ kind: "other" })).toBe(false);
+  });
+
+  it("tallies the workers' events: each run settled once, trained by one worker wins over found done by another", () => {
+    const tally = new SweepTally();
+    const done = (hash: string, status: "trained" | "skipped" | "failed" | "stopped", worker: number) => tally.runDone({ done: 0, total: 3, hash, status }, worker);
+    tally.runStart({ index: 0, total: 3, hash: "a", attempt: "x", resumedFrom: 4, tookOverFrom: "w-old" }, 1);
+    tally.runStart({ index: 1, total: 3, hash: "b", attempt: "y" }, 2);
+    expect(tally.current.size).toBe(2);
+    expect(done("b", "skipped", 2)).toBe(1);
+    expect(done("a", "trained", 1)).toBe(2);
+    expect(done("a", "skipped", 2)).toBe(2);
+    expect(done("c", "stopped", 1)).toBe(2);
+    expect(done("c", "failed", 2)).toBe(3);
+    expect([...tally.trained]).toEqual(["a"]);
+    expect(tally.resumed).toEqual(new Map([["a", 4]]));
+    expect(tally.tookOver).toEqual(new Map([["a", "w-old"]]));
+    expect(tally.current.size).toBe(0);
+    tally.outcome({ discarded: [], damaged: [], stopped: { reason: "signal", id: "c", epochsDone: 2 } }, 1);
+    tally.outcome({ discarded: [], damaged: [], stopped: { reason: "signal" } }, 2);
+    tally.outcome({ discarded: [], damaged: [], stopped: { reason: "fail-fast", id: "d" } }, 2);
+    expect(tally.stopped).toEqual([{ id: "c", epochsDone: 2 }]);
+    expect(tally.failFastAt).toBe("d");
   });
 
   it("sends step progress at most every interval, and every epoch's end", () => {
