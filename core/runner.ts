@@ -67,6 +67,12 @@ export interface SweepOptions {
   readonly failFast: boolean;
   /** Polled at every step boundary: true makes the worker stop there and start nothing new. */
   readonly shouldStop?: () => boolean;
+  /**
+   * Wall-clock milliseconds when the sweep began (default: when runPlan is called; a parent passes
+   * its own to its workers): a failure recorded since then is this sweep's, so no worker of it
+   * tries the run again; the next `xfer run` does (up to maxAttempts).
+   */
+  readonly since?: number;
 }
 
 /** Lease 5 min, heartbeat 30 s: ten missed heartbeats (a long synchronous step, NFS attribute caching, small clock skew) before a live worker's run is taken. */
@@ -100,7 +106,7 @@ interface Planned {
  * services it (or a parent) registers are the ones used.
  */
 export async function runPlan(container: DependencyContainer, runs: readonly PlannedRun[], options: Partial<SweepOptions> = {}): Promise<PlanOutcome> {
-  const sweep: SweepOptions = { ...DEFAULT_SWEEP, worker: options.worker ?? inProcessWorker(), ...options };
+  const sweep: SweepOptions = { ...DEFAULT_SWEEP, worker: options.worker ?? inProcessWorker(), since: Date.now(), ...options };
   const store = container.resolve(TOKENS.runStore);
   const logger = container.resolve(TOKENS.logger);
   const environment = container.resolve(TOKENS.environment);
@@ -135,8 +141,9 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
       done(run, "exhausted", firstLine(last.message));
       return "settled";
     }
-    if (last && run.failuresWhenHeld !== undefined && failures.length > run.failuresWhenHeld) {
-      // The worker that held it failed it while this one waited: recorded, not retried in this sweep.
+    const failedWhileHeld = run.failuresWhenHeld !== undefined && failures.length > run.failuresWhenHeld;
+    if (last && (failedWhileHeld || Date.parse(last.at) >= sweep.since!)) {
+      // Another worker of this sweep failed it (maybe while this one waited): recorded, not retried in this sweep.
       outcome.failed.push({ id, failure: last });
       done(run, "failed", firstLine(last.message));
       return "settled";

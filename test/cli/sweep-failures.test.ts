@@ -48,6 +48,19 @@ describe("failing runs", () => {
     expect(third.stderr).toMatch(new RegExp(`${id.slice(0, 12)} exhausted: ${BOOM}`));
   }, 180_000);
 
+  it("two xfer run processes on one --out: a run one failed is not tried again by the other in the same sweep", async () => {
+    const recipe = await writeSweepRecipe({ name: "failures-two", lrs: [0.02, 0.01], epochs: 3, failing: "last" });
+    const out = await mkdtemp(join(tmpdir(), "xfer-failures-two-"));
+    const dir = join(out, "failures-two");
+    const args = ["run", recipe, "--out", out, "--backend", "wasm", "--jobs", "1"];
+    const [a, b] = await Promise.all([xfer(args), xfer(args)]);
+    expect(published(dir)).toHaveLength(2);
+    // One process failed it; the other, finding the failure recorded since it started, left it.
+    expect(attemptsOf(dir, failingRun(dir))).toHaveLength(1);
+    expect([a.code, b.code], a.stderr + b.stderr).toEqual([1, 1]);
+    for (const p of [a, b]) expect(p.stdout).toMatch(/1 failed; results in /);
+  }, 180_000);
+
   it("--fail-fast stops the sweep at the failed run", async () => {
     const recipe = await writeSweepRecipe({ name: "fail-fast", lrs: [0.02, 0.01], epochs: 3, failing: "first" });
     const out = await mkdtemp(join(tmpdir(), "xfer-fail-fast-"));

@@ -210,7 +210,8 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
     .option("--max-attempts <n>", "a run that failed this many times is not tried again (default 3)")
     .option("--lease <seconds>", "a claim whose heartbeat is older is stale and taken over (default 300; heartbeat every lease/10, at most 30 s)")
     // A parent `xfer run --jobs N` starts its workers with this; it needs the parent's IPC channel.
-    .addOption(new Option("--worker <n>").hideHelp());
+    .addOption(new Option("--worker <n>").hideHelp())
+    .addOption(new Option("--sweep-since <ms>").hideHelp());
   addBackendFlags(runCommand)
     .action(async (ref: string, opts: { out?: string; results?: string; x?: string; threshold?: string; scale: string[]; seed?: string; smoke?: boolean; filter: string[]; worker?: string } & SweepFlags & BackendFlags) => {
       const settings = sweepSettings(opts);

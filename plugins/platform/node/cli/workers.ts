@@ -33,9 +33,11 @@ export interface SweepFlags {
   readonly failFast?: boolean;
   readonly maxAttempts?: string;
   readonly lease?: string;
+  /** Internal: the parent's sweep start, given to its workers. */
+  readonly sweepSince?: string;
 }
 
-export type SweepSettings = Pick<SweepOptions, "leaseMs" | "heartbeatMs" | "maxAttempts" | "failFast"> & {
+export type SweepSettings = Pick<SweepOptions, "leaseMs" | "heartbeatMs" | "maxAttempts" | "failFast" | "since"> & {
   /** --jobs as given; undefined: the default, known once the backend's threads are. */
   readonly jobs?: number;
 };
@@ -60,6 +62,8 @@ export function sweepSettings(flags: SweepFlags): SweepSettings {
     heartbeatMs: Math.min(DEFAULT_SWEEP.heartbeatMs, Math.max(1, Math.round(leaseMs / 10))),
     maxAttempts: flags.maxAttempts === undefined ? DEFAULT_SWEEP.maxAttempts : positiveInteger("--max-attempts", flags.maxAttempts),
     failFast: flags.failFast ?? false,
+    // A failure recorded after this process started is this sweep's (workers get their parent's start).
+    since: flags.sweepSince === undefined ? Math.floor(performance.timeOrigin) : positiveInteger("--sweep-since", flags.sweepSince),
   };
 }
 
@@ -170,10 +174,12 @@ export interface PoolOptions {
  * worker whose parent goes away (IPC disconnect) stops as on SIGTERM.
  */
 export function startWorkers(options: PoolOptions): WorkerPool {
+  // One start for the whole sweep: a run one worker failed is not retried by another (core/runner.ts SweepOptions.since).
+  const since = Math.floor(performance.timeOrigin);
   const children: ChildProcess[] = [];
   const exits: Promise<WorkerExit>[] = [];
   for (let n = 1; n <= options.jobs; n++) {
-    const child = fork(options.entry, [...options.args, "--jobs", "1", "--worker", String(n)], {
+    const child = fork(options.entry, [...options.args, "--jobs", "1", "--worker", String(n), "--sweep-since", String(since)], {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       // The parent's own node flags (a test runner's loader, --inspect) are not the worker's business.
       execArgv: [],
