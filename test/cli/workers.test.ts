@@ -17,8 +17,12 @@ import { attemptsOf, epochLines, published, runIds, startXfer, waitFor, writeSwe
 
 describe("sweep flags and worker messages", () => {
   it("parses --jobs, --max-attempts, --lease (heartbeat lease/10, at most 30 s) and rejects bad values naming the flag", () => {
-    expect(sweepSettings({})).toEqual({ leaseMs: DEFAULT_SWEEP.leaseMs, heartbeatMs: DEFAULT_SWEEP.heartbeatMs, maxAttempts: 3, failFast: false });
-    expect(sweepSettings({ jobs: "4", maxAttempts: "2", lease: "3", failFast: true })).toEqual({ jobs: 4, leaseMs: 3000, heartbeatMs: 300, maxAttempts: 2, failFast: true });
+    // A sweep starts when its process started, unless a parent gives its workers its own start.
+    const started = Math.floor(performance.timeOrigin);
+    expect(sweepSettings({})).toEqual({ leaseMs: DEFAULT_SWEEP.leaseMs, heartbeatMs: DEFAULT_SWEEP.heartbeatMs, maxAttempts: 3, failFast: false, since: started });
+    expect(sweepSettings({ jobs: "4", maxAttempts: "2", lease: "3", failFast: true, sweepSince: "1700000000000" })).toEqual({
+      jobs: 4, leaseMs: 3000, heartbeatMs: 300, maxAttempts: 2, failFast: true, since: 1_700_000_000_000,
+    });
     expect(sweepSettings({ lease: "3600" }).heartbeatMs).toBe(30_000);
     expect(() => sweepSettings({ jobs: "0" })).toThrow('--jobs: expected a positive integer, got "0"');
     expect(() => sweepSettings({ jobs: "1.5" })).toThrow("--jobs: expected a positive integer");
