@@ -12,5 +12,6 @@ export {
   frechetDistance, frechetDistanceFromStats, gaussianStats,
   type DenseMatrix, type Features, type GaussianStats,
 } from "./frechet.ts";
+export { mcnemar, mcnemarFromPredictions, type McNemarCounts, type McNemarOptions, type McNemarResult, type McNemarTable } from "./mcnemar.ts";
 export { rankAverage } from "./rank.ts";
 export { betaQuantile, binomialCdf, fSf, incompleteBeta, normalSf, tSf, tTwoSided } from "./special.ts";
