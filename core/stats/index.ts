@@ -15,7 +15,7 @@ export {
 export { mcnemar, mcnemarFromPredictions, type McNemarCounts, type McNemarOptions, type McNemarResult, type McNemarTable } from "./mcnemar.ts";
 export { rankAverage } from "./rank.ts";
 export {
-  fitLogisticRegression, kornblithLambdaGrid, predict, predictProba, selectRegularisation,
+  fitLogisticRegression, kornblithLambdaGrid, logisticPredict, logisticPredictProba, selectRegularisation,
   type LabelledFeatures, type LogisticRegressionModel, type LogisticRegressionOptions, type RegularisationPath,
 } from "./logistic-regression.ts";
 export { betaQuantile, binomialCdf, fSf, incompleteBeta, normalSf, tSf, tTwoSided } from "./special.ts";

@@ -333,8 +333,8 @@ export function fitLogisticRegression(X: Features, y: ArrayLike<number>, options
 }
 
 /** Class probabilities: a row-major rows x numClasses matrix. */
-export function predictProba(model: LogisticRegressionModel, X: Features): DenseMatrix {
-  const where = "predictProba";
+export function logisticPredictProba(model: LogisticRegressionModel, X: Features): DenseMatrix {
+  const where = "logisticPredictProba";
   const m = toDense(where, X);
   checkMatrix(where, m);
   if (m.cols !== model.numFeatures) throw new StatisticsError(where, `X has ${m.cols} features, the model ${model.numFeatures}`);
@@ -344,8 +344,8 @@ export function predictProba(model: LogisticRegressionModel, X: Features): Dense
 }
 
 /** Most probable class per row (the first on ties, as numpy's argmax). */
-export function predict(model: LogisticRegressionModel, X: Features): Int32Array {
-  const p = predictProba(model, X);
+export function logisticPredict(model: LogisticRegressionModel, X: Features): Int32Array {
+  const p = logisticPredictProba(model, X);
   const out = new Int32Array(p.rows);
   for (let i = 0; i < p.rows; i++) {
     let best = 0;
@@ -356,7 +356,7 @@ export function predict(model: LogisticRegressionModel, X: Features): Int32Array
 }
 
 function accuracy(model: LogisticRegressionModel, data: { m: DenseMatrix; y: Int32Array }): number {
-  const pred = predict(model, data.m);
+  const pred = logisticPredict(model, data.m);
   let hits = 0;
   for (let i = 0; i < pred.length; i++) if (pred[i] === data.y[i]) hits++;
   return hits / pred.length;
