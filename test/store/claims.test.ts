@@ -140,6 +140,25 @@ describe("FsRunStore claim files", () => {
     expect(await readdir(join(dir, id))).toEqual(["result.json"]);
   });
 
+  it("removes a holder's claim file that a heartbeat under way wrote back after the publisher cleaned up, and tells it it lost", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "xfer-claims-"));
+    const clock = fakeClock();
+    const store = new FsRunStore(dir, { now: clock.now });
+    const id = ids[7];
+    const frozen = await store.claim(id, worker("frozen"), LEASE);
+    if (frozen.state !== "claimed") throw new Error("must claim");
+    const written = await readFile(join(dir, id, "claim.1"), "utf8");
+    clock.advance(2 * LEASE);
+    const taker = await store.claim(id, worker("taker"), LEASE);
+    if (taker.state !== "claimed") throw new Error("must take over");
+    await writeFile(join(dir, id, "result.json"), "{}");
+    await taker.claim.release();
+    // The frozen holder's heartbeat had checked before the takeover; its rename lands now.
+    await writeFile(join(dir, id, "claim.1"), written);
+    expect(await frozen.claim.heartbeat()).toBe(false);
+    expect(await readdir(join(dir, id))).toEqual(["result.json"]);
+  });
+
   it("treats a damaged claim file as stale, naming it in a warning once, and leaves the file as it is", async () => {
     const dir = await mkdtemp(join(tmpdir(), "xfer-claims-"));
     const warnings: string[] = [];

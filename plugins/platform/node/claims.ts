@@ -10,7 +10,9 @@
  * heartbeat by rewriting its own `claim.<n>` (temp + rename). A claim whose heartbeat is older
  * than the lease, or whose worker is a process of this host that no longer runs, or that does not
  * parse, is stale: taking it over means creating `claim.<n+1>`, which only one taker can do. A
- * holder that finds `claim.<n+1>` (or its own file gone) at a heartbeat has lost the run.
+ * holder that finds `claim.<n+1>`, its own file gone, or the run's result published at a heartbeat
+ * has lost the run (a published run's holder removes its own claim file, in case a heartbeat under
+ * way when the publisher cleaned up wrote it back).
  * Releasing creates `claim.<n+1>` marked `"released": true`; once the run's result is published,
  * the releasing holder removes the claim files up to its own instead (lowest first, so a worker
  * listing the folder meanwhile still sees a live claim until the last one goes).
@@ -156,6 +158,13 @@ class FsClaim implements RunClaim {
   heartbeat(update?: { readonly attempt?: string }): Promise<boolean> {
     return this.#serial(async () => {
       if (this.#lost || this.#released) return false;
+      if (await exists(join(this.dir, "result.json"))) {
+        // Published: nothing is left to hold. A heartbeat that was under way (a frozen or slow
+        // process) when the publisher removed the claims may have written ours back: remove it.
+        this.#lost = true;
+        await this.#removeUpToMine();
+        return false;
+      }
       if ((await exists(this.#path(this.n + 1))) || !(await exists(this.#path(this.n)))) {
         this.#lost = true;
         return false;
@@ -166,14 +175,18 @@ class FsClaim implements RunClaim {
     });
   }
 
+  /** The run is done: its claims mean nothing any more. Only claim files up to ours, lowest first. */
+  async #removeUpToMine(): Promise<void> {
+    const numbers = (await listDir(this.dir)).map((name) => CLAIM.exec(name)).filter((m) => m !== null).map((m) => Number(m[1]));
+    for (const k of numbers.filter((k) => k <= this.n).sort((a, b) => a - b)) await rm(this.#path(k), { force: true });
+  }
+
   release(): Promise<void> {
     return this.#serial(async () => {
       if (this.#released) return;
       this.#released = true;
       if (await exists(join(this.dir, "result.json"))) {
-        // The run is done: its claims mean nothing any more. Only claim files up to ours, lowest first.
-        const numbers = (await listDir(this.dir)).map((name) => CLAIM.exec(name)).filter((m) => m !== null).map((m) => Number(m[1]));
-        for (const k of numbers.filter((k) => k <= this.n).sort((a, b) => a - b)) await rm(this.#path(k), { force: true });
+        await this.#removeUpToMine();
         return;
       }
       if (this.#lost || (await exists(this.#path(this.n + 1)))) return; // taken over: nothing of ours to let go
