@@ -117,19 +117,25 @@ function regularisation(where: string, options: LogisticRegressionOptions): { C:
   return { C, lambda: 1 / C };
 }
 
+/** Row i's scores z = x_i W^T + b into out[i K .. i K + K); returns their max (the softmax's shift). */
+function rowScores(X: DenseMatrix, i: number, coef: Float64Array, intercept: Float64Array, K: number, out: Float64Array): number {
+  const d = X.cols;
+  const xo = i * d;
+  let max = -Infinity;
+  for (let k = 0; k < K; k++) {
+    let z = intercept[k];
+    const wo = k * d;
+    for (let j = 0; j < d; j++) z += coef[wo + j] * X.data[xo + j];
+    out[i * K + k] = z;
+    if (z > max) max = z;
+  }
+  return max;
+}
+
 /** Scores z = X W^T + b turned into softmax probabilities in place (row-wise, shifted by the max for stability). */
 function softmaxScores(X: DenseMatrix, coef: Float64Array, intercept: Float64Array, K: number, out: Float64Array): void {
-  const d = X.cols;
   for (let i = 0; i < X.rows; i++) {
-    const xo = i * d;
-    let max = -Infinity;
-    for (let k = 0; k < K; k++) {
-      let z = intercept[k];
-      const wo = k * d;
-      for (let j = 0; j < d; j++) z += coef[wo + j] * X.data[xo + j];
-      out[i * K + k] = z;
-      if (z > max) max = z;
-    }
+    const max = rowScores(X, i, coef, intercept, K, out);
     let sum = 0;
     for (let k = 0; k < K; k++) sum += (out[i * K + k] = Math.exp(out[i * K + k] - max));
     for (let k = 0; k < K; k++) out[i * K + k] /= sum;
@@ -148,15 +154,7 @@ function objective(X: DenseMatrix, y: Int32Array, K: number, lambda: number) {
     let loss = 0;
     // Log-sum-exp computed directly (not log of the softmax) so losses of confident rows keep precision.
     for (let i = 0; i < n; i++) {
-      const xo = i * d;
-      let max = -Infinity;
-      for (let k = 0; k < K; k++) {
-        let s = b[k];
-        const wo = k * d;
-        for (let j = 0; j < d; j++) s += W[wo + j] * X.data[xo + j];
-        z[i * K + k] = s;
-        if (s > max) max = s;
-      }
+      const max = rowScores(X, i, W, b, K, z);
       let sum = 0;
       for (let k = 0; k < K; k++) sum += Math.exp(z[i * K + k] - max);
       loss += max + Math.log(sum) - z[i * K + y[i]];
