@@ -330,6 +330,25 @@ export interface RunResult {
   readonly attempt?: string;
   /** The best checkpoint this result belongs to, checked when the result is read (absent in results stored before attempts). */
   readonly checkpoint?: CheckpointRecord;
+  /** The stored predictions (RunPredictions) of the run's scored split, checked when read (absent in runs stored before xfer kept them). */
+  readonly predictions?: CheckpointRecord;
+  /** training.mode "logistic-regression": the L2 strength chosen on the selection split (core/stats/logistic-regression.ts). */
+  readonly regularisation?: { readonly lambda: number; readonly candidates: number };
+}
+
+/**
+ * What a run predicted for every sample of one split, with the best epoch's weights: the test
+ * split when the run has one, else the selection split. Enough to recompute any metric, bootstrap
+ * it, or pair two runs sample by sample (McNemar). Stored compactly (predictions.safetensors).
+ */
+export interface RunPredictions {
+  readonly split: "test" | "val";
+  /** Sample ids, in the order of `labels` and the rows of `scores`. */
+  readonly ids: readonly string[];
+  /** Class index per sample (single-label tasks) or multi-hot rows (multilabel), as the metrics read them. */
+  readonly labels: Labels;
+  /** n x k, as the metrics read them: probabilities (sigmoid outputs for multilabel; one-hot classes after the cut points for ordinal regression). */
+  readonly scores: Scores;
 }
 
 /** Weights a backbone loaded from a file: identified by their tensors, not the file's path or format. */
@@ -451,6 +470,8 @@ export interface RunAttempt {
   finish(result: RunResult): Promise<PublishOutcome>;
   /** Replaces the run's resume state (atomically; only the claim holder writes it). */
   putResume(state: ResumeState): Promise<void>;
+  /** Stores the predictions of the run's scored split; the result `finish` publishes names them. */
+  putPredictions(predictions: RunPredictions): Promise<void>;
   /** Records why the attempt failed (error.json in the attempt's folder) and returns the record. */
   fail(error: { readonly message: string; readonly stack?: string }): Promise<RunFailure>;
 }
@@ -483,4 +504,8 @@ export interface RunStore {
   failures(id: string): Promise<RunFailure[]>;
   /** Identities whose runs have a published result, sorted; `lookup` validates each. */
   list(): Promise<string[]>;
+  /** The best checkpoint of a published run, checked against its result (undefined when the run is not done). */
+  checkpoint(id: string): Promise<ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }> | undefined>;
+  /** The stored predictions of a published run, validated (undefined when the run is not done or predates them). */
+  predictions(id: string): Promise<RunPredictions | undefined>;
 }

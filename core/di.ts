@@ -24,6 +24,7 @@ import type { PluginContext, PluginRef, PluginRegistry } from "./plugin.ts";
 import type { RunSpec } from "./recipe.ts";
 import { SeedTree } from "./rng.ts";
 import { deriveHead, type RunHead } from "./train/head.ts";
+import { loadUpstream } from "./train/upstream.ts";
 import { evaluateCheckpoint, train, type CheckpointEvaluation, type EvaluationParts, type TrainProgress } from "./train/trainer.ts";
 
 /** A run of a plan is done: trained now, or found already stored. */
@@ -75,6 +76,8 @@ export const TOKENS = {
   /** Wraps a dataset so its decoded images are cached (identity when the platform has no cache). */
   imageCache: Symbol("xfer.imageCache") as InjectionToken<(dataset: Dataset) => Dataset>,
   runStore: Symbol("xfer.runStore") as InjectionToken<RunStore>,
+  /** The run store of another recipe in the same output directory: where upstream runs (RunTemplate.upstream) live. */
+  storeFor: Symbol("xfer.storeFor") as InjectionToken<(recipe: string) => RunStore>,
   /** The tensors' content hash of a weights file (core/run-identity.ts tensorsSha256), part of a run's identity. */
   weightsHash: Symbol("xfer.weightsHash") as InjectionToken<(path: string) => Promise<string>>,
   environment: Symbol("xfer.environment") as InjectionToken<EnvironmentRecord>,
@@ -109,6 +112,8 @@ export interface RootServices {
   readonly files: (root: string) => DataIO;
   readonly decoder: ImageDecoder;
   readonly runStore: RunStore;
+  /** The run store of a recipe by name (upstream runs); default: only `runStore`'s own recipe is known (an error for any other). */
+  readonly storeFor?: (recipe: string) => RunStore;
   /** Reads a weights file's tensors and hashes them; default: none (a run with external weights fails with a clear error). */
   readonly weightsHash?: (path: string) => Promise<string>;
   readonly environment: EnvironmentRecord;
@@ -125,6 +130,10 @@ function noWeightsReader(path: string): Promise<string> {
   return Promise.reject(new XferError(`${path}: this platform's container has no weights reader (RootServices.weightsHash), so the run's identity cannot include its weights`));
 }
 
+function noOtherStores(recipe: string): RunStore {
+  throw new XferError(`this container knows no run store for recipe "${recipe}" (RootServices.storeFor), so it cannot load an upstream run's weights`);
+}
+
 /** A fresh root container (a child of tsyringe's global one, so tests never share state). */
 export function createRootContainer(services: RootServices): DependencyContainer {
   const root = globalContainer.createChildContainer();
@@ -134,6 +143,7 @@ export function createRootContainer(services: RootServices): DependencyContainer
   root.register(TOKENS.decoder, { useValue: services.decoder });
   root.register(TOKENS.imageCache, { useValue: services.imageCache ?? ((dataset) => dataset) });
   root.register(TOKENS.runStore, { useValue: services.runStore });
+  root.register(TOKENS.storeFor, { useValue: services.storeFor ?? noOtherStores });
   root.register(TOKENS.weightsHash, { useValue: services.weightsHash ?? noWeightsReader });
   root.register(TOKENS.environment, { useValue: services.environment });
   root.register(TOKENS.clock, { useValue: services.clock });
@@ -233,7 +243,16 @@ export async function createRunContainer(parent: DependencyContainer, hash: stri
   run.register(TOKENS.dataset, { useValue: dataset });
   run.register(TOKENS.index, { useValue: index });
   run.register(TOKENS.splitter, { useValue: await registry.create("splitter", spec.splitter, ctx) });
-  run.register(TOKENS.backbone, { useValue: await registry.create("backbone", spec.backbone, ctx) });
+  const backbone = await registry.create("backbone", spec.backbone, ctx);
+  run.register(TOKENS.backbone, { useValue: backbone });
+  if (spec.upstream) {
+    try {
+      await loadUpstream(backbone, spec.upstream, run.resolve(TOKENS.storeFor));
+    } catch (e) {
+      backbone.dispose();
+      throw e;
+    }
+  }
   run.register(TOKENS.optimizer, { useValue: await registry.create("optimizer", spec.optimizer, ctx) });
   run.register(TOKENS.schedule, { useValue: await registry.create("schedule", spec.schedule, ctx) });
   run.register(TOKENS.trainAugmentations, { useValue: await Promise.all(spec.augment.train.map((ref) => registry.create("augmentation", ref, ctx))) });
@@ -294,6 +313,7 @@ export async function executeRun(run: DependencyContainer, attempt: RunAttempt, 
       onProgress: (event) => logger.progress(event),
       onEpoch: (record) => attempt.appendEpoch(record),
       onBest: (state) => attempt.putCheckpoint(state),
+      onPredictions: (predictions) => attempt.putPredictions(predictions),
       onCheckpoint: options.onCheckpoint ?? ((state) => attempt.putResume(state)),
       ...(options.resume ? { resume: options.resume } : {}),
       ...(options.shouldStop ? { shouldStop: options.shouldStop } : {}),

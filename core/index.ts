@@ -15,6 +15,7 @@ export * from "./recipe.ts";
 export * from "./config.ts";
 export * from "./di.ts";
 export * from "./runner.ts";
+export * from "./stages.ts";
 export { MemoryRunStore } from "./memory-run-store.ts";
 export * from "./run-identity.ts";
 export * from "./run-schemas.ts";

@@ -15,11 +15,12 @@
  */
 import type {
   CheckpointRecord, ClaimOutcome, ClaimRecord, EnvironmentRecord, EpochRecord, JsonObject, NamedTensor, PublishOutcome, ResumedFrom, ResumeState, RunAttempt,
-  RunClaim, RunFailure, RunLookup, RunResult, RunStore, StoredRun, WorkerIdentity,
+  RunClaim, RunFailure, RunLookup, RunPredictions, RunResult, RunStore, StoredRun, WorkerIdentity,
 } from "./contracts.ts";
 import { XferError } from "./errors.ts";
 import { writeSafetensors } from "./formats/safetensors.ts";
 import { sha256Hex } from "./hash.ts";
+import { decodePredictions, encodePredictions } from "./train/predictions.ts";
 import { decodeResume, encodeResume } from "./train/resume.ts";
 
 interface AttemptEntry {
@@ -27,6 +28,8 @@ interface AttemptEntry {
   readonly epochs: EpochRecord[];
   readonly resumedFrom?: { readonly attempt?: string; readonly epochsDone: number };
   checkpoint?: { tensors: NamedTensor[]; record: CheckpointRecord };
+  /** encodePredictions bytes, as the file store writes them. */
+  predictions?: { bytes: Uint8Array; record: CheckpointRecord };
   result?: RunResult;
   failure?: RunFailure;
 }
@@ -109,13 +112,20 @@ export class MemoryRunStore implements RunStore {
       },
       finish(result: RunResult): Promise<PublishOutcome> {
         if (!attempt.checkpoint) return Promise.reject(new XferError(`run ${id}: attempt ${attemptId} finished without storing a checkpoint`));
-        const complete: RunResult = structuredClone({ ...result, attempt: attemptId, checkpoint: attempt.checkpoint.record });
+        const complete: RunResult = structuredClone({
+          ...result, attempt: attemptId, checkpoint: attempt.checkpoint.record, ...(attempt.predictions ? { predictions: attempt.predictions.record } : {}),
+        });
         attempt.result = complete;
         const winner = run.published === undefined ? undefined : run.attempts.get(run.published)?.result;
         run.resume = undefined;
         if (winner) return Promise.resolve({ published: false, result: structuredClone(complete), winner: structuredClone(winner) });
         run.published = attemptId;
         return Promise.resolve({ published: true, result: structuredClone(complete) });
+      },
+      putPredictions(predictions: RunPredictions): Promise<void> {
+        const bytes = encodePredictions(predictions);
+        attempt.predictions = { bytes, record: { path: `attempts/${attemptId}/predictions.safetensors`, sha256: sha256Hex(bytes) } };
+        return Promise.resolve();
       },
       putResume(state: ResumeState): Promise<void> {
         if (state.runId !== id) return Promise.reject(new XferError(`run ${id}: attempt ${attemptId} was given the resume state of run ${state.runId}`));
@@ -208,8 +218,21 @@ export class MemoryRunStore implements RunStore {
   }
 
   /** The checkpoint of the run's published attempt, else of its latest; undefined before training stored one. */
-  checkpoint(id: string): NamedTensor[] | undefined {
+  attemptCheckpoint(id: string): NamedTensor[] | undefined {
     return this.#shownAttempt(id).checkpoint?.tensors.map((t) => ({ name: t.name, shape: [...t.shape], data: t.data.slice() }));
+  }
+
+  async checkpoint(id: string): Promise<ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }> | undefined> {
+    if ((await this.lookup(id)).state !== "done") return undefined;
+    return new Map(this.attemptCheckpoint(id)!.map((t) => [t.name, { shape: t.shape, data: t.data }]));
+  }
+
+  async predictions(id: string): Promise<RunPredictions | undefined> {
+    if ((await this.lookup(id)).state !== "done") return undefined;
+    const stored = this.#shownAttempt(id).predictions;
+    if (stored === undefined) return undefined;
+    if (sha256Hex(stored.bytes) !== stored.record.sha256) throw new XferError(`run ${id}: its predictions differ from those its result names`);
+    return decodePredictions(stored.bytes, `run ${id} predictions`);
   }
 
   #shownAttempt(id: string): AttemptEntry {

@@ -37,6 +37,22 @@ export interface TrainingOptions {
   readonly decodeResize?: number;
 }
 
+/**
+ * A backbone that starts from the best checkpoint of another recipe's run (the pretrain -> transfer
+ * pipeline): named by the recipe and a selection of that run's spec, never by a file path.
+ * Planning (core/stages.ts) finds the one matching run and fills in `run`, its identity, so the
+ * upstream run's provenance is part of this run's hash. The checkpoint's classifier is replaced
+ * by a fresh head, as for ImageNet weights.
+ */
+export interface UpstreamRef {
+  /** The recipe whose run it is (built-in name, as `xfer run` takes it). */
+  readonly recipe: string;
+  /** Spec path -> value (matched like --filter); exactly one planned run of `recipe` must match. */
+  readonly select: JsonObject;
+  /** The upstream run's identity, filled in by planning; a recipe never writes it. */
+  readonly run?: string;
+}
+
 /** Everything one run needs, as data. */
 export interface RunTemplate {
   readonly dataset: PluginRef;
@@ -56,6 +72,13 @@ export interface RunTemplate {
    * once (APTOS and Cassava 414, EuroSAT 42, Melanoma 23) and every run of the paper shares them.
    */
   readonly splitSeed?: number;
+  /** Weights from another recipe's run (null or absent: the backbone plugin's own weights). */
+  readonly upstream?: UpstreamRef | null;
+  /**
+   * Labels of a grid point's role that training ignores but analysis reads, e.g.
+   * `tags.transfer = "scratch"` or `tags.task = "heldout-k5"` (`xfer results --by transfer`).
+   */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 export interface RunSpec extends RunTemplate {
@@ -199,6 +222,11 @@ export interface PlanOptions {
   readonly smoke?: boolean;
   /** Keep runs whose spec has `value` at `path` (e.g. "dataset.name" = "aptos2019"). */
   readonly filters?: readonly RunFilter[];
+  /**
+   * The identity of the one upstream run a reference selects (core/stages.ts planStages builds
+   * it); required when a run has an `upstream`, whose `run` is then filled in before hashing.
+   */
+  readonly upstream?: (ref: UpstreamRef, spec: JsonObject) => string;
 }
 
 /** Expands a recipe into runs. Equal specs get equal hashes; duplicates are planned once. */
@@ -218,12 +246,27 @@ export function plan(recipe: TrainRecipe, options: PlanOptions = {}): PlannedRun
     for (const point of expandGrid(grid)) {
       let spec: JsonObject = { ...template, recipe: recipe.name, point };
       for (const [path, value] of Object.entries(point)) spec = setPath(spec, path, value);
+      spec = withUpstreamRun(recipe.name, spec, options.upstream);
       spec = sortKeys(spec);
       const hash = contentHash(spec);
       if (!runs.has(hash)) runs.set(hash, { hash, spec: spec as unknown as RunSpec });
     }
   }
   return applyFilters(recipe.name, [...runs.values()], options.filters ?? []);
+}
+
+/** The spec with its upstream reference's `run` filled in by `resolve`; unchanged without a reference. */
+function withUpstreamRun(recipeName: string, spec: JsonObject, resolve: PlanOptions["upstream"]): JsonObject {
+  const ref = spec.upstream;
+  if (ref === undefined || ref === null) return spec;
+  if (!isPlainObject(ref) || typeof ref.recipe !== "string" || !isPlainObject(ref.select)) {
+    throw new InputError(`recipe "${recipeName}"`, `upstream must be { recipe: "<recipe name>", select: { "<spec path>": <value>, ... } } or null, got ${canonicalJson(ref)}`);
+  }
+  if (ref.run !== undefined) throw new InputError(`recipe "${recipeName}"`, `upstream.run is the upstream run's identity, filled in by planning; a recipe names the run by upstream.select only`);
+  if (resolve === undefined) {
+    throw new XferError(`recipe "${recipeName}" takes weights from runs of recipe "${ref.recipe}": plan it with planStages (core/stages.ts), which plans the upstream recipe first`);
+  }
+  return { ...spec, upstream: { ...ref, run: resolve(ref as unknown as UpstreamRef, spec) } };
 }
 
 /** A `--filter PATH=VALUE`: `value` is the typed value (JSON when the text parses as JSON, else the text). */

@@ -42,6 +42,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** Relative to the run folder, inside one attempt's folder (no way out of the run folder). */
 export const CHECKPOINT_PATH = /^attempts\/[A-Za-z0-9._-]+\/best\.safetensors$/;
+export const PREDICTIONS_PATH = /^attempts\/[A-Za-z0-9._-]+\/predictions\.safetensors$/;
 
 export const RunResultSchema = z.looseObject({
   hash: z.string().regex(SHA256),
@@ -69,6 +70,8 @@ export const RunResultSchema = z.looseObject({
   weights: z.strictObject({ backbone: z.string().min(1), tensorsSha256: z.string().regex(SHA256) }).optional(),
   attempt: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
   checkpoint: z.strictObject({ path: z.string().regex(CHECKPOINT_PATH), sha256: z.string().regex(SHA256) }).optional(),
+  predictions: z.strictObject({ path: z.string().regex(PREDICTIONS_PATH), sha256: z.string().regex(SHA256) }).optional(),
+  regularisation: z.strictObject({ lambda: z.number().positive(), candidates: z.number().int().positive() }).optional(),
 });
 
 /** A RunSpec as stored: an object naming at least its recipe and seed (the rest is plugin data). */

@@ -283,6 +283,52 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
   return outcome;
 }
 
+/** One stage of a sweep (core/stages.ts): a recipe's name and its runs. */
+export interface SweepStage {
+  readonly recipe: string;
+  readonly runs: readonly PlannedRun[];
+}
+
+export interface StageOutcome {
+  readonly recipe: string;
+  readonly outcome: PlanOutcome;
+  /** Runs left out because the upstream run they load is not done (it failed, or the sweep stopped). */
+  readonly blocked: readonly { readonly id: string; readonly upstream: string }[];
+}
+
+/**
+ * Runs the stages in order, each through runPlan on its recipe's store (the container's `storeFor`;
+ * the last stage, the recipe asked for, on the container's own `runStore`). A stage ends when
+ * every one of its runs is settled by some worker, so the next one finds its upstream runs done;
+ * a run whose upstream run is not done is left out (and named), never tried. A stop ends the sweep.
+ */
+export async function runStages(container: DependencyContainer, stages: readonly SweepStage[], options: Partial<SweepOptions> = {}): Promise<StageOutcome[]> {
+  const storeFor = container.resolve(TOKENS.storeFor);
+  // One worker identity and sweep start for every stage: they are one sweep.
+  const sweep: Partial<SweepOptions> = { worker: options.worker ?? inProcessWorker(), since: options.since ?? Date.now(), ...options };
+  const outcomes: StageOutcome[] = [];
+  for (const [i, stage] of stages.entries()) {
+    const last = i === stages.length - 1;
+    const stageContainer = container.createChildContainer();
+    if (!last) stageContainer.register(TOKENS.runStore, { useValue: storeFor(stage.recipe) });
+    const blocked: { id: string; upstream: string }[] = [];
+    const runnable: PlannedRun[] = [];
+    for (const run of stage.runs) {
+      const upstream = run.spec.upstream;
+      if (upstream?.run !== undefined && (await storeFor(upstream.recipe).lookup(upstream.run)).state !== "done") blocked.push({ id: run.hash, upstream: upstream.run });
+      else runnable.push(run);
+    }
+    if (blocked.length > 0) {
+      container.resolve(TOKENS.logger).warn?.(`${blocked.length} run(s) of recipe "${stage.recipe}" left out: the upstream run they load is not done (${[...new Set(blocked.map((b) => b.upstream.slice(0, 12)))].join(", ")})`);
+    }
+    const outcome = await runPlan(stageContainer, runnable, sweep);
+    outcomes.push({ recipe: stage.recipe, outcome, blocked });
+    stageContainer.dispose();
+    if (outcome.stopped !== undefined) break;
+  }
+  return outcomes;
+}
+
 /** Waits `ms` in short slices; true as soon as a stop is requested. */
 async function pause(ms: number, stopRequested: () => boolean): Promise<boolean> {
   const until = Date.now() + ms;

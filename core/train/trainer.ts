@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs";
 import type {
   Augmentation, Backbone, BackboneMeta, ClassMetrics, Clock, Dataset, DatasetContext, DatasetIndex, EnvironmentRecord, EpochRecord, Image, JsonObject, Labels,
-  Metric, NamedTensor, Optimizer, ResumeState, RunDataRecord, RunResult, Sample, Schedule, Scores, SplitEvaluation, Splitter,
+  Metric, NamedTensor, Optimizer, ResumeState, RunDataRecord, RunPredictions, RunResult, Sample, Schedule, Scores, SplitEvaluation, Splitter,
 } from "../contracts.ts";
 import { RunStopped, XferError } from "../errors.ts";
 import { contentHash } from "../hash.ts";
@@ -50,6 +50,8 @@ export interface TrainerParts {
   readonly onEpoch?: (record: EpochRecord) => Promise<void>;
   /** Receives the best epoch's state (weights and buffers) once training ends. */
   readonly onBest?: (state: readonly NamedTensor[]) => Promise<void>;
+  /** Receives the predictions of the scored split (test, else val) with the best epoch's weights. */
+  readonly onPredictions?: (predictions: RunPredictions) => Promise<void>;
   /**
    * Go on after this state's last completed epoch instead of from scratch. Its epochs come back in
    * the result's `epochs` but are not passed to `onEpoch` again (the run store has them).
@@ -196,14 +198,14 @@ class Scorer {
  * Scores `target` with the learner's current weights as the trainer scores the test split: the
  * selection split is scored first (fitted metrics and ordinal cut points learn there).
  */
-async function scoreTarget(scorer: Scorer, metrics: readonly Metric[], val: readonly Sample[], valScored: Scored, target: readonly Sample[]): Promise<{ values: Record<string, number>; evaluation: SplitEvaluation }> {
+async function scoreTarget(scorer: Scorer, metrics: readonly Metric[], val: readonly Sample[], valScored: Scored, target: readonly Sample[]): Promise<{ values: Record<string, number>; evaluation: SplitEvaluation; scores: Scores }> {
   const targetScored = await scorer.score(target, false);
   const valLabels = scorer.labels(val);
   const targetLabels = scorer.labels(target);
   const values: Record<string, number> = {};
   // Fitted metrics (multilabel thresholds) learn on the selection split, then score the target split.
   for (const metric of metrics) values[metric.name] = (metric.fit?.(valLabels, valScored.scores) ?? metric).compute(targetLabels, targetScored.scores);
-  return { values, evaluation: scorer.evaluation(target, targetScored) };
+  return { values, evaluation: scorer.evaluation(target, targetScored), scores: targetScored.scores };
 }
 
 export async function train(parts: TrainerParts): Promise<RunResult> {
@@ -310,6 +312,8 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
     }
     const test = scoredTest?.values;
     const root = parts.datasetContext.io.root;
+    const [predicted, split] = testSamples && scoredTest ? [testSamples, "test" as const] : [valSamples, "val" as const];
+    await parts.onPredictions?.({ split, ids: predicted.map((s) => s.id), labels: scorer.labels(predicted), scores: scoredTest?.scores ?? bestValScored.scores });
 
     return {
       hash: parts.hash,
@@ -575,7 +579,7 @@ function matchState(parts: EvaluationParts, state: readonly tf.Variable[], check
   });
 }
 
-function assignFrom(variable: tf.Variable, t: StoredTensor): void {
+export function assignFrom(variable: tf.Variable, t: StoredTensor): void {
   const value = tf.tensor(t.data, [...t.shape], "float32");
   variable.assign(value);
   value.dispose();
@@ -586,7 +590,7 @@ function assignFrom(variable: tf.Variable, t: StoredTensor): void {
  * (tfjs needs unique names; both count process-wide); checkpoints drop both, so a run's
  * checkpoints and resume states name its tensors the same in any process.
  */
-function checkpointName(variableName: string): string {
+export function checkpointName(variableName: string): string {
   return variableName.slice(variableName.indexOf("/") + 1).replace(/#\d+$/, "");
 }
 

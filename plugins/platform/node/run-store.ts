@@ -5,6 +5,7 @@
  *   runs/<recipe>/<id>/result.json                the published result: a hard link to one attempt's
  *   runs/<recipe>/<id>/attempts/<attempt>/        everything one attempt writes, and only it:
  *     spec.json, environment.json, epochs.jsonl, best.safetensors, result.json,
+ *     predictions.safetensors (the scored split's predictions, core/train/predictions.ts),
  *     error.json (a failed attempt), resumed.json (an attempt that went on from a resume state)
  *   runs/<recipe>/<id>/resume.safetensors         the latest completed epoch's resume state (until published)
  *   runs/<recipe>/<id>/claim.<n>                  who trains the run (./claims.ts)
@@ -22,13 +23,14 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { appendFile, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { writeSafetensors } from "../../../core/formats/safetensors.ts";
+import { readSafetensors, writeSafetensors } from "../../../core/formats/safetensors.ts";
+import { decodePredictions, encodePredictions } from "../../../core/train/predictions.ts";
 import { canonicalJson, contentHash, XferError } from "../../../core/index.ts";
 import type {
   CheckpointRecord, ClaimOutcome, ClaimRecord, EnvironmentRecord, EpochRecord, JsonObject, JsonValue, NamedTensor, PublishOutcome, ResumedFrom, ResumeState,
-  RunAttempt, RunFailure, RunLookup, RunResult, RunStore, StoredRun, WorkerIdentity,
+  RunAttempt, RunFailure, RunLookup, RunPredictions, RunResult, RunStore, StoredRun, WorkerIdentity,
 } from "../../../core/index.ts";
 import { runIdentity } from "../../../core/run-identity.ts";
 import { parseEnvironment, parseEpochLines, parseFailure, parseResult, parseSpec } from "../../../core/run-schemas.ts";
@@ -47,6 +49,7 @@ const CHECKPOINT = "best.safetensors";
 const ERROR = "error.json";
 const RESUMED = "resumed.json";
 const RESUME = "resume.safetensors";
+const PREDICTIONS = "predictions.safetensors";
 
 /** A run folder's state: a lookup's, or "unfinished" when it was started (spec, attempts) but holds no result. */
 export type RunStatus = RunLookup | { readonly state: "unfinished"; readonly attempts: readonly string[] };
@@ -233,6 +236,20 @@ export class FsRunStore implements RunStore {
     return published.filter((e): e is string => e !== undefined).sort();
   }
 
+  async checkpoint(id: string): Promise<ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }> | undefined> {
+    const run = await this.get(id);
+    if (run?.result.checkpoint === undefined) return undefined;
+    const path = join(this.#runDir(id), run.result.checkpoint.path);
+    return readSafetensors(await readChecked(path, run.result.checkpoint.sha256), path);
+  }
+
+  async predictions(id: string): Promise<RunPredictions | undefined> {
+    const run = await this.get(id);
+    if (run?.result.predictions === undefined) return undefined;
+    const path = join(this.#runDir(id), run.result.predictions.path);
+    return decodePredictions(await readChecked(path, run.result.predictions.sha256), path);
+  }
+
   /** Like `lookup`, but tells a folder that was started and never finished ("unfinished") from one that is absent. */
   async status(id: string): Promise<RunStatus> {
     const found = await this.lookup(id);
@@ -266,6 +283,7 @@ export class FsRunStore implements RunStore {
 
 class FsRunAttempt implements RunAttempt {
   #checkpoint?: CheckpointRecord;
+  #predictions?: CheckpointRecord;
 
   constructor(
     readonly store: FsRunStore,
@@ -290,9 +308,15 @@ class FsRunAttempt implements RunAttempt {
     this.#checkpoint = { path: `${ATTEMPTS}/${this.id}/${CHECKPOINT}`, sha256: createHash("sha256").update(bytes).digest("hex") };
   }
 
+  async putPredictions(predictions: RunPredictions): Promise<void> {
+    const bytes = encodePredictions(predictions);
+    await writeBytesAtomic(join(this.#dir, PREDICTIONS), bytes);
+    this.#predictions = { path: `${ATTEMPTS}/${this.id}/${PREDICTIONS}`, sha256: createHash("sha256").update(bytes).digest("hex") };
+  }
+
   async finish(result: RunResult): Promise<PublishOutcome> {
     if (!this.#checkpoint) throw new XferError(`run ${this.runId}: attempt ${this.id} finished without storing a checkpoint`);
-    const complete: RunResult = { ...result, attempt: this.id, checkpoint: this.#checkpoint };
+    const complete: RunResult = { ...result, attempt: this.id, checkpoint: this.#checkpoint, ...(this.#predictions ? { predictions: this.#predictions } : {}) };
     const mine = join(this.#dir, RESULT);
     await writeJsonAtomic(mine, complete as unknown as JsonObject);
     // A damaged published result is moved aside by lookup; then publishing is tried again.
@@ -373,6 +397,12 @@ async function checkPublished(id: string, dir: string, text: string): Promise<St
   const sha256 = await fileSha256(where(run.checkpoint.path));
   if (sha256 === undefined) return `${where(run.checkpoint.path)}: missing`;
   if (sha256 !== run.checkpoint.sha256) return `${where(run.checkpoint.path)}: SHA-256 ${sha256} differs from ${run.checkpoint.sha256} recorded in ${RESULT}`;
+  if (run.predictions !== undefined) {
+    if (run.predictions.path !== `${attemptDir}/${PREDICTIONS}`) return `${where(RESULT)}: its predictions ${run.predictions.path} are not attempt ${run.attempt}'s`;
+    const predictionsSha256 = await fileSha256(where(run.predictions.path));
+    if (predictionsSha256 === undefined) return `${where(run.predictions.path)}: missing`;
+    if (predictionsSha256 !== run.predictions.sha256) return `${where(run.predictions.path)}: SHA-256 ${predictionsSha256} differs from ${run.predictions.sha256} recorded in ${RESULT}`;
+  }
   const envText = await readText(where(`${attemptDir}/${ENVIRONMENT}`));
   const env = envText === undefined ? undefined : parseEnvironment(envText);
   if (env === undefined || !env.ok) return `${where(`${attemptDir}/${ENVIRONMENT}`)}: ${env === undefined ? "missing" : env.problem}`;
@@ -460,4 +490,12 @@ function isAbandonedTemp(name: string): boolean {
   if (current) return current[1] === HOST && !processAlive(Number(current[2]));
   const legacy = LEGACY_TEMP_NAME.exec(name);
   return legacy !== null && !processAlive(Number(legacy[1]));
+}
+
+/** A file a published result names, read whole and checked against the SHA-256 it records (it may have changed since lookup). */
+async function readChecked(path: string, sha256: string): Promise<Uint8Array> {
+  const bytes = await readFile(path);
+  const actual = createHash("sha256").update(bytes).digest("hex");
+  if (actual !== sha256) throw new XferError(`${path}: SHA-256 ${actual} differs from ${sha256} recorded in ${RESULT} (changed since it was checked)`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -1,0 +1,39 @@
+/**
+ * Loads an upstream run's best checkpoint (RunTemplate.upstream) into a freshly built backbone of
+ * the same architecture. Every tensor of the body must be in the checkpoint with its shape; the
+ * checkpoint may hold nothing else but the upstream classifier, which is dropped: the run keeps
+ * the fresh head its backbone plugin built for this dataset, as with ImageNet weights. Nothing is
+ * assigned unless everything matches.
+ */
+import type * as tf from "@tensorflow/tfjs-core";
+import type { Backbone, RunStore } from "../contracts.ts";
+import { XferError } from "../errors.ts";
+import type { UpstreamRef } from "../recipe.ts";
+import { assignFrom, checkpointName } from "./trainer.ts";
+
+export async function loadUpstream(backbone: Backbone, ref: UpstreamRef, storeFor: (recipe: string) => RunStore): Promise<void> {
+  if (ref.run === undefined) throw new XferError(`upstream reference to recipe "${ref.recipe}" has no run identity: plan the recipe with planStages`);
+  const where = `upstream run ${ref.run} of recipe "${ref.recipe}" (select ${JSON.stringify(ref.select)})`;
+  const checkpoint = await storeFor(ref.recipe).checkpoint(ref.run);
+  if (checkpoint === undefined) throw new XferError(`${where} has no published result; \`xfer run\` of this recipe runs its upstream stage first (or \`xfer run ${ref.recipe}\`)`);
+  // The head is what linear probing trains: the variables left trainable when the body is frozen.
+  backbone.freeze({ except: "head" });
+  const head = new Set(backbone.trainableVariables().map((v) => checkpointName(v.name)));
+  backbone.freeze(false);
+  const body = backbone.stateVariables().filter((v) => !head.has(checkpointName(v.name)));
+  const problems: string[] = [];
+  const assignments: [tf.Variable, { readonly shape: readonly number[]; readonly data: Float32Array }][] = [];
+  for (const variable of body) {
+    const name = checkpointName(variable.name);
+    const stored = checkpoint.get(name);
+    if (stored === undefined) problems.push(`missing "${name}" [${variable.shape.join(", ")}]`);
+    else if (stored.shape.join("x") !== variable.shape.join("x")) problems.push(`"${name}" is [${stored.shape.join(", ")}] in the checkpoint, [${variable.shape.join(", ")}] in this backbone`);
+    else assignments.push([variable, stored]);
+  }
+  const known = new Set(body.map((v) => checkpointName(v.name)));
+  for (const name of checkpoint.keys()) if (!known.has(name) && !head.has(name)) problems.push(`unexpected "${name}"`);
+  if (problems.length > 0) {
+    throw new XferError(`${where}: its checkpoint does not fit backbone "${backbone.meta.id}", nothing was loaded: ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? `; ... ${problems.length - 10} more` : ""}`);
+  }
+  for (const [variable, stored] of assignments) assignFrom(variable, stored);
+}
