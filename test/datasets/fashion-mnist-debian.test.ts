@@ -35,4 +35,14 @@ describe.skipIf(!present)(`fashion-mnist at ${FASHION_MNIST_DEFAULT_ROOT}`, () =
     expect(first.data[0]).toBe(0);
     expect(Math.max(...first.data)).toBeGreaterThan(200);
   });
+
+  it("a class subset keeps 6,000 + 1,000 images per kept class, relabelled in the given order", async () => {
+    const { dataset, ctx } = await open("fashion-mnist", "fashion-mnist", { classes: ["Bag", 6] }, FASHION_MNIST_DEFAULT_ROOT);
+    const index = await dataset.index(ctx);
+    expect(index.predefinedSplits!.train).toHaveLength(12_000);
+    expect(index.predefinedSplits!.test).toHaveLength(2_000);
+    // train/0..9 are labelled 9, 0, 0, 3, 0, 2, 7, 2, 5, 5 and t10k/0..9 9, 2, 1, 1, 6, 1, 4, 6, 5, 7: no bag (8) among them.
+    expect(index.samples.filter((s) => /^t10k\/[0-9]$/.test(s.id)).map((s) => [s.id, s.label])).toEqual([["t10k/4", 1], ["t10k/7", 1]]);
+    expect(new Set(index.samples.map((s) => s.label))).toEqual(new Set([0, 1]));
+  });
 });

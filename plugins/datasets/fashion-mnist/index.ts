@@ -2,8 +2,11 @@
  * Fashion-MNIST in its IDX files (`train-images-idx3-ubyte.gz`, `train-labels-idx1-ubyte.gz`,
  * `t10k-*`; gzipped or not). Default root is where Debian's `dataset-fashion-mnist` package puts
  * them (the config's dataRoots names another). Sample ids are `train/<n>` and `t10k/<n>` (n = record number);
- * predefined splits train, test.
+ * predefined splits train, test. Option `classes` keeps a subset of the classes (indices or names),
+ * relabelled 0..n-1 in the order given; ids stay those of the full set, so an image has the same id
+ * in every task built from it.
  */
+import { z } from "zod";
 import type { DataIO, Image, Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
 import { checkClasses, defineDataset, gunzip, memoizeRead } from "../common/index.ts";
@@ -16,6 +19,41 @@ const PARTS = [
   { prefix: "train", split: "train" },
   { prefix: "t10k", split: "test" },
 ] as const;
+
+const CLASS_COUNT = FASHION_MNIST_CLASSES.length;
+
+/** A class named by index (0-9) or by its published name. */
+const classRef = z.union([z.number().int(), z.string()]);
+
+/** Index of a class reference, or a message saying why it is none. */
+function classIndex(ref: number | string): number | string {
+  if (typeof ref === "number") return ref >= 0 && ref < CLASS_COUNT ? ref : `class index ${ref} is out of range; expected 0 to ${CLASS_COUNT - 1}`;
+  const index = (FASHION_MNIST_CLASSES as readonly string[]).indexOf(ref);
+  return index >= 0 ? index : `class ${JSON.stringify(ref)} is not a Fashion-MNIST class; expected an index 0 to ${CLASS_COUNT - 1} or one of ${FASHION_MNIST_CLASSES.map((name) => JSON.stringify(name)).join(", ")}`;
+}
+
+const fashionMnistOptions = {
+  /**
+   * Classes to keep, by index or name, in their new label order (label k = the k-th entry); all
+   * ten when absent. Two at least: one class is no classification task.
+   */
+  classes: z.array(classRef).min(2).optional().superRefine((refs, ctx) => {
+    if (!refs) return;
+    const seen = new Map<number, number>();
+    refs.forEach((ref, position) => {
+      const index = classIndex(ref);
+      if (typeof index === "string") {
+        ctx.addIssue({ code: "custom", path: [position], message: index });
+        return;
+      }
+      const first = seen.get(index);
+      if (first !== undefined) {
+        ctx.addIssue({ code: "custom", path: [position], message: `names class ${index} (${FASHION_MNIST_CLASSES[index]}) again (first at position ${first}); expected each class once` });
+      }
+      seen.set(index, position);
+    });
+  }),
+};
 
 interface Idx { count: number; rows: number; cols: number; data: Uint8Array }
 
@@ -49,14 +87,19 @@ export const fashionMnist = defineDataset({
   name: "fashion-mnist",
   description: "Fashion-MNIST: 28x28 grayscale clothing images, 10 classes, IDX files",
   orientation: "stored",
-  options: {},
+  options: fashionMnistOptions,
   build(options) {
+    // Original label -> new label (-1: left out).
+    const kept = options.classes?.map((ref) => classIndex(ref) as number) ?? FASHION_MNIST_CLASSES.map((_, k) => k);
+    const relabel = new Array<number>(CLASS_COUNT).fill(-1);
+    kept.forEach((original, label) => (relabel[original] = label));
+    const classNames = kept.map((original) => FASHION_MNIST_CLASSES[original]);
     // Decompressed image files, read once per root.
     const imagesOf = memoizeRead((io, prefix) => readIdx(io, `${prefix}-images-idx3-ubyte`, 3));
     return {
       meta: {
         task: "multiclass",
-        classNames: FASHION_MNIST_CLASSES,
+        classNames,
         nativeFormat: "{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] (IDX)",
         selectionMetric: "accuracy",
         defaultRoot: FASHION_MNIST_DEFAULT_ROOT,
@@ -73,16 +116,17 @@ export const fashionMnist = defineDataset({
           const ids: string[] = [];
           for (let n = 0; n < labels.count; n++) {
             const label = labels.data[n];
-            if (label >= FASHION_MNIST_CLASSES.length) {
-              throw new InputError(`${labels.file} item ${n}`, `label ${label}; expected 0 to ${FASHION_MNIST_CLASSES.length - 1}`);
+            if (label >= CLASS_COUNT) {
+              throw new InputError(`${labels.file} item ${n}`, `label ${label}; expected 0 to ${CLASS_COUNT - 1}`);
             }
+            if (relabel[label] < 0) continue;
             const id = `${prefix}/${n}`;
-            samples.push({ id, files: [imageIdx.file], label });
+            samples.push({ id, files: [imageIdx.file], label: relabel[label] });
             ids.push(id);
           }
           predefinedSplits[split] = ids;
         }
-        checkClasses(samples, FASHION_MNIST_CLASSES, "train + t10k labels", options.allowEmptyClasses);
+        checkClasses(samples, classNames, "train + t10k labels", options.allowEmptyClasses);
         return { samples, predefinedSplits, skipped: [] };
       },
       async load(sample, ctx, decode): Promise<Image> {
