@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { DatasetIndex } from "../../core/contracts.ts";
 import { SeedTree } from "../../core/rng.ts";
-import { predefinedHoldout } from "../../core/splits/index.ts";
+import { predefinedHoldout, stratumHoldout } from "../../core/splits/index.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 import { countBy, indexWithClassSizes } from "./helpers.ts";
 
@@ -33,6 +33,31 @@ const indexArb = fc
     };
   });
 
+/** An index whose every class has at least two pool samples, with val and train counts that fit the smallest class. */
+const countsArb = indexArb
+  .map((index) => {
+    const labelOf = new Map(index.samples.map((x) => [x.id, x.label as number]));
+    return { index, smallest: Math.min(...countBy(index.predefinedSplits!.train.map((id) => labelOf.get(id)!)).values()) };
+  })
+  .filter(({ smallest }) => smallest >= 2)
+  .chain(({ index, smallest }) => fc.integer({ min: 1, max: smallest - 1 }).chain((valPerClass) =>
+    fc.integer({ min: 1, max: smallest - valPerClass }).chain((k) => fc.record({
+      index: fc.constant(index), valPerClass: fc.constant(valPerClass), k: fc.constant(k), smallerK: fc.integer({ min: 1, max: k }),
+      testPerClass: fc.integer({ min: 1, max: 12 }), smallerTest: fc.integer({ min: 1, max: 12 }),
+    }))));
+
+/** Class label of every id, and the per-class counts of a list. */
+function classCounts(index: DatasetIndex, ids: readonly string[]): Map<number, number> {
+  const labelOf = new Map(index.samples.map((x) => [x.id, x.label as number]));
+  return countBy(ids.map((id) => labelOf.get(id)!));
+}
+
+const isSubsequence = (inner: readonly string[], outer: readonly string[]) => {
+  let i = 0;
+  for (const id of outer) if (id === inner[i]) i++;
+  return i === inner.length;
+};
+
 describe("predefined-holdout", () => {
   it("splits the predefined train pool into train and val, keeps test, holds each class's share within one sample", () => {
     fc.assert(fc.property(indexArb, seed, valFraction, (index, s, vf) => {
@@ -47,6 +72,68 @@ describe("predefined-holdout", () => {
       for (const [label, n] of sizes) expect(Math.abs((got.get(label) ?? 0) - vf * n)).toBeLessThanOrEqual(1 + 1e-9);
       expect(predefinedHoldout(index, s, { train: "train", test: "test", valFraction: vf })).toEqual(split);
     }), runs);
+  });
+
+  it("without per-class counts, is the stratified holdout of the pool (the splits runs already made are unchanged)", () => {
+    fc.assert(fc.property(indexArb, seed, valFraction, (index, s, vf) => {
+      const pool = new Set(index.predefinedSplits!.train);
+      const poolIndex = { samples: index.samples.filter((x) => pool.has(x.id)) };
+      const expected = stratumHoldout(poolIndex, s, "predefined-holdout", (x) => String(x.label), { valFraction: vf });
+      expect(predefinedHoldout(index, s, { train: "train", valFraction: vf })).toEqual(expected);
+    }), runs);
+  });
+
+  it("per-class counts: val and k-shot train of exact sizes, test capped per class, disjoint, in order, deterministic", () => {
+    fc.assert(fc.property(countsArb, seed, ({ index, valPerClass, k, testPerClass }, s) => {
+      const options = { train: "train", test: "test", valPerClass, trainPerClass: k, testPerClass };
+      const split = predefinedHoldout(index, s, options);
+      const { train: pool, test: fullTest } = index.predefinedSplits!;
+      const poolSizes = classCounts(index, pool);
+      expect(classCounts(index, split.val)).toEqual(new Map([...poolSizes.keys()].map((c) => [c, valPerClass])));
+      expect(classCounts(index, split.train)).toEqual(new Map([...poolSizes.keys()].map((c) => [c, k])));
+      const testSizes = classCounts(index, fullTest);
+      expect(classCounts(index, split.test!)).toEqual(new Map([...testSizes].map(([c, n]) => [c, Math.min(n, testPerClass)])));
+      expect(new Set([...split.train, ...split.val]).size).toBe(split.train.length + split.val.length);
+      expect(isSubsequence(split.train, pool) && isSubsequence(split.val, pool) && isSubsequence(split.test!, fullTest)).toBe(true);
+      expect(predefinedHoldout(index, s, options)).toEqual(split);
+    }), runs);
+  });
+
+  it("nests: a smaller k's train set is in a larger k's, val is that of the full-data split, a smaller test cap's set is in a larger one's", () => {
+    fc.assert(fc.property(countsArb, seed, ({ index, valPerClass, k, smallerK, testPerClass, smallerTest }, s) => {
+      const base = { train: "train", test: "test", valPerClass };
+      const full = predefinedHoldout(index, s, base);
+      const large = predefinedHoldout(index, s, { ...base, trainPerClass: k, testPerClass: Math.max(testPerClass, smallerTest) });
+      const small = predefinedHoldout(index, s, { ...base, trainPerClass: smallerK, testPerClass: Math.min(testPerClass, smallerTest) });
+      expect(large.val).toEqual(full.val);
+      expect(small.val).toEqual(full.val);
+      expect(isSubsequence(small.train, large.train) && isSubsequence(large.train, full.train)).toBe(true);
+      expect(isSubsequence(small.test!, large.test!)).toBe(true);
+      expect(full.test).toEqual(index.predefinedSplits!.test);
+    }), runs);
+  });
+
+  it("k-shot train subsets under a valFraction keep that fraction's val", () => {
+    const { samples } = indexWithClassSizes([30, 25, 40]);
+    const index: DatasetIndex = { samples, predefinedSplits: { train: samples.map((x) => x.id) } };
+    const full = predefinedHoldout(index, 7, { train: "train", valFraction: 0.2 });
+    const fewShot = predefinedHoldout(index, 7, { train: "train", valFraction: 0.2, trainPerClass: 5 });
+    expect(fewShot.val).toEqual(full.val);
+    expect(classCounts(index, fewShot.train)).toEqual(new Map([[0, 5], [1, 5], [2, 5]]));
+    expect(isSubsequence(fewShot.train, full.train)).toBe(true);
+  });
+
+  it("names a class too small for its val and train counts, and a val given both ways or not at all", () => {
+    const { samples } = indexWithClassSizes([10, 6]);
+    const index: DatasetIndex = { samples, predefinedSplits: { train: samples.map((x) => x.id) } };
+    expect(() => predefinedHoldout(index, 0, { train: "train", valPerClass: 2, trainPerClass: 5 }))
+      .toThrow("predefined-holdout splitter: class 1 has 6 samples in the train pool; expected at least 7 (2 val + 5 train)");
+    expect(() => predefinedHoldout(index, 0, { train: "train", valFraction: 0.5, trainPerClass: 4 }))
+      .toThrow("class 1 has 6 samples in the train pool; expected at least 7 (3 val + 4 train)");
+    expect(() => predefinedHoldout(index, 0, { train: "train", valFraction: 0.1, valPerClass: 2 })).toThrow("both valFraction and valPerClass given; expected exactly one of them");
+    expect(() => predefinedHoldout(index, 0, { train: "train" })).toThrow("neither valFraction nor valPerClass given");
+    expect(() => predefinedHoldout(index, 0, { train: "train", valPerClass: 1.5 })).toThrow("valPerClass 1.5; expected a positive integer");
+    expect(() => predefinedHoldout(index, 0, { train: "train", valPerClass: 1, testPerClass: 3 })).toThrow("testPerClass given without a test split");
   });
 
   it("changes with the seed and leaves test out when none is named", () => {
@@ -79,5 +166,12 @@ describe("predefined-holdout", () => {
       await expect(Promise.resolve().then(() => registry.create("splitter", { name: "predefined-holdout", options: { valFraction } }, ctx)))
         .rejects.toThrow(/valFraction/);
     }
+    const create = (options: object) => Promise.resolve().then(() => registry.create("splitter", { name: "predefined-holdout", options: { ...options } }, ctx));
+    await expect(create({ valFraction: 0.2, valPerClass: 3 })).rejects.toThrow('option "valPerClass": valFraction and valPerClass both given; expected one of them');
+    await expect(create({ testPerClass: 3 })).rejects.toThrow('option "testPerClass": given without test');
+    await expect(create({ trainPerClass: 0 })).rejects.toThrow('option "trainPerClass"');
+    const fewShot = await create({ valPerClass: 4, trainPerClass: 6 });
+    const split = fewShot.split(index, 3);
+    expect([split.train.length, split.val.length]).toEqual([12, 8]);
   });
 });
