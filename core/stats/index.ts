@@ -8,6 +8,7 @@ export {
   bootstrapCI, pairedDifference, percentileSorted, resampledStatistic, weightedMean,
   type BootstrapOptions, type BootstrapResult, type WeightedStatistic,
 } from "./bootstrap.ts";
+export { bootstrapMetric, type MetricInterval } from "./bootstrap-metric.ts";
 export {
   frechetDistance, frechetDistanceFromStats, gaussianStats,
   type DenseMatrix, type Features, type GaussianStats,
