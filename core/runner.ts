@@ -297,8 +297,8 @@ export interface StageOutcome {
 }
 
 /**
- * Runs the stages in order, each through runPlan on its recipe's store (the container's `storeFor`;
- * the last stage, the recipe asked for, on the container's own `runStore`). A stage ends when
+ * Runs the stages in order, each through runPlan on its recipe's store (the container's `storeFor`,
+ * which on Node gives <out>/<recipe>). A stage ends when
  * every one of its runs is settled by some worker, so the next one finds its upstream runs done;
  * a run whose upstream run is not done is left out (and named), never tried. A stop ends the sweep.
  */
@@ -307,10 +307,9 @@ export async function runStages(container: DependencyContainer, stages: readonly
   // One worker identity and sweep start for every stage: they are one sweep.
   const sweep: Partial<SweepOptions> = { worker: options.worker ?? inProcessWorker(), since: options.since ?? Date.now(), ...options };
   const outcomes: StageOutcome[] = [];
-  for (const [i, stage] of stages.entries()) {
-    const last = i === stages.length - 1;
+  for (const stage of stages) {
     const stageContainer = container.createChildContainer();
-    if (!last) stageContainer.register(TOKENS.runStore, { useValue: storeFor(stage.recipe) });
+    stageContainer.register(TOKENS.runStore, { useValue: storeFor(stage.recipe) });
     const blocked: { id: string; upstream: string }[] = [];
     const runnable: PlannedRun[] = [];
     for (const run of stage.runs) {

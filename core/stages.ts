@@ -12,20 +12,21 @@ import { getPath, plan, varyingAxes, axesLabel, type PlannedRun, type PlanOption
 
 export interface Stage {
   readonly recipe: TrainRecipe;
-  /** The recipe's runs this plan needs, in plan order, each with its identity. */
-  readonly runs: readonly StagedRun[];
-}
-
-export interface StagedRun extends PlannedRun {
-  /** core/run-identity.ts: the spec hash, extended by external weights; what the store files it under. */
-  readonly id: string;
+  /** The recipe's runs this plan needs, in plan order. */
+  readonly runs: readonly PlannedRun[];
 }
 
 export interface StageLookups {
-  /** A recipe an upstream reference names. */
+  /** The recipe an upstream reference names (by the name its defineRecipe gives). */
   recipe(name: string): Promise<TrainRecipe>;
-  /** A planned run's identity (its spec hash, plus the content hash of external weights). */
+  /** A planned upstream run's identity (its spec hash, plus the content hash of external weights). */
   identity(run: PlannedRun): Promise<string>;
+}
+
+/** An upstream recipe's planned runs with their identities, which downstream specs record. */
+interface Planned {
+  readonly recipe: TrainRecipe;
+  readonly runs: readonly (PlannedRun & { readonly id: string })[];
 }
 
 /**
@@ -33,38 +34,38 @@ export interface StageLookups {
  * with the same seed and smoke settings (filters apply to `recipe` only) and cut to the runs
  * referenced, then `recipe` itself. An upstream reference that selects no run, or several, is an
  * error naming the selection and what the upstream plan offers; so is a reference whose backbone
- * differs from the upstream run's, and a cycle of recipes.
+ * differs from the upstream run's, a recipe whose name is not the one referenced, and a cycle.
  */
 export async function planStages(recipe: TrainRecipe, options: PlanOptions, lookups: StageLookups): Promise<Stage[]> {
-  // Planned whole, in dependency order (a recipe after every recipe it references)...
-  const stages = new Map<string, Stage>();
-  await planInto(recipe, options, lookups, stages, []);
-  // ...then cut, from the last stage back, to the runs a later stage references.
-  const ordered = [...stages.values()];
-  const needed = new Set(ordered[ordered.length - 1].runs.map((run) => run.id));
-  const cut: Stage[] = [];
-  for (const stage of ordered.reverse()) {
-    const runs = stage.runs.filter((run) => needed.has(run.id));
-    for (const run of runs) if (run.spec.upstream?.run !== undefined) needed.add(run.spec.upstream.run);
-    cut.unshift({ recipe: stage.recipe, runs });
+  // Upstream recipes planned whole, in dependency order (a recipe after every recipe it references)...
+  const upstream = new Map<string, Planned>();
+  const runs = await planWith(recipe, options, lookups, upstream, []);
+  // ...then cut, from the last back, to the runs a later stage references.
+  const needed = new Set(runs.flatMap((run) => (run.spec.upstream?.run === undefined ? [] : [run.spec.upstream.run])));
+  const stages: Stage[] = [{ recipe, runs }];
+  for (const planned of [...upstream.values()].reverse()) {
+    const kept = planned.runs.filter((run) => needed.has(run.id));
+    for (const run of kept) if (run.spec.upstream?.run !== undefined) needed.add(run.spec.upstream.run);
+    stages.unshift({ recipe: planned.recipe, runs: kept.map(({ hash, spec }) => ({ hash, spec })) });
   }
-  return cut;
+  return stages;
 }
 
-async function planInto(recipe: TrainRecipe, options: PlanOptions, lookups: StageLookups, stages: Map<string, Stage>, path: readonly string[]): Promise<Stage> {
+/** Plans `recipe` with its upstream references resolved, planning each upstream recipe first (into `upstream`). */
+async function planWith(recipe: TrainRecipe, options: PlanOptions, lookups: StageLookups, upstream: Map<string, Planned>, path: readonly string[]): Promise<PlannedRun[]> {
   if (path.includes(recipe.name)) throw new InputError(`recipe "${recipe.name}"`, `upstream references form a cycle: ${[...path, recipe.name].join(" -> ")}`);
   // Upstream recipes get the same seeds and smoke mode; --filter picks runs of the recipe asked for only.
   const upstreamOptions: PlanOptions = { seed: options.seed, defaultSeed: options.defaultSeed, smoke: options.smoke ?? false };
-  const upstream = new Map<string, Stage>();
   for (const name of upstreamRecipes(recipe, options)) {
-    upstream.set(name, stages.get(name) ?? (await planInto(await lookups.recipe(name), upstreamOptions, lookups, stages, [...path, recipe.name])));
+    if (upstream.has(name)) continue;
+    const found = await lookups.recipe(name);
+    if (found.name !== name) throw new InputError(`recipe "${recipe.name}" upstream recipe "${name}"`, `loads a recipe named "${found.name}"; an upstream reference names the recipe by its name`);
+    const runs = await planWith(found, upstreamOptions, lookups, upstream, [...path, recipe.name]);
+    const identified = [];
+    for (const run of runs) identified.push({ ...run, id: await lookups.identity(run) });
+    upstream.set(name, { recipe: found, runs: identified });
   }
-  const runs = plan(recipe, { ...options, upstream: (ref, spec) => selectUpstream(recipe.name, ref, spec, upstream.get(ref.recipe)!).id });
-  const staged: StagedRun[] = [];
-  for (const run of runs) staged.push({ ...run, id: await lookups.identity(run) });
-  const stage: Stage = { recipe, runs: staged };
-  stages.set(recipe.name, stage);
-  return stage;
+  return plan(recipe, { ...options, upstream: (ref, spec) => selectUpstream(recipe.name, ref, spec, upstream.get(ref.recipe)!).id });
 }
 
 /** The recipes a plan of `recipe` refers to, found on a plan whose references are left unresolved. */
@@ -82,7 +83,7 @@ function upstreamRecipes(recipe: TrainRecipe, options: PlanOptions): string[] {
 }
 
 /** The one upstream run `ref` selects, checked to have the same backbone as the run that loads it. */
-function selectUpstream(recipeName: string, ref: UpstreamRef, spec: JsonObject, stage: Stage): StagedRun {
+function selectUpstream(recipeName: string, ref: UpstreamRef, spec: JsonObject, stage: Planned): Planned["runs"][number] {
   const selection = Object.entries(ref.select);
   const where = `recipe "${recipeName}" upstream ${canonicalJson({ recipe: ref.recipe, select: ref.select })}`;
   if (selection.length === 0) throw new InputError(where, `select names no spec path; give the values that pick one run of "${ref.recipe}" (its grid axes: ${varyingAxes(stage.runs.map((r) => r.spec)).join(", ") || "none"})`);

@@ -5,6 +5,7 @@
  * of them for a part of the tree by registering your own in a child container
  * (docs/examples/swap-services.ts).
  */
+import { dirname, join, resolve } from "node:path";
 import type { DependencyContainer } from "tsyringe";
 import { createRootContainer, type EnvironmentRecord, type Logger, type PluginRegistry, type XferConfig } from "../../../core/index.ts";
 import { builtinRegistry } from "../../manifest.ts";
@@ -18,6 +19,8 @@ export interface NodeRootOptions {
   readonly config: XferConfig;
   /** runs/<recipe>: each run lands in <runDir>/<run identity>/ (docs/training.md, Run folders). */
   readonly runDir: string;
+  /** Where other recipes' runs live, <outDir>/<recipe> (upstream runs); default: the folder above runDir. */
+  readonly outDir?: string;
   readonly environment: EnvironmentRecord;
   readonly logger?: Logger;
   /** Default: the manifest's built-in plugins. */
@@ -31,6 +34,15 @@ function listSkipped(dataset: string, skipped: readonly { id: string; reason: st
 }
 
 export function createNodeRoot(options: NodeRootOptions): DependencyContainer {
+  const runStore = new FsRunStore(options.runDir);
+  const outDir = options.outDir ?? dirname(options.runDir);
+  const stores = new Map<string, FsRunStore>();
+  const storeFor = (recipe: string): FsRunStore => {
+    const dir = join(outDir, recipe);
+    if (resolve(dir) === resolve(options.runDir)) return runStore;
+    if (!stores.has(dir)) stores.set(dir, new FsRunStore(dir));
+    return stores.get(dir)!;
+  };
   return createRootContainer({
     registry: options.registry ?? builtinRegistry(),
     config: options.config,
@@ -38,7 +50,8 @@ export function createNodeRoot(options: NodeRootOptions): DependencyContainer {
     decoder: new SharpDecoder(),
     // Runs of a sweep decode each file once per size (bounded LRU, see image-loader.ts).
     imageCache: (dataset) => cachedDataset(dataset, { onSkipped: options.onSkipped ?? listSkipped }),
-    runStore: new FsRunStore(options.runDir),
+    runStore,
+    storeFor,
     weightsHash: weightsTensorsHash,
     environment: options.environment,
     clock: performance,

@@ -6,8 +6,8 @@
 import { Command, CommanderError, Option } from "commander";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
-import { axesLabel, parseFilter, plan, varyingAxes, XferError, type PlanOptions } from "../../../../core/index.ts";
+import { join, resolve } from "node:path";
+import { axesLabel, parseFilter, varyingAxes, XferError, type PlanOptions } from "../../../../core/index.ts";
 import type { EnvironmentRecord, XferConfig } from "../../../../core/index.ts";
 import { readdirSync } from "node:fs";
 import { convertWeights } from "../../../backbones/index.ts";
@@ -31,7 +31,7 @@ import { runParent, runWorker } from "./sweep.ts";
 import { defaultJobs, sweepSettings, type SweepFlags } from "./workers.ts";
 import { planProblems, preflightError } from "./preflight.ts";
 import { errorReport, verboseRequested } from "./error-report.ts";
-import { builtinRecipeNames, loadRecipe } from "./recipes.ts";
+import { builtinRecipeNames, loadRecipe, planRecipeStages } from "./recipes.ts";
 
 /** package.json is the one source of the version. */
 function xferVersion(): string {
@@ -180,17 +180,24 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
         io.out(`${recipe.name} is an analysis recipe: it trains nothing; \`xfer run ${recipe.name}\` computes its report`);
         return;
       }
-      const runs = plan(recipe, planOptions(opts, config.seed));
-      const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), io) : config.dataRoots;
-      const problems = await planProblems(registry, runs, config, dataRoots);
+      const stages = await planRecipeStages(recipe, planOptions(opts, config.seed), registry, config);
+      const runs = stages[stages.length - 1].runs;
+      const allRuns = stages.flatMap((stage) => stage.runs);
+      const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, allRuns.map((r) => r.spec), io) : config.dataRoots;
+      const problems = await planProblems(registry, allRuns, config, dataRoots);
       if (opts.strict && problems.length > 0) throw preflightError(recipe.name, problems);
       for (const problem of problems) io.err(`xfer: warning: ${problem}`);
       if (opts.json) {
+        // The recipe's own runs; their specs name the upstream runs they load (upstream.run).
         io.out(JSON.stringify(runs, null, 2));
         return;
       }
-      const outDir = resolve(opts.out ?? config.outDir, recipe.name);
-      for (const line of planLines(recipe.name, runs, await storedBySpecHash(outDir), outDir)) io.out(line);
+      const base = resolve(opts.out ?? config.outDir);
+      for (const [i, stage] of stages.entries()) {
+        if (stages.length > 1) io.out(`stage ${i + 1}/${stages.length}${i < stages.length - 1 ? ` (upstream of ${stages[i + 1].recipe.name})` : ""}:`);
+        const outDir = join(base, stage.recipe.name);
+        for (const line of planLines(stage.recipe.name, stage.runs, await storedBySpecHash(outDir), outDir)) io.out(line);
+      }
     });
 
   const runCommand = program
@@ -237,7 +244,10 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
         if (opts.results !== undefined || opts.x !== undefined || opts.threshold !== undefined || opts.scale.length > 0) {
           throw new XferError(`--results, --x, --threshold and --scale are for analysis recipes; "${recipe.name}" trains its own runs (\`xfer report ${recipe.name}\` analyses them)`);
         }
-        const runs = plan(recipe, planOptions(opts, config.seed));
+        const base = resolve(opts.out ?? config.outDir);
+        const stages = (await planRecipeStages(recipe, planOptions(opts, config.seed), registry, config))
+          .map((stage) => ({ recipe: stage.recipe.name, runs: stage.runs, outDir: join(base, stage.recipe.name) }));
+        const runs = stages.flatMap((stage) => stage.runs);
         // Smoke mode reads fixtures: xfer's for built-in datasets, the recipe's own for its datasets.
         const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), info) : config.dataRoots;
         const problems = await planProblems(registry, runs, config, dataRoots);
@@ -248,10 +258,10 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
         if (worker === undefined && settings.jobs === undefined && jobs === 1 && runs.length > 1 && availableParallelism() > environment.threads) {
           io.err(`xfer: 1 worker: the backend's ${environment.threads} thread(s) fill the ${availableParallelism()} cores; --jobs N runs N workers anyway (docs/training.md, Sweeps on every core)`);
         }
-        const ctx = { recipe: recipe.name, runs, outDir, settings, weights: config.weights, io, argv };
+        const ctx = { recipe: recipe.name, stages, runs, outDir, settings, weights: config.weights, io, argv };
         const code = worker === undefined && jobs > 1
           ? await runParent(ctx, jobs)
-          : await runWorker(ctx, (logger) => createNodeRoot({ config: { ...config, dataRoots }, registry, runDir: outDir, environment, logger }), worker);
+          : await runWorker(ctx, (logger) => createNodeRoot({ config: { ...config, dataRoots }, registry, runDir: outDir, outDir: base, environment, logger }), worker);
         if (code !== 0) throw new CommandExit(code);
       } finally {
         // An open IPC channel keeps a worker process alive after its last run, or its error.

@@ -4,7 +4,9 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { InputError, UnknownNameError, XferError, type PluginRegistry } from "../../../../core/index.ts";
+import { InputError, planStages, UnknownNameError, XferError, type PlanOptions, type PluginRegistry, type Stage, type TrainRecipe, type XferConfig } from "../../../../core/index.ts";
+import { runIdentity, weightsSource } from "../../../../core/run-identity.ts";
+import { weightsTensorsHash } from "../weights-hash.ts";
 import { BUILTIN_RECIPES, type Recipe } from "../../../../recipes/index.ts";
 import { exportedPlugins } from "../config.ts";
 import { importUserModule } from "../user-module.ts";
@@ -70,4 +72,24 @@ function checkRecipe(value: unknown, source: string): AnyRecipe {
     throw new XferError(`${source}: the default export is not a recipe; ${RECIPE_FOLDER}`);
   }
   return recipe as AnyRecipe;
+}
+
+/**
+ * The stages of a training recipe (core/stages.ts): the upstream recipes it takes weights from are
+ * found like any recipe reference (a built-in name, else a folder relative to the working
+ * directory) and must be training recipes; an upstream run's identity includes its external
+ * weights as the runner computes it.
+ */
+export function planRecipeStages(recipe: TrainRecipe, options: PlanOptions, registry: PluginRegistry, config: XferConfig): Promise<Stage[]> {
+  return planStages(recipe, options, {
+    async recipe(name) {
+      const { recipe: found } = await loadRecipe(name, registry);
+      if (found.kind !== "train") throw new XferError(`upstream recipe "${name}" is an analysis recipe; an upstream reference names a training recipe whose runs store checkpoints`);
+      return found;
+    },
+    async identity(run) {
+      const path = weightsSource(run.spec, config.weights);
+      return runIdentity({ specHash: run.hash, ...(path === undefined ? {} : { weights: { backbone: run.spec.backbone.name, tensorsSha256: await weightsTensorsHash(path) } }) });
+    },
+  });
 }

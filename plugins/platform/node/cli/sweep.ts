@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import type { DependencyContainer } from "tsyringe";
 import type { Logger, PlanProgress, RunStartEvent } from "../../../../core/di.ts";
 import { varyingAxes, type PlannedRun } from "../../../../core/recipe.ts";
-import { runPlan } from "../../../../core/runner.ts";
+import { runStages } from "../../../../core/runner.ts";
 import type { TrainProgress } from "../../../../core/train/trainer.ts";
 import { workerIdentity } from "../claims.ts";
 import { createProgress, interruptNotice, type Progress } from "./progress.ts";
@@ -29,10 +29,20 @@ interface Io {
   err(text: string): void;
 }
 
-export interface SweepContext {
+/** A recipe's runs in a sweep: upstream stages first, the recipe asked for last (core/stages.ts). */
+export interface SweepStageContext {
   readonly recipe: string;
   readonly runs: readonly PlannedRun[];
   /** runs/<recipe>. */
+  readonly outDir: string;
+}
+
+export interface SweepContext {
+  readonly recipe: string;
+  readonly stages: readonly SweepStageContext[];
+  /** Every stage's runs: what the progress display counts. */
+  readonly runs: readonly PlannedRun[];
+  /** runs/<recipe> of the recipe asked for. */
   readonly outDir: string;
   readonly settings: SweepSettings;
   /** The config's weights: which runs have external weights (see commands/status.ts). */
@@ -63,23 +73,29 @@ function sayer(bar: Progress, io: Io): (line: string) => void {
  */
 async function finish(ctx: SweepContext, tally: SweepTally, signal: StopSignal | undefined, extra: readonly string[] = []): Promise<number> {
   const { maxAttempts, leaseMs } = ctx.settings;
-  const end: SweepEnd = await sweepEnd(ctx.outDir, ctx.runs, { leaseMs, maxAttempts, weights: ctx.weights });
+  const ends: SweepEnd[] = [];
+  for (const stage of ctx.stages) ends.push(await sweepEnd(stage.outDir, stage.runs, { leaseMs, maxAttempts, weights: ctx.weights }));
   for (const line of extra) ctx.io.err(line);
+  const total = (count: (end: SweepEnd) => number) => ends.reduce((n, end) => n + count(end), 0);
   if (signal !== undefined) {
-    const trained = end.rows.filter((r) => r.state === "done" && tally.trained.has(r.id)).length;
+    const trained = total((end) => end.rows.filter((r) => r.state === "done" && tally.trained.has(r.id)).length);
     ctx.io.err(interruptNotice({
-      recipe: ctx.recipe, outDir: ctx.outDir, total: ctx.runs.length, trained, skipped: end.done - trained, signal, stopped: tally.stopped,
+      recipe: ctx.recipe, outDir: ctx.outDir, total: ctx.runs.length, trained, skipped: total((end) => end.done) - trained, signal, stopped: tally.stopped,
     }, ctx.argv));
     return stopExitCode(signal);
   }
-  const axes = varyingAxes(ctx.runs.map((r) => r.spec));
-  for (const line of summaryLines(ctx.recipe, ctx.outDir, ctx.runs, end, tally, maxAttempts, axes)) ctx.io.out(line);
+  for (const [i, stage] of ctx.stages.entries()) {
+    const axes = varyingAxes(stage.runs.map((r) => r.spec));
+    for (const line of summaryLines(stage.recipe, stage.outDir, stage.runs, ends[i], tally, maxAttempts, axes)) ctx.io.out(line);
+  }
+  const notDone = total((end) => end.notDone.length);
+  const failed = total((end) => end.failed.length);
   if (tally.failFastAt !== undefined) {
-    ctx.io.err(`xfer: --fail-fast: the sweep stopped at the failed run ${tally.failFastAt} (named above); ${end.notDone.length} run(s) not done`);
+    ctx.io.err(`xfer: --fail-fast: the sweep stopped at the failed run ${tally.failFastAt} (named above); ${notDone} run(s) not done`);
     return 1;
   }
-  if (end.failed.length > 0 || end.notDone.length > 0) {
-    const what = [...(end.failed.length > 0 ? [`${end.failed.length} failed`] : []), ...(end.notDone.length > 0 ? [`${end.notDone.length} not done`] : [])].join(", ");
+  if (failed > 0 || notDone > 0) {
+    const what = [...(failed > 0 ? [`${failed} failed`] : []), ...(notDone > 0 ? [`${notDone} not done`] : [])].join(", ");
     ctx.io.err(`xfer: ${what} of ${ctx.runs.length} run(s) (named above); the same command retries failed runs (up to --max-attempts ${maxAttempts}) and goes on with the rest`);
     return 1;
   }
@@ -160,16 +176,21 @@ export async function runWorker(ctx: SweepContext, makeRoot: (logger: Logger) =>
   const root = makeRoot(logger);
   const { jobs: _jobs, ...sweep } = ctx.settings;
   try {
-    const outcome = await runPlan(root, ctx.runs, {
+    const stages = await runStages(root, ctx.stages, {
       worker: workerIdentity(), ...sweep, shouldStop: () => stop.received !== undefined || halted || (allSettled && tally.current.size === 0),
     });
-    tally.outcome(outcome);
+    const outcomes = stages.map((stage) => stage.outcome);
+    for (const outcome of outcomes) tally.outcome(outcome);
     if (worker !== undefined) {
       process.off("disconnect", orphaned);
       process.off("message", onParent);
-      await sendToParent({ kind: "outcome", discarded: outcome.discarded, damaged: outcome.damaged, ...(outcome.stopped === undefined ? {} : { stopped: outcome.stopped }) });
+      const stopped = outcomes.find((outcome) => outcome.stopped !== undefined)?.stopped;
+      await sendToParent({
+        kind: "outcome", discarded: outcomes.flatMap((o) => o.discarded), damaged: outcomes.flatMap((o) => o.damaged), ...(stopped === undefined ? {} : { stopped }),
+      });
       if (stop.received !== undefined) return stopExitCode(stop.received);
-      return halted || outcome.failed.length > 0 || outcome.exhausted.length > 0 || outcome.stopped?.reason === "fail-fast" ? 1 : 0;
+      const failed = outcomes.some((o) => o.failed.length > 0 || o.exhausted.length > 0) || stages.some((stage) => stage.blocked.length > 0);
+      return halted || failed || stopped?.reason === "fail-fast" ? 1 : 0;
     }
   } finally {
     stop.release();

@@ -11,10 +11,10 @@ import { csvField } from "../../../../../core/analysis/render.ts";
 import type { JsonObject, RunResult } from "../../../../../core/contracts.ts";
 import { InputError, XferError } from "../../../../../core/errors.ts";
 import { contentHash } from "../../../../../core/hash.ts";
-import { axisValueText, parseFilter, plan, varyingAxes, type PlannedRun } from "../../../../../core/recipe.ts";
+import { axisValueText, parseFilter, varyingAxes, type PlannedRun } from "../../../../../core/recipe.ts";
 import { loadConfig } from "../../config.ts";
 import { FsRunStore } from "../../run-store.ts";
-import { loadRecipe } from "../recipes.ts";
+import { loadRecipe, planRecipeStages } from "../recipes.ts";
 
 export type RunState = "done" | "damaged" | "started-not-finished" | "pending";
 
@@ -133,7 +133,8 @@ export function registerRunsCommand(program: Command, io: { out(text: string): v
       if (recipe.kind === "analysis") throw new XferError(`runs: ${recipe.name} is an analysis recipe; it trains no runs`);
       const seed = opts.seed === undefined ? undefined : Number(opts.seed);
       if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new XferError(`--seed: expected a non-negative integer, got "${opts.seed}"`);
-      const runs = plan(recipe, { seed, defaultSeed: config.seed, smoke: opts.smoke ?? false, filters: opts.filter.map(parseFilter) });
+      // The recipe's own runs (those of its upstream recipes are listed by `xfer runs <upstream recipe>`).
+      const runs = (await planRecipeStages(recipe, { seed, defaultSeed: config.seed, smoke: opts.smoke ?? false, filters: opts.filter.map(parseFilter) }, registry, config)).at(-1)!.runs;
       const dir = resolve(opts.out ?? config.outDir, recipe.name);
       const { axes, rows } = runRows(runs, await storedBySpecHash(dir));
       if (opts.json) {

@@ -13,13 +13,13 @@ import { userInfo } from "node:os";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { XferError } from "../../../../../core/errors.ts";
-import { parseFilter, plan, type RunSpec } from "../../../../../core/recipe.ts";
+import { parseFilter, type RunSpec } from "../../../../../core/recipe.ts";
 import type { XferConfig } from "../../../../../core/config.ts";
 import type { PluginRegistry } from "../../../../../core/plugin.ts";
 import { loadConfig } from "../../config.ts";
 import { DEFAULT_MAX_ARRAY_SIZE, DEFAULT_SIGNAL_SECONDS, maxArraySize, sbatchScript, submitBatch, writeNewFile } from "../../slurm.ts";
 import { planProblems, preflightError } from "../preflight.ts";
-import { builtinRecipeNames, loadRecipe } from "../recipes.ts";
+import { builtinRecipeNames, loadRecipe, planRecipeStages } from "../recipes.ts";
 import { sweepSettings } from "../workers.ts";
 import { registerStatusCommand } from "./status.ts";
 
@@ -120,7 +120,9 @@ export function registerSlurmCommands(program: Command, io: Io, deps: SlurmDeps)
         throw new XferError(`${recipe.name} is an analysis recipe: it trains nothing, so there is nothing to submit; \`xfer run ${recipe.name}\` computes its report`);
       }
       const filters = opts.filter.map(parseFilter);
-      const runs = plan(recipe, { seed: opts.seed === undefined ? undefined : Number(opts.seed), defaultSeed: config.seed, smoke: opts.smoke ?? false, filters });
+      // Every stage's runs: the array tasks' `xfer run` trains the upstream stages first.
+      const stages = await planRecipeStages(recipe, { seed: opts.seed === undefined ? undefined : Number(opts.seed), defaultSeed: config.seed, smoke: opts.smoke ?? false, filters }, registry, config);
+      const runs = stages.flatMap((stage) => stage.runs);
       const dataRoots = opts.smoke ? deps.smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), io) : config.dataRoots;
       const problems = await planProblems(registry, runs, config, dataRoots);
       if (problems.length > 0) throw preflightError(recipe.name, problems);

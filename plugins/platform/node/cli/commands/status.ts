@@ -15,12 +15,12 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { RunResult, WorkerIdentity } from "../../../../../core/contracts.ts";
 import { XferError } from "../../../../../core/errors.ts";
-import { axisValueText, parseFilter, plan, varyingAxes, type PlannedRun } from "../../../../../core/recipe.ts";
+import { axisValueText, parseFilter, varyingAxes, type PlannedRun } from "../../../../../core/recipe.ts";
 import { DEFAULT_SWEEP } from "../../../../../core/runner.ts";
 import { weightsSource } from "../../../../../core/run-identity.ts";
 import { loadConfig } from "../../config.ts";
 import { FsRunStore } from "../../run-store.ts";
-import { loadRecipe } from "../recipes.ts";
+import { loadRecipe, planRecipeStages } from "../recipes.ts";
 import { sweepSettings } from "../workers.ts";
 import { formatColumns, storedBySpecHash } from "./runs.ts";
 
@@ -204,19 +204,31 @@ export function registerStatusCommand(parent: Command, io: { out(text: string): 
       const { leaseMs, maxAttempts } = sweepSettings({ lease: opts.lease, maxAttempts: opts.maxAttempts });
       const seed = opts.seed === undefined ? undefined : Number(opts.seed);
       if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0)) throw new XferError(`--seed: expected a non-negative integer, got "${opts.seed}"`);
-      const runs = plan(recipe, { seed, defaultSeed: config.seed, smoke: opts.smoke ?? false, filters: opts.filter.map(parseFilter) });
-      const dir = resolve(opts.out ?? config.outDir, recipe.name);
-      const { axes, rows } = await sweepRows(dir, runs, { leaseMs, maxAttempts, weights: config.weights });
-      const counts = stateCounts(rows);
-      const jobs = slurmJobs(rows);
+      const stages = await planRecipeStages(recipe, { seed, defaultSeed: config.seed, smoke: opts.smoke ?? false, filters: opts.filter.map(parseFilter) }, registry, config);
+      const reports = [];
+      for (const stage of stages) {
+        const dir = resolve(opts.out ?? config.outDir, stage.recipe.name);
+        const { axes, rows } = await sweepRows(dir, stage.runs, { leaseMs, maxAttempts, weights: config.weights });
+        reports.push({ recipe: stage.recipe.name, dir, axes, rows, counts: stateCounts(rows) });
+      }
+      const jobs = slurmJobs(reports.flatMap((r) => r.rows));
       const queue = jobs.length === 0 ? undefined : await squeue(jobs);
+      const { dir, rows, counts } = reports.at(-1)!;
       if (opts.json) {
-        io.out(JSON.stringify({ recipe: recipe.name, dir, leaseSeconds: leaseMs / 1000, maxAttempts, counts, runs: rows.map(({ result: _result, ...row }) => row), ...(queue === undefined ? {} : { squeue: queue }) }, null, 2));
+        // The recipe's own runs as before; the stages it loads weights from, when any, under `upstream`.
+        const upstream = reports.slice(0, -1).map((r) => ({ recipe: r.recipe, dir: r.dir, counts: r.counts, runs: r.rows.map(({ result: _result, ...row }) => row) }));
+        io.out(JSON.stringify({
+          recipe: recipe.name, dir, leaseSeconds: leaseMs / 1000, maxAttempts, counts, runs: rows.map(({ result: _result, ...row }) => row),
+          ...(upstream.length > 0 ? { upstream } : {}), ...(queue === undefined ? {} : { squeue: queue }),
+        }, null, 2));
         return;
       }
-      const failed = counts.failed === 0 ? "0 failed" : `${counts.failed} failed${counts.exhausted > 0 ? ` (${counts.exhausted} exhausted)` : ""}`;
-      io.out(`${recipe.name} in ${dir}: ${rows.length} run(s): ${counts.done} done, ${counts.running} running, ${counts.stale} stale, ${failed}, ${counts.pending} pending`);
-      for (const line of statusTable(axes, rows, maxAttempts)) io.out(`  ${line}`);
+      for (const [i, report] of reports.entries()) {
+        const failed = report.counts.failed === 0 ? "0 failed" : `${report.counts.failed} failed${report.counts.exhausted > 0 ? ` (${report.counts.exhausted} exhausted)` : ""}`;
+        const role = i < reports.length - 1 ? ` (upstream of ${reports[i + 1].recipe})` : "";
+        io.out(`${report.recipe}${role} in ${report.dir}: ${report.rows.length} run(s): ${report.counts.done} done, ${report.counts.running} running, ${report.counts.stale} stale, ${failed}, ${report.counts.pending} pending`);
+        for (const line of statusTable(report.axes, report.rows, maxAttempts)) io.out(`  ${line}`);
+      }
       if (queue !== undefined) {
         if (queue.problem !== undefined) io.out(`squeue: ${queue.problem}`);
         else io.out([`squeue (job ${queue.jobs.join(", ")}):`, ...(queue.lines!.length > 0 ? queue.lines!.map((l) => `  ${l}`) : ["  (no such job in the queue any more)"])].join("\n"));
