@@ -18,7 +18,7 @@ export interface TrainingOptions {
   /** Stop after this many epochs without improvement of the selection metric. */
   readonly patience?: number;
   /** What is trained (see docs/training.md): default "finetune". */
-  readonly mode?: "finetune" | "linear-probe" | "lp-ft" | "frozen-features";
+  readonly mode?: "finetune" | "linear-probe" | "lp-ft" | "frozen-features" | "logistic-regression";
   /** For "lp-ft": epochs of linear probing before the whole network is fine-tuned. */
   readonly lpEpochs?: number;
   /**

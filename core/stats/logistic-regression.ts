@@ -51,6 +51,8 @@ export interface RegularisationPath {
   /** The grid of lambdas in the order fitted (largest first) and each fit's validation accuracy. */
   readonly grid: readonly number[];
   readonly valAccuracies: readonly number[];
+  /** The fit on train alone at the chosen lambda: the point of the path whose val accuracy chose it. */
+  readonly trainModel: LogisticRegressionModel;
   /** Refitted on train + val with the chosen lambda. */
   readonly model: LogisticRegressionModel;
 }
@@ -401,5 +403,5 @@ export function selectRegularisation(
   ally.set(ty);
   ally.set(vy, ty.length);
   const model = fitLogisticRegression({ data: all, rows: tm.rows + vm.rows, cols: tm.cols }, ally, { ...fitOpts, lambda: grid[best], warmStart: path[best] });
-  return { lambda: grid[best], C: 1 / grid[best], grid, valAccuracies, model };
+  return { lambda: grid[best], C: 1 / grid[best], grid, valAccuracies, trainModel: path[best], model };
 }

@@ -22,6 +22,8 @@ import {
   classTargets, fitOrdinalThresholds, ordinalRegressionLoss, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, thresholdsToClasses,
 } from "../losses.ts";
 import type { Rng, SeedTree } from "../rng.ts";
+import { selectRegularisation, type LogisticRegressionModel } from "../stats/logistic-regression.ts";
+import type { DenseMatrix } from "../stats/frechet.ts";
 import { isOrdinal, type RunHead } from "./head.ts";
 import { BEST_VAL_SCORES, parseTrainerResumeMeta, trainerResumeMetaJson } from "./resume.ts";
 
@@ -97,7 +99,8 @@ function ordinalScores(predictions: Scores, thresholds: readonly number[], numCl
  * What one training mode trains: the whole network (`finetune`), the head on a frozen body
  * (`linear-probe`; batch norm in eval mode), the head then everything (`lp-ft`, Appendix I of the
  * paper), or a fresh linear classifier on features computed once (`frozen-features`, the
- * fixed-feature protocol of Kornblith et al. 2019, trained with the run's optimizer).
+ * fixed-feature protocol of Kornblith et al. 2019, trained with the run's optimizer;
+ * `logistic-regression` fits the same classifier by L-BFGS instead, see trainLogisticRegression).
  */
 interface Learner {
   /** Inputs for a batch (tensors the loop disposes after the step). */
@@ -209,6 +212,7 @@ async function scoreTarget(scorer: Scorer, metrics: readonly Metric[], val: read
 }
 
 export async function train(parts: TrainerParts): Promise<RunResult> {
+  if (modeOf(parts.spec) === "logistic-regression") return trainLogisticRegression(parts);
   const { spec, dataset, seeds, optimizer, schedule, metrics, head, clock } = parts;
   if ((parts.onCheckpoint || parts.resume) && (typeof optimizer.saveState !== "function" || typeof optimizer.loadState !== "function")) {
     // Optimizer plugins written before runs could resume lack these; fail before any training, not after epoch 1.
@@ -311,32 +315,132 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       scoredTest = await scoreTarget(scorer, metrics, valSamples, await scorer.score(valSamples, false), testSamples);
     }
     const test = scoredTest?.values;
-    const root = parts.datasetContext.io.root;
-    const [predicted, split] = testSamples && scoredTest ? [testSamples, "test" as const] : [valSamples, "val" as const];
-    await parts.onPredictions?.({ split, ids: predicted.map((s) => s.id), labels: scorer.labels(predicted), scores: scoredTest?.scores ?? bestValScored.scores });
+    await storePredictions(parts, scorer, splits, scoredTest?.scores ?? bestValScored.scores);
 
     return {
-      hash: parts.hash,
-      recipe: spec.recipe,
+      ...resultFields(parts, splits, params, started),
       epochs: history,
       bestEpoch,
       best,
       ...(test ? { test } : {}),
       ...(bestThresholds ? { thresholds: bestThresholds } : {}),
-      params,
-      // Samples the dataset left out (skipMissing, skipUndecodable) belong with the result they shaped.
-      ...(parts.index.skipped?.length ? { skipped: parts.index.skipped.map(({ id, reason }) => ({ id, reason })) } : {}),
-      seconds: (clock.now() - started) / 1000,
-      ...(clock.timeOrigin === undefined ? {} : { startedAt: isoTime(clock.timeOrigin + started), endedAt: isoTime(clock.timeOrigin + clock.now()) }),
-      data: { ...splits.data, ...(root === undefined ? {} : { root }) },
       // Val as scored at the best epoch.
       evaluation: { val: scorer.evaluation(valSamples, bestValScored), ...(scoredTest ? { test: scoredTest.evaluation } : {}) },
-      seeds: { root: String(seeds.root), split: String(spec.splitSeed ?? spec.seed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
-      environment: parts.environment,
     };
   } finally {
     bestState?.forEach((t) => t.dispose());
     learner.dispose();
+  }
+}
+
+/** What every result records besides its epochs and metrics. */
+function resultFields(parts: TrainerParts, splits: RunSplits, params: number, started: number) {
+  const { spec, seeds, clock } = parts;
+  const root = parts.datasetContext.io.root;
+  return {
+    hash: parts.hash,
+    recipe: spec.recipe,
+    params,
+    // Samples the dataset left out (skipMissing, skipUndecodable) belong with the result they shaped.
+    ...(parts.index.skipped?.length ? { skipped: parts.index.skipped.map(({ id, reason }) => ({ id, reason })) } : {}),
+    seconds: (clock.now() - started) / 1000,
+    ...(clock.timeOrigin === undefined ? {} : { startedAt: isoTime(clock.timeOrigin + started), endedAt: isoTime(clock.timeOrigin + clock.now()) }),
+    data: { ...splits.data, ...(root === undefined ? {} : { root }) },
+    seeds: { root: String(seeds.root), split: String(spec.splitSeed ?? spec.seed), shuffle: seeds.key("shuffle"), augment: seeds.key("augment"), init: seeds.key("init") },
+    environment: parts.environment,
+  };
+}
+
+/** The scored split's predictions (test, else val) to the run store. */
+async function storePredictions(parts: TrainerParts, scorer: Scorer, splits: RunSplits, scores: Scores): Promise<void> {
+  const [predicted, split] = splits.test ? [splits.test, "test" as const] : [splits.val, "val" as const];
+  await parts.onPredictions?.({ split, ids: predicted.map((s) => s.id), labels: scorer.labels(predicted), scores });
+}
+
+/**
+ * Kornblith et al. 2019's fixed-feature transfer (`training.mode: "logistic-regression"`): the
+ * penultimate features of every split computed once (eval pipeline), lambda chosen on val by
+ * `selectRegularisation` (core/stats/logistic-regression.ts), which also refits on train + val.
+ * Nothing here is numerics of its own: the fits are that function's, the scores those of the
+ * linear head holding its weights (float32, the checkpoint's precision, so `xfer evaluate`
+ * reproduces them). One epoch record: val as scored by the train-only fit at the chosen lambda,
+ * its mean cross-entropy on train as `trainLoss`. The test split is scored by the refitted model,
+ * which is the checkpoint. There is nothing to resume mid-way: no resume state is written, and a
+ * run stopped before it ends starts over.
+ */
+async function trainLogisticRegression(parts: TrainerParts): Promise<RunResult> {
+  const { hash, metrics, head, clock } = parts;
+  requireLogisticTask(parts);
+  if (parts.batchAugmentations?.length) {
+    throw new XferError(`batch augmentations (${parts.spec.augment.batch?.map((r) => r.name).join(", ")}) mix images; they do not apply in logistic-regression mode`);
+  }
+  if (parts.resume) throw new XferError(`run ${hash}: training.mode "logistic-regression" writes no resume state, yet one (after ${parts.resume.epochsDone} epoch(s)) was given`);
+  const stopIfAsked = () => {
+    if (parts.shouldStop?.()) throw new RunStopped(hash, 0, "signal");
+  };
+  const started = clock.now();
+  const splits = splitRun(parts);
+  const { train: trainSamples, val: valSamples, test: testSamples } = splits;
+  requireEveryClass(parts, trainSamples);
+  const params = parts.backbone.trainableVariables().reduce((n, v) => n + v.size, 0);
+  stopIfAsked();
+  const learner = await createFeatureLearner(parts, [trainSamples, valSamples, testSamples ?? []]);
+  try {
+    stopIfAsked();
+    const labelled = (samples: readonly Sample[]) => ({ X: learner.matrix(samples), y: samples.map((s) => s.label as number) });
+    const path = selectRegularisation(labelled(trainSamples), labelled(valSamples));
+    const scorer = new Scorer(parts, learner);
+    learner.setClassifier(path.trainModel);
+    const trainLoss = (await scorer.score(trainSamples, false)).loss;
+    const valScored = await scorer.score(valSamples, true);
+    const valLabels = scorer.labels(valSamples);
+    const best = Object.fromEntries(metrics.map((m) => [m.name, m.compute(valLabels, valScored.scores)]));
+    const record: EpochRecord = { epoch: 1, trainLoss, selection: best, seconds: (clock.now() - started) / 1000, valLoss: valScored.loss };
+    parts.onProgress?.({ epoch: 0, epochs: 1, step: 1, stepsPerEpoch: 1, loss: trainLoss });
+    await parts.onEpoch?.(record);
+
+    learner.setClassifier(path.model);
+    const state = learner.state();
+    if (parts.onBest) {
+      await parts.onBest(await Promise.all(state.map(async (v) => ({ name: checkpointName(v.name), shape: v.shape, data: await copyOf(v) }))));
+    }
+    stopIfAsked();
+    // As `xfer evaluate` scores the checkpoint: the selection split first (fitted metrics learn there).
+    const scoredTest = testSamples ? await scoreTarget(scorer, metrics, valSamples, await scorer.score(valSamples, false), testSamples) : undefined;
+    await storePredictions(parts, scorer, splits, scoredTest?.scores ?? valScored.scores);
+    return {
+      ...resultFields(parts, splits, params, started),
+      epochs: [record],
+      bestEpoch: 1,
+      best,
+      ...(scoredTest ? { test: scoredTest.values } : {}),
+      evaluation: { val: scorer.evaluation(valSamples, valScored), ...(scoredTest ? { test: scoredTest.evaluation } : {}) },
+      regularisation: { lambda: path.lambda, candidates: path.grid.length },
+    };
+  } finally {
+    learner.dispose();
+  }
+}
+
+/** Logistic regression is multinomial over single labels: no multilabel targets, no ordinal regression. */
+function requireLogisticTask(parts: Pick<TrainerParts, "spec" | "dataset" | "head">): void {
+  const { head, dataset } = parts;
+  if (dataset.meta.task === "multilabel") {
+    throw new XferError(`training.mode "logistic-regression" fits a multinomial (single-label) classifier; dataset "${dataset.meta.name}" is multilabel`);
+  }
+  if (head.loss !== "softmax-cross-entropy" || head.labelSmoothing !== 0) {
+    const asked = isOrdinal(head) ? `training.loss "${head.loss}"` : `training.labelSmoothing ${head.labelSmoothing}`;
+    throw new XferError(`training.mode "logistic-regression" fits plain multinomial cross-entropy; ${asked} does not apply (dataset "${dataset.meta.name}")`);
+  }
+}
+
+/** A class without a training sample has no finite optimum (its intercept is unpenalised). */
+function requireEveryClass(parts: Pick<TrainerParts, "hash" | "dataset" | "index" | "head">, samples: readonly Sample[]): void {
+  const seen = new Set(samples.map((s) => s.label as number));
+  const missing = Array.from({ length: parts.head.numClasses }, (_, c) => c).filter((c) => !seen.has(c));
+  if (missing.length > 0) {
+    const names = classNamesOf(parts);
+    throw new XferError(`run ${parts.hash}: training.mode "logistic-regression" needs every class in the train split; ${missing.map((c) => `"${names[c] ?? c}"`).join(", ")} has none`);
   }
 }
 
@@ -414,9 +518,9 @@ function restoreResume(parts: TrainerParts, learner: Learner, resume: ResumeStat
   };
 }
 
-async function createLearner(parts: EvaluationParts, splits: readonly (readonly Sample[])[]): Promise<Learner> {
+/** Loads a batch through the eval pipeline, and scores samples batch by batch with the run's head. */
+function scoringTools(parts: EvaluationParts) {
   const { spec, backbone, seeds, dataset, head } = parts;
-  const mode = spec.training.mode ?? "finetune";
   const decodeOptions = spec.training.decodeResize === undefined ? undefined : { resize: spec.training.decodeResize };
   // Caching decoded images is the runtime's job (the Node runtime shares a bounded cache across runs).
   const load = (sample: Sample): Promise<Image> => dataset.load(sample, parts.datasetContext, decodeOptions);
@@ -442,38 +546,14 @@ async function createLearner(parts: EvaluationParts, splits: readonly (readonly 
     }
     return { scores: rows, loss: lossSum / samples.length };
   };
+  return { evalBatch, trainBatch, batched };
+}
 
-  if (mode === "frozen-features") {
-    const features = new Map<string, Float32Array>();
-    for (const samples of splits) {
-      for (let start = 0; start < samples.length; start += spec.training.batchSize) {
-        const batch = samples.slice(start, start + spec.training.batchSize);
-        const input = await evalBatch(batch);
-        const f = tf.tidy(() => backbone.forwardFeatures(input, false));
-        input.dispose();
-        const data = (await f.data()) as Float32Array;
-        const dim = f.shape[1];
-        f.dispose();
-        batch.forEach((s, i) => features.set(s.id, data.slice(i * dim, (i + 1) * dim)));
-      }
-    }
-    const dim = features.values().next().value!.length;
-    const linear = linearHead(dim, head.outputs, seeds);
-    const stack = (batch: readonly Sample[]) => {
-      const out = new Float32Array(batch.length * dim);
-      batch.forEach((s, i) => out.set(features.get(s.id)!, i * dim));
-      return tf.tensor2d(out, [batch.length, dim]);
-    };
-    return {
-      prepare: async (batch) => stack(batch),
-      logits: (input) => linear.apply(input as tf.Tensor2D),
-      trainable: () => linear.variables,
-      state: () => linear.variables,
-      scores: (samples) => batched(samples, async (batch) => tf.tidy(() => linear.apply(stack(batch)))),
-      dispose: () => linear.variables.forEach((v) => v.dispose()),
-    };
-  }
-
+async function createLearner(parts: EvaluationParts, splits: readonly (readonly Sample[])[]): Promise<Learner> {
+  const { spec, backbone } = parts;
+  const mode = modeOf(spec);
+  if (mode === "frozen-features" || mode === "logistic-regression") return createFeatureLearner(parts, splits);
+  const { evalBatch, trainBatch, batched } = scoringTools(parts);
   const lpEpochs = mode === "linear-probe" ? Infinity : mode === "lp-ft" ? requireLpEpochs(spec) : 0;
   const frozen = (epoch: number) => epoch < lpEpochs;
   return {
@@ -493,6 +573,66 @@ async function createLearner(parts: EvaluationParts, splits: readonly (readonly 
     }),
     dispose: () => {},
   };
+}
+
+/** A linear classifier on penultimate features computed once, with the features at hand for a closed-form fit. */
+interface FeatureLearner extends Learner {
+  /** The samples' features, one row each (float64 copies of the float32 features). */
+  matrix(samples: readonly Sample[]): DenseMatrix;
+  /** Sets the linear classifier to a fitted logistic regression, rounded to float32 as the checkpoint stores it. */
+  setClassifier(model: LogisticRegressionModel): void;
+}
+
+async function createFeatureLearner(parts: EvaluationParts, splits: readonly (readonly Sample[])[]): Promise<FeatureLearner> {
+  const { spec, backbone, seeds, head } = parts;
+  const { evalBatch, batched } = scoringTools(parts);
+  const features = new Map<string, Float32Array>();
+  for (const samples of splits) {
+    for (let start = 0; start < samples.length; start += spec.training.batchSize) {
+      const batch = samples.slice(start, start + spec.training.batchSize);
+      const input = await evalBatch(batch);
+      const f = tf.tidy(() => backbone.forwardFeatures(input, false));
+      input.dispose();
+      const data = (await f.data()) as Float32Array;
+      const dim = f.shape[1];
+      f.dispose();
+      batch.forEach((s, i) => features.set(s.id, data.slice(i * dim, (i + 1) * dim)));
+    }
+  }
+  const dim = features.values().next().value!.length;
+  const linear = linearHead(dim, head.outputs, seeds);
+  const stack = (batch: readonly Sample[]) => {
+    const out = new Float32Array(batch.length * dim);
+    batch.forEach((s, i) => out.set(features.get(s.id)!, i * dim));
+    return tf.tensor2d(out, [batch.length, dim]);
+  };
+  return {
+    prepare: async (batch) => stack(batch),
+    logits: (input) => linear.apply(input as tf.Tensor2D),
+    trainable: () => linear.variables,
+    state: () => linear.variables,
+    scores: (samples) => batched(samples, async (batch) => tf.tidy(() => linear.apply(stack(batch)))),
+    dispose: () => linear.variables.forEach((v) => v.dispose()),
+    matrix(samples) {
+      const data = new Float64Array(samples.length * dim);
+      samples.forEach((s, i) => data.set(features.get(s.id)!, i * dim));
+      return { data, rows: samples.length, cols: dim };
+    },
+    setClassifier(model) {
+      const { numClasses: k, numFeatures: d } = model;
+      if (d !== dim || k !== head.outputs) throw new XferError(`run ${parts.hash}: the logistic regression has ${k} classes x ${d} features, the linear head ${head.outputs} x ${dim}`);
+      // The head computes x W + b with W features x classes; the model's coef is classes x features.
+      const kernel = new Float32Array(d * k);
+      for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) kernel[j * k + c] = model.coef[c * d + j];
+      const [kernelVariable, biasVariable] = linear.variables;
+      assignFrom(kernelVariable, { shape: [d, k], data: kernel });
+      assignFrom(biasVariable, { shape: [k], data: Float32Array.from(model.intercept) });
+    },
+  };
+}
+
+function modeOf(spec: RunSpec): NonNullable<RunSpec["training"]["mode"]> {
+  return spec.training.mode ?? "finetune";
 }
 
 /** Training targets of a batch: class indices as a column for ordinal regression, else (multi-)one-hot rows. */
@@ -564,7 +704,7 @@ function matchState(parts: EvaluationParts, state: readonly tf.Variable[], check
   const stored = [...checkpoint];
   if (stored.length !== state.length) throw new XferError(`run ${parts.hash}: the checkpoint holds ${stored.length} ${prefix}tensors, the rebuilt model has ${state.length}`);
   // Frozen-features heads of checkpoints written before they had stable names are anonymous tfjs variables (global counters): they match by position only.
-  const byName = (parts.spec.training.mode ?? "finetune") !== "frozen-features";
+  const byName = modeOf(parts.spec) !== "frozen-features";
   // Checkpoints written before names dropped a reset head's "#<counter>" suffix still match.
   const named = new Map(stored.map(([n, t]) => [n.replace(/#\d+$/, ""), t]));
   return state.map((variable, i) => {
@@ -598,7 +738,7 @@ export function checkpointName(variableName: string): string {
 function mixBatch(parts: TrainerParts, input: tf.Tensor, y: tf.Tensor2D, epoch: number, step: number): { input: tf.Tensor; y: tf.Tensor2D } {
   const augmentations = parts.batchAugmentations ?? [];
   if (augmentations.length === 0) return { input, y };
-  if ((parts.spec.training.mode ?? "finetune") === "frozen-features") {
+  if (modeOf(parts.spec) === "frozen-features") {
     throw new XferError(`batch augmentations (${parts.spec.augment.batch?.map((r) => r.name).join(", ")}) mix images; they do not apply in frozen-features mode`);
   }
   const rng = parts.seeds.stream("batch-augment", epoch, step);

@@ -77,6 +77,7 @@ async function trainRun(template: RunTemplate, options: { stopAt?: { epoch: numb
     id: "a1",
     appendEpoch: async (e: EpochRecord) => void captured.epochs.push(e),
     putCheckpoint: async (state: readonly NamedTensor[]) => void (captured.best = state),
+    putPredictions: async () => {},
   } as unknown as RunAttempt;
   let polls = 0;
   const shouldStop = () => {
