@@ -14,6 +14,7 @@ export {
   type DenseMatrix, type Features, type GaussianStats,
 } from "./frechet.ts";
 export { mcnemar, mcnemarFromPredictions, type McNemarCounts, type McNemarOptions, type McNemarResult, type McNemarTable } from "./mcnemar.ts";
+export { mcnemarRuns, pairPredictions } from "./paired-predictions.ts";
 export { rankAverage } from "./rank.ts";
 export {
   fitLogisticRegression, kornblithLambdaGrid, logisticPredict, logisticPredictProba, selectRegularisation,
