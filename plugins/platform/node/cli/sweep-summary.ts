@@ -75,18 +75,24 @@ export async function sweepEnd(outDir: string, runs: readonly PlannedRun[], opti
  * error and its error.json, the rest with why they are not done.
  */
 export function summaryLines(recipe: string, outDir: string, runs: readonly PlannedRun[], end: SweepEnd, tally: SweepTally, maxAttempts: number, axes: readonly string[]): string[] {
-  const resumedNow = [...tally.resumed.keys()].filter((id) => tally.trained.has(id));
+  // The tally spans the sweep's stages; these lines are about this stage's runs.
+  const here = new Set(end.rows.map((r) => r.id));
+  const trained = [...tally.trained].filter((id) => here.has(id)).length;
+  const resumedNow = [...tally.resumed.keys()].filter((id) => here.has(id) && tally.trained.has(id));
+  const tookOver = [...tally.tookOver.keys()].filter((id) => here.has(id)).length;
+  const discarded = tally.discarded.filter((d) => here.has(d.id)).length;
+  const damaged = tally.damaged.filter((d) => here.has(d.id)).length;
   const exhausted = end.failed.filter((r) => r.exhausted).length;
   const notes = [
     ...(resumedNow.length > 0 ? [`${resumedNow.length} resumed mid-run`] : []),
-    ...(tally.tookOver.size > 0 ? [`${tally.tookOver.size} taken over from a stale claim`] : []),
+    ...(tookOver > 0 ? [`${tookOver} taken over from a stale claim`] : []),
     ...(end.failed.length > 0 ? [`${end.failed.length} failed${exhausted > 0 ? ` (${exhausted} exhausted)` : ""}`] : []),
     ...(end.notDone.length > 0 ? [`${end.notDone.length} not done`] : []),
-    ...(tally.discarded.length > 0 ? [`${tally.discarded.length} discarded (another process published first)`] : []),
-    ...(tally.damaged.length > 0 ? [`${tally.damaged.length} damaged and kept aside`] : []),
+    ...(discarded > 0 ? [`${discarded} discarded (another process published first)`] : []),
+    ...(damaged > 0 ? [`${damaged} damaged and kept aside`] : []),
   ];
   const alreadyDone = end.rows.filter((r) => r.state === "done" && !tally.trained.has(r.id)).length;
-  const lines = [`${recipe}: ${tally.trained.size} trained, ${alreadyDone} already done${notes.map((n) => `, ${n}`).join("")}; results in ${outDir}`];
+  const lines = [`${recipe}: ${trained} trained, ${alreadyDone} already done${notes.map((n) => `, ${n}`).join("")}; results in ${outDir}`];
   for (const [i, row] of end.rows.entries()) {
     const label = `  ${row.id.slice(0, 12)}${axes.length > 0 ? `  ${axesLabel(runs[i].spec, axes)}` : ""}`;
     if (row.state === "done" && row.result !== undefined) {
