@@ -112,7 +112,7 @@ describe("xfer run of a recipe whose backbone comes from another recipe's run", 
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^up-pre: 0 trained, 1 already done/m);
     expect(again.stdout).toMatch(/^up-down: 0 trained, 2 already done/m);
-  });
+  }, 180_000);
 
   it("a sweep stopped in the upstream stage resumes it there and then runs the downstream stage", async () => {
     const root = await writeRecipes(40);
@@ -140,5 +140,5 @@ describe("xfer run of a recipe whose backbone comes from another recipe's run", 
     expect(run.stdout).toMatch(/^up-pre: 0 trained, 0 already done, 1 failed;/m);
     // The from-scratch run needs no upstream: done; the fine-tuned one was never tried (no error.json of its own).
     expect(run.stdout).toMatch(/^up-down: 1 trained, 0 already done, 1 not done;/m);
-  });
+  }, 120_000);
 });
