@@ -4,3 +4,4 @@ export * from "./report.ts";
 export * from "./render.ts";
 export * from "./trend.ts";
 export * from "./reasons.ts";
+export * from "./intervals.ts";

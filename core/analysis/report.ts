@@ -4,6 +4,7 @@
  * data) and the JSON that becomes report.json.
  */
 import type { JsonObject, JsonValue } from "../contracts.ts";
+import type { CellInterval } from "./intervals.ts";
 import type { RawTable, ResultsTable } from "./results.ts";
 
 /** Number of decimals a printed number shows ("0.0000" -> 4, "8.2" -> 1, "31" -> 0). */
@@ -124,6 +125,8 @@ export interface AnalysisInput {
   readonly file?: RawTable;
   /** Root seed for the recipe's random streams (bootstrap resampling). */
   readonly seed: number;
+  /** Bootstrap intervals of cells of `results` from their runs' stored predictions (core/analysis/intervals.ts `predictionIntervals`). */
+  readonly intervals?: readonly CellInterval[];
 }
 
 export interface AnalysisRecipe {

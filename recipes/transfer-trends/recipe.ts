@@ -6,13 +6,12 @@
  * paper's datasets, x is ImageNet top-1 (%) and the threshold is Table 2's 70%.
  */
 import {
-  buildReport, cell, defaultThreshold, defineAnalysisRecipe, expectedReason, fromPrinted, IMAGENET_COLUMN, IMAGENET_THRESHOLD,
+  buildReport, cell, clopperPearsonInterval, defaultThreshold, defineAnalysisRecipe, expectedReason, fromPrinted, IMAGENET_COLUMN, IMAGENET_THRESHOLD,
   isPaperDataset, joinReasons, resultsReportTable, scaleNotes, taskTrends, trendFigure, trendNotes, trendsTable,
-  type AnalysisInput, type Claim, type DatasetName, type FitOutcome, type Figure, type ReportTable, type ResultsTable,
+  type AnalysisInput, type CellInterval, type Claim, type DatasetName, type FitOutcome, type Figure, type ReportTable, type ResultsTable,
   type TableRow, type TaskTrend,
 } from "../../core/analysis/index.ts";
 import { XferError } from "../../core/errors.ts";
-import { clopperPearson } from "../../core/stats/index.ts";
 import { PROSE, TABLE15, TABLE16, TABLE2, TABLE4 } from "../../fixtures/paper/fang2023.ts";
 
 /** Table 2's threshold: "models above 70% ImageNet accuracy". */
@@ -116,43 +115,51 @@ function claims(table: ResultsTable, trends: Map<DatasetName, TaskTrend>): Claim
  */
 export const EVAL_SIZES: Partial<Record<DatasetName, number>> = { Cassava: 4277, EuroSAT: 5400 };
 
-/** 95% Clopper-Pearson intervals of each model's accuracy, from the evaluation-set size. */
-function accuracyIntervals(table: ResultsTable, datasets: readonly DatasetName[]) {
-  const out: { dataset: DatasetName; model: string; imagenet: number; value: number; n: number; lower: number; upper: number }[] = [];
-  for (const dataset of datasets) {
-    const n = EVAL_SIZES[dataset];
-    if (n === undefined) continue;
-    for (const row of table.rows) {
-      const value = row.values[dataset];
-      if (value === undefined) continue;
-      const { lower, upper } = clopperPearson(Math.round((value / 100) * n), n);
-      out.push({ dataset, model: row.model, imagenet: row.descriptors[IMAGENET_COLUMN], value, n, lower: 100 * lower, upper: 100 * upper });
+/**
+ * Figure 4's 95% intervals: the bootstrap intervals given with the table (xfer's own runs with
+ * stored predictions, any task), and Clopper-Pearson intervals of the published accuracies of
+ * the datasets whose evaluation-set size is known, for cells without a bootstrap interval.
+ */
+function figureIntervals(table: ResultsTable, datasets: readonly DatasetName[], bootstrapped: readonly CellInterval[]) {
+  const rowOf = new Map(table.rows.map((row) => [row.model, row]));
+  const cells = bootstrapped.filter((i) => rowOf.get(i.model)?.values[i.task] !== undefined);
+  const has = new Set(cells.map((i) => `${i.task}\u0000${i.model}`));
+  if (table.x === IMAGENET_COLUMN) {
+    for (const dataset of datasets) {
+      const n = EVAL_SIZES[dataset];
+      if (n === undefined) continue;
+      for (const row of table.rows) {
+        const value = row.values[dataset];
+        if (value !== undefined && !has.has(`${dataset}\u0000${row.model}`)) cells.push(clopperPearsonInterval(dataset, row.model, value, n));
+      }
     }
   }
-  return out;
+  return cells
+    .filter((i) => rowOf.get(i.model)!.descriptors[table.x] !== undefined)
+    .map((i) => ({ ...i, dataset: i.task, x: rowOf.get(i.model)!.descriptors[table.x] }));
 }
 
-function intervalsTable(intervals: ReturnType<typeof accuracyIntervals>): ReportTable {
+function intervalsTable(intervals: ReturnType<typeof figureIntervals>): ReportTable {
   return {
     key: "accuracy_ci",
-    title: "95% Clopper-Pearson intervals of accuracy (%) from the evaluation-set size (correct = round(accuracy × n))",
+    title: "95% intervals (0-100): percentile bootstrap of the run's stored predictions (resamples given), else Clopper-Pearson of a published accuracy from the evaluation-set size (correct = round(accuracy × n))",
     rowLabel: "dataset / model",
-    columns: [{ key: "value", label: "accuracy" }, { key: "n", label: "n" }, { key: "lower", label: "lower" }, { key: "upper", label: "upper" }],
+    columns: [{ key: "value", label: "value" }, { key: "n", label: "n" }, { key: "lower", label: "lower" }, { key: "upper", label: "upper" }, { key: "resamples", label: "bootstrap resamples" }],
     rows: intervals.map((i) => ({
-      key: `${i.dataset} / ${i.model}`,
-      cells: { value: cell(i.value, null), n: cell(i.n, null), lower: cell(i.lower, null), upper: cell(i.upper, null) },
+      key: `${i.task} / ${i.model}`,
+      cells: { value: cell(i.value, null), n: cell(i.n, null), lower: cell(i.lower, null), upper: cell(i.upper, null), resamples: cell(i.resamples ?? null, null) },
     })),
   };
 }
 
-function errorBarFigure(intervals: ReturnType<typeof accuracyIntervals>): Figure {
-  const x = { field: "imagenet", type: "quantitative", title: "ImageNet top-1 (%)", scale: { zero: false } };
+function errorBarFigure(intervals: ReturnType<typeof figureIntervals>, xColumn: string): Figure {
+  const x = { field: "x", type: "quantitative", title: xColumn === IMAGENET_COLUMN ? "ImageNet top-1 (%)" : xColumn, scale: { zero: false } };
   return {
     key: "figure4",
-    title: "Accuracy with 95% Clopper-Pearson intervals",
+    title: "Metric with 95% intervals",
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-      title: "Accuracy with 95% Clopper-Pearson intervals (evaluation-set size per dataset)",
+      title: "Metric (0-100) with 95% intervals (bootstrap of stored predictions, or Clopper-Pearson from the evaluation-set size)",
       data: { values: intervals.map((i) => ({ ...i })) },
       facet: { field: "dataset", type: "nominal", title: null },
       columns: 2,
@@ -160,8 +167,8 @@ function errorBarFigure(intervals: ReturnType<typeof accuracyIntervals>): Figure
       spec: {
         width: 260, height: 200,
         layer: [
-          { mark: { type: "rule" }, encoding: { x, y: { field: "lower", type: "quantitative", title: "accuracy (%)", scale: { zero: false } }, y2: { field: "upper" } } },
-          { mark: { type: "point", filled: true, size: 30 }, encoding: { x, y: { field: "value", type: "quantitative" }, tooltip: [{ field: "model" }, { field: "value" }, { field: "lower" }, { field: "upper" }] } },
+          { mark: { type: "rule" }, encoding: { x, y: { field: "lower", type: "quantitative", title: "metric (0-100)", scale: { zero: false } }, y2: { field: "upper" } } },
+          { mark: { type: "point", filled: true, size: 30 }, encoding: { x, y: { field: "value", type: "quantitative" }, tooltip: [{ field: "model" }, { field: "value" }, { field: "lower" }, { field: "upper" }, { field: "method" }] } },
         ],
       },
     },
@@ -191,14 +198,18 @@ export function analyzeTrends(input: AnalysisInput) {
   if (!paperApplies && trends.some((t) => isPaperDataset(t.task.name))) {
     notes.push(`The published cells (Tables 2 and 15) and the paper's claims are statistics on ${IMAGENET_COLUMN} above ${THRESHOLD}%; with x = ${table.x} and threshold ${threshold ?? "none"} they are not compared.`);
   }
-  const intervals = table.x === IMAGENET_COLUMN ? accuracyIntervals(table, [...paper.keys()]) : [];
+  const intervals = figureIntervals(table, [...paper.keys()], input.intervals ?? []);
   if (intervals.length > 0) {
     tables.push(intervalsTable(intervals));
-    figures.push(errorBarFigure(intervals));
-    notes.push(
-      `Intervals use the reference code's evaluation-set sizes (${Object.entries(EVAL_SIZES).map(([d, n]) => `${d} ${n}`).join(", ")}); ` +
-        "CCT20 has no size among the reference facts, and the 0-1 metrics (QWK, macro F1, ROC AUC) need per-example predictions for a bootstrap, which a results table does not hold.",
-    );
+    figures.push(errorBarFigure(intervals, table.x));
+    const bootstrapped = new Set(intervals.filter((i) => i.method === "bootstrap").map((i) => i.task));
+    if (bootstrapped.size > 0) notes.push(`Intervals of ${[...bootstrapped].sort().join(", ")} are percentile bootstraps of the runs' stored test predictions (core/analysis/intervals.ts).`);
+    if (intervals.some((i) => i.method === "clopper-pearson")) {
+      notes.push(
+        `Clopper-Pearson intervals of published accuracies use the reference code's evaluation-set sizes (${Object.entries(EVAL_SIZES).map(([d, n]) => `${d} ${n}`).join(", ")}); ` +
+          "CCT20 has no size among the reference facts, and the 0-1 metrics (QWK, macro F1, ROC AUC) need per-example predictions for a bootstrap, which a published table does not hold.",
+      );
+    }
   }
   if (input.results === undefined && paper.size > 0) {
     const extended = fromPrinted("paper Tables 4 + 16 (25 models), as printed", [...TABLE4, ...TABLE16]);
