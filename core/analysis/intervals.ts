@@ -5,7 +5,9 @@
  * intervals from the evaluation-set size (`clopperPearsonInterval`), which is all a number and a
  * size allow. Both are 95% and in percent (0-100), as the trend analysis plots metrics.
  */
-import type { Metric, RunPredictions } from "../contracts.ts";
+import type { Metric, RunPredictions, RunStore } from "../contracts.ts";
+import { XferError } from "../errors.ts";
+import type { PluginRef, PluginRegistry } from "../plugin.ts";
 import { SeedTree } from "../rng.ts";
 import { bootstrapMetric } from "../stats/bootstrap-metric.ts";
 import { clopperPearson } from "../stats/hypothesis.ts";
@@ -38,6 +40,23 @@ export interface PredictionSource {
   predictions(run: string): Promise<RunPredictions | undefined>;
   /** The metric the cell reports for this run (its dataset's selection metric). */
   metric(run: string): Promise<Metric>;
+}
+
+/**
+ * The predictions and metric of runs in a store: each run's dataset (from its spec) names its
+ * selection metric, the metric the results export reports (core/results-export.ts).
+ */
+export function runStoreSource(store: Pick<RunStore, "get" | "predictions">, registry: PluginRegistry): PredictionSource {
+  const ctx = { seeds: new SeedTree(0) };
+  return {
+    predictions: (run) => store.predictions(run),
+    async metric(run) {
+      const stored = await store.get(run);
+      if (stored === undefined) throw new XferError(`run ${run} is not done in the run store; its interval needs its published result`);
+      const dataset = await registry.create("dataset", stored.spec.dataset as unknown as PluginRef, ctx);
+      return registry.create("metric", { name: dataset.meta.selectionMetric }, ctx);
+    },
+  };
 }
 
 /**

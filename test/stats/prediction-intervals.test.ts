@@ -6,7 +6,8 @@ import { clopperPearson } from "../../core/stats/index.ts";
 import {
   contentHash, MemoryRunStore, type EnvironmentRecord, type JsonObject, type RunPredictions, type RunResult,
 } from "../../core/index.ts";
-import { parseResultsTable, predictionIntervals, type AnalysisReport } from "../../core/analysis/index.ts";
+import { parseResultsTable, predictionIntervals, runStoreSource, type AnalysisReport } from "../../core/analysis/index.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 import { SeedTree } from "../../core/rng.ts";
 import { bootstrapMetric } from "../../core/stats/index.ts";
 import { accuracyMetric, macroF1Metric } from "../../plugins/metrics/index.ts";
@@ -32,12 +33,15 @@ async function storedRun(store: MemoryRunStore, name: string, predictions: RunPr
   const attempt = await store.begin(id, spec, environment);
   await attempt.putCheckpoint([{ name: "w", shape: [1], data: new Float32Array([1]) }]);
   if (predictions) await attempt.putPredictions(predictions);
-  const result: RunResult = {
+  await attempt.finish(resultOf(id));
+  return id;
+}
+
+function resultOf(id: string): RunResult {
+  return {
     hash: id, recipe: "intervals", bestEpoch: 1, best: { accuracy: 0.5 }, seconds: 1, seeds: { root: "0" }, environment,
     epochs: [{ epoch: 1, trainLoss: 1, selection: { accuracy: 0.5 }, seconds: 1 }],
   };
-  await attempt.finish(result);
-  return id;
 }
 
 // Four models x two tasks: Cassava (a paper dataset, in percent) and "stripes" (0-1). Model m4's
@@ -79,6 +83,21 @@ describe("predictionIntervals", () => {
     // The same cell in another table keeps its interval: the stream is the cell's, not the order's.
     const alone = await predictionIntervals([rows[2]], source, { seed: 7, resamples: 300 });
     expect(alone.intervals[0]).toEqual(intervals[4]);
+  });
+
+  it("reads each run's selection metric from its dataset through a run store (runStoreSource)", async () => {
+    const store = new MemoryRunStore();
+    const spec: JsonObject = { recipe: "intervals", seed: 0, dataset: { name: "synthetic", options: { classes: 3 } }, point: {} };
+    const id = contentHash(spec);
+    const attempt = await store.begin(id, spec, environment);
+    await attempt.putCheckpoint([{ name: "w", shape: [1], data: new Float32Array([1]) }]);
+    await attempt.putPredictions(predictionsRight(N, 70));
+    await attempt.finish(resultOf(id));
+    const source = runStoreSource(store, builtinRegistry());
+    expect((await source.metric(id)).name).toBe("accuracy");
+    const { intervals } = await predictionIntervals([{ model: "m", runs: { stripes: id } }], source, { seed: 0, resamples: 100 });
+    expect(intervals.map((i) => [i.metric, i.value])).toEqual([["accuracy", 70]]);
+    await expect(source.metric(contentHash({ other: 1 }))).rejects.toThrow(/run [0-9a-f]{64} is not done in the run store/);
   });
 
   it("leaves out a metric fitted on the selection split, saying why", async () => {
