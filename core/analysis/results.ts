@@ -1,9 +1,9 @@
 /**
  * The results table the analysis reads: one row per model, descriptor columns (`model`,
- * `imagenet_top1` in percent, `params`, `log10_params`, and the chosen x column) and one column per
- * task, with any task names. A task's scale (0-100 or 0-1) comes from the dataset facts table
- * (datasets.ts) when its name is known, else from `--scale TASK=...`, else it is inferred from
- * its values. Parsing works on already split records (strings), so the CSV reader stays in the
+ * `imagenet_top1` in percent, `upstream_<metric>` in percent, `params`, `log10_params`, and the
+ * chosen x column) and one column per task, with any task names. A task's scale (0-100 or 0-1)
+ * comes from the dataset facts table (datasets.ts) when its name is known, else from
+ * `--scale TASK=...`, else it is inferred from its values. Parsing works on already split records (strings), so the CSV reader stays in the
  * Node layer and this code runs under Deno too.
  */
 import { InputError, XferError } from "../errors.ts";
@@ -15,6 +15,15 @@ export const PARAMS_COLUMN = "params";
 export const LOG10_PARAMS_COLUMN = "log10_params";
 /** Columns that describe a model rather than a task result. */
 export const DESCRIPTOR_COLUMNS = [IMAGENET_COLUMN, PARAMS_COLUMN, LOG10_PARAMS_COLUMN] as const;
+/**
+ * Prefix of the upstream-score descriptors `xfer results` writes (`upstream_accuracy`: the score of
+ * the run a model's weights come from, in percent), so they are never read as tasks.
+ */
+export const UPSTREAM_PREFIX = "upstream_";
+
+function isUpstreamColumn(column: string): boolean {
+  return column.startsWith(UPSTREAM_PREFIX) && column.length > UPSTREAM_PREFIX.length;
+}
 
 /** A delimited file as header + string records, before any recipe-specific parsing. */
 export interface RawTable {
@@ -107,7 +116,7 @@ export function parseResultsTable({ source, header, records }: RawTable, options
     const hint = x === LOG10_PARAMS_COLUMN ? ` (or "${PARAMS_COLUMN}", from which it is derived)` : x === IMAGENET_COLUMN ? "; choose another x column with --x" : "";
     throw new InputError(`${source}, line 1`, `missing column "${x}"${hint}; the x column must be one of the file's columns`);
   }
-  const descriptorNames = new Set<string>([...DESCRIPTOR_COLUMNS, x]);
+  const descriptorNames = new Set<string>([...DESCRIPTOR_COLUMNS, x, ...[...seen.keys()].filter(isUpstreamColumn)]);
   const taskColumns: { task: Omit<TaskColumn, "scale" | "scaleSource">; index: number }[] = [];
   for (const [column, index] of seen) {
     if (column === MODEL_COLUMN || descriptorNames.has(column)) continue;

@@ -1,14 +1,16 @@
 /**
  * From stored runs to a report, one path: `xfer results <recipe> --csv FILE` writes the best-runs
- * table (core/results-export.ts); `xfer report <recipe>` reads the same table and runs the trend
- * analysis of the transfer-trends recipe on it, writing the report files into
- * <out>/<recipe>/report/. Also the parsers of the analysis flags (`--x`, `--threshold`, `--scale`).
+ * table (core/results-export.ts; upstream runs are read from <out>/<upstream recipe>);
+ * `xfer report <recipe>` reads the same table and runs the trend analysis of the transfer-trends
+ * recipe on it, writing the report files into <out>/<recipe>/report/. Also the parsers of the
+ * analysis flags (`--x`, `--threshold`, `--scale`).
  */
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { formatText, parseResultsTable, parseScale, type Scale } from "../../../../../core/analysis/index.ts";
 import { XferError } from "../../../../../core/errors.ts";
+import { IMAGENET_COLUMN } from "../../../../../core/analysis/results.ts";
 import { bestRunsTable, exportedTable, resultsCsv, selectRunGroup, type ExportedRow } from "../../../../../core/results-export.ts";
 import { SeedTree } from "../../../../../core/rng.ts";
 import type { StoredRun } from "../../../../../core/contracts.ts";
@@ -63,12 +65,13 @@ function parseGroupFlags(opts: GroupFlags): { seed?: number; backend?: string } 
   return { seed, backend: opts.backend };
 }
 
-/** The best run per (model, dataset) among a training recipe's stored runs of one (seed, backend) group. */
-async function bestRuns(ref: string, out: string | undefined, configFile: string | undefined, io: Io, group: GroupFlags) {
+/** The best run per (model, task, kept axes) among a training recipe's stored runs of one (seed, backend) group. */
+async function bestRuns(ref: string, out: string | undefined, configFile: string | undefined, io: Io, group: GroupFlags, by: readonly string[]) {
   const { config, registry } = await loadConfig({ file: configFile });
   const { recipe } = await loadRecipe(ref, registry);
   if (recipe.kind !== "train") throw new XferError(`"${recipe.name}" is an analysis recipe: \`xfer run ${recipe.name}\` writes its report`);
-  const store = new FsRunStore(resolve(out ?? config.outDir, recipe.name));
+  const outDir = resolve(out ?? config.outDir);
+  const store = new FsRunStore(join(outDir, recipe.name));
   const found: StoredRun[] = [];
   for (const id of await store.list()) {
     const lookup = await store.lookup(id);
@@ -84,39 +87,54 @@ async function bestRuns(ref: string, out: string | undefined, configFile: string
       return { metric, direction: (await registry.create("metric", { name: metric }, ctx)).direction };
     },
     imagenetTop1: (backbone) => BACKBONE_CATALOG.get(backbone)?.meta.imagenetTop1,
-  });
+    async upstreamRun(upstreamRecipe, id) {
+      const upstreamStore = upstreamRecipe === recipe.name ? store : new FsRunStore(join(outDir, upstreamRecipe));
+      const lookup = await upstreamStore.lookup(id);
+      if (lookup.state === "done") return lookup.run;
+      return lookup.state === "damaged" ? `damaged: ${lookup.problem}` : `no finished result in ${upstreamStore.dir}`;
+    },
+  }, { by });
   for (const row of rows) if (row.paramsNote !== undefined) io.err(`xfer: warning: ${row.model}: params left empty: ${row.paramsNote}`);
   return { recipe, store, stored, rows };
+}
+
+/** imagenet_top1 when some model has it, else the one upstream score column, else imagenet_top1 (whose absence the parser explains). */
+function defaultX(rows: readonly ExportedRow[]): string {
+  if (rows.some((row) => row.imagenetTop1 !== undefined)) return IMAGENET_COLUMN;
+  const upstream = new Set(rows.flatMap((row) => (row.upstream === undefined ? [] : [row.upstream.column])));
+  return upstream.size === 1 ? [...upstream][0] : IMAGENET_COLUMN;
 }
 
 export function registerResultsCommands(program: Command, io: Io): void {
   program
     .command("results")
-    .description("export the grid's best run per (backbone, dataset) as the results table the analysis reads")
+    .description("export the grid's best run per (model, task) as the results table the analysis reads")
     .argument("<recipe>", "built-in recipe name or path to a recipe folder")
-    .option("--out <dir>", "where the recipe's runs are (default: config outDir, else ./runs)")
-    .requiredOption("--csv <file>", "write the table here (model, imagenet_top1, params, log10_params, one column per dataset)")
+    .option("--out <dir>", "where the recipe's runs are, and its upstream recipes' (default: config outDir, else ./runs)")
+    .requiredOption("--csv <file>", "write the table here (model, imagenet_top1 or upstream_<metric>, params, log10_params, one column per task)")
+    .option("--by <axis>", "keep this axis instead of choosing over it: a tag (transfer) or spec path (augment, training.mode); one column per task and value (repeatable)", collect, [])
     .option("--seed <n>", "only the runs of this root seed (needed when the stored runs have several)")
     .option("--backend <name>", "only the runs computed on this backend (needed when the stored runs used several)")
-    .action(async (ref: string, opts: { out?: string; csv: string } & GroupFlags) => {
-      const { recipe, stored, rows } = await bestRuns(ref, opts.out, program.opts().config, io, opts);
+    .action(async (ref: string, opts: { out?: string; csv: string; by: string[] } & GroupFlags) => {
+      const { recipe, stored, rows } = await bestRuns(ref, opts.out, program.opts().config, io, opts, opts.by);
       await writeFile(opts.csv, resultsCsv(rows));
-      io.out(`${recipe.name}: best of ${stored.length} run(s) for ${rows.length} backbone(s) written to ${opts.csv}`);
+      io.out(`${recipe.name}: best of ${stored.length} run(s) for ${rows.length} model(s) written to ${opts.csv}`);
     });
 
   program
     .command("report")
-    .description("trend report of a training recipe's runs: best run per (backbone, dataset), then the transfer-trends analysis")
+    .description("trend report of a training recipe's runs: best run per (model, task), then the transfer-trends analysis")
     .argument("<recipe>", "built-in training recipe name or path to a recipe folder")
     .option("--out <dir>", "where the recipe's runs are; the report goes to <dir>/<recipe>/report (default: config outDir, else ./runs)")
-    .option("--x <column>", "x column of the trends (default: the recipe's report.x, else imagenet_top1)")
+    .option("--x <column>", "x column of the trends (default: the recipe's report.x, else imagenet_top1 when known, else the upstream score)")
     .option("--threshold <n>", "fit also the models with x above N (default: 70 for imagenet_top1, else none; \"none\" for no threshold)")
     .option("--scale <task=scale>", "scale of a task the dataset facts table does not know: 0-1 or 0-100 (repeatable)", collect, [])
+    .option("--by <axis>", "keep this axis instead of choosing over it, as in xfer results (repeatable)", collect, [])
     .option("--seed <n>", "only the runs of this root seed (needed when the stored runs have several)")
     .option("--backend <name>", "only the runs computed on this backend (needed when the stored runs used several)")
-    .action(async (ref: string, opts: { out?: string; x?: string; threshold?: string; scale: string[] } & GroupFlags) => {
-      const { recipe, store, rows } = await bestRuns(ref, opts.out, program.opts().config, io, opts);
-      const x = opts.x ?? (recipe.kind === "train" ? recipe.report?.x : undefined);
+    .action(async (ref: string, opts: { out?: string; x?: string; threshold?: string; scale: string[]; by: string[] } & GroupFlags) => {
+      const { recipe, store, rows } = await bestRuns(ref, opts.out, program.opts().config, io, opts, opts.by);
+      const x = opts.x ?? (recipe.kind === "train" ? recipe.report?.x : undefined) ?? defaultX(rows);
       const table = parseResultsTable(exportedTable(rows, `best runs of ${recipe.name} in ${store.dir}`), { x, scales: parseScales(opts.scale) });
       const threshold = parseThreshold(opts.threshold);
       const report = await transferTrends.analyze({ results: table, seed: 0, ...(threshold === undefined ? {} : { threshold }) });
