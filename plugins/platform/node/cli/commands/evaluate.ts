@@ -62,12 +62,15 @@ export function registerEvaluateCommand(program: Command, io: Io): void {
       const run = await createRunContainer(container, id, runSpec);
       try {
         const scored = await evaluateRun(run, checkpoint, opts.split, result.thresholds);
-        const stored = opts.split === "val" ? result.best : opts.split === "test" ? result.test : undefined;
+        // A logistic-regression run's checkpoint is the fit refitted on train + val; its stored val metrics are the train-only fit's.
+        const refitOnVal = opts.split === "val" && runSpec.training.mode === "logistic-regression";
+        const stored = opts.split === "val" && !refitOnVal ? result.best : opts.split === "test" ? result.test : undefined;
         if (opts.json) {
           io.out(JSON.stringify({ run: id, recipe: recipe.name, bestEpoch: result.bestEpoch, backend: environment.backend, ...scored, ...(stored ? { stored } : {}) }, null, 2));
           return;
         }
         io.out(`run ${id.slice(0, 12)} of ${recipe.name}, best epoch ${result.bestEpoch}, on ${opts.split} (${scored.evaluation.samples} samples, backend ${environment.backend}):`);
+        if (refitOnVal) io.out("  (training.mode logistic-regression: the checkpoint was refitted on train + val, so it saw these samples; the run's val metrics are the train-only fit's)");
         for (const [name, value] of Object.entries(scored.metrics)) {
           const note = stored?.[name] === undefined ? "" : stored[name] === value ? " (as stored)" : ` (stored: ${stored[name]})`;
           io.out(`  ${name.padEnd(20)} ${value}${note}`);
