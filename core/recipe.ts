@@ -347,6 +347,20 @@ export function varyingAxes(specs: readonly RunSpec[]): string[] {
   return [...values].filter(([axis, seen]) => seen.size > 1 || specs.some((spec) => !(axis in spec.point))).map(([axis]) => axis);
 }
 
+/**
+ * The varying axes worth showing a person: without the axes whose values are objects (a backbone
+ * or dataset reference, an upstream reference) when the others already tell every run apart, as
+ * tags and scalar axes usually do; else all of them.
+ */
+export function displayAxes(specs: readonly RunSpec[]): string[] {
+  const axes = varyingAxes(specs);
+  const objectValued = (axis: string) => specs.some((spec) => isPlainObject(spec.point[axis]));
+  const shown = axes.filter((axis) => !objectValued(axis));
+  if (shown.length === axes.length) return axes;
+  const labels = new Set(specs.map((spec) => axesLabel(spec, shown)));
+  return labels.size === new Set(specs.map((spec) => canonicalJson(spec.point))).size ? shown : axes;
+}
+
 /** A run named by its values on `axes`, e.g. `training.lr=0.01 optimizer.name="sgd"`. */
 export function axesLabel(spec: RunSpec, axes: readonly string[]): string {
   return axes.map((axis) => `${axis}=${axisValueText(spec.point[axis])}`).join(" ");

@@ -87,8 +87,7 @@ async function memoryRoot(stores: Record<string, MemoryRunStore>, recipe: string
   return createRootContainer({
     registry: testRegistry(),
     config: parseConfig({}, "test"),
-    files: () => NO_FILES,
-    decoder: { decode: () => Promise.reject(new Error("no files")), convert: (image) => Promise.resolve(image) },
+    ...NO_FILES,
     runStore: stores[recipe],
     storeFor: (name: string): RunStore => stores[name] ?? (() => { throw new Error(`no store ${name}`); })(),
     environment: await cpuEnvironment(),

@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import type { DependencyContainer } from "tsyringe";
 import type { Logger, PlanProgress, RunStartEvent } from "../../../../core/di.ts";
-import { varyingAxes, type PlannedRun } from "../../../../core/recipe.ts";
+import { displayAxes, type PlannedRun } from "../../../../core/recipe.ts";
 import { runStages } from "../../../../core/runner.ts";
 import type { TrainProgress } from "../../../../core/train/trainer.ts";
 import { workerIdentity } from "../claims.ts";
@@ -85,7 +85,7 @@ async function finish(ctx: SweepContext, tally: SweepTally, signal: StopSignal |
     return stopExitCode(signal);
   }
   for (const [i, stage] of ctx.stages.entries()) {
-    const axes = varyingAxes(stage.runs.map((r) => r.spec));
+    const axes = displayAxes(stage.runs.map((r) => r.spec));
     for (const line of summaryLines(stage.recipe, stage.outDir, stage.runs, ends[i], tally, maxAttempts, axes)) ctx.io.out(line);
   }
   const notDone = total((end) => end.notDone.length);

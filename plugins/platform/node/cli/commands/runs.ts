@@ -11,7 +11,7 @@ import { csvField } from "../../../../../core/analysis/render.ts";
 import type { JsonObject, RunResult } from "../../../../../core/contracts.ts";
 import { InputError, XferError } from "../../../../../core/errors.ts";
 import { contentHash } from "../../../../../core/hash.ts";
-import { axisValueText, parseFilter, varyingAxes, type PlannedRun } from "../../../../../core/recipe.ts";
+import { axisValueText, displayAxes, parseFilter, type PlannedRun } from "../../../../../core/recipe.ts";
 import { loadConfig } from "../../config.ts";
 import { FsRunStore } from "../../run-store.ts";
 import { loadRecipe, planRecipeStages } from "../recipes.ts";
@@ -80,7 +80,7 @@ export interface RunRow {
 }
 
 export function runRows(runs: readonly PlannedRun[], stored: ReadonlyMap<string, StoredState>): { axes: string[]; rows: RunRow[] } {
-  const axes = varyingAxes(runs.map((r) => r.spec));
+  const axes = displayAxes(runs.map((r) => r.spec));
   const rows = runs.map(({ hash, spec }): RunRow => {
     const found = stored.get(hash);
     const result = found?.result;

@@ -15,7 +15,7 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { RunResult, WorkerIdentity } from "../../../../../core/contracts.ts";
 import { XferError } from "../../../../../core/errors.ts";
-import { axisValueText, parseFilter, varyingAxes, type PlannedRun } from "../../../../../core/recipe.ts";
+import { axisValueText, displayAxes, parseFilter, type PlannedRun } from "../../../../../core/recipe.ts";
 import { DEFAULT_SWEEP } from "../../../../../core/runner.ts";
 import { weightsSource } from "../../../../../core/run-identity.ts";
 import { loadConfig } from "../../config.ts";
@@ -64,7 +64,7 @@ export function firstLine(message: string): string {
 export async function sweepRows(dir: string, runs: readonly PlannedRun[], options: SweepStatusOptions): Promise<{ axes: string[]; rows: SweepRunRow[] }> {
   const store = new FsRunStore(dir);
   const stored = await storedBySpecHash(dir);
-  const axes = varyingAxes(runs.map((r) => r.spec));
+  const axes = displayAxes(runs.map((r) => r.spec));
   const rows: SweepRunRow[] = [];
   for (const { hash, spec } of runs) {
     const found = stored.get(hash);
