@@ -1,6 +1,7 @@
 // training.mode "logistic-regression": the trainer's result is what selectRegularisation gives on the
 // same penultimate features (the mode adds no numerics of its own), the checkpoint re-scores to the
 // stored metrics, nothing is left to resume, and tasks it cannot fit are refused by name.
+import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import {
   createRootContainer, createRunContainer, defineRecipe, definePlugin, evaluateRun, executeRun, logisticPredict, logisticPredictProba, MemoryRunStore, parseConfig, plan,
@@ -129,12 +130,15 @@ describe('training.mode "logistic-regression"', () => {
     predictions.scores.forEach((row, i) => row.forEach((p, c) => expect(Math.abs(p - probabilities.data[i * k + c])).toBeLessThan(1e-5)));
   });
 
-  it("re-scores its checkpoint on test to the stored metrics, and leaves nothing to resume", async () => {
+  it("re-scores its checkpoint on test to the stored metrics, leaves nothing to resume and no tensor behind", async () => {
+    const before = tf.memory().numTensors;
     const { store, root, hash, spec, result } = await trainOnce(template);
+    expect(tf.memory().numTensors).toBe(before);
     expect(await store.resume(hash)).toBeUndefined();
     const scored = await evaluateRun(await createRunContainer(root, hash, spec), (await store.checkpoint(hash))!, "test");
     expect(scored.metrics).toEqual(result.test);
     expect(scored.evaluation).toEqual(result.evaluation!.test);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it("stops before it ends with no completed epoch, and starts over", async () => {
