@@ -12,6 +12,8 @@ import { SeedTree } from "../rng.ts";
 import { bootstrapMetric } from "../stats/bootstrap-metric.ts";
 import { clopperPearson } from "../stats/hypothesis.ts";
 
+const DEFAULT_RESAMPLES = 1000;
+
 export interface CellInterval {
   /** The results column (task) and model (row) of the cell. */
   readonly task: string;
@@ -65,6 +67,10 @@ export function runStoreSource(store: Pick<RunStore, "get" | "predictions">, reg
  * split's predictions are not stored, so the test value cannot be recomputed), are left out and
  * listed in `without` with the reason. Each cell draws its resamples from its own named stream of
  * the seed (`bootstrap/<task>/<model>`), so a cell's interval does not depend on the others.
+ * `resamples` defaults to 1,000, not bootstrapCI's 10,000: a figure has one interval per cell, each
+ * resample re-scores every test sample (about 4 ms for accuracy on 10,000 samples), and at 1,000
+ * the endpoints' Monte Carlo standard error is under a tenth of the metric's (0.085 of it for a
+ * normal bootstrap distribution).
  */
 export async function predictionIntervals(
   rows: readonly RowRuns[],
@@ -86,7 +92,7 @@ export async function predictionIntervals(
         without.push({ task, model: row.model, reason: `metric "${metric.name}" fits thresholds on the selection split, whose predictions are not stored` });
         continue;
       }
-      const r = bootstrapMetric(predictions, metric, { resamples: opts.resamples, seed: seeds.stream(`bootstrap/${task}/${row.model}`) });
+      const r = bootstrapMetric(predictions, metric, { resamples: opts.resamples ?? DEFAULT_RESAMPLES, seed: seeds.stream(`bootstrap/${task}/${row.model}`) });
       intervals.push({
         task, model: row.model, value: 100 * r.estimate, lower: 100 * r.lower, upper: 100 * r.upper, n: r.n,
         method: "bootstrap", metric: metric.name, run, resamples: r.resamples,

@@ -95,8 +95,9 @@ describe("predictionIntervals", () => {
     await attempt.finish(resultOf(id));
     const source = runStoreSource(store, builtinRegistry());
     expect((await source.metric(id)).name).toBe("accuracy");
-    const { intervals } = await predictionIntervals([{ model: "m", runs: { stripes: id } }], source, { seed: 0, resamples: 100 });
-    expect(intervals.map((i) => [i.metric, i.value])).toEqual([["accuracy", 70]]);
+    // Without `resamples`, a figure's default of 1,000 per cell.
+    const { intervals } = await predictionIntervals([{ model: "m", runs: { stripes: id } }], source, { seed: 0 });
+    expect(intervals.map((i) => [i.metric, i.value, i.resamples])).toEqual([["accuracy", 70, 1000]]);
     await expect(source.metric(contentHash({ other: 1 }))).rejects.toThrow(/run [0-9a-f]{64} is not done in the run store/);
   });
 

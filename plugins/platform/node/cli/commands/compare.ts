@@ -146,7 +146,7 @@ export function registerCompareCommand(program: Command, io: { out(text: string)
     .option("--out <dir>", "output directory the runs are in (default: config outDir, else ./runs)")
     .option("--recipe <recipe>", "look only in this recipe's folder (built-in name or path to a recipe folder)")
     .option("--mcnemar", "pair the runs' stored predictions by sample id: McNemar's test and each run's bootstrap interval of the selection metric")
-    .option("--resamples <n>", "bootstrap resamples for --mcnemar", "10000")
+    .option("--resamples <n>", "bootstrap resamples for --mcnemar (each re-scores every test sample)", "2000")
     .option("--seed <n>", "seed of the bootstrap resamples for --mcnemar", "0")
     .action(async (idA: string, idB: string, opts: { out?: string; recipe?: string; mcnemar?: boolean } & PairedFlags) => {
       const { config, registry } = await loadConfig({ file: program.opts().config });
