@@ -7,6 +7,7 @@ import {
   createRootContainer, createRunContainer, defineRecipe, definePlugin, evaluateRun, executeRun, logisticPredict, logisticPredictProba, MemoryRunStore, parseConfig, plan,
   PluginRegistry, RunStopped, selectRegularisation, toBatch, TOKENS, type DenseMatrix, type LogisticRegressionModel, type Plugin, type RunTemplate, type Sample,
 } from "../../core/index.ts";
+import { FIXED_FEATURE_TOLERANCE } from "../../core/train/trainer.ts";
 import { helloLikeTemplate } from "../helpers/golden.ts";
 import { argmaxAccuracy, constantSchedule, cpuEnvironment, NO_FILES, plainSgd, tinyCnnBackbone } from "../helpers/plugins.ts";
 import { syntheticDataset } from "../../plugins/datasets/synthetic/index.ts";
@@ -102,7 +103,7 @@ describe('training.mode "logistic-regression"', () => {
     const labels = (s: readonly Sample[]) => s.map((x) => x.label as number);
     const [trainX, valX, testX] = [await featuresOf(run, train, 8), await featuresOf(run, val, 8), await featuresOf(run, test, 8)];
     run.resolve(TOKENS.backbone).dispose();
-    const path = selectRegularisation({ X: trainX, y: labels(train) }, { X: valX, y: labels(val) });
+    const path = selectRegularisation({ X: trainX, y: labels(train) }, { X: valX, y: labels(val) }, { tol: FIXED_FEATURE_TOLERANCE });
 
     expect(result.regularisation).toEqual({ lambda: path.lambda, candidates: 45 });
     expect(result.epochs).toHaveLength(1);
