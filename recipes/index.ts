@@ -18,6 +18,8 @@ export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule
   // training
   "hello-transfer": () => import("./hello-transfer/recipe.ts"),
   "fashion-mnist-transfer": () => import("./fashion-mnist-transfer/recipe.ts"),
+  "fashion-mnist-pretrain": () => import("./fashion-mnist-pretrain/recipe.ts"),
+  "fashion-mnist-study": () => import("./fashion-mnist-study/recipe.ts"),
   "imagenet-transfer": () => import("./imagenet-transfer/recipe.ts"),
   "aptos-augmentation": () => import("./aptos-augmentation/recipe.ts"),
   "cct20-augmentation": () => import("./cct20-augmentation/recipe.ts"),

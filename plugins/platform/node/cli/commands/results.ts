@@ -8,7 +8,7 @@
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { formatText, parseResultsTable, parseScale, type Scale } from "../../../../../core/analysis/index.ts";
+import { formatText, parseResultsTable, parseScale, predictionIntervals, runStoreSource, type Scale } from "../../../../../core/analysis/index.ts";
 import { XferError } from "../../../../../core/errors.ts";
 import { IMAGENET_COLUMN } from "../../../../../core/analysis/results.ts";
 import { bestRunsTable, exportedTable, resultsCsv, selectRunGroup, type ExportedRow } from "../../../../../core/results-export.ts";
@@ -95,7 +95,7 @@ async function bestRuns(ref: string, out: string | undefined, configFile: string
     },
   }, { by });
   for (const row of rows) if (row.paramsNote !== undefined) io.err(`xfer: warning: ${row.model}: params left empty: ${row.paramsNote}`);
-  return { recipe, store, stored, rows };
+  return { recipe, store, stored, rows, registry };
 }
 
 /** imagenet_top1 when some model has it, else the one upstream score column, else imagenet_top1 (whose absence the parser explains). */
@@ -133,11 +133,14 @@ export function registerResultsCommands(program: Command, io: Io): void {
     .option("--seed <n>", "only the runs of this root seed (needed when the stored runs have several)")
     .option("--backend <name>", "only the runs computed on this backend (needed when the stored runs used several)")
     .action(async (ref: string, opts: { out?: string; x?: string; threshold?: string; scale: string[]; by: string[] } & GroupFlags) => {
-      const { recipe, store, rows } = await bestRuns(ref, opts.out, program.opts().config, io, opts, opts.by);
+      const { recipe, store, rows, registry } = await bestRuns(ref, opts.out, program.opts().config, io, opts, opts.by);
+      // Each cell's bootstrap interval from its run's stored predictions (Figure 4); cells without are named.
+      const { intervals, without } = await predictionIntervals(rows, runStoreSource(store, registry), { seed: 0 });
+      for (const cell of without) io.err(`xfer: note: no interval for ${cell.task} / ${cell.model}: ${cell.reason}`);
       const x = opts.x ?? (recipe.kind === "train" ? recipe.report?.x : undefined) ?? defaultX(rows);
       const table = parseResultsTable(exportedTable(rows, `best runs of ${recipe.name} in ${store.dir}`), { x, scales: parseScales(opts.scale) });
       const threshold = parseThreshold(opts.threshold);
-      const report = await transferTrends.analyze({ results: table, seed: 0, ...(threshold === undefined ? {} : { threshold }) });
+      const report = await transferTrends.analyze({ results: table, seed: 0, intervals, ...(threshold === undefined ? {} : { threshold }) });
       for (const line of formatText(report)) io.out(line);
       const dir = join(store.dir, "report");
       const files = await writeReport(report, dir, { warn: (message) => io.err(`xfer: figure warning: ${message}`) });
