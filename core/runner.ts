@@ -75,6 +75,12 @@ export interface SweepOptions {
   readonly since?: number;
 }
 
+/**
+ * How often a worker looks again at runs other workers hold, at most: a look is a few small file
+ * reads, and a stage of a sweep (or the sweep's end) waits for the slowest held run.
+ */
+const HELD_POLL_MS = 5_000;
+
 /** Lease 5 min, heartbeat 30 s: ten missed heartbeats (a long synchronous step, NFS attribute caching, small clock skew) before a live worker's run is taken. */
 export const DEFAULT_SWEEP = { leaseMs: 300_000, heartbeatMs: 30_000, maxAttempts: 3, failFast: false } as const;
 
@@ -99,7 +105,7 @@ interface Planned {
  * Goes through the plan as one worker of a sweep: every run not done is claimed (so no two workers
  * train it at once), resumed from its resume state if it has one, trained and published; a run
  * held by a live claim of another worker is left for later, and once the plan is through, polled
- * every heartbeat until it is done, failed, or its claim goes stale (then taken over). A failure
+ * every 5 s (or heartbeat, if shorter) until it is done, failed, or its claim goes stale (then taken over). A failure
  * is recorded (error.json) and the sweep goes on (or ends, with failFast); a stop request ends the
  * sweep at the next step boundary, keeping the last completed epoch's resume state. A run that
  * failed `maxAttempts` times is not tried again. Everything is resolved from `container`, so
@@ -264,7 +270,7 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
     }
   }
   while (waiting.length > 0 && outcome.stopped === undefined) {
-    if (await pause(sweep.heartbeatMs, stopRequested)) {
+    if (await pause(Math.min(sweep.heartbeatMs, HELD_POLL_MS), stopRequested)) {
       outcome.stopped = { reason: "signal" };
       break;
     }

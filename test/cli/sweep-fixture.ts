@@ -125,21 +125,23 @@ export function published(recipeDir: string): string[] {
 
 /**
  * A published run with what differs between processes taken out: wall-clock fields (seconds,
- * startedAt, endedAt), the attempt id and the checkpoint's path; epochs.jsonl without seconds;
- * best.safetensors as bytes (hex).
+ * startedAt, endedAt), the attempt id and the checkpoint's and predictions' paths; epochs.jsonl
+ * without seconds; best.safetensors and predictions.safetensors as bytes (hex).
  */
-export function normalisedRun(recipeDir: string, id: string): { result: unknown; epochs: unknown[]; best: string } {
+export function normalisedRun(recipeDir: string, id: string): { result: unknown; epochs: unknown[]; best: string; predictions: string } {
   const result = JSON.parse(readFileSync(join(recipeDir, id, "result.json"), "utf8"));
-  const { attempt, checkpoint, startedAt: _s, endedAt: _e, seconds: _t, ...rest } = result;
+  const { attempt, checkpoint, predictions, startedAt: _s, endedAt: _e, seconds: _t, ...rest } = result;
   const dir = join(recipeDir, id, "attempts", attempt);
   const epochs = readFileSync(join(dir, "epochs.jsonl"), "utf8").split("\n").filter((l) => l !== "").map((line) => {
     const { seconds: _seconds, ...epoch } = JSON.parse(line);
     return epoch;
   });
   const { path: _path, ...checkpointRest } = checkpoint;
+  const { path: _predictionsPath, ...predictionsRest } = predictions;
   return {
-    result: { ...rest, checkpoint: checkpointRest, epochs: rest.epochs.map(({ seconds: _x, ...e }: { seconds: number }) => e) },
+    result: { ...rest, checkpoint: checkpointRest, predictions: predictionsRest, epochs: rest.epochs.map(({ seconds: _x, ...e }: { seconds: number }) => e) },
     epochs,
     best: readFileSync(join(dir, "best.safetensors")).toString("hex"),
+    predictions: readFileSync(join(dir, "predictions.safetensors")).toString("hex"),
   };
 }

@@ -67,7 +67,9 @@ const me: WorkerIdentity = { id: "worker-under-test", host: "in-process", pid: 0
 const other: WorkerIdentity = { id: "other-worker", host: "elsewhere", pid: 1 };
 
 /** A result without its wall-clock fields and attempt, its checkpoint by hash. */
-const strip = ({ attempt: _a, checkpoint, startedAt: _s, endedAt: _e, ...r }: RunResult) => ({ ...r, checkpoint: checkpoint!.sha256, seconds: 0, epochs: r.epochs.map((e) => ({ ...e, seconds: 0 })) });
+const strip = ({ attempt: _a, checkpoint, predictions, startedAt: _s, endedAt: _e, ...r }: RunResult) => ({
+  ...r, checkpoint: checkpoint!.sha256, predictions: predictions!.sha256, seconds: 0, epochs: r.epochs.map((e) => ({ ...e, seconds: 0 })),
+});
 
 describe.each(["memory", "fs"] as const)("runPlan on the %s store", (kind) => {
   it("records a failing run's error and finishes the others; later sweeps retry it up to maxAttempts, then leave it exhausted", async () => {

@@ -4,6 +4,7 @@
  * channel axis, exact-erf GELU, MaxPool ceil_mode), so torchvision checkpoints load by name.
  */
 import * as tf from "@tensorflow/tfjs";
+import { XferError } from "../../../core/errors.ts";
 import type { Rng } from "../../../core/rng.ts";
 import { batchNormTraining } from "../../../core/ops/batch-norm.ts";
 import type { ParamStore } from "./store.ts";
@@ -162,6 +163,7 @@ export function maxPool2d(k: number, stride: number, padding = 0, ceilMode = fal
       if (ceilMode && (out - 1) * stride >= size + padding) out -= 1;
       return Math.max((out - 1) * stride + k - size - padding, 0);
     };
+    checkWindow("max", k, h + 2 * padding, w + 2 * padding);
     const ph = padEnd(h);
     const pw = padEnd(w);
     const padded = padding === 0 && ph === 0 && pw === 0 ? x : tf.pad(x, [[0, 0], [padding, ph], [padding, pw], [0, 0]], -Infinity);
@@ -170,7 +172,21 @@ export function maxPool2d(k: number, stride: number, padding = 0, ceilMode = fal
 }
 
 export function avgPool2d(k: number, stride: number): Module {
-  return (x) => tf.avgPool(x as tf.Tensor4D, k, stride, "valid");
+  return (x) => {
+    checkWindow("average", k, x.shape[1]!, x.shape[2]!);
+    return tf.avgPool(x as tf.Tensor4D, k, stride, "valid");
+  };
+}
+
+/**
+ * A pooling window larger than its (padded) feature map has no output: the input image is too
+ * small for the architecture. wasm would read out of bounds (and leave the process's heap broken
+ * for every later run), cpu would return an empty tensor; both are stopped here with the reason.
+ */
+function checkWindow(kind: string, k: number, h: number, w: number): void {
+  if (h < k || w < k) {
+    throw new XferError(`a ${k}x${k} ${kind} pooling window does not fit its ${h}x${w} feature map: the input images are too small for this architecture; resize them up (a resize-center-crop augmentation in both pipelines)`);
+  }
 }
 
 /** torch.nn.AdaptiveAvgPool2d((oh, ow)): bins [floor(i*H/o), ceil((i+1)*H/o)). */
