@@ -30,6 +30,8 @@ export interface StudyModel {
    * pipelines).
    */
   readonly inputSize?: number;
+  /** Pretraining lr when the shared 0.05 does not train the architecture (squeezenet_mini stays at chance). */
+  readonly lr?: number;
 }
 
 export const MODELS: readonly StudyModel[] = [
@@ -41,7 +43,7 @@ export const MODELS: readonly StudyModel[] = [
   { label: "resnet18_mini@4000", backbone: mini("resnet18_mini"), channels: 3, perClass: 4000 },
   { label: "mobilenet_v3_mini@1000", backbone: mini("mobilenet_v3_mini"), channels: 3, perClass: 1000 },
   { label: "shufflenet_v2_mini@1000", backbone: mini("shufflenet_v2_mini"), channels: 3, perClass: 1000 },
-  { label: "squeezenet_mini@1000", backbone: mini("squeezenet_mini"), channels: 3, perClass: 1000 },
+  { label: "squeezenet_mini@1000", backbone: mini("squeezenet_mini"), channels: 3, perClass: 1000, lr: 0.01 },
   { label: "densenet_mini@1000", backbone: mini("densenet_mini"), channels: 3, perClass: 1000, inputSize: 32 },
   { label: "vgg_bn_mini@1000", backbone: mini("vgg_bn_mini"), channels: 3, perClass: 1000 },
   { label: "efficientnet_mini@1000", backbone: mini("efficientnet_mini"), channels: 3, perClass: 1000 },
@@ -114,6 +116,7 @@ export function pretrainGrid(models: readonly StudyModel[], counts: (model: Stud
     dataset: [datasetOf(model, UPSTREAM_CLASSES)],
     "splitter.options": [counts(model)],
     augment: [pipelines(model, [])],
+    ...(model.lr === undefined ? {} : { "training.lr": [model.lr] }),
   }));
 }
 
