@@ -90,7 +90,7 @@ class Images:
 def split_ids(run_dir):
     """The run's own ids and labels per split, from scripts/fidelity/split-ids.ts (hash-checked)."""
     script = os.path.join(REPO, "scripts", "fidelity", "split-ids.ts")
-    done = subprocess.run(["npx", "tsx", script, run_dir], cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(["npx", "tsx", script, os.path.abspath(run_dir)], cwd=REPO, capture_output=True, text=True)
     if done.returncode != 0:
         raise SpecError(f"{run_dir}: split-ids.ts failed: {done.stderr.strip()}")
     return json.loads(done.stdout)
