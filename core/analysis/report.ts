@@ -127,6 +127,10 @@ export interface AnalysisInput {
   readonly seed: number;
   /** Bootstrap intervals of cells of `results` from their runs' stored predictions (core/analysis/intervals.ts `predictionIntervals`). */
   readonly intervals?: readonly CellInterval[];
+  /** The axes `results` kept (xfer results --by), in order: its task columns are `<task>/<value>/...`. */
+  readonly by?: readonly string[];
+  /** Compare the values of one kept axis with a reference value (recipes that support it). */
+  readonly compare?: { readonly axis: string; readonly reference: string };
 }
 
 export interface AnalysisRecipe {

@@ -6,10 +6,14 @@
  */
 import tQuantile from "@stdlib/stats-base-dists-t-quantile";
 import type { JsonObject } from "../contracts.ts";
-import { InputError, withStatisticsContext } from "../errors.ts";
-import { kendallTau, ols, pearson, spearman } from "../stats/index.ts";
+import { InputError, StatisticsError, withStatisticsContext } from "../errors.ts";
+import { SeedTree, type Rng } from "../rng.ts";
+import {
+  coefficientInterval, compareCorrelations, kendallTau, MIN_FISHER_N, ols, pearson, pearsonInterval, spearman,
+  type CorrelationComparison, type CorrelationDifference, type Interval,
+} from "../stats/index.ts";
 import { datasetFacts, scaleName } from "./datasets.ts";
-import { cell, type Cell, type Figure, type ReportTable } from "./report.ts";
+import { cell, type Cell, type Figure, type ReportTable, type TableRow } from "./report.ts";
 import { IMAGENET_COLUMN, LOG10_PARAMS_COLUMN, PARAMS_COLUMN, taskPercent, type ResultsTable, type TaskColumn } from "./results.ts";
 
 export interface Trend {
@@ -17,6 +21,11 @@ export interface Trend {
   readonly r: number;
   readonly p: number;
   readonly slope: number;
+  readonly slopeSe: number;
+  /** 95% t interval of the slope (n - 2 df). */
+  readonly slopeInterval: Interval;
+  /** 95% Fisher z interval of r; absent below MIN_FISHER_N models. */
+  readonly rInterval?: Interval;
   readonly intercept: number;
   readonly r2: number;
   readonly adjR2: number;
@@ -38,6 +47,9 @@ export function fitTrend(x: readonly number[], y: readonly number[]): Trend {
     p,
     intercept: fit.coef[0],
     slope: fit.coef[1],
+    slopeSe: fit.se[1],
+    slopeInterval: coefficientInterval(fit.coef[1], fit.se[1], fit.dfResid),
+    ...(fit.n >= MIN_FISHER_N ? { rInterval: pearsonInterval(r, fit.n) } : {}),
     r2: fit.r2,
     adjR2: fit.adjR2,
     sigma2: fit.ssr / fit.dfResid,
@@ -148,26 +160,36 @@ export function taskLabel(task: TaskColumn): string {
   return `${task.name} (${datasetFacts(task.column)?.metric ?? `metric on ${scaleName(task.scale)}`})`;
 }
 
+const FIT_STATISTICS = ["n", "r", "r_lo", "r_hi", "p", "slope", "slope_lo", "slope_hi"] as const;
+
 function fitCells(suffix: string, outcome: FitOutcome): Record<string, Cell> {
-  if ("trend" in outcome) {
-    const t = outcome.trend;
-    return { [`n_${suffix}`]: cell(t.n, null), [`r_${suffix}`]: cell(t.r, null), [`p_${suffix}`]: cell(t.p, null), [`slope_${suffix}`]: cell(t.slope, null) };
-  }
-  return { [`n_${suffix}`]: cell(null, null, outcome.why), [`r_${suffix}`]: cell(null, null, outcome.why), [`p_${suffix}`]: cell(null, null, outcome.why), [`slope_${suffix}`]: cell(null, null, outcome.why) };
+  if (!("trend" in outcome)) return Object.fromEntries(FIT_STATISTICS.map((s) => [`${s}_${suffix}`, cell(null, null, outcome.why)]));
+  const t = outcome.trend;
+  const noFisher = `the Fisher z interval of r needs at least ${MIN_FISHER_N} models, the fit has ${t.n}`;
+  return {
+    [`n_${suffix}`]: cell(t.n, null), [`r_${suffix}`]: cell(t.r, null),
+    [`r_lo_${suffix}`]: cell(t.rInterval?.lower ?? null, null, t.rInterval ? undefined : noFisher),
+    [`r_hi_${suffix}`]: cell(t.rInterval?.upper ?? null, null, t.rInterval ? undefined : noFisher),
+    [`p_${suffix}`]: cell(t.p, null), [`slope_${suffix}`]: cell(t.slope, null),
+    [`slope_lo_${suffix}`]: cell(t.slopeInterval.lower, null), [`slope_hi_${suffix}`]: cell(t.slopeInterval.upper, null),
+  };
+}
+
+function fitColumns(suffix: string, at: string) {
+  const labels = { n: "n", r: "r", r_lo: "r 95% low", r_hi: "r 95% high", p: "p", slope: "slope", slope_lo: "slope 95% low", slope_hi: "slope 95% high" };
+  return FIT_STATISTICS.map((s) => ({ key: `${s}_${suffix}`, label: `${labels[s]} ${at}` }));
 }
 
 /**
- * The fits as a report table, one row per task: n, Pearson r, p and slope (metric 0-100 per unit
- * of x) above the threshold (when there is one) and over all models; Spearman ρ and Kendall τ-b
- * with their p over all models.
+ * The fits as a report table, one row per task: n, Pearson r with its 95% Fisher z interval, p,
+ * and slope (metric 0-100 per unit of x) with its 95% t interval, above the threshold (when there
+ * is one) and over all models; Spearman ρ and Kendall τ-b with their p over all models.
  */
 export function trendsTable(key: string, title: string, trends: readonly TaskTrend[], threshold: number | undefined): ReportTable {
   const at = threshold === undefined ? undefined : `>${threshold}`;
   const columns = [
-    ...(at === undefined ? [] : [
-      { key: "n_above", label: `n ${at}` }, { key: "r_above", label: `r ${at}` }, { key: "p_above", label: `p ${at}` }, { key: "slope_above", label: `slope ${at}` },
-    ]),
-    { key: "n_all", label: "n all" }, { key: "r_all", label: "r all" }, { key: "p_all", label: "p all" }, { key: "slope_all", label: "slope all" },
+    ...(at === undefined ? [] : fitColumns("above", at)),
+    ...fitColumns("all", "all"),
     { key: "spearman_rho", label: "Spearman ρ all" }, { key: "spearman_p", label: "p ρ" },
     { key: "kendall_tau", label: "Kendall τ-b all" }, { key: "kendall_p", label: "p τ" },
   ];
@@ -294,5 +316,124 @@ export function trendNotes(table: ResultsTable, threshold: number | undefined): 
       ? `No threshold on ${table.x}: fits over all models only (--threshold N adds fits over the models with ${table.x} > N).`
       : `Fits above the threshold use the models with ${table.x} > ${threshold}; "all" uses every model with a value.`,
     `Slopes are in metric points (0-100 scale) per unit of ${table.x}; 0-1 metrics are multiplied by 100. Fits need at least ${MIN_FIT_MODELS} models.`,
+    `95% intervals: the slope's is slope ± t(0.975, n - 2) × its standard error; r's is Fisher's z, tanh(atanh r ± 1.96 / sqrt(n - 3)), given from ${MIN_FISHER_N} models.`,
   ];
+}
+
+/** Which kept axis (`--by`) to compare, and the value the others are compared with. */
+export interface AxisComparison {
+  readonly axis: string;
+  readonly reference: string;
+}
+
+/** Resamples of the comparison's paired bootstrap: its tens of models make 10,000 cheap. */
+export const COMPARISON_RESAMPLES = 10_000;
+
+/**
+ * A results column `<task>/<value of by[0]>/...` (xfer results --by) split into the value of the
+ * compared axis and the group it is compared within (the task and the other kept values).
+ */
+function splitColumn(source: string, column: string, by: readonly string[], axisIndex: number): { group: string; value: string } {
+  const parts = column.split("/");
+  if (parts.length <= by.length) {
+    throw new InputError(source, `column "${column}" does not name a value of each kept axis: expected <task>/${by.map((a) => `<${a}>`).join("/")}`);
+  }
+  const values = parts.slice(parts.length - by.length);
+  return { group: [parts.slice(0, parts.length - by.length).join("/"), ...values.filter((_, i) => i !== axisIndex)].join("/"), value: values[axisIndex] };
+}
+
+const COMPARISON_STATISTICS = ["n", "r_reference", "r_other", "r_diff", "r_diff_lo", "r_diff_hi", "rho_reference", "rho_other", "rho_diff", "rho_diff_lo", "rho_diff_hi"] as const;
+
+function verdict(name: string, d: CorrelationDifference, value: string, reference: string): string {
+  const ci = `${d.difference.toFixed(3)}, 95% CI [${d.lower.toFixed(3)}, ${d.upper.toFixed(3)}]`;
+  if (d.lower > 0) return `${name} higher with ${value} than with ${reference} (${ci}, excludes 0)`;
+  if (d.upper < 0) return `${name} lower with ${value} than with ${reference} (${ci}, excludes 0)`;
+  return `no clear difference in ${name} (${ci}, includes 0)`;
+}
+
+export interface ComparisonSection {
+  readonly table: ReportTable;
+  /** One sentence per compared pair: what the intervals support, nothing more. */
+  readonly verdicts: readonly string[];
+  readonly resamples: number;
+}
+
+/**
+ * For each task (and other kept values) and each value v of the compared axis other than the
+ * reference: r(v) - r(reference) and ρ(v) - ρ(reference) against x over the models both have, with
+ * a paired percentile bootstrap over models (stream "compare/<axis>/<group>/<v>" of `seed`).
+ */
+export function axisComparison(
+  table: ResultsTable, trends: readonly TaskTrend[], by: readonly string[], compare: AxisComparison, seed: number, resamples = COMPARISON_RESAMPLES,
+): ComparisonSection {
+  const axisIndex = by.indexOf(compare.axis);
+  if (axisIndex < 0) throw new InputError(table.source, `the comparison's axis "${compare.axis}" is not among the kept axes (--by ${by.join(", ") || "none"})`);
+  const groups = new Map<string, Map<string, TaskTrend>>();
+  for (const t of trends) {
+    const { group, value } = splitColumn(table.source, t.task.column, by, axisIndex);
+    groups.set(group, (groups.get(group) ?? new Map()).set(value, t));
+  }
+  const seeds = new SeedTree(seed);
+  const rows: TableRow[] = [];
+  const verdicts: string[] = [];
+  for (const [group, values] of groups) {
+    const reference = values.get(compare.reference);
+    for (const [value, other] of values) {
+      if (value === compare.reference) continue;
+      const key = `${group}: ${value} - ${compare.reference}`;
+      const outcome = compareTrends(reference, other, value, compare, group, seeds.stream("compare", compare.axis, group, value), resamples);
+      if ("why" in outcome) {
+        rows.push({ key, cells: Object.fromEntries(COMPARISON_STATISTICS.map((s) => [s, cell(null, null, outcome.why)])) });
+        verdicts.push(`${group}, ${value} vs ${compare.reference}: not compared: ${outcome.why}.`);
+        continue;
+      }
+      const { n, r, rho } = outcome;
+      rows.push({
+        key,
+        cells: {
+          n: cell(n, null),
+          r_reference: cell(r.reference, null), r_other: cell(r.other, null), r_diff: cell(r.difference, null), r_diff_lo: cell(r.lower, null), r_diff_hi: cell(r.upper, null),
+          rho_reference: cell(rho.reference, null), rho_other: cell(rho.other, null), rho_diff: cell(rho.difference, null), rho_diff_lo: cell(rho.lower, null), rho_diff_hi: cell(rho.upper, null),
+        },
+      });
+      verdicts.push(`${group}, ${value} vs ${compare.reference} over ${n} models: ${verdict("Pearson r", r, value, compare.reference)}; ${verdict("Spearman ρ", rho, value, compare.reference)}.`);
+    }
+  }
+  const labels: Record<(typeof COMPARISON_STATISTICS)[number], string> = {
+    n: "n shared", r_reference: `r ${compare.reference}`, r_other: "r other", r_diff: "r diff", r_diff_lo: "r diff 95% low", r_diff_hi: "r diff 95% high",
+    rho_reference: `ρ ${compare.reference}`, rho_other: "ρ other", rho_diff: "ρ diff", rho_diff_lo: "ρ diff 95% low", rho_diff_hi: "ρ diff 95% high",
+  };
+  return {
+    table: {
+      key: `compare_${compare.axis.replace(/\W+/g, "_")}`,
+      title: `Does each ${compare.axis} track ${table.x} more closely than ${compare.reference}? Correlation differences (other - ${compare.reference}) with paired bootstrap 95% intervals`,
+      rowLabel: `task: ${compare.axis} - ${compare.reference}`,
+      columns: COMPARISON_STATISTICS.map((s) => ({ key: s, label: labels[s] })),
+      rows,
+      notes: [
+        `Paired percentile bootstrap over models: ${resamples} resamples of the models both values have (with replacement), both correlations recomputed on each; ` +
+          `a resample with a constant ${table.x} or metric has no correlation and is drawn again. Seeded: stream compare/${compare.axis}/<task>/<value> of seed ${seed}.`,
+        `A difference counts as higher or lower only where its 95% interval excludes 0. Comparisons need at least ${MIN_FISHER_N} shared models.`,
+      ],
+    },
+    verdicts,
+    resamples,
+  };
+}
+
+function compareTrends(
+  reference: TaskTrend | undefined, other: TaskTrend, value: string, compare: AxisComparison, group: string, stream: Rng, resamples: number,
+): CorrelationComparison | { why: string } {
+  if (reference === undefined) return { why: `no "${group}" column with ${compare.axis} = ${compare.reference}` };
+  const byModel = new Map(reference.points.map((p) => [p.model, p]));
+  const shared = other.points.filter((p) => byModel.has(p.model));
+  if (shared.length < MIN_FISHER_N) {
+    return { why: `${shared.length} model(s) have both ${compare.reference} and ${value} values; a comparison needs at least ${MIN_FISHER_N}` };
+  }
+  try {
+    return compareCorrelations(shared.map((p) => p.x), shared.map((p) => byModel.get(p.model)!.y), shared.map((p) => p.y), { seed: stream, resamples });
+  } catch (error) {
+    if (error instanceof StatisticsError) return { why: error.message.replace(/^compareCorrelations: /, "") };
+    throw error;
+  }
 }

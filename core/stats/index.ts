@@ -21,3 +21,7 @@ export {
   type LabelledFeatures, type LogisticRegressionModel, type LogisticRegressionOptions, type RegularisationPath,
 } from "./logistic-regression.ts";
 export { betaQuantile, binomialCdf, fSf, incompleteBeta, normalSf, tSf, tTwoSided } from "./special.ts";
+export {
+  coefficientInterval, compareCorrelations, MIN_FISHER_N, pearsonInterval,
+  type CorrelationComparison, type CorrelationComparisonOptions, type CorrelationDifference, type Interval,
+} from "./trend-intervals.ts";

@@ -1,12 +1,12 @@
 /**
  * Figure 1 and Tables 2 and 15 of Fang, Kornblith & Schmidt (2023): the trend analysis of core
  * (per task, Pearson r and the OLS slope of the metric on a 0-100 scale against the x column,
- * above a threshold and over all models, Spearman and Kendall, fits with confidence bands) on any
- * results table, plus the published cells and claims, which attach where the tasks are the
+ * above a threshold and over all models, with 95% intervals, Spearman and Kendall, fits with
+ * confidence bands, and optionally the comparison of a kept axis's values) on any results table, plus the published cells and claims, which attach where the tasks are the
  * paper's datasets, x is ImageNet top-1 (%) and the threshold is Table 2's 70%.
  */
 import {
-  buildReport, cell, clopperPearsonInterval, defaultThreshold, defineAnalysisRecipe, expectedReason, fromPrinted, IMAGENET_COLUMN, IMAGENET_THRESHOLD,
+  axisComparison, buildReport, cell, clopperPearsonInterval, defaultThreshold, defineAnalysisRecipe, expectedReason, fromPrinted, IMAGENET_COLUMN, IMAGENET_THRESHOLD,
   isPaperDataset, joinReasons, resultsReportTable, scaleNotes, taskTrends, trendFigure, trendNotes, trendsTable,
   type AnalysisInput, type CellInterval, type Claim, type DatasetName, type FitOutcome, type Figure, type ReportTable, type ResultsTable,
   type TableRow, type TaskTrend,
@@ -195,6 +195,11 @@ export function analyzeTrends(input: AnalysisInput) {
   ));
   const figures: Figure[] = [trendFigure(trends, { key: "figure1", title: "Figure 1", x: table.x, threshold })];
   const notes: string[] = [...trendNotes(table, threshold), scaleNotes(table)];
+  const comparison = input.compare === undefined ? undefined : axisComparison(table, trends, input.by ?? [], input.compare, input.seed);
+  if (comparison !== undefined) {
+    tables.push(comparison.table);
+    notes.push(...comparison.verdicts);
+  }
   if (!paperApplies && trends.some((t) => isPaperDataset(t.task.name))) {
     notes.push(`The published cells (Tables 2 and 15) and the paper's claims are statistics on ${IMAGENET_COLUMN} above ${THRESHOLD}%; with x = ${table.x} and threshold ${threshold ?? "none"} they are not compared.`);
   }
@@ -230,7 +235,10 @@ export function analyzeTrends(input: AnalysisInput) {
     claims: paper.size > 0 ? claims(table, paper) : [],
     figures,
     notes,
-    extra: { x: table.x, threshold: threshold ?? null, flatSlope: FLAT_SLOPE },
+    extra: {
+      x: table.x, threshold: threshold ?? null, flatSlope: FLAT_SLOPE,
+      ...(comparison === undefined ? {} : { comparison: { ...input.compare!, resamples: comparison.resamples, verdicts: [...comparison.verdicts] } }),
+    },
   });
 }
 
