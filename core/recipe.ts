@@ -117,6 +117,10 @@ export interface TrainRecipe {
 export interface RecipeReport {
   /** Default x column of the trend analysis, e.g. "log10_params" (else imagenet_top1). */
   readonly x?: string;
+  /** Default `--by` of `xfer report`: axes kept instead of chosen over (tag names or spec paths). */
+  readonly by?: readonly string[];
+  /** Compare each value of a kept axis with a reference value (correlation differences with bootstrap intervals). */
+  readonly compare?: { readonly axis: string; readonly reference: string };
 }
 
 export interface TrainRecipeInput {

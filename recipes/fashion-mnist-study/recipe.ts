@@ -30,5 +30,5 @@ export default defineRecipe({
     template: { training: { epochs: 1, batchSize: 8 } },
     grid: studyGrid(SMOKE_MODELS, [TASKS[2], TASKS[3]], () => ({ train: "train", test: "test", valPerClass: 1, trainPerClass: 1 })),
   },
-  report: { x: "upstream_accuracy" },
+  report: { x: "upstream_accuracy", by: ["transfer"], compare: { axis: "transfer", reference: "finetune" } },
 });

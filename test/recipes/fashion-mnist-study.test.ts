@@ -2,7 +2,7 @@
 // families upstream; every model x task x way to transfer downstream, each transferred run loading
 // its own model's upstream run), and a user's commands run as processes on the committed fixture:
 // `xfer run fashion-mnist-study --smoke` (both stages), `xfer results --by transfer` and
-// `xfer report --by transfer`, whose upstream column is the upstream runs' test accuracy.
+// `xfer report` (by transfer, the recipe's default), whose upstream column is the upstream runs' test accuracy.
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
@@ -47,7 +47,7 @@ describe("fashion-mnist-study", () => {
     }
   });
 
-  it("xfer run --smoke trains both stages; xfer results and xfer report --by transfer read them", async () => {
+  it("xfer run --smoke trains both stages; xfer results --by transfer and xfer report (its recipe default: by transfer, compared with fine-tuning) read them", async () => {
     const out = await mkdtemp(join(tmpdir(), "xfer-fm-study-"));
     const run = xfer("run", "fashion-mnist-study", "--smoke", "--out", out, "--backend", "wasm", "--jobs", "1");
     expect(run.status, run.stderr).toBe(0);
@@ -75,9 +75,14 @@ describe("fashion-mnist-study", () => {
       expect(Number(row[1])).toBeCloseTo(100 * result.test!.accuracy, 10);
     }
 
-    const report = xfer("report", "fashion-mnist-study", "--out", out, "--by", "transfer");
+    // No --by: the recipe's report.by (transfer) and its comparison of each way with fine-tuning.
+    const report = xfer("report", "fashion-mnist-study", "--out", out);
     expect(report.status, report.stderr).toBe(0);
     const json = JSON.parse(readFileSync(join(out, "fashion-mnist-study", "report", "report.json"), "utf8"));
     expect(json.x).toBe("upstream_accuracy");
+    expect(json.comparison).toMatchObject({ axis: "transfer", reference: "finetune" });
+    const others = TRANSFERS.map((way) => way.transfer).filter((way) => way !== "finetune");
+    expect(Object.keys(json.compare_transfer).sort()).toEqual(["new-classes-k5", "low-resolution-k100"].flatMap((task) => others.map((way) => `${task}: ${way} - finetune`)).sort());
+    expect(json.compare_transfer[`new-classes-k5: ${others[0]} - finetune`].r_diff.reason).toBe(`2 model(s) have both finetune and ${others[0]} values; a comparison needs at least 4`);
   }, 180_000);
 });

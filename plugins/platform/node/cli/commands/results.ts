@@ -14,6 +14,7 @@ import { IMAGENET_COLUMN } from "../../../../../core/analysis/results.ts";
 import { bestRunsTable, exportedTable, resultsCsv, selectRunGroup, type ExportedRow } from "../../../../../core/results-export.ts";
 import { SeedTree } from "../../../../../core/rng.ts";
 import type { StoredRun } from "../../../../../core/contracts.ts";
+import type { TrainRecipe } from "../../../../../core/recipe.ts";
 import { BACKBONE_CATALOG } from "../../../../backbones/index.ts";
 import transferTrends from "../../../../../recipes/transfer-trends/recipe.ts";
 import { loadConfig } from "../../config.ts";
@@ -66,10 +67,13 @@ function parseGroupFlags(opts: GroupFlags): { seed?: number; backend?: string } 
 }
 
 /** The best run per (model, task, kept axes) among a training recipe's stored runs of one (seed, backend) group. */
-async function bestRuns(ref: string, out: string | undefined, configFile: string | undefined, io: Io, group: GroupFlags, by: readonly string[]) {
+async function bestRuns(
+  ref: string, out: string | undefined, configFile: string | undefined, io: Io, group: GroupFlags, keptAxes: (recipe: TrainRecipe) => readonly string[],
+) {
   const { config, registry } = await loadConfig({ file: configFile });
   const { recipe } = await loadRecipe(ref, registry);
   if (recipe.kind !== "train") throw new XferError(`"${recipe.name}" is an analysis recipe: \`xfer run ${recipe.name}\` writes its report`);
+  const by = keptAxes(recipe);
   const outDir = resolve(out ?? config.outDir);
   const store = new FsRunStore(join(outDir, recipe.name));
   const found: StoredRun[] = [];
@@ -95,7 +99,7 @@ async function bestRuns(ref: string, out: string | undefined, configFile: string
     },
   }, { by });
   for (const row of rows) if (row.paramsNote !== undefined) io.err(`xfer: warning: ${row.model}: params left empty: ${row.paramsNote}`);
-  return { recipe, store, stored, rows, registry };
+  return { recipe, store, stored, rows, registry, by };
 }
 
 /** imagenet_top1 when some model has it, else the one upstream score column, else imagenet_top1 (whose absence the parser explains). */
@@ -116,7 +120,7 @@ export function registerResultsCommands(program: Command, io: Io): void {
     .option("--seed <n>", "only the runs of this root seed (needed when the stored runs have several)")
     .option("--backend <name>", "only the runs computed on this backend (needed when the stored runs used several)")
     .action(async (ref: string, opts: { out?: string; csv: string; by: string[] } & GroupFlags) => {
-      const { recipe, stored, rows } = await bestRuns(ref, opts.out, program.opts().config, io, opts, opts.by);
+      const { recipe, stored, rows } = await bestRuns(ref, opts.out, program.opts().config, io, opts, () => opts.by);
       await writeFile(opts.csv, resultsCsv(rows));
       io.out(`${recipe.name}: best of ${stored.length} run(s) for ${rows.length} model(s) written to ${opts.csv}`);
     });
@@ -129,18 +133,26 @@ export function registerResultsCommands(program: Command, io: Io): void {
     .option("--x <column>", "x column of the trends (default: the recipe's report.x, else imagenet_top1 when known, else the upstream score)")
     .option("--threshold <n>", "fit also the models with x above N (default: 70 for imagenet_top1, else none; \"none\" for no threshold)")
     .option("--scale <task=scale>", "scale of a task the dataset facts table does not know: 0-1 or 0-100 (repeatable)", collect, [])
-    .option("--by <axis>", "keep this axis instead of choosing over it, as in xfer results (repeatable)", collect, [])
+    .option("--by <axis>", "keep this axis instead of choosing over it, as in xfer results (repeatable; default: the recipe's report.by)", collect, [])
     .option("--seed <n>", "only the runs of this root seed (needed when the stored runs have several)")
     .option("--backend <name>", "only the runs computed on this backend (needed when the stored runs used several)")
     .action(async (ref: string, opts: { out?: string; x?: string; threshold?: string; scale: string[]; by: string[] } & GroupFlags) => {
-      const { recipe, store, rows, registry } = await bestRuns(ref, opts.out, program.opts().config, io, opts, opts.by);
+      const { recipe, store, rows, registry, by } = await bestRuns(
+        ref, opts.out, program.opts().config, io, opts, (r) => (opts.by.length > 0 ? opts.by : r.report?.by ?? []),
+      );
+      // The recipe's comparison needs its axis kept; a --by without it gets the trends alone, and is told so.
+      const wanted = recipe.report?.compare;
+      const compare = wanted !== undefined && by.includes(wanted.axis) ? wanted : undefined;
+      if (wanted !== undefined && compare === undefined) io.err(`xfer: note: no ${wanted.axis} comparison: --by ${by.join(", ") || "(none)"} does not keep "${wanted.axis}"`);
       // Each cell's bootstrap interval from its run's stored predictions (Figure 4); cells without are named.
       const { intervals, without } = await predictionIntervals(rows, runStoreSource(store, registry), { seed: 0 });
       for (const cell of without) io.err(`xfer: note: no interval for ${cell.task} / ${cell.model}: ${cell.reason}`);
-      const x = opts.x ?? (recipe.kind === "train" ? recipe.report?.x : undefined) ?? defaultX(rows);
+      const x = opts.x ?? recipe.report?.x ?? defaultX(rows);
       const table = parseResultsTable(exportedTable(rows, `best runs of ${recipe.name} in ${store.dir}`), { x, scales: parseScales(opts.scale) });
       const threshold = parseThreshold(opts.threshold);
-      const report = await transferTrends.analyze({ results: table, seed: 0, intervals, ...(threshold === undefined ? {} : { threshold }) });
+      const report = await transferTrends.analyze({
+        results: table, seed: 0, intervals, by, ...(compare === undefined ? {} : { compare }), ...(threshold === undefined ? {} : { threshold }),
+      });
       for (const line of formatText(report)) io.out(line);
       const dir = join(store.dir, "report");
       const files = await writeReport(report, dir, { warn: (message) => io.err(`xfer: figure warning: ${message}`) });
