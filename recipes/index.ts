@@ -17,7 +17,6 @@ export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule
   "pretraining-data": () => import("./pretraining-data/recipe.ts"),
   // training
   "hello-transfer": () => import("./hello-transfer/recipe.ts"),
-  "fashion-mnist-transfer": () => import("./fashion-mnist-transfer/recipe.ts"),
   "fashion-mnist-pretrain": () => import("./fashion-mnist-pretrain/recipe.ts"),
   "fashion-mnist-study": () => import("./fashion-mnist-study/recipe.ts"),
   "imagenet-transfer": () => import("./imagenet-transfer/recipe.ts"),

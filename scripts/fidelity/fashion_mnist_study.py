@@ -15,9 +15,9 @@ in distribution, not digit for digit: compare means over seeds, not single runs.
 
 Needs Debian's python3-torch (never run by CI) and the repository's node_modules (for the ids):
 
-    npx xfer run fashion-mnist-transfer --filter optimizer.name=sgd \
-        --filter backbone.options.hidden=64 --seed 0 --out runs          # and --seed 1, 2
-    /usr/bin/python3 scripts/fidelity/fashion_mnist_study.py runs/fashion-mnist-transfer/<hash> ...
+    npx xfer run fashion-mnist-study --filter tags.model=tinycnn-16-32-64@1000 \
+        --filter tags.task=new-classes-k100 --filter tags.transfer=finetune --seed 0 --out runs   # and --seed 1, 2
+    /usr/bin/python3 scripts/fidelity/fashion_mnist_study.py runs/fashion-mnist-study/<id> ...
 
 For a fine-tuning run, pass the downstream run folders: each one's upstream run is found as
 <out>/<upstream recipe>/<upstream run> beside it. It prints one row per run (xfer's and torch's

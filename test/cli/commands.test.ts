@@ -18,16 +18,17 @@ const HERE = "test/cli/commands.test.ts";
 /** Command (words as typed) -> the test files that spawn `xfer.mjs` with it. */
 const PROCESS_TESTS: Readonly<Record<string, readonly string[]>> = {
   "list": ["test/backend/cli.test.ts", HERE],
-  "plan": [HERE],
+  "plan": [HERE, "test/cli/upstream.test.ts"],
   "run": [
     "test/cli/resume.test.ts", "test/cli/golden-results.test.ts", "test/analysis/cli-analysis.test.ts", "test/cli/errors.test.ts", HERE,
-    "test/cli/kill-resume.test.ts", "test/cli/workers.test.ts", "test/cli/sweep-failures.test.ts",
+    "test/cli/kill-resume.test.ts", "test/cli/workers.test.ts", "test/cli/sweep-failures.test.ts", "test/cli/upstream.test.ts",
+    "test/recipes/fashion-mnist-study.test.ts",
   ],
-  "status": ["test/cli/status.test.ts", "test/cli/kill-resume.test.ts"],
-  "results": [HERE, "test/cli/results.test.ts"],
+  "status": ["test/cli/status.test.ts", "test/cli/kill-resume.test.ts", "test/cli/upstream.test.ts"],
+  "results": [HERE, "test/cli/results.test.ts", "test/recipes/fashion-mnist-study.test.ts"],
   "runs": ["test/cli/runs.test.ts"],
   "compare": ["test/cli/runs.test.ts"],
-  "report": ["test/recipes/fashion-mnist-transfer.test.ts"],
+  "report": ["test/recipes/fashion-mnist-study.test.ts"],
   "weights convert": ["test/cli/weights-convert.test.ts"],
   "splits make": [HERE],
   "splits verify": [HERE],

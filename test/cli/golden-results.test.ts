@@ -18,9 +18,10 @@ const XFER = resolve(import.meta.dirname, "../../plugins/platform/node/cli/xfer.
 
 const RUNS: Record<keyof typeof golden, string[]> = {
   // One full grid point of the synthetic study (6 epochs, tiny CNN) ...
-  "hello-transfer": ["--filter", "training.lr=0.05", "--filter", "training.weightDecay=0"],
-  // ... and the Fashion-MNIST smoke runs: IDX fixture, tiny CNN and a batch-norm ResNet, SGD and AdamW.
-  "fashion-mnist-transfer": ["--smoke"],
+  "hello-transfer": ["hello-transfer", "--filter", "training.lr=0.05", "--filter", "training.weightDecay=0"],
+  // ... and the Fashion-MNIST smoke runs of the retired fashion-mnist-transfer recipe, kept as a
+  // recipe folder: IDX fixture, tiny CNN and a batch-norm ResNet, SGD and AdamW.
+  "fashion-mnist-transfer": [resolve(import.meta.dirname, "../fixtures/recipes/fashion-mnist-transfer"), "--smoke"],
 };
 
 async function stored(dir: string) {
@@ -43,7 +44,7 @@ describe("golden results through the CLI", () => {
   for (const [recipe, args] of Object.entries(RUNS) as [keyof typeof golden, string[]][]) {
     it(`${recipe}: same hashes, metrics and checkpoint bytes as xfer 0.2.0`, async () => {
       const out = await mkdtemp(join(tmpdir(), "xfer-golden-"));
-      const run = spawnSync(process.execPath, [XFER, "run", recipe, ...args, "--backend", "wasm", "--out", out], { encoding: "utf8" });
+      const run = spawnSync(process.execPath, [XFER, "run", ...args, "--backend", "wasm", "--out", out], { encoding: "utf8" });
       expect(run.status, run.stderr.slice(-2000)).toBe(0);
       expect(await stored(join(out, recipe))).toEqual(golden[recipe]);
     });

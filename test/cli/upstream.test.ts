@@ -11,8 +11,9 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { epochLines, published, waitFor, XFER } from "./sweep-fixture.ts";
+import { epochLines, published, waitFor } from "./sweep-fixture.ts";
 
+const XFER = resolve(import.meta.dirname, "../../plugins/platform/node/cli/xfer.mjs");
 const CORE = resolve(import.meta.dirname, "../../core/index.ts");
 
 const BACKBONE = `{ name: "tinycnn.random", options: { inputSize: 16, widths: [8, 16], hidden: 16 } }`;

@@ -24,7 +24,7 @@ describe("running a plan", () => {
     for (const { hash } of runs) {
       expect((await readdir(join(dir, hash))).sort()).toEqual(["attempts", "result.json", "spec.json"]);
       const [attempt] = await readdir(join(dir, hash, "attempts"));
-      expect((await readdir(join(dir, hash, "attempts", attempt))).sort()).toEqual(["best.safetensors", "environment.json", "epochs.jsonl", "result.json", "spec.json"]);
+      expect((await readdir(join(dir, hash, "attempts", attempt))).sort()).toEqual(["best.safetensors", "environment.json", "epochs.jsonl", "predictions.safetensors", "result.json", "spec.json"]);
     }
     const stored = JSON.parse(await readFile(join(dir, runs[0].hash, "result.json"), "utf8")) as RunResult;
     const streamed = (await readFile(join(dir, runs[0].hash, "attempts", stored.attempt!, "epochs.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l));
@@ -59,7 +59,9 @@ describe("running a plan", () => {
     expect(resumed.skipped).toEqual([runs[0].hash]);
     expect(resumed.trained).toEqual([victim]);
     expect(resumed.discarded).toEqual([]);
-    const strip = ({ attempt: _a, checkpoint, startedAt: _s, endedAt: _e, ...r }: RunResult) => ({ ...r, checkpoint: checkpoint!.sha256, seconds: 0, epochs: r.epochs.map((e) => ({ ...e, seconds: 0 })) });
+    const strip = ({ attempt: _a, checkpoint, predictions, startedAt: _s, endedAt: _e, ...r }: RunResult) => ({
+      ...r, checkpoint: checkpoint!.sha256, predictions: predictions!.sha256, seconds: 0, epochs: r.epochs.map((e) => ({ ...e, seconds: 0 })),
+    });
     expect(resumed.results.map(strip)).toEqual(full.results.map(strip));
     // The new attempt published; the earlier one keeps its folder.
     expect(await readdir(join(dir, victim, "attempts"))).toHaveLength(2);
