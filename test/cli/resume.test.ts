@@ -20,9 +20,9 @@ async function results(dir: string): Promise<unknown[]> {
   return Promise.all(
     finished(dir).map(async (hash) => {
       const r = JSON.parse(await readFile(join(dir, hash, "result.json"), "utf8"));
-      // Timings, wall-clock times and attempt ids differ between processes; everything else, the checkpoint's bytes included, must not.
-      const { attempt: _attempt, checkpoint, startedAt: _started, endedAt: _ended, ...rest } = r;
-      return { ...rest, checkpointSha256: checkpoint.sha256, seconds: 0, epochs: r.epochs.map((e: { seconds: number }) => ({ ...e, seconds: 0 })) };
+      // Timings, wall-clock times and attempt ids differ between processes; everything else, the checkpoint's and predictions' bytes included, must not.
+      const { attempt: _attempt, checkpoint, predictions, startedAt: _started, endedAt: _ended, ...rest } = r;
+      return { ...rest, checkpointSha256: checkpoint.sha256, predictionsSha256: predictions.sha256, seconds: 0, epochs: r.epochs.map((e: { seconds: number }) => ({ ...e, seconds: 0 })) };
     }),
   );
 }

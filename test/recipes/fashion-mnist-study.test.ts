@@ -15,6 +15,9 @@ import study from "../../recipes/fashion-mnist-study/recipe.ts";
 import { MODELS, SMOKE_MODELS, TASKS, TRANSFERS } from "../../recipes/shared/fashion-mnist-study.ts";
 
 const XFER = resolve(import.meta.dirname, "../../plugins/platform/node/cli/xfer.mjs");
+const expected = JSON.parse(readFileSync(new URL("../../recipes/fashion-mnist-study/expected.json", import.meta.url), "utf8")) as {
+  upstreamRuns: number; runs: number; smokeUpstreamRuns: number; smokeRuns: number;
+};
 
 function xfer(...args: string[]) {
   return spawnSync(process.execPath, [XFER, ...args], { encoding: "utf8" });
@@ -32,6 +35,9 @@ describe("fashion-mnist-study", () => {
     expect(families.size).toBeGreaterThanOrEqual(6);
     const runsPerTask = TRANSFERS.reduce((n, way) => n + way.training.length, 0);
     expect(downstream.runs).toHaveLength(MODELS.length * TASKS.length * runsPerTask);
+    expect([upstream.runs.length, downstream.runs.length]).toEqual([expected.upstreamRuns, expected.runs]);
+    const smoke = await planStages(study, { smoke: true }, lookups);
+    expect(smoke.map((stage) => stage.runs.length)).toEqual([expected.smokeUpstreamRuns, expected.smokeRuns]);
 
     const upstreamOf = new Map(upstream.runs.map((r) => [r.spec.tags!.model, r]));
     for (const { spec } of downstream.runs) {
