@@ -98,15 +98,16 @@ function attempts(runDir: string): string[] {
 }
 
 /** A published run as bytes that must not depend on where, when or in how many attempts it trained. */
-function published(runDir: string): { result: unknown; epochs: unknown[]; best: string } {
+function published(runDir: string): { result: unknown; epochs: unknown[]; best: string; predictions: string } {
   const result = JSON.parse(readFileSync(join(runDir, "result.json"), "utf8"));
   const attemptDir = join(runDir, "attempts", result.attempt);
-  const { attempt: _a, checkpoint, startedAt: _s, endedAt: _e, seconds: _sec, epochs, ...rest } = result;
+  const { attempt: _a, checkpoint, predictions, startedAt: _s, endedAt: _e, seconds: _sec, epochs, ...rest } = result;
   const stripSeconds = (e: { seconds?: number }) => ({ ...e, seconds: 0 });
   return {
-    result: { ...rest, checkpointSha256: checkpoint.sha256, epochs: epochs.map(stripSeconds) },
+    result: { ...rest, checkpointSha256: checkpoint.sha256, predictionsSha256: predictions.sha256, epochs: epochs.map(stripSeconds) },
     epochs: readFileSync(join(attemptDir, "epochs.jsonl"), "utf8").trim().split("\n").map((l) => stripSeconds(JSON.parse(l))),
     best: readFileSync(join(runDir, checkpoint.path)).toString("base64"),
+    predictions: readFileSync(join(runDir, predictions.path)).toString("base64"),
   };
 }
 
