@@ -4,9 +4,10 @@
  * deliberately leaves out but the result depends on:
  * - the weights a backbone starts from when they come from a file (config `weights[id]` or the
  *   backbone's `weights` option): the content hash of their tensors (names, shapes, float32 data),
- *   never the path, so the same weights as .pth or .safetensors, anywhere, give one identity;
- * - (reserved) the identity of an upstream run whose weights a run starts from.
- * A run with neither keeps its spec hash, so plans, golden hashes and older run folders stay valid.
+ *   never the path, so the same weights as .pth or .safetensors, anywhere, give one identity.
+ * A run that starts from an upstream run's checkpoint needs nothing here: planning writes that
+ * run's identity into the spec (`upstream.run`, core/stages.ts), so the spec hash carries it.
+ * A run without external weights keeps its spec hash, so plans, golden hashes and older run folders stay valid.
  * See docs/determinism.md ("Run identity").
  */
 import { sha256 } from "@noble/hashes/sha256";
@@ -35,6 +36,17 @@ export function weightsSource(spec: RunSpec, configWeights: Readonly<Record<stri
   const option = (spec.backbone.options as JsonObject | undefined)?.weights;
   if (typeof option === "string") return option;
   return configWeights[spec.backbone.name];
+}
+
+/**
+ * The weights record a run's identity includes: its backbone's weights file (`weightsSource`)
+ * hashed by `hashWeights` (tensorsSha256 of the file's tensors), or undefined when it has none.
+ */
+export async function externalWeights(
+  spec: RunSpec, configWeights: Readonly<Record<string, string>>, hashWeights: (path: string) => Promise<string>,
+): Promise<WeightsRecord | undefined> {
+  const path = weightsSource(spec, configWeights);
+  return path === undefined ? undefined : { backbone: spec.backbone.name, tensorsSha256: await hashWeights(path) };
 }
 
 /**

@@ -12,7 +12,7 @@ import { createRunContainer, executeRun, TOKENS, type PlanProgress } from "./di.
 import { RunStopped, UnknownNameError } from "./errors.ts";
 import type { PluginKind, PluginRegistry } from "./plugin.ts";
 import type { PlannedRun } from "./recipe.ts";
-import { runIdentity, weightsSource } from "./run-identity.ts";
+import { externalWeights, runIdentity } from "./run-identity.ts";
 import { parseTrainerResumeMeta } from "./train/resume.ts";
 
 /** A run whose result this process computed but did not publish: another attempt had published first. */
@@ -252,7 +252,7 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
 
   const planned: Planned[] = [];
   for (const [index, { hash: specHash, spec }] of runs.entries()) {
-    const weights = await weightsOf(container, spec);
+    const weights = await externalWeights(spec, container.resolve(TOKENS.config).weights, container.resolve(TOKENS.weightsHash));
     planned.push({ index, id: runIdentity({ specHash, weights }), spec, ...(weights ? { weights } : {}) });
   }
   let waiting: Planned[] = [];
@@ -346,13 +346,6 @@ async function pause(ms: number, stopRequested: () => boolean): Promise<boolean>
 
 function firstLine(message: string): string {
   return message.split("\n", 1)[0];
-}
-
-/** The run's external weights (hashed by the container's weightsHash service), or undefined. */
-async function weightsOf(container: DependencyContainer, spec: PlannedRun["spec"]): Promise<WeightsRecord | undefined> {
-  const path = weightsSource(spec, container.resolve(TOKENS.config).weights);
-  if (path === undefined) return undefined;
-  return { backbone: spec.backbone.name, tensorsSha256: await container.resolve(TOKENS.weightsHash)(path) };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { InputError, planStages, UnknownNameError, XferError, type PlanOptions, type PluginRegistry, type Stage, type TrainRecipe, type XferConfig } from "../../../../core/index.ts";
-import { runIdentity, weightsSource } from "../../../../core/run-identity.ts";
+import { externalWeights, runIdentity } from "../../../../core/run-identity.ts";
 import { weightsTensorsHash } from "../weights-hash.ts";
 import { BUILTIN_RECIPES, type Recipe } from "../../../../recipes/index.ts";
 import { exportedPlugins } from "../config.ts";
@@ -88,8 +88,8 @@ export function planRecipeStages(recipe: TrainRecipe, options: PlanOptions, regi
       return found;
     },
     async identity(run) {
-      const path = weightsSource(run.spec, config.weights);
-      return runIdentity({ specHash: run.hash, ...(path === undefined ? {} : { weights: { backbone: run.spec.backbone.name, tensorsSha256: await weightsTensorsHash(path) } }) });
+      const weights = await externalWeights(run.spec, config.weights, weightsTensorsHash);
+      return runIdentity({ specHash: run.hash, ...(weights ? { weights } : {}) });
     },
   });
 }
