@@ -4,6 +4,7 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { attemptFree } from "../helpers/attempt-free.ts";
 import { main } from "../../plugins/platform/node/cli/main.ts";
 import { checkRunFolders } from "../store/run-folders.ts";
 
@@ -19,10 +20,8 @@ function finished(dir: string): string[] {
 async function results(dir: string): Promise<unknown[]> {
   return Promise.all(
     finished(dir).map(async (hash) => {
-      const r = JSON.parse(await readFile(join(dir, hash, "result.json"), "utf8"));
       // Timings, wall-clock times and attempt ids differ between processes; everything else, the checkpoint's and predictions' bytes included, must not.
-      const { attempt: _attempt, checkpoint, predictions, startedAt: _started, endedAt: _ended, ...rest } = r;
-      return { ...rest, checkpointSha256: checkpoint.sha256, predictionsSha256: predictions.sha256, seconds: 0, epochs: r.epochs.map((e: { seconds: number }) => ({ ...e, seconds: 0 })) };
+      return attemptFree(JSON.parse(await readFile(join(dir, hash, "result.json"), "utf8")));
     }),
   );
 }

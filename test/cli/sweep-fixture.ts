@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { attemptFree } from "../helpers/attempt-free.ts";
 
 export const XFER = resolve(import.meta.dirname, "../../plugins/platform/node/cli/xfer.mjs");
 const CORE = resolve(import.meta.dirname, "../../core/index.ts");
@@ -125,21 +126,18 @@ export function published(recipeDir: string): string[] {
 
 /**
  * A published run with what differs between processes taken out: wall-clock fields (seconds,
- * startedAt, endedAt), the attempt id and the checkpoint's and predictions' paths; epochs.jsonl
+ * startedAt, endedAt), the attempt id and the checkpoint's and predictions' paths (test/helpers/attempt-free.ts); epochs.jsonl
  * without seconds; best.safetensors and predictions.safetensors as bytes (hex).
  */
 export function normalisedRun(recipeDir: string, id: string): { result: unknown; epochs: unknown[]; best: string; predictions: string } {
   const result = JSON.parse(readFileSync(join(recipeDir, id, "result.json"), "utf8"));
-  const { attempt, checkpoint, predictions, startedAt: _s, endedAt: _e, seconds: _t, ...rest } = result;
-  const dir = join(recipeDir, id, "attempts", attempt);
+  const dir = join(recipeDir, id, "attempts", result.attempt);
   const epochs = readFileSync(join(dir, "epochs.jsonl"), "utf8").split("\n").filter((l) => l !== "").map((line) => {
     const { seconds: _seconds, ...epoch } = JSON.parse(line);
     return epoch;
   });
-  const { path: _path, ...checkpointRest } = checkpoint;
-  const { path: _predictionsPath, ...predictionsRest } = predictions;
   return {
-    result: { ...rest, checkpoint: checkpointRest, predictions: predictionsRest, epochs: rest.epochs.map(({ seconds: _x, ...e }: { seconds: number }) => e) },
+    result: attemptFree(result),
     epochs,
     best: readFileSync(join(dir, "best.safetensors")).toString("hex"),
     predictions: readFileSync(join(dir, "predictions.safetensors")).toString("hex"),

@@ -12,8 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DependencyContainer } from "tsyringe";
 import { describe, expect, it } from "vitest";
+import { attemptFree } from "../helpers/attempt-free.ts";
 import {
-  defineRecipe, definePlugin, MemoryRunStore, type JsonObject, parseConfig, plan, runPlan, TOKENS, type Logger, type PlanProgress, type PluginRegistry, type RunResult,
+  defineRecipe, definePlugin, MemoryRunStore, type JsonObject, parseConfig, plan, runPlan, TOKENS, type Logger, type PlanProgress, type PluginRegistry,
   type RunStartEvent, type RunStore, type WorkerIdentity,
 } from "../../core/index.ts";
 import { createNodeRoot } from "../../plugins/platform/node/services.ts";
@@ -66,10 +67,6 @@ async function root(store: "memory" | "fs", hooks: Partial<Logger> = {}): Promis
 const me: WorkerIdentity = { id: "worker-under-test", host: "in-process", pid: 0 };
 const other: WorkerIdentity = { id: "other-worker", host: "elsewhere", pid: 1 };
 
-/** A result without its wall-clock fields and attempt, its checkpoint by hash. */
-const strip = ({ attempt: _a, checkpoint, predictions, startedAt: _s, endedAt: _e, ...r }: RunResult) => ({
-  ...r, checkpoint: checkpoint!.sha256, predictions: predictions!.sha256, seconds: 0, epochs: r.epochs.map((e) => ({ ...e, seconds: 0 })),
-});
 
 describe.each(["memory", "fs"] as const)("runPlan on the %s store", (kind) => {
   it("records a failing run's error and finishes the others; later sweeps retry it up to maxAttempts, then leave it exhausted", async () => {
@@ -129,7 +126,7 @@ describe.each(["memory", "fs"] as const)("runPlan on the %s store", (kind) => {
     expect(resumed.resumed).toEqual([{ id, fromEpoch: 2 }]);
     expect(resumed.trained).toEqual([id]);
     expect(cut.events.started.map((e) => e.resumedFrom)).toEqual([undefined, 2]);
-    expect(resumed.results.map(strip)).toEqual(uninterrupted.results.map(strip));
+    expect(resumed.results.map(attemptFree)).toEqual(uninterrupted.results.map(attemptFree));
     expect(await cut.store.resume(id)).toBeUndefined();
     if (kind === "fs") {
       const attempt = resumed.results[0].attempt!;

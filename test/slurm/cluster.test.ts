@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
+import { attemptFree } from "../helpers/attempt-free.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const XFER = join(ROOT, "plugins/platform/node/cli/xfer.mjs");
@@ -101,13 +102,12 @@ function attempts(runDir: string): string[] {
 function published(runDir: string): { result: unknown; epochs: unknown[]; best: string; predictions: string } {
   const result = JSON.parse(readFileSync(join(runDir, "result.json"), "utf8"));
   const attemptDir = join(runDir, "attempts", result.attempt);
-  const { attempt: _a, checkpoint, predictions, startedAt: _s, endedAt: _e, seconds: _sec, epochs, ...rest } = result;
   const stripSeconds = (e: { seconds?: number }) => ({ ...e, seconds: 0 });
   return {
-    result: { ...rest, checkpointSha256: checkpoint.sha256, predictionsSha256: predictions.sha256, epochs: epochs.map(stripSeconds) },
+    result: attemptFree(result),
     epochs: readFileSync(join(attemptDir, "epochs.jsonl"), "utf8").trim().split("\n").map((l) => stripSeconds(JSON.parse(l))),
-    best: readFileSync(join(runDir, checkpoint.path)).toString("base64"),
-    predictions: readFileSync(join(runDir, predictions.path)).toString("base64"),
+    best: readFileSync(join(runDir, result.checkpoint.path)).toString("base64"),
+    predictions: readFileSync(join(runDir, result.predictions.path)).toString("base64"),
   };
 }
 
