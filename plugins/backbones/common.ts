@@ -69,10 +69,12 @@ export async function buildBackbone(entry: CatalogEntry, options: CreateBackbone
   if (read) {
     const probe = entry.build(new Scope(new ParamStore(null, true)), { numClasses: 1, pooling, inputSize, family });
     tensors = probe.adaptCheckpoint ? probe.adaptCheckpoint(read, where) : read;
-    const name = headParams(probe).weight;
-    const head = tensors.get(name);
-    if (!head) throw new InputError(where, `checkpoint has no classifier tensor "${name}" for backbone "${id}"`);
-    headClasses = headClassCount(probe, head.shape);
+    if (!probe.headLocal) {
+      const name = headParams(probe).weight;
+      const head = tensors.get(name);
+      if (!head) throw new InputError(where, `checkpoint has no classifier tensor "${name}" for backbone "${id}"`);
+      headClasses = headClassCount(probe, head.shape);
+    }
   }
   const store = new ParamStore(tensors ? null : (entry.initStream?.(seeds) ?? seeds.stream("init", id)));
   const net = entry.build(new Scope(store), { numClasses: headClasses, pooling, inputSize, family });
@@ -81,7 +83,9 @@ export async function buildBackbone(entry: CatalogEntry, options: CreateBackbone
   const backbone = new NetBackbone(meta, store, net, seeds.runStream("dropout", id));
   try {
     if (tensors) loadIntoStore(store, tensors, where);
-    if (headClasses !== options.numClasses && !options.keepCheckpointHead) backbone.resetClassifier(options.numClasses, seeds.stream("init", id, "head"));
+    // A local head is absent from checkpoints, so after loading it is still unset.
+    const headUnset = tensors !== undefined && net.headLocal === true;
+    if (headUnset || (headClasses !== options.numClasses && !options.keepCheckpointHead)) backbone.resetClassifier(options.numClasses, seeds.stream("init", id, "head"));
   } catch (e) {
     backbone.dispose();
     throw e;

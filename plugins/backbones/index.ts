@@ -20,6 +20,13 @@ import { SQUEEZENET_BACKBONES } from "./squeezenet/index.ts";
 import { VGG_BACKBONES } from "./vgg/index.ts";
 import { TINYCNN_BACKBONES } from "./tinycnn/index.ts";
 import { VIT_BACKBONES } from "./vit/index.ts";
+import { INCEPTION_BACKBONES } from "./inception/index.ts";
+import { PNASNET_BACKBONES } from "./pnasnet/index.ts";
+import { TINYNET_BACKBONES } from "./tinynet/index.ts";
+import { DLA_BACKBONES } from "./dla/index.ts";
+import { SWIN_BACKBONES } from "./swin/index.ts";
+import { METAFORMER_BACKBONES } from "./metaformer/index.ts";
+import { CLIP_BACKBONES } from "./clip/index.ts";
 import { writeTfjsWeights } from "./weights/index.ts";
 
 export { NetBackbone } from "./nn/net.ts";
@@ -39,6 +46,13 @@ export const BACKBONE_FAMILIES: Readonly<Record<string, readonly CatalogEntry[]>
   convnext: CONVNEXT_BACKBONES,
   vit: VIT_BACKBONES,
   tinycnn: TINYCNN_BACKBONES,
+  inception: INCEPTION_BACKBONES,
+  pnasnet: PNASNET_BACKBONES,
+  tinynet: TINYNET_BACKBONES,
+  dla: DLA_BACKBONES,
+  swin: SWIN_BACKBONES,
+  metaformer: METAFORMER_BACKBONES,
+  clip: CLIP_BACKBONES,
 };
 
 export const BACKBONE_CATALOG: ReadonlyMap<string, CatalogEntry> = new Map(

@@ -2,6 +2,7 @@
 // torch's logits, cross-entropy, every parameter gradient and the batch-norm running statistics.
 // Training mode (updated running stats: momentum 0.1, unbiased variance) for the minis without
 // dropout or stochastic depth; eval mode for the others. wasm backend with the training kernels.
+import { readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
@@ -31,10 +32,11 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; sc
   return { diff, scale };
 }
 
-const CASES = [
-  ...["resnet18_mini", "resnext50_mini", "densenet_mini", "shufflenet_v2_mini", "vit_mini"].map((n) => [n, "train"] as const),
-  ...["vgg_bn_mini", "alexnet_mini", "squeezenet_mini", "mobilenet_v3_mini", "efficientnet_mini", "convnext_mini"].map((n) => [n, "evalgrad"] as const),
-];
+// Every committed backward step: `<case>.train.safetensors` (training mode) or `.evalgrad.` (eval mode).
+const CASES = readdirSync(DIR).flatMap((f) => {
+  const m = /^(.+)\.(train|evalgrad)\.safetensors$/.exec(f);
+  return m ? [[m[1], m[2] as "train" | "evalgrad"] as const] : [];
+}).sort();
 
 describe.each(CASES)("%s (%s)", (name, kind) => {
   it("matches PyTorch's logits, loss, gradients and running statistics", async () => {

@@ -10,6 +10,7 @@ import type { Rng, SeedTree } from "../../../core/rng.ts";
 import { type Ctx, type Pooling, Scope, conv2d, globalAvgPool, linear } from "./layers.ts";
 import { ParamStore } from "./store.ts";
 import type { TensorMap } from "../../../core/formats/tensor-map.ts";
+import { XferError } from "../../../core/errors.ts";
 
 export interface Net {
   /** Everything before the classifier layer; a 2-D batch of features unless `headKind` is conv. */
@@ -20,9 +21,21 @@ export interface Net {
   /**
    * "linear": PyTorch `<headName>.weight` [out, in] and `.bias`. "conv": SqueezeNet's 1x1 conv
    * followed by ReLU and global pooling. "dense": TensorFlow `<headName>/kernel` [in, out] and
-   * `/bias` (tinycnn, whose checkpoints have always used these names).
+   * `/bias` (tinycnn, whose checkpoints have always used these names). "pointwise": a 1x1 conv
+   * `<headName>.weight` [out, in, 1, 1] applied to the pooled features (timm DLA's `fc`).
    */
-  readonly headKind?: "linear" | "conv" | "dense";
+  readonly headKind?: "linear" | "conv" | "dense" | "pointwise";
+  /**
+   * The classifier is xfer's own, never in the upstream checkpoints (CLIP's image towers end in an
+   * embedding): it is registered as a local parameter, built fresh for `numClasses`, and strict
+   * loading neither expects nor accepts it.
+   */
+  readonly headLocal?: boolean;
+  /**
+   * Further named feature outputs besides the classifier input (CLIP: `pre_projection`), read with
+   * `NetBackbone.forwardTap`.
+   */
+  readonly taps?: Readonly<Record<string, (x: tf.Tensor4D, ctx: Ctx) => tf.Tensor2D>>;
   /** Family-specific checkpoint adaptation before strict loading (ViT: timm names, pos-embedding size). */
   adaptCheckpoint?(tensors: TensorMap, where: string): TensorMap;
 }
@@ -58,13 +71,24 @@ function headModule(net: Net, root: Scope) {
   if (net.headKind === "conv") {
     return (f: tf.Tensor): tf.Tensor2D => globalAvgPool(tf.relu(tf.add(tf.conv2d(f as tf.Tensor4D, weight() as tf.Tensor4D, 1, "valid"), bias())));
   }
+  if (net.headKind === "pointwise") {
+    return (f: tf.Tensor): tf.Tensor2D => tf.add(tf.matMul(f as tf.Tensor2D, tf.reshape(weight(), [net.headIn, -1]) as tf.Tensor2D), bias()) as tf.Tensor2D;
+  }
   return (f: tf.Tensor): tf.Tensor2D => tf.add(tf.matMul(f as tf.Tensor2D, weight() as tf.Tensor2D), bias()) as tf.Tensor2D;
 }
 
-/** Registers the classifier layer the way the family's torchvision module does. */
-export function buildHead(root: Scope, name: string, inF: number, numClasses: number, kind: "linear" | "conv" = "linear"): void {
-  if (kind === "conv") conv2d(root.at(name), inF, numClasses, 1, { bias: true });
-  else linear(root.at(name), inF, numClasses);
+/**
+ * Registers the classifier layer the way the family's upstream module does ("conv" and
+ * "pointwise" are both a 1x1 conv with bias); `local`: xfer's own head (`Net.headLocal`).
+ */
+export function buildHead(root: Scope, name: string, inF: number, numClasses: number, kind: "linear" | "conv" | "pointwise" = "linear", options: { local?: boolean } = {}): void {
+  if (options.local) {
+    const s = root.at(name);
+    const bound = 1 / Math.sqrt(inF);
+    s.store.add(s.name("weight"), [numClasses, inF], "linear", { kind: "uniform", bound }, { local: true });
+    s.store.add(s.name("bias"), [numClasses], "plain", { kind: "uniform", bound }, { local: true });
+  } else if (kind === "linear") linear(root.at(name), inF, numClasses);
+  else conv2d(root.at(name), inF, numClasses, 1, { bias: true });
 }
 
 export class NetBackbone implements Backbone {
@@ -90,6 +114,13 @@ export class NetBackbone implements Backbone {
     return this.net.headKind === "conv" ? globalAvgPool(f) : (f as tf.Tensor2D);
   }
 
+  /** A named feature output of the family (`Net.taps`), e.g. CLIP's `pre_projection`. */
+  forwardTap(name: string, x: tf.Tensor4D, training = false): tf.Tensor2D {
+    const tap = this.net.taps?.[name];
+    if (!tap) throw new XferError(`backbone "${this.meta.id}" has no feature output "${name}"; it has: ${Object.keys(this.net.taps ?? {}).join(", ") || "none"}`);
+    return tap(x, this.#ctx(training));
+  }
+
   forward(x: tf.Tensor4D, training = false): tf.Tensor2D {
     return this.#head(this.net.features(x, this.#ctx(training)));
   }
@@ -105,7 +136,7 @@ export class NetBackbone implements Backbone {
     const inF = this.net.headIn;
     // torch's default Linear/Conv init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
     const init = { kind: this.net.headKind === "dense" ? "range" : "uniform", bound: 1 / Math.sqrt(inF) } as const;
-    const shape = this.net.headKind === "conv" ? [numClasses, inF, 1, 1] : this.net.headKind === "dense" ? [inF, numClasses] : [numClasses, inF];
+    const shape = this.net.headKind === "conv" || this.net.headKind === "pointwise" ? [numClasses, inF, 1, 1] : this.net.headKind === "dense" ? [inF, numClasses] : [numClasses, inF];
     this.store.replace(weight, shape, init, rng);
     this.store.replace(bias, [numClasses], init, rng);
     this.freeze(this.#frozen ? { except: "head" } : false);
@@ -166,9 +197,16 @@ export interface FamilyOptions {
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
-/** An ImageNet-1k pretrained catalog entry (torchvision eval transforms unless overridden). */
+/**
+ * A pretrained catalog entry (torchvision's eval transforms and ImageNet normalisation unless
+ * overridden). `params` counts the 1000-class ImageNet head, or for a `headLocal` net (CLIP's
+ * towers) the tower alone.
+ */
 export function pretrained(
-  m: { id: string; source: "torchvision" | "timm"; upstreamName: string; params: number; imagenetTop1?: number; inputSize?: number; resizeSize?: number; interpolation?: BackboneMeta["interpolation"] },
+  m: {
+    id: string; source: "torchvision" | "timm" | "openai" | "pytorch-fid"; upstreamName: string; params: number; imagenetTop1?: number;
+    inputSize?: number; resizeSize?: number; interpolation?: BackboneMeta["interpolation"]; mean?: readonly number[]; std?: readonly number[];
+  },
   build: NetBuilder,
   paperName?: string,
 ): CatalogEntry {

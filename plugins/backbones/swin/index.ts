@@ -1,0 +1,4 @@
+/** (being built: issue 18) */
+import type { CatalogEntry } from "../nn/net.ts";
+
+export const SWIN_BACKBONES: readonly CatalogEntry[] = [];
