@@ -326,6 +326,8 @@ export interface RunResult {
   readonly environment: EnvironmentRecord;
   /** The backbone's external weights, part of the run's identity (absent: none, or a result from before xfer recorded them). */
   readonly weights?: WeightsRecord;
+  /** With a best-of upstream reference (`upstream.best`): the candidate run whose weights were loaded. */
+  readonly upstreamRun?: string;
   /** The attempt that published this result (absent in results stored before attempts). */
   readonly attempt?: string;
   /** The best checkpoint this result belongs to, checked when the result is read (absent in results stored before attempts). */

@@ -24,7 +24,7 @@ import type { PluginContext, PluginRef, PluginRegistry } from "./plugin.ts";
 import type { RunSpec } from "./recipe.ts";
 import { SeedTree } from "./rng.ts";
 import { deriveHead, type RunHead } from "./train/head.ts";
-import { loadUpstream } from "./train/upstream.ts";
+import { loadUpstream, type SelectionLookup } from "./train/upstream.ts";
 import { evaluateCheckpoint, train, type CheckpointEvaluation, type EvaluationParts, type TrainProgress } from "./train/trainer.ts";
 
 /** A run of a plan is done: trained now, or found already stored. */
@@ -98,6 +98,8 @@ export const TOKENS = {
   index: Symbol("xfer.run.index") as InjectionToken<DatasetIndex>,
   splitter: Symbol("xfer.run.splitter") as InjectionToken<Splitter>,
   backbone: Symbol("xfer.run.backbone") as InjectionToken<Backbone>,
+  /** The identity of the upstream run whose weights the backbone loaded (RunTemplate.upstream). */
+  upstreamRun: Symbol("xfer.run.upstreamRun") as InjectionToken<string>,
   optimizer: Symbol("xfer.run.optimizer") as InjectionToken<Optimizer>,
   schedule: Symbol("xfer.run.schedule") as InjectionToken<Schedule>,
   trainAugmentations: Symbol("xfer.run.trainAugmentations") as InjectionToken<Augmentation[]>,
@@ -247,7 +249,11 @@ export async function createRunContainer(parent: DependencyContainer, hash: stri
   run.register(TOKENS.backbone, { useValue: backbone });
   if (spec.upstream) {
     try {
-      await loadUpstream(backbone, spec.upstream, run.resolve(TOKENS.storeFor));
+      const selection: SelectionLookup = async (datasetRef) => {
+        const metric = (await registry.create("dataset", datasetRef, { seeds })).meta.selectionMetric;
+        return { metric, direction: (await registry.create("metric", { name: metric }, { seeds })).direction };
+      };
+      run.register(TOKENS.upstreamRun, { useValue: await loadUpstream(backbone, spec.upstream, run.resolve(TOKENS.storeFor), selection) });
     } catch (e) {
       backbone.dispose();
       throw e;

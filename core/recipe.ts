@@ -47,10 +47,27 @@ export interface TrainingOptions {
 export interface UpstreamRef {
   /** The recipe whose run it is (built-in name, as `xfer run` takes it). */
   readonly recipe: string;
-  /** Spec path -> value (matched like --filter); exactly one planned run of `recipe` must match. */
+  /**
+   * Spec path -> value (matched like --filter); exactly one planned run of `recipe` must match,
+   * or with `best` at least one.
+   */
   readonly select: JsonObject;
+  /**
+   * The selection picks candidates, and the run loads the one whose best-epoch score on its
+   * selection metric (validation split) is best; ties go to the first in plan order. LP-FT's
+   * "fine-tune the best probe": the choice waits until every candidate is done.
+   */
+  readonly best?: boolean;
   /** The upstream run's identity, filled in by planning; a recipe never writes it. */
   readonly run?: string;
+  /** With `best`: the candidates' identities in plan order, filled in by planning instead of `run`. */
+  readonly runs?: readonly string[];
+}
+
+/** The upstream run identities a reference depends on: its run, or with `best` every candidate. */
+export function upstreamRunIds(ref: UpstreamRef | null | undefined): readonly string[] {
+  if (!ref) return [];
+  return ref.runs ?? (ref.run === undefined ? [] : [ref.run]);
 }
 
 /** Everything one run needs, as data. */
@@ -227,10 +244,11 @@ export interface PlanOptions {
   /** Keep runs whose spec has `value` at `path` (e.g. "dataset.name" = "aptos2019"). */
   readonly filters?: readonly RunFilter[];
   /**
-   * The identity of the one upstream run a reference selects (core/stages.ts planStages builds
-   * it); required when a run has an `upstream`, whose `run` is then filled in before hashing.
+   * The identity of the one upstream run a reference selects, or with `best` its candidates'
+   * (core/stages.ts planStages builds it); required when a run has an `upstream`, whose `run` (or
+   * `runs`) is then filled in before hashing.
    */
-  readonly upstream?: (ref: UpstreamRef, spec: JsonObject) => string;
+  readonly upstream?: (ref: UpstreamRef, spec: JsonObject) => string | readonly string[];
 }
 
 /** Expands a recipe into runs. Equal specs get equal hashes; duplicates are planned once. */
@@ -266,11 +284,15 @@ function withUpstreamRun(recipeName: string, spec: JsonObject, resolve: PlanOpti
   if (!isPlainObject(ref) || typeof ref.recipe !== "string" || !isPlainObject(ref.select)) {
     throw new InputError(`recipe "${recipeName}"`, `upstream must be { recipe: "<recipe name>", select: { "<spec path>": <value>, ... } } or null, got ${canonicalJson(ref)}`);
   }
-  if (ref.run !== undefined) throw new InputError(`recipe "${recipeName}"`, `upstream.run is the upstream run's identity, filled in by planning; a recipe names the run by upstream.select only`);
+  if (ref.run !== undefined || ref.runs !== undefined) {
+    throw new InputError(`recipe "${recipeName}"`, `upstream.run and upstream.runs are upstream run identities, filled in by planning; a recipe names the run by upstream.select (and best) only`);
+  }
+  if (ref.best !== undefined && typeof ref.best !== "boolean") throw new InputError(`recipe "${recipeName}"`, `upstream.best must be true or false, got ${canonicalJson(ref.best)}`);
   if (resolve === undefined) {
     throw new XferError(`recipe "${recipeName}" takes weights from runs of recipe "${ref.recipe}": plan it with planStages (core/stages.ts), which plans the upstream recipe first`);
   }
-  return { ...spec, upstream: { ...ref, run: resolve(ref as unknown as UpstreamRef, spec) } };
+  const resolved = resolve(ref as unknown as UpstreamRef, spec);
+  return { ...spec, upstream: { ...ref, ...(typeof resolved === "string" ? { run: resolved } : { runs: [...resolved] }) } };
 }
 
 /** A `--filter PATH=VALUE`: `value` is the typed value (JSON when the text parses as JSON, else the text). */

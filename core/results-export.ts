@@ -268,10 +268,12 @@ async function upstreamScore(model: string, runs: readonly StoredRun[], lookups:
   if (loading.length === 0) return undefined;
   const refs = loading.map((run) => {
     const ref = run.spec.upstream as unknown as UpstreamRef;
-    if (!isObject(ref) || typeof ref.recipe !== "string" || typeof ref.run !== "string") {
+    // A best-of reference's result records the candidate it loaded.
+    const loaded = isObject(ref) && ref.best === true ? run.result.upstreamRun : ref?.run;
+    if (!isObject(ref) || typeof ref.recipe !== "string" || typeof loaded !== "string") {
       throw new XferError(`run ${run.result.hash}: its spec's upstream ${canonicalJson(run.spec.upstream ?? null)} names no upstream run (recipe and run identity)`);
     }
-    return { run, ref: ref as UpstreamRef & { run: string } };
+    return { run, ref: { ...ref, run: loaded } };
   });
   const first = refs[0];
   const other = refs.find(({ ref }) => ref.recipe !== first.ref.recipe || ref.run !== first.ref.run);

@@ -11,7 +11,7 @@ import type { ClaimRecord, JsonObject, RunAttempt, RunClaim, RunFailure, RunResu
 import { createRunContainer, executeRun, TOKENS, type PlanProgress } from "./di.ts";
 import { RunStopped, UnknownNameError } from "./errors.ts";
 import type { PluginKind, PluginRegistry } from "./plugin.ts";
-import type { PlannedRun } from "./recipe.ts";
+import { type PlannedRun, upstreamRunIds } from "./recipe.ts";
 import { externalWeights, runIdentity } from "./run-identity.ts";
 import { parseTrainerResumeMeta } from "./train/resume.ts";
 
@@ -199,6 +199,8 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
 
       const runContainer = await createRunContainer(container, id, run.spec);
       let result: RunResult;
+      // Which candidate a best-of upstream reference loaded is known only now: the result records it.
+      const upstreamRun = run.spec.upstream?.best && runContainer.isRegistered(TOKENS.upstreamRun) ? runContainer.resolve(TOKENS.upstreamRun) : undefined;
       try {
         result = await executeRun(runContainer, current, {
           ...(resume ? { resume } : {}),
@@ -212,7 +214,7 @@ export async function runPlan(container: DependencyContainer, runs: readonly Pla
       } finally {
         runContainer.dispose();
       }
-      const finished = await current.finish(run.weights === undefined ? result : { ...result, weights: run.weights });
+      const finished = await current.finish({ ...result, ...(run.weights === undefined ? {} : { weights: run.weights }), ...(upstreamRun === undefined ? {} : { upstreamRun }) });
       if (finished.published) {
         results.set(run.index, finished.result);
       } else {
@@ -319,8 +321,16 @@ export async function runStages(container: DependencyContainer, stages: readonly
     const blocked: { id: string; upstream: string }[] = [];
     const runnable: PlannedRun[] = [];
     for (const run of stage.runs) {
+      // A best-of reference chooses among all its candidates, so it waits for every one of them.
       const upstream = run.spec.upstream;
-      if (upstream?.run !== undefined && (await storeFor(upstream.recipe).lookup(upstream.run)).state !== "done") blocked.push({ id: run.hash, upstream: upstream.run });
+      let notDone: string | undefined;
+      for (const id of upstreamRunIds(upstream)) {
+        if ((await storeFor(upstream!.recipe).lookup(id)).state !== "done") {
+          notDone = id;
+          break;
+        }
+      }
+      if (notDone !== undefined) blocked.push({ id: run.hash, upstream: notDone });
       else runnable.push(run);
     }
     if (blocked.length > 0) {

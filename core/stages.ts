@@ -1,14 +1,15 @@
 /**
  * Plans a recipe together with the recipes it takes weights from (RunTemplate.upstream): a list of
  * stages, upstream first, each a recipe and the runs of it that the next stages need. A reference
- * selects exactly one planned run of its recipe by spec values; its identity goes into the
+ * selects exactly one planned run of its recipe by spec values (or, with `best`, candidates of which
+ * the best-scoring is loaded); its identity (their identities) goes into the
  * downstream spec before hashing, so a downstream run's hash changes whenever its upstream run's
  * does (another seed, budget or dataset upstream is another downstream run).
  */
 import type { JsonObject } from "./contracts.ts";
 import { InputError } from "./errors.ts";
 import { canonicalJson } from "./hash.ts";
-import { getPath, plan, varyingAxes, axesLabel, type PlannedRun, type PlanOptions, type TrainRecipe, type UpstreamRef } from "./recipe.ts";
+import { getPath, plan, varyingAxes, axesLabel, type PlannedRun, type PlanOptions, type TrainRecipe, type UpstreamRef, upstreamRunIds } from "./recipe.ts";
 
 export interface Stage {
   readonly recipe: TrainRecipe;
@@ -41,11 +42,11 @@ export async function planStages(recipe: TrainRecipe, options: PlanOptions, look
   const upstream = new Map<string, Planned>();
   const runs = await planWith(recipe, options, lookups, upstream, []);
   // ...then cut, from the last back, to the runs a later stage references.
-  const needed = new Set(runs.flatMap((run) => (run.spec.upstream?.run === undefined ? [] : [run.spec.upstream.run])));
+  const needed = new Set(runs.flatMap((run) => upstreamRunIds(run.spec.upstream)));
   const stages: Stage[] = [{ recipe, runs }];
   for (const planned of [...upstream.values()].reverse()) {
     const kept = planned.runs.filter((run) => needed.has(run.id));
-    for (const run of kept) if (run.spec.upstream?.run !== undefined) needed.add(run.spec.upstream.run);
+    for (const run of kept) for (const id of upstreamRunIds(run.spec.upstream)) needed.add(id);
     stages.unshift({ recipe: planned.recipe, runs: kept.map(({ hash, spec }) => ({ hash, spec })) });
   }
   return stages;
@@ -65,7 +66,13 @@ async function planWith(recipe: TrainRecipe, options: PlanOptions, lookups: Stag
     for (const run of runs) identified.push({ ...run, id: await lookups.identity(run) });
     upstream.set(name, { recipe: found, runs: identified });
   }
-  return plan(recipe, { ...options, upstream: (ref, spec) => selectUpstream(recipe.name, ref, spec, upstream.get(ref.recipe)!).id });
+  return plan(recipe, {
+    ...options,
+    upstream: (ref, spec) => {
+      const selected = selectUpstream(recipe.name, ref, spec, upstream.get(ref.recipe)!);
+      return ref.best ? selected.map((run) => run.id) : selected[0].id;
+    },
+  });
 }
 
 /** The recipes a plan of `recipe` refers to, found on a plan whose references are left unresolved. */
@@ -82,10 +89,13 @@ function upstreamRecipes(recipe: TrainRecipe, options: PlanOptions): string[] {
   return [...names];
 }
 
-/** The one upstream run `ref` selects, checked to have the same backbone as the run that loads it. */
-function selectUpstream(recipeName: string, ref: UpstreamRef, spec: JsonObject, stage: Planned): Planned["runs"][number] {
+/**
+ * The upstream run `ref` selects (with `best`, its candidates in plan order), checked to have the
+ * same backbone as the run that loads it.
+ */
+function selectUpstream(recipeName: string, ref: UpstreamRef, spec: JsonObject, stage: Planned): Planned["runs"] {
   const selection = Object.entries(ref.select);
-  const where = `recipe "${recipeName}" upstream ${canonicalJson({ recipe: ref.recipe, select: ref.select })}`;
+  const where = `recipe "${recipeName}" upstream ${canonicalJson({ recipe: ref.recipe, select: ref.select, ...(ref.best ? { best: true } : {}) })}`;
   if (selection.length === 0) throw new InputError(where, `select names no spec path; give the values that pick one run of "${ref.recipe}" (its grid axes: ${varyingAxes(stage.runs.map((r) => r.spec)).join(", ") || "none"})`);
   const matching = stage.runs.filter((run) => selection.every(([path, value]) => {
     const actual = getPath(run.spec as unknown as JsonObject, path);
@@ -95,13 +105,14 @@ function selectUpstream(recipeName: string, ref: UpstreamRef, spec: JsonObject, 
     const offered = selection.map(([path]) => `"${path}" takes ${[...new Set(stage.runs.map((r) => canonicalJson(getPath(r.spec as unknown as JsonObject, path) ?? null)))].sort().join(", ")}`);
     throw new InputError(where, `selects none of the ${stage.runs.length} planned run(s) of "${ref.recipe}"; ${offered.join("; ")}`);
   }
-  if (matching.length > 1) {
+  if (matching.length > 1 && !ref.best) {
     const axes = varyingAxes(matching.map((r) => r.spec));
     throw new InputError(where, `is ambiguous: ${matching.length} runs of "${ref.recipe}" match (${matching.slice(0, 4).map((r) => axesLabel(r.spec, axes)).join("; ")}${matching.length > 4 ? "; ..." : ""}); add the axes that tell them apart (${axes.join(", ")}) to select`);
   }
-  const [run] = matching;
-  if (canonicalJson(run.spec.backbone as unknown as JsonObject) !== canonicalJson(spec.backbone ?? null)) {
-    throw new InputError(where, `selects a run of backbone ${canonicalJson(run.spec.backbone as unknown as JsonObject)}, but this run builds ${canonicalJson(spec.backbone ?? null)}; the architecture must be the same to load its weights`);
+  for (const run of matching) {
+    if (canonicalJson(run.spec.backbone as unknown as JsonObject) !== canonicalJson(spec.backbone ?? null)) {
+      throw new InputError(where, `selects a run of backbone ${canonicalJson(run.spec.backbone as unknown as JsonObject)}, but this run builds ${canonicalJson(spec.backbone ?? null)}; the architecture must be the same to load its weights`);
+    }
   }
-  return run;
+  return matching;
 }

@@ -73,6 +73,17 @@ describe("planStages", () => {
     await expect(planStages(downstream({}), {}, lookups([pretrain()]))).rejects.toThrow(/select names no spec path/);
   });
 
+  it("with best, records every matching run as a candidate, in plan order, and refuses a selection matching none", async () => {
+    const best = defineRecipe({ ...downstream(), grid: { upstream: [{ recipe: "pre", select: { "optimizer.name": "test-sgd" }, best: true }] } });
+    const stages = await planStages(best, {}, lookups([pretrain()]));
+    expect(stages.map((s) => [s.recipe.name, s.runs.length])).toEqual([["pre", 2], ["down", 1]]);
+    expect(stages[1].runs[0].spec.upstream).toEqual({ recipe: "pre", select: { "optimizer.name": "test-sgd" }, best: true, runs: stages[0].runs.map((r) => r.hash) });
+    const none = defineRecipe({ ...best, grid: { upstream: [{ recipe: "pre", select: { "training.lr": 0.3 }, best: true }] } });
+    await expect(planStages(none, {}, lookups([pretrain()]))).rejects.toThrow(/upstream \{"best":true,"recipe":"pre","select":\{"training\.lr":0\.3\}\}: selects none of the 2 planned run\(s\)/);
+    const written = defineRecipe({ ...best, grid: { upstream: [{ recipe: "pre", select: { seed: 0 }, runs: ["x"] }] } });
+    await expect(planStages(written, {}, lookups([pretrain()]))).rejects.toThrow(/upstream\.run and upstream\.runs are upstream run identities, filled in by planning/);
+  });
+
   it("refuses an upstream run of another architecture, a recipe that cannot be found, and a cycle", async () => {
     const other = defineRecipe({ ...downstream(), template: { ...downstream().template, backbone: { name: "tinycnn.random", options: { inputSize: 8, widths: [4, 4], hidden: 8 } } } });
     await expect(planStages(other, {}, lookups([pretrain()]))).rejects.toThrow(/selects a run of backbone .*"widths":\[4,8\].* but this run builds .*"widths":\[4,4\].*the architecture must be the same/);
@@ -141,6 +152,28 @@ describe("runStages and upstream weights", () => {
     expect(outcome.blocked.map((b) => b.upstream)).toEqual([stages[0].runs[0].hash, stages[0].runs[0].hash]);
     expect(outcome.outcome.trained).toHaveLength(1);
     expect(warnings).toEqual([`2 run(s) of recipe "down" left out: the upstream run they load is not done (${stages[0].runs[0].hash.slice(0, 12)})`]);
+  });
+
+  it("with best, waits for every candidate, loads the best-scoring one and records which", async () => {
+    const stores = { pre: new MemoryRunStore(), down: new MemoryRunStore() };
+    const warnings: string[] = [];
+    const root = await memoryRoot(stores, "down");
+    root.register(TOKENS.logger, { useValue: { progress() {}, runDone() {}, warn: (m: string) => warnings.push(m) } });
+    const best = defineRecipe({ ...downstream(), grid: { upstream: [{ recipe: "pre", select: { "optimizer.name": "test-sgd" }, best: true }] } });
+    // The first candidate in plan order barely trains, so the choice is not simply the first.
+    const candidates = defineRecipe({ ...pretrain(8), grid: { "training.lr": [1e-6, 0.3] } });
+    const stages = await planStages(best, {}, lookups([candidates]));
+    // One candidate trained: the choice waits.
+    await runStages(root, [{ recipe: "pre", runs: stages[0].runs.slice(0, 1) }]);
+    const [waiting] = await runStages(root, [{ recipe: "down", runs: stages[1].runs }]);
+    expect(waiting.blocked).toEqual([{ id: stages[1].runs[0].hash, upstream: stages[0].runs[1].hash }]);
+    const outcomes = await runStages(root, stages.map((s) => ({ recipe: s.recipe.name, runs: s.runs })));
+    expect(outcomes.map((o) => [o.recipe, o.outcome.trained.length, o.blocked.length])).toEqual([["pre", 1, 0], ["down", 1, 0]]);
+    const scores = await Promise.all(stages[0].runs.map(async (r) => ({ id: r.hash, score: (await stores.pre.get(r.hash))!.result.best.accuracy })));
+    expect(scores[1].score).toBeGreaterThan(scores[0].score);
+    const winner = scores[1];
+    const result = (await stores.down.get(stages[1].runs[0].hash))!.result;
+    expect(result.upstreamRun).toBe(winner.id);
   });
 
   it("fails a run whose upstream checkpoint does not fit its backbone, naming the tensors", async () => {
