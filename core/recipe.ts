@@ -58,6 +58,11 @@ export interface UpstreamRef {
    * "fine-tune the best probe": the choice waits until every candidate is done.
    */
   readonly best?: boolean;
+  /**
+   * Load the upstream classifier too instead of a fresh head (LP-FT: fine-tuning starts from the
+   * trained probe); it must have this run's shape, so the same classes.
+   */
+  readonly keepHead?: boolean;
   /** The upstream run's identity, filled in by planning; a recipe never writes it. */
   readonly run?: string;
   /** With `best`: the candidates' identities in plan order, filled in by planning instead of `run`. */
@@ -287,7 +292,9 @@ function withUpstreamRun(recipeName: string, spec: JsonObject, resolve: PlanOpti
   if (ref.run !== undefined || ref.runs !== undefined) {
     throw new InputError(`recipe "${recipeName}"`, `upstream.run and upstream.runs are upstream run identities, filled in by planning; a recipe names the run by upstream.select (and best) only`);
   }
-  if (ref.best !== undefined && typeof ref.best !== "boolean") throw new InputError(`recipe "${recipeName}"`, `upstream.best must be true or false, got ${canonicalJson(ref.best)}`);
+  for (const flag of ["best", "keepHead"]) {
+    if (ref[flag] !== undefined && typeof ref[flag] !== "boolean") throw new InputError(`recipe "${recipeName}"`, `upstream.${flag} must be true or false, got ${canonicalJson(ref[flag])}`);
+  }
   if (resolve === undefined) {
     throw new XferError(`recipe "${recipeName}" takes weights from runs of recipe "${ref.recipe}": plan it with planStages (core/stages.ts), which plans the upstream recipe first`);
   }

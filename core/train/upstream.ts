@@ -2,8 +2,9 @@
  * Loads an upstream run's best checkpoint (RunTemplate.upstream) into a freshly built backbone of
  * the same architecture. Every tensor of the body must be in the checkpoint with its shape; the
  * checkpoint may hold nothing else but the upstream classifier, which is dropped: the run keeps
- * the fresh head its backbone plugin built for this dataset, as with ImageNet weights. Nothing is
- * assigned unless everything matches.
+ * the fresh head its backbone plugin built for this dataset, as with ImageNet weights (with
+ * `keepHead`, the classifier is loaded too and must fit). Nothing is assigned unless everything
+ * matches.
  */
 import type * as tf from "@tensorflow/tfjs-core";
 import type { Backbone, MetricDirection, RunStore } from "../contracts.ts";
@@ -44,8 +45,9 @@ export async function loadUpstream(backbone: Backbone, ref: UpstreamRef, storeFo
   const checkpoint = await store.checkpoint(id);
   if (checkpoint === undefined) throw new XferError(`${where} has no published result; \`xfer run\` of this recipe runs its upstream stage first (or \`xfer run ${ref.recipe}\`)`);
   // The head is what linear probing trains: the variables left trainable when the body is frozen.
+  // With keepHead it is loaded like the body (LP-FT), so nothing is left out.
   backbone.freeze({ except: "head" });
-  const head = new Set(backbone.trainableVariables().map((v) => checkpointName(v.name)));
+  const head = ref.keepHead ? new Set<string>() : new Set(backbone.trainableVariables().map((v) => checkpointName(v.name)));
   backbone.freeze(false);
   const body = backbone.stateVariables().filter((v) => !head.has(checkpointName(v.name)));
   const problems: string[] = [];

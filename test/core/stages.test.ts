@@ -176,6 +176,27 @@ describe("runStages and upstream weights", () => {
     expect(result.upstreamRun).toBe(winner.id);
   });
 
+  it("with keepHead, loads the upstream classifier too (LP-FT), and refuses one of another shape", async () => {
+    const stores = { pre: new MemoryRunStore(), down: new MemoryRunStore() };
+    const root = await memoryRoot(stores, "down");
+    const keep = (dataset: JsonObject) => defineRecipe({ ...downstream(), template: { ...helloLikeTemplate, dataset }, grid: { upstream: [{ recipe: "pre", select: { "training.lr": 0.1 }, keepHead: true }] } });
+    const stages = await planStages(keep(helloLikeTemplate.dataset), {}, lookups([pretrain()]));
+    await runStages(root, [{ recipe: "pre", runs: stages[0].runs }]);
+    const checkpoint = (await stores.pre.checkpoint(stages[0].runs[0].hash))!;
+    const [probe] = stages[1].runs;
+    const run = await createRunContainer(root, probe.hash, probe.spec);
+    const backbone: Backbone = run.resolve(TOKENS.backbone);
+    try {
+      for (const variable of backbone.stateVariables()) expect(Array.from(variable.dataSync())).toEqual(Array.from(checkpoint.get(checkpointName(variable.name))!.data));
+    } finally {
+      backbone.dispose();
+      run.dispose();
+    }
+    // Four classes downstream, three upstream: the kept head does not fit.
+    const [other] = (await planStages(keep(downstream().template.dataset as unknown as JsonObject), {}, lookups([pretrain()])))[1].runs;
+    await expect(createRunContainer(root, other.hash, other.spec)).rejects.toThrow(/its checkpoint does not fit backbone "tinycnn\.random", nothing was loaded: "head\/kernel" is \[8, 3\] in the checkpoint, \[8, 4\] in this backbone/);
+  });
+
   it("fails a run whose upstream checkpoint does not fit its backbone, naming the tensors", async () => {
     const stores = { pre: new MemoryRunStore(), down: new MemoryRunStore() };
     const root = await memoryRoot(stores, "down");
