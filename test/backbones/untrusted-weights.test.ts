@@ -7,13 +7,17 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../../core/errors.ts";
 import { SeedTree } from "../../core/rng.ts";
-import { CRAFTED, torchZipCheckpoint, writeCraftedWeights } from "../../fixtures/generators/crafted-weights.ts";
-import { readPth, readSafetensors } from "../../plugins/backbones/weights/index.ts";
+import {
+  CRAFTED, pickled, scriptObject, tensorValue, torchScriptArchive, torchZipCheckpoint, writeCraftedWeights, zeroDeflate,
+} from "../../fixtures/generators/crafted-weights.ts";
+import { readPth, readSafetensors, readTorchScript } from "../../plugins/backbones/weights/index.ts";
 
 /** A read may grow the process's peak memory by at most this much (the files lie about gigabytes). */
 const MEMORY_BOUND = 200 * 2 ** 20;
 
 type Case = keyof typeof CRAFTED;
+/** Refusals from the TorchScript module pickle name its zip entry. */
+const TS_PICKLE = String.raw`zip entry "archive/data\.pkl": unsafe or unsupported pickle content: `;
 /** What each crafted file must be refused with (after "<file>: "). */
 const EXPECTED: Record<Case, RegExp> = {
   pthBroadcast: /tensor "w": size \[536870912\] has more elements than its storage 0 \(1\)/,
@@ -29,6 +33,26 @@ const EXPECTED: Record<Case, RegExp> = {
   pthLegacyNumelLie: /legacy storage "0" is truncated: it declares 4611686018427387904 elements, the file has 16 bytes left/,
   pthTiedBomb: /its tensors view 536870912 elements of storages holding 1048576; at most 2x is accepted/,
   pthPickleLoop: /unsafe or unsupported pickle content: negative string length at byte 3/,
+  pthMemoUnset: /unsafe or unsupported pickle content: memo 5 read before it was stored/,
+  tsEvalGlobal: new RegExp(`${TS_PICKLE}global "builtins\\.eval" is not allowed in a TorchScript module \\(expected __torch__ classes, tensors and the torch\\.jit\\._pickle`),
+  tsTensorFromId: new RegExp(`${TS_PICKLE}global "torch\\.jit\\._pickle\\.build_tensor_from_id" is not allowed in a TorchScript module`),
+  tsGetState: new RegExp(`${TS_PICKLE}"__torch__\\.Net" carries a Dict\\[str, Tensor\\] from __getstate__, not an attribute dict \\(restoring it would run its TorchScript __setstate__\\)`),
+  tsCustomClass: new RegExp(`${TS_PICKLE}object of the custom C\\+\\+ class "__torch__\\.torch\\.classes\\.quantized\\.LinearPackedParamsBase" \\(its state is restored by native code\\)`),
+  tsEnumCall: new RegExp(`${TS_PICKLE}call of "__torch__\\.Mode" \\(TorchScript enums and class constructors are not data\\)`),
+  tsForeignObject: new RegExp(`${TS_PICKLE}NEWOBJ of "collections\\.OrderedDict" \\(only __torch__ classes are objects in a TorchScript archive\\)`),
+  tsNewObjArgs: new RegExp(`${TS_PICKLE}NEWOBJ of "__torch__\\.Net" with arguments \\["x"\\] \\(expected none\\)`),
+  tsNoBuild: /zip entry "archive\/data\.pkl": "sub" \(__torch__\.Sub\) was never given its attributes \(no BUILD\)/,
+  tsBuildTwice: new RegExp(`${TS_PICKLE}BUILD of "__torch__\\.Net" twice`),
+  tsAttributeName: new RegExp(`${TS_PICKLE}"__torch__\\.Net" has attribute name 7; expected a string`),
+  tsCycle: /zip entry "archive\/data\.pkl": attribute "self" refers back to an enclosing module \(a cycle\)/,
+  tsSharedBlowup: /zip entry "archive\/data\.pkl": the module tree takes more than 250000 steps to walk/,
+  tsTopLevelDict: /zip entry "archive\/data\.pkl": holds a dict; expected a __torch__ module object at the top/,
+  tsDuplicateName: /tensor name "sub\.w" appears twice/,
+  tsLegacyLayout: /TorchScript archive of PyTorch < 1\.4 \(model\.json, attributes\.pkl, tensors\/\): not supported/,
+  tsStorageSizeLie: /tensor "w": storage 0 holds 16 bytes, but the pickle declares 1099511627776 F32 elements/,
+  tsViewPastStorage: /tensor "sub\.w": view \(offset 3, size \[4\], stride \[1\]\) reaches element 6, past the 4 elements of storage 0/,
+  tsZipBomb: /zip entry "archive\/data\/0" inflates to more than the 4 bytes it declares/,
+  tsSharedTiedBomb: /its tensors view 536870912 elements of storages holding 1048576; at most 2x is accepted/,
   stHeader100MB: /safetensors header length 100000001 exceeds the 100000000-byte limit/,
   stManyEntries: /safetensors header lists more than 1024 tensors/,
   stDuplicate: /safetensors header names tensor "a" twice/,
@@ -107,11 +131,24 @@ describe("the limits leave real checkpoints alone", () => {
     expect(Array.from(m.get("head.weight")!.data)).toEqual([0, 3, 1, 4, 2, 5]);
     expect(m.get("head.weight")!.shape).toEqual([3, 2]);
   });
+
+  it("a TorchScript archive's code/ and constants.pkl are never opened: hostile ones leave its tensors readable", () => {
+    const w = Float32Array.from([1, 2, 3, 4]);
+    const module = pickled(scriptObject("__torch__.Net", [["w", tensorValue({ storageKey: "0", numel: 4, offset: 0, size: [4], stride: [1] })], ["training", false]]));
+    const bytes = torchScriptArchive(module, { 0: new Uint8Array(w.buffer) }, {
+      // 1 GiB of zeros declared as 100 bytes, and a constants pickle that calls os.system
+      code: { name: "archive/code/__torch__.py", data: zeroDeflate(1024), deflated: true, declaredSize: 100 },
+      constants: new TextEncoder().encode("\x80\x02cposix\nsystem\nX\x04\x00\x00\x00trueR."),
+    });
+    const m = readTorchScript(bytes, "hostile-code.pt");
+    expect([...m.keys()]).toEqual(["w"]);
+    expect(Array.from(m.get("w")!.data)).toEqual([1, 2, 3, 4]);
+  });
 });
 
 describe("seeded corruptions of real checkpoints never escape as raw errors", () => {
   const FIXTURES = "fixtures/parity/backbones";
-  const cases = ["resnet18_mini.pth", "shufflenet_v2_mini.legacy.pth", "squeezenet_mini.torch03.pth", "resnet18_mini.safetensors"];
+  const cases = ["resnet18_mini.pth", "shufflenet_v2_mini.legacy.pth", "squeezenet_mini.torch03.pth", "resnet18_mini.safetensors", "vit_mini.visual.jit.pt"];
 
   it.each(cases)("%s: 150 mutations each load or give an InputError naming the file", async (name) => {
     const original = new Uint8Array(await readFile(join(FIXTURES, name)));
@@ -127,6 +164,7 @@ describe("seeded corruptions of real checkpoints never escape as raw errors", ()
       const where = `${name}#${i}`;
       try {
         if (name.endsWith(".safetensors")) readSafetensors(bytes, where);
+        else if (name.endsWith(".jit.pt")) readTorchScript(bytes, where);
         else readPth(bytes, where);
       } catch (e) {
         expect(e, `${where}: ${(e as Error).stack}`).toBeInstanceOf(InputError);

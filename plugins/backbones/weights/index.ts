@@ -2,11 +2,13 @@
 import { readFile, stat } from "node:fs/promises";
 import { InputError } from "../../../core/errors.ts";
 import { readPth } from "./pth.ts";
+import { isTorchScriptArchive, readTorchScript } from "./torchscript.ts";
 import { readSafetensors } from "../../../core/formats/safetensors.ts";
 import { readTfjsWeights } from "./tfjs.ts";
 import type { TensorMap } from "../../../core/formats/tensor-map.ts";
 
 export { readPth } from "./pth.ts";
+export { readTorchScript } from "./torchscript.ts";
 export { readTfjsWeights, writeTfjsWeights } from "./tfjs.ts";
 export { readSafetensors, readSafetensorsMetadata, writeSafetensors } from "../../../core/formats/safetensors.ts";
 export { exportStore, loadIntoStore } from "./tensors.ts";
@@ -21,8 +23,11 @@ export async function readCheckpoint(path: string): Promise<TensorMap> {
   }
   if (info.isDirectory()) return readTfjsWeights(path);
   if (path.endsWith(".safetensors")) return readSafetensors(await readWhole(path, info.size), path);
-  if (/\.(pth|pt)$/.test(path)) return readPth(await readWhole(path, info.size), path);
-  throw new InputError(path, "unsupported checkpoint type; expected a .safetensors file, a torch.save .pth/.pt zip checkpoint, or a directory written by `xfer weights convert`");
+  if (/\.(pth|pt)$/.test(path)) {
+    const bytes = await readWhole(path, info.size);
+    return isTorchScriptArchive(bytes, path) ? readTorchScript(bytes, path) : readPth(bytes, path);
+  }
+  throw new InputError(path, "unsupported checkpoint type; expected a .safetensors file, a torch.save .pth/.pt checkpoint or TorchScript archive, or a directory written by `xfer weights convert`");
 }
 
 /** Node reads at most 2 GiB into one buffer; the largest catalog checkpoint (VGG-16 BN) is about 0.55 GB. */

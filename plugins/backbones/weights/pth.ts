@@ -4,7 +4,8 @@
  * globals are honoured: collections.OrderedDict, torch._utils._rebuild_tensor(_v2) /
  * _rebuild_parameter and the typed storage classes; any other global, opcode or object shape is
  * rejected with an error naming it. The legacy (pre-1.6) stream format of torchvision's older
- * published weights is read the same way.
+ * published weights is read the same way. torchscript.ts reuses the zip reader, the unpickler
+ * (with its own dialect) and the tensor checks for TorchScript archives.
  */
 import { inflateRawSync } from "node:zlib";
 import { InputError } from "../../../core/errors.ts";
@@ -21,7 +22,7 @@ export const MAX_ZIP_ENTRY_BYTES = 2 ** 31 - 1;
 /** A central directory record is at least this long, so a count above what fits is corrupt. */
 const CENTRAL_RECORD_BYTES = 46;
 
-interface ZipEntry {
+export interface ZipEntry {
   readonly name: string;
   readonly method: number;
   readonly start: number;
@@ -31,7 +32,7 @@ interface ZipEntry {
 }
 
 /** A torch.save zip's entries, every declared offset and size checked against the file; nothing is inflated yet. */
-class Zip {
+export class Zip {
   readonly entries = new Map<string, ZipEntry>();
   readonly #bytes: Uint8Array;
   readonly #where: string;
@@ -148,7 +149,7 @@ const STORAGE_DTYPES: Record<string, string> = {
   FloatStorage: "F32", HalfStorage: "F16", BFloat16Storage: "BF16", DoubleStorage: "F64", LongStorage: "I64", IntStorage: "I32",
 };
 
-class Global {
+export class Global {
   constructor(readonly module: string, readonly name: string) {}
   get qualified(): string {
     return `${this.module}.${this.name}`;
@@ -157,7 +158,7 @@ class Global {
 class StorageRef {
   constructor(readonly dtype: string, readonly key: string, readonly numel: number) {}
 }
-class TensorRef {
+export class TensorRef {
   constructor(readonly storage: StorageRef, readonly offset: number, readonly size: number[], readonly stride: number[]) {}
 }
 class OrderedDictObj {
@@ -165,21 +166,60 @@ class OrderedDictObj {
 }
 const MARK = Symbol("mark");
 
+type Fail = (msg: string) => never;
+
+/**
+ * What a pickle may contain beyond the tensors every torch pickle shares (storages,
+ * `_rebuild_tensor(_v2)`, `_rebuild_parameter`, `collections.OrderedDict`): the state_dict
+ * dialect adds nothing but OrderedDict's BUILD; torchscript.ts adds TorchScript's attribute records.
+ */
+export interface PickleDialect {
+  /** The content a refusal names: "is not allowed in <subject>". */
+  readonly subject: string;
+  /** Further globals this dialect may name. */
+  allows(g: Global): boolean;
+  /** REDUCE of one of this dialect's globals. */
+  reduce(g: Global, args: unknown[], fail: Fail): unknown;
+  /** NEWOBJ: `cls.__new__(cls, *args)` as an inert record. */
+  newObj(cls: Global, args: unknown[], fail: Fail): unknown;
+  /** BUILD of `state` into `obj`, the object below it on the stack. */
+  build(obj: unknown, state: unknown, fail: Fail): void;
+}
+
+const STATE_DICT: PickleDialect = {
+  subject: "a state_dict",
+  allows: () => false,
+  reduce: (g, _args, fail) => fail(`call of "${g.qualified}"`),
+  newObj: (cls, _args, fail) => fail(`NEWOBJ of "${cls.qualified}"`),
+  build(obj, _state, fail) {
+    // only OrderedDict state (torch's state_dict `_metadata`) is accepted, and dropped
+    if (!(obj instanceof OrderedDictObj)) fail("BUILD on an object other than OrderedDict");
+  },
+};
+
 const ALLOWED_GLOBALS = new Set([
   "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor", "torch._utils._rebuild_parameter",
   ...Object.keys(STORAGE_DTYPES).map((s) => `torch.${s}`),
 ]);
 
-/** Unpickles one object starting at byte `start`; returns it and the byte after its STOP. */
-function unpickle(data: Uint8Array, where: string, start = 0): { value: unknown; end: number } {
+/**
+ * Unpickles one object starting at byte `start`; returns it and the byte after its STOP.
+ * `entry` (the zip entry) prefixes refusals when the file holds more than one pickle that matters.
+ */
+export function unpickle(data: Uint8Array, where: string, start = 0, dialect: PickleDialect = STATE_DICT, entry?: string): { value: unknown; end: number } {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const stack: unknown[] = [];
   const memo = new Map<number, unknown>();
   const td = new TextDecoder();
   let p = start;
   const fail = (msg: string): never => {
-    throw new InputError(where, `unsafe or unsupported pickle content: ${msg}`);
+    throw new InputError(where, `${entry ? `zip entry "${entry}": ` : ""}unsafe or unsupported pickle content: ${msg}`);
   };
+  const allowed = (g: Global): Global => {
+    if (!ALLOWED_GLOBALS.has(g.qualified) && !dialect.allows(g)) fail(`global "${g.qualified}" is not allowed in ${dialect.subject}`);
+    return g;
+  };
+  const recall = (key: number): unknown => (memo.has(key) ? memo.get(key) : fail(`memo ${key} read before it was stored`));
   const popMark = (): unknown[] => {
     const i = stack.lastIndexOf(MARK);
     if (i < 0) fail("MARK expected");
@@ -246,21 +286,14 @@ function unpickle(data: Uint8Array, where: string, start = 0): { value: unknown;
       case 0x71: need(1); memo.set(data[p++], stack[stack.length - 1]); break; // BINPUT
       case 0x72: need(4); memo.set(view.getUint32(p, true), stack[stack.length - 1]); p += 4; break; // LONG_BINPUT
       case 0x94: memo.set(memo.size, stack[stack.length - 1]); break; // MEMOIZE
-      case 0x68: need(1); stack.push(memo.get(data[p++])); break; // BINGET
-      case 0x6a: need(4); stack.push(memo.get(view.getUint32(p, true))); p += 4; break; // LONG_BINGET
-      case 0x63: { // GLOBAL
-        const g = new Global(line(), line());
-        if (!ALLOWED_GLOBALS.has(g.qualified)) fail(`global "${g.qualified}" is not allowed in a state_dict`);
-        stack.push(g);
-        break;
-      }
+      case 0x68: need(1); stack.push(recall(data[p++])); break; // BINGET
+      case 0x6a: need(4); stack.push(recall(view.getUint32(p, true))); p += 4; break; // LONG_BINGET
+      case 0x63: stack.push(allowed(new Global(line(), line()))); break; // GLOBAL
       case 0x93: { // STACK_GLOBAL
         const name = stack.pop();
         const module = stack.pop();
         if (typeof name !== "string" || typeof module !== "string") fail("STACK_GLOBAL of non-strings");
-        const g = new Global(module as string, name as string);
-        if (!ALLOWED_GLOBALS.has(g.qualified)) fail(`global "${g.qualified}" is not allowed in a state_dict`);
-        stack.push(g);
+        stack.push(allowed(new Global(module as string, name as string)));
         break;
       }
       case 0x51: { // BINPERSID: ('storage', storage_type, key, location, numel[, view_metadata])
@@ -290,12 +323,20 @@ function unpickle(data: Uint8Array, where: string, start = 0): { value: unknown;
         } else if (g.qualified === "torch._utils._rebuild_parameter") {
           if (!(args[0] instanceof TensorRef)) fail("parameter without tensor");
           stack.push(args[0]);
-        } else fail(`call of "${g.qualified}"`);
+        } else stack.push(dialect.reduce(g, args, fail));
         break;
       }
-      case 0x62: { // BUILD: only OrderedDict state (torch's state_dict `_metadata`) is accepted and dropped
-        stack.pop();
-        if (!(stack[stack.length - 1] instanceof OrderedDictObj)) fail("BUILD on an object other than OrderedDict");
+      case 0x81: { // NEWOBJ
+        const args = stack.pop();
+        const cls = stack.pop();
+        if (!(cls instanceof Global)) fail("NEWOBJ of a non-global");
+        if (!Array.isArray(args)) fail("NEWOBJ without an argument tuple");
+        stack.push(dialect.newObj(cls as Global, args as unknown[], fail));
+        break;
+      }
+      case 0x62: { // BUILD
+        const state = stack.pop();
+        dialect.build(stack[stack.length - 1], state, fail);
         break;
       }
       case 0x73: { const v = stack.pop(); const k = stack.pop(); setItem(stack[stack.length - 1], k, v); break; } // SETITEM
@@ -331,7 +372,7 @@ function element(view: DataView, dtype: string, i: number): number {
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
 /** A storage's bytes: the declared size is known (and checked) before `read` allocates anything. */
-interface StorageSource {
+export interface StorageSource {
   readonly byteLength: number;
   read(): Uint8Array;
 }
@@ -381,7 +422,7 @@ function collectStorages(obj: unknown, sizes: Map<string, number>): void {
 
 const isIndex = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
 /** A pickled value for an error message: shallow and short, whatever the file nests. */
-const show = (v: unknown, depth = 0): string => {
+export const show = (v: unknown, depth = 0): string => {
   if (typeof v === "bigint") return `${v}`;
   if (Array.isArray(v)) return depth > 1 ? "[...]" : `[${v.slice(0, 8).map((x) => show(x, depth + 1)).join(", ")}${v.length > 8 ? ", ..." : ""}]`;
   if (typeof v === "string") return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}...` : v);
@@ -421,6 +462,20 @@ function checkView(t: TensorRef, name: string, where: string): number {
  */
 const MAX_ELEMENTS_PER_STORAGE_ELEMENT = 2;
 
+/** The storages of a torch zip archive: `<root>data/<key>` entries, inflated only when read. */
+export function zipStorages(zip: Zip, root: string): (key: string) => StorageSource | undefined {
+  return (key) => {
+    const entry = zip.entries.get(`${root}data/${key}`);
+    return entry && { byteLength: entry.size, read: () => zip.read(entry) };
+  };
+}
+
+/** The folder of a torch zip archive's data.pkl (`archive/`, or the saved module's name); null without one. */
+export function archiveRoot(zip: Zip): string | null {
+  const pkl = [...zip.entries.keys()].find((name) => name.endsWith("/data.pkl") || name === "data.pkl");
+  return pkl === undefined ? null : pkl.slice(0, pkl.length - "data.pkl".length);
+}
+
 export function readPth(bytes: Uint8Array, where: string): TensorMap {
   let obj: unknown;
   let storage: (key: string) => StorageSource | undefined;
@@ -430,22 +485,28 @@ export function readPth(bytes: Uint8Array, where: string): TensorMap {
     storage = (key) => legacy.storages.get(key);
   } else {
     const zip = new Zip(bytes, where);
-    const pkl = [...zip.entries.values()].find((e) => e.name.endsWith("/data.pkl") || e.name === "data.pkl");
-    if (!pkl) throw new InputError(where, "zip has no data.pkl: not a torch.save checkpoint");
-    const root = pkl.name.slice(0, pkl.name.length - "data.pkl".length);
-    obj = unpickle(zip.read(pkl), where).value;
-    storage = (key) => {
-      const entry = zip.entries.get(`${root}data/${key}`);
-      return entry && { byteLength: entry.size, read: () => zip.read(entry) };
-    };
+    const root = archiveRoot(zip);
+    if (root === null) throw new InputError(where, "zip has no data.pkl: not a torch.save checkpoint");
+    obj = unpickle(zip.read(zip.entries.get(`${root}data.pkl`)!), where).value;
+    storage = zipStorages(zip, root);
   }
   const entries = obj instanceof OrderedDictObj ? obj.map : obj instanceof Map ? obj : null;
   if (!entries) throw new InputError(where, "checkpoint is not a state_dict (expected a dict of tensors at the top level)");
-  // every tensor is checked before any storage is read or any output allocated
+  return decodeTensors(entries, storage, where);
+}
+
+/**
+ * Named tensors checked, then decoded to float32: every view is checked against its storage and
+ * every storage's size against the archive before any storage is read or any output allocated.
+ */
+export function decodeTensors(named: Iterable<[unknown, unknown]>, storage: (key: string) => StorageSource | undefined, where: string): TensorMap {
   const checked: { name: string; t: TensorRef; count: number; source: StorageSource }[] = [];
+  const seen = new Set<string>();
   const storageElements = new Map<string, number>();
-  for (const [name, t] of entries) {
+  for (const [name, t] of named) {
     if (typeof name !== "string" || !(t instanceof TensorRef)) throw new InputError(where, `state_dict entry ${show(name)} is not a tensor`);
+    if (seen.has(name)) throw new InputError(where, `tensor name "${name}" appears twice`);
+    seen.add(name);
     const count = checkView(t, name, where);
     const source = storage(t.storage.key);
     if (!source) throw new InputError(where, `tensor "${name}": storage ${t.storage.key} missing from the checkpoint`);
