@@ -47,6 +47,20 @@ describe("archives written by torch 1.13's torch.jit.save", () => {
   });
 });
 
+describe("OpenAI-shaped CLIP archives (traced whole CLIP models, float16 storages, by parity_models/clip.py)", () => {
+  it.each(["clip_rn_mini", "clip_vit_mini"])("%s.jit.pt gives the full model's state_dict, text tower included", async (name) => {
+    const got = await readCheckpoint(join(DIR, `${name}.jit.pt`));
+    const expected = readSafetensors(await readFile(join(DIR, `${name}.openai.safetensors`)), name);
+    expect([...got.keys()]).toEqual([...expected.keys()]);
+    for (const [key, t] of expected) expect(Array.from(got.get(key)!.data), key).toEqual(Array.from(t.data));
+  });
+
+  it.each(["clip_rn_mini", "clip_vit_mini"])("%s loads its image tower from the archive with PyTorch logits parity", async (name) => {
+    const r = await checkParity(DIR, name, `${name}.jit.pt`);
+    expect(r.maxAbsDiff).toBeLessThanOrEqual(r.tolerance);
+  });
+});
+
 describe("module records", () => {
   const storage = new Uint8Array(Float32Array.from([1, 2, 3, 4]).buffer);
   const w = tensorValue({ storageKey: "0", numel: 4, offset: 0, size: [4], stride: [1] });
