@@ -22,7 +22,7 @@ export const MAX_ZIP_ENTRY_BYTES = 2 ** 31 - 1;
 /** A central directory record is at least this long, so a count above what fits is corrupt. */
 const CENTRAL_RECORD_BYTES = 46;
 
-export interface ZipEntry {
+interface ZipEntry {
   readonly name: string;
   readonly method: number;
   readonly start: number;
@@ -31,7 +31,7 @@ export interface ZipEntry {
   readonly size: number;
 }
 
-/** A torch.save zip's entries, every declared offset and size checked against the file; nothing is inflated yet. */
+/** A torch zip's entries (torch.save or torch.jit.save), every declared offset and size checked against the file; nothing is inflated yet. */
 export class Zip {
   readonly entries = new Map<string, ZipEntry>();
   readonly #bytes: Uint8Array;
