@@ -8,6 +8,7 @@ import type { JsonObject, JsonValue } from "./contracts.ts";
 import { InputError, XferError } from "./errors.ts";
 import { canonicalJson, contentHash, sortKeys } from "./hash.ts";
 import type { PluginRef } from "./plugin.ts";
+import type { AnalysisRecipe } from "./analysis/report.ts";
 
 export interface TrainingOptions {
   readonly epochs: number;
@@ -143,6 +144,11 @@ export interface RecipeReport {
   readonly by?: readonly string[];
   /** Compare each value of a kept axis with a reference value (correlation differences with bootstrap intervals). */
   readonly compare?: { readonly axis: string; readonly reference: string };
+  /**
+   * The experiment's own analysis, run by `xfer report` on the best-runs table instead of the
+   * trend analysis (clip-transfer: Tables 8 and 9); `--results FILE` gives it another table.
+   */
+  readonly analysis?: AnalysisRecipe;
 }
 
 export interface TrainRecipeInput {

@@ -12,7 +12,6 @@ export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule
   // analysis of published (or your own) results tables
   "transfer-trends": () => import("./transfer-trends/recipe.ts"),
   "real-world-average": () => import("./real-world-average/recipe.ts"),
-  "clip-transfer": () => import("./clip-transfer/recipe.ts"),
   "model-rankings": () => import("./model-rankings/recipe.ts"),
   "pretraining-data": () => import("./pretraining-data/recipe.ts"),
   // training
@@ -22,4 +21,6 @@ export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule
   "imagenet-transfer": () => import("./imagenet-transfer/recipe.ts"),
   "aptos-augmentation": () => import("./aptos-augmentation/recipe.ts"),
   "cct20-augmentation": () => import("./cct20-augmentation/recipe.ts"),
+  "clip-linear-probe": () => import("./clip-linear-probe/recipe.ts"),
+  "clip-transfer": () => import("./clip-transfer/recipe.ts"),
 };

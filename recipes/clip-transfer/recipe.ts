@@ -1,6 +1,9 @@
 /**
  * Section 5.2 and Tables 8-9 of Fang, Kornblith & Schmidt (2023): do CLIP backbones fine-tuned
  * the same way beat every ImageNet model, and does CLIP pre-training help ResNet-50 and ViT-B/16?
+ * A training recipe, LP-FT as Appendix I describes it (`xfer run clip-transfer` runs the probes of
+ * `clip-linear-probe` first, then fine-tunes the best probe of each pair), with that analysis as
+ * its report (`xfer report clip-transfer`; `--results FILE` or `--paper` for other tables).
  * Rows whose model name starts with "CLIP" are CLIP models; all others are ImageNet models.
  */
 import {
@@ -10,6 +13,9 @@ import {
 import { InputError } from "../../core/errors.ts";
 import type { JsonObject } from "../../core/contracts.ts";
 import { PROSE, TABLE4, TABLE8_CLIP, TABLE9_CLIP_VS_IN, type PublishedRow } from "../../fixtures/paper/fang2023.ts";
+import { defineRecipe } from "../../core/index.ts";
+import { CLIP_MODELS, CLIP_SMOKE_MODELS, CLIP_SMOKE_TEMPLATE, clipTemplate, finetuneGrids } from "../shared/clip.ts";
+import { PAPER_DATASETS } from "../shared/paper.ts";
 
 const EMBEDDED = "paper Tables 4 and 8 (19 ImageNet + 6 CLIP models), as printed";
 /** Table 9's pairs: the ImageNet model and the CLIP model with the same architecture. */
@@ -126,7 +132,10 @@ function figure(imagenet: readonly PaperRow[], clip: readonly PaperRow[], datase
 }
 
 export function analyzeClip(input: AnalysisInput) {
-  const table = paperTable(input.results ?? fromPrinted(EMBEDDED, [...TABLE4, ...TABLE8_CLIP]), "clip-transfer");
+  const given = paperTable(input.results ?? fromPrinted(EMBEDDED, [...TABLE4, ...TABLE8_CLIP]), "clip-transfer");
+  // Your CLIP runs alone (xfer report clip-transfer) are compared with the printed ImageNet models.
+  const withPrinted = input.results !== undefined && !given.rows.some((r) => !isClip(r.model));
+  const table = withPrinted ? { ...given, rows: [...given.rows, ...paperTable(fromPrinted("paper Table 4", TABLE4), "clip-transfer").rows] } : given;
   const clip = table.rows.filter((r) => isClip(r.model));
   const imagenet = table.rows.filter((r) => !isClip(r.model));
   if (clip.length === 0 || imagenet.length === 0) {
@@ -162,8 +171,8 @@ export function analyzeClip(input: AnalysisInput) {
     }),
   });
   const notes = input.results === undefined
-    ? ["Tables 8 and 9 are this recipe's input here, so they are not compared with themselves; pass --results to compare your runs with them."]
-    : [];
+    ? ["Tables 8 and 9 are this recipe's input here, so they are not compared with themselves; `xfer report clip-transfer` compares your runs with them."]
+    : withPrinted ? [`${given.source} has no ImageNet models: they come from the paper's printed Table 4.`] : [];
   return buildReport({
     recipe: "clip-transfer",
     title: "CLIP transfer: Section 5.2, Tables 8 and 9",
@@ -175,8 +184,18 @@ export function analyzeClip(input: AnalysisInput) {
   });
 }
 
-export default defineAnalysisRecipe({
+/** Tables 8 and 9 as an analysis: of your runs (`xfer report`), a results table, or the printed tables. */
+export const clipTransferAnalysis = defineAnalysisRecipe({
   name: "clip-transfer",
   description: "Section 5.2, Tables 8-9: which CLIP models beat every ImageNet model, and CLIP vs ImageNet pre-training",
   analyze: analyzeClip,
+});
+
+export default defineRecipe({
+  name: "clip-transfer",
+  description: "Section 5.2 / Appendix I: LP-FT of 6 CLIP towers on 6 datasets (best probe of clip-linear-probe, then 3 lr x 5 weight decay), Tables 8-9 as its report",
+  template: clipTemplate("aptos2019", CLIP_MODELS[0]),
+  grid: finetuneGrids(PAPER_DATASETS, CLIP_MODELS, "clip-linear-probe"),
+  smoke: { template: CLIP_SMOKE_TEMPLATE, grid: finetuneGrids(["eurosat"], CLIP_SMOKE_MODELS, "clip-linear-probe", { smoke: true, lrs: [1e-4], weightDecays: [0] }) },
+  report: { analysis: clipTransferAnalysis },
 });

@@ -54,10 +54,10 @@ export const PAPER_TRAINING = {
 } satisfies DeepPartial<RunTemplate>;
 
 const SGD = { name: "sgd", options: { momentum: 0.9, nesterov: true } };
-const ADAMW = { name: "adamw", options: { decayConvention: "reference" } };
+export const ADAMW = { name: "adamw", options: { decayConvention: "reference" } };
 const SGD_LRS = [1e-1, 1e-2, 1e-3, 1e-4];
 const ADAMW_LRS = [1e-2, 1e-3, 1e-4, 1e-5];
-const WEIGHT_DECAYS = [1e-3, 1e-4, 1e-5, 1e-6, 0];
+export const WEIGHT_DECAYS = [1e-3, 1e-4, 1e-5, 1e-6, 0];
 
 /** The three optimizer/schedule combinations x lr x weight decay: 60 runs per (backbone, dataset). */
 export function paperOptimizerGrid(milestones: readonly number[]): Grid[] {

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { matchesPrinted, type AnalysisReport, type Cell } from "../../core/analysis/index.ts";
-import clipTransfer from "../../recipes/clip-transfer/recipe.ts";
+import { clipTransferAnalysis as clipTransfer } from "../../recipes/clip-transfer/recipe.ts";
 import modelRankings from "../../recipes/model-rankings/recipe.ts";
 import realWorldAverage from "../../recipes/real-world-average/recipe.ts";
 import transferTrends from "../../recipes/transfer-trends/recipe.ts";

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { DATASETS, tableCsv } from "../../core/analysis/index.ts";
 import { TABLE4, TABLE8_CLIP } from "../../fixtures/paper/fang2023.ts";
 import { renderSvg, runAnalysis } from "../../plugins/platform/node/report-writer.ts";
-import clipTransfer from "../../recipes/clip-transfer/recipe.ts";
+import { clipTransferAnalysis as clipTransfer } from "../../recipes/clip-transfer/recipe.ts";
 import modelRankings from "../../recipes/model-rankings/recipe.ts";
 import realWorldAverage from "../../recipes/real-world-average/recipe.ts";
 import pretrainingData from "../../recipes/pretraining-data/recipe.ts";

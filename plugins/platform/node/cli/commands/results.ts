@@ -2,7 +2,8 @@
  * From stored runs to a report, one path: `xfer results <recipe> --csv FILE` writes the best-runs
  * table (core/results-export.ts; upstream runs are read from <out>/<upstream recipe>);
  * `xfer report <recipe>` reads the same table and runs the trend analysis of the transfer-trends
- * recipe on it, writing the report files into <out>/<recipe>/report/. Also the parsers of the
+ * recipe on it (or the recipe's own analysis, `report.analysis`), writing the report files into
+ * <out>/<recipe>/report/. Also the parsers of the
  * analysis flags (`--x`, `--threshold`, `--scale`).
  */
 import { writeFile } from "node:fs/promises";
@@ -18,7 +19,7 @@ import type { TrainRecipe } from "../../../../../core/recipe.ts";
 import { BACKBONE_CATALOG } from "../../../../backbones/index.ts";
 import transferTrends from "../../../../../recipes/transfer-trends/recipe.ts";
 import { loadConfig } from "../../config.ts";
-import { writeReport } from "../../report-writer.ts";
+import { runAnalysis, writeReport } from "../../report-writer.ts";
 import { FsRunStore } from "../../run-store.ts";
 import { loadRecipe } from "../recipes.ts";
 
@@ -127,7 +128,7 @@ export function registerResultsCommands(program: Command, io: Io): void {
 
   program
     .command("report")
-    .description("trend report of a training recipe's runs: best run per (model, task), then the transfer-trends analysis")
+    .description("report of a training recipe's runs: best run per (model, task), then the transfer-trends analysis (or the recipe's own)")
     .argument("<recipe>", "built-in training recipe name or path to a recipe folder")
     .option("--out <dir>", "where the recipe's runs are; the report goes to <dir>/<recipe>/report (default: config outDir, else ./runs)")
     .option("--x <column>", "x column of the trends (default: the recipe's report.x, else imagenet_top1 when known, else the upstream score)")
@@ -136,7 +137,22 @@ export function registerResultsCommands(program: Command, io: Io): void {
     .option("--by <axis>", "keep this axis instead of choosing over it, as in xfer results (repeatable; default: the recipe's report.by)", collect, [])
     .option("--seed <n>", "only the runs of this root seed (needed when the stored runs have several)")
     .option("--backend <name>", "only the runs computed on this backend (needed when the stored runs used several)")
-    .action(async (ref: string, opts: { out?: string; x?: string; threshold?: string; scale: string[]; by: string[] } & GroupFlags) => {
+    .option("--results <file>", "recipes with their own analysis (clip-transfer): analyse this results table instead of your runs")
+    .option("--paper", "recipes with their own analysis: analyse the paper's printed tables instead of your runs")
+    .action(async (ref: string, opts: { out?: string; x?: string; threshold?: string; scale: string[]; by: string[]; results?: string; paper?: boolean } & GroupFlags) => {
+      if (opts.results !== undefined || opts.paper) {
+        const { config, registry } = await loadConfig({ file: program.opts().config });
+        const { recipe } = await loadRecipe(ref, registry);
+        const analysis = recipe.kind === "train" ? recipe.report?.analysis : undefined;
+        if (analysis === undefined) throw new XferError(`--results and --paper are for recipes with their own analysis (report.analysis); "${recipe.name}" has none (\`xfer run <analysis recipe> --results FILE\` analyses a table)`);
+        if (opts.results !== undefined && opts.paper) throw new XferError("--results and --paper: give one (your table, or the paper's printed tables)");
+        const threshold = parseThreshold(opts.threshold);
+        await runAnalysis(analysis, {
+          resultsPath: opts.results, outDir: join(resolve(opts.out ?? config.outDir, recipe.name), "report"), seed: 0, log: io.out,
+          x: opts.x, scales: parseScales(opts.scale), ...(threshold === undefined ? {} : { threshold }),
+        });
+        return;
+      }
       const { recipe, store, rows, registry, by } = await bestRuns(
         ref, opts.out, program.opts().config, io, opts, (r) => (opts.by.length > 0 ? opts.by : r.report?.by ?? []),
       );
@@ -150,7 +166,8 @@ export function registerResultsCommands(program: Command, io: Io): void {
       const x = opts.x ?? recipe.report?.x ?? defaultX(rows);
       const table = parseResultsTable(exportedTable(rows, `best runs of ${recipe.name} in ${store.dir}`), { x, scales: parseScales(opts.scale) });
       const threshold = parseThreshold(opts.threshold);
-      const report = await transferTrends.analyze({
+      const analysis = recipe.report?.analysis ?? transferTrends;
+      const report = await analysis.analyze({
         results: table, seed: 0, intervals, by, ...(compare === undefined ? {} : { compare }), ...(threshold === undefined ? {} : { threshold }),
       });
       for (const line of formatText(report)) io.out(line);
