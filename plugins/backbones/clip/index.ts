@@ -92,12 +92,12 @@ export function clipResNet(c: ClipResNetConfig): NetBuilder {
         inplanes = planes * 4;
       }
     });
-    const embed = w * 32;
-    const pool = attentionPool(root.at("attnpool"), c.imageSize / 32, embed, c.heads ?? embed / 64, c.embedDim);
+    const poolDim = w * 32;
+    const pool = attentionPool(root.at("attnpool"), c.imageSize / 32, poolDim, c.heads ?? poolDim / 64, c.embedDim);
     const trunk = sequential(stem, ...blocks);
-    const checked = (x: tf.Tensor4D) => checkInput(x, c.imageSize);
-    const prePool = (x: tf.Tensor4D, ctx: Ctx) => pool.attend(trunk(checked(x), ctx), ctx) as tf.Tensor2D;
-    return towerNet(root, numClasses, c.embedDim, (x, ctx) => pool.project(prePool(x, ctx), ctx) as tf.Tensor2D, prePool, () => undefined);
+    // pre_projection: the attention pool's output before c_proj, the projection into CLIP's joint space
+    const preProjection = (x: tf.Tensor4D, ctx: Ctx) => pool.attend(trunk(checkInput(x, c.imageSize), ctx), ctx) as tf.Tensor2D;
+    return towerNet(root, numClasses, c.embedDim, (x, ctx) => pool.project(preProjection(x, ctx), ctx) as tf.Tensor2D, preProjection);
   };
 }
 
@@ -149,15 +149,15 @@ export function clipVit(c: ClipVitConfig): NetBuilder {
     const lnPost = layerNorm(root.at("ln_post"), d);
     root.store.add("proj", [d, c.embedDim], "plain", { kind: "normal", std: d ** -0.5 });
     const encoder = sequential(lnPre, ...blocks);
-    const prePool = (x: tf.Tensor4D, ctx: Ctx): tf.Tensor2D => {
+    const preProjection = (x: tf.Tensor4D, ctx: Ctx): tf.Tensor2D => {
       const n = checkInput(x, imageSize).shape[0];
       const tokens = tf.reshape(patchify(x, ctx), [n, grid * grid, d]);
       const cls = tf.tile(tf.reshape(root.store.get("class_embedding"), [1, 1, d]), [n, 1, 1]);
       const h = encoder(tf.add(tf.concat([cls, tokens], 1), root.store.get("positional_embedding")), ctx);
       return lnPost(tf.reshape(tf.slice(h, [0, 0, 0], [n, 1, d]), [n, d]), ctx) as tf.Tensor2D;
     };
-    const embed = (x: tf.Tensor4D, ctx: Ctx) => tf.matMul(prePool(x, ctx), root.store.get("proj")) as tf.Tensor2D;
-    return towerNet(root, numClasses, c.embedDim, embed, prePool, (tensors, where) => {
+    const embed = (x: tf.Tensor4D, ctx: Ctx) => tf.matMul(preProjection(x, ctx), root.store.get("proj")) as tf.Tensor2D;
+    return towerNet(root, numClasses, c.embedDim, embed, preProjection, (tensors, where) => {
       const pos = tensors.get("positional_embedding");
       if (!pos || pos.shape[0] === seq || pos.shape.length !== 2) return tensors;
       const out = new Map(tensors);
@@ -196,8 +196,9 @@ export function clipVisualTensors(tensors: TensorMap, where: string): TensorMap 
 function towerNet(
   root: Scope, numClasses: number, embedDim: number,
   embed: (x: tf.Tensor4D, ctx: Ctx) => tf.Tensor2D,
-  prePool: (x: tf.Tensor4D, ctx: Ctx) => tf.Tensor2D,
-  resize: (tensors: TensorMap, where: string) => TensorMap | undefined,
+  preProjection: (x: tf.Tensor4D, ctx: Ctx) => tf.Tensor2D,
+  /** ViT: position embeddings resampled for the input size built. */
+  resize: (tensors: TensorMap, where: string) => TensorMap = (tensors) => tensors,
 ): Net {
   buildHead(root, "head", embedDim, numClasses, "linear", { local: true });
   return {
@@ -205,10 +206,9 @@ function towerNet(
     headName: "head",
     headIn: embedDim,
     headLocal: true,
-    taps: { pre_projection: prePool },
+    taps: { pre_projection: preProjection },
     adaptCheckpoint(tensors, where) {
-      const visual = clipVisualTensors(tensors, where);
-      return resize(visual, where) ?? visual;
+      return resize(clipVisualTensors(tensors, where), where);
     },
   };
 }
