@@ -18,6 +18,8 @@ export { defineSchedule } from "./schedules/common.ts";
 export { defineMetric } from "./metrics/common.ts";
 export * from "./datasets/index.ts";
 export { backboneIds, backboneMeta, convertWeights, countParameters, createBackbone, BACKBONE_CATALOG, type CatalogEntry, type CreateBackboneOptions, type FamilyOptions, type Net, type NetBuilder } from "./backbones/index.ts";
+/** FID's Inception pool3 features as pytorch-fid computes them (docs/backbones.md). */
+export { FID_RESIZE, fidFeatures } from "./backbones/inception/index.ts";
 export * from "./platform/node/index.ts";
 export { FsRunStore, writeJsonAtomic } from "./platform/node/run-store.ts";
 export { loadConfig, type LoadedConfig } from "./platform/node/config.ts";
