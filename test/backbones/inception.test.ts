@@ -26,9 +26,10 @@ describe("FID features", () => {
     const ref = readSafetensors(bytes, FID_CASE);
     const images = ref.get("images")!;
     const expected = ref.get("features")!;
-    // taller and wider than the mini's 75x75 target: the resize upsamples one axis, downsamples the other
-    expect(images.shape).toEqual([2, 32, 96, 3]);
-    expect(Number(readSafetensorsMetadata(bytes, FID_CASE).resize)).toBe(75);
+    // shorter and wider than the mini's 107x107 target: the resize upsamples one axis, downsamples
+    // the other; at 107 the last blocks run at 2x2, where E_2's max pool and E_1's average differ
+    expect(images.shape).toEqual([2, 32, 120, 3]);
+    expect(Number(readSafetensorsMetadata(bytes, FID_CASE).resize)).toBe(107);
     const bb = await miniFid();
     const x = tf.tensor4d(images.data, images.shape as [number, number, number, number]);
     const before = tf.memory().numTensors;

@@ -6,13 +6,10 @@ import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../../../core/errors.ts";
 import type { NetBackbone } from "../nn/net.ts";
 
-/**
- * The FID Inception ids and the square size pytorch-fid resizes to; the test-only mini resizes to
- * 75, the smallest input Inception takes, so its committed reference stays small.
- */
+/** The FID Inception ids and the square size pytorch-fid resizes to (the test-only mini: its own input). */
 export const FID_RESIZE: Readonly<Record<string, number>> = {
   "inception_v3.pytorch_fid": 299,
-  "fid_inception_mini.random": 75,
+  "fid_inception_mini.random": 107,
 };
 
 /**
