@@ -19,6 +19,7 @@ export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule
   "fashion-mnist-pretrain": () => import("./fashion-mnist-pretrain/recipe.ts"),
   "fashion-mnist-study": () => import("./fashion-mnist-study/recipe.ts"),
   "imagenet-transfer": () => import("./imagenet-transfer/recipe.ts"),
+  "imagenet-transfer-appendix": () => import("./imagenet-transfer-appendix/recipe.ts"),
   "aptos-augmentation": () => import("./aptos-augmentation/recipe.ts"),
   "cct20-augmentation": () => import("./cct20-augmentation/recipe.ts"),
   "clip-linear-probe": () => import("./clip-linear-probe/recipe.ts"),

@@ -11,9 +11,7 @@ export type PaperDataset = PaperDatasetPlugin;
 export const PAPER_DATASETS: readonly PaperDataset[] = PAPER_DATASET_PLUGINS;
 
 /**
- * The 19 backbones of Table 4 by id. Inception-ResNet v2 and PNASNet-5 large are not built yet
- * (they follow in a later issue): runs that name them stop with the list of available backbones,
- * and `--filter` runs the rest.
+ * The 19 backbones of Table 4 by id.
  */
 export const PAPER_BACKBONES: readonly string[] = [
   "alexnet.tv_in1k", "squeezenet1_1.tv_in1k", "shufflenet_v2_x0_5.tv_in1k", "mobilenet_v3_small.tv_in1k",
@@ -22,6 +20,15 @@ export const PAPER_BACKBONES: readonly string[] = [
   "resnet152.tv_in1k", "vit_b_16.tv_in1k", "deit_small_patch16_224.fb_in1k", "inception_resnet_v2.tf_in1k",
   "convnext_tiny.tv_in1k", "pnasnet5large.tf_in1k", "efficientnet_b4.tv_in1k",
 ];
+
+/**
+ * Table 16 (Appendix O): six more ImageNet models, by catalog id with the paper's name; with Table 4's
+ * 19 they are the 25 models of Figure 11 and Table 15.
+ */
+export const APPENDIX_BACKBONES: Readonly<Record<string, string>> = {
+  "tinynet_e.in1k": "TinyNet e", "dla46_c.in1k": "DLA46 c", "dla46x_c.in1k": "DLA46x c", "tinynet_d.in1k": "TinyNet d",
+  "swin_base_patch4_window7_224.ms_in1k": "SWIN Base", "caformer_b36.sail_in1k": "CAFormer B36",
+};
 
 /** DeiT models and EuroSAT use 224 pixels, everything else 256 (reference code). */
 export function imageSize(dataset: PaperDataset, backbone: string): number {

@@ -13,6 +13,7 @@ import {
 } from "../../core/analysis/index.ts";
 import { XferError } from "../../core/errors.ts";
 import { PROSE, TABLE15, TABLE16, TABLE2, TABLE4 } from "../../fixtures/paper/fang2023.ts";
+import { APPENDIX_BACKBONES } from "../shared/paper.ts";
 
 /** Table 2's threshold: "models above 70% ImageNet accuracy". */
 export const THRESHOLD = IMAGENET_THRESHOLD;
@@ -20,6 +21,12 @@ export const THRESHOLD = IMAGENET_THRESHOLD;
 export const FLAT_SLOPE = 0.05;
 
 const EMBEDDED = "paper Table 4 (19 ImageNet models), as printed";
+const APPENDIX_NAMES = new Set([...Object.keys(APPENDIX_BACKBONES), ...Object.values(APPENDIX_BACKBONES)]);
+
+/** A Table 16 model, named by its catalog id or as the paper prints it. */
+function isAppendixModel(model: string): boolean {
+  return APPENDIX_NAMES.has(model);
+}
 
 /** The paper's datasets among the trends, by Table 4 name. */
 function paperTrends(trends: readonly TaskTrend[]): Map<DatasetName, TaskTrend> {
@@ -179,7 +186,11 @@ export function analyzeTrends(input: AnalysisInput) {
   if (input.results === undefined && input.x !== undefined && input.x !== IMAGENET_COLUMN) {
     throw new XferError(`--x ${input.x}: the embedded Table 4 has only "${IMAGENET_COLUMN}"; pass --results FILE with a "${input.x}" column`);
   }
-  const table = input.results ?? fromPrinted(EMBEDDED, TABLE4);
+  const given = input.results ?? fromPrinted(EMBEDDED, TABLE4);
+  // Table 16's extras in your table (by id or the paper's name): Table 2 and Figure 1 are over the
+  // other models, Table 15 and Figure 11 over all of them.
+  const extras = given.rows.filter((r) => isAppendixModel(r.model));
+  const table = extras.length === 0 ? given : { ...given, rows: given.rows.filter((r) => !isAppendixModel(r.model)) };
   const threshold = input.threshold === undefined ? defaultThreshold(table.x) : input.threshold ?? undefined;
   const trends = taskTrends(table, threshold);
   // The published cells are statistics over ImageNet top-1 above 70%: they compare only there.
@@ -216,14 +227,17 @@ export function analyzeTrends(input: AnalysisInput) {
       );
     }
   }
-  if (input.results === undefined && paper.size > 0) {
-    const extended = fromPrinted("paper Tables 4 + 16 (25 models), as printed", [...TABLE4, ...TABLE16]);
+  if (paper.size > 0 && (input.results === undefined || extras.length > 0)) {
+    const extended = input.results ?? fromPrinted("paper Tables 4 + 16 (25 models), as printed", [...TABLE4, ...TABLE16]);
     const trends15 = taskTrends(extended, THRESHOLD);
     tables.push(table15(paperTrends(trends15)));
-    tables.push(trendsTable("trends_table4_16", "Fits behind Figure 11 (Tables 4 + 16, not printed)", trends15, THRESHOLD));
+    tables.push(trendsTable("trends_table4_16", `Fits behind Figure 11 (Tables 4 + 16${input.results === undefined ? "" : ": your table"}, not printed)`, trends15, THRESHOLD));
     figures.push(trendFigure(trends15, { key: "figure11", title: "Figure 11", x: IMAGENET_COLUMN, threshold: THRESHOLD }));
+    if (input.results !== undefined) {
+      notes.push(`Table 16's models in your table (${extras.map((r) => r.model).join(", ")}) are left out of Table 2 and Figure 1 and included in Table 15 and Figure 11.`);
+    }
   } else if (paper.size > 0) {
-    notes.push("Table 15 is computed only on the embedded published tables: a results file does not say which models are Table 16's extras.");
+    notes.push("No Table 16 model in your table (by catalog id or the paper's name, e.g. tinynet_e.in1k or TinyNet e), so no Table 15: `xfer results imagenet-transfer imagenet-transfer-appendix --csv FILE` exports both recipes' runs.");
   }
   // Your table as read (x and each task on its scale), so a surprising fit can be traced to its input.
   if (input.results !== undefined) tables.push(resultsReportTable(table));

@@ -3,7 +3,8 @@
 // match flag follows from the printed precision, and the outcome equals recipes/*/expected.json.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { matchesPrinted, type AnalysisReport, type Cell } from "../../core/analysis/index.ts";
+import { fromPrinted, matchesPrinted, type AnalysisReport, type Cell } from "../../core/analysis/index.ts";
+import { TABLE16, TABLE4 } from "../../fixtures/paper/fang2023.ts";
 import { clipTransferAnalysis as clipTransfer } from "../../recipes/clip-transfer/recipe.ts";
 import modelRankings from "../../recipes/model-rankings/recipe.ts";
 import realWorldAverage from "../../recipes/real-world-average/recipe.ts";
@@ -88,6 +89,20 @@ describe("transfer-trends", async () => {
     expect(cellOf(report, "table15", "CCT20", "correlation").reason).toMatch(/^unexplained/);
     expect(cellOf(report, "table2", "HPA", "correlation")).toMatchObject({ published: null, match: null, reason: expect.stringMatching(/not recoverable/) });
   });
+  it("on a results table with Table 16's models (by id or name), Table 2 leaves them out and Table 15 takes all 25", async () => {
+    const rows = [...TABLE4, ...TABLE16.map((r) => ({ ...r, model: r.model === "TinyNet e" ? "tinynet_e.in1k" : r.model }))];
+    const mine = await transferTrends.analyze({ seed: 0, results: fromPrinted("mine.csv", rows) });
+    for (const key of ["table2", "table15"]) {
+      for (const row of table(report, key).rows) {
+        for (const column of ["correlation", "slope"]) expect(cellOf(mine, key, row.key, column).recomputed, `${key} ${row.key} ${column}`).toBe(cellOf(report, key, row.key, column).recomputed);
+      }
+    }
+    expect(mine.figures.map((f) => f.key)).toContain("figure11");
+    expect(mine.notes.join("\n")).toContain("Table 16's models in your table (tinynet_e.in1k, DLA46 c, DLA46x c, TinyNet d, SWIN Base, CAFormer B36) are left out of Table 2");
+    const only4 = await transferTrends.analyze({ seed: 0, results: fromPrinted("t4.csv", TABLE4) });
+    expect(only4.tables.map((t) => t.key)).not.toContain("table15");
+  });
+
   it("Figure 4's Clopper-Pearson intervals equal scipy.stats.beta quantiles", () => {
     const ci = parity.accuracy_ci as unknown as Record<string, Record<string, [number, number]>>;
     for (const [dataset, byModel] of Object.entries(ci)) {

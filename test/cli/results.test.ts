@@ -120,7 +120,7 @@ describe("xfer results of a pretrain -> transfer study", () => {
     const csv = join(dir, "best.csv");
     const exported = xfer(["results", recipeDir("down"), "--out", out, "--csv", csv]);
     expect(exported.code, exported.err).toBe(0);
-    expect(exported.out.trim()).toBe(`results-down: best of 24 run(s) for 3 model(s) written to ${csv}`);
+    expect(exported.out.trim()).toBe(`results-down: best of 24 run(s) for 3 model(s)\n3 model(s) written to ${csv}`);
     // Over every other axis (transfer included), fine-tuning at lr 0.01 has the best val score.
     expect(readFileSync(csv, "utf8")).toBe(
       "model,upstream_accuracy,params,log10_params,few,near\n" +
@@ -128,6 +128,18 @@ describe("xfer results of a pretrain -> transfer study", () => {
         "tiny-e2,75,100,2,0.5,0.625\n" +
         "tiny-e3,87.5,100,2,0.5625,0.6875\n",
     );
+  });
+
+  it("exports several recipes into one table (Table 4 + Table 16 runs for Table 15), and refuses a model in two of them", () => {
+    const csv = join(dir, "both.csv");
+    const both = xfer(["results", recipeDir("down"), recipeDir("pre"), "--out", out, "--csv", csv]);
+    expect(both.code, both.err).toBe(0);
+    expect(both.out.trim().split("\n")).toEqual(["results-down: best of 24 run(s) for 3 model(s)", "results-pre: best of 3 run(s) for 1 model(s)", `4 model(s) written to ${csv}`]);
+    const lines = readFileSync(csv, "utf8").trim().split("\n");
+    expect(lines.map((l) => l.split(",")[0])).toEqual(["model", "tiny-e1", "tiny-e2", "tiny-e3", "tinycnn.random"]);
+    const twice = xfer(["results", recipeDir("down"), recipeDir("down"), "--out", out, "--csv", join(dir, "twice.csv")]);
+    expect(twice.code).not.toBe(0);
+    expect(twice.err).toContain(`model "tiny-e1" has runs in both "results-down" and "results-down"; export them separately`);
   });
 
   it("--by transfer keeps the transfer modes apart, task/mode, and transfer-trends reads the file with --x upstream_accuracy", () => {

@@ -10,8 +10,10 @@ import { checkPlugins, plan } from "../../core/index.ts";
 import { main } from "../../plugins/platform/node/cli/main.ts";
 import { builtinRegistry } from "../../plugins/manifest.ts";
 import { BUILTIN_RECIPES } from "../../recipes/index.ts";
+import { BACKBONE_CATALOG } from "../../plugins/backbones/index.ts";
+import { TABLE16, TABLE4 } from "../../fixtures/paper/fang2023.ts";
 
-const TRAINING = ["hello-transfer", "imagenet-transfer", "aptos-augmentation", "cct20-augmentation"];
+const TRAINING = ["hello-transfer", "imagenet-transfer", "imagenet-transfer-appendix", "aptos-augmentation", "cct20-augmentation"];
 
 function expected(name: string): { runs: number; smokeRuns: number } {
   return JSON.parse(readFileSync(resolve(import.meta.dirname, "../../recipes", name, "expected.json"), "utf8"));
@@ -48,4 +50,15 @@ it("imagenet-transfer plans the paper's grid: 19 backbones x 6 datasets x 60 set
   const melanoma = runs.filter((r) => r.spec.dataset.name === "melanoma");
   expect(new Set(melanoma.map((r) => r.spec.training.epochs))).toEqual(new Set([10]));
   expect(new Set(melanoma.map((r) => r.spec.splitSeed))).toEqual(new Set([23]));
+  // Every backbone of Table 4 is built: none is left to stop a run or a plan.
+  expect([...new Set(runs.map((r) => r.spec.backbone.name))].filter((id) => !BACKBONE_CATALOG.has(id))).toEqual([]);
+  expect([...new Set(runs.map((r) => BACKBONE_CATALOG.get(r.spec.backbone.name)!.paperName))].sort()).toEqual(TABLE4.map((r) => r.model).sort());
+});
+
+it("imagenet-transfer-appendix plans Table 16's six models the same way", async () => {
+  const recipe = (await BUILTIN_RECIPES["imagenet-transfer-appendix"]()).default;
+  if (recipe.kind !== "train") throw new Error("not a training recipe");
+  const runs = plan(recipe);
+  expect([...new Set(runs.map((r) => BACKBONE_CATALOG.get(r.spec.backbone.name)?.paperName))].sort()).toEqual(TABLE16.map((r) => r.model).sort());
+  expect(runs).toHaveLength(6 * 6 * 60);
 });

@@ -114,16 +114,28 @@ export function registerResultsCommands(program: Command, io: Io): void {
   program
     .command("results")
     .description("export the grid's best run per (model, task) as the results table the analysis reads")
-    .argument("<recipe>", "built-in recipe name or path to a recipe folder")
+    .argument("<recipes...>", "built-in recipe names or paths to recipe folders; several make one table (e.g. imagenet-transfer imagenet-transfer-appendix for Table 15)")
     .option("--out <dir>", "where the recipe's runs are, and its upstream recipes' (default: config outDir, else ./runs)")
     .requiredOption("--csv <file>", "write the table here (model, imagenet_top1 or upstream_<metric>, params, log10_params, one column per task)")
     .option("--by <axis>", "keep this axis instead of choosing over it: a tag (transfer) or spec path (augment, training.mode); one column per task and value (repeatable)", collect, [])
     .option("--seed <n>", "only the runs of this root seed (needed when the stored runs have several)")
     .option("--backend <name>", "only the runs computed on this backend (needed when the stored runs used several)")
-    .action(async (ref: string, opts: { out?: string; csv: string; by: string[] } & GroupFlags) => {
-      const { recipe, stored, rows } = await bestRuns(ref, opts.out, program.opts().config, io, opts, () => opts.by);
+    .action(async (refs: string[], opts: { out?: string; csv: string; by: string[] } & GroupFlags) => {
+      const rows: ExportedRow[] = [];
+      const from = new Map<string, string>();
+      for (const ref of refs) {
+        const best = await bestRuns(ref, opts.out, program.opts().config, io, opts, () => opts.by);
+        // One row per model: the same model in two recipes would be two rows the analysis cannot tell apart.
+        for (const row of best.rows) {
+          const earlier = from.get(row.model);
+          if (earlier !== undefined) throw new XferError(`model "${row.model}" has runs in both "${earlier}" and "${best.recipe.name}"; export them separately`);
+          from.set(row.model, best.recipe.name);
+        }
+        rows.push(...best.rows);
+        io.out(`${best.recipe.name}: best of ${best.stored.length} run(s) for ${best.rows.length} model(s)`);
+      }
       await writeFile(opts.csv, resultsCsv(rows));
-      io.out(`${recipe.name}: best of ${stored.length} run(s) for ${rows.length} model(s) written to ${opts.csv}`);
+      io.out(`${rows.length} model(s) written to ${opts.csv}`);
     });
 
   program
