@@ -10,6 +10,7 @@ import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
 import { buildProgram } from "../../plugins/platform/node/cli/main.ts";
 import { BUILTIN_RECIPES } from "../../recipes/index.ts";
+import { backboneIds } from "../../plugins/backbones/index.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const XFER = join(ROOT, "plugins/platform/node/cli/xfer.mjs");
@@ -28,7 +29,7 @@ const PROCESS_TESTS: Readonly<Record<string, readonly string[]>> = {
   "results": [HERE, "test/cli/results.test.ts", "test/recipes/fashion-mnist-study.test.ts"],
   "runs": ["test/cli/runs.test.ts"],
   "compare": ["test/cli/runs.test.ts"],
-  "report": ["test/recipes/fashion-mnist-study.test.ts"],
+  "report": ["test/recipes/fashion-mnist-study.test.ts", "test/recipes/clip-transfer.test.ts"],
   "weights convert": ["test/cli/weights-convert.test.ts"],
   "splits make": [HERE],
   "splits verify": [HERE],
@@ -88,6 +89,11 @@ describe("commands as processes", () => {
     const list = xfer(["list", "recipes"]);
     expect(list.code, list.err).toBe(0);
     expect(list.out.trim().split("\n").slice(1).map((l) => l.trim())).toEqual(Object.keys(BUILTIN_RECIPES).sort());
+    // Every catalog model, the paper's (Tables 4, 16, 8), FID's Inception and the minis, is a backbone plugin.
+    const backbones = xfer(["list", "plugins"]);
+    expect(backbones.code, backbones.err).toBe(0);
+    const listed = [...backbones.out.matchAll(/^\s+backbone\s+(\S+)/gm)].map((m) => m[1]);
+    expect(listed.sort()).toEqual(backboneIds());
 
     const text = xfer(["plan", "hello-transfer"]);
     expect(text.code, text.err).toBe(0);
