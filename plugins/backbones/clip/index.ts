@@ -126,10 +126,12 @@ function residualAttentionBlock(s: Scope, d: number, heads: number): Module {
     const [q, k, v] = tf.split(qkv, 3, 1).map((m) => tf.reshape(m, [n!, t!, d]));
     return outProj(multiHead(q, k, v, heads), ctx);
   };
-  return (x, ctx) => {
+  // one tidy per block: at 577 tokens (L/14@336) a forward's intermediates would otherwise fill
+  // wasm's 4 GB heap before the last block (gradients still see what they need: the tape keeps it)
+  return (x, ctx) => tf.tidy(() => {
     const h = tf.add(x, attend(ln1(x, ctx), ctx));
     return tf.add(h, mlp(h, ctx));
-  };
+  });
 }
 
 export function clipVit(c: ClipVitConfig): NetBuilder {
