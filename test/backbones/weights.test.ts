@@ -140,6 +140,7 @@ describe("torch.save .pth checkpoints", () => {
     ["densenet_mini", "torch's OrderedDict state_dict with _metadata, legacy denselayer keys"],
     ["shufflenet_v2_mini", "legacy pre-1.6 torch.save stream", ".legacy.pth"],
     ["squeezenet_mini", "legacy stream with PyTorch 0.3 _rebuild_tensor", ".torch03.pth"],
+    ["resnet18_mini", "a training checkpoint: the weights under state_dict, beside epoch and optimizer state", ".wrapped.pth"],
   ])("loads %s (%s) through createBackbone with PyTorch parity", async (name, _what, suffix = ".pth") => {
     const { checkParity } = await import("./parity-check.ts");
     const r = await checkParity(DIR, name, `${name}${suffix}`);

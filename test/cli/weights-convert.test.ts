@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SeedTree } from "../../core/rng.ts";
 import type { TensorMap } from "../../core/formats/tensor-map.ts";
@@ -68,6 +68,19 @@ describe("xfer weights convert", () => {
     expect(r.stdout).toMatch(/^resnet18_mini\.random: 62 tensors \(78,962 parameters\) from .* written to /);
     expect((await readdir(out)).sort()).toEqual(["model.json", expect.stringMatching(/^weights-[0-9a-f]{16}\.bin$/)]);
     await expectLoadsAs(out, source);
+  }, 120_000);
+
+  it("converts OpenAI's CLIP archive (TorchScript) of a tower; the directory loads with PyTorch's logits", async () => {
+    const out = join(dir, "clip");
+    const r = xfer("weights", "convert", "clip_vit_mini.random", "fixtures/parity/backbones/clip_vit_mini.jit.pt", out);
+    expect(r.status, r.stderr).toBe(0);
+    // The tower's tensors only: xfer's own head is never part of a checkpoint.
+    expect(r.stdout).toMatch(/^clip_vit_mini\.random: \d+ tensors \(.* parameters\) from .*clip_vit_mini\.jit\.pt written to /);
+    const manifest = JSON.parse(await readFile(join(out, "model.json"), "utf8")) as { weightsManifest: { weights: { name: string }[] }[] };
+    expect(manifest.weightsManifest[0].weights.map((w) => w.name).filter((n) => n.startsWith("head."))).toEqual([]);
+    const { checkParity } = await import("../backbones/parity-check.ts");
+    const parity = await checkParity("fixtures/parity/backbones", "clip_vit_mini", relative("fixtures/parity/backbones", out));
+    expect(parity.maxAbsDiff).toBeLessThanOrEqual(parity.tolerance);
   }, 120_000);
 
   it("respects --backend and writes the same bytes on cpu", async () => {

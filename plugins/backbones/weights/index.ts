@@ -23,11 +23,11 @@ export async function readCheckpoint(path: string): Promise<TensorMap> {
   }
   if (info.isDirectory()) return readTfjsWeights(path);
   if (path.endsWith(".safetensors")) return readSafetensors(await readWhole(path, info.size), path);
-  if (/\.(pth|pt)$/.test(path)) {
+  if (/\.(pth|pt|bin)$/.test(path)) {
     const bytes = await readWhole(path, info.size);
     return isTorchScriptArchive(bytes, path) ? readTorchScript(bytes, path) : readPth(bytes, path);
   }
-  throw new InputError(path, "unsupported checkpoint type; expected a .safetensors file, a torch.save .pth/.pt checkpoint or TorchScript archive, or a directory written by `xfer weights convert`");
+  throw new InputError(path, "unsupported checkpoint type; expected a .safetensors file, a torch.save .pth/.pt/.bin checkpoint or TorchScript archive, or a directory written by `xfer weights convert`");
 }
 
 /** Node reads at most 2 GiB into one buffer; the largest catalog checkpoint (VGG-16 BN) is about 0.55 GB. */

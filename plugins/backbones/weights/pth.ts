@@ -490,9 +490,28 @@ export function readPth(bytes: Uint8Array, where: string): TensorMap {
     obj = unpickle(zip.read(zip.entries.get(`${root}data.pkl`)!), where).value;
     storage = zipStorages(zip, root);
   }
-  const entries = obj instanceof OrderedDictObj ? obj.map : obj instanceof Map ? obj : null;
-  if (!entries) throw new InputError(where, "checkpoint is not a state_dict (expected a dict of tensors at the top level)");
+  const entries = stateDictOf(obj);
+  if (!entries) throw new InputError(where, `checkpoint is not a state_dict (expected a dict of tensors at the top level, or under "${WRAPPER_KEYS.join('" or "')}")`);
   return decodeTensors(entries, storage, where);
+}
+
+/** Keys under which training checkpoints keep their weights (open_clip: state_dict; Microsoft's Swin: model). */
+const WRAPPER_KEYS = ["state_dict", "model"] as const;
+
+/**
+ * The dict of tensors a checkpoint holds: the top level, or a training checkpoint's `state_dict` /
+ * `model` entry (its epoch, optimizer state and the like are left unread).
+ */
+function stateDictOf(obj: unknown): Map<unknown, unknown> | null {
+  const dict = (o: unknown) => (o instanceof OrderedDictObj ? o.map : o instanceof Map ? o : null);
+  const top = dict(obj);
+  if (!top) return null;
+  if ([...top.values()].every((v) => v instanceof TensorRef)) return top;
+  for (const key of WRAPPER_KEYS) {
+    const inner = dict(top.get(key));
+    if (inner && [...inner.values()].every((v) => v instanceof TensorRef)) return inner;
+  }
+  return top;
 }
 
 /**

@@ -203,7 +203,8 @@ export async function writeTfjsWeights(dir: string, id: string, store: ParamStor
   const weights: { name: string; shape: number[]; dtype: "float32" }[] = [];
   const record: Manifest["xfer"] = { format: FORMAT, id, tensors: {} };
   const chunks: Float32Array[] = [];
-  for (const spec of store.specs) {
+  // xfer-local parameters (GeM's p, CLIP's head) are never part of a checkpoint: strict loading refuses them.
+  for (const spec of store.specs.filter((s) => !s.local)) {
     const data = Float32Array.from(store.get(spec.name).dataSync() as Float32Array);
     weights.push({ name: spec.name, shape: tfShape(spec.torchShape, spec.layout), dtype: "float32" });
     record.tensors[spec.name] = { torchShape: [...spec.torchShape], layout: spec.layout };
