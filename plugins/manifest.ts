@@ -10,6 +10,7 @@ import { syntheticDataset } from "./datasets/synthetic/index.ts";
 import {
   aptos2019, cassava, cct20, cifar10, csvDataset, eurosat, fashionMnist, hpa, imageFolder, melanoma,
 } from "./datasets/index.ts";
+import { DATASET_GROUPS } from "./datasets/groups/index.ts";
 import { BACKBONE_PLUGINS } from "./backbones/index.ts";
 import { AUGMENTATION_PLUGINS, BATCH_AUGMENTATION_PLUGINS } from "./augmentations/index.ts";
 import { OPTIMIZER_PLUGINS } from "./optimizers/index.ts";
@@ -33,6 +34,7 @@ export const BUILTIN_PLUGINS: readonly Plugin[] = [
   fashionMnist,
   imageFolder,
   csvDataset,
+  ...DATASET_GROUPS,
   // splitters
   referenceHoldoutSplitter,
   referenceFoldsSplitter,

@@ -31,6 +31,18 @@ export const DATASET_FACTS = [
   { plugin: "eurosat", label: "EuroSAT", metric: "accuracy", scale: "percent", aliases: [], paper: true },
   { plugin: "fashion-mnist", label: "Fashion-MNIST", metric: "accuracy", scale: "percent", aliases: [], paper: false },
   { plugin: "cifar10", label: "CIFAR-10", metric: "accuracy", scale: "percent", aliases: [], paper: false },
+  // Kornblith et al. (2019)'s suite, with that paper's metrics; aliases include Table 11's spellings.
+  { plugin: "food101", label: "Food-101", metric: "accuracy", scale: "percent", aliases: ["food"], paper: false },
+  { plugin: "cifar100", label: "CIFAR-100", metric: "accuracy", scale: "percent", aliases: [], paper: false },
+  { plugin: "birdsnap", label: "Birdsnap", metric: "accuracy", scale: "percent", aliases: [], paper: false },
+  { plugin: "sun397", label: "SUN397", metric: "accuracy", scale: "percent", aliases: ["sun"], paper: false },
+  { plugin: "stanford-cars", label: "Stanford Cars", metric: "accuracy", scale: "percent", aliases: ["cars"], paper: false },
+  { plugin: "fgvc-aircraft", label: "FGVC Aircraft", metric: "mean per-class accuracy", scale: "percent", aliases: ["aircraft"], paper: false },
+  { plugin: "voc2007", label: "VOC 2007", metric: "11-point mAP", scale: "percent", aliases: ["pascalvoc2007", "pascalvoc2007cls"], paper: false },
+  { plugin: "dtd", label: "DTD", metric: "accuracy", scale: "percent", aliases: ["describabletextures"], paper: false },
+  { plugin: "oxford-pets", label: "Oxford-IIIT Pets", metric: "mean per-class accuracy", scale: "percent", aliases: ["pets", "oxfordiitpets"], paper: false },
+  { plugin: "caltech101", label: "Caltech-101", metric: "mean per-class accuracy", scale: "percent", aliases: [], paper: false },
+  { plugin: "flowers102", label: "Flowers-102", metric: "mean per-class accuracy", scale: "percent", aliases: ["oxford102flowers", "flowers"], paper: false },
 ] as const satisfies readonly DatasetFacts[];
 
 type PaperFacts = Extract<(typeof DATASET_FACTS)[number], { paper: true }>;

@@ -34,6 +34,15 @@ describe("fixtures/paper/fang2023.ts equals paper-tables.json", () => {
     expect(paper.TABLE12_NOTE).toBe(tables.table12.internal_inconsistency);
     expect(paper.TABLE13_NOTE).toBe(tables.table13.internal_inconsistency);
   });
+  it("tables 3, 6, 7 and 11", () => {
+    expect(tables.table3_augmentation.columns).toEqual(["model", "imagenet_top1", ...paper.TABLE3_COLUMNS]);
+    expect(paper.TABLE3.map((r) => [r.model, r.imagenetTop1, ...paper.TABLE3_COLUMNS.map((c) => r[c])])).toEqual(tables.table3_augmentation.rows);
+    expect(paper.TABLE11_FID.map((r) => [r.dataset, r.fid])).toEqual(tables.table11_fid.rows);
+    const leaderboard = (cells: paper.LeaderboardCell[]) => cells.map((c) => `${c.private} / ${c.public}`);
+    const wds = ["1e-4", "1e-5", "1e-6"] as const;
+    expect(paper.TABLE6_APTOS.map((r) => [r.model, r.lr, ...leaderboard(wds.map((w) => r.cells[w]))])).toEqual(tables.table6_aptos_interventions.rows);
+    expect(paper.TABLE7_APTOS.map((r) => [r.setting, r.lr, ...leaderboard(wds.map((w) => r.cells[w]))])).toEqual(tables.table7_aptos_augmentation.rows);
+  });
 });
 
 describe("pretraining-data on Entezari et al.'s results table", () => {
