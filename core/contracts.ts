@@ -92,6 +92,8 @@ export interface DatasetIndex {
 export interface DatasetContext {
   readonly io: DataIO;
   readonly decoder: ImageDecoder;
+  /** The context of another dataset, at that dataset's own root (a dataset made of others, `concat`, reads each part there). */
+  readonly contextOf?: (dataset: DatasetMeta) => DatasetContext;
 }
 
 export interface Dataset {
@@ -151,6 +153,12 @@ export interface Backbone {
    * stable order: what the trainer snapshots to restore the best epoch.
    */
   stateVariables(): tf.Variable[];
+  /**
+   * Overrides the momentum of every batch-norm layer in training mode (PyTorch's convention, in
+   * (0, 1]); null restores each layer's own. Optional: the trainer refuses
+   * `training.batchNormMomentum` for a backbone without it.
+   */
+  setBatchNormMomentum?(momentum: number | null): void;
   dispose(): void;
 }
 

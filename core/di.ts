@@ -182,15 +182,16 @@ function byIdentity<K extends readonly object[], V>(make: (...keys: K) => V): (.
 
 const datasetContexts = byIdentity((dataRoots: Readonly<Record<string, string>>, files: (root: string) => DataIO, decoder: ImageDecoder) => {
   const contexts = new Map<string, DatasetContext>();
-  return (meta: DatasetMeta): DatasetContext => {
+  const contextOf = (meta: DatasetMeta): DatasetContext => {
     let ctx = contexts.get(meta.name);
     if (!ctx) {
       const root = dataRoots[meta.name] ?? meta.defaultRoot;
-      ctx = { io: root === undefined ? unrootedIO(meta.name, Object.keys(dataRoots)) : files(root), decoder };
+      ctx = { io: root === undefined ? unrootedIO(meta.name, Object.keys(dataRoots)) : files(root), decoder, contextOf };
       contexts.set(meta.name, ctx);
     }
     return ctx;
   };
+  return contextOf;
 });
 
 // Keyed by the decoder too: decoded images are the decoder's output.
