@@ -36,6 +36,21 @@ export interface TrainingOptions {
    * Absent: native size.
    */
   readonly decodeResize?: number;
+  /**
+   * A step budget instead of passes over the data: the run takes exactly this many optimizer
+   * steps of `batchSize` samples, drawn from back-to-back seeded passes over the train split (a
+   * batch may span two passes), in `epochs` equal rounds of `steps / epochs` steps; each round is
+   * what an epoch is elsewhere (schedule position, validation, selection, resume). Kornblith et
+   * al. 2019: 20,000 steps whatever the dataset's size (docs/training.md, "Step budgets").
+   */
+  readonly steps?: number;
+  /**
+   * Batch-norm momentum for every batch-norm layer of the backbone while training, in PyTorch's
+   * convention (the weight of the batch statistic; torchvision's default 0.1), or "kornblith":
+   * Kornblith et al. 2019's decay max(1 - 10/s, 0.9) for s = train samples / batchSize steps per
+   * epoch, i.e. momentum 1 - max(1 - 10/s, 0.9). Absent: each layer's own.
+   */
+  readonly batchNormMomentum?: number | "kornblith";
 }
 
 /**

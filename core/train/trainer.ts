@@ -103,8 +103,8 @@ function ordinalScores(predictions: Scores, thresholds: readonly number[], numCl
  * `logistic-regression` fits the same classifier by L-BFGS instead, see trainLogisticRegression).
  */
 interface Learner {
-  /** Inputs for a batch (tensors the loop disposes after the step). */
-  prepare(batch: readonly Sample[], epoch: number): Promise<tf.Tensor>;
+  /** Inputs for a batch (tensors the loop disposes after the step); `passes[i]`: the pass over the data `batch[i]` belongs to, which keys its augmentation. */
+  prepare(batch: readonly Sample[], epoch: number, passes: readonly number[]): Promise<tf.Tensor>;
   logits(input: tf.Tensor, epoch: number): tf.Tensor2D;
   trainable(epoch: number): tf.Variable[];
   state(): tf.Variable[];
@@ -226,18 +226,19 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
     throw new XferError(`optimizer "${spec.optimizer.name}" has no saveState/loadState, which a run needs to resume after a stop; add them (docs/writing-a-plugin.md)`);
   }
   const started = clock.now();
-  const { epochs, batchSize } = spec.training;
+  const { epochs } = spec.training;
   const splits = splitRun(parts);
   const { train: trainSamples, val: valSamples, test: testSamples } = splits;
 
   // Counted before the learner can freeze the body: the model the run trains, with its run head.
   const params = parts.backbone.trainableVariables().reduce((n, v) => n + v.size, 0);
   const learner = await createLearner(parts, [trainSamples, valSamples, testSamples ?? []]);
+  applyBatchNormMomentum(parts, trainSamples.length);
   const toTargets = (batch: readonly Sample[]) => targetsOf(head, batch);
   const scorer = new Scorer(parts, learner);
   let bestThresholds: number[] | undefined;
   let bestValScored: Scored | undefined;
-  const stepsPerEpoch = Math.ceil(trainSamples.length / batchSize);
+  const { stepsPerEpoch, batchAt } = batchDrawer(parts, trainSamples);
   let history: EpochRecord[] = [];
   const [selection, ...others] = metrics;
   let bestEpoch = -1;
@@ -258,14 +259,13 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
     for (let epoch = firstEpoch; epoch < epochs && !trainingDone; epoch++) {
       stopIfAsked(epoch);
       const epochStart = clock.now();
-      const order = seeds.stream("shuffle", epoch).shuffle(trainSamples);
       const variables = learner.trainable(epoch);
       let lossSum = 0;
       const lrs = { start: NaN, end: NaN };
       for (let step = 0; step < stepsPerEpoch; step++) {
         stopIfAsked(epoch);
-        const batch = order.slice(step * batchSize, (step + 1) * batchSize);
-        const { input, y } = mixBatch(parts, await learner.prepare(batch, epoch), toTargets(batch), epoch, step);
+        const { batch, passes } = batchAt(epoch, step);
+        const { input, y } = mixBatch(parts, await learner.prepare(batch, epoch, passes), toTargets(batch), epoch, step);
         const lr = schedule.lr({ epoch, step, stepsPerEpoch });
         if (step === 0) lrs.start = lr;
         lrs.end = lr;
@@ -534,8 +534,8 @@ function scoringTools(parts: EvaluationParts) {
   // Eval augmentations are deterministic; their stream is keyed by sample for completeness.
   const evalBatch = async (batch: readonly Sample[]) =>
     toBatch(await Promise.all(batch.map(async (s) => applyAll(parts.evalAugmentations, await load(s), seeds.stream("eval", s.id)))), backbone.meta);
-  const trainBatch = async (batch: readonly Sample[], epoch: number) =>
-    toBatch(await Promise.all(batch.map(async (s) => applyAll(parts.trainAugmentations, await load(s), seeds.stream("augment", epoch, s.id)))), backbone.meta);
+  const trainBatch = async (batch: readonly Sample[], passes: readonly number[]) =>
+    toBatch(await Promise.all(batch.map(async (s, i) => applyAll(parts.trainAugmentations, await load(s), seeds.stream("augment", passes[i], s.id)))), backbone.meta);
   // Ordinal regression outputs stay raw numbers; the trainer maps them to classes.
   const toScores = (logits: tf.Tensor2D) =>
     isOrdinal(head) ? tf.clone(logits) : head.loss === "sigmoid-bce" ? tf.sigmoid(logits) : tf.softmax(logits);
@@ -564,7 +564,7 @@ async function createLearner(parts: EvaluationParts, splits: readonly (readonly 
   const lpEpochs = mode === "linear-probe" ? Infinity : mode === "lp-ft" ? requireLpEpochs(spec) : 0;
   const frozen = (epoch: number) => epoch < lpEpochs;
   return {
-    prepare: (batch, epoch) => trainBatch(batch, epoch),
+    prepare: (batch, _epoch, passes) => trainBatch(batch, passes),
     // A frozen body runs in eval mode, so batch norm keeps its running statistics.
     logits: (input, epoch) => backbone.forward(input as tf.Tensor4D, !frozen(epoch)),
     trainable(epoch) {
@@ -699,6 +699,30 @@ export async function evaluateCheckpoint(
   }
 }
 
+/**
+ * Predicted classes of unlabelled images (a Kaggle submission) from a run's best checkpoint, with
+ * the run's eval preprocessing and head: argmax of a classifier, or an ordinal head's output
+ * mapped through the cut points the run fitted (the result's `thresholds`). `parts.dataset` reads
+ * `images` from `parts.datasetContext`; their labels are placeholders (the loss computed alongside is dropped).
+ */
+export async function predictCheckpoint(
+  parts: EvaluationParts,
+  checkpoint: ReadonlyMap<string, StoredTensor>,
+  images: readonly Sample[],
+  thresholds?: readonly number[],
+): Promise<number[]> {
+  if (parts.dataset.meta.task === "multilabel") throw new XferError(`run ${parts.hash}: predicting one class per image needs a single-label task; dataset "${parts.dataset.meta.name}" is multilabel`);
+  if (isOrdinal(parts.head) && thresholds === undefined) throw new XferError(`run ${parts.hash}: its ordinal head needs the cut points its result records (thresholds); the result has none`);
+  const learner = await createLearner(parts, [images]);
+  try {
+    loadState(parts, learner.state(), checkpoint);
+    const { scores } = await learner.scores(images);
+    return argmaxRows(isOrdinal(parts.head) ? ordinalScores(scores, thresholds!, parts.head.numClasses) : scores);
+  } finally {
+    learner.dispose();
+  }
+}
+
 type StoredTensor = { readonly shape: readonly number[]; readonly data: Float32Array };
 
 /** Assigns checkpoint tensors to the learner's state, in order; names (where stable) and shapes must match. */
@@ -757,6 +781,83 @@ function mixBatch(parts: TrainerParts, input: tf.Tensor, y: tf.Tensor2D, epoch: 
     batch = next;
   }
   return { input: batch.images, y: batch.targets };
+}
+
+/**
+ * Which samples step `step` of epoch `epoch` trains on, and the pass over the data each belongs to.
+ * Epochs (default): pass = epoch, shuffled by `stream("shuffle", epoch)`, ceil(n / batchSize)
+ * steps, the last batch smaller. A step budget (`training.steps`): passes p = 0, 1, ... shuffled
+ * by `stream("shuffle", p)` laid end to end, global step t taking positions [t B, (t + 1) B), so
+ * every batch is full and may span two passes; `epochs` rounds of steps / epochs steps. Both are
+ * pure functions of (epoch, step), so a resumed run draws what an uninterrupted one would.
+ */
+export function batchDrawer(parts: Pick<TrainerParts, "spec" | "seeds">, samples: readonly Sample[]) {
+  const { spec, seeds } = parts;
+  const { batchSize, epochs, steps } = spec.training;
+  if (steps === undefined) {
+    let shuffled = { epoch: -1, order: [] as Sample[] };
+    return {
+      stepsPerEpoch: Math.ceil(samples.length / batchSize),
+      batchAt(epoch: number, step: number) {
+        if (shuffled.epoch !== epoch) shuffled = { epoch, order: seeds.stream("shuffle", epoch).shuffle(samples) };
+        const batch = shuffled.order.slice(step * batchSize, (step + 1) * batchSize);
+        return { batch, passes: batch.map(() => epoch) };
+      },
+    };
+  }
+  if (!Number.isInteger(steps) || steps < 1 || steps % epochs !== 0) {
+    throw new XferError(`training.steps must be a positive integer that training.epochs (${epochs}) divides into equal rounds, got ${steps}`);
+  }
+  const passes = new Map<number, Sample[]>();
+  const pass = (p: number): Sample[] => {
+    let order = passes.get(p);
+    if (!order) {
+      // A batch reads at most two passes, and steps go forward: older passes are done with.
+      for (const old of passes.keys()) if (old < p - 1) passes.delete(old);
+      order = seeds.stream("shuffle", p).shuffle(samples);
+      passes.set(p, order);
+    }
+    return order;
+  };
+  const stepsPerEpoch = steps / epochs;
+  return {
+    stepsPerEpoch,
+    batchAt(epoch: number, step: number) {
+      const first = (epoch * stepsPerEpoch + step) * batchSize;
+      const batch: Sample[] = [];
+      const keys: number[] = [];
+      for (let position = first; position < first + batchSize; position++) {
+        const p = Math.floor(position / samples.length);
+        batch.push(pass(p)[position % samples.length]);
+        keys.push(p);
+      }
+      return { batch, passes: keys };
+    },
+  };
+}
+
+/**
+ * `training.batchNormMomentum`: PyTorch's momentum for every batch-norm layer, or "kornblith",
+ * 1 - max(1 - 10 / s, 0.9) for s = n / batchSize steps per epoch (Kornblith et al. 2019 give the
+ * decay, TensorFlow's convention: 1 - momentum).
+ */
+export function batchNormMomentumOf(spec: RunSpec, trainCount: number): number | undefined {
+  const asked = spec.training.batchNormMomentum;
+  if (asked === undefined) return undefined;
+  if (asked === "kornblith") return 1 - Math.max(1 - 10 / (trainCount / spec.training.batchSize), 0.9);
+  if (typeof asked !== "number" || !(asked > 0 && asked <= 1)) {
+    throw new XferError(`training.batchNormMomentum must be a number in (0, 1] (PyTorch's convention) or "kornblith", got ${JSON.stringify(asked)}`);
+  }
+  return asked;
+}
+
+function applyBatchNormMomentum(parts: Pick<TrainerParts, "spec" | "backbone">, trainCount: number): void {
+  const momentum = batchNormMomentumOf(parts.spec, trainCount);
+  if (momentum === undefined) return;
+  if (typeof parts.backbone.setBatchNormMomentum !== "function") {
+    throw new XferError(`training.batchNormMomentum is set, but backbone "${parts.spec.backbone.name}" offers no setBatchNormMomentum (core/contracts.ts Backbone)`);
+  }
+  parts.backbone.setBatchNormMomentum(momentum);
 }
 
 function requireLpEpochs(spec: RunSpec): number {

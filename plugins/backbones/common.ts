@@ -106,6 +106,8 @@ export function countEntryParameters(
 /** Options of a backbone plugin whose family declares none of its own. */
 const COMMON_OPTIONS = {
   weights: z.string().min(1).optional(),
+  /** "random": the architecture with its random initialisation, no weights read (training from scratch, Kornblith et al. 2019). */
+  init: z.literal("random").optional(),
   pooling: z.enum(["avg", "gem"]).optional(),
   inputSize: z.number().int().positive().optional(),
 };
@@ -115,8 +117,8 @@ const COMMON_OPTIONS = {
  * recipes name `resnet50.tv_in1k` directly. Options are validated (errors name the backbone and
  * the option): weights, pooling and inputSize, or the family's own. A pretrained id needs its
  * checkpoint: `options.weights` or, better (paths are machine-specific and stay out of run hashes),
- * the config's `weights` map via `ctx.weightsFor`. Nothing falls back to random weights: that is
- * what the `.random` ids are for.
+ * the config's `weights` map via `ctx.weightsFor`. Nothing falls back to random weights: a run
+ * asks for them with `init: "random"` (the architecture from scratch), or names a `.random` mini id.
  */
 export function defineBackbone(entry: CatalogEntry): Plugin<"backbone"> {
   const { id, source, imagenetTop1, upstreamName } = entry.meta;
@@ -131,9 +133,13 @@ export function defineBackbone(entry: CatalogEntry): Plugin<"backbone"> {
   const schema = z.strictObject(entry.family ? { ...entry.family.pluginOptions, ...entry.family.schema.shape } : COMMON_OPTIONS);
   /** The parsed options and the weights file, checked without building anything. */
   const resolve = (options: JsonObject, ctx: PluginContext) => {
-    const { weights: given, pooling, inputSize, ...familyOptions } = parseOptions(meta, schema, options) as {
-      weights?: string; pooling?: Pooling; inputSize?: number;
+    const { weights: given, init, pooling, inputSize, ...familyOptions } = parseOptions(meta, schema, options) as {
+      weights?: string; init?: "random"; pooling?: Pooling; inputSize?: number;
     } & JsonObject;
+    if (init === "random") {
+      if (given !== undefined) throw new InputError(`backbone "${id}"`, `init "random" reads no weights, yet weights "${given}" is given; give one of them`);
+      return { weights: undefined, pooling, inputSize, familyOptions };
+    }
     const weights = given ?? ctx.weightsFor?.(id);
     if (weights === undefined && source !== "random-init") {
       throw new InputError(

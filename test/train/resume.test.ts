@@ -154,6 +154,17 @@ describe("resuming mid-run", () => {
     }, { epoch: 1, poll: 0 });
   });
 
+  it("a step budget (training.steps) with augmentation keyed by pass, stopped inside a round whose batches span two passes", async () => {
+    await expectResumesIdentically({
+      ...helloLikeTemplate,
+      optimizer: { name: "sgd", options: { momentum: 0.9, nesterov: true } },
+      schedule: { name: "cosine", options: { per: "step" } },
+      augment: { train: [{ name: "horizontal-flip" }], eval: [] },
+      // 24 train samples, batch 7: 9 steps in 3 rounds, 2 5/8 passes.
+      training: { epochs: 3, steps: 9, batchSize: 7, lr: 0.05, weightDecay: 0.0005 },
+    }, { epoch: 1, poll: 2 });
+  });
+
   it("lp-ft, stopped in the linear-probe phase, resumes through the switch to fine-tuning", async () => {
     await expectResumesIdentically({
       ...helloLikeTemplate,

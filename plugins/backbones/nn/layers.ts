@@ -9,10 +9,12 @@ import type { Rng } from "../../../core/rng.ts";
 import { batchNormTraining } from "../../../core/ops/batch-norm.ts";
 import type { ParamStore } from "./store.ts";
 
-/** Per-call state: training mode and the dropout / stochastic-depth stream. */
+/** Per-call state: training mode, the dropout / stochastic-depth stream, a batch-norm momentum override. */
 export interface Ctx {
   readonly training: boolean;
   readonly rng: Rng | null;
+  /** Replaces every batch-norm layer's own momentum while training (`training.batchNormMomentum`). */
+  readonly batchNormMomentum?: number;
 }
 
 /** A name prefix inside a store: `scope.at("layer1").at(0)` -> "layer1.0". */
@@ -84,6 +86,7 @@ export function batchNorm2d(s: Scope, c: number, eps = 1e-5, momentum = 0.1): Mo
   s.store.add(s.name("running_mean"), [c], "plain", { kind: "const", value: 0 }, { buffer: true });
   s.store.add(s.name("running_var"), [c], "plain", { kind: "const", value: 1 }, { buffer: true });
   return (x, ctx) => {
+    const m = ctx.batchNormMomentum ?? momentum;
     const st = s.store;
     const w = st.get(s.name("weight"));
     const b = st.get(s.name("bias"));
@@ -94,8 +97,8 @@ export function batchNorm2d(s: Scope, c: number, eps = 1e-5, momentum = 0.1): Mo
     const n = x.size / c;
     // torch: running stats use the unbiased batch variance, normalisation the biased one.
     tf.tidy(() => {
-      rm.assign(tf.add(tf.mul(rm, 1 - momentum), tf.mul(mean, momentum)));
-      rv.assign(tf.add(tf.mul(rv, 1 - momentum), tf.mul(variance, (momentum * n) / Math.max(n - 1, 1))));
+      rm.assign(tf.add(tf.mul(rm, 1 - m), tf.mul(mean, m)));
+      rv.assign(tf.add(tf.mul(rv, 1 - m), tf.mul(variance, (m * n) / Math.max(n - 1, 1))));
     });
     return y;
   };

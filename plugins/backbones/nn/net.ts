@@ -94,6 +94,7 @@ export function buildHead(root: Scope, name: string, inF: number, numClasses: nu
 export class NetBackbone implements Backbone {
   readonly #head: (f: tf.Tensor) => tf.Tensor2D;
   #frozen = false;
+  #batchNormMomentum: number | null = null;
 
   constructor(
     readonly meta: BackboneMeta,
@@ -106,7 +107,14 @@ export class NetBackbone implements Backbone {
   }
 
   #ctx(training: boolean): Ctx {
-    return { training, rng: this.dropoutRng };
+    return { training, rng: this.dropoutRng, ...(this.#batchNormMomentum === null ? {} : { batchNormMomentum: this.#batchNormMomentum }) };
+  }
+
+  setBatchNormMomentum(momentum: number | null): void {
+    if (momentum !== null && !(momentum > 0 && momentum <= 1)) {
+      throw new XferError(`backbone "${this.meta.id}": batch-norm momentum must be in (0, 1] (PyTorch's convention), got ${momentum}`);
+    }
+    this.#batchNormMomentum = momentum;
   }
 
   forwardFeatures(x: tf.Tensor4D, training = false): tf.Tensor2D {
