@@ -7,6 +7,7 @@
  * against the bytes that are there before anything is allocated; inflated data is capped by the size
  * its own tag declares. Runtime-free: zlib via the web-standard DecompressionStream.
  */
+import type { DataIO } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
 
 /** A numeric or logical array: values in column-major order (MATLAB's), as doubles. */
@@ -97,6 +98,12 @@ export async function readMat(bytes: Uint8Array, file: string): Promise<MatFile>
     variables.set(name, value);
   }
   return variables;
+}
+
+/** A dataset's .mat file through its DataIO; `expected` says what it should hold when it is missing. */
+export async function readMatFile(io: DataIO, path: string, expected: string): Promise<MatFile> {
+  if (!(await io.exists(path))) throw new InputError(path, `file not found; expected a MATLAB file with ${expected}`);
+  return await readMat(await io.readBytes(path), path);
 }
 
 /** The variable `name`; an error naming the file and the variables present when it is missing. */
