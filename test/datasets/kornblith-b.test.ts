@@ -7,7 +7,8 @@ import { readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { Dataset, DatasetContext, DatasetIndex, JsonObject } from "../../core/index.ts";
-import { InputError, predefinedSplit } from "../../core/index.ts";
+import { DATASET_FACTS, InputError, predefinedSplit } from "../../core/index.ts";
+import { builtinRegistry } from "../../plugins/manifest.ts";
 import { CALTECH101_FIXTURE, DTD_FIXTURE, FLOWERS102_FIXTURE, STANFORD_CARS_FIXTURE, VOC2007_FIXTURE, vocFlags } from "../../fixtures/generators/dataset-fixtures/kornblith-b.ts";
 import { classColor } from "../../fixtures/generators/datasets.ts";
 import { channelMeans, copyFixture, FIXTURES, open } from "./helpers.ts";
@@ -39,6 +40,17 @@ async function expectColours(dataset: Dataset, ctx: DatasetContext, index: Datas
     classColor(colourLabel(sample.id)).forEach((c, i) => expect(Math.abs(means[i] - c), `${sample.id} channel ${i}`).toBeLessThan(4));
   }
 }
+
+describe("Kornblith et al.'s datasets, second half", () => {
+  // The facts table's metric (as reports print it) and the plugin's selection metric (a registered metric) agree.
+  const METRIC = { accuracy: "accuracy", "mean per-class accuracy": "mean-per-class-accuracy", "11-point mAP": "voc-map" } as const;
+  it.each(["voc2007", "dtd", "caltech101", "flowers102", "stanford-cars"])("%s selects by the metric of the dataset facts table", async (name) => {
+    const { dataset } = await open(name, name);
+    const facts = DATASET_FACTS.find((f) => f.plugin === name)!;
+    expect(dataset.meta.selectionMetric).toBe(METRIC[facts.metric as keyof typeof METRIC]);
+    expect(builtinRegistry().has("metric", dataset.meta.selectionMetric)).toBe(true);
+  });
+});
 
 const editText = async (path: string, change: (text: string) => string) => writeFile(path, change(await readFile(path, "utf8")));
 

@@ -51,6 +51,13 @@ describe("readMat", () => {
     expect(() => matString(matVariable(setid, "trnid", "setid.mat"), "setid.mat trnid")).toThrow("setid.mat trnid: a 1x3 double array; expected a char array (text)");
   });
 
+  it("reads what MATLAB itself writes: doubles stored as uint8, big-endian files", async () => {
+    for (const little of [true, false]) {
+      const variables = await readMat(handMade(little), "imagelabels.mat");
+      expect(plain(matVariable(variables, "labels", "imagelabels.mat"))).toEqual({ kind: "numeric", class: "double", dims: [1, 3], data: [77, 1, 102] });
+    }
+  });
+
   it("refuses truncated files, oversized claims and foreign data, naming the file and element", async () => {
     const annos = await mat("cars_train_annos.mat");
     expect((await error(annos.subarray(0, 100))).message).toContain("broken.mat: 100 bytes; expected a MAT-file");
@@ -87,6 +94,33 @@ describe("readMat", () => {
     expect((await error(file)).message).toBe("broken.mat element at byte 128: miCOMPRESSED inflates past the 24 bytes its element declares; expected one data element");
   });
 });
+
+/**
+ * A MAT v5 file as MATLAB writes one: a 1x3 double variable `labels` whose values are stored as
+ * miUINT8 (MATLAB stores numbers in the smallest type that holds them), in either byte order.
+ */
+function handMade(little: boolean): Uint8Array {
+  const bytes = new Uint8Array(128 + 8 + 64);
+  const view = new DataView(bytes.buffer);
+  bytes.set(new TextEncoder().encode("MATLAB 5.0 MAT-file, written by hand for xfer's tests".padEnd(116)));
+  view.setUint16(124, 0x0100, little);
+  bytes.set(new TextEncoder().encode(little ? "IM" : "MI"), 126);
+  const tag = (at: number, type: number, n: number) => {
+    view.setUint32(at, type, little);
+    view.setUint32(at + 4, n, little);
+  };
+  tag(128, 14, 64);
+  tag(136, 6, 8);
+  view.setUint32(144, 6, little); // mxDOUBLE_CLASS, no flags
+  tag(152, 5, 8);
+  view.setInt32(160, 1, little);
+  view.setInt32(164, 3, little);
+  tag(168, 1, 6);
+  bytes.set(new TextEncoder().encode("labels"), 176);
+  tag(184, 2, 3);
+  bytes.set([77, 1, 102], 192);
+  return bytes;
+}
 
 /** Byte offset of an miINT32 dimensions element with these sizes (the first one). */
 function findDims(bytes: Uint8Array, dims: number[]): number {
