@@ -1,11 +1,11 @@
 /** imagenet-val in both layouts on its fixture, and the errors of broken copies. */
-import { appendFile, mkdir, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { InputError } from "../../core/index.ts";
 import { IMAGENET_VAL_FIXTURE } from "../../fixtures/generators/dataset-fixtures/fid.ts";
 import { classColor, expectedPixels } from "../../fixtures/generators/datasets.ts";
-import { GROUND_TRUTH } from "../../plugins/datasets/imagenet-val/index.ts";
+import { GROUND_TRUTH, META } from "../../plugins/datasets/imagenet-val/index.ts";
 import { copyFixture, meanAbsDiff, open } from "./helpers.ts";
 
 const roots: string[] = [];
@@ -34,12 +34,22 @@ describe("imagenet-val", () => {
     const { groundTruth } = IMAGENET_VAL_FIXTURE;
     expect(index.samples.map((s) => s.id)).toEqual(groundTruth.map((_, i) => `ILSVRC2012_val_0000000${i + 1}`));
     expect(index.samples.map((s) => s.label)).toEqual(groundTruth.map((id) => id - 1));
-    expect(dataset.meta.classNames).toHaveLength(1000);
-    expect(dataset.meta.classNames[0]).toBe("1");
+    // classes: the WNIDs of meta.mat's synsets, by ILSVRC2012_ID (its inner nodes left out)
+    expect(index.classNames).toHaveLength(1000);
+    expect(index.classNames!.slice(0, 3)).toEqual(IMAGENET_VAL_FIXTURE.wnids);
+    expect(index.classNames![999]).toBe(IMAGENET_VAL_FIXTURE.madeUpWnid(1000));
     const image = await dataset.load(index.samples[2], ctx);
     expect([image.width, image.height, image.channels]).toEqual([28, 16, 3]);
     // JPEG at quality 92: close to the pixels written, not equal
     expect(meanAbsDiff(image.data, expectedPixels("imagenet-val", "ILSVRC2012_val_00000003", 28, 16, classColor(2)))).toBeLessThan(3);
+  });
+
+  it("names the classes by ILSVRC2012_ID when the devkit has no meta.mat", async () => {
+    const root = await broken((r) => unlink(join(r, META)));
+    const { dataset, ctx } = await open("imagenet-val", "imagenet-val", { allowEmptyClasses: true }, root);
+    const index = await dataset.index(ctx);
+    expect(index.classNames).toEqual(Array.from({ length: 1000 }, (_, k) => String(k + 1)));
+    expect(index.samples.map((s) => s.label)).toEqual(IMAGENET_VAL_FIXTURE.groundTruth.map((id) => id - 1));
   });
 
   it("reads the class-folder layout val/<wnid>/<file>.JPEG (chosen by auto when there is no ground truth)", async () => {
@@ -54,7 +64,7 @@ describe("imagenet-val", () => {
 
   it("needs allowEmptyClasses for a subset of the 1000 classes, and says so", async () => {
     const { dataset, ctx } = await open("imagenet-val", "imagenet-val");
-    await expect(dataset.index(ctx)).rejects.toThrow(/class 3 \(4\), 4 \(5\).*has no samples.*allowEmptyClasses/);
+    await expect(dataset.index(ctx)).rejects.toThrow(/class 3 \(n90000003\), 4 \(n90000004\).*has no samples.*allowEmptyClasses/);
   });
 
   it("names the problem of a broken copy", async () => {
@@ -83,6 +93,9 @@ describe("imagenet-val", () => {
 
     const shortTruth = await broken((r) => appendFile(join(r, GROUND_TRUTH), "1\n"));
     expect(await indexError(shortTruth)).toMatch(/6 ILSVRC2012_val_\*\.JPEG file\(s\) but 7 ground-truth labels/);
+
+    const badMeta = await broken(async (r) => writeFile(join(r, META), (await readFile(join(r, META))).subarray(0, 300)));
+    expect(await indexError(badMeta)).toMatch(/data\/meta\.mat element at byte 128: miCOMPRESSED declares \d+ bytes .* \(truncated or corrupt file\)/);
 
     const notWnid = await broken((r) => mkdir(join(r, "val", "fish")).then(() => writeFile(join(r, "val", "fish", "a.JPEG"), "x")));
     expect(await indexError(notWnid, { layout: "folders" })).toMatch(/val\/fish: unknown class folder "fish"; expected WNID folders/);

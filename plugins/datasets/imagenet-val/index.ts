@@ -2,9 +2,9 @@
  * The ILSVRC2012 (ImageNet-1k) validation set, the reference set of FID's Table 11, in two layouts:
  * - "distributed": the 50,000 `ILSVRC2012_val_000xxxxx.JPEG` of ILSVRC2012_img_val.tar in one
  *   folder, labelled by the devkit's `ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt`
- *   (one ILSVRC2012_ID, 1..1000, per line, line k for image k). The WNIDs and names behind the IDs
- *   sit in the devkit's meta.mat (MATLAB), which xfer does not read: classes are named by their
- *   ILSVRC2012_ID ("1" .. "1000"), label = ID - 1.
+ *   (one ILSVRC2012_ID, 1..1000, per line, line k for image k); label = ID - 1. Classes are named
+ *   by the WNIDs of the devkit's `data/meta.mat` (its `synsets` with IDs 1..1000, as torchvision's
+ *   ImageNet reads it), or by the IDs themselves ("1" .. "1000") when that file is not there.
  * - "folders": the common class-folder layout `val/<wnid>/<file>.JPEG` (torchvision ImageFolder
  *   order; classes are the WNID folders found).
  * "auto" takes the distributed layout when its ground-truth file exists, else the folders.
@@ -13,11 +13,13 @@ import { z } from "zod";
 import type { DataIO, DatasetIndex, Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
 import { checkClasses, defineDataset, FileCheck, IMG_EXTENSIONS, imageFolderIndex, type BaseOptions } from "../common/index.ts";
+import { matIntegerVector, matString, matStructElements, matVariable, readMatFile } from "../common/matlab.ts";
 
 export const ILSVRC2012_CLASSES = 1000;
 /** Classes of the distributed layout: the ILSVRC2012_IDs as text, in label order. */
 export const ILSVRC2012_IDS: readonly string[] = Array.from({ length: ILSVRC2012_CLASSES }, (_, k) => String(k + 1));
 export const GROUND_TRUTH = "ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt";
+export const META = "ILSVRC2012_devkit_t12/data/meta.mat";
 const VAL_FILE = /^ILSVRC2012_val_(\d{8})\.JPEG$/;
 const WNID = /^n\d{8}$/;
 
@@ -40,8 +42,28 @@ async function readGroundTruth(io: DataIO, path: string): Promise<number[]> {
   });
 }
 
-async function distributedIndex(io: DataIO, images: string, groundTruth: string, options: BaseOptions): Promise<DatasetIndex> {
+/** WNID of each ILSVRC2012_ID (index ID - 1) from meta.mat's synsets; the inner nodes (IDs above 1000) are left out. */
+async function readWnids(io: DataIO, path: string): Promise<string[]> {
+  const mat = await readMatFile(io, path, "the ILSVRC2012 synsets");
+  const synsets = matStructElements(matVariable(mat, "synsets", path), `${path} synsets`, ["ILSVRC2012_ID", "WNID"]);
+  const wnids = new Array<string | undefined>(ILSVRC2012_CLASSES);
+  for (const [i, synset] of synsets.entries()) {
+    const where = `${path} synsets(${i + 1})`;
+    const [id] = matIntegerVector(synset.ILSVRC2012_ID, `${where}.ILSVRC2012_ID`, 1, Number.MAX_SAFE_INTEGER);
+    if (id > ILSVRC2012_CLASSES) continue;
+    const wnid = matString(synset.WNID, `${where}.WNID`);
+    if (!WNID.test(wnid)) throw new InputError(`${where}.WNID`, `${JSON.stringify(wnid)}; expected a WNID such as n01440764`);
+    if (wnids[id - 1] !== undefined) throw new InputError(`${where}.ILSVRC2012_ID`, `ILSVRC2012_ID ${id} a second time (also ${wnids[id - 1]}); expected each of 1 to ${ILSVRC2012_CLASSES} once`);
+    wnids[id - 1] = wnid;
+  }
+  const absent = wnids.findIndex((w) => w === undefined);
+  if (absent >= 0) throw new InputError(`${path} synsets`, `no synset with ILSVRC2012_ID ${absent + 1}; expected one for each of 1 to ${ILSVRC2012_CLASSES}`);
+  return wnids as string[];
+}
+
+async function distributedIndex(io: DataIO, images: string, groundTruth: string, meta: string, options: BaseOptions): Promise<DatasetIndex> {
   const ids = await readGroundTruth(io, groundTruth);
+  const classNames = (await io.exists(meta)) ? await readWnids(io, meta) : [...ILSVRC2012_IDS];
   if (!(await io.isDirectory(images))) throw new InputError(images, `not a directory; expected the folder holding the ${ids.length} ILSVRC2012_val_*.JPEG files`);
   const prefix = images === "." ? "" : `${images.replace(/\/+$/, "")}/`;
   // Every JPEG there must be one of the ground truth's images: a stray file means another layout or a mixed folder.
@@ -67,8 +89,8 @@ async function distributedIndex(io: DataIO, images: string, groundTruth: string,
       samples.push({ id: file.slice(0, -5), files: [`${prefix}${file}`], label: id - 1 });
     }
   }
-  checkClasses(samples, ILSVRC2012_IDS, groundTruth, options.allowEmptyClasses);
-  return { samples, skipped: check.skipped };
+  checkClasses(samples, classNames, groundTruth, options.allowEmptyClasses);
+  return { samples, classNames, skipped: check.skipped };
 }
 
 async function foldersIndex(io: DataIO, dir: string): Promise<DatasetIndex> {
@@ -87,6 +109,8 @@ export const imagenetVal = defineDataset({
     /** Distributed layout: the folder of the ILSVRC2012_val_*.JPEG files. */
     images: z.string().default("."),
     groundTruth: z.string().default(GROUND_TRUTH),
+    /** Distributed layout: the devkit's meta.mat (WNIDs of the IDs); classes are named by ID without it. */
+    meta: z.string().default(META),
     /** Folders layout: the folder holding the WNID folders. */
     dir: z.string().default("val"),
   },
@@ -95,7 +119,7 @@ export const imagenetVal = defineDataset({
       meta: {
         task: "multiclass",
         classNames: ILSVRC2012_IDS,
-        nativeFormat: `ILSVRC2012_val_<8 digits>.JPEG + ${GROUND_TRUTH} (classes named by ILSVRC2012_ID), or val/<wnid>/<file>.JPEG`,
+        nativeFormat: `ILSVRC2012_val_<8 digits>.JPEG + ${GROUND_TRUTH} (+ ${META} for the WNIDs), or val/<wnid>/<file>.JPEG`,
         selectionMetric: "accuracy",
       },
       async index(ctx) {
@@ -105,7 +129,7 @@ export const imagenetVal = defineDataset({
         if (layout === undefined) {
           throw new InputError(ctx.io.root ?? ".", `neither ${options.groundTruth} (the distributed layout, with the ILSVRC2012_val_*.JPEG files in "${options.images}") nor a class-folder directory "${options.dir}" (val/<wnid>/<file>.JPEG) is there`);
         }
-        return layout === "distributed" ? await distributedIndex(ctx.io, options.images, options.groundTruth, options) : await foldersIndex(ctx.io, options.dir);
+        return layout === "distributed" ? await distributedIndex(ctx.io, options.images, options.groundTruth, options.meta, options) : await foldersIndex(ctx.io, options.dir);
       },
     };
   },
