@@ -3,8 +3,10 @@
  * their native-format fixtures: labels, predefined splits, pixels lining up with labels, and broken
  * copies whose errors name the file, row or element and what was expected.
  */
-import { readFile, rm, unlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { Dataset, DatasetContext, DatasetIndex, JsonObject } from "../../core/index.ts";
 import { DATASET_FACTS, InputError, predefinedSplit } from "../../core/index.ts";
@@ -50,6 +52,19 @@ describe("Kornblith et al.'s datasets, second half", () => {
     expect(dataset.meta.selectionMetric).toBe(METRIC[facts.metric as keyof typeof METRIC]);
     expect(builtinRegistry().has("metric", dataset.meta.selectionMetric)).toBe(true);
   });
+});
+
+describe("xfer splits make", () => {
+  it("splits VOC 2007 into its provided train, val and test with the predefined splitter", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "xfer-voc2007-splits-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const manifest = join(dir, "voc2007.json");
+    const xfer = resolve(import.meta.dirname, "../../plugins/platform/node/cli/xfer.mjs");
+    const run = spawnSync(process.execPath, [xfer, "splits", "make", "voc2007", "--root", join(FIXTURES, "voc2007"), "--out", manifest,
+      "--splitter", "predefined", "--splitter-options", JSON.stringify({ train: "train", val: "val", test: "test" })], { encoding: "utf8", timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toBe(`${manifest}: voc2007 split by predefined (seed 0): train 2, val 2, test 2`);
+  }, 60_000);
 });
 
 const editText = async (path: string, change: (text: string) => string) => writeFile(path, change(await readFile(path, "utf8")));
