@@ -12,6 +12,7 @@ export * from "./rng.ts";
 export * from "./hash.ts";
 export * from "./plugin.ts";
 export * from "./recipe.ts";
+export * from "./measure.ts";
 export * from "./config.ts";
 export * from "./di.ts";
 export * from "./runner.ts";

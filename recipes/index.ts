@@ -3,9 +3,9 @@
  * path instead (`xfer run ./my-recipes/foo`).
  */
 import type { AnalysisRecipe } from "../core/analysis/index.ts";
-import type { TrainRecipe } from "../core/index.ts";
+import type { MeasureRecipe, TrainRecipe } from "../core/index.ts";
 
-export type Recipe = TrainRecipe | AnalysisRecipe;
+export type Recipe = TrainRecipe | AnalysisRecipe | MeasureRecipe;
 export type RecipeModule = { default: Recipe };
 
 export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule>>> = {
@@ -24,4 +24,6 @@ export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule
   "cct20-augmentation": () => import("./cct20-augmentation/recipe.ts"),
   "clip-linear-probe": () => import("./clip-linear-probe/recipe.ts"),
   "clip-transfer": () => import("./clip-transfer/recipe.ts"),
+  // measured from datasets directly
+  "dataset-fid": () => import("./dataset-fid/recipe.ts"),
 };

@@ -31,7 +31,8 @@ import { runParent, runWorker } from "./sweep.ts";
 import { defaultJobs, sweepSettings, type SweepFlags } from "./workers.ts";
 import { planProblems, preflightError } from "./preflight.ts";
 import { errorReport, verboseRequested } from "./error-report.ts";
-import { builtinRecipeNames, loadRecipe, planRecipeStages } from "./recipes.ts";
+import { builtinRecipeNames, loadRunnableRecipe, planRecipeStages } from "./recipes.ts";
+import { runMeasure } from "../measure-runner.ts";
 
 /** package.json is the one source of the version. */
 function xferVersion(): string {
@@ -175,9 +176,9 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
     .option("--out <dir>", "output directory whose finished runs are counted as done (default: config outDir, else ./runs)")
     .action(async (ref: string, opts: { json?: boolean; smoke?: boolean; seed?: string; filter: string[]; strict?: boolean; out?: string }) => {
       const { config, registry } = await loadConfig({ file: program.opts().config });
-      const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRecipe(ref, registry);
-      if (recipe.kind === "analysis") {
-        io.out(`${recipe.name} is an analysis recipe: it trains nothing; \`xfer run ${recipe.name}\` computes its report`);
+      const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRunnableRecipe(ref, registry);
+      if (recipe.kind !== "train") {
+        io.out(`${recipe.name} is ${recipe.kind === "analysis" ? "an analysis" : "a measure"} recipe: it trains nothing; \`xfer run ${recipe.name}\` computes its report`);
         return;
       }
       const stages = await planRecipeStages(recipe, planOptions(opts, config.seed), registry, config);
@@ -230,8 +231,23 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
         // A worker says nothing its parent has said already (data roots, backend).
         const info: Io = worker === undefined ? io : { out: io.out, err: () => {} };
         const { config, registry } = await loadConfig({ file: program.opts().config });
-        const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRecipe(ref, registry);
+        const { recipe, smokeDataRoots: recipeSmokeRoots } = await loadRunnableRecipe(ref, registry);
         const outDir = resolve(opts.out ?? config.outDir, recipe.name);
+        if (recipe.kind === "measure") {
+          if (opts.results !== undefined || opts.x !== undefined || opts.threshold !== undefined || opts.scale.length > 0 || opts.filter.length > 0) {
+            throw new XferError(`--results, --x, --threshold, --scale and --filter do not apply to "${recipe.name}", a measure recipe: it reads the datasets of your config's dataRoots (see recipes/${recipe.name}/README.md)`);
+          }
+          const environment = await startBackend(withBackendFlags(config, opts), io, registry);
+          io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
+          await runMeasure(recipe, {
+            config, registry, outDir, log: io.out,
+            smoke: opts.smoke ?? false,
+            seed: opts.seed === undefined ? config.seed : parseSeed(opts.seed),
+            // Smoke mode reads xfer's fixture of each built-in dataset that has one.
+            dataRoots: opts.smoke ? { ...config.dataRoots, ...fixtureDataRoots(registry) } : config.dataRoots,
+          });
+          return;
+        }
         if (recipe.kind === "analysis") {
           const seed = opts.seed === undefined ? config.seed : parseSeed(opts.seed);
           const threshold = parseThreshold(opts.threshold);

@@ -4,34 +4,49 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { InputError, planStages, UnknownNameError, XferError, type PlanOptions, type PluginRegistry, type Stage, type TrainRecipe, type XferConfig } from "../../../../core/index.ts";
+import { InputError, planStages, UnknownNameError, XferError, type MeasureRecipe, type PlanOptions, type PluginRegistry, type Stage, type TrainRecipe, type XferConfig } from "../../../../core/index.ts";
 import { externalWeights, runIdentity } from "../../../../core/run-identity.ts";
 import { weightsTensorsHash } from "../weights-hash.ts";
 import { BUILTIN_RECIPES, type Recipe } from "../../../../recipes/index.ts";
 import { exportedPlugins } from "../config.ts";
 import { importUserModule } from "../user-module.ts";
 
-export type AnyRecipe = Recipe;
+/** The recipes of every command but `xfer run` and `xfer plan`: those with runs or a results table. */
+export type AnyRecipe = Exclude<Recipe, MeasureRecipe>;
 
 export function builtinRecipeNames(): string[] {
   return Object.keys(BUILTIN_RECIPES).sort();
 }
 
 /** What a recipe folder must hold; printed when a path is not one. */
-const RECIPE_FOLDER = "a recipe folder holds recipe.ts, whose default export is made by defineRecipe({ ... }) (training) or defineAnalysisRecipe({ ... }) (analysis); "
+const RECIPE_FOLDER = "a recipe folder holds recipe.ts, whose default export is made by defineRecipe({ ... }) (training), defineAnalysisRecipe({ ... }) (analysis) or defineMeasureRecipe({ ... }) (measure); "
   + "beside it recipe.ts may export `plugins` (the plugins the recipe needs) and `smokeDataRoots` (dataset name -> fixture folder, relative to the recipe folder, that --smoke reads)";
 
-export interface LoadedRecipe {
-  readonly recipe: AnyRecipe;
+export interface LoadedRecipe<R extends Recipe = AnyRecipe> {
+  readonly recipe: R;
   /** Dataset name -> absolute fixture root the recipe's `--smoke` reads (from `smokeDataRoots`). */
   readonly smokeDataRoots: Record<string, string>;
 }
 
 /**
- * Loads a recipe; the plugins a user's recipe.ts exports as `plugins` (a plugin or an array) are
- * registered in `registry`, so they join the built-ins and the config's plugins in one registry.
+ * Loads a training or analysis recipe (see `loadRunnableRecipe`); a measure recipe is refused,
+ * since it has neither runs nor a results table.
  */
 export async function loadRecipe(ref: string, registry: PluginRegistry, cwd = process.cwd()): Promise<LoadedRecipe> {
+  const loaded = await loadRunnableRecipe(ref, registry, cwd);
+  const { recipe } = loaded;
+  if (recipe.kind === "measure") {
+    throw new XferError(`"${recipe.name}" is a measure recipe: it reads datasets and writes a report, with no runs or results table; \`xfer run ${recipe.name}\` computes it`);
+  }
+  return { ...loaded, recipe };
+}
+
+/**
+ * Loads a recipe of any kind (what `xfer run` and `xfer plan` take); the plugins a user's
+ * recipe.ts exports as `plugins` (a plugin or an array) are registered in `registry`, so they
+ * join the built-ins and the config's plugins in one registry.
+ */
+export async function loadRunnableRecipe(ref: string, registry: PluginRegistry, cwd = process.cwd()): Promise<LoadedRecipe<Recipe>> {
   // Built-in names win; anything else is a path to a recipe folder or file.
   const name = ref.replace(/^(\.\/)?recipes\//, "").replace(/\/+$/, "");
   const builtin = BUILTIN_RECIPES[name];
@@ -66,12 +81,13 @@ function smokeRoots(value: unknown, file: string): Record<string, string> {
   return roots;
 }
 
-function checkRecipe(value: unknown, source: string): AnyRecipe {
-  const recipe = value as Partial<AnyRecipe> | undefined;
-  if (!recipe || typeof recipe !== "object" || (recipe.kind !== "train" && recipe.kind !== "analysis")) {
+function checkRecipe(value: unknown, source: string): Recipe {
+  const recipe = value as Partial<Recipe> | undefined;
+  if (!recipe || typeof recipe !== "object" || (recipe.kind !== "train" && recipe.kind !== "analysis" && recipe.kind !== "measure")) {
     throw new XferError(`${source}: the default export is not a recipe; ${RECIPE_FOLDER}`);
   }
-  return recipe as AnyRecipe;
+  if (recipe.kind === "measure" && typeof recipe.measure !== "function") throw new XferError(`${source}: a measure recipe needs a measure(input) function; ${RECIPE_FOLDER}`);
+  return recipe as Recipe;
 }
 
 /**
