@@ -76,6 +76,27 @@ describe("readMat", () => {
     expect((await error(v73)).message).toContain("MAT v7.3 is HDF5");
   });
 
+  it("refuses cells nested past 32 levels instead of overflowing the stack", async () => {
+    // 40 cells, each holding the next: miMATRIX(flags, dims 1x1, name "", [next]).
+    let inner = new Uint8Array(0);
+    for (let level = 0; level < 40; level++) {
+      const body = new Uint8Array(8 + 8 + 8 + 8 + 8 + inner.length);
+      const view = new DataView(body.buffer);
+      view.setUint32(0, 6, true); view.setUint32(4, 8, true); view.setUint32(8, 1, true); // array flags: mxCELL_CLASS
+      view.setUint32(16, 5, true); view.setUint32(20, 8, true); view.setInt32(24, 1, true); view.setInt32(28, 1, true);
+      view.setUint32(32, 1, true); view.setUint32(36, 0, true); // empty name
+      body.set(inner, 40);
+      inner = new Uint8Array(8 + body.length);
+      new DataView(inner.buffer).setUint32(0, 14, true);
+      new DataView(inner.buffer).setUint32(4, body.length, true);
+      inner.set(body, 8);
+    }
+    const file = new Uint8Array(128 + inner.length);
+    file.set((await mat("setid.mat")).subarray(0, 128));
+    file.set(inner, 128);
+    expect((await error(file)).message).toMatch(/^broken\.mat (\{1\}){33}: cells and structs nested 33 deep; expected at most 32$/);
+  });
+
   it("refuses a sparse array and a zlib bomb", async () => {
     const sparse = (await mat("numeric-classes.mat")).slice();
     // The first variable's array flags: its class byte becomes mxSPARSE_CLASS (5).

@@ -54,6 +54,9 @@ const MI_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 2, 5: 4, 6: 4, 7:
 /** mxCLASS codes of the numeric classes. */
 const NUMERIC_CLASSES: Record<number, string> = { 6: "double", 7: "single", 8: "int8", 9: "uint8", 10: "int16", 11: "uint16", 12: "int32", 13: "uint32", 14: "int64", 15: "uint64" };
 const UNSUPPORTED_CLASSES: Record<number, string> = { 3: "object", 5: "sparse", 16: "function handle", 17: "opaque (MATLAB object)" };
+/** Nesting of cells and structs read (the files read here nest two deep); deeper is refused, not a stack overflow. */
+const MAX_DEPTH = 32;
+const MAX_FIELDLESS = 65536;
 const MX_CELL = 1;
 const MX_STRUCT = 2;
 const MX_CHAR = 4;
@@ -256,7 +259,9 @@ class Cursor {
  * One miMATRIX. A variable (`path` undefined) is named `<file> variable "<name>"` once its name is
  * read (`<file> element at byte N` before); cell and struct contents extend their parent's path.
  */
-function readMatrix(view: DataView, tag: Tag, little: boolean, fileWhere: string, pathOrElement: string, nested = false): { name: string; value: MatValue } {
+function readMatrix(view: DataView, tag: Tag, little: boolean, fileWhere: string, pathOrElement: string, depth = 0): { name: string; value: MatValue } {
+  const nested = depth > 0;
+  if (depth > MAX_DEPTH) throw new InputError(`${fileWhere} ${pathOrElement}`, `cells and structs nested ${depth} deep; expected at most ${MAX_DEPTH}`);
   const empty: MatNumeric = { kind: "numeric", class: "double", dims: [0, 0], data: new Float64Array(0) };
   if (tag.bytes === 0) return { name: "", value: empty };
   const path = nested ? pathOrElement : undefined;
@@ -289,7 +294,7 @@ function readMatrix(view: DataView, tag: Tag, little: boolean, fileWhere: string
       const cellPath = `${label}{${i + 1}}`;
       const cellTag = cursor.next(`cell ${i + 1}`);
       if (cellTag.type !== MI.MATRIX) throw new InputError(`${fileWhere} ${cellPath}`, `${typeName(cellTag.type)}; expected miMATRIX`);
-      cells.push(readMatrix(view, cellTag, little, fileWhere, cellPath, true).value);
+      cells.push(readMatrix(view, cellTag, little, fileWhere, cellPath, depth + 1).value);
     }
     return { name, value: { kind: "cell", dims, cells } };
   }
@@ -309,6 +314,8 @@ function readMatrix(view: DataView, tag: Tag, little: boolean, fileWhere: string
       return new TextDecoder("latin1").decode(nul < 0 ? slot : slot.subarray(0, nul));
     });
     if (new Set(fields).size !== fields.length) throw new InputError(`${where} field names`, `${fields.join(", ")}; expected distinct names`);
+    // Fieldless elements take no bytes, so only a cap bounds them.
+    if (fields.length === 0 && count > MAX_FIELDLESS) throw new InputError(where, `${dims.join("x")} struct array without fields; expected at most ${MAX_FIELDLESS} elements`);
     if (count * fields.length > (cursor.end - cursor.offset) / 8) throw new InputError(where, `${dims.join("x")} struct array of ${fields.length} fields needs more bytes than the element holds`);
     const elements: Record<string, MatValue>[] = [];
     for (let i = 0; i < count; i++) {
@@ -317,7 +324,7 @@ function readMatrix(view: DataView, tag: Tag, little: boolean, fileWhere: string
         const fieldPath = `${label}(${i + 1}).${field}`;
         const fieldTag = cursor.next(`element ${i + 1} field ${field}`);
         if (fieldTag.type !== MI.MATRIX) throw new InputError(`${fileWhere} ${fieldPath}`, `${typeName(fieldTag.type)}; expected miMATRIX`);
-        element[field] = readMatrix(view, fieldTag, little, fileWhere, fieldPath, true).value;
+        element[field] = readMatrix(view, fieldTag, little, fileWhere, fieldPath, depth + 1).value;
       }
       elements.push(element);
     }
