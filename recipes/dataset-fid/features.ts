@@ -6,7 +6,7 @@
  * (bilinear, half-pixel centres, no antialiasing: what `fidFeatures` does, which then finds the
  * batch at its size already, an identity), so images of any size share a batch; only one batch of
  * images is in memory at a time. A cache file holds the features of one (model id + weights
- * content hash, dataset reference, subset ids) key; it is used only when its key, shape and values
+ * content hash, dataset reference and data root, subset ids) key; it is used only when its key, shape and values
  * check out, otherwise it is recomputed and the user told why.
  */
 import * as tf from "@tensorflow/tfjs";
@@ -72,7 +72,8 @@ function cacheKey(model: FidModel, source: FeatureSource): JsonObject {
   return {
     model: model.id,
     weights: model.weightsSha256,
-    dataset: { name: source.reference.name, options: source.reference.options },
+    // The root too: other images under the same ids (another copy, resized) must not reuse features.
+    dataset: { name: source.reference.name, options: source.reference.options, root: source.ctx.io.root ?? null },
     ids: sha256Hex(source.samples.map((s) => s.id).join("\n")),
     count: source.samples.length,
   };
