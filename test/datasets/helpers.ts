@@ -1,5 +1,5 @@
 /** Shared helpers of the dataset tests: fixture paths, dataset creation, pixel comparisons. */
-import { cp, mkdtemp } from "node:fs/promises";
+import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Dataset, DatasetContext, Image, JsonObject } from "../../core/index.ts";
@@ -19,6 +19,18 @@ export async function copyFixture(fixture: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `xfer-${fixture}-`));
   await cp(join(FIXTURES, fixture), dir, { recursive: true });
   return dir;
+}
+
+/** A writable copy of a fixture changed by `edit`; `made` collects the copies for the test file to remove. */
+export async function brokenCopy(fixture: string, edit: (root: string) => Promise<void>, made: string[]): Promise<string> {
+  const root = await copyFixture(fixture);
+  made.push(root);
+  await edit(root);
+  return root;
+}
+
+export async function editText(path: string, change: (text: string) => string): Promise<void> {
+  await writeFile(path, change(await readFile(path, "utf8")));
 }
 
 export function meanAbsDiff(a: Uint8Array | Float32Array, b: Uint8Array | Float32Array): number {

@@ -29,8 +29,13 @@ export interface NodeRootOptions {
   readonly onSkipped?: CachedDatasetOptions["onSkipped"];
 }
 
+/** Samples named on stderr; the rest are counted (a Birdsnap download misses thousands) and every one is in the run's result.json. */
+const SKIPPED_SHOWN = 20;
+
 function listSkipped(dataset: string, skipped: readonly { id: string; reason: string }[]): void {
-  process.stderr.write(`xfer: dataset ${dataset} left out ${skipped.length} sample(s):\n${skipped.map((s) => `  ${s.id}: ${s.reason}\n`).join("")}`);
+  const more = skipped.length - SKIPPED_SHOWN;
+  process.stderr.write(`xfer: dataset ${dataset} left out ${skipped.length} sample(s):\n${skipped.slice(0, SKIPPED_SHOWN).map((s) => `  ${s.id}: ${s.reason}\n`).join("")}${
+    more > 0 ? `  ... and ${more} more (each run's result.json lists them all under "skipped")\n` : ""}`);
 }
 
 export function createNodeRoot(options: NodeRootOptions): DependencyContainer {
