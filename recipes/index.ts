@@ -24,6 +24,7 @@ export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule
   "cct20-augmentation": () => import("./cct20-augmentation/recipe.ts"),
   "clip-linear-probe": () => import("./clip-linear-probe/recipe.ts"),
   "clip-transfer": () => import("./clip-transfer/recipe.ts"),
+  "kornblith-transfer": () => import("./kornblith-transfer/recipe.ts"),
   // measured from datasets directly
   "dataset-fid": () => import("./dataset-fid/recipe.ts"),
 };
