@@ -6,7 +6,7 @@
  * size allow. Both are 95% and in percent (0-100), as the trend analysis plots metrics.
  */
 import type { Metric, RunPredictions, RunStore } from "../contracts.ts";
-import { XferError } from "../errors.ts";
+import { StatisticsError, XferError } from "../errors.ts";
 import type { PluginRef, PluginRegistry } from "../plugin.ts";
 import { SeedTree } from "../rng.ts";
 import { bootstrapMetric } from "../stats/bootstrap-metric.ts";
@@ -42,6 +42,12 @@ export interface PredictionSource {
   predictions(run: string): Promise<RunPredictions | undefined>;
   /** The metric the cell reports for this run (its dataset's selection metric). */
   metric(run: string): Promise<Metric>;
+}
+
+/** The runs behind a results table's cells and where their predictions are read. */
+export interface StoredPredictions {
+  readonly rows: readonly RowRuns[];
+  readonly source: PredictionSource;
 }
 
 /**
@@ -92,7 +98,15 @@ export async function predictionIntervals(
         without.push({ task, model: row.model, reason: `metric "${metric.name}" fits thresholds on the selection split, whose predictions are not stored` });
         continue;
       }
-      const r = bootstrapMetric(predictions, metric, { resamples: opts.resamples ?? DEFAULT_RESAMPLES, seed: seeds.stream(`bootstrap/${task}/${row.model}`) });
+      let r: ReturnType<typeof bootstrapMetric>;
+      try {
+        r = bootstrapMetric(predictions, metric, { resamples: opts.resamples ?? DEFAULT_RESAMPLES, seed: seeds.stream(`bootstrap/${task}/${row.model}`) });
+      } catch (error) {
+        // A metric undefined on some resample (one class left in a small test split, say) leaves that cell without an interval, not the report.
+        if (!(error instanceof StatisticsError)) throw error;
+        without.push({ task, model: row.model, reason: error.message });
+        continue;
+      }
       intervals.push({
         task, model: row.model, value: 100 * r.estimate, lower: 100 * r.lower, upper: 100 * r.upper, n: r.n,
         method: "bootstrap", metric: metric.name, run, resamples: r.resamples,

@@ -4,7 +4,7 @@
  * data) and the JSON that becomes report.json.
  */
 import type { JsonObject, JsonValue } from "../contracts.ts";
-import type { CellInterval } from "./intervals.ts";
+import type { CellInterval, StoredPredictions } from "./intervals.ts";
 import type { RawTable, ResultsTable } from "./results.ts";
 
 /** Number of decimals a printed number shows ("0.0000" -> 4, "8.2" -> 1, "31" -> 0). */
@@ -127,6 +127,8 @@ export interface AnalysisInput {
   readonly seed: number;
   /** Bootstrap intervals of cells of `results` from their runs' stored predictions (core/analysis/intervals.ts `predictionIntervals`). */
   readonly intervals?: readonly CellInterval[];
+  /** `xfer report`: each cell's run and its stored predictions, for analyses that score them themselves (other metrics, other resample counts). */
+  readonly predictions?: StoredPredictions;
   /** The axes `results` kept (xfer results --by), in order: its task columns are `<task>/<value>/...`. */
   readonly by?: readonly string[];
   /** Compare the values of one kept axis with a reference value (recipes that support it). */

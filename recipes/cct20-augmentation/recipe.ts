@@ -2,8 +2,10 @@
  * Table 3 on cct20: does the augmentation used for ImageNet pre-training, or for fine-tuning,
  * change the transfer result? ResNet-50 with standard / AugMix / RandAugment ImageNet weights and
  * DeiT-tiny / DeiT-small, each fine-tuned with the base, AugMix and RandAugment pipelines over
- * the paper's optimizer grid for 50 epochs (recipes/shared/paper.ts).
+ * the paper's optimizer grid for 50 epochs (recipes/shared/paper.ts); `xfer report
+ * cct20-augmentation` compares the best runs with Table 3's printed cells (recipes/shared/table3.ts).
  */
 import { augmentationAblationRecipe } from "../shared/paper.ts";
+import { withTable3Report } from "../shared/table3.ts";
 
-export default augmentationAblationRecipe("cct20-augmentation", "cct20");
+export default withTable3Report(augmentationAblationRecipe("cct20-augmentation", "cct20"), "CCT20");

@@ -9,7 +9,7 @@
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { formatText, parseResultsTable, parseScale, predictionIntervals, runStoreSource, type Scale } from "../../../../../core/analysis/index.ts";
+import { formatText, parseResultsTable, parseScale, predictionIntervals, runStoreSource, type AnalysisRecipe, type Scale } from "../../../../../core/analysis/index.ts";
 import { XferError } from "../../../../../core/errors.ts";
 import { IMAGENET_COLUMN } from "../../../../../core/analysis/results.ts";
 import { bestRunsTable, exportedTable, resultsCsv, selectRunGroup, type ExportedRow } from "../../../../../core/results-export.ts";
@@ -103,6 +103,13 @@ async function bestRuns(
   return { recipe, store, stored, rows, registry, by };
 }
 
+/** `--analysis NAME`: an analysis recipe (built-in or a folder), never a training recipe. */
+async function analysisRecipe(ref: string, registry: Parameters<typeof loadRecipe>[1]): Promise<AnalysisRecipe> {
+  const { recipe } = await loadRecipe(ref, registry);
+  if (recipe.kind !== "analysis") throw new XferError(`--analysis ${ref}: "${recipe.name}" is a training recipe; expected an analysis recipe (e.g. model-size, melanoma-metrics)`);
+  return recipe;
+}
+
 /** imagenet_top1 when some model has it, else the one upstream score column, else imagenet_top1 (whose absence the parser explains). */
 function defaultX(rows: readonly ExportedRow[]): string {
   if (rows.some((row) => row.imagenetTop1 !== undefined)) return IMAGENET_COLUMN;
@@ -151,7 +158,11 @@ export function registerResultsCommands(program: Command, io: Io): void {
     .option("--backend <name>", "only the runs computed on this backend (needed when the stored runs used several)")
     .option("--results <file>", "recipes with their own analysis (clip-transfer): analyse this results table instead of your runs")
     .option("--paper", "recipes with their own analysis: analyse the paper's printed tables instead of your runs")
-    .action(async (ref: string, opts: { out?: string; x?: string; threshold?: string; scale: string[]; by: string[]; results?: string; paper?: boolean } & GroupFlags) => {
+    .option("--analysis <recipe>", "run this analysis recipe on the runs instead (e.g. model-size, melanoma-metrics on imagenet-transfer)")
+    .action(async (ref: string, opts: { out?: string; x?: string; threshold?: string; scale: string[]; by: string[]; results?: string; paper?: boolean; analysis?: string } & GroupFlags) => {
+      if (opts.analysis !== undefined && (opts.results !== undefined || opts.paper)) {
+        throw new XferError(`--analysis runs on your runs; for a table use \`xfer run ${opts.analysis} --results FILE\``);
+      }
       if (opts.results !== undefined || opts.paper) {
         const { config, registry } = await loadConfig({ file: program.opts().config });
         const { recipe } = await loadRecipe(ref, registry);
@@ -165,6 +176,8 @@ export function registerResultsCommands(program: Command, io: Io): void {
         });
         return;
       }
+      // The analysis is looked up first, so a wrong name is told before the runs are read.
+      const chosen = opts.analysis === undefined ? undefined : await analysisRecipe(opts.analysis, (await loadConfig({ file: program.opts().config })).registry);
       const { recipe, store, rows, registry, by } = await bestRuns(
         ref, opts.out, program.opts().config, io, opts, (r) => (opts.by.length > 0 ? opts.by : r.report?.by ?? []),
       );
@@ -178,9 +191,9 @@ export function registerResultsCommands(program: Command, io: Io): void {
       const x = opts.x ?? recipe.report?.x ?? defaultX(rows);
       const table = parseResultsTable(exportedTable(rows, `best runs of ${recipe.name} in ${store.dir}`), { x, scales: parseScales(opts.scale) });
       const threshold = parseThreshold(opts.threshold);
-      const analysis = recipe.report?.analysis ?? transferTrends;
+      const analysis = chosen ?? recipe.report?.analysis ?? transferTrends;
       const report = await analysis.analyze({
-        results: table, seed: 0, intervals, by, ...(compare === undefined ? {} : { compare }), ...(threshold === undefined ? {} : { threshold }),
+        results: table, seed: 0, intervals, by, predictions: { rows, source: runStoreSource(store, registry) }, ...(compare === undefined ? {} : { compare }), ...(threshold === undefined ? {} : { threshold }),
       });
       for (const line of formatText(report)) io.out(line);
       const dir = join(store.dir, "report");
