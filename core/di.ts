@@ -14,7 +14,7 @@ import "reflect-metadata";
 import { container as globalContainer, type DependencyContainer, type InjectionToken } from "tsyringe";
 import type {
   Augmentation, Backbone, Clock, DataIO, Dataset, DatasetContext, DatasetIndex, DatasetMeta, EnvironmentRecord, ImageDecoder, JsonObject,
-  Metric, Optimizer, ResumeState, RunAttempt, RunResult, RunStore, Schedule, Splitter,
+  Metric, Optimizer, ResumeState, RunAttempt, RunResult, RunStore, Sample, Schedule, Splitter,
 } from "./contracts.ts";
 import type { XferConfig } from "./config.ts";
 import { InputError, XferError } from "./errors.ts";
@@ -25,7 +25,7 @@ import type { RunSpec } from "./recipe.ts";
 import { SeedTree } from "./rng.ts";
 import { deriveHead, type RunHead } from "./train/head.ts";
 import { loadUpstream, type SelectionLookup } from "./train/upstream.ts";
-import { evaluateCheckpoint, train, type CheckpointEvaluation, type EvaluationParts, type TrainProgress } from "./train/trainer.ts";
+import { evaluateCheckpoint, predictCheckpoint, train, type CheckpointEvaluation, type EvaluationParts, type TrainProgress } from "./train/trainer.ts";
 
 /** A run of a plan is done: trained now, or found already stored. */
 export interface PlanProgress {
@@ -267,6 +267,25 @@ export async function createRunContainer(parent: DependencyContainer, hash: stri
   run.register(TOKENS.batchAugmentations, { useValue: await Promise.all((spec.augment.batch ?? []).map((ref) => registry.create("batch-augmentation", ref, ctx))) });
   run.register(TOKENS.metrics, { useValue: await Promise.all(metricNames.map((name) => registry.create("metric", { name }, ctx))) });
   return run;
+}
+
+/**
+ * Classes a stored run's checkpoint predicts for images outside its dataset (`xfer submit`): read
+ * by `images.dataset` at `images.context`, scored with the run's eval pipeline and head.
+ */
+export async function predictRun(
+  run: DependencyContainer,
+  checkpoint: Parameters<typeof predictCheckpoint>[1],
+  images: { readonly dataset: Dataset; readonly context: DatasetContext; readonly samples: readonly Sample[] },
+  thresholds?: readonly number[],
+): Promise<number[]> {
+  const parts = { ...evaluationParts(run), dataset: images.dataset, datasetContext: images.context };
+  try {
+    return await predictCheckpoint(parts, checkpoint, images.samples, thresholds);
+  } finally {
+    parts.backbone.dispose();
+    run.resolve(TOKENS.optimizer).dispose();
+  }
 }
 
 /** The dataset's selection metric first, then the recipe's others. */

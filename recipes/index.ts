@@ -25,6 +25,7 @@ export const BUILTIN_RECIPES: Readonly<Record<string, () => Promise<RecipeModule
   "cifar10-transfer": () => import("./cifar10-transfer/recipe.ts"),
   "aptos-augmentation": () => import("./aptos-augmentation/recipe.ts"),
   "cct20-augmentation": () => import("./cct20-augmentation/recipe.ts"),
+  "aptos-interventions": () => import("./aptos-interventions/recipe.ts"),
   "clip-linear-probe": () => import("./clip-linear-probe/recipe.ts"),
   "clip-transfer": () => import("./clip-transfer/recipe.ts"),
   "kornblith-transfer": () => import("./kornblith-transfer/recipe.ts"),

@@ -38,6 +38,7 @@ const PROCESS_TESTS: Readonly<Record<string, readonly string[]>> = {
   "new": ["test/cli/new.test.ts"],
   "curves": ["test/cli/run-folder.test.ts"],
   "evaluate": ["test/cli/run-folder.test.ts"],
+  "submit": ["test/recipes/aptos-interventions.test.ts"],
   "slurm submit": ["test/slurm/submit.test.ts"],
   "slurm status": ["test/slurm/submit.test.ts", "test/slurm/cluster.test.ts"],
   "--help": [HERE],

@@ -27,12 +27,14 @@ export interface RunAnalysisOptions {
   readonly threshold?: number | null;
   readonly scales?: Readonly<Record<string, Scale>>;
   readonly seed: number;
+  /** `--paper`: a "raw-table" recipe analyses the paper's printed tables, no file (aptos-interventions). */
+  readonly paper?: boolean;
   log(line: string): void;
 }
 
 export async function runAnalysis(recipe: AnalysisRecipe, options: RunAnalysisOptions): Promise<AnalysisReport> {
   const file = options.resultsPath === undefined ? undefined : await readDelimited(options.resultsPath);
-  if (recipe.input === "raw-table" && file === undefined) {
+  if (recipe.input === "raw-table" && file === undefined && !options.paper) {
     throw new XferError(`recipe "${recipe.name}" analyses a results file you supply: pass --results FILE (see recipes/${recipe.name}/README.md)`);
   }
   if (recipe.input === "raw-table" && (options.x !== undefined || options.threshold !== undefined || options.scales !== undefined)) {

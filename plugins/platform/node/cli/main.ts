@@ -15,6 +15,7 @@ import { nodeDatasetContext } from "../context.ts";
 import { registerSplitsCommand } from "./commands/splits.ts";
 import { registerCurvesCommand } from "./commands/curves.ts";
 import { registerEvaluateCommand } from "./commands/evaluate.ts";
+import { registerSubmitCommand } from "./commands/submit.ts";
 import { planLines, registerRunsCommand, storedBySpecHash } from "./commands/runs.ts";
 import { registerCompareCommand } from "./commands/compare.ts";
 import { registerNewCommand } from "./commands/new.ts";
@@ -288,6 +289,7 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
   registerResultsCommands(program, io);
   registerCurvesCommand(program, io);
   registerEvaluateCommand(program, io);
+  registerSubmitCommand(program, io);
   registerRunsCommand(program, io);
   registerCompareCommand(program, io);
   registerNewCommand(program, io);

@@ -17,6 +17,7 @@ import type { RunSpec } from "../../../../../core/recipe.ts";
 import { backendChoices, selectBackend } from "../../../../backends/select.ts";
 import { builtinRegistry } from "../../../../manifest.ts";
 import { createNodeRoot } from "../../services.ts";
+import type { FsRunStore } from "../../run-store.ts";
 import { findRun, openRecipeStore } from "./curves.ts";
 
 interface Io {
@@ -27,6 +28,20 @@ interface Io {
 const SPLITS = ["val", "test", "train"] as const;
 
 const fixed = (value: number | null) => (value === null ? "-" : value.toFixed(4));
+
+/** A finished run's spec, result and best checkpoint, the checkpoint's bytes checked against the SHA-256 its result records. */
+export async function bestCheckpoint(store: FsRunStore, prefix: string) {
+  const id = await findRun(store, prefix);
+  const found = await store.lookup(id);
+  if (found.state !== "done") throw new XferError(`run ${id.slice(0, 12)} in ${store.dir}: ${found.state === "damaged" ? `damaged (${found.problem})` : "has no published result"}`);
+  const { spec, result } = found.run;
+  if (!result.checkpoint) throw new XferError(`run ${id.slice(0, 12)}: its result (stored before xfer kept checkpoints) names no checkpoint`);
+  const checkpointPath = join(store.dir, id, result.checkpoint.path);
+  const bytes = await readFile(checkpointPath);
+  const sha256 = createHash("sha256").update(bytes).digest("hex");
+  if (sha256 !== result.checkpoint.sha256) throw new XferError(`${checkpointPath}: SHA-256 ${sha256} differs from ${result.checkpoint.sha256} recorded in result.json (changed since it was checked)`);
+  return { id, spec, result, checkpoint: readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), checkpointPath) };
+}
 
 export function registerEvaluateCommand(program: Command, io: Io): void {
   program
@@ -41,16 +56,7 @@ export function registerEvaluateCommand(program: Command, io: Io): void {
     .addOption(new Option("--backend <name>", "compute backend (default: the one that trained the run)").choices(backendChoices(builtinRegistry())))
     .action(async (ref: string, prefix: string, opts: { split: (typeof SPLITS)[number]; out?: string; root?: string; json?: boolean; backend?: string }) => {
       const { config, registry, recipe, store } = await openRecipeStore(ref, opts.out, program.opts().config);
-      const id = await findRun(store, prefix);
-      const found = await store.lookup(id);
-      if (found.state !== "done") throw new XferError(`run ${id.slice(0, 12)} in ${store.dir}: ${found.state === "damaged" ? `damaged (${found.problem})` : "has no published result"}`);
-      const { spec, result } = found.run;
-      if (!result.checkpoint) throw new XferError(`run ${id.slice(0, 12)}: its result (stored before xfer kept checkpoints) names no checkpoint to evaluate`);
-      const checkpointPath = join(store.dir, id, result.checkpoint.path);
-      const bytes = await readFile(checkpointPath);
-      const sha256 = createHash("sha256").update(bytes).digest("hex");
-      if (sha256 !== result.checkpoint.sha256) throw new XferError(`${checkpointPath}: SHA-256 ${sha256} differs from ${result.checkpoint.sha256} recorded in result.json (changed since it was checked)`);
-      const checkpoint = readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), checkpointPath);
+      const { id, spec, result, checkpoint } = await bestCheckpoint(store, prefix);
 
       // Scores are bitwise those of training only on the same backend: default to the run's.
       const backend = opts.backend ?? result.environment.backend;

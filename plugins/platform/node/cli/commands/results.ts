@@ -171,7 +171,7 @@ export function registerResultsCommands(program: Command, io: Io): void {
         if (opts.results !== undefined && opts.paper) throw new XferError("--results and --paper: give one (your table, or the paper's printed tables)");
         const threshold = parseThreshold(opts.threshold);
         await runAnalysis(analysis, {
-          resultsPath: opts.results, outDir: join(resolve(opts.out ?? config.outDir, recipe.name), "report"), seed: 0, log: io.out,
+          resultsPath: opts.results, outDir: join(resolve(opts.out ?? config.outDir, recipe.name), "report"), seed: 0, log: io.out, paper: opts.paper === true,
           x: opts.x, scales: parseScales(opts.scale), ...(threshold === undefined ? {} : { threshold }),
         });
         return;
