@@ -10,7 +10,8 @@ import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, plan, type JsonValue, type TrainRecipe } from "../../core/index.ts";
+import { canonicalJson, plan, predictionIntervals, type JsonValue, type TrainRecipe } from "../../core/index.ts";
+import { rocAucMetric } from "../../plugins/metrics/index.ts";
 import { clopperPearson } from "../../core/stats/hypothesis.ts";
 import { TABLE3 } from "../../fixtures/paper/fang2023.ts";
 import { FsRunStore } from "../../plugins/platform/node/run-store.ts";
@@ -171,6 +172,17 @@ export default defineRecipe({
     expect(wrong.code).not.toBe(0);
     expect(wrong.err).toContain(`--analysis hello-transfer: "hello-transfer" is a training recipe; expected an analysis recipe`);
   });
+});
+
+it("a bootstrap whose metric is undefined on some resample leaves that cell without an interval, naming why", async () => {
+  // One malignant sample in four: many resamples hold no malignant sample, where ROC AUC is undefined.
+  const predictions = { split: "test" as const, ids: ["a", "b", "c", "d"], labels: [0, 0, 0, 1], scores: [[0.9, 0.1], [0.8, 0.2], [0.4, 0.6], [0.3, 0.7]] };
+  const source = { predictions: async () => predictions, metric: async () => rocAucMetric.build() };
+  const { intervals, without } = await predictionIntervals([{ model: "m", runs: { Melanoma: "run-1" } }], source, { seed: 0, resamples: 200 });
+  expect(intervals).toEqual([]);
+  expect(without).toHaveLength(1);
+  expect(without[0]).toMatchObject({ task: "Melanoma", model: "m" });
+  expect(without[0].reason).toMatch(/metric "roc-auc" on 4 samples fails on resample \d+: .*only one class/);
 });
 
 describe("Table 3 compared (aptos-augmentation, cct20-augmentation)", () => {
