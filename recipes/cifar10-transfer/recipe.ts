@@ -71,7 +71,7 @@ export async function analyzeCifar10(input: AnalysisInput) {
     title: "CIFAR-10 on the paper's grid: Appendix E, Figure 6",
     source: table.source,
     tables,
-    figures: [intervalTrendFigure(trends, intervals, { key: "figure6", title: "Figure 6", x: table.x, columns: 1 })],
+    figures: [intervalTrendFigure(trends, intervals, table, { key: "figure6", title: "Figure 6", columns: 1 })],
     notes,
     extra: { x: table.x },
   });

@@ -126,7 +126,7 @@ export async function analyzeMelanomaMetrics(input: AnalysisInput) {
     title: "Melanoma by ROC AUC and by accuracy: Appendix G, Figure 7",
     source: table.source,
     tables,
-    figures: [intervalTrendFigure(trends, intervals, { key: "figure7", title: "Figure 7", x: table.x, columns: 2 })],
+    figures: [intervalTrendFigure(trends, intervals, table, { key: "figure7", title: "Figure 7", columns: 2 })],
     notes,
     extra: { x: table.x, decisionThreshold: DECISION_THRESHOLD },
   });

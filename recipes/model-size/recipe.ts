@@ -103,7 +103,7 @@ export async function analyzeModelSize(input: AnalysisInput) {
     title: "Model size: Appendix K, Figure 9",
     source: table.source,
     tables,
-    figures: [intervalTrendFigure(trends, intervals, { key: "figure9", title: "Figure 9", x: LOG10_PARAMS_COLUMN })],
+    figures: [intervalTrendFigure(trends, intervals, table, { key: "figure9", title: "Figure 9" })],
     notes,
     extra: { x: LOG10_PARAMS_COLUMN, resamples: stored === undefined ? null : APPENDIX_RESAMPLES },
   });

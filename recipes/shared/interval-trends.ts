@@ -107,7 +107,11 @@ const ALL = "fit, all models";
  * One panel per task: each model's value with its 95% interval (where there is one), and the fits
  * over all models and above 70% ImageNet top-1 with their 95% confidence bands.
  */
-export function intervalTrendFigure(trends: readonly TaskTrend[], intervals: readonly CellInterval[], options: { key: string; title: string; x: string; columns?: number }): Figure {
+export function intervalTrendFigure(
+  trends: readonly TaskTrend[], intervals: readonly CellInterval[], table: ResultsTable, options: { key: string; title: string; columns?: number },
+): Figure {
+  // Each fit's line spans the x range of the models it was fitted on.
+  const above = new Set(table.rows.filter((r) => (r.descriptors[IMAGENET_COLUMN] ?? -Infinity) > IMAGENET_THRESHOLD).map((r) => r.model));
   const byCell = new Map(intervals.map((i) => [`${i.task}\u0000${i.model}`, i]));
   const values: JsonObject[] = [];
   for (const t of trends) {
@@ -118,16 +122,18 @@ export function intervalTrendFigure(trends: readonly TaskTrend[], intervals: rea
       values.push({ layer: "point", dataset: panel, model: p.model, x: p.x, value: p.y, lower: ci?.lower ?? p.y, upper: ci?.upper ?? p.y, method: ci?.method ?? "none" });
     }
     if (t.points.length === 0) continue;
-    const xs = t.points.map((p) => p.x);
-    const fits: [string, FitOutcome | undefined][] = [[ABOVE, t.above], [ALL, t.all]];
-    for (const [fit, outcome] of fits) {
+    const fits: [string, FitOutcome | undefined, readonly number[]][] = [
+      [ABOVE, t.above, t.points.filter((p) => above.has(p.model)).map((p) => p.x)],
+      [ALL, t.all, t.points.map((p) => p.x)],
+    ];
+    for (const [fit, outcome, xs] of fits) {
       if (outcome === undefined || !("trend" in outcome)) continue;
       for (const b of confidenceBand(outcome.trend, Math.min(...xs), Math.max(...xs))) {
         values.push({ layer: "fit", dataset: panel, fit, x: b.x, value: b.fit, lower: b.lower, upper: b.upper });
       }
     }
   }
-  const x = { field: "x", type: "quantitative", title: xTitle(options.x), scale: { zero: false } };
+  const x = { field: "x", type: "quantitative", title: xTitle(table.x), scale: { zero: false } };
   const y = { field: "value", type: "quantitative", title: "metric (0-100)", scale: { zero: false } };
   const color = { field: "fit", type: "nominal", title: "regression", legend: { labelLimit: 320 }, scale: { domain: [ABOVE, ALL], range: ["#1f77b4", "#d62728"] } };
   const points = "datum.layer === 'point'";
@@ -136,7 +142,7 @@ export function intervalTrendFigure(trends: readonly TaskTrend[], intervals: rea
     title: options.title,
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-      title: `${options.title}: metric vs ${xTitle(options.x)} (bars: 95% intervals; lines: OLS fits with 95% bands)`,
+      title: `${options.title}: metric vs ${xTitle(table.x)} (bars: 95% intervals; lines: OLS fits with 95% bands)`,
       data: { values },
       facet: { field: "dataset", type: "nominal", title: null, sort: trends.map((t) => taskLabel(t.task)) },
       columns: options.columns ?? 3,
@@ -154,7 +160,7 @@ export function intervalTrendFigure(trends: readonly TaskTrend[], intervals: rea
           {
             transform: [{ filter: points }],
             mark: { type: "point", filled: true, size: 30, color: "#333" },
-            encoding: { x, y, tooltip: [{ field: "model" }, { field: "x", title: options.x }, { field: "value" }, { field: "lower" }, { field: "upper" }, { field: "method" }] },
+            encoding: { x, y, tooltip: [{ field: "model" }, { field: "x", title: table.x }, { field: "value" }, { field: "lower" }, { field: "upper" }, { field: "method" }] },
           },
         ],
       },
