@@ -68,6 +68,8 @@ describe("aptos-interventions", () => {
       if (spec.training.loss === "ordinal-l1") ordinal.push(id);
     }
     expect(ordinal).toHaveLength(1);
+    const fitted = JSON.parse(await readFile(join(out, "aptos-interventions", ordinal[0], "result.json"), "utf8")) as { thresholds?: number[] };
+    expect(fitted.thresholds).toHaveLength(4);
     for (const id of ordinal) {
       const submitted = submit(id);
       expect(submitted.status, submitted.stderr).toBe(0);
@@ -77,8 +79,11 @@ describe("aptos-interventions", () => {
       expect(lines.slice(1).map((l) => l.split(",")[0])).toEqual(testIds);
       for (const line of lines.slice(1)) expect(line).toMatch(/,[0-4]$/);
     }
-    // Its own file is replaced (same bytes: same checkpoint); a user's is left alone.
+    // Its own file is replaced, with the same bytes (same checkpoint and cut points); a user's is left alone.
+    const file = join(out, "aptos-interventions/submissions", `${ordinal[0].slice(0, 12)}.csv`);
+    const first = await readFile(file, "utf8");
     expect(submit(ordinal[0]).status).toBe(0);
+    expect(await readFile(file, "utf8")).toBe(first);
     const mine = join(out, "mine.csv");
     await writeFile(mine, "id_code,diagnosis\nx,1\n");
     const refused = submit(ordinal[0], "--output", mine);
