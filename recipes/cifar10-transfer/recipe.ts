@@ -14,7 +14,7 @@ import {
 import { defineRecipe, type Grid, type RunTemplate } from "../../core/index.ts";
 import { InputError, XferError } from "../../core/errors.ts";
 import { PAPER_BACKBONES, PAPER_TRAINING, paperOptimizerGrid } from "../shared/paper.ts";
-import { imagenetSubsetTrends, intervalsReportTable, SUBSET_FITS_NOTE, intervalTrendFigure, storedIntervals, tableAccuracyIntervals } from "../shared/interval-trends.ts";
+import { APPENDIX_RESAMPLES, imagenetSubsetTrends, intervalsReportTable, SUBSET_FITS_NOTE, intervalTrendFigure, storedIntervals, tableAccuracyIntervals } from "../shared/interval-trends.ts";
 
 export const CIFAR10_TASK = "CIFAR-10";
 /** CIFAR-10's test batch: the evaluation-set size of an accuracy given as a number. */
@@ -51,7 +51,8 @@ export async function analyzeCifar10(input: AnalysisInput) {
   }
   const table = { ...input.results, tasks: [task] };
   const trends = imagenetSubsetTrends(table);
-  const stored = input.predictions === undefined ? undefined : await storedIntervals(input.predictions, { seed: input.seed, resamples: 0, tasks: new Set([CIFAR10_TASK]) });
+  // CIFAR-10's metric is accuracy: storedIntervals gives Clopper-Pearson, no resampling.
+  const stored = input.predictions === undefined ? undefined : await storedIntervals(input.predictions, { seed: input.seed, resamples: APPENDIX_RESAMPLES, tasks: new Set([CIFAR10_TASK]) });
   const intervals = [...(stored?.intervals ?? [])];
   intervals.push(...tableAccuracyIntervals(table, { [CIFAR10_TASK]: CIFAR10_TEST_SIZE }, intervals));
   const notes = [
