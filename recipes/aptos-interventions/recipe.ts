@@ -78,7 +78,11 @@ export const INTERVENTION_GRIDS: Grid[] = [
 // The scores file and the comparison with Tables 6 and 7
 
 const SCORE_COLUMNS = ["model", "augment", "lr", "wd", "private", "public"] as const;
-const MODEL_NAMES = new Map<string, ModelName>(Object.entries(INTERVENTION_MODELS).flatMap(([id, name]) => [[id, name], [name, name]]));
+/** Accepted spellings: catalog id, Table 6's name, and Table 4's "Inception-ResNet v2". */
+const MODEL_NAMES = new Map<string, ModelName>([
+  ...Object.entries(INTERVENTION_MODELS).flatMap(([id, name]): [string, ModelName][] => [[id, name], [name, name]]),
+  ["Inception-ResNet v2", "Inception-ResNet-v2"],
+]);
 
 /** One scored run: its cell (model, augment, lr, wd) and the leaderboard's QWKs (null: not submitted yet). */
 export interface ScoreRow {
