@@ -140,6 +140,8 @@ export interface Backbone {
   readonly meta: BackboneMeta;
   /** Pooled features before the classifier. */
   forwardFeatures(x: tf.Tensor4D, training?: boolean): tf.Tensor2D;
+  /** A named further feature output of the family (CLIP's `pre_projection`, FID's `fid`), when it has one. */
+  forwardTap?(name: string, x: tf.Tensor4D, training?: boolean): tf.Tensor2D;
   /** Logits. */
   forward(x: tf.Tensor4D, training?: boolean): tf.Tensor2D;
   /** Replace the classifier with a freshly initialised one of `numClasses` outputs. */

@@ -8,9 +8,9 @@ import {
 } from "./metrics/index.ts";
 import { syntheticDataset } from "./datasets/synthetic/index.ts";
 import {
-  aptos2019, cassava, cct20, cifar10, csvDataset, eurosat, fashionMnist, hpa, imageFolder, melanoma,
+  aptos2019, birdsnap, caltech101, cassava, cct20, cifar10, cifar100, concatDataset, csvDataset, dr2015, dtd, eurosat, fashionMnist,
+  fgvcAircraft, flowers102, food101, hpa, imageFolder, imagenetVal, melanoma, oxfordPets, stanfordCars, sun397, voc2007,
 } from "./datasets/index.ts";
-import { DATASET_GROUPS } from "./datasets/groups/index.ts";
 import { BACKBONE_PLUGINS } from "./backbones/index.ts";
 import { AUGMENTATION_PLUGINS, BATCH_AUGMENTATION_PLUGINS } from "./augmentations/index.ts";
 import { OPTIMIZER_PLUGINS } from "./optimizers/index.ts";
@@ -34,7 +34,21 @@ export const BUILTIN_PLUGINS: readonly Plugin[] = [
   fashionMnist,
   imageFolder,
   csvDataset,
-  ...DATASET_GROUPS,
+  imagenetVal,
+  dr2015,
+  // concat combines these (the APTOS interventions train APTOS 2019 with the 2015 DR data)
+  concatDataset([aptos2019, cassava, cct20, cifar10, csvDataset, eurosat, fashionMnist, hpa, imageFolder, melanoma, dr2015]),
+  food101,
+  cifar100,
+  birdsnap,
+  sun397,
+  fgvcAircraft,
+  oxfordPets,
+  voc2007,
+  dtd,
+  caltech101,
+  flowers102,
+  stanfordCars,
   // splitters
   referenceHoldoutSplitter,
   referenceFoldsSplitter,

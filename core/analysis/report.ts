@@ -129,11 +129,19 @@ export interface AnalysisInput {
   readonly intervals?: readonly CellInterval[];
   /** `xfer report`: each cell's run and its stored predictions, for analyses that score them themselves (other metrics, other resample counts). */
   readonly predictions?: StoredPredictions;
+  /**
+   * The backbone catalog, looked up by catalog id or the paper's model name (the platform passes
+   * it: recipes do not import plugins), for analyses that need a model's parameter count.
+   */
+  readonly catalog?: ModelLookup;
   /** The axes `results` kept (xfer results --by), in order: its task columns are `<task>/<value>/...`. */
   readonly by?: readonly string[];
   /** Compare the values of one kept axis with a reference value (recipes that support it). */
   readonly compare?: { readonly axis: string; readonly reference: string };
 }
+
+/** A catalog model by id or paper name: its id and parameter count with the 1000-class head; undefined when unknown. */
+export type ModelLookup = (model: string) => { readonly id: string; readonly params: number } | undefined;
 
 export interface AnalysisRecipe {
   readonly kind: "analysis";

@@ -102,5 +102,11 @@ export function countParameters(
   return countEntryParameters(catalogEntry(id), numClasses, options);
 }
 
+/** A catalog model by id or by the paper's name (AnalysisInput.catalog). */
+export function catalogModel(model: string): { id: string; params: number } | undefined {
+  const entry = BACKBONE_CATALOG.get(model) ?? [...BACKBONE_CATALOG.values()].find((e) => e.paperName === model);
+  return entry === undefined ? undefined : { id: entry.meta.id, params: entry.meta.params };
+}
+
 /** One backbone plugin per catalog id, for plugins/manifest.ts. */
 export const BACKBONE_PLUGINS: readonly Plugin<"backbone">[] = [...BACKBONE_CATALOG.values()].map(defineBackbone);

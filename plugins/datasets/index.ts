@@ -10,3 +10,20 @@ export { fashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DEFAULT_ROOT, parseI
 export { imageFolder } from "./image-folder/index.ts";
 export { imageFolderIndex, IMG_EXTENSIONS } from "./common/index.ts";
 export { csvDataset } from "./csv/index.ts";
+// The ImageNet validation set (FID, Appendix L).
+export { imagenetVal } from "./imagenet-val/index.ts";
+// The APTOS interventions (Appendix F): Kaggle's 2015 DR data, and concat to train it with APTOS 2019.
+export { dr2015 } from "./dr2015/index.ts";
+export { concatDataset } from "./concat/index.ts";
+// Kornblith et al. (2019)'s suite (cifar10 above).
+export { food101 } from "./food101/index.ts";
+export { cifar100 } from "./cifar100/index.ts";
+export { birdsnap } from "./birdsnap/index.ts";
+export { sun397 } from "./sun397/index.ts";
+export { fgvcAircraft } from "./fgvc-aircraft/index.ts";
+export { oxfordPets } from "./oxford-pets/index.ts";
+export { voc2007 } from "./voc2007/index.ts";
+export { dtd } from "./dtd/index.ts";
+export { caltech101 } from "./caltech101/index.ts";
+export { flowers102 } from "./flowers102/index.ts";
+export { stanfordCars } from "./stanford-cars/index.ts";

@@ -3,14 +3,14 @@
  * folder, and their Gaussian statistics.
  *
  * Images are decoded at their own size to [0, 1], each resized to the FID Inception's square input
- * (bilinear, half-pixel centres, no antialiasing: what `fidFeatures` does, which then finds the
+ * (bilinear, half-pixel centres, no antialiasing: what the `fid` output does, which then finds the
  * batch at its size already, an identity), so images of any size share a batch; only one batch of
  * images is in memory at a time. A cache file holds the features of one (model id + weights
  * content hash, dataset reference and data root, subset ids) key; it is used only when its key, shape and values
  * check out, otherwise it is recomputed and the user told why.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Dataset, DatasetContext, Image, JsonObject, Sample } from "../../core/contracts.ts";
+import type { Backbone, Dataset, DatasetContext, Image, JsonObject, Sample } from "../../core/contracts.ts";
 import { InputError } from "../../core/errors.ts";
 import { canonicalJson, contentHash, sha256Hex } from "../../core/hash.ts";
 import type { MeasureFiles } from "../../core/measure.ts";
@@ -18,8 +18,7 @@ import { readSafetensors, readSafetensorsMetadata, writeSafetensors } from "../.
 import { tensorsSha256 } from "../../core/run-identity.ts";
 import type { GaussianStats } from "../../core/stats/frechet.ts";
 import { centredGram } from "../../core/stats/linalg.ts";
-import { FID_RESIZE, fidFeatures } from "../../plugins/backbones/inception/fid-features.ts";
-import type { NetBackbone } from "../../plugins/backbones/index.ts";
+import { checkpointName } from "../../core/train/trainer.ts";
 
 /**
  * Images decoded and run through the Inception at once: the forward keeps its intermediates until
@@ -38,17 +37,15 @@ export interface FeatureMatrix {
 
 /** The FID model and what identifies it in a cache key: its id and the SHA-256 of every tensor it holds (buffers too). */
 export interface FidModel {
-  readonly backbone: NetBackbone;
+  readonly backbone: Backbone;
   readonly id: string;
   readonly weightsSha256: string;
 }
 
-export function fidModel(backbone: NetBackbone): FidModel {
-  const { store } = backbone;
-  const tensors = store.specs.map((spec) => {
-    const v = store.get(spec.name);
-    return [spec.name, { shape: v.shape, data: v.dataSync() as Float32Array }] as const;
-  });
+/** The FID Inception built by its plugin; it must have the `fid` feature output. */
+export function fidModel(backbone: Backbone): FidModel {
+  if (backbone.forwardTap === undefined) throw new InputError(`backbone "${backbone.meta.id}"`, "has no FID feature output (forwardTap \"fid\"); FID is computed with inception_v3.pytorch_fid");
+  const tensors = backbone.stateVariables().map((v) => [checkpointName(v.name), { shape: v.shape, data: v.dataSync() as Float32Array }] as const);
   return { backbone, id: backbone.meta.id, weightsSha256: tensorsSha256(tensors) };
 }
 
@@ -118,8 +115,8 @@ function unitPixels(image: Image, where: string): Float32Array {
   return image.data instanceof Uint8Array ? Float32Array.from(image.data, (v) => v / 255) : image.data;
 }
 
-async function extractFeatures(backbone: NetBackbone, source: FeatureSource): Promise<FeatureMatrix> {
-  const size = FID_RESIZE[backbone.meta.id];
+async function extractFeatures(backbone: Backbone, source: FeatureSource): Promise<FeatureMatrix> {
+  const size = backbone.meta.inputSize;
   let out: Float32Array | undefined;
   let dim = 0;
   for (let start = 0; start < source.samples.length; start += FEATURE_BATCH) {
@@ -129,7 +126,7 @@ async function extractFeatures(backbone: NetBackbone, source: FeatureSource): Pr
       const pixels = tf.tensor3d(unitPixels(image, `${source.reference.name} sample "${batch[i].id}"`), [image.height, image.width, 3]);
       return tf.image.resizeBilinear(pixels, [size, size], false, true);
     })) as tf.Tensor4D);
-    const features = fidFeatures(backbone, x);
+    const features = backbone.forwardTap!("fid", x);
     x.dispose();
     const values = await features.data() as Float32Array;
     dim = features.shape[1];

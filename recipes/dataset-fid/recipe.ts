@@ -12,7 +12,6 @@ import { defineMeasureRecipe, type MeasureInput } from "../../core/measure.ts";
 import { SeedTree } from "../../core/rng.ts";
 import { frechetDistanceFromStats } from "../../core/stats/frechet.ts";
 import { TABLE11_FID } from "../../fixtures/paper/fang2023.ts";
-import { createBackbone } from "../../plugins/backbones/index.ts";
 import { cachedFeatures, featureStats, fidModel, type CachedFeatures, type FeatureSource, type FidModel } from "./features.ts";
 
 /** APTOS 2019's size: every other dataset is subsampled to it (Appendix L). */
@@ -89,7 +88,7 @@ export default defineMeasureRecipe({
     if (referenceRoot === undefined) {
       throw new XferError(`dataset-fid measures every dataset against the ILSVRC2012 validation set: set dataRoots["${REFERENCE}"] in your config (docs/datasets.md, imagenet-val)`);
     }
-    const backbone = await createBackbone(modelId, { numClasses: FID_CLASSES, weights, seeds: new SeedTree(input.seed) });
+    const backbone = await input.registry.create("backbone", { name: modelId, ...(weights === undefined ? {} : { options: { weights } }) }, { seeds: new SeedTree(input.seed), numClasses: FID_CLASSES });
     const measured: Measured[] = [];
     const missing: Missing[] = [];
     let model: FidModel;

@@ -13,10 +13,12 @@ import {
   type AnalysisInput, type CellInterval, type ReportTable, type ResultsTable, type StoredPredictions, type TaskColumn,
 } from "../../core/analysis/index.ts";
 import { InputError, XferError } from "../../core/errors.ts";
-import { MELANOMA_CLASSES } from "../../plugins/datasets/melanoma/index.ts";
 import {
   APPENDIX_RESAMPLES, imagenetSubsetTrends, intervalsReportTable, intervalTrendFigure, storedIntervals, SUBSET_FITS_NOTE,
 } from "../shared/interval-trends.ts";
+
+/** The melanoma plugin's classes, in its order: a run's scores are [p(benign), p(malignant)]. */
+const MELANOMA_CLASSES = ["benign", "malignant"] as const;
 
 export const AUC_TASK = "Melanoma";
 export const ACCURACY_TASK = "Melanoma accuracy";

@@ -9,11 +9,10 @@
  */
 import {
   buildReport, cell, defineAnalysisRecipe, fromPrinted, IMAGENET_COLUMN, LOG10_PARAMS_COLUMN, PARAMS_COLUMN, resultsReportTable, scaleNotes, trendsTable,
-  type AnalysisInput, type ReportTable, type ResultsTable,
+  type AnalysisInput, type ModelLookup, type ReportTable, type ResultsTable,
 } from "../../core/analysis/index.ts";
 import { InputError, XferError } from "../../core/errors.ts";
 import { TABLE4 } from "../../fixtures/paper/fang2023.ts";
-import { BACKBONE_CATALOG } from "../../plugins/backbones/index.ts";
 import { EVAL_SIZES } from "../transfer-trends/recipe.ts";
 import {
   APPENDIX_RESAMPLES, imagenetSubsetTrends, SUBSET_FITS_NOTE, intervalsReportTable, intervalTrendFigure, storedIntervals, tableAccuracyIntervals,
@@ -23,17 +22,11 @@ const EMBEDDED = "paper Table 4 (19 ImageNet models), as printed, with the catal
 /** Evaluation-set sizes for Clopper-Pearson intervals of accuracies given as numbers: the reference code's (transfer-trends) and CIFAR-10's test set. */
 export const ACCURACY_EVAL_SIZES: Readonly<Record<string, number>> = { ...EVAL_SIZES, "CIFAR-10": 10_000 };
 
-/** The catalog entry of a model named by catalog id or by the paper's name. */
-export function catalogParams(model: string): { id: string; params: number } | undefined {
-  const entry = BACKBONE_CATALOG.get(model) ?? [...BACKBONE_CATALOG.values()].find((e) => e.paperName === model);
-  return entry === undefined ? undefined : { id: entry.meta.id, params: entry.meta.params };
-}
-
 /** The table with x = log10(params): the catalog's count where it knows the model, else the table's own params / log10_params. */
-function withModelSize(table: ResultsTable): { table: ResultsTable; sources: Map<string, string> } {
+function withModelSize(table: ResultsTable, catalog: ModelLookup): { table: ResultsTable; sources: Map<string, string> } {
   const sources = new Map<string, string>();
   const rows = table.rows.map((row, i) => {
-    const known = catalogParams(row.model);
+    const known = catalog(row.model);
     if (known !== undefined) {
       sources.set(row.model, `catalog ${known.id}`);
       return { ...row, descriptors: { ...row.descriptors, [PARAMS_COLUMN]: known.params, [LOG10_PARAMS_COLUMN]: Math.log10(known.params) } };
@@ -74,7 +67,8 @@ export async function analyzeModelSize(input: AnalysisInput) {
   if (input.threshold !== undefined) {
     throw new XferError(`--threshold: model-size fits over all models and over the models above 70% ImageNet top-1 (Figure 9), not above a threshold on model size`);
   }
-  const { table, sources } = withModelSize(input.results ?? fromPrinted(EMBEDDED, TABLE4));
+  if (input.catalog === undefined) throw new XferError("model-size reads parameter counts from the backbone catalog, which the analysis input lacks (run it through xfer: xfer run model-size, or xfer report <recipe> --analysis model-size)");
+  const { table, sources } = withModelSize(input.results ?? fromPrinted(EMBEDDED, TABLE4), input.catalog);
   const trends = imagenetSubsetTrends(table);
   const notes = [
     "Parameter counts: the backbone catalog's (the ImageNet model with its 1000-way head), found by catalog id or the paper's model name; a model the catalog does not know keeps its table's params / log10_params.",

@@ -52,7 +52,9 @@ describe("FID features", () => {
   it("refuses images outside [0, 1], the wrong layout and backbones that are not FID's", async () => {
     const bb = await miniFid();
     const bytes = tf.fill([1, 80, 80, 3], 255) as tf.Tensor4D;
-    expect(() => fidFeatures(bb, bytes)).toThrow(/fidFeatures: images must lie in \[0, 1\].*got values from 255 to 255/);
+    expect(() => fidFeatures(bb, bytes)).toThrow(/FID features: images must lie in \[0, 1\].*got values from 255 to 255/);
+    // The same checks through the backbone's `fid` feature output, which recipes use.
+    expect(() => bb.forwardTap("fid", bytes)).toThrow(/FID features: images must lie in \[0, 1\]/);
     const nchw = tf.zeros([1, 3, 80, 80]) as tf.Tensor4D;
     expect(() => fidFeatures(bb, nchw)).toThrow(/float32 \[n, height, width, 3\].*got float32 \[1, 3, 80, 80\]/);
     bb.dispose();

@@ -6,9 +6,13 @@
  * (TensorFlow's), and E_2 (Mixed_7c) max-pools instead. Names are torchvision's.
  */
 import * as tf from "@tensorflow/tfjs";
-import { type Module, type Scope, dropout, globalPool, maxPool2d, sequential } from "../nn/layers.ts";
+import { type Ctx, type Module, type Scope, dropout, globalPool, maxPool2d, sequential } from "../nn/layers.ts";
 import { type NetBuilder, buildHead } from "../nn/net.ts";
 import { type Width, avgPool3x3ExcludePad, checkInputSize, concatBranches, convBnRelu, inceptionStem } from "./layers.ts";
+import { fidTap } from "./fid-features.ts";
+
+/** pytorch-fid resizes every image to 299x299 (the mini: to its own input size). */
+const FID_INPUT = 299;
 
 /** A block and the channels it outputs. */
 interface Block {
@@ -111,7 +115,7 @@ const C_BLOCKS = [["Mixed_6b", 128], ["Mixed_6c", 160], ["Mixed_6d", 160], ["Mix
  * then torchvision's dropout 0.5 (training only) before `fc`.
  */
 export function fidInceptionV3(div = 1, counts: { readonly a: number; readonly c: number } = { a: 3, c: 4 }): NetBuilder {
-  return (root, { numClasses, pooling }) => {
+  return (root, { numClasses, pooling, inputSize }) => {
     const w: Width = (n) => Math.ceil(n / div);
     const stem = inceptionStem(root, ["Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1", "Conv2d_4a_3x3"], w);
     const blocks: Module[] = [stem];
@@ -127,13 +131,16 @@ export function fidInceptionV3(div = 1, counts: { readonly a: number; readonly c
     const pool = globalPool(root.at("pool"), pooling);
     buildHead(root, "fc", c, numClasses);
     const drop = dropout(0.5);
+    const features = (x: tf.Tensor4D, ctx: Ctx) => {
+      checkInputSize("inception_v3 (FID)", x);
+      return drop(pool(body(x, ctx)), ctx);
+    };
+    const fid = fidTap(inputSize ?? FID_INPUT, pooling === "gem", (x) => pool(body(x, { training: false, rng: null })));
     return {
-      features: (x: tf.Tensor4D, ctx) => {
-        checkInputSize("inception_v3 (FID)", x);
-        return drop(pool(body(x, ctx)), ctx);
-      },
+      features,
       headName: "fc",
       headIn: c,
+      taps: { fid: (x: tf.Tensor4D) => fid(x) },
     };
   };
 }

@@ -3,8 +3,9 @@
  * `train_images/<id_code>.png`; diabetic retinopathy grade 0-4, ordinal, selected by QWK.
  */
 import { csvImageIndex, defineDataset } from "../common/index.ts";
+import { APTOS_CLASSES } from "../common/retinopathy.ts";
 
-export const APTOS_CLASSES = ["No DR", "Mild", "Moderate", "Severe", "Proliferative DR"] as const;
+export { APTOS_CLASSES };
 
 export const aptos2019 = defineDataset({
   name: "aptos2019",

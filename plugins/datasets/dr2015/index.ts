@@ -8,7 +8,7 @@
 import { z } from "zod";
 import type { Sample } from "../../../core/contracts.ts";
 import { InputError } from "../../../core/errors.ts";
-import { APTOS_CLASSES } from "../aptos2019/index.ts";
+import { APTOS_CLASSES } from "../common/retinopathy.ts";
 import { checkClasses, defineDataset, FileCheck, IdSet, parseClassIndex, readCsv, rowWhere } from "../common/index.ts";
 
 const TRAIN_CSV = "trainLabels.csv";

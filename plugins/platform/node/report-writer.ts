@@ -16,6 +16,7 @@ import { XferError } from "../../../core/errors.ts";
 import type { AnalysisRecipe, AnalysisReport, Figure, Scale } from "../../../core/analysis/index.ts";
 import { formatHtml, formatText, parseResultsTable, reportTextFiles, type HtmlScripts } from "../../../core/analysis/index.ts";
 import { readDelimited } from "./results-csv.ts";
+import { catalogModel } from "../../backbones/index.ts";
 
 export interface RunAnalysisOptions {
   /** `--results FILE`; required by recipes whose input is "raw-table". */
@@ -49,7 +50,7 @@ export async function runAnalysis(recipe: AnalysisRecipe, options: RunAnalysisOp
       ...(options.x === undefined ? {} : { x: options.x }),
       ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
     };
-  const report = await recipe.analyze(input);
+  const report = await recipe.analyze({ ...input, catalog: catalogModel });
   for (const line of formatText(report)) options.log(line);
   if (options.outDir !== undefined) {
     const files = await writeReport(report, options.outDir, {

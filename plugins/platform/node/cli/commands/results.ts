@@ -16,7 +16,7 @@ import { bestRunsTable, exportedTable, resultsCsv, selectRunGroup, type Exported
 import { SeedTree } from "../../../../../core/rng.ts";
 import type { StoredRun } from "../../../../../core/contracts.ts";
 import type { TrainRecipe } from "../../../../../core/recipe.ts";
-import { BACKBONE_CATALOG } from "../../../../backbones/index.ts";
+import { BACKBONE_CATALOG, catalogModel } from "../../../../backbones/index.ts";
 import transferTrends from "../../../../../recipes/transfer-trends/recipe.ts";
 import { loadConfig } from "../../config.ts";
 import { runAnalysis, writeReport } from "../../report-writer.ts";
@@ -193,7 +193,7 @@ export function registerResultsCommands(program: Command, io: Io): void {
       const threshold = parseThreshold(opts.threshold);
       const analysis = chosen ?? recipe.report?.analysis ?? transferTrends;
       const report = await analysis.analyze({
-        results: table, seed: 0, intervals, by, predictions: { rows, source: runStoreSource(store, registry) }, ...(compare === undefined ? {} : { compare }), ...(threshold === undefined ? {} : { threshold }),
+        results: table, seed: 0, intervals, by, catalog: catalogModel, predictions: { rows, source: runStoreSource(store, registry) }, ...(compare === undefined ? {} : { compare }), ...(threshold === undefined ? {} : { threshold }),
       });
       for (const line of formatText(report)) io.out(line);
       const dir = join(store.dir, "report");
