@@ -185,15 +185,21 @@ export function registerResultsCommands(program: Command, io: Io): void {
       const wanted = recipe.report?.compare;
       const compare = wanted !== undefined && by.includes(wanted.axis) ? wanted : undefined;
       if (wanted !== undefined && compare === undefined) io.err(`xfer: note: no ${wanted.axis} comparison: --by ${by.join(", ") || "(none)"} does not keep "${wanted.axis}"`);
-      // Each cell's bootstrap interval from its run's stored predictions (Figure 4); cells without are named.
-      const { intervals, without } = await predictionIntervals(rows, runStoreSource(store, registry), { seed: 0 });
-      for (const cell of without) io.err(`xfer: note: no interval for ${cell.task} / ${cell.model}: ${cell.reason}`);
+      const analysis = chosen ?? recipe.report?.analysis ?? transferTrends;
+      const source = runStoreSource(store, registry);
+      // transfer-trends' Figure 4 takes each cell's bootstrap interval from its run's stored
+      // predictions (cells without are named); other analyses resample `predictions` themselves.
+      let intervals: Awaited<ReturnType<typeof predictionIntervals>>["intervals"] | undefined;
+      if (analysis === transferTrends) {
+        const computed = await predictionIntervals(rows, source, { seed: 0 });
+        for (const cell of computed.without) io.err(`xfer: note: no interval for ${cell.task} / ${cell.model}: ${cell.reason}`);
+        intervals = computed.intervals;
+      }
       const x = opts.x ?? recipe.report?.x ?? defaultX(rows);
       const table = parseResultsTable(exportedTable(rows, `best runs of ${recipe.name} in ${store.dir}`), { x, scales: parseScales(opts.scale) });
       const threshold = parseThreshold(opts.threshold);
-      const analysis = chosen ?? recipe.report?.analysis ?? transferTrends;
       const report = await analysis.analyze({
-        results: table, seed: 0, intervals, by, catalog: catalogModel, predictions: { rows, source: runStoreSource(store, registry) }, ...(compare === undefined ? {} : { compare }), ...(threshold === undefined ? {} : { threshold }),
+        results: table, seed: 0, ...(intervals === undefined ? {} : { intervals }), by, catalog: catalogModel, predictions: { rows, source }, ...(compare === undefined ? {} : { compare }), ...(threshold === undefined ? {} : { threshold }),
       });
       for (const line of formatText(report)) io.out(line);
       const dir = join(store.dir, "report");
