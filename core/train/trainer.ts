@@ -26,6 +26,7 @@ import { selectRegularisation, type LogisticRegressionModel } from "../stats/log
 import type { DenseMatrix } from "../stats/frechet.ts";
 import { isOrdinal, type RunHead } from "./head.ts";
 import { BEST_VAL_SCORES, parseTrainerResumeMeta, trainerResumeMetaJson } from "./resume.ts";
+import { trainingStep } from "./step.ts";
 
 export interface TrainerParts {
   readonly hash: string;
@@ -269,11 +270,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
         const lr = schedule.lr({ epoch, step, stepsPerEpoch });
         if (step === 0) lrs.start = lr;
         lrs.end = lr;
-        const loss = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => lossOf(head, learner.logits(input, epoch), y), variables);
-          optimizer.step(variables, variables.map((v) => grads[v.name]), lr);
-          return value.dataSync()[0];
-        });
+        const loss = trainingStep(optimizer, variables, (x, target) => lossOf(head, learner.logits(x, epoch), target), input, y, lr);
         input.dispose();
         y.dispose();
         if (!Number.isFinite(loss)) throw new XferError(`run ${parts.hash}: training loss became ${loss} at epoch ${epoch + 1}, step ${step + 1}`);
