@@ -75,6 +75,13 @@ export interface Sample {
   readonly files: readonly string[];
   /** Class index for multiclass/ordinal/binary; sorted class indices for multilabel. */
   readonly label: number | readonly number[];
+  /**
+   * Multilabel only: sorted class indices, none in `label`, for which this sample counts neither
+   * as positive nor as negative (VOC 2007's images whose objects of the class are all marked
+   * difficult). Its label row holds IGNORED_LABEL there; metrics that rank per class (voc-map)
+   * and the one-vs-rest logistic fits leave the pair out; training targets count it absent.
+   */
+  readonly ignore?: readonly number[];
   /** Grouping key for group-aware splits (year, camera location, patient). */
   readonly group?: string;
 }
@@ -194,7 +201,12 @@ export interface OptimizerState {
 }
 
 export type MetricDirection = "max" | "min";
-/** Class indices (single-label tasks) or multi-hot rows (multilabel). */
+/**
+ * A multilabel row's entry for a class in the sample's `ignore` list: neither present (1) nor
+ * absent (0). Metrics that cannot leave such entries out reject them.
+ */
+export const IGNORED_LABEL = -1;
+/** Class indices (single-label tasks) or multi-hot rows (multilabel; IGNORED_LABEL for a sample's ignored classes). */
 export type Labels = readonly number[] | readonly (readonly number[])[];
 /** n x k scores (probabilities; sigmoid outputs for multilabel). */
 export type Scores = readonly (readonly number[])[];

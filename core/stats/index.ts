@@ -17,8 +17,8 @@ export { mcnemar, mcnemarFromPredictions, type McNemarCounts, type McNemarOption
 export { mcnemarRuns, pairPredictions } from "./paired-predictions.ts";
 export { rankAverage } from "./rank.ts";
 export {
-  fitLogisticRegression, kornblithLambdaGrid, logisticPredict, logisticPredictProba, selectRegularisation,
-  type LabelledFeatures, type LogisticRegressionModel, type LogisticRegressionOptions, type RegularisationPath,
+  fitLogisticRegression, fitOneVsRestLogisticRegression, kornblithLambdaGrid, logisticPredict, logisticPredictProba, selectOneVsRestRegularisation, selectRegularisation,
+  type LabelledFeatures, type LogisticRegressionModel, type LogisticRegressionOptions, type MultilabelFeatures, type OneVsRestPath, type RegularisationPath,
 } from "./logistic-regression.ts";
 export { betaQuantile, binomialCdf, fSf, incompleteBeta, normalSf, tSf, tTwoSided } from "./special.ts";
 export {

@@ -1,13 +1,16 @@
 /**
  * Kornblith et al. 2019's fixed-feature transfer: L2-regularised multinomial logistic regression on
  * feature matrices, fitted with L-BFGS, at parity with scikit-learn's
- * `LogisticRegression(solver="lbfgs", multi_class="multinomial")`.
+ * `LogisticRegression(solver="lbfgs", multi_class="multinomial")`; for multilabel data (VOC 2007)
+ * one binary logistic regression per class (one-vs-rest, sigmoid), each at parity with
+ * scikit-learn's binary `LogisticRegression(solver="lbfgs")` on that class's column.
  *
  * Objective (scikit-learn's): C * sum_i -log softmax(W x_i + b)[y_i] + 0.5 * ||W||^2, the
  * intercept b not penalised. Equivalently, with lambda = 1 / C applied to the SUM of per-example
  * losses (Kornblith 2019): sum_i loss_i + (lambda / 2) * ||W||^2. Both have the same minimiser;
  * the problem is strictly convex in W, so a tight gradient tolerance gives sklearn's solution.
  */
+import { IGNORED_LABEL } from "../contracts.ts";
 import { StatisticsError } from "../errors.ts";
 import type { DenseMatrix, Features } from "./frechet.ts";
 
@@ -25,6 +28,8 @@ export interface LogisticRegressionOptions {
 }
 
 export interface LogisticRegressionModel {
+  /** One softmax over the classes, or one sigmoid per class (independent binary fits). */
+  readonly kind: "multinomial" | "one-vs-rest";
   /** Row-major numClasses x numFeatures weights. */
   readonly coef: Float64Array;
   readonly intercept: Float64Array;
@@ -32,11 +37,21 @@ export interface LogisticRegressionModel {
   readonly numFeatures: number;
   readonly C: number;
   readonly lambda: number;
+  /** L-BFGS iterations (one-vs-rest: the most any class took). */
   readonly iterations: number;
-  /** False when maxIter ran out (or the line search stalled) before the gradient tolerance. */
+  /** False when maxIter ran out (or the line search stalled) before the gradient tolerance (one-vs-rest: for any class). */
   readonly converged: boolean;
-  /** max |gradient| of the mean-loss objective at the returned point. */
+  /** max |gradient| of the mean-loss objective at the returned point (one-vs-rest: over all classes). */
   readonly gradientMax: number;
+}
+
+/**
+ * Multilabel targets: one row per sample, per class 1 (present), 0 (absent) or IGNORED_LABEL
+ * (core/contracts.ts: the sample is left out of that class's fit, as VOC's difficult-only objects).
+ */
+export interface MultilabelFeatures {
+  readonly X: Features;
+  readonly Y: readonly (readonly number[])[];
 }
 
 export interface LabelledFeatures {
@@ -55,6 +70,12 @@ export interface RegularisationPath {
   readonly trainModel: LogisticRegressionModel;
   /** Refitted on train + val with the chosen lambda. */
   readonly model: LogisticRegressionModel;
+}
+
+/** The one-vs-rest path: one lambda shared by every class, chosen by the caller's val score. */
+export interface OneVsRestPath extends Omit<RegularisationPath, "valAccuracies"> {
+  /** Each fit's validation score, in grid order. */
+  readonly valScores: readonly number[];
 }
 
 /** Kornblith 2019 (appendix A.3): 45 log-spaced lambdas from 1e-6 to 1e5. */
@@ -319,27 +340,132 @@ export function fitLogisticRegression(X: Features, y: ArrayLike<number>, options
   const theta = new Float64Array(K * d + K);
   const warm = options.warmStart;
   if (warm) {
-    if (warm.numClasses !== K || warm.numFeatures !== d) {
-      throw new StatisticsError(where, `warmStart has ${warm.numClasses} classes x ${warm.numFeatures} features, the data ${K} x ${d}`);
+    if (warm.kind !== "multinomial" || warm.numClasses !== K || warm.numFeatures !== d) {
+      throw new StatisticsError(where, `warmStart is a ${warm.kind} model of ${warm.numClasses} classes x ${warm.numFeatures} features, the data needs a multinomial ${K} x ${d}`);
     }
     theta.set(warm.coef, 0);
     theta.set(warm.intercept, K * d);
   }
   const r = lbfgs(objective(m, labels, K, lambda), theta, maxIter, tol);
   return {
-    coef: r.x.slice(0, K * d), intercept: r.x.slice(K * d), numClasses: K, numFeatures: d, C, lambda,
+    kind: "multinomial", coef: r.x.slice(0, K * d), intercept: r.x.slice(K * d), numClasses: K, numFeatures: d, C, lambda,
     iterations: r.iterations, converged: r.converged, gradientMax: r.gmax,
   };
 }
 
-/** Class probabilities: a row-major rows x numClasses matrix. */
+function sigmoid(z: number): number {
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/** log(1 + e^t) without overflow, and without losing small values to the 1. */
+function softplus(t: number): number {
+  return t > 0 ? t + Math.log1p(Math.exp(-t)) : Math.log1p(Math.exp(t));
+}
+
+/**
+ * Multi-hot rows as one Int8Array column per class (1, 0 or IGNORED_LABEL); every class needs a
+ * present and an absent sample among those not ignored (otherwise its unpenalised intercept has no
+ * finite optimum).
+ */
+function checkMultilabel(where: string, Y: readonly (readonly number[])[], rows: number, numClasses?: number): Int8Array[] {
+  if (Y.length !== rows) throw new StatisticsError(where, `Y has ${Y.length} rows but X has ${rows}`);
+  const K = numClasses ?? Y[0]?.length ?? 0;
+  if (K < 1) throw new StatisticsError(where, "Y rows need at least one class column");
+  const columns = Array.from({ length: K }, () => new Int8Array(rows));
+  Y.forEach((row, i) => {
+    if (row.length !== K) throw new StatisticsError(where, `Y[${i}] has ${row.length} classes, expected ${K}`);
+    row.forEach((v, c) => {
+      if (v !== 0 && v !== 1 && v !== IGNORED_LABEL) throw new StatisticsError(where, `Y[${i}][${c}] is ${v}; expected 1 (present), 0 (absent) or ${IGNORED_LABEL} (ignored)`);
+      columns[c][i] = v;
+    });
+  });
+  if (numClasses === undefined) {
+    columns.forEach((col, c) => {
+      if (!col.includes(1) || !col.includes(0)) throw new StatisticsError(where, `class ${c} has ${col.includes(1) ? "no absent" : "no present"} sample in Y; each one-vs-rest fit needs both`);
+    });
+  }
+  return columns;
+}
+
+/**
+ * Binary mean-loss objective of one class, h = (1/n) sum log(1 + e^(-s_i z_i)) + (lambda / 2n) ||w||^2
+ * over the n rows not ignored (s_i = +-1, z_i = w x_i + b; sklearn's binary objective divided by C n).
+ */
+function binaryObjective(X: DenseMatrix, y: Int8Array, lambda: number) {
+  const d = X.cols;
+  const used = Int32Array.from(Array.from(y.keys()).filter((i) => y[i] !== IGNORED_LABEL));
+  const n = used.length;
+  return (theta: Float64Array, grad: Float64Array): number => {
+    grad.fill(0);
+    let loss = 0;
+    for (const i of used) {
+      const xo = i * d;
+      let z = theta[d];
+      for (let j = 0; j < d; j++) z += theta[j] * X.data[xo + j];
+      loss += softplus(y[i] === 1 ? -z : z);
+      const r = sigmoid(z) - y[i];
+      for (let j = 0; j < d; j++) grad[j] += r * X.data[xo + j];
+      grad[d] += r;
+    }
+    let sq = 0;
+    for (let j = 0; j < d; j++) {
+      sq += theta[j] * theta[j];
+      grad[j] = grad[j] / n + (lambda / n) * theta[j];
+    }
+    grad[d] /= n;
+    return loss / n + (lambda / (2 * n)) * sq;
+  };
+}
+
+/**
+ * One-vs-rest logistic regression for multilabel data: per class an independent binary fit (the
+ * same L-BFGS, tolerance and regularisation as the multinomial fit) on the rows not ignored for it.
+ */
+export function fitOneVsRestLogisticRegression(X: Features, Y: readonly (readonly number[])[], options: LogisticRegressionOptions = {}): LogisticRegressionModel {
+  const where = "fitOneVsRestLogisticRegression";
+  const m = toDense(where, X);
+  checkMatrix(where, m);
+  const columns = checkMultilabel(where, Y, m.rows);
+  const K = columns.length, d = m.cols;
+  const { C, lambda } = regularisation(where, options);
+  const maxIter = options.maxIter ?? 1000, tol = options.tol ?? 1e-10;
+  if (!Number.isInteger(maxIter) || maxIter < 1) throw new StatisticsError(where, `maxIter is ${maxIter}; it must be an integer >= 1`);
+  if (!(tol > 0)) throw new StatisticsError(where, `tol is ${tol}; it must be a number > 0`);
+  const warm = options.warmStart;
+  if (warm && (warm.kind !== "one-vs-rest" || warm.numClasses !== K || warm.numFeatures !== d)) {
+    throw new StatisticsError(where, `warmStart is a ${warm.kind} model of ${warm.numClasses} classes x ${warm.numFeatures} features, the data needs a one-vs-rest ${K} x ${d}`);
+  }
+  const coef = new Float64Array(K * d), intercept = new Float64Array(K);
+  let iterations = 0, converged = true, gradientMax = 0;
+  columns.forEach((y, c) => {
+    const theta = new Float64Array(d + 1);
+    if (warm) {
+      theta.set(warm.coef.subarray(c * d, (c + 1) * d));
+      theta[d] = warm.intercept[c];
+    }
+    const r = lbfgs(binaryObjective(m, y, lambda), theta, maxIter, tol);
+    coef.set(r.x.subarray(0, d), c * d);
+    intercept[c] = r.x[d];
+    iterations = Math.max(iterations, r.iterations);
+    converged &&= r.converged;
+    gradientMax = Math.max(gradientMax, r.gmax);
+  });
+  return { kind: "one-vs-rest", coef, intercept, numClasses: K, numFeatures: d, C, lambda, iterations, converged, gradientMax };
+}
+
+/** Class probabilities: a row-major rows x numClasses matrix (softmax rows; one-vs-rest: each class's sigmoid). */
 export function logisticPredictProba(model: LogisticRegressionModel, X: Features): DenseMatrix {
   const where = "logisticPredictProba";
   const m = toDense(where, X);
   checkMatrix(where, m);
   if (m.cols !== model.numFeatures) throw new StatisticsError(where, `X has ${m.cols} features, the model ${model.numFeatures}`);
   const out = new Float64Array(m.rows * model.numClasses);
-  softmaxScores(m, model.coef, model.intercept, model.numClasses, out);
+  if (model.kind === "multinomial") {
+    softmaxScores(m, model.coef, model.intercept, model.numClasses, out);
+  } else {
+    for (let i = 0; i < m.rows; i++) rowScores(m, i, model.coef, model.intercept, model.numClasses, out);
+    for (let t = 0; t < out.length; t++) out[t] = sigmoid(out[t]);
+  }
   return { data: out, rows: m.rows, cols: model.numClasses };
 }
 
@@ -362,6 +488,24 @@ function accuracy(model: LogisticRegressionModel, data: { m: DenseMatrix; y: Int
   return hits / pred.length;
 }
 
+/** The lambdas of a path, strongest regularisation first (Kornblith's grid when none is given). */
+function pathGrid(where: string, given: readonly number[] | undefined): number[] {
+  const grid = [...(given ?? kornblithLambdaGrid())].sort((a, b) => b - a);
+  if (grid.length === 0) throw new StatisticsError(where, "grid is empty; it needs at least one lambda");
+  grid.forEach((l, i) => {
+    if (!(l > 0) || !Number.isFinite(l)) throw new StatisticsError(where, `grid[${i}] is ${l}; lambdas must be finite numbers > 0`);
+  });
+  return grid;
+}
+
+/** Train's rows then val's, for the refit on train + val. */
+function stackRows(a: DenseMatrix, b: DenseMatrix): DenseMatrix {
+  const data = new Float64Array(a.data.length + b.data.length);
+  data.set(a.data);
+  data.set(b.data, a.data.length);
+  return { data, rows: a.rows + b.rows, cols: a.cols };
+}
+
 /**
  * Kornblith 2019's choice of lambda: fit on train along the grid from the strongest regularisation
  * to the weakest, each fit warm-started from the previous one, score accuracy on val, pick the best
@@ -380,11 +524,7 @@ export function selectRegularisation(
   const ty = checkLabels(where, train.y, tm.rows);
   const K = Math.max(...ty) + 1;
   const vy = checkLabels(where, val.y, vm.rows, K);
-  const grid = [...(options.grid ?? kornblithLambdaGrid())].sort((a, b) => b - a);
-  if (grid.length === 0) throw new StatisticsError(where, "grid is empty; it needs at least one lambda");
-  grid.forEach((l, i) => {
-    if (!(l > 0) || !Number.isFinite(l)) throw new StatisticsError(where, `grid[${i}] is ${l}; lambdas must be finite numbers > 0`);
-  });
+  const grid = pathGrid(where, options.grid);
   const fitOpts = { maxIter: options.maxIter, tol: options.tol };
   const valAccuracies: number[] = [];
   const path: LogisticRegressionModel[] = [];
@@ -396,12 +536,45 @@ export function selectRegularisation(
     valAccuracies.push(accuracy(prev, { m: vm, y: vy }));
     if (valAccuracies[valAccuracies.length - 1] > valAccuracies[best]) best = valAccuracies.length - 1;
   }
-  const all = new Float64Array(tm.data.length + vm.data.length);
-  all.set(tm.data);
-  all.set(vm.data, tm.data.length);
   const ally = new Int32Array(ty.length + vy.length);
   ally.set(ty);
   ally.set(vy, ty.length);
-  const model = fitLogisticRegression({ data: all, rows: tm.rows + vm.rows, cols: tm.cols }, ally, { ...fitOpts, lambda: grid[best], warmStart: path[best] });
+  const model = fitLogisticRegression(stackRows(tm, vm), ally, { ...fitOpts, lambda: grid[best], warmStart: path[best] });
   return { lambda: grid[best], C: 1 / grid[best], grid, valAccuracies, trainModel: path[best], model };
+}
+
+/**
+ * The same protocol for multilabel data: one-vs-rest fits along the grid (largest lambda first, each
+ * class warm-started from its previous fit), one lambda for every class chosen by `score` of the
+ * val probabilities (the run's selection metric: 11-point mAP for VOC 2007; ties go to the larger
+ * lambda), then refitted on train + val.
+ */
+export function selectOneVsRestRegularisation(
+  train: MultilabelFeatures, val: MultilabelFeatures,
+  options: { score: (Y: readonly (readonly number[])[], proba: number[][]) => number; grid?: readonly number[]; maxIter?: number; tol?: number },
+): OneVsRestPath {
+  const where = "selectOneVsRestRegularisation";
+  const tm = toDense(where, train.X), vm = toDense(where, val.X);
+  checkMatrix(where, tm);
+  checkMatrix(where, vm);
+  if (vm.cols !== tm.cols) throw new StatisticsError(where, `val has ${vm.cols} features, train ${tm.cols}`);
+  const K = checkMultilabel(where, train.Y, tm.rows).length;
+  checkMultilabel(where, val.Y, vm.rows, K);
+  const grid = pathGrid(where, options.grid);
+  const fitOpts = { maxIter: options.maxIter, tol: options.tol };
+  const valScores: number[] = [];
+  const path: LogisticRegressionModel[] = [];
+  let prev: LogisticRegressionModel | undefined;
+  let best = 0;
+  for (const lambda of grid) {
+    prev = fitOneVsRestLogisticRegression(tm, train.Y, { ...fitOpts, lambda, warmStart: prev });
+    path.push(prev);
+    const p = logisticPredictProba(prev, vm);
+    const score = options.score(val.Y, Array.from({ length: p.rows }, (_, i) => Array.from(p.data.subarray(i * K, (i + 1) * K))));
+    if (!Number.isFinite(score)) throw new StatisticsError(where, `score of the val predictions at lambda ${lambda} is ${score}; expected a finite number`);
+    valScores.push(score);
+    if (score > valScores[best]) best = valScores.length - 1;
+  }
+  const model = fitOneVsRestLogisticRegression(stackRows(tm, vm), [...train.Y, ...val.Y], { ...fitOpts, lambda: grid[best], warmStart: path[best] });
+  return { lambda: grid[best], C: 1 / grid[best], grid, valScores, trainModel: path[best], model };
 }

@@ -3,8 +3,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  fitLogisticRegression, kornblithLambdaGrid, logisticPredict, logisticPredictProba, selectRegularisation,
-  type DenseMatrix, type LogisticRegressionModel,
+  fitLogisticRegression, fitOneVsRestLogisticRegression, kornblithLambdaGrid, logisticPredict, logisticPredictProba, selectOneVsRestRegularisation,
+  selectRegularisation, type DenseMatrix, type LogisticRegressionModel,
 } from "../../core/stats/index.ts";
 import { readParity } from "./helpers.ts";
 
@@ -113,6 +113,78 @@ describe("selectRegularisation (Kornblith 2019's protocol)", () => {
   });
 });
 
+interface OvrFit { C: number; coef: number[]; intercept: number[]; proba: number[] }
+const ovr = readParity<{ sklearn: string; classes: number; features: number; X: number[]; Y: number[]; Xtest: number[]; fits: OvrFit[] }>("logistic-one-vs-rest.json");
+const ovrX = dense(ovr.X, ovr.features);
+const ovrY = Array.from({ length: ovrX.rows }, (_, i) => ovr.Y.slice(i * ovr.classes, (i + 1) * ovr.classes));
+
+/** sklearn's binary objective of class c over the rows not ignored: C * sum log(1 + e^(-s z)) + 0.5 ||w||^2. */
+function binaryObjective(coef: ArrayLike<number>, intercept: ArrayLike<number>, c: number, C: number): number {
+  const d = ovr.features;
+  let loss = 0;
+  ovrY.forEach((row, i) => {
+    if (row[c] === -1) return;
+    let z = intercept[c];
+    for (let j = 0; j < d; j++) z += coef[c * d + j] * ovrX.data[i * d + j];
+    loss += Math.log1p(Math.exp(row[c] === 1 ? -z : z));
+  });
+  let sq = 0;
+  for (let j = 0; j < d; j++) sq += coef[c * d + j] ** 2;
+  return C * loss + 0.5 * sq;
+}
+
+describe(`one-vs-rest logistic regression matches scikit-learn ${ovr.sklearn}'s binary fits per class, ignored pairs left out`, () => {
+  for (const f of ovr.fits) {
+    it(`C = ${f.C}`, () => {
+      const model = fitOneVsRestLogisticRegression(ovrX, ovrY, { C: f.C });
+      expect(model.kind).toBe("one-vs-rest");
+      expect(model.converged).toBe(true);
+      expect(maxDiff(logisticPredictProba(model, dense(ovr.Xtest, ovr.features)).data, f.proba)).toBeLessThan(1e-6);
+      expect(maxDiff(model.coef, f.coef)).toBeLessThan(1e-5 * Math.max(1, ...f.coef.map(Math.abs)));
+      expect(maxDiff(model.intercept, f.intercept)).toBeLessThan(1e-5 * Math.max(1, ...f.intercept.map(Math.abs)));
+      for (let c = 0; c < ovr.classes; c++) {
+        expect(binaryObjective(model.coef, model.intercept, c, f.C)).toBeLessThanOrEqual(binaryObjective(f.coef, f.intercept, c, f.C) * (1 + 1e-12));
+      }
+    });
+  }
+
+  it("an ignored pair changes only its class's fit: as if that row were absent from it", () => {
+    const flipped = ovrY.map((row, i) => (i === 0 ? row.map((v, c) => (c === 1 ? -1 : v)) : row));
+    const a = fitOneVsRestLogisticRegression(ovrX, ovrY, { C: 1 });
+    const b = fitOneVsRestLogisticRegression(ovrX, flipped, { C: 1 });
+    const d = ovr.features;
+    for (const c of [0, 2, 3]) expect(maxDiff(a.coef.subarray(c * d, (c + 1) * d), b.coef.subarray(c * d, (c + 1) * d))).toBe(0);
+    expect(maxDiff(a.coef.subarray(d, 2 * d), b.coef.subarray(d, 2 * d))).toBeGreaterThan(1e-6);
+    const withoutRow0 = fitOneVsRestLogisticRegression({ data: ovrX.data.slice(d), rows: ovrX.rows - 1, cols: d }, ovrY.slice(1), { C: 1 });
+    expect(maxDiff(b.coef.subarray(d, 2 * d), withoutRow0.coef.subarray(d, 2 * d))).toBeLessThan(1e-7);
+  });
+
+  it("selectOneVsRestRegularisation: one lambda for all classes by the val score (ties to the larger), warm path = cold fits, refit on train + val", () => {
+    const cut = 100;
+    const train = { X: dense(ovr.X.slice(0, cut * ovr.features), ovr.features), Y: ovrY.slice(0, cut) };
+    const val = { X: dense(ovr.X.slice(cut * ovr.features), ovr.features), Y: ovrY.slice(cut) };
+    // Mean squared error of the probabilities over the pairs not ignored, negated (higher is better).
+    const score = (Y: readonly (readonly number[])[], p: number[][]) => {
+      let sum = 0, n = 0;
+      Y.forEach((row, i) => row.forEach((v, c) => { if (v !== -1) { sum += (p[i][c] - v) ** 2; n++; } }));
+      return -sum / n;
+    };
+    const grid = [1e-2, 1, 10, 100, 1e4];
+    const path = selectOneVsRestRegularisation(train, val, { grid, score });
+    expect(path.grid).toEqual([...grid].sort((a, b) => b - a));
+    path.grid.forEach((lambda, i) => {
+      const cold = fitOneVsRestLogisticRegression(train.X, train.Y, { lambda });
+      const p = logisticPredictProba(cold, val.X);
+      const rows = Array.from({ length: p.rows }, (_, r) => Array.from(p.data.subarray(r * p.cols, (r + 1) * p.cols)));
+      expect(path.valScores[i]).toBeCloseTo(score(val.Y, rows), 8);
+    });
+    expect(path.lambda).toBe(path.grid[path.valScores.indexOf(Math.max(...path.valScores))]);
+    const refit = fitOneVsRestLogisticRegression(ovrX, ovrY, { lambda: path.lambda });
+    expect(maxDiff(logisticPredictProba(path.model, ovrX).data, logisticPredictProba(refit, ovrX).data)).toBeLessThan(1e-6);
+    expect(selectOneVsRestRegularisation(train, val, { grid: [1, 10, 100], score: () => 0.5 }).lambda).toBe(100);
+  });
+});
+
 describe("properties", () => {
   const problem = fc.integer({ min: 2, max: 4 }).chain((K) => fc.integer({ min: 1, max: 4 }).chain((d) =>
     fc.record({
@@ -145,6 +217,7 @@ describe("properties", () => {
 describe("input errors name what is wrong", () => {
   const X = [[0, 1], [1, 0], [2, 2], [3, 1]];
   const y = [0, 1, 0, 1];
+  const Y = [[1, 0], [0, 1], [1, 1], [0, 0]];
   it.each([
     ["ragged X", () => fitLogisticRegression([[0, 1], [1]], [0, 1]), /X is ragged: row 1 has 1 values, row 0 has 2/],
     ["non-finite feature", () => fitLogisticRegression([[0, 1], [NaN, 0]], [0, 1]), /X\[1\]\[0\] is NaN/],
@@ -161,7 +234,14 @@ describe("input errors name what is wrong", () => {
     ["bad C", () => fitLogisticRegression(X, y, { C: -1 }), /C is -1/],
     ["bad maxIter", () => fitLogisticRegression(X, y, { maxIter: 0 }), /maxIter is 0/],
     ["predict features", () => logisticPredict(fitLogisticRegression(X, y), [[1, 2, 3]]), /X has 3 features, the model 2/],
-    ["warm start shape", () => fitLogisticRegression([[1], [2]], [0, 1], { warmStart: fitLogisticRegression(X, y) }), /warmStart has 2 classes x 2 features, the data 2 x 1/],
+    ["warm start shape", () => fitLogisticRegression([[1], [2]], [0, 1], { warmStart: fitLogisticRegression(X, y) }), /warmStart is a multinomial model of 2 classes x 2 features, the data needs a multinomial 2 x 1/],
+    ["warm start kind", () => fitOneVsRestLogisticRegression(X, Y, { warmStart: fitLogisticRegression(X, y) }), /warmStart is a multinomial model of 2 classes x 2 features, the data needs a one-vs-rest 2 x 2/],
+    ["multilabel entry", () => fitOneVsRestLogisticRegression(X, [[1, 0], [0, 1], [1, 2], [0, 1]]), /Y\[2\]\[1\] is 2; expected 1 \(present\), 0 \(absent\) or -1 \(ignored\)/],
+    ["multilabel width", () => fitOneVsRestLogisticRegression(X, [[1, 0], [0, 1], [1], [0, 1]]), /Y\[2\] has 1 classes, expected 2/],
+    ["class never present", () => fitOneVsRestLogisticRegression(X, [[1, 0], [0, 0], [1, -1], [0, 0]]), /class 1 has no present sample in Y/],
+    ["class present only where not ignored", () => fitOneVsRestLogisticRegression(X, [[1, 1], [0, -1], [1, 1], [0, 1]]), /class 1 has no absent sample in Y/],
+    ["multilabel val width", () => selectOneVsRestRegularisation({ X, Y }, { X, Y: Y.map((r) => [...r, 0]) }, { score: () => 0 }), /Y\[0\] has 3 classes, expected 2/],
+    ["score not finite", () => selectOneVsRestRegularisation({ X, Y }, { X, Y }, { score: () => NaN, grid: [1] }), /score of the val predictions at lambda 1 is NaN/],
     ["val label out of range", () => selectRegularisation({ X, y }, { X, y: [0, 1, 2, 0] }), /y\[2\] is 2; labels must be in 0..1 \(the model has 2 classes\)/],
     ["empty grid", () => selectRegularisation({ X, y }, { X, y }, { grid: [] }), /grid is empty/],
     ["bad grid value", () => selectRegularisation({ X, y }, { X, y }, { grid: [1, -2] }), /grid\[1\] is -2/],
