@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { XferError } from "../../../core/errors.ts";
 import type { Rng } from "../../../core/rng.ts";
 import { batchNormTraining } from "../../../core/ops/batch-norm.ts";
+import { DerivedTensors, foldBatchNorm } from "../../../core/ops/fold-batch-norm.ts";
 import type { ParamStore } from "./store.ts";
 
 /** Per-call state: training mode, the dropout / stochastic-depth stream, a batch-norm momentum override. */
@@ -15,6 +16,8 @@ export interface Ctx {
   readonly rng: Rng | null;
   /** Replaces every batch-norm layer's own momentum while training (`training.batchNormMomentum`). */
   readonly batchNormMomentum?: number;
+  /** false: eval keeps convolution, batch norm and activation apart (`convBn`), the numerics before 0.3.0; for checks. */
+  readonly foldBatchNorm?: boolean;
 }
 
 /** A name prefix inside a store: `scope.at("layer1").at(0)` -> "layer1.0". */
@@ -41,7 +44,18 @@ export interface ConvOptions {
   bias?: boolean;
 }
 
-export function conv2d(s: Scope, inC: number, outC: number, k: number, o: ConvOptions = {}): Module {
+type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
+
+/** A conv2d layer's geometry, shared by the plain and the folded (eval) paths. */
+interface ConvGeometry {
+  readonly stride: number;
+  readonly pad: number;
+  readonly padding: "valid" | ExplicitPadding;
+  readonly groups: number;
+  readonly depthwise: boolean;
+}
+
+function registerConv(s: Scope, inC: number, outC: number, k: number, o: ConvOptions): ConvGeometry {
   const stride = o.stride ?? 1;
   const pad = o.padding ?? 0;
   const groups = o.groups ?? 1;
@@ -49,20 +63,25 @@ export function conv2d(s: Scope, inC: number, outC: number, k: number, o: ConvOp
   const fanOut = (outC / groups) * k * k;
   s.store.add(s.name("weight"), [outC, inC / groups, k, k], depthwise ? "depthwise" : "conv", { kind: "normal", std: Math.sqrt(2 / fanOut) });
   if (o.bias) s.store.add(s.name("bias"), [outC], "plain", { kind: "const", value: 0 });
-  const padding: "valid" | [[number, number], [number, number], [number, number], [number, number]] =
-    pad === 0 ? "valid" : [[0, 0], [pad, pad], [pad, pad], [0, 0]];
+  return { stride, pad, padding: pad === 0 ? "valid" : [[0, 0], [pad, pad], [pad, pad], [0, 0]], groups, depthwise };
+}
+
+function convolve(x: tf.Tensor4D, weight: tf.Tensor4D, g: ConvGeometry): tf.Tensor4D {
+  if (g.depthwise) return tf.depthwiseConv2d(x, weight, g.stride, g.padding);
+  if (g.groups === 1) return tf.conv2d(x, weight, g.stride, g.padding);
+  const xs = tf.split(x, g.groups, 3) as tf.Tensor4D[];
+  const ws = tf.split(weight, g.groups, 3) as tf.Tensor4D[];
+  return tf.concat(xs.map((xi, i) => tf.conv2d(xi, ws[i], g.stride, g.padding)), 3);
+}
+
+export function conv2d(s: Scope, inC: number, outC: number, k: number, o: ConvOptions = {}): Module {
+  return convModule(s, registerConv(s, inC, outC, k, o), o.bias ?? false);
+}
+
+function convModule(s: Scope, g: ConvGeometry, bias: boolean): Module {
   return (x) => {
-    const weight = s.store.get(s.name("weight"));
-    const x4 = x as tf.Tensor4D;
-    let y: tf.Tensor4D;
-    if (depthwise) y = tf.depthwiseConv2d(x4, weight as tf.Tensor4D, stride, padding);
-    else if (groups === 1) y = tf.conv2d(x4, weight as tf.Tensor4D, stride, padding);
-    else {
-      const xs = tf.split(x4, groups, 3) as tf.Tensor4D[];
-      const ws = tf.split(weight, groups, 3) as tf.Tensor4D[];
-      y = tf.concat(xs.map((xi, i) => tf.conv2d(xi, ws[i], stride, padding)), 3);
-    }
-    return o.bias ? tf.add(y, s.store.get(s.name("bias"))) : y;
+    const y = convolve(x as tf.Tensor4D, s.store.get(s.name("weight")) as tf.Tensor4D, g);
+    return bias ? tf.add(y, s.store.get(s.name("bias"))) : y;
   };
 }
 
@@ -87,13 +106,9 @@ export function batchNorm2d(s: Scope, c: number, eps = 1e-5, momentum = 0.1): Mo
   s.store.add(s.name("running_var"), [c], "plain", { kind: "const", value: 1 }, { buffer: true });
   return (x, ctx) => {
     const m = ctx.batchNormMomentum ?? momentum;
-    const st = s.store;
-    const w = st.get(s.name("weight"));
-    const b = st.get(s.name("bias"));
-    const rm = st.get(s.name("running_mean"));
-    const rv = st.get(s.name("running_var"));
-    if (!ctx.training) return tf.batchNorm(x, rm, rv, b, w, eps);
-    const { y, mean, variance } = batchNormTraining(x, w as tf.Tensor1D, b as tf.Tensor1D, eps);
+    const { gamma, beta, mean: rm, variance: rv } = batchNormParams(s);
+    if (!ctx.training) return tf.batchNorm(x, rm, rv, beta, gamma, eps);
+    const { y, mean, variance } = batchNormTraining(x, gamma as tf.Tensor1D, beta as tf.Tensor1D, eps);
     const n = x.size / c;
     // torch: running stats use the unbiased batch variance, normalisation the biased one.
     tf.tidy(() => {
@@ -101,6 +116,54 @@ export function batchNorm2d(s: Scope, c: number, eps = 1e-5, momentum = 0.1): Mo
       rv.assign(tf.add(tf.mul(rv, 1 - m), tf.mul(variance, (m * n) / Math.max(n - 1, 1))));
     });
     return y;
+  };
+}
+
+function batchNormParams(s: Scope): { gamma: tf.Variable; beta: tf.Variable; mean: tf.Variable; variance: tf.Variable } {
+  const st = s.store;
+  return { gamma: st.get(s.name("weight")), beta: st.get(s.name("bias")), mean: st.get(s.name("running_mean")), variance: st.get(s.name("running_var")) };
+}
+
+/** tfjs's fused-epilogue name of an activation module, null for one it cannot fuse. */
+function fusedActivation(act: Module): "linear" | "relu" | "relu6" | null {
+  return act === identity ? "linear" : act === relu ? "relu" : act === relu6 ? "relu6" : null;
+}
+
+/**
+ * conv2d (at `conv`) -> batchNorm2d (at `bn`) -> `act`, registering the same parameters in the
+ * same order as the three modules in sequence. While training it is exactly that sequence. In eval
+ * the batch norm is folded into the convolution (core/ops/fold-batch-norm.ts) and the bias and a
+ * relu / relu6 run in the convolution's epilogue (`tf.fused.conv2d`; on wasm one SIMD pass over
+ * the output): one kernel instead of three. The folded filter and bias are cached until a weight or
+ * statistic changes (any `assign`) and disposed with the parameter store. Eval outputs differ from
+ * the unfolded sequence in the last bits (docs/determinism.md, tolerance in docs/backends.md).
+ */
+export function convBn(conv: Scope, bn: Scope, inC: number, outC: number, k: number, o: ConvOptions & NormOptions & { act?: Module } = {}): Module {
+  const eps = o.eps ?? 1e-5;
+  const act = o.act ?? identity;
+  const g = registerConv(conv, inC, outC, k, o);
+  const unfolded = sequential(convModule(conv, g, o.bias ?? false), batchNorm2d(bn, outC, eps, o.momentum), act);
+  const fused = fusedActivation(act);
+  const sources = () => {
+    const { gamma, beta, mean, variance } = batchNormParams(bn);
+    return [conv.store.get(conv.name("weight")), gamma, beta, mean, variance, ...(o.bias ? [conv.store.get(conv.name("bias"))] : [])];
+  };
+  const folded = new DerivedTensors(() => {
+    const [weight, gamma, beta, mean, variance, convBias] = sources();
+    const f = foldBatchNorm(weight as tf.Tensor4D, convBias ?? null, { gamma, beta, mean, variance, epsilon: eps }, g.depthwise);
+    return [f.filter, f.bias] as [tf.Tensor4D, tf.Tensor1D];
+  });
+  conv.store.own(folded);
+  return (x, ctx) => {
+    if (ctx.training || ctx.foldBatchNorm === false) return unfolded(x, ctx);
+    const [filter, bias] = folded.get(sources());
+    const x4 = x as tf.Tensor4D;
+    // Grouped (not depthwise) convolutions have no fused kernel: split, convolve, add, activate.
+    if (g.groups > 1 && !g.depthwise) return act(tf.add(convolve(x4, filter, g), bias), ctx);
+    const args = { x: x4, filter, strides: g.stride, bias, activation: fused ?? "linear" } as const;
+    // tf.fused.depthwiseConv2d takes no explicit pads; a number is the same symmetric padding.
+    const y = g.depthwise ? tf.fused.depthwiseConv2d({ ...args, pad: g.pad }) : tf.fused.conv2d({ ...args, pad: g.padding });
+    return fused === null ? act(y, ctx) : y;
   };
 }
 
@@ -241,11 +304,7 @@ export interface NormOptions {
  * `.1`, then the activation.
  */
 export function convBnAct(s: Scope, inC: number, outC: number, k: number, o: { stride?: number; groups?: number; act?: Module } & NormOptions = {}): Module {
-  return sequential(
-    conv2d(s.at(0), inC, outC, k, { stride: o.stride, padding: (k - 1) >> 1, groups: o.groups }),
-    batchNorm2d(s.at(1), outC, o.eps, o.momentum),
-    o.act ?? identity,
-  );
+  return convBn(s.at(0), s.at(1), inC, outC, k, { stride: o.stride, padding: (k - 1) >> 1, groups: o.groups, eps: o.eps, momentum: o.momentum, act: o.act });
 }
 
 /** torchvision.ops.SqueezeExcitation: 1x1 convs `fc1`, `fc2` (with bias) on the pooled input. */

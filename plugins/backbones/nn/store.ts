@@ -96,6 +96,7 @@ let instanceCounter = 0;
 export class ParamStore {
   readonly specs: ParamSpec[] = [];
   readonly #vars = new Map<string, tf.Variable>();
+  readonly #derived = new Set<{ dispose(): void }>();
   readonly #prefix: string;
 
   /**
@@ -153,9 +154,16 @@ export class ParamStore {
     return this.specs.filter((s) => !s.buffer && filter(s)).reduce((n, s) => n + s.torchShape.reduce((a, b) => a * b, 1), 0);
   }
 
+  /** Tensors derived from the parameters (eval-time folded weights, nn/layers.ts): disposed with the store. */
+  own(derived: { dispose(): void }): void {
+    this.#derived.add(derived);
+  }
+
   dispose(): void {
     for (const v of this.#vars.values()) v.dispose();
     this.#vars.clear();
+    for (const d of this.#derived) d.dispose();
+    this.#derived.clear();
   }
 }
 

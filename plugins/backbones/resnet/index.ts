@@ -1,6 +1,6 @@
 /** torchvision ResNet / ResNeXt (torchvision/models/resnet.py), names and init as upstream. */
 import * as tf from "@tensorflow/tfjs";
-import { type Ctx, type Module, type Scope, batchNorm2d, conv2d, globalPool, maxPool2d, relu, sequential } from "../nn/layers.ts";
+import { type Ctx, type Module, type Scope, convBn, globalPool, maxPool2d, relu, sequential } from "../nn/layers.ts";
 import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 export interface ResNetConfig {
@@ -21,8 +21,8 @@ export function resnet(cfg: ResNetConfig): NetBuilder {
     const stem = cfg.stem ?? 64;
     const planesList = cfg.planes ?? [64, 128, 256, 512];
     let inplanes = stem;
-    const conv1 = conv2d(root.at("conv1"), 3, stem, 7, { stride: 2, padding: 3 });
-    const bn1 = batchNorm2d(root.at("bn1"), stem);
+    // Conv + batch norm pairs as convBn: folded into one fused convolution in eval.
+    const stemConv = convBn(root.at("conv1"), root.at("bn1"), 3, stem, 7, { stride: 2, padding: 3, act: relu });
     const stages: Module[] = [];
     planesList.forEach((planes, i) => {
       const blocks: Module[] = [];
@@ -37,14 +37,14 @@ export function resnet(cfg: ResNetConfig): NetBuilder {
     const features = inplanes;
     const pool = globalPool(root.at("pool"), pooling);
     buildHead(root, "fc", features, numClasses);
-    const body = sequential(conv1, bn1, relu, maxPool2d(3, 2, 1), ...stages);
+    const body = sequential(stemConv, maxPool2d(3, 2, 1), ...stages);
     return { features: (x: tf.Tensor4D, ctx: Ctx) => pool(body(x, ctx)), headName: "fc", headIn: features };
   };
 }
 
 function downsample(s: Scope, inC: number, outC: number, stride: number): Module | null {
   if (stride === 1 && inC === outC) return null;
-  return sequential(conv2d(s.at(0), inC, outC, 1, { stride }), batchNorm2d(s.at(1), outC));
+  return convBn(s.at(0), s.at(1), inC, outC, 1, { stride });
 }
 
 function residual(branch: Module, shortcut: Module | null): Module {
@@ -53,8 +53,8 @@ function residual(branch: Module, shortcut: Module | null): Module {
 
 function basicBlock(s: Scope, inC: number, planes: number, stride: number): Module {
   const branch = sequential(
-    conv2d(s.at("conv1"), inC, planes, 3, { stride, padding: 1 }), batchNorm2d(s.at("bn1"), planes), relu,
-    conv2d(s.at("conv2"), planes, planes, 3, { padding: 1 }), batchNorm2d(s.at("bn2"), planes),
+    convBn(s.at("conv1"), s.at("bn1"), inC, planes, 3, { stride, padding: 1, act: relu }),
+    convBn(s.at("conv2"), s.at("bn2"), planes, planes, 3, { padding: 1 }),
   );
   return residual(branch, downsample(s.at("downsample"), inC, planes, stride));
 }
@@ -63,9 +63,9 @@ function bottleneck(s: Scope, inC: number, planes: number, stride: number, group
   const width = Math.floor(planes * (baseWidth / 64)) * groups;
   const out = planes * 4;
   const branch = sequential(
-    conv2d(s.at("conv1"), inC, width, 1), batchNorm2d(s.at("bn1"), width), relu,
-    conv2d(s.at("conv2"), width, width, 3, { stride, padding: 1, groups }), batchNorm2d(s.at("bn2"), width), relu,
-    conv2d(s.at("conv3"), width, out, 1), batchNorm2d(s.at("bn3"), out),
+    convBn(s.at("conv1"), s.at("bn1"), inC, width, 1, { act: relu }),
+    convBn(s.at("conv2"), s.at("bn2"), width, width, 3, { stride, padding: 1, groups, act: relu }),
+    convBn(s.at("conv3"), s.at("bn3"), width, out, 1),
   );
   return residual(branch, downsample(s.at("downsample"), inC, out, stride));
 }

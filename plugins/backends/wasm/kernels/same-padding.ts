@@ -8,7 +8,8 @@
  * xfer's SIMD GEMM instead: by Winograd where it applies (3x3, stride 1; winograd.ts), else over
  * the kernel-row-stacked input (`stackedConv2D` in gemm-conv.ts), 1.3-1.6x XNNPACK's speed on every
  * ResNet-18 and tiny-CNN layer even with XNNPACK's weights cached, which in training they are not
- * (test/bench/conv.bench.ts).
+ * (test/bench/conv.bench.ts). `FusedConv2D` takes the same routes with a bias + relu/relu6
+ * epilogue (fused-conv.ts).
  */
 import {
   backend_util, Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D, getKernel,
@@ -16,8 +17,7 @@ import {
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer } from "./compose.ts";
-import { stackedConv2D } from "./gemm-conv.ts";
-import { winogradApplies, winogradConv2D } from "./winograd.ts";
+import { conv2DInfo, xferConv2D, xferFusedConv2D } from "./fused-conv.ts";
 
 const WRAPPED = [Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D];
 const DEPTHWISE = new Set([DepthwiseConv2dNative, FusedDepthwiseConv2D]);
@@ -34,13 +34,9 @@ export function samePaddingKernels(): KernelConfig[] {
     ...config,
     kernelFunc: ((args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }) => {
       const { x, filter } = args.inputs;
-      if (config.kernelName === Conv2D) {
-        const info = conv2DInfo(x, filter, args.attrs);
-        if (winogradApplies(info)) return winogradConv2D(new Composer(args.backend), x, filter, info);
-        if (info.dataFormat === "channelsLast" && info.dilationHeight === 1 && info.dilationWidth === 1) {
-          return stackedConv2D(new Composer(args.backend), x, filter, info);
-        }
-      }
+      const routed = config.kernelName === Conv2D ? xferConv2D(new Composer(args.backend), x, filter, conv2DInfo(x, filter, args.attrs))
+        : config.kernelName === FusedConv2D ? xferFusedConv2D(args) : undefined;
+      if (routed !== undefined) return routed;
       if (args.attrs.pad !== "same") return config.kernelFunc(args as never);
       const { padInfo: p } = backend_util.computeConv2DInfo(
         x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
@@ -51,13 +47,4 @@ export function samePaddingKernels(): KernelConfig[] {
       return config.kernelFunc({ ...args, attrs: { ...args.attrs, pad } } as never);
     }) as unknown as KernelFunc,
   }));
-}
-
-function conv2DInfo(x: TensorInfo, filter: TensorInfo, attrs: NamedAttrMap): backend_util.Conv2DInfo {
-  return backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    attrs.strides as number | [number, number], (attrs.dilations ?? 1) as number | [number, number],
-    attrs.pad as "same", attrs.dimRoundingMode as "round" | undefined, false,
-    backend_util.convertConv2DDataFormat((attrs.dataFormat ?? "NHWC") as "NHWC" | "NCHW"),
-  );
 }
