@@ -2,9 +2,11 @@
  * Convolution gradient kernels for the wasm backend:
  *  - `Conv2DBackpropFilter` is one SIMD GEMM per kernel row (`rowGemmFilterGrad`), or per-tap
  *    matmuls for deep layers at small spatial size (gemm-conv.ts);
- *  - depthwise filter gradients are one XNNPACK depthwise convolution of the (transposed) input
- *    with the (transposed) output gradient as the kernel, stride = forward dilation and dilation =
- *    forward stride;
+ *  - depthwise gradients with multiplier 1 and channels a multiple of 4 are direct SIMD loops
+ *    (depthwise-grads.ts); other depthwise filter gradients are one XNNPACK depthwise convolution
+ *    of the (transposed) input with the (transposed) output gradient as the kernel, stride =
+ *    forward dilation and dilation = forward stride, and other depthwise input gradients one
+ *    depthwise correlation per stride phase;
  *  - input gradients are one stride-1 convolution of dy per stride phase with only the filter taps
  *    that reach that phase (the registered `Conv2D`: Winograd or xfer's GEMM, same-padding.ts),
  *    interleaved afterwards (no zero-dilated dy, no stride^2 waste), or per-tap matmuls for deep
@@ -27,6 +29,7 @@ import {
 } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer, explicitPad } from "./compose.ts";
+import { directDepthwiseApplies, directDepthwiseFilterGrad, directDepthwiseInputGrad } from "./depthwise-grads.ts";
 import { gemmFilterGrad, gemmInputGrad, rowGemmFilterGrad, weightsDominate } from "./gemm-conv.ts";
 import { winogradApplies, winogradFilterGrad, winogradTakesInputGrad } from "./winograd.ts";
 import { filterGradPadAfter, inputGradPhases, type Phase, type PhasePlan } from "./geometry.ts";
@@ -171,6 +174,7 @@ function depthwiseBackpropInput({ inputs, backend, attrs }: { inputs: { dy: Tens
     inputShape, filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, true,
   );
   const [, , channels, multiplier] = filter.shape;
+  if (directDepthwiseApplies(info, multiplier)) return directDepthwiseInputGrad(c, dy, filter, info);
   const rows = inputGradPhases(info.inHeight, info.outHeight, info.filterHeight, info.strideHeight, info.dilationHeight, info.padInfo.top);
   const cols = inputGradPhases(info.inWidth, info.outWidth, info.filterWidth, info.strideWidth, info.dilationWidth, info.padInfo.left);
   return phasedInputGrad(c, dy, info.inShape, rows, cols, (x, ph, pw, padding) => {
@@ -224,6 +228,7 @@ function depthwiseBackpropFilter({ inputs, backend, attrs }: { inputs: { x: Tens
     x.shape as [number, number, number, number], filterShape, strides, dilations, pad, dimRoundingMode, true,
   );
   const [kh, kw, channels, multiplier] = filterShape;
+  if (directDepthwiseApplies(info, multiplier)) return directDepthwiseFilterGrad(c, x, dy, info);
   const cropped = cropInputForFilterGrad(c, x, info);
   const [n, h, w] = cropped.input.shape;
   // Each (sample, channel) pair becomes its own depthwise channel; dy supplies m kernels per pair.
