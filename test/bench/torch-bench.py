@@ -41,6 +41,8 @@ def make_step(build, shape, batch, mode):
     x = torch.rand(batch, *shape)
     y = torch.arange(batch) % 10
     if mode == "inference":
+        # Eager eval mode: PyTorch runs conv, batch norm and ReLU as separate kernels (it folds
+        # batch norm only when asked to, e.g. torch.fx / torch.jit.freeze); xfer folds them.
         model.eval()
 
         def step():

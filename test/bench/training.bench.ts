@@ -4,7 +4,7 @@
  *   npx tsx test/bench/training.bench.ts            # default backend (fastest available)
  *   XFER_BACKEND=cpu npx tsx test/bench/training.bench.ts
  *   XFER_WASM_THREADS=2 ...                         # wasm with two XNNPACK threads (opt-in, see docs/backends.md)
- *   XFER_BENCH_PROFILE=1 ...                        # also print the slowest kernels of one step
+ *   XFER_BENCH_PROFILE=1 ...                        # also print the slowest kernels of one step (training) and one batch (inference)
  *   XFER_BENCH_PROFILE=calls ...                    # ... and its 30 slowest kernel calls with input shapes
  *   XFER_BENCH_CALLS=400 ...                        # ... or that many
  *   XFER_BENCH_TORCH=1 ...                          # also run test/bench/torch-bench.py and ratios
@@ -15,14 +15,20 @@
  * warm-up; also images per second of this process's CPU time (wasm runs on one thread, so on a
  * shared machine this is the steadier figure for before/after comparisons) and the load average.
  * The models match test/bench/torch-bench.py layer for layer (torchvision ResNet-18 padding, batch
- * norm with running statistics, SGD momentum 0.9).
+ * norm with running statistics, SGD momentum 0.9). ResNet-18's inference runs the catalog's
+ * `resnet18.tv_in1k` from the plugin registry (`init: "random"`, 10 classes) as users get it, with
+ * batch norm folded into its convolutions (docs/backends.md); training, and the tiny CNN, use the
+ * bench's own `Model`.
  */
 import * as tf from "@tensorflow/tfjs";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
+import type { Backbone } from "../../core/contracts.ts";
 import { batchNormTraining } from "../../core/ops/batch-norm.ts";
 import { PluginRegistry } from "../../core/plugin.ts";
+import { SeedTree } from "../../core/rng.ts";
+import { BACKBONE_PLUGINS } from "../../plugins/backbones/index.ts";
 import { BACKEND_PLUGINS, selectBackend, type BackendSelection } from "../../plugins/backends/index.ts";
 
 type Params = Map<string, tf.Variable>;
@@ -112,10 +118,12 @@ interface Case {
   readonly classes: number;
   /** Steps per timed window, per mode. */
   readonly steps: { train: number; inference: number };
+  /** The catalog backbone (same architecture) whose eval forward the inference case times instead of `net`. */
+  readonly inferenceBackbone?: string;
 }
 
 const CASES: Case[] = [
-  { model: "resnet18-64px", net: resnet18, input: [64, 64, 3], batch: 32, classes: 10, steps: { train: 3, inference: 5 } },
+  { model: "resnet18-64px", net: resnet18, input: [64, 64, 3], batch: 32, classes: 10, steps: { train: 3, inference: 5 }, inferenceBackbone: "resnet18.tv_in1k" },
   { model: "tiny-cnn-28px", net: tinyCnn, input: [28, 28, 1], batch: 64, classes: 10, steps: { train: 20, inference: 40 } },
 ];
 const WINDOWS = 3;
@@ -127,9 +135,14 @@ function median(values: number[]): number {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
-function makeStep(c: Case, mode: "train" | "inference"): { step: () => void; dispose: () => void } {
-  const model = new Model();
+async function makeStep(c: Case, mode: "train" | "inference"): Promise<{ step: () => void; dispose: () => void }> {
   const x = tf.randomUniform([c.batch, ...c.input], 0, 1, "float32", 7) as tf.Tensor4D;
+  if (mode === "inference" && c.inferenceBackbone !== undefined) {
+    const registry = new PluginRegistry(BACKBONE_PLUGINS);
+    const backbone: Backbone = await registry.create("backbone", { name: c.inferenceBackbone, options: { init: "random" } }, { seeds: new SeedTree(0), numClasses: c.classes });
+    return { step: () => tf.tidy(() => void backbone.forward(x, false).dataSync()), dispose: () => { x.dispose(); backbone.dispose(); } };
+  }
+  const model = new Model();
   const labels = tf.oneHot(tf.tensor1d(Array.from({ length: c.batch }, (_, i) => i % c.classes), "int32"), c.classes);
   tf.tidy(() => void c.net(model, x, false, c.classes)); // create the variables
   const optimizer = tf.train.momentum(0.01, 0.9);
@@ -152,14 +165,16 @@ function makeStep(c: Case, mode: "train" | "inference"): { step: () => void; dis
   };
 }
 
-async function profileStep(step: () => void): Promise<void> {
-  const info = await tf.profile(step);
+async function profileStep(step: () => void, label: { model: string; mode: string }): Promise<void> {
+  const profile = await tf.profile(step);
+  // Ops with a custom gradient (tf.fused.conv2d's "fusedConv2d__op") are listed around their kernel: counted once.
+  const kernels = profile.kernels.filter((k) => !k.name.endsWith("__op"));
   const byKernel = new Map<string, number>();
-  for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+  for (const k of kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
   const top = [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20);
-  console.log(JSON.stringify({ profile: Object.fromEntries(top.map(([k, ms]) => [k, Math.round(ms)])) }));
+  console.log(JSON.stringify({ ...label, profile: Object.fromEntries(top.map(([k, ms]) => [k, Number(ms.toFixed(1))])) }));
   if (process.env.XFER_BENCH_PROFILE !== "calls") return;
-  const calls = info.kernels.slice().sort((a, b) => (b.kernelTimeMs as number) - (a.kernelTimeMs as number)).slice(0, Number(process.env.XFER_BENCH_CALLS ?? 30));
+  const calls = kernels.slice().sort((a, b) => (b.kernelTimeMs as number) - (a.kernelTimeMs as number)).slice(0, Number(process.env.XFER_BENCH_CALLS ?? 30));
   for (const k of calls) console.log(JSON.stringify({ call: k.name, ms: Number((k.kernelTimeMs as number).toFixed(1)), inputs: k.inputShapes }));
 }
 
@@ -169,9 +184,9 @@ async function bench(env: BackendSelection): Promise<Record<string, number>> {
     for (const mode of ["train", "inference"] as const) {
       const only = process.env.XFER_BENCH_ONLY;
       if (only !== undefined && only !== `${c.model}/${mode}`) continue;
-      const { step, dispose } = makeStep(c, mode);
+      const { step, dispose } = await makeStep(c, mode);
       for (let i = 0; i < WARMUP_STEPS; i++) step();
-      if (process.env.XFER_BENCH_PROFILE !== undefined && mode === "train") await profileStep(step);
+      if (process.env.XFER_BENCH_PROFILE !== undefined) await profileStep(step, { model: c.model, mode });
       const rates: number[] = [];
       const cpuRates: number[] = [];
       for (let w = 0; w < WINDOWS; w++) {
