@@ -114,6 +114,25 @@ export function assembleModule(functions: readonly WasmFunction[], { shared = fa
   return new WebAssembly.Module(new Uint8Array(bytes));
 }
 
+const provenance = new WeakMap<object, { module: WebAssembly.Module; name: string }>();
+
+/**
+ * An instance of `module` over `memory`; its exported functions remember their module and name,
+ * so a call can be repeated on another thread's instance of the same module (`moduleOf`).
+ */
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): WebAssembly.Exports {
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  for (const [name, value] of Object.entries(exports)) if (typeof value === "function") provenance.set(value, { module, name });
+  return exports;
+}
+
+/** The module and export name of a function `instantiate` returned; throws for any other. */
+export function moduleOf(fn: object): { module: WebAssembly.Module; name: string } {
+  const origin = provenance.get(fn);
+  if (origin === undefined) throw new Error("xfer wasm: this function was not instantiated through instantiate(), so no other thread can run it");
+  return origin;
+}
+
 /**
  * `memory` -> the exports of a module of `functions`, assembled once per kind of memory (shared or
  * not) and instantiated once per memory.
@@ -127,7 +146,7 @@ export function instancePerMemory<T>(functions: () => readonly WasmFunction[]): 
       const shared = isSharedMemory(memory);
       let module = modules.get(shared);
       if (module === undefined) modules.set(shared, (module = assembleModule(functions(), { shared })));
-      exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T;
+      exports = instantiate(module, memory) as unknown as T;
       instances.set(memory, exports);
     }
     return exports;

@@ -1,7 +1,8 @@
 /**
- * Opt-in multi-threaded wasm (`wasmThreads` > 1): the small conv + batch-norm + depthwise net trains
- * on two XNNPACK threads with the same bits as on one, and every way it cannot start is refused
- * with the reason. Each thread count runs in its own process (a backend initialises once).
+ * Opt-in multi-threaded wasm (`wasmThreads` > 1): the small conv + batch-norm + depthwise net, and a
+ * net that takes every route xfer's kernels split with the helper thread, train on two threads with
+ * the same bits as on one, and every way it cannot start is refused with the reason. Each thread
+ * count runs in its own process (a backend initialises once).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
@@ -15,11 +16,19 @@ import { patchWorkerScript } from "../../plugins/backends/wasm/threads.ts";
 import { initBackends } from "./helpers.ts";
 
 const script = fileURLToPath(new URL("./determinism-run.ts", import.meta.url));
+const routesScript = fileURLToPath(new URL("./parallel-run.ts", import.meta.url));
 
 function trainInChild(threads: number): { threads: number; digest: string } {
   const output = execFileSync(process.execPath, ["--import", "tsx", script, "3", "4", String(threads)], { encoding: "utf8", timeout: 120_000 });
   const [reported, digest] = output.trim().split("\n").slice(-2);
   return { threads: Number(reported), digest };
+}
+
+/** The net of parallel-run.ts, whose layers take every route split between threads. */
+function trainRoutesInChild(threads: number): { threads: number; handovers: number; digest: string } {
+  const output = execFileSync(process.execPath, ["--import", "tsx", routesScript, "3", String(threads)], { encoding: "utf8", timeout: 120_000 });
+  const [reported, handovers, digest] = output.trim().split("\n").slice(-3);
+  return { threads: Number(reported), handovers: Number(handovers), digest };
 }
 
 describe("wasm on two threads", () => {
@@ -28,6 +37,16 @@ describe("wasm on two threads", () => {
     const two = trainInChild(2);
     expect(one.threads).toBe(1);
     expect(two.threads).toBe(2);
+    expect(two.digest).toBe(one.digest);
+  });
+
+  it("splits xfer's GEMM, Winograd and per-tap kernels with the helper thread, bit-identically to one thread", () => {
+    const one = trainRoutesInChild(1);
+    const two = trainRoutesInChild(2);
+    expect([one.threads, one.handovers]).toEqual([1, 0]);
+    expect(two.threads).toBe(2);
+    // Three steps of five convolutions and a dense layer: dozens of products and Winograd calls.
+    expect(two.handovers).toBeGreaterThan(50);
     expect(two.digest).toBe(one.digest);
   });
 

@@ -40,6 +40,12 @@ export const WASM_PROVIDER: BackendProvider = {
     if (wasmThreads > 1 && tf.engine().registry.wasm === undefined) {
       const { initThreadedWasm } = await import("./threads.ts");
       await initThreadedWasm(wasmThreads, packageVersion(PACKAGE));
+      // The second core also runs half of xfer's own kernels (kernels/parallel.ts).
+      const [{ startHelperThread }, { setHelper }, { heapMemory }] = await Promise.all([
+        import("./helper-thread.ts"), import("./kernels/parallel.ts"), import("./kernels/compose.ts"),
+      ]);
+      const memory = heapMemory(tf.backend() as never);
+      setHelper(memory, startHelperThread(memory));
     } else {
       await setTfjsBackend("wasm");
     }

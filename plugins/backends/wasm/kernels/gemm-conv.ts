@@ -13,7 +13,7 @@
  */
 import { backend_util, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
 import { type Composer, explicitPad, heapMemory } from "./compose.ts";
-import { edgeScratchFloats, gemmOn, PANEL_COLUMNS, packedFloats, TILE_FLOATS, TILE_ROWS } from "./gemm-simd.ts";
+import { EDGE_SCRATCH_FLOATS, gemmOn, PANEL_COLUMNS, packedFloats, TILE_ROWS } from "./gemm-simd.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -185,7 +185,7 @@ export function rowGemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, in
   const padded = top + bottom + left + right > 0;
   const xp = padded ? c.run("PadV2", { x }, { paddings: explicitPad(top, bottom, left, right), constantValue: 0 } as unknown as NamedAttrMap) : x;
   const packed = c.empty([width * M]);
-  const scratch = c.empty([edgeScratchFloats(M)]);
+  const scratch = c.empty([EDGE_SCRATCH_FLOATS]);
   const perRow = c.empty([kh, CO, width]);
   const gemm = gemmOn(heapMemory(c.backend));
   const [xAt, dyAt, dyTAt, packedAt, scratchAt, outAt] = [xp, dy, dyT, packed, scratch, perRow].map((t) => c.view(t).byteOffset);
@@ -230,7 +230,7 @@ export function stackedConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, in
   const reordered = c.transpose(filter, [1, 0, 2, 3]);
   const packed = c.empty([packedFloats(CO, K)]);
   const table = c.empty([Math.ceil(M / TILE_ROWS) * TILE_ROWS], "int32");
-  const scratch = c.empty([TILE_FLOATS]);
+  const scratch = c.empty([EDGE_SCRATCH_FLOATS]);
   const y = c.empty(info.outShape);
   const gemm = gemmOn(heapMemory(c.backend));
   const [xAt, stackedAt, reorderedAt, packedAt, tableAt, scratchAt, yAt] =

@@ -10,9 +10,10 @@
  * convolution routes use.
  */
 import {
-  assembleModule, call, countDown, f32x4Add, f32x4Mul, get, I32, i32Add, i32Const, i32GeU, i32Load, i32LtU, i32Mul, i32Store, i32Sub, isSharedMemory, set,
-  simd, V128, v128Load, v128Store,
+  assembleModule, call, countDown, f32x4Add, f32x4Mul, get, I32, i32Add, i32Const, i32GeU, i32Load, i32LtU, i32Mul, i32Store, i32Sub, instantiate,
+  isSharedMemory, set, simd, V128, v128Load, v128Store,
 } from "../../../../core/wasm/assembler.ts";
+import { halves, type Lane, Split } from "./parallel.ts";
 
 const MR = 6, NR = 8;
 /** Rows of A per block: 96 rows of a 768-deep A (288 KiB) stay in L2 while every B panel passes. */
@@ -155,6 +156,18 @@ function transposeCode(): number[] {
   ]);
 }
 
+/**
+ * rowTable(table, a, lda, rows): the table of six row addresses `tileRows` reads for the last
+ * `rows` (< 6) rows of A, row r at a + r * lda, the spare entries repeating row 0. A wasm call, so
+ * a lane writes it just before the tiles that read it.
+ */
+function rowTableCode(): number[] {
+  return Array.from({ length: MR }, (_, r) => [
+    ...get(0), ...get(1), ...get(2), ...i32Const(r), ...i32Mul, ...i32Const(0), ...i32Const(r), ...get(3), ...i32LtU, 0x1b,
+    ...i32Add, ...i32Store(4 * r),
+  ]).flat();
+}
+
 /** local += MR * local `step`. */
 const advance = (local: number, step: number) => [...get(local), ...get(step), ...i32Const(MR), ...i32Mul, ...i32Add, ...set(local)];
 
@@ -165,6 +178,7 @@ type TilesRows = (table: number, b: number, c: number, ldc: number, k: number, c
 type Pack = (b: number, ldb: number, out: number, rows: number, panels: number, panelStride: number) => void;
 type Transpose = (src: number, ldSrc: number, dst: number, ldDst: number, rowBlocks: number, colBlocks: number) => void;
 type Copy = (src: number, srcStride: number, dst: number, dstStride: number, count: number, bytes: number) => void;
+type RowTable = (table: number, a: number, lda: number, rows: number) => void;
 
 const modules = new Map<string, WebAssembly.Module>();
 
@@ -178,6 +192,7 @@ function gemmModule(fused: boolean, shared: boolean): WebAssembly.Module {
       { name: "pack", params: [I32, I32, I32, I32, I32, I32], locals: [[4, I32]], code: packCode() },
       { name: "copy", params: [I32, I32, I32, I32, I32, I32], locals: [[3, I32]], code: copyCode() },
       { name: "transpose", params: [I32, I32, I32, I32, I32, I32], locals: [[3, I32], [8, V128]], code: transposeCode() },
+      { name: "rowTable", params: [I32, I32, I32, I32], locals: [], code: rowTableCode() },
       // A column of `count` tiles per call (A's rows and C's advancing six rows a tile): one call
       // from JS per panel instead of one per tile, which cost ~25% at depth 32.
       {
@@ -215,7 +230,7 @@ export interface GemmBuffers {
 
 /** Floats of scratch `multiply` needs: B's panels and the edge tiles. */
 export function gemmScratchFloats(n: number, k: number): number {
-  return packedFloats(n, k) + edgeScratchFloats(k);
+  return packedFloats(n, k) + EDGE_SCRATCH_FLOATS;
 }
 
 /** Floats of B[k x n] packed into 8-column panels. */
@@ -223,24 +238,47 @@ export function packedFloats(n: number, k: number): number {
   return Math.ceil(n / NR) * NR * k;
 }
 
-/** Floats of one tile of C: the scratch `multiplyRows` needs. */
-export const TILE_FLOATS = MR * NR;
+/**
+ * Bytes of scratch one lane of a product uses: a table of six row addresses (eight words), then a
+ * tile of C. Products that follow each other in a lane may share it.
+ */
+export const LANE_SCRATCH_BYTES = (8 + MR * NR) * 4;
+
+/** Floats of scratch a product split between lanes (`multiplyPacked`, `multiplyRows`) needs for its edge tiles. */
+export const EDGE_SCRATCH_FLOATS = (2 * LANE_SCRATCH_BYTES) / 4;
 
 /** Rows of C per tile: `multiplyRows` reads its table in runs of this many addresses. */
 export const TILE_ROWS = MR;
 
-/** Floats of scratch `multiplyPacked` needs for its edge tiles. */
-export function edgeScratchFloats(k: number): number {
-  return MR * k + MR * NR;
-}
-
 /** Columns per packed panel of B. */
 export const PANEL_COLUMNS = NR;
+
+/** The part of a product one lane computes: output rows (from a multiple of 6) and panels. */
+interface Part {
+  readonly rows: readonly [number, number];
+  readonly panels: readonly [number, number];
+}
+
+/**
+ * A product's tiles in two parts, each output in exactly one: by panels when there are two or
+ * more, else by rows. Every output is summed over k in order by the same kernel whichever part
+ * holds it, so the partition never changes a bit.
+ */
+function partition(m: number, n: number): readonly [Part, Part] {
+  const panels = Math.ceil(n / NR);
+  if (panels >= 2) {
+    const [first] = halves(panels);
+    return [{ rows: [0, m], panels: [0, first] }, { rows: [0, m], panels: [first, panels] }];
+  }
+  const [first] = halves(m, MR);
+  return [{ rows: [0, first], panels: [0, panels] }, { rows: [first, m], panels: [0, panels] }];
+}
 
 /**
  * C[m x n] = A[m x k] . B[k x n], row-major and contiguous, on `memory` (the wasm backend's heap).
  * B is packed into 8-column panels (zero-padded); full 6 x 8 tiles of C are written in place,
- * edge tiles through a scratch.
+ * edge tiles through a scratch. Products split between two lanes (kernels/parallel.ts): with a
+ * helper thread on the heap each runs half of the tiles, with the same bits as one thread.
  */
 export class SimdGemm {
   readonly #tile: Tile;
@@ -249,15 +287,17 @@ export class SimdGemm {
   readonly #tilesRows: TilesRows;
   readonly #packFull: Pack;
   readonly #transposeBlocks: Transpose;
+  readonly #rowTable: RowTable;
   /** Strided chunk copy (see copyCode). */
   readonly copy: Copy;
 
   constructor(readonly memory: WebAssembly.Memory, readonly variant: GemmVariant) {
-    const instance = new WebAssembly.Instance(gemmModule(variant === "relaxed-fma", isSharedMemory(memory)), { env: { memory } });
     ({
       tile: this.#tile, tileRows: this.#tileRows, tiles: this.#tiles, tilesRows: this.#tilesRows, pack: this.#packFull, copy: this.copy,
-      transpose: this.#transposeBlocks,
-    } = instance.exports as { tile: Tile; tileRows: TileRows; tiles: Tiles; tilesRows: TilesRows; pack: Pack; copy: Copy; transpose: Transpose });
+      transpose: this.#transposeBlocks, rowTable: this.#rowTable,
+    } = instantiate(gemmModule(variant === "relaxed-fma", isSharedMemory(memory)), memory) as unknown as {
+      tile: Tile; tileRows: TileRows; tiles: Tiles; tilesRows: TilesRows; pack: Pack; copy: Copy; transpose: Transpose; rowTable: RowTable;
+    });
   }
 
   multiply(m: number, n: number, k: number, at: GemmBuffers): void {
@@ -277,65 +317,35 @@ export class SimdGemm {
 
   /**
    * C[m x n] = A[m x k] . B, B already packed (ceil(n / 8) panels of k rows, panel p at
-   * packed + p * k * 32), A's rows lda bytes apart; `scratch` holds `edgeScratchFloats(k)` floats.
-   * Byte addresses.
+   * packed + p * k * 32), A's rows lda bytes apart; `scratch` holds `EDGE_SCRATCH_FLOATS` floats.
+   * Byte addresses. Split between the threads.
    */
   multiplyPacked(m: number, n: number, k: number, a: number, packed: number, c: number, scratch: number, lda = k * 4): void {
-    const heap = new Float32Array(this.memory.buffer);
-    const panels = Math.ceil(n / NR);
-    const panelBytes = k * NR * 4;
-    const edgeA = scratch;
-    const edgeC = edgeA + MR * k * 4;
-    const fullRows = m - (m % MR);
-    const fullPanels = Math.floor(n / NR);
-    const ldc = n * 4;
-    for (let block = 0; block < fullRows; block += ROWS_PER_BLOCK) {
-      const blockEnd = Math.min(fullRows, block + ROWS_PER_BLOCK);
-      for (let p = 0; p < fullPanels; p++) {
-        this.#tiles(a + block * lda, lda, packed + p * panelBytes, c + block * ldc + p * NR * 4, ldc, k, (blockEnd - block) / MR);
-      }
-      if (fullPanels === panels) continue;
-      for (let row = block; row < blockEnd; row += MR) {
-        this.#edgeTile(heap, a + row * lda, lda, packed + fullPanels * panelBytes, edgeC, k, c / 4 + row * n + fullPanels * NR, MR, n - fullPanels * NR, n);
-      }
-    }
-    if (fullRows === m) return;
-    // The last m % 6 rows of A, zero-padded to six.
-    const rowsLeft = m - fullRows;
-    heap.fill(0, edgeA / 4, edgeA / 4 + MR * k);
-    for (let r = 0; r < rowsLeft; r++) heap.copyWithin(edgeA / 4 + r * k, (a + (fullRows + r) * lda) / 4, (a + (fullRows + r) * lda) / 4 + k);
-    for (let p = 0; p < panels; p++) {
-      this.#edgeTile(heap, edgeA, k * 4, packed + p * panelBytes, edgeC, k, c / 4 + fullRows * n + p * NR, rowsLeft, Math.min(NR, n - p * NR), n);
-    }
+    const split = new Split(this.memory);
+    this.splitPacked(split, m, n, k, a, packed, c, scratch, lda);
+    split.run();
+  }
+
+  /** `multiplyPacked`'s calls recorded into both lanes of `split`, half the tiles each. */
+  splitPacked(split: Split, m: number, n: number, k: number, a: number, packed: number, c: number, scratch: number, lda = k * 4): void {
+    partition(m, n).forEach((part, i) => this.#packedPart(split.lanes[i], part, m, n, k, a, packed, c, scratch + i * LANE_SCRATCH_BYTES, lda));
+  }
+
+  /** `multiplyPacked`'s calls recorded into one lane (a whole product on one thread); `scratch` holds `LANE_SCRATCH_BYTES`. */
+  queuePacked(lane: Lane, m: number, n: number, k: number, a: number, packed: number, c: number, scratch: number, lda = k * 4): void {
+    this.#packedPart(lane, { rows: [0, m], panels: [0, Math.ceil(n / NR)] }, m, n, k, a, packed, c, scratch, lda);
   }
 
   /**
    * C[m x n] = A . B with A's rows anywhere on the heap: row r of A is the k floats at the byte
    * address table[r] (an i32 array of ceil(m / 6) * 6 entries, the last tile's spare entries any
-   * valid address). B is packed as for `multiplyPacked`; `scratch` holds MR * NR floats.
+   * valid address). B is packed as for `multiplyPacked`; `scratch` holds `EDGE_SCRATCH_FLOATS`
+   * floats. Split between the threads.
    */
   multiplyRows(m: number, n: number, k: number, table: number, packed: number, c: number, scratch: number): void {
-    const heap = new Float32Array(this.memory.buffer);
-    const panels = Math.ceil(n / NR);
-    const fullPanels = Math.floor(n / NR);
-    const fullRows = m - (m % MR);
-    const ldc = n * 4;
-    for (let block = 0; block < m; block += ROWS_PER_BLOCK) {
-      const blockEnd = Math.min(m, block + ROWS_PER_BLOCK);
-      const fullEnd = Math.min(blockEnd, fullRows);
-      for (let p = 0; p < panels; p++) {
-        const panel = packed + p * k * NR * 4;
-        let row = block;
-        if (p < fullPanels && fullEnd > block) {
-          this.#tilesRows(table + block * 4, panel, c + block * ldc + p * NR * 4, ldc, k, (fullEnd - block) / MR);
-          row = fullEnd;
-        }
-        for (; row < blockEnd; row += MR) {
-          this.#tileRows(table + row * 4, panel, scratch, NR * 4, k);
-          this.#copyOut(heap, scratch, c / 4 + row * n + p * NR, Math.min(MR, m - row), Math.min(NR, n - p * NR), n);
-        }
-      }
-    }
+    const split = new Split(this.memory);
+    partition(m, n).forEach((part, i) => this.#rowsPart(split.lanes[i], part, m, n, k, table, packed, c, scratch + i * LANE_SCRATCH_BYTES));
+    split.run();
   }
 
   /**
@@ -354,21 +364,71 @@ export class SimdGemm {
     }
   }
 
+  /** `transpose` recorded into a lane; rows and cols multiples of 4. */
+  queueTranspose(lane: Lane, src: number, rows: number, cols: number, dst: number, dstPitch = rows * 4): void {
+    if (rows % 4 !== 0 || cols % 4 !== 0) throw new Error(`xfer wasm: a recorded transpose takes whole 4 x 4 blocks, got ${rows} x ${cols}`);
+    lane.call(this.#transposeBlocks, src, cols * 4, dst, dstPitch, rows >> 2, cols >> 2);
+  }
+
   /** B[k x n] (byte offset `b`, row-major) into the panels `multiplyPacked` and `multiplyRows` read. */
   pack(b: number, n: number, k: number, out: number): void {
     this.#pack(b, out, n, k, Math.ceil(n / NR));
   }
 
-  /** The first rows x cols of a 6 x 8 tile at `scratch` (bytes) to C from float index `to`, n wide. */
-  #copyOut(heap: Float32Array, scratch: number, to: number, rows: number, cols: number, n: number): void {
-    const from = scratch / 4;
-    for (let r = 0; r < rows; r++) heap.copyWithin(to + r * n, from + r * NR, from + r * NR + cols);
+  /**
+   * The tiles of `part`, in 96-row blocks of A. Edge tiles go through the lane's tile in
+   * `scratch` and the wasm copy; the last m % 6 rows are read through a table of their addresses
+   * in `scratch` too.
+   */
+  #packedPart(lane: Lane, part: Part, m: number, n: number, k: number, a: number, packed: number, c: number, scratch: number, lda: number): void {
+    const [rowFrom, rowTo] = part.rows, [panelFrom, panelTo] = part.panels;
+    if (rowFrom >= rowTo || panelFrom >= panelTo) return;
+    const panelBytes = k * NR * 4, ldc = n * 4;
+    const fullRows = m - (m % MR), fullPanels = Math.floor(n / NR);
+    const table = scratch, tileAt = scratch + 8 * 4;
+    const width = (p: number) => Math.min(NR, n - p * NR) * 4;
+    const fullEnd = Math.min(rowTo, fullRows);
+    for (let block = rowFrom; block < fullEnd; block += ROWS_PER_BLOCK) {
+      const blockEnd = Math.min(fullEnd, block + ROWS_PER_BLOCK);
+      for (let p = panelFrom; p < Math.min(panelTo, fullPanels); p++) {
+        lane.call(this.#tiles, a + block * lda, lda, packed + p * panelBytes, c + block * ldc + p * NR * 4, ldc, k, (blockEnd - block) / MR);
+      }
+      if (panelTo <= fullPanels) continue;
+      for (let row = block; row < blockEnd; row += MR) {
+        lane.call(this.#tile, a + row * lda, lda, packed + fullPanels * panelBytes, tileAt, NR * 4, k);
+        lane.call(this.copy, tileAt, NR * 4, c + row * ldc + fullPanels * NR * 4, ldc, MR, width(fullPanels));
+      }
+    }
+    if (rowTo <= fullRows) return;
+    const rowsLeft = m - fullRows;
+    lane.call(this.#rowTable, table, a + fullRows * lda, lda, rowsLeft);
+    for (let p = panelFrom; p < panelTo; p++) {
+      lane.call(this.#tileRows, table, packed + p * panelBytes, tileAt, NR * 4, k);
+      lane.call(this.copy, tileAt, NR * 4, c + fullRows * ldc + p * NR * 4, ldc, rowsLeft, width(p));
+    }
   }
 
-  /** A tile computed into the scratch, then its first rows x cols copied to C (float index `to`). */
-  #edgeTile(heap: Float32Array, a: number, lda: number, panel: number, scratch: number, k: number, to: number, rows: number, cols: number, n: number): void {
-    this.#tile(a, lda, panel, scratch, NR * 4, k);
-    this.#copyOut(heap, scratch, to, rows, Math.min(cols, NR), n);
+  /** The tiles of `part` read through the caller's table of row addresses. */
+  #rowsPart(lane: Lane, part: Part, m: number, n: number, k: number, table: number, packed: number, c: number, scratch: number): void {
+    const [rowFrom, rowTo] = part.rows, [panelFrom, panelTo] = part.panels;
+    const fullPanels = Math.floor(n / NR), fullRows = m - (m % MR);
+    const ldc = n * 4, tileAt = scratch + 8 * 4;
+    for (let block = rowFrom; block < rowTo; block += ROWS_PER_BLOCK) {
+      const blockEnd = Math.min(rowTo, block + ROWS_PER_BLOCK);
+      const fullEnd = Math.min(blockEnd, fullRows);
+      for (let p = panelFrom; p < panelTo; p++) {
+        const panel = packed + p * k * NR * 4;
+        let row = block;
+        if (p < fullPanels && fullEnd > block) {
+          lane.call(this.#tilesRows, table + block * 4, panel, c + block * ldc + p * NR * 4, ldc, k, (fullEnd - block) / MR);
+          row = fullEnd;
+        }
+        for (; row < blockEnd; row += MR) {
+          lane.call(this.#tileRows, table + row * 4, panel, tileAt, NR * 4, k);
+          lane.call(this.copy, tileAt, NR * 4, c + row * ldc + p * NR * 4, ldc, Math.min(MR, m - row), Math.min(NR, n - p * NR) * 4);
+        }
+      }
+    }
   }
 
   /** B[k x n] (byte offset `b`) into panels[p][k][8] (byte offset `out`), the last one zero-padded. */

@@ -17,7 +17,8 @@ import {
   v128Load, v128Store,
 } from "../../../../core/wasm/assembler.ts";
 import { type Composer, explicitPad, heapMemory } from "./compose.ts";
-import { edgeScratchFloats, gemmOn, PANEL_COLUMNS } from "./gemm-simd.ts";
+import { gemmOn, LANE_SCRATCH_BYTES, PANEL_COLUMNS } from "./gemm-simd.ts";
+import { halves, type Lane, Split } from "./parallel.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -242,15 +243,15 @@ function padInput(c: Composer, x: TensorInfo, info: Conv2DInfo): TensorInfo {
 
 /**
  * V = B^T d B of tile rows [from, to) (tile row r = (n, th) with r = n * tilesH + th) of the padded
- * input into 16 matrices [tile][C] at `vAt`, the first tile of row `from` first.
+ * input into 16 matrices [tile][C] at `vAt`, the first tile of row `from` first, recorded into `lane`.
  */
-function transformRows(c: Composer, paddedAt: number, info: Conv2DInfo, from: number, to: number, vAt: number, vStride: number): void {
+function transformRows(lane: Lane, c: Composer, paddedAt: number, info: Conv2DInfo, from: number, to: number, vAt: number, vStride: number): void {
   const { tilesH, tilesW, Hp, Wp } = tiling(info);
   const kernels = transforms(heapMemory(c.backend));
   const C = info.inChannels, paddedRow = Wp * C * 4;
   for (let r = from; r < to; r++) {
     const n = Math.floor(r / tilesH), th = r % tilesH;
-    kernels.input(paddedAt + (n * Hp + 2 * th) * paddedRow, paddedRow, tilesW, C * 4, vAt + (r - from) * tilesW * C * 4, vStride);
+    lane.call(kernels.input, paddedAt + (n * Hp + 2 * th) * paddedRow, paddedRow, tilesW, C * 4, vAt + (r - from) * tilesW * C * 4, vStride);
   }
 }
 
@@ -264,35 +265,47 @@ function chunkTiles(info: Conv2DInfo): number {
   return Math.max(96, Math.floor((2 << 20) / (16 * 4 * (info.inChannels + info.outChannels))));
 }
 
-/** `tilesPerChunk` (a multiple of a tile row, at least one) only differs in tests. */
+/**
+ * `tilesPerChunk` (a multiple of a tile row, at least one) only differs in tests. The tile rows
+ * are split in two halves, one per lane (kernels/parallel.ts), each transformed, multiplied and
+ * transformed back chunk by chunk in buffers of its own: one handover per call, and each output
+ * tile computed alone whichever lane and chunk holds it.
+ */
 export function winogradConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, tilesPerChunk = chunkTiles(info)): TensorInfo {
   const { batchSize: N, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
   const { tilesH, tilesW } = tiling(info);
   // Output in whole tiles, cropped after when OH or OW is odd.
   const exact = OH % 2 === 0 && OW % 2 === 0;
   const tileRows = N * tilesH;
-  const rowsPerChunk = Math.min(tileRows, Math.max(1, Math.floor(tilesPerChunk / tilesW)));
+  const [firstRows] = halves(tileRows);
+  const rowsPerChunk = Math.min(firstRows, Math.max(1, Math.floor(tilesPerChunk / tilesW)));
   const chunkTiles = rowsPerChunk * tilesW;
   const [vStride, uStride, mStride] = [chunkTiles * C, C * CO, chunkTiles * CO].map(matrixStride);
   const padded = padInput(c, x, info);
-  const v = c.empty([(16 * vStride) / 4]);
+  const v = c.empty([(2 * 16 * vStride) / 4]);
   const u = c.empty([(16 * uStride) / 4]);
-  const m = c.empty([(16 * mStride) / 4]);
-  const scratch = c.empty([edgeScratchFloats(C)]);
+  const m = c.empty([(2 * 16 * mStride) / 4]);
+  const scratch = c.empty([(2 * LANE_SCRATCH_BYTES) / 4]);
   const y = c.empty(exact ? info.outShape : [N, 2 * tilesH, 2 * tilesW, CO]);
-  const gemm = gemmOn(heapMemory(c.backend));
-  const kernels = transforms(heapMemory(c.backend));
+  const memory = heapMemory(c.backend);
+  const gemm = gemmOn(memory);
+  const kernels = transforms(memory);
   const [paddedAt, vAt, uAt, mAt, scratchAt, yAt, filterAt] = [padded, v, u, m, scratch, y, filter].map((t) => c.view(t).byteOffset);
   kernels.filter(filterAt, C, CO * 4, uAt, uStride);
   const outRow = 2 * tilesW * CO * 4;
-  for (let from = 0; from < tileRows; from += rowsPerChunk) {
-    const to = Math.min(tileRows, from + rowsPerChunk);
-    transformRows(c, paddedAt, info, from, to, vAt, vStride);
-    const count = (to - from) * tilesW;
-    for (let k = 0; k < 16; k++) gemm.multiplyPacked(count, CO, C, vAt + k * vStride, uAt + k * uStride, mAt + k * mStride, scratchAt);
-    // Tile row r = (n, th) writes output rows 2r and 2r + 1.
-    for (let r = from; r < to; r++) kernels.output(mAt + (r - from) * tilesW * CO * 4, mStride, tilesW, CO * 4, yAt + 2 * r * outRow, outRow);
-  }
+  const split = new Split(memory);
+  split.lanes.forEach((lane, i) => {
+    const [laneV, laneM, laneScratch] = [vAt + i * 16 * vStride, mAt + i * 16 * mStride, scratchAt + i * LANE_SCRATCH_BYTES];
+    for (let from = i === 0 ? 0 : firstRows, end = i === 0 ? firstRows : tileRows; from < end; from += rowsPerChunk) {
+      const to = Math.min(end, from + rowsPerChunk);
+      transformRows(lane, c, paddedAt, info, from, to, laneV, vStride);
+      const count = (to - from) * tilesW;
+      for (let k = 0; k < 16; k++) gemm.queuePacked(lane, count, CO, C, laneV + k * vStride, uAt + k * uStride, laneM + k * mStride, laneScratch);
+      // Tile row r = (n, th) writes output rows 2r and 2r + 1.
+      for (let r = from; r < to; r++) lane.call(kernels.output, laneM + (r - from) * tilesW * CO * 4, mStride, tilesW, CO * 4, yAt + 2 * r * outRow, outRow);
+    }
+  });
+  split.run();
   c.free(padded, v, u, m, scratch);
   return exact ? y : c.then(y, (t) => c.slice(t, [0, 0, 0, 0], [N, OH, OW, CO]));
 }
@@ -314,25 +327,41 @@ export function winogradFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, i
   const vT = c.empty([(16 * vTStride) / 4]);
   const z = c.empty([(16 * zStride) / 4]);
   const du = c.empty([(16 * uStride) / 4]);
-  const scratch = c.empty([edgeScratchFloats(tiles)]);
+  const scratch = c.empty([(2 * LANE_SCRATCH_BYTES) / 4]);
   const dw = c.empty([3, 3, C, CO]);
   const dyTiles = exact ? dy : c.run("PadV2", { x: dy }, {
     paddings: explicitPad(0, 2 * tilesH - OH, 0, 2 * tilesW - OW), constantValue: 0,
   } as unknown as NamedAttrMap);
   const padded = padInput(c, x, info);
-  const gemm = gemmOn(heapMemory(c.backend));
-  const kernels = transforms(heapMemory(c.backend));
+  const memory = heapMemory(c.backend);
+  const gemm = gemmOn(memory);
+  const kernels = transforms(memory);
   const [vAt, vTAt, zAt, duAt, scratchAt, dwAt, tilesAt, paddedAt] = [v, vT, z, du, scratch, dw, dyTiles, padded].map((t) => c.view(t).byteOffset);
-  transformRows(c, paddedAt, info, 0, N * tilesH, vAt, vStride);
-  c.free(padded);
-  for (let k = 0; k < 16; k++) gemm.transpose(vAt + k * vStride, tiles, C, vTAt + k * vTStride, vTPitch);
-  c.free(v);
-  // Tile row r = (n, th) reads dy's rows 2r and 2r + 1.
+  // The transforms by halves of the tile rows, then the 16 transposes and products by halves of k.
+  const tileRows = N * tilesH;
+  const [firstRows] = halves(tileRows);
   const dyRow = 2 * tilesW * CO * 4;
-  for (let r = 0; r < N * tilesH; r++) kernels.gradOutput(tilesAt + 2 * r * dyRow, dyRow, tilesW, CO * 4, zAt + r * tilesW * 32, zStride, tiles * 32);
+  const transformed = new Split(memory);
+  transformed.lanes.forEach((lane, i) => {
+    const [from, to] = i === 0 ? [0, firstRows] : [firstRows, tileRows];
+    transformRows(lane, c, paddedAt, info, from, to, vAt + from * tilesW * C * 4, vStride);
+    // Tile row r = (n, th) reads dy's rows 2r and 2r + 1.
+    for (let r = from; r < to; r++) lane.call(kernels.gradOutput, tilesAt + 2 * r * dyRow, dyRow, tilesW, CO * 4, zAt + r * tilesW * 32, zStride, tiles * 32);
+  });
+  transformed.run();
+  c.free(padded);
   if (!exact) c.free(dyTiles);
-  for (let k = 0; k < 16; k++) gemm.multiplyPacked(C, CO, tiles, vTAt + k * vTStride, zAt + k * zStride, duAt + k * uStride, scratchAt, vTPitch);
-  c.free(vT, z, scratch);
+  // The SIMD transpose takes whole 4 x 4 blocks only as a wasm call; other tile counts transpose here first.
+  const recordTransposes = tiles % 4 === 0;
+  if (!recordTransposes) for (let k = 0; k < 16; k++) gemm.transpose(vAt + k * vStride, tiles, C, vTAt + k * vTStride, vTPitch);
+  const products = new Split(memory);
+  for (let k = 0; k < 16; k++) {
+    const i = k < 8 ? 0 : 1, lane = products.lanes[i];
+    if (recordTransposes) gemm.queueTranspose(lane, vAt + k * vStride, tiles, C, vTAt + k * vTStride, vTPitch);
+    gemm.queuePacked(lane, C, CO, tiles, vTAt + k * vTStride, zAt + k * zStride, duAt + k * uStride, scratchAt + i * LANE_SCRATCH_BYTES, vTPitch);
+  }
+  products.run();
+  c.free(v, vT, z, scratch);
   kernels.filterGrad(duAt, uStride, C * CO * 4, dwAt, C * CO * 4);
   c.free(du);
   return dw;

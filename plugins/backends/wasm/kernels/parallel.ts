@@ -1,0 +1,90 @@
+/**
+ * Work split between this thread and a helper thread over the threaded backend's shared heap.
+ * A kernel records its wasm calls into the two lanes of a `Split` (a fixed partition chosen by
+ * the kernel: output panels, tile rows or whole products, never a sum split in two), then `run`
+ * hands lane 1 to the helper in one handover, runs lane 0 here and waits. Without a helper both
+ * lanes run here, lane 0 first: the same calls on the same data, so every output has the same bits
+ * whatever the thread count. Recorded calls run later, so a kernel records only wasm calls whose
+ * inputs the earlier calls of the same lane (or work done before recording) produce.
+ *
+ * Runtime-neutral: the helper itself (a Node worker, `helper-thread.ts`) registers here.
+ */
+import { moduleOf } from "../../../../core/wasm/assembler.ts";
+
+export type WasmCall = (...args: number[]) => void;
+
+/** At most this many i32 arguments per recorded call. */
+export const MAX_ARGS = 7;
+
+/** A thread that runs recorded calls of wasm functions instantiated on its heap. */
+export interface Helper {
+  /** Starts `calls` (functions with the modules they come from) on the helper thread. */
+  start(calls: readonly RecordedCall[]): void;
+  /** Waits until the started calls are done; throws what the helper threw. */
+  finish(): void;
+  /** Splits handed over so far. */
+  readonly handovers: number;
+}
+
+export interface RecordedCall {
+  readonly fn: WasmCall;
+  readonly module: WebAssembly.Module;
+  readonly name: string;
+  readonly args: readonly number[];
+}
+
+const helpers = new WeakMap<WebAssembly.Memory, Helper>();
+
+/** Makes `helper` run the second lane of every split on `memory` from now on. */
+export function setHelper(memory: WebAssembly.Memory, helper: Helper): void {
+  helpers.set(memory, helper);
+}
+
+/** The helper thread of `memory`, if it has one. */
+export function helperOn(memory: WebAssembly.Memory): Helper | undefined {
+  return helpers.get(memory);
+}
+
+/** The calls of one thread, in order. */
+export class Lane {
+  readonly calls: RecordedCall[] = [];
+
+  call(fn: WasmCall, ...args: number[]): void {
+    if (args.length > MAX_ARGS) throw new Error(`xfer wasm kernels: a recorded call takes at most ${MAX_ARGS} arguments, got ${args.length}`);
+    const { module, name } = moduleOf(fn);
+    this.calls.push({ fn, module, name, args });
+  }
+
+  run(): void {
+    for (const { fn, args } of this.calls) fn(...args);
+  }
+}
+
+/** Two lanes of wasm calls over one heap, run on two threads when the heap has a helper. */
+export class Split {
+  readonly lanes: readonly [Lane, Lane] = [new Lane(), new Lane()];
+
+  constructor(readonly memory: WebAssembly.Memory) {}
+
+  run(): void {
+    const [here, there] = this.lanes;
+    const helper = helpers.get(this.memory);
+    if (helper === undefined || here.calls.length === 0 || there.calls.length === 0) {
+      here.run();
+      there.run();
+      return;
+    }
+    helper.start(there.calls);
+    try {
+      here.run();
+    } finally {
+      helper.finish();
+    }
+  }
+}
+
+/** [0, count) in two parts, the first `unit`-aligned and the larger when it cannot be even. */
+export function halves(count: number, unit = 1): readonly [number, number] {
+  const cut = Math.min(count, unit * Math.ceil(Math.ceil(count / unit) / 2));
+  return [cut, count - cut];
+}
