@@ -219,19 +219,25 @@ it("batchNormTraining: xfer's wasm kernels match cpu's composed moments and norm
   }), RUNS);
 });
 
-it("ReLU's gradient runs as one wasm kernel, bit-identical to tfjs's formula mul(dy, cast(step(x))), zeros, NaN and infinities included", async () => {
-  const specials = [0, -0, NaN, Infinity, -Infinity, 1e-30, -1e-30];
+const MASK_GRADIENTS = [
+  { name: "ReLU", forward: (t: tf.Tensor) => tf.relu(t), mask: (x: tf.Tensor) => tf.step(x), formula: "mul(dy, cast(step(x)))" },
+  { name: "ReLU6", forward: (t: tf.Tensor) => tf.relu6(t), mask: (x: tf.Tensor) => tf.mul(tf.lessEqual(x, 6), tf.step(x)), formula: "mul(dy, cast(mul(lessEqual(x, 6), step(x))))" },
+];
+
+it.each(MASK_GRADIENTS)("the gradient of $name runs as one wasm kernel, bit-identical to tfjs's formula $formula, zeros, 6, NaN and infinities included", async ({ forward, mask }) => {
+  const specials = [0, -0, NaN, Infinity, -Infinity, 1e-30, -1e-30, 6, 6.000001, 5.999999];
   const cases = fc.record({ size: fc.integer({ min: 1, max: 67 }), seed: fc.integer({ min: 1, max: 1e6 }), every: fc.integer({ min: 2, max: 9 }) });
   await fc.assert(fc.asyncProperty(cases, async ({ size, seed, every }) => {
     await tf.setBackend("wasm");
+    // Scaled to [-8, 8): both of ReLU6's edges are crossed.
     const withSpecials = (t: tf.Tensor, offset: number) => {
-      const values = t.dataSync().slice();
+      const values = t.dataSync().map((v) => v * 8);
       for (let i = offset; i < values.length; i += every) values[i] = specials[(i / every) % specials.length | 0];
       return tf.tensor(values, t.shape);
     };
     const [x, dy] = [withSpecials(uniform([size], seed), 0), withSpecials(uniform([size], seed + 1), 1)];
-    const fused = tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy);
-    const formula = tf.mul(dy, tf.cast(tf.step(x), "float32"));
+    const fused = tf.grad(forward)(x, dy);
+    const formula = tf.mul(dy, tf.cast(mask(x), "float32"));
     expect(Array.from(fused.dataSync())).toEqual(Array.from(formula.dataSync()));
     tf.dispose([x, dy, fused, formula]);
   }), RUNS);
