@@ -6,7 +6,8 @@
  * each dataset's data root and each backbone's weights file. Optimizers and backbones are not
  * created here (they need a tensor backend; backbones load weights): their `validate` checks their
  * options instead (a plugin without one is checked when a run creates it). File checks go through
- * `probe`, so core stays free of Node.
+ * `probe`, so core stays free of Node. It also refuses a run whose training step would not fit in
+ * the wasm heap (`stepHeapProblem`).
  */
 import type { JsonObject } from "./contracts.ts";
 import { XferError } from "./errors.ts";
@@ -30,6 +31,8 @@ export interface PreflightInput {
   readonly dataRoots: Readonly<Record<string, string>>;
   /** config weights: backbone id -> file. */
   readonly weights: Readonly<Record<string, string>>;
+  /** The heap a training step must fit in; default WASM_HEAP_LIMIT_BYTES (tests set less). */
+  readonly heapLimitBytes?: number;
 }
 
 /** Every problem of the plan, each once with the number of runs it concerns; empty when the plan can start. */
@@ -64,6 +67,8 @@ export async function preflight(input: PreflightInput, probe: PreflightProbe): P
     for (const ref of spec.augment.batch ?? []) await tryCreate("batch-augmentation", ref, ctx);
     for (const name of spec.metrics) await tryCreate("metric", { name }, ctx);
     for (const problem of await fileProblems(input, spec, probe, checked, defaultRoots)) note(problem);
+    const heap = stepHeapProblem(spec, input.heapLimitBytes ?? WASM_HEAP_LIMIT_BYTES);
+    if (heap !== undefined) note(heap);
   }
   return [...problems].map(([problem, count]) => `${problem} (${count} run(s))`);
 }
@@ -155,4 +160,94 @@ function levenshtein(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length];
+}
+
+/** wasm32's address space: the wasm backend's heap can never grow past 4 GiB. */
+export const WASM_HEAP_LIMIT_BYTES = 4 * 2 ** 30;
+
+/**
+ * Measured peak wasm heap of one training step (forward, backward, SGD with momentum) by
+ * architecture (the catalog id before its first "."): `fixedBytes + rows * perSampleBytes` at
+ * `size` px, activations scaling with the image area. ResNet-50 from test/bench/memory.bench.ts's
+ * heap at batches 8 and 16; the others from the same step's peak of live tensor bytes at batches 1
+ * and 2 times ResNet-50's heap-to-tensor ratio (docs/backends.md, "Memory"). Architectures not
+ * listed are not checked before a run; the step's own out-of-memory error still names the fix.
+ */
+const STEP_HEAP: Readonly<Record<string, { readonly size: number; readonly fixedBytes: number; readonly perSampleBytes: number }>> = {
+  // Heap at batches 2 and 8: 951 MB and 2,826 MB.
+  resnet50: { size: 224, fixedBytes: 325_779_456, perSampleBytes: 312_475_648 },
+  // At 112 px, heap at batches 4 and 16: 279 MB and 482 MB.
+  resnet18: { size: 112, fixedBytes: 210_938_540, perSampleBytes: 16_913_749 },
+  // Default widths, heap at batches 16 and 64: 29 MB and 96 MB (narrower options need less).
+  tinycnn: { size: 28, fixedBytes: 6_881_280, perSampleBytes: 1_388_544 },
+};
+
+/**
+ * The training images' size: the last train augmentation's `size` or `crop` option
+ * (random-resized-crop, resize-center-crop), else the backbone's `inputSize` option; undefined
+ * when neither says (the measured size is then assumed).
+ */
+function trainImageSize(spec: Pick<RunSpec, "backbone" | "augment">): number | undefined {
+  for (const ref of [...spec.augment.train].reverse()) {
+    const options = (ref.options ?? {}) as JsonObject;
+    const size = options.size ?? options.crop;
+    if (typeof size === "number") return size;
+    if (Array.isArray(size) && typeof size[0] === "number" && typeof size[1] === "number") return Math.sqrt(size[0] * size[1]);
+  }
+  const inputSize = (spec.backbone.options as JsonObject | undefined)?.inputSize;
+  return typeof inputSize === "number" ? inputSize : undefined;
+}
+
+/** The estimated peak heap of one training step of `spec`'s backbone over `rows` images, or undefined for an unmeasured architecture. */
+export function estimateStepHeapBytes(spec: Pick<RunSpec, "backbone" | "augment">, rows: number): number | undefined {
+  const measured = STEP_HEAP[spec.backbone.name.split(".")[0]];
+  if (measured === undefined) return undefined;
+  const size = trainImageSize(spec) ?? measured.size;
+  return measured.fixedBytes + rows * measured.perSampleBytes * (size / measured.size) ** 2;
+}
+
+/**
+ * Why the run's training step cannot fit in `limitBytes` of heap, with the largest micro-batch
+ * (a divisor of batchSize) that fits; undefined when it fits or cannot be estimated. Runs
+ * without gradient steps (logistic regression on features) are not checked.
+ */
+export function stepHeapProblem(spec: RunSpec, limitBytes: number): string | undefined {
+  const { batchSize, microBatch, mode } = spec.training;
+  if (mode === "logistic-regression") return undefined;
+  const rows = Math.min(microBatch ?? batchSize, batchSize);
+  const needed = estimateStepHeapBytes(spec, rows);
+  if (needed === undefined || needed <= limitBytes) return undefined;
+  const size = trainImageSize(spec);
+  const what = rows < batchSize ? `micro-batch of ${rows} (training.microBatch)` : `batch of ${rows} (training.batchSize)`;
+  return `backbone "${spec.backbone.name}": a training step on a ${what}${size === undefined ? "" : ` at ${size} px`} needs about ${byteText(needed)} of wasm heap, more than the ${byteText(limitBytes)} it can have; ${microBatchAdvice(spec, rows, limitBytes)}`;
+}
+
+/**
+ * The error of a training step that ran out of heap while running (core/train/step.ts): the same
+ * advice as the preflight check, so a user meets one message whichever catches it first.
+ */
+export function heapExhaustedMessage(run: string, spec: Pick<RunSpec, "backbone" | "training"> & Partial<Pick<RunSpec, "augment">>, rows: number, microBatch: number | undefined): string {
+  const failed = Math.min(microBatch ?? rows, rows);
+  const micro = failed < rows ? ` in micro-batches of ${failed}` : "";
+  return `run ${run}: a training step of backbone "${spec.backbone.name}" on a batch of ${rows}${micro} ran out of the wasm heap (at most ${byteText(WASM_HEAP_LIMIT_BYTES)}); ${microBatchAdvice(spec, failed, WASM_HEAP_LIMIT_BYTES)}`;
+}
+
+/** The largest micro-batch below `rows` that divides batchSize and fits by the estimate; without an estimate, the rule. */
+function microBatchAdvice(spec: Pick<RunSpec, "backbone" | "training"> & Partial<Pick<RunSpec, "augment">>, rows: number, limitBytes: number): string {
+  const { batchSize } = spec.training;
+  for (let micro = Math.min(rows, batchSize) - 1; micro >= 1; micro -= 1) {
+    if (batchSize % micro !== 0) continue;
+    const needed = spec.augment === undefined ? undefined : estimateStepHeapBytes(spec as RunSpec, micro);
+    if (needed === undefined) {
+      return `set training.microBatch to a divisor of training.batchSize (${batchSize}) below ${rows} (gradient accumulation keeps the batch; docs/training.md)`;
+    }
+    if (needed <= limitBytes) {
+      return `set training.microBatch to ${micro} (gradient accumulation keeps the batch of ${batchSize}; about ${byteText(needed)} a step; docs/training.md)`;
+    }
+  }
+  return "even one image per step does not fit: use a smaller input size or backbone";
+}
+
+function byteText(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }

@@ -51,6 +51,14 @@ export interface TrainingOptions {
    * epoch, i.e. momentum 1 - max(1 - 10/s, 0.9). Absent: each layer's own.
    */
   readonly batchNormMomentum?: number | "kornblith";
+  /**
+   * Gradient accumulation: each step's `batchSize` samples go through the network in micro-batches
+   * of this many (a divisor of batchSize), their gradients summed into one optimizer step, so a
+   * recipe keeps the paper's batch where a whole batch's activations do not fit in memory. Batch
+   * norm then normalises by each micro-batch's statistics (docs/training.md, "Gradient
+   * accumulation"). Equal to batchSize it is dropped from the spec: the same computation, the same hash.
+   */
+  readonly microBatch?: number;
 }
 
 /**
@@ -295,6 +303,7 @@ export function plan(recipe: TrainRecipe, options: PlanOptions = {}): PlannedRun
       let spec: JsonObject = { ...template, recipe: recipe.name, point };
       for (const [path, value] of Object.entries(point)) spec = setPath(spec, path, value);
       spec = withUpstreamRun(recipe.name, spec, options.upstream);
+      spec = withMicroBatch(recipe.name, spec);
       spec = sortKeys(spec);
       const hash = contentHash(spec);
       if (!runs.has(hash)) runs.set(hash, { hash, spec: spec as unknown as RunSpec });
@@ -321,6 +330,23 @@ function withUpstreamRun(recipeName: string, spec: JsonObject, resolve: PlanOpti
   }
   const resolved = resolve(ref as unknown as UpstreamRef, spec);
   return { ...spec, upstream: { ...ref, ...(typeof resolved === "string" ? { run: resolved } : { runs: [...resolved] }) } };
+}
+
+/**
+ * The spec with `training.microBatch` checked (a positive integer dividing batchSize, so every
+ * full batch splits into equal micro-batches) and removed when it equals batchSize: that step is
+ * the plain one bit for bit, so it must not make another run identity.
+ */
+function withMicroBatch(recipeName: string, spec: JsonObject): JsonObject {
+  const training = spec.training as JsonObject;
+  const { microBatch, batchSize } = training;
+  if (microBatch === undefined) return spec;
+  if (typeof microBatch !== "number" || !Number.isSafeInteger(microBatch) || microBatch < 1 || typeof batchSize !== "number" || batchSize % microBatch !== 0) {
+    throw new InputError(`recipe "${recipeName}"`, `training.microBatch must be a positive integer that divides training.batchSize (${canonicalJson(batchSize ?? null)}), got ${canonicalJson(microBatch)}`);
+  }
+  if (microBatch !== batchSize) return spec;
+  const { microBatch: _equalToBatch, ...rest } = training;
+  return { ...spec, training: rest };
 }
 
 /** A `--filter PATH=VALUE`: `value` is the typed value (JSON when the text parses as JSON, else the text). */

@@ -270,7 +270,7 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
         const lr = schedule.lr({ epoch, step, stepsPerEpoch });
         if (step === 0) lrs.start = lr;
         lrs.end = lr;
-        const loss = trainingStep(optimizer, variables, (x, target) => lossOf(head, learner.logits(x, epoch), target), input, y, lr);
+        const loss = trainingStep(optimizer, variables, (x, target) => lossOf(head, learner.logits(x, epoch), target), input, y, lr, { run: parts.hash, spec });
         input.dispose();
         y.dispose();
         if (!Number.isFinite(loss)) throw new XferError(`run ${parts.hash}: training loss became ${loss} at epoch ${epoch + 1}, step ${step + 1}`);

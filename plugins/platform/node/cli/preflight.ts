@@ -25,7 +25,16 @@ async function problemOf(path: string, expected: "directory" | "file"): Promise<
 
 /** The plan's problems; `dataRoots` are the roots the runs will read (--smoke's fixtures applied). */
 export function planProblems(registry: PluginRegistry, runs: readonly PlannedRun[], config: XferConfig, dataRoots: Readonly<Record<string, string>>): Promise<string[]> {
-  return preflight({ registry, runs, dataRoots, weights: config.weights }, fileSystemProbe);
+  return preflight({ registry, runs, dataRoots, weights: config.weights, heapLimitBytes: heapLimitForTests() }, fileSystemProbe);
+}
+
+/** XFER_HEAP_LIMIT_BYTES (for tests: a small step can exceed it) instead of the wasm heap's 4 GiB. */
+function heapLimitForTests(): number | undefined {
+  const text = process.env.XFER_HEAP_LIMIT_BYTES;
+  if (text === undefined) return undefined;
+  const bytes = Number(text);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new XferError(`XFER_HEAP_LIMIT_BYTES must be a positive integer number of bytes, got "${text}"`);
+  return bytes;
 }
 
 /** The error `xfer run` (and `xfer plan --strict`) stops with: every problem, one a line. */
