@@ -2,6 +2,7 @@
  * Per-class precision, recall, F1 and support, and the confusion matrix of single-label
  * predictions: what a run records about each split beside its summary metrics.
  */
+import { IGNORED_LABEL } from "../contracts.ts";
 import { checkSameLength, type Rows, type Vector } from "./validate.ts";
 
 export interface ClassScores {
@@ -36,7 +37,7 @@ export function perClassFromConfusion(matrix: readonly (readonly number[])[]): C
   });
 }
 
-/** Per class of multi-hot rows against multi-hot predictions. */
+/** Per class of multi-hot rows against multi-hot predictions; a true entry IGNORED_LABEL leaves that pair out. */
 export function perClassMultilabel(yTrue: Rows, yPred: Rows): ClassScores[] {
   checkSameLength("perClassMultilabel", yTrue, yPred);
   const k = yTrue[0]?.length ?? 0;
@@ -45,6 +46,7 @@ export function perClassMultilabel(yTrue: Rows, yPred: Rows): ClassScores[] {
     let fp = 0;
     let fn = 0;
     for (let i = 0; i < yTrue.length; i++) {
+      if (yTrue[i][c] === IGNORED_LABEL) continue;
       const t = yTrue[i][c] === 1;
       const p = yPred[i][c] === 1;
       if (t && p) tp++;

@@ -111,14 +111,15 @@ export function vocMeanAP(yTrueMultiHot: Rows, scores: Rows): number {
       recall[r] = tp / positives;
       precision[r] = tp / (r + 1);
     });
-    let ap = 0;
+    // Summed then divided once, so a perfect ranking scores exactly 1 (eleven additions of 1/11 overshoot it).
+    let precisions = 0;
     for (let step = 0; step <= 10; step++) {
       const t = step * 0.1;
       let p = 0;
       for (let r = 0; r < n; r++) if (recall[r] >= t && precision[r] > p) p = precision[r];
-      ap += p / 11;
+      precisions += p;
     }
-    sum += ap;
+    sum += precisions / 11;
   }
   return sum / k;
 }

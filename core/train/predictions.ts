@@ -1,12 +1,12 @@
 /**
  * A run's predictions as bytes (predictions.safetensors): the scores as an n x k float32 tensor
  * `scores` (the trainer's softmax/sigmoid outputs are float32, so nothing is lost), the labels as
- * `labels` (n, or n x k multi-hot), and the split and sample ids as JSON in the metadata. Decoding
+ * `labels` (n, or n x k multi-hot with IGNORED_LABEL for ignored pairs), and the split and sample ids as JSON in the metadata. Decoding
  * checks everything a metric would trip over later: shapes, ids unique and one per row, labels
  * whole numbers in range, scores finite.
  */
 import { z } from "zod";
-import type { RunPredictions } from "../contracts.ts";
+import { IGNORED_LABEL, type RunPredictions } from "../contracts.ts";
 import { InputError } from "../errors.ts";
 import { readSafetensors, readSafetensorsMetadata, writeSafetensors } from "../formats/safetensors.ts";
 
@@ -63,9 +63,10 @@ export function decodePredictions(bytes: Uint8Array, where: string): RunPredicti
   if (labels.shape.join("x") !== labelShape.join("x")) throw new InputError(where, `labels have shape [${labels.shape.join(", ")}]; expected [${labelShape.join(", ")}]`);
   const badScore = scores.data.findIndex((v) => !Number.isFinite(v));
   if (badScore >= 0) throw new InputError(where, `score of sample ${parsed.ids[Math.floor(badScore / k)]} is ${scores.data[badScore]}; expected a finite number`);
-  const maxLabel = parsed.multilabel ? 1 : k - 1;
-  const badLabel = labels.data.findIndex((v) => !Number.isInteger(v) || v < 0 || v > maxLabel);
-  if (badLabel >= 0) throw new InputError(where, `label of sample ${parsed.ids[parsed.multilabel ? Math.floor(badLabel / k) : badLabel]} is ${labels.data[badLabel]}; expected a whole number in 0..${maxLabel}`);
+  // Multilabel rows may hold IGNORED_LABEL (a class the sample is scored for neither way).
+  const [minLabel, maxLabel] = parsed.multilabel ? [IGNORED_LABEL, 1] : [0, k - 1];
+  const badLabel = labels.data.findIndex((v) => !Number.isInteger(v) || v < minLabel || v > maxLabel);
+  if (badLabel >= 0) throw new InputError(where, `label of sample ${parsed.ids[parsed.multilabel ? Math.floor(badLabel / k) : badLabel]} is ${labels.data[badLabel]}; expected a whole number in ${minLabel}..${maxLabel}`);
   const rows = (data: Float32Array, width: number) => Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * width, (i + 1) * width)));
   return { split: parsed.split, ids: parsed.ids, labels: parsed.multilabel ? rows(labels.data, k) : Array.from(labels.data), scores: rows(scores.data, k) };
 }

@@ -3,7 +3,7 @@
  * before it calls core/metrics.
  */
 import type { z } from "zod";
-import type { Labels, Metric, Scores } from "../../core/contracts.ts";
+import { IGNORED_LABEL, type Labels, type Metric, type Scores } from "../../core/contracts.ts";
 import { InputError } from "../../core/errors.ts";
 import { definePlugin, parseOptions, type Plugin } from "../../core/plugin.ts";
 import { argmaxRows } from "../../core/metrics/index.ts";
@@ -30,12 +30,23 @@ export function classIndices(metric: string, yTrue: Labels): readonly number[] {
   return yTrue as readonly number[];
 }
 
-/** The multi-hot label rows of a multilabel task; class indices are rejected with the metric's name. */
-export function multilabelRows(metric: string, yTrue: Labels): readonly (readonly number[])[] {
+/**
+ * The multi-hot label rows of a multilabel task; class indices are rejected with the metric's name,
+ * and so are ignored entries (IGNORED_LABEL) unless the metric leaves them out itself (`ignored: "skip"`).
+ */
+export function multilabelRows(metric: string, yTrue: Labels, ignored: "reject" | "skip" = "reject"): readonly (readonly number[])[] {
   if (yTrue.some((v) => !Array.isArray(v))) {
     throw new InputError(`metric "${metric}"`, "yTrue must be multi-hot rows (multilabel task), got class indices");
   }
-  return yTrue as readonly (readonly number[])[];
+  const rows = yTrue as readonly (readonly number[])[];
+  const at = ignored === "reject" ? rows.findIndex((row) => row.includes(IGNORED_LABEL)) : -1;
+  if (at >= 0) {
+    throw new InputError(
+      `metric "${metric}"`,
+      `yTrue[${at}][${rows[at].indexOf(IGNORED_LABEL)}] is ${IGNORED_LABEL}: the dataset leaves that class out for that sample (VOC 2007's difficult-only objects), which this metric cannot do; score the dataset with voc-map, or count such classes present or absent (voc2007's option difficult: "positive" or "negative")`,
+    );
+  }
+  return rows;
 }
 
 /**

@@ -63,7 +63,7 @@ describe("xfer splits make", () => {
     const run = spawnSync(process.execPath, [xfer, "splits", "make", "voc2007", "--root", join(FIXTURES, "voc2007"), "--out", manifest,
       "--splitter", "predefined", "--splitter-options", JSON.stringify({ train: "train", val: "val", test: "test" })], { encoding: "utf8", timeout: 60_000 });
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout.trim()).toBe(`${manifest}: voc2007 split by predefined (seed 0): train 2, val 2, test 2`);
+    expect(run.stdout.trim()).toBe(`${manifest}: voc2007 split by predefined (seed 0): train 3, val 2, test 2`);
   }, 60_000);
 });
 
@@ -76,15 +76,20 @@ describe("voc2007", () => {
       return [id, flags.flatMap((f, c) => (f === 1 || (f === 0 && difficult) ? [c] : []))];
     })));
 
-  it("reads the class files and the XML annotations to the same multi-hot labels, difficult counted as present by default", async () => {
+  it("reads the class files and the XML annotations to the same labels, difficult-only classes ignored by default", async () => {
     const { dataset, ctx, index } = await indexed("voc2007");
     expect(dataset.meta.selectionMetric).toBe("voc-map");
-    expect(Object.fromEntries(index.samples.map((s) => [s.id, s.label]))).toEqual(expectedLabels(true));
+    expect(Object.fromEntries(index.samples.map((s) => [s.id, s.label]))).toEqual(expectedLabels(false));
+    // An image whose objects of a class are all difficult: that class is ignored (devkit flag 0), not present or absent.
+    expect(Object.fromEntries(index.samples.flatMap((s) => (s.ignore ? [[s.id, s.ignore]] : [])))).toEqual({ "000005": [10], "000017": [12], "000012": [3], "000004": [7] });
     expect(index.predefinedSplits).toEqual(Object.fromEntries(Object.entries(VOC2007_FIXTURE).map(([split, images]) => [split, Object.keys(images)])));
     const xml = await indexed("voc2007", { labels: "xml" });
     expect(xml.index).toEqual(index);
+    const positive = await indexed("voc2007", { difficult: "positive" });
+    expect(Object.fromEntries(positive.index.samples.map((s) => [s.id, s.label]))).toEqual(expectedLabels(true));
     const negative = await indexed("voc2007", { difficult: "negative" });
     expect(Object.fromEntries(negative.index.samples.map((s) => [s.id, s.label]))).toEqual(expectedLabels(false));
+    expect([...positive.index.samples, ...negative.index.samples].some((s) => s.ignore)).toBe(false);
     await expectColours(dataset, ctx, index, (id) => Object.values(VOC2007_FIXTURE).find((images) => id in images)![id][0][0]);
     // The provided validation set is the selection split; no test archive: train and val only.
     expect(predefinedSplit(index, { train: "train", val: "val", test: "test" }).val).toEqual(["000009", "000012"]);

@@ -87,3 +87,31 @@ describe("bad input is a clear error, never a NaN", () => {
     expect(() => make(metrics.vocMapMetric).compute([[0, 1], [0, 1]], [[0.1, 0.2], [0.3, 0.4]])).toThrow(/class 0 has no positive/);
   });
 });
+
+describe("voc-map leaves ignored pairs out, as the devkit leaves out difficult-only images", () => {
+  const vocMap = make(metrics.vocMapMetric);
+  // Class 0 without sample 1 ranks (by score) 1, 0, 1, 0: precision 1, 1/2, 2/3, 1/2 at recall 1/2, 1/2, 1, 1,
+  // so the best precision at recall >= t is 1 for t = 0..0.5 and 2/3 for t = 0.6..1: AP = (6 + 5 * 2/3) / 11 = 28/33.
+  // Class 1 without sample 3 ranks 1, 1, 0, 0: AP = 1. The mean: (28/33 + 1) / 2 = 61/66.
+  const yTrue = [[1, 0], [-1, 1], [0, 1], [1, -1], [0, 0]];
+  const yScore = [[0.9, 0.1], [0.8, 0.9], [0.7, 0.8], [0.6, 0.95], [0.5, 0.3]];
+
+  it("scores the hand-computed 11-point AP", () => {
+    expect(vocMap.compute(yTrue, yScore)).toBeCloseTo(61 / 66, 14);
+    // Counted absent instead, the ignored pairs rank above positives and lower both APs.
+    const asAbsent = yTrue.map((row) => row.map((v) => Math.max(v, 0)));
+    expect(vocMap.compute(asAbsent, yScore)).toBeLessThan(61 / 66 - 0.05);
+  });
+
+  it("a pair left out is as if its sample were absent from that class's ranking alone", () => {
+    const dropped0 = vocMap.compute([[1], [0], [1], [0]], [[0.9], [0.7], [0.6], [0.5]]);
+    const dropped1 = vocMap.compute([[0], [1], [1], [0]], [[0.1], [0.9], [0.8], [0.3]]);
+    expect(vocMap.compute(yTrue, yScore)).toBe((dropped0 + dropped1) / 2);
+  });
+
+  it("a class whose positives are all ignored has no AP; other multilabel metrics refuse ignored pairs by name", () => {
+    expect(() => vocMap.compute([[-1, 1], [0, 0]], [[0.2, 0.3], [0.1, 0.4]])).toThrow(/class 0 has no positive samples \(besides those ignored\)/);
+    expect(() => vocMap.compute([[-1, 1], [1, 0]], [[0.2, 0.3]])).toThrow(/differ in length \(2 vs 1\)/);
+    expect(() => make(metrics.macroF1Metric).compute(yTrue, yScore)).toThrow(/metric "macro-f1".*yTrue\[1\]\[0\] is -1: the dataset leaves that class out for that sample.*difficult: "positive" or "negative"/);
+  });
+});

@@ -24,17 +24,19 @@ type Flags = Int8Array;
 
 export const voc2007 = defineDataset({
   name: "voc2007",
+  version: "1.1.0",
   description: "PASCAL VOC 2007 classification: 20 object classes, multilabel, train/val/test",
   orientation: "stored",
   options: {
     /** Where labels come from: the class files, the XML annotations, or the class files when present. */
     labels: z.enum(["auto", "imagesets", "xml"]).default("auto"),
     /**
-     * A class whose objects in an image are all marked difficult (flag 0): counted as present
-     * ("positive", as the XML's object list has it) or absent ("negative"). The devkit leaves such
-     * images out of that class's ranking, which a multi-hot label cannot say (see docs/datasets.md).
+     * A class whose objects in an image are all marked difficult (flag 0): left out of that class's
+     * scoring ("ignore", the sample's `ignore` list: the devkit leaves such images out of the
+     * class's ranking, and voc-map does), or counted present ("positive") or absent ("negative")
+     * for metrics that cannot leave pairs out. Training targets count an ignored class absent.
      */
-    difficult: z.enum(["positive", "negative"]).default("positive"),
+    difficult: z.enum(["ignore", "positive", "negative"]).default("ignore"),
   },
   build(options) {
     return {
@@ -66,10 +68,13 @@ export const voc2007 = defineDataset({
           const flags = fromXml ? await xmlFlags(io, base, [...where.keys()]) : await classFileFlags(io, main, split, where);
           const inSplit: string[] = [];
           for (const [id, at] of where) {
-            const label = VOC2007_CLASSES.flatMap((_, c) => (flags.get(id)![c] === 1 || (flags.get(id)![c] === 0 && options.difficult === "positive") ? [c] : []));
+            const row = flags.get(id)!;
+            const classesFlagged = (flag: number) => VOC2007_CLASSES.flatMap((_, c) => (row[c] === flag ? [c] : []));
+            const difficultOnly = classesFlagged(0);
+            const label = options.difficult === "positive" ? [...classesFlagged(1), ...difficultOnly].sort((a, b) => a - b) : classesFlagged(1);
             const files = [under(base, `JPEGImages/${id}.jpg`)];
             if (!(await check.present(id, files, at))) continue;
-            samples.push({ id, files, label });
+            samples.push({ id, files, label, ...(options.difficult === "ignore" && difficultOnly.length > 0 ? { ignore: difficultOnly } : {}) });
             inSplit.push(id);
           }
           predefinedSplits[split] = inSplit;
