@@ -28,7 +28,8 @@ function input(seed: number, shape: number[]): tf.Tensor4D {
 
 const values = (m: Module, x: tf.Tensor, ctx: Ctx) => tf.tidy(() => m(x, ctx).dataSync() as Float32Array);
 
-describe.each(["resnet18_mini.random", "resnext50_mini.random", "mobilenet_v3_mini.random"])("%s in eval", (id) => {
+// The families whose conv + batch-norm pairs fold: ResNet, ResNeXt, MobileNetV3 (convBnAct), VGG-BN (a conv bias), CLIP's ResNet, ShuffleNetV2 (depthwise).
+describe.each(["resnet18_mini.random", "resnext50_mini.random", "mobilenet_v3_mini.random", "vgg_bn_mini.random", "clip_rn_mini.random", "shufflenet_v2_mini.random"])("%s in eval", (id) => {
   it("gives the unfolded features within the tolerance, after training moved weights and statistics", async () => {
     const bb = await createBackbone(id, { numClasses: 3, seeds: new SeedTree(4) });
     const x = input(5, [4, bb.meta.inputSize, bb.meta.inputSize, 3]);

@@ -9,7 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { InputError } from "../../../core/errors.ts";
 import type { TensorMap } from "../../../core/formats/tensor-map.ts";
-import { type Ctx, type Module, type Scope, avgPool2d, batchNorm2d, conv2d, identity, layerNorm, linear, relu, sequential } from "../nn/layers.ts";
+import { type Ctx, type Module, type Scope, avgPool2d, conv2d, convBn, identity, layerNorm, linear, relu, sequential } from "../nn/layers.ts";
 import { type CatalogEntry, type Net, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 import { resizePosEmbedding } from "./pos-embed.ts";
 
@@ -39,16 +39,17 @@ export interface ClipResNetConfig {
   readonly heads?: number;
 }
 
-const convBn = (s: Scope, name: number, inC: number, outC: number, k: number, stride = 1): Module =>
-  sequential(conv2d(s.at(`conv${name}`), inC, outC, k, { stride, padding: (k - 1) >> 1 }), batchNorm2d(s.at(`bn${name}`), outC));
+/** `conv{n}` + `bn{n}`, folded in eval (layers.ts convBn); the relu after it stays apart, as an average pool may sit between. */
+const convBnAt = (s: Scope, name: number, inC: number, outC: number, k: number, stride = 1): Module =>
+  convBn(s.at(`conv${name}`), s.at(`bn${name}`), inC, outC, k, { stride, padding: (k - 1) >> 1 });
 
 /** Bottleneck: a stride is an average pool after conv2, and before the shortcut's 1x1 conv. */
 function bottleneck(s: Scope, inplanes: number, planes: number, stride: number): Module {
   const pool = stride > 1 ? avgPool2d(stride, stride) : identity;
-  const branch = sequential(convBn(s, 1, inplanes, planes, 1), relu, convBn(s, 2, planes, planes, 3), relu, pool, convBn(s, 3, planes, planes * 4, 1));
+  const branch = sequential(convBnAt(s, 1, inplanes, planes, 1), relu, convBnAt(s, 2, planes, planes, 3), relu, pool, convBnAt(s, 3, planes, planes * 4, 1));
   const down = s.at("downsample");
   const shortcut = stride > 1 || inplanes !== planes * 4
-    ? sequential(pool, conv2d(down.at(0), inplanes, planes * 4, 1), batchNorm2d(down.at(1), planes * 4))
+    ? sequential(pool, convBn(down.at(0), down.at(1), inplanes, planes * 4, 1))
     : identity;
   return (x, ctx) => tf.relu(tf.add(branch(x, ctx), shortcut(x, ctx)));
 }
@@ -81,7 +82,7 @@ export function clipResNet(c: ClipResNetConfig): NetBuilder {
     }
     const w = c.width;
     const stem = sequential(
-      convBn(root, 1, 3, w / 2, 3, 2), relu, convBn(root, 2, w / 2, w / 2, 3), relu, convBn(root, 3, w / 2, w, 3), relu, avgPool2d(2, 2),
+      convBnAt(root, 1, 3, w / 2, 3, 2), relu, convBnAt(root, 2, w / 2, w / 2, 3), relu, convBnAt(root, 3, w / 2, w, 3), relu, avgPool2d(2, 2),
     );
     const blocks: Module[] = [];
     let inplanes = w;

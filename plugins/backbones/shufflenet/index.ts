@@ -1,6 +1,6 @@
 /** torchvision ShuffleNetV2 (torchvision/models/shufflenetv2.py). */
 import * as tf from "@tensorflow/tfjs";
-import { type Module, type Scope, batchNorm2d, conv2d, globalPool, maxPool2d, relu, sequential } from "../nn/layers.ts";
+import { type Module, type Scope, convBn, globalPool, maxPool2d, relu, sequential } from "../nn/layers.ts";
 import { type CatalogEntry, type NetBuilder, buildHead, mini, pretrained } from "../nn/net.ts";
 
 /** torch's channel_shuffle(x, 2) in NHWC: channel i*(C/g)+j moves to j*g+i. */
@@ -14,15 +14,15 @@ function invertedResidual(s: Scope, inp: number, oup: number, stride: number): M
   const branch1 =
     stride > 1
       ? sequential(
-          conv2d(s.at("branch1").at(0), inp, inp, 3, { stride, padding: 1, groups: inp }), batchNorm2d(s.at("branch1").at(1), inp),
-          conv2d(s.at("branch1").at(2), inp, bf, 1), batchNorm2d(s.at("branch1").at(3), bf), relu,
+          convBn(s.at("branch1").at(0), s.at("branch1").at(1), inp, inp, 3, { stride, padding: 1, groups: inp }),
+          convBn(s.at("branch1").at(2), s.at("branch1").at(3), inp, bf, 1, { act: relu }),
         )
       : null;
   const b2 = s.at("branch2");
   const branch2 = sequential(
-    conv2d(b2.at(0), stride > 1 ? inp : bf, bf, 1), batchNorm2d(b2.at(1), bf), relu,
-    conv2d(b2.at(3), bf, bf, 3, { stride, padding: 1, groups: bf }), batchNorm2d(b2.at(4), bf),
-    conv2d(b2.at(5), bf, bf, 1), batchNorm2d(b2.at(6), bf), relu,
+    convBn(b2.at(0), b2.at(1), stride > 1 ? inp : bf, bf, 1, { act: relu }),
+    convBn(b2.at(3), b2.at(4), bf, bf, 3, { stride, padding: 1, groups: bf }),
+    convBn(b2.at(5), b2.at(6), bf, bf, 1, { act: relu }),
   );
   return (x, ctx) => {
     const out = branch1
@@ -38,7 +38,7 @@ function invertedResidual(s: Scope, inp: number, oup: number, stride: number): M
 export function shufflenetV2(repeats: readonly number[], channels: readonly number[]): NetBuilder {
   return (root, { numClasses, pooling }) => {
     const mods: Module[] = [
-      conv2d(root.at("conv1").at(0), 3, channels[0], 3, { stride: 2, padding: 1 }), batchNorm2d(root.at("conv1").at(1), channels[0]), relu,
+      convBn(root.at("conv1").at(0), root.at("conv1").at(1), 3, channels[0], 3, { stride: 2, padding: 1, act: relu }),
       maxPool2d(3, 2, 1),
     ];
     let c = channels[0];
@@ -48,7 +48,7 @@ export function shufflenetV2(repeats: readonly number[], channels: readonly numb
       c = out;
     });
     const last = channels[channels.length - 1];
-    mods.push(conv2d(root.at("conv5").at(0), c, last, 1), batchNorm2d(root.at("conv5").at(1), last), relu);
+    mods.push(convBn(root.at("conv5").at(0), root.at("conv5").at(1), c, last, 1, { act: relu }));
     const pool = globalPool(root.at("pool"), pooling);
     buildHead(root, "fc", last, numClasses);
     const body = sequential(...mods);

@@ -1,5 +1,5 @@
 /** torchvision VGG with batch norm (torchvision/models/vgg.py): `features.N` indices as upstream. */
-import { type Module, batchNorm2d, conv2d, maxPool2d, relu, sequential } from "../nn/layers.ts";
+import { type Module, convBn, maxPool2d, relu, sequential } from "../nn/layers.ts";
 import { type MlpHeadConfig, mlpClassifierNet } from "../nn/classic.ts";
 import { type CatalogEntry, type NetBuilder, mini, pretrained } from "../nn/net.ts";
 
@@ -18,7 +18,7 @@ export function vggBn(layers: VggLayers, head: Omit<MlpHeadConfig, "style"> = { 
         mods.push(maxPool2d(2, 2));
         index += 1;
       } else {
-        mods.push(conv2d(root.at("features").at(index), c, v, 3, { padding: 1, bias: true }), batchNorm2d(root.at("features").at(index + 1), v), relu);
+        mods.push(convBn(root.at("features").at(index), root.at("features").at(index + 1), c, v, 3, { padding: 1, bias: true, act: relu }));
         index += 3;
         c = v;
       }
