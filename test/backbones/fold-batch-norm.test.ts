@@ -80,7 +80,7 @@ describe("convBn", () => {
     x.dispose();
   });
 
-  it("refolds after an optimizer step, a running-statistics update and a checkpoint load, and leaks nothing", () => {
+  it("refolds after an optimizer step, a running-statistics update and a checkpoint load, frees the fold while training, and leaks nothing", () => {
     const start = tf.memory().numTensors;
     const x = input(7, [2, 8, 8, 4]);
     const { store, m } = layers(true);
@@ -100,6 +100,8 @@ describe("convBn", () => {
     const optimizer = tf.train.sgd(0.5);
     tf.tidy(() => void optimizer.minimize(() => tf.sum(m(x, TRAIN)) as tf.Scalar, false, store.parameters().map(([, v]) => v)));
     optimizer.dispose();
+    // Training dropped the folded filter and bias (2 tensors) rather than hold them until the next eval.
+    expect(tf.memory().numTensors).toBe(cached - 2);
     const stepped = matchesUnfolded();
     expect(stepped).not.toEqual(first);
 

@@ -135,7 +135,7 @@ function fusedActivation(act: Module): "linear" | "relu" | "relu6" | null {
  * the batch norm is folded into the convolution (core/ops/fold-batch-norm.ts) and the bias and a
  * relu / relu6 run in the convolution's epilogue (`tf.fused.conv2d`; on wasm one SIMD pass over
  * the output): one kernel instead of three. The folded filter and bias are cached until a weight or
- * statistic changes (any `assign`) and disposed with the parameter store. Eval outputs differ from
+ * statistic changes (any `assign`), dropped by a training-mode call and disposed with the store. Eval outputs differ from
  * the unfolded sequence in the last bits (docs/determinism.md, tolerance in docs/backends.md).
  */
 export function convBn(conv: Scope, bn: Scope, inC: number, outC: number, k: number, o: ConvOptions & NormOptions & { act?: Module } = {}): Module {
@@ -155,7 +155,12 @@ export function convBn(conv: Scope, bn: Scope, inC: number, outC: number, k: num
   });
   conv.store.own(folded);
   return (x, ctx) => {
-    if (ctx.training || ctx.foldBatchNorm === false) return unfolded(x, ctx);
+    if (ctx.training) {
+      // Training changes what was folded: the folded copy would only hold memory until the next eval.
+      folded.dispose();
+      return unfolded(x, ctx);
+    }
+    if (ctx.foldBatchNorm === false) return unfolded(x, ctx);
     const [filter, bias] = folded.get(sources());
     const x4 = x as tf.Tensor4D;
     // Grouped (not depthwise) convolutions have no fused kernel: split, convolve, add, activate.
