@@ -56,7 +56,7 @@ export interface TrainingOptions {
    * of this many (a divisor of batchSize), their gradients summed into one optimizer step, so a
    * recipe keeps the paper's batch where a whole batch's activations do not fit in memory. Batch
    * norm then normalises by each micro-batch's statistics (docs/training.md, "Gradient
-   * accumulation"). Equal to batchSize it is dropped from the spec: the same computation, the same hash.
+   * accumulation and the memory check"). Equal to batchSize it is dropped from the spec: the same computation, the same hash.
    */
   readonly microBatch?: number;
 }

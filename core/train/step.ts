@@ -19,7 +19,7 @@ export interface StepRun {
  * its gradient weighted by its share of the rows is summed, and the optimizer steps once on the
  * sum: the full batch's gradient up to float rounding, for a fraction of the activation memory.
  * Batch-norm layers see each micro-batch's own statistics and update their running statistics
- * once per micro-batch (docs/training.md, "Gradient accumulation").
+ * once per micro-batch (docs/training.md, "Gradient accumulation and the memory check").
  */
 export function trainingStep(
   optimizer: Optimizer, variables: readonly tf.Variable[], loss: (input: tf.Tensor, y: tf.Tensor2D) => tf.Scalar, input: tf.Tensor, y: tf.Tensor2D, lr: number,
