@@ -1,8 +1,8 @@
 /**
  * xfer's GEMM split with a helper thread gives the bits of the same GEMM on one thread: products of
  * random shapes (partial panels, m % 6 rows, one panel split by rows) on a shared heap with a
- * helper and on one without, both also checked against a float64 product. A call that traps on the
- * helper is reported on this thread.
+ * helper and on one without, both also checked against a float64 product. A call that traps is
+ * reported to the caller whichever thread ran it.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -91,12 +91,13 @@ describe("xfer's GEMM split with a helper thread", () => {
     expect(helperOn(helped)!.handovers).toBeGreaterThan(0);
   });
 
-  it("reports a call that traps on the helper thread here, and keeps working", () => {
+  it("reports a call that traps, on either thread, to the caller, and keeps working", () => {
     const gemm = gemms[0];
     const split = new Split(helped);
     split.lanes[0].call(gemm.copy, 0, 4, 64, 4, 1, 4);
     split.lanes[1].call(gemm.copy, PAGES * 65536, 4, 64, 4, 1, 4);
-    expect(() => split.run()).toThrow(/wasm helper thread failed: RuntimeError: memory access out of bounds/);
+    // Whichever thread claimed the trapping lane, the trap reaches the caller.
+    expect(() => split.run()).toThrow(/memory access out of bounds/);
     const next = new Split(helped);
     next.lanes[0].call(gemm.copy, 0, 4, 64, 4, 1, 4);
     next.lanes[1].call(gemm.copy, 0, 4, 128, 4, 1, 4);

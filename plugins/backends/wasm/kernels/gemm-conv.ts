@@ -13,7 +13,8 @@
  */
 import { backend_util, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
 import { type Composer, explicitPad, heapMemory } from "./compose.ts";
-import { EDGE_SCRATCH_FLOATS, gemmOn, PANEL_COLUMNS, packedFloats, TILE_ROWS } from "./gemm-simd.ts";
+import { EDGE_SCRATCH_FLOATS, gemmOn, LANE_SCRATCH_BYTES, PANEL_COLUMNS, packedFloats, TILE_ROWS } from "./gemm-simd.ts";
+import { halves, Split } from "./parallel.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -184,22 +185,31 @@ export function rowGemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, in
   const dyT = c.empty([CO, M]);
   const padded = top + bottom + left + right > 0;
   const xp = padded ? c.run("PadV2", { x }, { paddings: explicitPad(top, bottom, left, right), constantValue: 0 } as unknown as NamedAttrMap) : x;
-  const packed = c.empty([width * M]);
+  // Kernel rows by halves, one per lane, each packing into a buffer of its own; one kernel row
+  // (a 1x1 filter) splits its product instead.
+  const [firstRows] = halves(kh);
+  const packed = c.empty([(kh > 1 ? 2 : 1) * width * M]);
   const scratch = c.empty([EDGE_SCRATCH_FLOATS]);
   const perRow = c.empty([kh, CO, width]);
-  const gemm = gemmOn(heapMemory(c.backend));
+  const memory = heapMemory(c.backend);
+  const gemm = gemmOn(memory);
   const [xAt, dyAt, dyTAt, packedAt, scratchAt, outAt] = [xp, dy, dyT, packed, scratch, perRow].map((t) => c.view(t).byteOffset);
   gemm.transpose(dyAt, M, CO, dyTAt);
   const panelStride = M * PANEL_COLUMNS * 4;
+  const byRows = new Split(memory);
   for (let i = 0; i < kh; i++) {
+    const part = kh > 1 && i >= firstRows ? 1 : 0, lane = byRows.lanes[part];
+    const laneAt = packedAt + part * width * M * 4;
     for (let n = 0; n < N; n++) {
       for (let oh = 0; oh < OH; oh++) {
         const row = (n * Hp + oh * sh + i) * Wp;
-        gemm.packRows(xAt + row * C * 4, sw * C * 4, packedAt + (n * OH + oh) * OW * PANEL_COLUMNS * 4, OW, panels, panelStride);
+        gemm.queuePackRows(lane, xAt + row * C * 4, sw * C * 4, laneAt + (n * OH + oh) * OW * PANEL_COLUMNS * 4, OW, panels, panelStride);
       }
     }
-    gemm.multiplyPacked(CO, width, M, dyTAt, packedAt, outAt + i * CO * width * 4, scratchAt);
+    if (kh > 1) gemm.queuePacked(lane, CO, width, M, dyTAt, laneAt, outAt + i * CO * width * 4, scratchAt + part * LANE_SCRATCH_BYTES);
   }
+  byRows.run();
+  if (kh === 1) gemm.multiplyPacked(CO, width, M, dyTAt, packedAt, outAt, scratchAt);
   c.free(dyT, packed, scratch);
   if (padded) c.free(xp);
   const kept = width === span ? perRow : c.then(perRow, (t) => c.slice(t, [0, 0, 0], [kh, CO, span]));

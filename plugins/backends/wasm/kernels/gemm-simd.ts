@@ -315,6 +315,11 @@ export class SimdGemm {
     this.#packFull(b, ldb, out, rows, panels, panelStride);
   }
 
+  /** `packRows` recorded into a lane. */
+  queuePackRows(lane: Lane, b: number, ldb: number, out: number, rows: number, panels: number, panelStride: number): void {
+    lane.call(this.#packFull, b, ldb, out, rows, panels, panelStride);
+  }
+
   /**
    * C[m x n] = A[m x k] . B, B already packed (ceil(n / 8) panels of k rows, panel p at
    * packed + p * k * 32), A's rows lda bytes apart; `scratch` holds `EDGE_SCRATCH_FLOATS` floats.

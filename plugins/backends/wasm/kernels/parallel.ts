@@ -1,11 +1,13 @@
 /**
  * Work split between this thread and a helper thread over the threaded backend's shared heap.
- * A kernel records its wasm calls into the two lanes of a `Split` (a fixed partition chosen by
- * the kernel: output panels, tile rows or whole products, never a sum split in two), then `run`
- * hands lane 1 to the helper in one handover, runs lane 0 here and waits. Without a helper both
- * lanes run here, lane 0 first: the same calls on the same data, so every output has the same bits
- * whatever the thread count. Recorded calls run later, so a kernel records only wasm calls whose
- * inputs the earlier calls of the same lane (or work done before recording) produce.
+ * A kernel records its wasm calls into the lanes of a `Split` (a fixed partition chosen by the
+ * kernel: output panels, tile rows or whole products, never a sum split in two), then `run` runs
+ * every lane once, each on whichever thread claims it first: this thread takes lanes until none is
+ * left and waits only for a lane the helper has begun, so a helper that is descheduled or asleep
+ * never holds a step up. Without a helper the lanes run here in order. A lane is the same calls on
+ * the same data whoever runs it, so every output has the same bits whatever the thread count.
+ * Recorded calls run later, so a kernel records only wasm calls whose inputs the earlier calls of
+ * the same lane (or work done before recording) produce.
  *
  * Runtime-neutral: the helper itself (a Node worker, `helper-thread.ts`) registers here.
  */
@@ -18,11 +20,12 @@ export const MAX_ARGS = 7;
 
 /** A thread that runs recorded calls of wasm functions instantiated on its heap. */
 export interface Helper {
-  /** Starts `calls` (functions with the modules they come from) on the helper thread. */
-  start(calls: readonly RecordedCall[]): void;
-  /** Waits until the started calls are done; throws what the helper threw. */
-  finish(): void;
-  /** Splits handed over so far. */
+  /**
+   * Runs each lane's calls once, on this thread or the helper, and returns when all are done;
+   * throws what either thread threw.
+   */
+  run(lanes: readonly (readonly RecordedCall[])[]): void;
+  /** Lanes the helper thread ran so far. */
   readonly handovers: number;
 }
 
@@ -60,26 +63,22 @@ export class Lane {
   }
 }
 
-/** Two lanes of wasm calls over one heap, run on two threads when the heap has a helper. */
+/** Lanes of wasm calls over one heap, shared between threads when the heap has a helper. */
 export class Split {
-  readonly lanes: readonly [Lane, Lane] = [new Lane(), new Lane()];
+  readonly lanes: readonly Lane[];
 
-  constructor(readonly memory: WebAssembly.Memory) {}
+  constructor(readonly memory: WebAssembly.Memory, count = 2) {
+    this.lanes = Array.from({ length: count }, () => new Lane());
+  }
 
   run(): void {
-    const [here, there] = this.lanes;
     const helper = helpers.get(this.memory);
-    if (helper === undefined || here.calls.length === 0 || there.calls.length === 0) {
-      here.run();
-      there.run();
+    const busy = this.lanes.filter((lane) => lane.calls.length > 0);
+    if (helper === undefined || busy.length < 2) {
+      for (const lane of busy) lane.run();
       return;
     }
-    helper.start(there.calls);
-    try {
-      here.run();
-    } finally {
-      helper.finish();
-    }
+    helper.run(busy.map((lane) => lane.calls));
   }
 }
 

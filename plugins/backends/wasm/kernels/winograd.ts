@@ -14,7 +14,7 @@
 import { backend_util, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
 import {
   countDown, f32x4Add, f32x4Const, f32x4Mul, f32x4Sub, get, I32, i32Add, i32And, i32Const, i32Mul, i32ShrU, instancePerMemory, set, upTo, V128,
-  v128Load, v128Store,
+  v128Load, v128Store, whileBelow,
 } from "../../../../core/wasm/assembler.ts";
 import { type Composer, explicitPad, heapMemory } from "./compose.ts";
 import { gemmOn, LANE_SCRATCH_BYTES, PANEL_COLUMNS } from "./gemm-simd.ts";
@@ -91,14 +91,15 @@ function outputCode(): number[] {
 }
 
 /**
- * filter(w, channels, coBytes, u, matStride): U = G g G^T of a [3, 3, C, Co] filter into 16
- * matrices [C, Co] packed as the GEMM's B (8-column panels: column co of row c at
- * ((co / 8) * C + c) * 32 + (co % 8) * 4), matStride bytes apart.
+ * filter(w, channels, coBytes, u, matStride, from, end): U = G g G^T of a [3, 3, C, Co] filter
+ * (rows coBytes long) into 16 matrices [C, Co] packed as the GEMM's B (8-column panels: column co
+ * of row c at ((co / 8) * C + c) * 32 + (co % 8) * 4), matStride bytes apart; the output channels
+ * from byte `from` to `end` of a row (multiples of 16), so that threads can share the work.
  */
 function filterCode(): number[] {
-  const [W, CHANNELS, CB, U, MAT] = [0, 1, 2, 3, 4];
-  const CO = 5, BASE = 6, OUT = 7, TAP = 8, C = 9;
-  const G = 10, T = 19, H = 31; // v128 g[3][3], t[4][3], the 0.5 splat
+  const [W, CHANNELS, CB, U, MAT, FROM, END] = [0, 1, 2, 3, 4, 5, 6];
+  const CO = 7, BASE = 8, OUT = 9, TAP = 10, C = 11;
+  const G = 12, T = 21, H = 33; // v128 g[3][3], t[4][3], the 0.5 splat
   const g = (i: number, j: number) => G + 3 * i + j, t = (i: number, j: number) => T + 3 * i + j;
   const halved = (terms: number[]) => [...terms, ...get(H), ...f32x4Mul];
   const combos = (x0: number[], x1: number[], x2: number[]) => [
@@ -119,9 +120,8 @@ function filterCode(): number[] {
   return [
     ...f32x4Const(0.5), ...set(H),
     ...get(CHANNELS), ...get(CB), ...i32Mul, ...set(TAP),
-    ...byVectors(CO, CB, [
-      ...upTo(C, CHANNELS, 1, body),
-    ]),
+    ...get(FROM), ...set(CO),
+    ...whileBelow(CO, END, 16, upTo(C, CHANNELS, 1, body)),
   ];
 }
 
@@ -189,7 +189,7 @@ function filterGradCode(): number[] {
 interface Transforms {
   input(src: number, rowBytes: number, tiles: number, cBytes: number, dst: number, matStride: number): void;
   output(m: number, matStride: number, tiles: number, coBytes: number, dst: number, rowBytes: number): void;
-  filter(w: number, channels: number, coBytes: number, u: number, matStride: number): void;
+  filter(w: number, channels: number, coBytes: number, u: number, matStride: number, from: number, end: number): void;
   gradOutput(dy: number, rowBytes: number, tiles: number, coBytes: number, dst: number, matStride: number, panelStride: number): void;
   filterGrad(du: number, matStride: number, bytes: number, dw: number, tapStride: number): void;
 }
@@ -197,7 +197,7 @@ interface Transforms {
 const transforms = instancePerMemory<Transforms>(() => [
   { name: "input", params: new Array(6).fill(I32), locals: [[3, I32], [8, V128]], code: inputCode() },
   { name: "output", params: new Array(6).fill(I32), locals: [[3, I32], [24, V128]], code: outputCode() },
-  { name: "filter", params: new Array(5).fill(I32), locals: [[5, I32], [22, V128]], code: filterCode() },
+  { name: "filter", params: new Array(7).fill(I32), locals: [[5, I32], [22, V128]], code: filterCode() },
   { name: "gradOutput", params: new Array(7).fill(I32), locals: [[6, I32], [16, V128]], code: gradOutputCode() },
   { name: "filterGrad", params: new Array(5).fill(I32), locals: [[2, I32], [29, V128]], code: filterGradCode() },
 ]);
@@ -291,7 +291,12 @@ export function winogradConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, i
   const gemm = gemmOn(memory);
   const kernels = transforms(memory);
   const [paddedAt, vAt, uAt, mAt, scratchAt, yAt, filterAt] = [padded, v, u, m, scratch, y, filter].map((t) => c.view(t).byteOffset);
-  kernels.filter(filterAt, C, CO * 4, uAt, uStride);
+  // The filter transform by halves of the output channels, before the products that read all of it.
+  const filtered = new Split(memory);
+  const [firstVectors] = halves(CO / 4);
+  filtered.lanes[0].call(kernels.filter, filterAt, C, CO * 4, uAt, uStride, 0, firstVectors * 16);
+  filtered.lanes[1].call(kernels.filter, filterAt, C, CO * 4, uAt, uStride, firstVectors * 16, CO * 4);
+  filtered.run();
   const outRow = 2 * tilesW * CO * 4;
   const split = new Split(memory);
   split.lanes.forEach((lane, i) => {
