@@ -2,9 +2,8 @@
  * Peak memory of a ResNet-50 (catalog `resnet50.tv_in1k`, random init, 10-class head) training
  * step at 224 px (or another backbone and size: the figures behind core/preflight.ts's estimates), SGD with momentum, on the selected backend (a benchmark, not a test).
  *
- *   npx tsx test/bench/memory.bench.ts                  # batches 8, 16, 32, each in its own process
- *   XFER_MEMORY_BATCHES=8,16 npx tsx test/bench/memory.bench.ts
- *   XFER_MEMORY_MICRO=8 ...                            # the same batches as micro-batches of 8 (training.microBatch)
+ *   npx tsx test/bench/memory.bench.ts                  # batches 8, 16, 32, and 32 in micro-batches of 8
+ *   XFER_MEMORY_BATCHES=1,2,16/8 npx tsx test/bench/memory.bench.ts   # B/M: batch B with training.microBatch M
  *   XFER_BENCH_TORCH=1 ...                             # also test/bench/torch-memory.py at the same batches
  *   XFER_MEMORY_PROFILE=1 ...                          # also the MiB each kernel type holds at the peak
  *   XFER_MEMORY_BACKBONE=resnet18.tv_in1k XFER_MEMORY_SIZE=112 ...   # another catalog backbone / input size
@@ -81,18 +80,29 @@ async function measure(batch: number, microBatch: number | undefined): Promise<v
   console.log(JSON.stringify(line));
 }
 
-const childBatch = process.env.XFER_MEMORY_CHILD_BATCH;
-const micro = process.env.XFER_MEMORY_MICRO === undefined ? undefined : Number(process.env.XFER_MEMORY_MICRO);
-if (childBatch !== undefined) {
-  await measure(Number(childBatch), micro);
+/** "B" or "B/M" (batch B in micro-batches of M). */
+function parseCase(text: string): { batch: number; microBatch?: number } {
+  const [batch, microBatch] = text.split("/").map(Number);
+  if (!Number.isSafeInteger(batch) || batch < 1 || (microBatch !== undefined && (!Number.isSafeInteger(microBatch) || microBatch < 1))) {
+    throw new Error(`XFER_MEMORY_BATCHES: expected B or B/M with positive integers, got "${text}"`);
+  }
+  return microBatch === undefined ? { batch } : { batch, microBatch };
+}
+
+const childCase = process.env.XFER_MEMORY_CHILD_CASE;
+if (childCase !== undefined) {
+  const { batch, microBatch } = parseCase(childCase);
+  await measure(batch, microBatch);
 } else {
-  const batches = (process.env.XFER_MEMORY_BATCHES ?? "8,16,32").split(",").map(Number);
-  for (const batch of batches) {
+  const cases = (process.env.XFER_MEMORY_BATCHES ?? "8,16,32,32/8").split(",");
+  cases.forEach(parseCase);
+  const batches = [...new Set(cases.map((text) => parseCase(text).batch))];
+  for (const text of cases) {
     const child = spawnSync(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname], {
-      env: { ...process.env, XFER_MEMORY_CHILD_BATCH: String(batch) }, encoding: "utf8", maxBuffer: 1 << 24,
+      env: { ...process.env, XFER_MEMORY_CHILD_CASE: text }, encoding: "utf8", maxBuffer: 1 << 24,
     });
     const out = child.stdout.trim();
-    console.log(out !== "" ? out : JSON.stringify({ bench: "memory", batch, ok: false, error: `process ended with ${child.status ?? child.signal}: ${child.stderr.trim().split("\n").filter((l) => !l.startsWith("Node.js")).at(-1)}` }));
+    console.log(out !== "" ? out : JSON.stringify({ bench: "memory", case: text, ok: false, error: `process ended with ${child.status ?? child.signal}: ${child.stderr.trim().split("\n").filter((l) => !l.startsWith("Node.js")).at(-1)}` }));
   }
   if (process.env.XFER_BENCH_TORCH === "1") {
     const script = new URL("./torch-memory.py", import.meta.url).pathname;
