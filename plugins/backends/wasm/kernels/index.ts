@@ -5,8 +5,8 @@
  * the other stock forward convolutions' "same" padding), fused batch-norm training kernels (for
  * `batchNormTraining`, core/ops/batch-norm.ts), one-pass ReLU and ReLU6 gradients (and the `Relu`
  * and `Relu6` gradients that use them), a one-pass `MaxPoolGrad`, `BatchMatMul` by the GEMM and
- * transposed-operand matmuls, fast paths for `Sum`, `Mean`, `Tile` and `Slice`, and a copy-free `Identity`. It is idempotent
- * and may run before or after the backend initialises.
+ * transposed-operand matmuls, fast paths for `Sum`, `Mean`, `Tile`, `Slice` and `SplitV`, and a
+ * copy-free `Identity`. It is idempotent and may run before or after the backend initialises.
  */
 import {
   _FusedMatMul, BatchMatMul, Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D, getKernel, Identity, MaxPoolGrad,
@@ -22,16 +22,17 @@ import { matMulKernels } from "./matmul.ts";
 import { maxPoolGradKernel } from "./max-pool-grad.ts";
 import { samePaddingKernels } from "./same-padding.ts";
 import { reductionKernels } from "./reductions.ts";
+import { splitVKernel } from "./split.ts";
 import { relu6GradConfig, relu6GradKernelConfig, reluGradConfig, reluGradKernelConfig } from "./relu-grad.ts";
 
 export const WASM_TRAINING_KERNELS: readonly string[] = [
   ...convGradKernels.map((k) => k.kernelName), ...batchNormKernels.map((k) => k.kernelName), reluGradKernelConfig.kernelName, relu6GradKernelConfig.kernelName, MaxPoolGrad,
-  Sum, Mean, Tile, Slice, BatchMatMul, _FusedMatMul, Identity, Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D,
+  Sum, Mean, Tile, Slice, splitVKernel.kernelName, BatchMatMul, _FusedMatMul, Identity, Conv2D, DepthwiseConv2dNative, FusedConv2D, FusedDepthwiseConv2D,
 ];
 
 export function registerWasmTrainingKernels(): void {
   const kernels = [
-    ...convGradKernels, ...batchNormKernels, reluGradKernelConfig, relu6GradKernelConfig, maxPoolGradKernel, ...reductionKernels(), ...matMulKernels(), identityKernel(),
+    ...convGradKernels, ...batchNormKernels, reluGradKernelConfig, relu6GradKernelConfig, maxPoolGradKernel, ...reductionKernels(), splitVKernel, ...matMulKernels(), identityKernel(),
     ...samePaddingKernels(),
   ];
   for (const config of kernels) {
