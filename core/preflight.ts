@@ -31,7 +31,7 @@ export interface PreflightInput {
   readonly dataRoots: Readonly<Record<string, string>>;
   /** config weights: backbone id -> file. */
   readonly weights: Readonly<Record<string, string>>;
-  /** The heap a training step must fit in; default WASM_HEAP_LIMIT_BYTES (tests set less). */
+  /** The heap a training step must fit in (WASM_HEAP_LIMIT_BYTES when the runs use wasm); absent: not checked. */
   readonly heapLimitBytes?: number;
 }
 
@@ -67,7 +67,7 @@ export async function preflight(input: PreflightInput, probe: PreflightProbe): P
     for (const ref of spec.augment.batch ?? []) await tryCreate("batch-augmentation", ref, ctx);
     for (const name of spec.metrics) await tryCreate("metric", { name }, ctx);
     for (const problem of await fileProblems(input, spec, probe, checked, defaultRoots)) note(problem);
-    const heap = stepHeapProblem(spec, input.heapLimitBytes ?? WASM_HEAP_LIMIT_BYTES);
+    const heap = input.heapLimitBytes === undefined ? undefined : stepHeapProblem(spec, input.heapLimitBytes);
     if (heap !== undefined) note(heap);
   }
   return [...problems].map(([problem, count]) => `${problem} (${count} run(s))`);

@@ -2,7 +2,7 @@
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { XferError, type PlannedRun, type PluginRegistry, type XferConfig } from "../../../../core/index.ts";
-import { preflight, type PreflightProbe } from "../../../../core/preflight.ts";
+import { preflight, WASM_HEAP_LIMIT_BYTES, type PreflightProbe } from "../../../../core/preflight.ts";
 
 const fileSystemProbe: PreflightProbe = {
   directoryProblem: (path) => problemOf(path, "directory"),
@@ -25,16 +25,30 @@ async function problemOf(path: string, expected: "directory" | "file"): Promise<
 
 /** The plan's problems; `dataRoots` are the roots the runs will read (--smoke's fixtures applied). */
 export function planProblems(registry: PluginRegistry, runs: readonly PlannedRun[], config: XferConfig, dataRoots: Readonly<Record<string, string>>): Promise<string[]> {
-  return preflight({ registry, runs, dataRoots, weights: config.weights, heapLimitBytes: heapLimitForTests() }, fileSystemProbe);
+  return heapLimit(registry, config.backend).then((heapLimitBytes) => preflight({ registry, runs, dataRoots, weights: config.weights, heapLimitBytes }, fileSystemProbe));
 }
 
-/** XFER_HEAP_LIMIT_BYTES (for tests: a small step can exceed it) instead of the wasm heap's 4 GiB. */
-function heapLimitForTests(): number | undefined {
+/**
+ * The heap a training step must fit in: XFER_HEAP_LIMIT_BYTES (for tests: a small step can exceed
+ * it), else wasm's 4 GiB when the config's backend is wasm or "auto" would pick it (no installed
+ * backend ranks before it), else none: tfjs-node and cpu have no such cap.
+ */
+async function heapLimit(registry: PluginRegistry, backend: string | undefined): Promise<number | undefined> {
   const text = process.env.XFER_HEAP_LIMIT_BYTES;
-  if (text === undefined) return undefined;
-  const bytes = Number(text);
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new XferError(`XFER_HEAP_LIMIT_BYTES must be a positive integer number of bytes, got "${text}"`);
-  return bytes;
+  if (text !== undefined) {
+    const bytes = Number(text);
+    if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new XferError(`XFER_HEAP_LIMIT_BYTES must be a positive integer number of bytes, got "${text}"`);
+    return bytes;
+  }
+  const names = backend === undefined || backend === "auto" ? registry.names("backend") : [backend];
+  const installed: { name: string; preference: number }[] = [];
+  for (const name of names) {
+    if (!registry.has("backend", name)) return undefined;
+    const created = await registry.create("backend", { name }, {});
+    if (created.providers.some((provider) => provider.isInstalled())) installed.push({ name, preference: created.preference });
+  }
+  installed.sort((a, b) => a.preference - b.preference || a.name.localeCompare(b.name));
+  return installed[0]?.name === "wasm" ? WASM_HEAP_LIMIT_BYTES : undefined;
 }
 
 /** The error `xfer run` (and `xfer plan --strict`) stops with: every problem, one a line. */
