@@ -11,7 +11,6 @@ import { axesLabel, parseFilter, varyingAxes, XferError, type PlanOptions } from
 import type { EnvironmentRecord, XferConfig } from "../../../../core/index.ts";
 import { readdirSync } from "node:fs";
 import { convertWeights } from "../../../backbones/index.ts";
-import { nodeDatasetContext } from "../context.ts";
 import { registerSplitsCommand } from "./commands/splits.ts";
 import { registerCurvesCommand } from "./commands/curves.ts";
 import { registerEvaluateCommand } from "./commands/evaluate.ts";
@@ -24,16 +23,16 @@ import { parseScales, parseThreshold, registerResultsCommands } from "./commands
 import { builtinRegistry } from "../../../manifest.ts";
 import { loadConfig } from "../config.ts";
 import type { PluginRegistry, RunSpec } from "../../../../core/index.ts";
-import { createNodeRoot } from "../services.ts";
-import { runAnalysis } from "../report-writer.ts";
 import { backendChoices, selectBackend, type BackendSelection } from "../../../backends/select.ts";
 import { registerStatusCommand } from "./commands/status.ts";
-import { runParent, runWorker } from "./sweep.ts";
 import { defaultJobs, sweepSettings, type SweepFlags } from "./workers.ts";
 import { planProblems, preflightError } from "./preflight.ts";
 import { errorReport, verboseRequested } from "./error-report.ts";
 import { builtinRecipeNames, loadRunnableRecipe, planRecipeStages } from "./recipes.ts";
-import { runMeasure } from "../measure-runner.ts";
+
+// Start-up: a module that only some commands use (report figures: vega, vega-lite, resvg; the run
+// services and dataset contexts: sharp; the sweep's progress bars) is imported by those commands when they run, not here:
+// every `xfer` process, `--help` included, would load it first (README, The test suite's budget).
 
 /** package.json is the one source of the version. */
 function xferVersion(): string {
@@ -240,6 +239,7 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
           }
           const environment = await startBackend(withBackendFlags(config, opts), io, registry);
           io.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
+          const { runMeasure } = await import("../measure-runner.ts");
           await runMeasure(recipe, {
             config, registry, outDir, log: io.out,
             smoke: opts.smoke ?? false,
@@ -252,6 +252,7 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
         if (recipe.kind === "analysis") {
           const seed = opts.seed === undefined ? config.seed : parseSeed(opts.seed);
           const threshold = parseThreshold(opts.threshold);
+          const { runAnalysis } = await import("../report-writer.ts");
           await runAnalysis(recipe, {
             resultsPath: opts.results, outDir, seed, log: io.out, x: opts.x, scales: parseScales(opts.scale),
             ...(threshold === undefined ? {} : { threshold }),
@@ -275,6 +276,7 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
         if (worker === undefined && settings.jobs === undefined && jobs === 1 && runs.length > 1 && availableParallelism() > environment.threads) {
           io.err(`xfer: 1 worker: the backend's ${environment.threads} thread(s) fill the ${availableParallelism()} cores; --jobs N runs N workers anyway (docs/training.md, Sweeps on every core)`);
         }
+        const [{ runParent, runWorker }, { createNodeRoot }] = await Promise.all([import("./sweep.ts"), import("../services.ts")]);
         const ctx = { recipe: recipe.name, stages, runs, outDir, settings, weights: config.weights, io, argv };
         const code = worker === undefined && jobs > 1
           ? await runParent(ctx, jobs)
@@ -319,7 +321,7 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
   registerSplitsCommand(program, {
     registry: async () => (await loadConfig({ file: program.opts().config })).registry,
     // The config is read when a command indexes a dataset: its allowedDataDirs bound what the dataset may read.
-    makeDatasetContext: (root) => nodeDatasetContext(root, loadConfig({ file: program.opts().config }).then(({ config }) => config.allowedDataDirs)),
+    makeDatasetContext: async (root) => (await import("../context.ts")).nodeDatasetContext(root, loadConfig({ file: program.opts().config }).then(({ config }) => config.allowedDataDirs)),
   });
 
   const envCommand = program

@@ -13,7 +13,6 @@ import type { PluginRegistry } from "../../../../../core/plugin.ts";
 import type { XferConfig } from "../../../../../core/config.ts";
 import type { TrainRecipe } from "../../../../../core/recipe.ts";
 import { loadConfig } from "../../config.ts";
-import { renderSvg, svgToPng } from "../../report-writer.ts";
 import { FsRunStore, writeBytesAtomic } from "../../run-store.ts";
 import { loadRecipe } from "../recipes.ts";
 
@@ -79,6 +78,8 @@ export function registerCurvesCommand(program: Command, io: Io): void {
       const runs = await readRuns(store, named, io);
       if (runs.length === 0) throw new XferError(`no finished runs of "${recipe.name}" in ${store.dir}; run \`xfer run ${ref}\` first`);
       const figure = curvesFigure(recipe.name, runs.map((run) => ({ label: curveLabel(run), result: run.result })));
+      // Loaded here, not at start-up: vega and resvg are for the commands that draw.
+      const { renderSvg, svgToPng } = await import("../../report-writer.ts");
       // Rendered before the first file lands, so a failure leaves no half-written figure.
       const svg = await renderSvg(figure, (message) => io.err(`xfer: warning: ${message}`));
       const png = svgToPng(svg);

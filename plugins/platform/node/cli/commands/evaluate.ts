@@ -16,7 +16,6 @@ import { readSafetensors } from "../../../../../core/formats/safetensors.ts";
 import type { RunSpec } from "../../../../../core/recipe.ts";
 import { backendChoices, selectBackend } from "../../../../backends/select.ts";
 import { builtinRegistry } from "../../../../manifest.ts";
-import { createNodeRoot } from "../../services.ts";
 import type { FsRunStore } from "../../run-store.ts";
 import { findRun, openRecipeStore } from "./curves.ts";
 
@@ -64,6 +63,8 @@ export function registerEvaluateCommand(program: Command, io: Io): void {
       const runSpec = spec as unknown as RunSpec;
       const root = opts.root ?? result.data?.root;
       const dataRoots = root === undefined ? config.dataRoots : { ...config.dataRoots, [runSpec.dataset.name]: root };
+      // The run services (sharp) load with the commands that use them, not at start-up.
+      const { createNodeRoot } = await import("../../services.ts");
       const container = createNodeRoot({ config: { ...config, dataRoots }, runDir: store.dir, environment, registry });
       const run = await createRunContainer(container, id, runSpec);
       try {

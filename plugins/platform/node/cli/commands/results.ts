@@ -19,7 +19,6 @@ import type { TrainRecipe } from "../../../../../core/recipe.ts";
 import { BACKBONE_CATALOG, catalogModel } from "../../../../backbones/index.ts";
 import transferTrends from "../../../../../recipes/transfer-trends/recipe.ts";
 import { loadConfig } from "../../config.ts";
-import { runAnalysis, writeReport } from "../../report-writer.ts";
 import { FsRunStore } from "../../run-store.ts";
 import { loadRecipe } from "../recipes.ts";
 
@@ -170,6 +169,7 @@ export function registerResultsCommands(program: Command, io: Io): void {
         if (analysis === undefined) throw new XferError(`--results and --paper are for recipes with their own analysis (report.analysis); "${recipe.name}" has none (\`xfer run <analysis recipe> --results FILE\` analyses a table)`);
         if (opts.results !== undefined && opts.paper) throw new XferError("--results and --paper: give one (your table, or the paper's printed tables)");
         const threshold = parseThreshold(opts.threshold);
+        const { runAnalysis } = await import("../../report-writer.ts");
         await runAnalysis(analysis, {
           resultsPath: opts.results, outDir: join(resolve(opts.out ?? config.outDir, recipe.name), "report"), seed: 0, log: io.out, paper: opts.paper === true,
           x: opts.x, scales: parseScales(opts.scale), ...(threshold === undefined ? {} : { threshold }),
@@ -203,6 +203,8 @@ export function registerResultsCommands(program: Command, io: Io): void {
       });
       for (const line of formatText(report)) io.out(line);
       const dir = join(store.dir, "report");
+      // Loaded here, not at start-up: vega and resvg are for the commands that draw.
+      const { writeReport } = await import("../../report-writer.ts");
       const files = await writeReport(report, dir, { warn: (message) => io.err(`xfer: figure warning: ${message}`) });
       io.out(`wrote ${files.length} files to ${dir}: ${files.join(", ")}`);
     });

@@ -17,8 +17,8 @@ import {
 export interface SplitsCommandDeps {
   /** The registry, or how to build it when a command runs (the CLI's reads the config's plugins). */
   readonly registry: PluginRegistry | (() => Promise<PluginRegistry>);
-  /** The context a dataset plugin indexes `root` with (Node: nodeDatasetContext). */
-  makeDatasetContext(root: string): DatasetContext;
+  /** The context a dataset plugin indexes `root` with (Node: nodeDatasetContext; the CLI imports it, and sharp, when a command reads a dataset). */
+  makeDatasetContext(root: string): DatasetContext | Promise<DatasetContext>;
 }
 
 /** The data or the split no longer matches a manifest. */
@@ -62,7 +62,7 @@ export async function computeSplitManifest(
   const dataset = await registry.create("dataset", request.dataset, ctx);
   const dir = root ?? dataset.meta.defaultRoot;
   if (dir === undefined) throw new InputError("--root", `dataset "${request.dataset.name}" has no default location; give --root DIR`);
-  const index = await dataset.index(deps.makeDatasetContext(dir));
+  const index = await dataset.index(await deps.makeDatasetContext(dir));
   index.skipped?.forEach(onSkipped);
   const fallback = defaultSplitter(index);
   const splitterRef = request.splitter ?? { name: fallback.name, options: { ...fallback.options, ...request.defaultSplitterOptions } };

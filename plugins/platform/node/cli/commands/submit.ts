@@ -20,8 +20,6 @@ import { APTOS_CLASSES } from "../../../../datasets/aptos2019/index.ts";
 import { FileCheck, IdSet, readCsv, rowWhere } from "../../../../datasets/common/index.ts";
 import { backendChoices, selectBackend } from "../../../../backends/select.ts";
 import { builtinRegistry } from "../../../../manifest.ts";
-import { nodeDatasetContext } from "../../context.ts";
-import { createNodeRoot } from "../../services.ts";
 import { exists, writeBytesAtomic, writeJsonAtomic } from "../../store-files.ts";
 import { bestCheckpoint } from "./evaluate.ts";
 import { openRecipeStore } from "./curves.ts";
@@ -84,6 +82,8 @@ export function registerSubmitCommand(program: Command, io: Io): void {
         throw new XferError(`${output} exists and xfer did not write it (or it changed since); choose another --output or move the file`);
       }
 
+      // The dataset context and run services (sharp) load with the commands that use them, not at start-up.
+      const { nodeDatasetContext } = await import("../../context.ts");
       const context = nodeDatasetContext(resolve(root));
       const aptos = await registry.create("dataset", { name: "aptos2019", options: aptosOptions(runSpec, id) }, { seeds: new SeedTree(runSpec.seed) });
       const { rows } = await readCsv(context.io, TEST_CSV, ["id_code"]);
@@ -106,6 +106,7 @@ export function registerSubmitCommand(program: Command, io: Io): void {
       }
 
       const environment = await selectBackend(registry, { prefer: opts.backend ?? result.environment.backend, wasmThreads: config.wasmThreads, warn: io.err });
+      const { createNodeRoot } = await import("../../services.ts");
       const container = createNodeRoot({ config, runDir: store.dir, environment, registry });
       const run = await createRunContainer(container, id, runSpec);
       let predicted: number[];
