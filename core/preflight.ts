@@ -229,7 +229,8 @@ export function stepHeapProblem(spec: RunSpec, limitBytes: number): string | und
 export function heapExhaustedMessage(run: string, spec: Pick<RunSpec, "backbone" | "training"> & Partial<Pick<RunSpec, "augment">>, rows: number, microBatch: number | undefined): string {
   const failed = Math.min(microBatch ?? rows, rows);
   const micro = failed < rows ? ` in micro-batches of ${failed}` : "";
-  return `run ${run}: a training step of backbone "${spec.backbone.name}" on a batch of ${rows}${micro} ran out of the wasm heap (at most ${byteText(WASM_HEAP_LIMIT_BYTES)}); ${microBatchAdvice(spec, failed, WASM_HEAP_LIMIT_BYTES)}`;
+  // After the first failure every later call into the module aborts too (measured), so the runs that follow in this process fail as well.
+  return `run ${run}: a training step of backbone "${spec.backbone.name}" on a batch of ${rows}${micro} ran out of the wasm heap (at most ${byteText(WASM_HEAP_LIMIT_BYTES)}); ${microBatchAdvice(spec, failed, WASM_HEAP_LIMIT_BYTES)}. The wasm backend of this process cannot run anything after it: later runs in this process fail too, and running xfer run again retries them`;
 }
 
 /** The largest micro-batch below `rows` that divides batchSize and fits by the estimate; without an estimate, the rule. */
