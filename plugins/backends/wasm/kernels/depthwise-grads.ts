@@ -111,11 +111,14 @@ function validRange(size: number, outSize: number, stride: number, pad: number, 
 }
 
 /**
- * Visits every (sample, output row, tap) whose input row lies inside x, with its input row and the
- * valid output columns of tap column j: the loop both kernels share.
+ * Visits every row segment: each (sample, output row, tap) whose input row lies inside x, with the
+ * byte offsets of its first input (x or dx) and dy pixels and of its tap (in dW or the filter), and
+ * its count of output columns (those whose tap column lands inside the input): the loop both
+ * kernels share.
  */
-function forEachRowTap(info: Conv2DInfo, visit: (n: number, oh: number, h: number, i: number, j: number, ow0: number, ow1: number) => void): void {
+function forEachSegment(info: Conv2DInfo, visit: (inputAt: number, dyAt: number, tapAt: number, count: number) => void): void {
   const { batchSize, inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, filterHeight: KH, filterWidth: KW } = info;
+  const bytes = info.inChannels * 4;
   const cols = Array.from({ length: KW }, (_, j) => validRange(W, OW, info.strideWidth, info.padInfo.left, j * info.dilationWidth));
   for (let n = 0; n < batchSize; n++) {
     for (let oh = 0; oh < OH; oh++) {
@@ -124,42 +127,31 @@ function forEachRowTap(info: Conv2DInfo, visit: (n: number, oh: number, h: numbe
         if (h < 0 || h >= H) continue;
         for (let j = 0; j < KW; j++) {
           const [ow0, ow1] = cols[j];
-          if (ow1 > ow0) visit(n, oh, h, i, j, ow0, ow1);
+          if (ow1 <= ow0) continue;
+          const column = ow0 * info.strideWidth - info.padInfo.left + j * info.dilationWidth;
+          visit(((n * H + h) * W + column) * bytes, ((n * OH + oh) * OW + ow0) * bytes, (i * KW + j) * bytes, ow1 - ow0);
         }
       }
     }
   }
 }
 
-/** Column of input x that output column ow reads through tap column j. */
-const inputColumn = (info: Conv2DInfo, ow: number, j: number) => ow * info.strideWidth - info.padInfo.left + j * info.dilationWidth;
-
 /** dW [kh, kw, C, 1] of a depthwise convolution with multiplier 1. */
 export function directDepthwiseFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
-  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, inChannels: C } = info;
-  const out = c.zeros([info.filterHeight, info.filterWidth, C, 1]);
+  const out = c.zeros([info.filterHeight, info.filterWidth, info.inChannels, 1]);
   const { filterRow } = rowKernels(heapMemory(c.backend));
   const [xAt, dyAt, accAt] = [x, dy, out].map((t) => c.view(t).byteOffset);
-  const bytes = C * 4;
-  forEachRowTap(info, (n, oh, h, i, j, ow0, ow1) => {
-    const xRow = xAt + ((n * H + h) * W + inputColumn(info, ow0, j)) * bytes;
-    const dyRow = dyAt + ((n * OH + oh) * OW + ow0) * bytes;
-    filterRow(xRow, dyRow, accAt + (i * info.filterWidth + j) * bytes, ow1 - ow0, info.strideWidth * bytes, bytes, bytes);
-  });
+  const bytes = info.inChannels * 4;
+  forEachSegment(info, (inputAt, dyOffset, tapAt, count) => filterRow(xAt + inputAt, dyAt + dyOffset, accAt + tapAt, count, info.strideWidth * bytes, bytes, bytes));
   return out;
 }
 
 /** dx [N, H, W, C] of a depthwise convolution with multiplier 1. */
 export function directDepthwiseInputGrad(c: Composer, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
-  const { inHeight: H, inWidth: W, outHeight: OH, outWidth: OW, inChannels: C } = info;
   const out = c.zeros(info.inShape);
   const { inputRow } = rowKernels(heapMemory(c.backend));
   const [dyAt, fAt, dxAt] = [dy, filter, out].map((t) => c.view(t).byteOffset);
-  const bytes = C * 4;
-  forEachRowTap(info, (n, oh, h, i, j, ow0, ow1) => {
-    const dxRow = dxAt + ((n * H + h) * W + inputColumn(info, ow0, j)) * bytes;
-    const dyRow = dyAt + ((n * OH + oh) * OW + ow0) * bytes;
-    inputRow(dyRow, fAt + (i * info.filterWidth + j) * bytes, dxRow, ow1 - ow0, info.strideWidth * bytes, bytes, bytes);
-  });
+  const bytes = info.inChannels * 4;
+  forEachSegment(info, (inputAt, dyOffset, tapAt, count) => inputRow(dyAt + dyOffset, fAt + tapAt, dxAt + inputAt, count, info.strideWidth * bytes, bytes, bytes));
   return out;
 }
