@@ -20,8 +20,8 @@ const CLAIM = 0, DONE = 1, LANES = 2, FAILED = 3, POSTED = 4;
 const WORDS_PER_CALL = 1 + MAX_ARGS;
 /** At most this many lanes per split (the claim word's low half). */
 const MAX_LANES = 1 << 16;
-/** Loads of a word before sleeping on it: ~20-50 us on the helper, ~1 ms waiting here for its lane. */
-const HELPER_SPINS = 1 << 14, WAIT_SPINS = 1 << 20;
+/** Loads of a word before sleeping on it: ~20-50 us on the helper, ~0.1 ms waiting here for a lane it runs. */
+const HELPER_SPINS = 1 << 14, WAIT_SPINS = 1 << 16;
 /** A helper silent this long has stopped (a step's largest kernel takes well under a second). */
 const STALL_MS = 120_000;
 

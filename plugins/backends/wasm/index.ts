@@ -29,6 +29,8 @@ export const WASM_PROVIDER: BackendProvider = {
     const { getThreadsCount, setWasmPaths } = await import("@tensorflow/tfjs-backend-wasm");
     const { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } = await import("./kernels/index.ts");
     const { gemmVariant } = await import("./kernels/gemm-simd.ts");
+    const { heapMemory } = await import("./kernels/compose.ts");
+    const { helperOn, setHelper } = await import("./kernels/parallel.ts");
     if (!wasmPathsSet) {
       // Load the .wasm binaries from the installed package (a file path, no fetch, no network).
       setWasmPaths(path.dirname(packageEntry(PACKAGE)) + path.sep);
@@ -40,16 +42,15 @@ export const WASM_PROVIDER: BackendProvider = {
     if (wasmThreads > 1 && tf.engine().registry.wasm === undefined) {
       const { initThreadedWasm } = await import("./threads.ts");
       await initThreadedWasm(wasmThreads, packageVersion(PACKAGE));
-      // The second core also runs half of xfer's own kernels (kernels/parallel.ts).
-      const [{ startHelperThread }, { setHelper }, { heapMemory }] = await Promise.all([
-        import("./helper-thread.ts"), import("./kernels/parallel.ts"), import("./kernels/compose.ts"),
-      ]);
+      // The last thread runs lanes of xfer's own kernels (kernels/parallel.ts).
+      const { startHelperThread } = await import("./helper-thread.ts");
       const memory = heapMemory(tf.backend() as never);
       setHelper(memory, startHelperThread(memory));
     } else {
       await setTfjsBackend("wasm");
     }
-    const threads = getThreadsCount();
+    // XNNPACK's pool and xfer's helper thread together.
+    const threads = getThreadsCount() + (helperOn(heapMemory(tf.backend() as never)) === undefined ? 0 : 1);
     if (threads !== wasmThreads) {
       throw new XferError(
         `wasmThreads=${wasmThreads}: the wasm backend of this process already runs ${threads} thread(s); ` +

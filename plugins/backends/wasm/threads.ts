@@ -9,12 +9,13 @@
  *    start then), `worker_threads.Worker` runs the package's own worker script as an eval'd script
  *    whose `importScripts` reads the glue from `wasm-out/` instead.
  * 3. The C++ backend sizes XNNPACK's pool as `min(requested, logical cores / 2)`, i.e. 1 on a
- *    2-core machine; `os.cpus()` reports 2 x requested while it initialises.
+ *    2-core machine; `os.cpus()` reports 2 x requested while it initialises. XNNPACK gets one
+ *    thread fewer than `wasmThreads`: the last is xfer's helper thread (helper-thread.ts).
  * 4. Emscripten keeps a worker referenced while its pthread runs, so the pool's threads would keep
  *    Node from exiting; they are unreferenced once started.
  *
- * Deterministic: XNNPACK splits work by output tile, each output summed in the same order whatever
- * the thread count (checked by test/backend/threads.test.ts).
+ * Deterministic: XNNPACK splits work by output tile and xfer's kernels by whole outputs, each
+ * summed in the same order whatever the thread count (checked by test/backend/threads.test.ts).
  */
 import * as tf from "@tensorflow/tfjs";
 import { setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
@@ -61,8 +62,10 @@ function workerScript(threads: number, wasmOut: string): string {
 }
 
 /**
- * Initialises the wasm backend (installed `version`) with `threads` XNNPACK threads; throws, naming
- * the reason, when it cannot. The caller makes sure nothing initialised wasm before (selectBackend
+ * Initialises the threaded wasm backend (installed `version`) for `threads` threads in all: XNNPACK's
+ * pool gets `threads - 1` (the calling thread alone for 2: pthreadpool's workers spin-wait after
+ * every XNNPACK operator, which took the core from xfer's helper), xfer's helper thread the last
+ * (started by the caller on the shared heap). Throws, naming the reason, when it cannot. The caller makes sure nothing initialised wasm before (selectBackend
  * does, and refuses a thread count other than the one a running backend has).
  */
 export async function initThreadedWasm(threads: number, version: string): Promise<void> {
@@ -86,10 +89,10 @@ export async function initThreadedWasm(threads: number, version: string): Promis
     }
   }
   workerThreads.Worker = GlueWorker;
-  os.cpus = () => Array.from({ length: 2 * threads }, () => cpus()[0]);
+  os.cpus = () => Array.from({ length: 2 * (threads - 1) }, () => cpus()[0]);
   try {
     tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
-    setThreadsCount(threads);
+    setThreadsCount(threads - 1);
     if (!(await tf.setBackend("wasm"))) refuse(threads, "the threaded wasm backend failed to initialise");
     await tf.ready();
     // Emscripten refs a worker while its pthread runs; XNNPACK's pool threads run for the life of

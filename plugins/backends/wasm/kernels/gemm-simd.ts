@@ -259,13 +259,17 @@ interface Part {
   readonly panels: readonly [number, number];
 }
 
+/** Multiply-adds below which a product stays in one lane: ~10 us of work, a handover's order. */
+const MIN_SPLIT_WORK = 1 << 18;
+
 /**
  * A product's tiles in two parts, each output in exactly one: by panels when there are two or
- * more, else by rows. Every output is summed over k in order by the same kernel whichever part
- * holds it, so the partition never changes a bit.
+ * more, else by rows; a small product whole in the first. Every output is summed over k in order
+ * by the same kernel whichever part holds it, so the partition never changes a bit.
  */
-function partition(m: number, n: number): readonly [Part, Part] {
+function partition(m: number, n: number, k: number): readonly [Part, Part] {
   const panels = Math.ceil(n / NR);
+  if (m * n * k < MIN_SPLIT_WORK) return [{ rows: [0, m], panels: [0, panels] }, { rows: [0, 0], panels: [0, 0] }];
   if (panels >= 2) {
     const [first] = halves(panels);
     return [{ rows: [0, m], panels: [0, first] }, { rows: [0, m], panels: [first, panels] }];
@@ -333,7 +337,7 @@ export class SimdGemm {
 
   /** `multiplyPacked`'s calls recorded into both lanes of `split`, half the tiles each. */
   splitPacked(split: Split, m: number, n: number, k: number, a: number, packed: number, c: number, scratch: number, lda = k * 4): void {
-    partition(m, n).forEach((part, i) => this.#packedPart(split.lanes[i], part, m, n, k, a, packed, c, scratch + i * LANE_SCRATCH_BYTES, lda));
+    partition(m, n, k).forEach((part, i) => this.#packedPart(split.lanes[i], part, m, n, k, a, packed, c, scratch + i * LANE_SCRATCH_BYTES, lda));
   }
 
   /** `multiplyPacked`'s calls recorded into one lane (a whole product on one thread); `scratch` holds `LANE_SCRATCH_BYTES`. */
@@ -349,7 +353,7 @@ export class SimdGemm {
    */
   multiplyRows(m: number, n: number, k: number, table: number, packed: number, c: number, scratch: number): void {
     const split = new Split(this.memory);
-    partition(m, n).forEach((part, i) => this.#rowsPart(split.lanes[i], part, m, n, k, table, packed, c, scratch + i * LANE_SCRATCH_BYTES));
+    partition(m, n, k).forEach((part, i) => this.#rowsPart(split.lanes[i], part, m, n, k, table, packed, c, scratch + i * LANE_SCRATCH_BYTES));
     split.run();
   }
 
