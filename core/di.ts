@@ -25,7 +25,7 @@ import type { RunSpec } from "./recipe.ts";
 import { SeedTree } from "./rng.ts";
 import { deriveHead, type RunHead } from "./train/head.ts";
 import { loadUpstream, type SelectionLookup } from "./train/upstream.ts";
-import { evaluateCheckpoint, predictCheckpoint, train, type CheckpointEvaluation, type EvaluationParts, type TrainProgress } from "./train/trainer.ts";
+import { evaluateCheckpoint, predictCheckpoint, train, type CheckpointEvaluation, type EvaluationParts, type SampleWorkers, type TrainProgress } from "./train/trainer.ts";
 
 /** A run of a plan is done: trained now, or found already stored. */
 export interface PlanProgress {
@@ -75,6 +75,8 @@ export const TOKENS = {
   decoder: Symbol("xfer.decoder") as InjectionToken<ImageDecoder>,
   /** Wraps a dataset so its decoded images are cached (identity when the platform has no cache). */
   imageCache: Symbol("xfer.imageCache") as InjectionToken<(dataset: Dataset) => Dataset>,
+  /** Threads that prepare training samples off the main thread (by default none: the trainer prepares them itself). */
+  sampleWorkers: Symbol("xfer.sampleWorkers") as InjectionToken<SampleWorkers>,
   runStore: Symbol("xfer.runStore") as InjectionToken<RunStore>,
   /** The run store of another recipe in the same output directory: where upstream runs (RunTemplate.upstream) live. */
   storeFor: Symbol("xfer.storeFor") as InjectionToken<(recipe: string) => RunStore>,
@@ -124,6 +126,8 @@ export interface RootServices {
   readonly logger?: Logger;
   /** Default: no cache (every load decodes). */
   readonly imageCache?: (dataset: Dataset) => Dataset;
+  /** Default: none (training samples are prepared on the main thread). */
+  readonly sampleWorkers?: SampleWorkers;
 }
 
 const quiet: Logger = { progress: () => {}, runDone: () => {} };
@@ -144,6 +148,7 @@ export function createRootContainer(services: RootServices): DependencyContainer
   root.register(TOKENS.files, { useValue: services.files });
   root.register(TOKENS.decoder, { useValue: services.decoder });
   root.register(TOKENS.imageCache, { useValue: services.imageCache ?? ((dataset) => dataset) });
+  root.register(TOKENS.sampleWorkers, { useValue: services.sampleWorkers ?? { afterMs: Infinity, forRun: () => undefined } });
   root.register(TOKENS.runStore, { useValue: services.runStore });
   root.register(TOKENS.storeFor, { useValue: services.storeFor ?? noOtherStores });
   root.register(TOKENS.weightsHash, { useValue: services.weightsHash ?? noWeightsReader });
@@ -209,7 +214,7 @@ const sharedDatasets = byIdentity((imageCache: (dataset: Dataset) => Dataset, _d
 });
 
 /** In-memory datasets never read; a file dataset without a configured root fails on first read. */
-function unrootedIO(dataset: string, configured: readonly string[]): DataIO {
+export function unrootedIO(dataset: string, configured: readonly string[]): DataIO {
   const missing = (): never => {
     throw new InputError(
       "config dataRoots",
@@ -337,6 +342,7 @@ export async function executeRun(run: DependencyContainer, attempt: RunAttempt, 
       environment: run.resolve(TOKENS.environment),
       clock: run.resolve(TOKENS.clock),
       onProgress: (event) => logger.progress(event),
+      sampleWorkers: run.resolve(TOKENS.sampleWorkers),
       onEpoch: (record) => attempt.appendEpoch(record),
       onBest: (state) => attempt.putCheckpoint(state),
       onPredictions: (predictions) => attempt.putPredictions(predictions),

@@ -20,7 +20,7 @@ export * from "./stages.ts";
 export { MemoryRunStore } from "./memory-run-store.ts";
 export * from "./run-identity.ts";
 export * from "./run-schemas.ts";
-export { train, toBatch, type TrainerParts, type TrainProgress } from "./train/trainer.ts";
+export { train, toBatch, type BatchRow, type RunSampleWorkers, type SampleWorkers, type TrainerParts, type TrainProgress } from "./train/trainer.ts";
 export { deriveHead, type HeadLoss, type RunHead } from "./train/head.ts";
 export * from "./results-export.ts";
 export * from "./splits/index.ts";

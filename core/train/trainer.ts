@@ -64,7 +64,43 @@ export interface TrainerParts {
   readonly onCheckpoint?: (state: ResumeState) => Promise<void>;
   /** Polled before every epoch and every step: true stops the run there with RunStopped (the partial epoch is redone on resume). */
   readonly shouldStop?: () => boolean;
+  /** Where the platform can decode and augment training samples off the main thread (the Node runtime's worker pool). */
+  readonly sampleWorkers?: SampleWorkers;
 }
+
+/**
+ * A platform service that prepares training samples on other threads, so the main thread, which
+ * the synchronous wasm step holds, only stacks rows. It must give the bytes the main thread would:
+ * the same dataset and augmentation plugins with the run spec's options, the augmentation stream
+ * keyed `augmentKey`, the row as `batchRow` makes it.
+ */
+export interface SampleWorkers {
+  /**
+   * The trainer hands a run's training batches to the workers once preparing one on the main
+   * thread took this long (ms): real decoding and augmentation, not an 8-pixel synthetic set,
+   * whose rows a thread would only add latency to. Either way the rows are the same bytes.
+   */
+  readonly afterMs: number;
+  /**
+   * This run's preparer; undefined when its plugins cannot be rebuilt off the main thread (a
+   * recipe's own plugin) or while the threads are still starting (the trainer asks again at its next slow batch).
+   */
+  forRun(spec: RunSpec, preprocess: Pick<BackboneMeta, "mean" | "std">): RunSampleWorkers | undefined;
+}
+
+export interface RunSampleWorkers {
+  /** One sample loaded with the run's decode options, augmented by the train pipeline from the stream keyed `augmentKey`, as its batch row. */
+  row(sample: Sample, augmentKey: string): Promise<BatchRow>;
+}
+
+/** One image of an NHWC float32 batch (see toBatch). */
+export interface BatchRow {
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+  readonly data: Float32Array;
+}
+
 
 export interface TrainProgress {
   readonly epoch: number;
@@ -72,6 +108,8 @@ export interface TrainProgress {
   readonly step: number;
   readonly stepsPerEpoch: number;
   readonly loss: number;
+  /** How long (ms, by the run's clock) the step waited for its batch: about 0 when it was prepared while the step before computed. */
+  readonly waitedMs?: number;
 }
 
 function lossOf(head: RunHead, logits: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
@@ -263,19 +301,36 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
       const variables = learner.trainable(epoch);
       let lossSum = 0;
       const lrs = { start: NaN, end: NaN };
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        stopIfAsked(epoch);
-        const { batch, passes } = batchAt(epoch, step);
-        const { input, y } = mixBatch(parts, await learner.prepare(batch, epoch, passes), toTargets(batch), epoch, step);
-        const lr = schedule.lr({ epoch, step, stepsPerEpoch });
-        if (step === 0) lrs.start = lr;
-        lrs.end = lr;
-        const loss = trainingStep(optimizer, variables, (x, target) => lossOf(head, learner.logits(x, epoch), target), input, y, lr, { run: parts.hash, spec });
-        input.dispose();
-        y.dispose();
-        if (!Number.isFinite(loss)) throw new XferError(`run ${parts.hash}: training loss became ${loss} at epoch ${epoch + 1}, step ${step + 1}`);
-        lossSum += loss;
-        parts.onProgress?.({ epoch, epochs, step: step + 1, stepsPerEpoch, loss });
+      // Step k + 1's batch is asked for before step k computes, so its images are read, decoded and
+      // augmented (by the platform's sample workers, where it has them) while the synchronous step
+      // holds the main thread. One batch ahead, within the epoch (validation follows its last step).
+      let ahead: PreparedBatch | undefined;
+      try {
+        for (let step = 0; step < stepsPerEpoch; step++) {
+          stopIfAsked(epoch);
+          const current = ahead ?? prepareBatch(learner, batchAt(epoch, step), epoch);
+          ahead = undefined;
+          const asked = clock.now();
+          const prepared = await current.input;
+          const waitedMs = clock.now() - asked;
+          const { input, y } = mixBatch(parts, prepared, toTargets(current.batch), epoch, step);
+          if (step + 1 < stepsPerEpoch) ahead = prepareBatch(learner, batchAt(epoch, step + 1), epoch);
+          const lr = schedule.lr({ epoch, step, stepsPerEpoch });
+          if (step === 0) lrs.start = lr;
+          lrs.end = lr;
+          let loss: number;
+          try {
+            loss = trainingStep(optimizer, variables, (x, target) => lossOf(head, learner.logits(x, epoch), target), input, y, lr, { run: parts.hash, spec });
+          } finally {
+            input.dispose();
+            y.dispose();
+          }
+          if (!Number.isFinite(loss)) throw new XferError(`run ${parts.hash}: training loss became ${loss} at epoch ${epoch + 1}, step ${step + 1}`);
+          lossSum += loss;
+          parts.onProgress?.({ epoch, epochs, step: step + 1, stepsPerEpoch, loss, waitedMs });
+        }
+      } finally {
+        if (ahead) await discard(ahead);
       }
 
       const valScored = await scorer.score(valSamples, true);
@@ -334,6 +389,29 @@ export async function train(parts: TrainerParts): Promise<RunResult> {
   } finally {
     bestState?.forEach((t) => t.dispose());
     learner.dispose();
+  }
+}
+
+/** A training batch asked for ahead of its step: its samples, and its input once prepared. */
+interface PreparedBatch {
+  readonly batch: readonly Sample[];
+  readonly input: Promise<tf.Tensor>;
+}
+
+function prepareBatch(learner: Learner, drawn: { batch: readonly Sample[]; passes: readonly number[] }, epoch: number): PreparedBatch {
+  const input = learner.prepare(drawn.batch, epoch, drawn.passes);
+  // Awaited by its step or by discard; a failure in between (a file that does not decode) must not
+  // surface as an unhandled rejection while the step before it computes.
+  input.catch(() => {});
+  return { batch: drawn.batch, input };
+}
+
+/** Frees a batch prepared for a step that will not run (the run stopped or failed first). */
+async function discard(prepared: PreparedBatch): Promise<void> {
+  try {
+    (await prepared.input).dispose();
+  } catch {
+    // The error that ended the loop is the one reported; this batch's own failure would have come next.
   }
 }
 
@@ -522,8 +600,8 @@ function restoreResume(parts: TrainerParts, learner: Learner, resume: ResumeStat
   };
 }
 
-/** Loads a batch through the eval pipeline, and scores samples batch by batch with the run's head. */
-function scoringTools(parts: EvaluationParts) {
+/** Loads a batch through the eval or train pipeline, and scores samples batch by batch with the run's head. */
+function scoringTools(parts: LearnerParts) {
   const { spec, backbone, seeds, dataset, head } = parts;
   const decodeOptions = spec.training.decodeResize === undefined ? undefined : { resize: spec.training.decodeResize };
   // Caching decoded images is the runtime's job (the Node runtime shares a bounded cache across runs).
@@ -531,8 +609,16 @@ function scoringTools(parts: EvaluationParts) {
   // Eval augmentations are deterministic; their stream is keyed by sample for completeness.
   const evalBatch = async (batch: readonly Sample[]) =>
     toBatch(await Promise.all(batch.map(async (s) => applyAll(parts.evalAugmentations, await load(s), seeds.stream("eval", s.id)))), backbone.meta);
-  const trainBatch = async (batch: readonly Sample[], passes: readonly number[]) =>
+  const onMainThread = async (batch: readonly Sample[], passes: readonly number[]) =>
     toBatch(await Promise.all(batch.map(async (s, i) => applyAll(parts.trainAugmentations, await load(s), seeds.stream("augment", passes[i], s.id)))), backbone.meta);
+  let workers: RunSampleWorkers | undefined;
+  const trainBatch = async (batch: readonly Sample[], passes: readonly number[]) => {
+    if (workers) return stackRows(await Promise.all(batch.map((s, i) => workers!.row(s, seeds.key("augment", passes[i], s.id)))));
+    const started = performance.now();
+    const input = await onMainThread(batch, passes);
+    if (parts.sampleWorkers && performance.now() - started >= parts.sampleWorkers.afterMs) workers = parts.sampleWorkers.forRun(spec, backbone.meta);
+    return input;
+  };
   // Ordinal regression outputs stay raw numbers; the trainer maps them to classes.
   const toScores = (logits: tf.Tensor2D) =>
     isOrdinal(head) ? tf.clone(logits) : head.loss === "sigmoid-bce" ? tf.sigmoid(logits) : tf.softmax(logits);
@@ -553,7 +639,10 @@ function scoringTools(parts: EvaluationParts) {
   return { evalBatch, trainBatch, batched };
 }
 
-async function createLearner(parts: EvaluationParts, splits: readonly (readonly Sample[])[]): Promise<Learner> {
+/** What a learner is built from: the run's parts, and where the platform can prepare training samples. */
+type LearnerParts = EvaluationParts & Pick<TrainerParts, "sampleWorkers">;
+
+async function createLearner(parts: LearnerParts, splits: readonly (readonly Sample[])[]): Promise<Learner> {
   const { spec, backbone } = parts;
   const mode = modeOf(spec);
   if (mode === "frozen-features" || mode === "logistic-regression") return createFeatureLearner(parts, splits);
@@ -901,24 +990,47 @@ function isBetter(metric: Metric, value: number, incumbent: number): boolean {
  */
 export function toBatch(images: readonly Image[], preprocess?: Pick<BackboneMeta, "mean" | "std">): tf.Tensor4D {
   const { height, width, channels } = images[0];
+  normalisationOf(channels, preprocess);
+  images.forEach((img) => requireSameShape(img, images[0]));
+  return stackRows(images.map((img) => batchRow(img, preprocess)));
+}
+
+/** One image as its batch row, as toBatch makes it (the sample workers make rows with this too). */
+export function batchRow(image: Image, preprocess?: Pick<BackboneMeta, "mean" | "std">): BatchRow {
+  const { height, width, channels } = image;
+  if (!(image.data instanceof Uint8Array)) return { height, width, channels, data: Float32Array.from(image.data) };
+  const { mean, std } = normalisationOf(channels, preprocess);
+  const data = new Float32Array(image.data.length);
+  for (let j = 0; j < data.length; j++) data[j] = (image.data[j] / 255 - mean[j % channels]) / std[j % channels];
+  return { height, width, channels, data };
+}
+
+/** Rows of one shape as an NHWC batch. */
+export function stackRows(rows: readonly BatchRow[]): tf.Tensor4D {
+  const { height, width, channels } = rows[0];
   const size = height * width * channels;
-  const out = new Float32Array(images.length * size);
+  const out = new Float32Array(rows.length * size);
+  rows.forEach((row, i) => {
+    requireSameShape(row, rows[0]);
+    out.set(row.data, i * size);
+  });
+  return tf.tensor4d(out, [rows.length, height, width, channels]);
+}
+
+function normalisationOf(channels: number, preprocess?: Pick<BackboneMeta, "mean" | "std">): { mean: readonly number[]; std: readonly number[] } {
   const mean = preprocess?.mean ?? new Array<number>(channels).fill(0);
   const std = preprocess?.std ?? new Array<number>(channels).fill(1);
   if (mean.length !== channels || std.length !== channels) {
     throw new XferError(`images have ${channels} channel(s) but the backbone normalizes ${mean.length}; set the dataset's channels or the backbone's`);
   }
-  images.forEach((img, i) => {
-    if (img.height !== height || img.width !== width || img.channels !== channels) {
-      throw new XferError(`batch images differ in shape: ${img.height}x${img.width}x${img.channels} vs ${height}x${width}x${channels}; add a resize/crop augmentation`);
-    }
-    if (img.data instanceof Uint8Array) {
-      for (let j = 0; j < size; j++) out[i * size + j] = (img.data[j] / 255 - mean[j % channels]) / std[j % channels];
-    } else {
-      out.set(img.data, i * size);
-    }
-  });
-  return tf.tensor4d(out, [images.length, height, width, channels]);
+  return { mean, std };
+}
+
+function requireSameShape(img: Pick<Image, "height" | "width" | "channels">, first: Pick<Image, "height" | "width" | "channels">): void {
+  const { height, width, channels } = first;
+  if (img.height !== height || img.width !== width || img.channels !== channels) {
+    throw new XferError(`batch images differ in shape: ${img.height}x${img.width}x${img.channels} vs ${height}x${width}x${channels}; add a resize/crop augmentation`);
+  }
 }
 
 function labelsOf(samples: readonly Sample[], task: Dataset["meta"]["task"], numClasses: number): Labels {
