@@ -15,6 +15,7 @@ import sharp from "sharp";
 import { hflip } from "../../core/image/geometry.ts";
 import { normalize } from "../../core/image/color.ts";
 import { SeedTree } from "../../core/rng.ts";
+import { benchJpeg } from "./bench-jpegs.ts";
 import { SharpDecoder } from "../../plugins/platform/node/index.ts";
 
 const COUNT = Number(process.env.BENCH_IMAGES ?? 300);
@@ -23,22 +24,11 @@ const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
 const workerCounts = [...new Set([1, Math.min(2, availableParallelism()), availableParallelism()])];
 
-/** Photo-like content (smooth colour fields plus noise) so JPEG sizes are realistic. */
 async function writeImages(dir: string): Promise<string[]> {
-  const seeds = new SeedTree(7);
   const files: string[] = [];
   for (let i = 0; i < COUNT; i++) {
-    const rng = seeds.stream("bench-image", i);
-    const [fx, fy, phase] = [rng.range(1, 6), rng.range(1, 6), rng.range(0, 6.28)];
-    const data = new Uint8Array(SIZE * SIZE * 3);
-    for (let y = 0; y < SIZE; y++) {
-      for (let x = 0; x < SIZE; x++) {
-        const base = 128 + 90 * Math.sin((fx * x) / SIZE * 6.28 + phase) * Math.cos((fy * y) / SIZE * 6.28);
-        for (let c = 0; c < 3; c++) data[(y * SIZE + x) * 3 + c] = Math.max(0, Math.min(255, base + 30 * c - 30 + rng.int(21) - 10));
-      }
-    }
     const file = join(dir, `img_${String(i).padStart(4, "0")}.jpg`);
-    await writeFile(file, await sharp(data, { raw: { width: SIZE, height: SIZE, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
+    await writeFile(file, await benchJpeg(i, SIZE));
     files.push(file);
   }
   return files;
