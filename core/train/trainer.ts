@@ -12,6 +12,7 @@ import type {
   Augmentation, Backbone, BackboneMeta, ClassMetrics, Clock, Dataset, DatasetContext, DatasetIndex, EnvironmentRecord, EpochRecord, Image, JsonObject, Labels,
   Metric, NamedTensor, Optimizer, ResumeState, RunDataRecord, RunPredictions, RunResult, Sample, Schedule, Scores, SplitEvaluation, Splitter,
 } from "../contracts.ts";
+import { IGNORED_LABEL } from "../contracts.ts";
 import { RunStopped, XferError } from "../errors.ts";
 import { contentHash } from "../hash.ts";
 import { argmaxRows, type ClassScores, confusionMatrix, perClassFromConfusion, perClassMultilabel } from "../metrics/index.ts";
@@ -22,7 +23,7 @@ import {
   classTargets, fitOrdinalThresholds, ordinalRegressionLoss, sigmoidBinaryCrossEntropy, softmaxCrossEntropy, thresholdsToClasses,
 } from "../losses.ts";
 import type { Rng, SeedTree } from "../rng.ts";
-import { selectRegularisation, type LogisticRegressionModel } from "../stats/logistic-regression.ts";
+import { selectOneVsRestRegularisation, selectRegularisation, type LogisticRegressionModel } from "../stats/logistic-regression.ts";
 import type { DenseMatrix } from "../stats/frechet.ts";
 import { isOrdinal, type RunHead } from "./head.ts";
 import { BEST_VAL_SCORES, parseTrainerResumeMeta, trainerResumeMetaJson } from "./resume.ts";
@@ -442,7 +443,10 @@ async function storePredictions(parts: TrainerParts, scorer: Scorer, splits: Run
 /**
  * Kornblith et al. 2019's fixed-feature transfer (`training.mode: "logistic-regression"`): the
  * penultimate features of every split computed once (eval pipeline), lambda chosen on val by
- * `selectRegularisation` (core/stats/logistic-regression.ts), which also refits on train + val.
+ * `selectRegularisation` (core/stats/logistic-regression.ts), which also refits on train + val;
+ * multilabel datasets (VOC 2007) get one binary fit per class by `selectOneVsRestRegularisation`,
+ * one lambda for all classes chosen by the selection metric on val (ignored pairs left out of
+ * their class's fit).
  * Nothing here is numerics of its own: the fits are that function's, the scores those of the
  * linear head holding its weights (float32, the checkpoint's precision, so `xfer evaluate`
  * reproduces them). One epoch record: val as scored by the train-only fit at the chosen lambda,
@@ -469,9 +473,8 @@ async function trainLogisticRegression(parts: TrainerParts): Promise<RunResult> 
   const learner = await createFeatureLearner(parts, [trainSamples, valSamples, testSamples ?? []]);
   try {
     stopIfAsked();
-    const labelled = (samples: readonly Sample[]) => ({ X: learner.matrix(samples), y: samples.map((s) => s.label as number) });
-    const path = selectRegularisation(labelled(trainSamples), labelled(valSamples), { tol: FIXED_FEATURE_TOLERANCE });
     const scorer = new Scorer(parts, learner);
+    const path = fitFixedFeatures(parts, learner, scorer, trainSamples, valSamples);
     learner.setClassifier(path.trainModel);
     const trainLoss = (await scorer.score(trainSamples, false)).loss;
     const valScored = await scorer.score(valSamples, true);
@@ -504,25 +507,45 @@ async function trainLogisticRegression(parts: TrainerParts): Promise<RunResult> 
   }
 }
 
-/** Logistic regression is multinomial over single labels: no multilabel targets, no ordinal regression. */
+/** The regularisation path on the features: multinomial for single labels, one-vs-rest for multilabel (scored by the selection metric). */
+function fitFixedFeatures(parts: TrainerParts, learner: FeatureLearner, scorer: Scorer, train: readonly Sample[], val: readonly Sample[]) {
+  if (parts.dataset.meta.task !== "multilabel") {
+    const labelled = (samples: readonly Sample[]) => ({ X: learner.matrix(samples), y: samples.map((s) => s.label as number) });
+    return selectRegularisation(labelled(train), labelled(val), { tol: FIXED_FEATURE_TOLERANCE });
+  }
+  const labelled = (samples: readonly Sample[]) => ({ X: learner.matrix(samples), Y: scorer.labels(samples) as readonly (readonly number[])[] });
+  const [selection] = parts.metrics;
+  const score = (Y: Labels, proba: Scores) => (selection.direction === "max" ? 1 : -1) * selection.compute(Y, proba);
+  return selectOneVsRestRegularisation(labelled(train), labelled(val), { tol: FIXED_FEATURE_TOLERANCE, score });
+}
+
+/** Logistic regression fits plain cross-entropy: multinomial (softmax) for single labels, one-vs-rest (sigmoid) for multilabel; no ordinal regression, no smoothing. */
 function requireLogisticTask(parts: Pick<TrainerParts, "spec" | "dataset" | "head">): void {
   const { head, dataset } = parts;
-  if (dataset.meta.task === "multilabel") {
-    throw new XferError(`training.mode "logistic-regression" fits a multinomial (single-label) classifier; dataset "${dataset.meta.name}" is multilabel`);
-  }
-  if (head.loss !== "softmax-cross-entropy" || head.labelSmoothing !== 0) {
+  const multilabel = dataset.meta.task === "multilabel";
+  if (head.loss !== (multilabel ? "sigmoid-bce" : "softmax-cross-entropy") || head.labelSmoothing !== 0) {
     const asked = isOrdinal(head) ? `training.loss "${head.loss}"` : `training.labelSmoothing ${head.labelSmoothing}`;
-    throw new XferError(`training.mode "logistic-regression" fits plain multinomial cross-entropy; ${asked} does not apply (dataset "${dataset.meta.name}")`);
+    throw new XferError(`training.mode "logistic-regression" fits plain ${multilabel ? "one-vs-rest binary" : "multinomial"} cross-entropy; ${asked} does not apply (dataset "${dataset.meta.name}")`);
   }
 }
 
-/** A class without a training sample has no finite optimum (its intercept is unpenalised). */
+/**
+ * A class without a training sample has no finite optimum (its intercept is unpenalised); a
+ * one-vs-rest fit also needs a sample without the class (not counting samples that ignore it).
+ */
 function requireEveryClass(parts: Pick<TrainerParts, "hash" | "dataset" | "index" | "head">, samples: readonly Sample[]): void {
-  const seen = new Set(samples.map((s) => s.label as number));
-  const missing = Array.from({ length: parts.head.numClasses }, (_, c) => c).filter((c) => !seen.has(c));
+  const classes = Array.from({ length: parts.head.numClasses }, (_, c) => c);
+  const names = classNamesOf(parts);
+  const listed = (cs: readonly number[]) => cs.map((c) => `"${names[c] ?? c}"`).join(", ");
+  const has = (s: Sample, c: number) => (typeof s.label === "number" ? s.label === c : s.label.includes(c));
+  const missing = classes.filter((c) => !samples.some((s) => has(s, c)));
   if (missing.length > 0) {
-    const names = classNamesOf(parts);
-    throw new XferError(`run ${parts.hash}: training.mode "logistic-regression" needs every class in the train split; ${missing.map((c) => `"${names[c] ?? c}"`).join(", ")} has none`);
+    throw new XferError(`run ${parts.hash}: training.mode "logistic-regression" needs every class in the train split; ${listed(missing)} has none`);
+  }
+  if (parts.dataset.meta.task !== "multilabel") return;
+  const everywhere = classes.filter((c) => samples.every((s) => has(s, c) || s.ignore?.includes(c)));
+  if (everywhere.length > 0) {
+    throw new XferError(`run ${parts.hash}: training.mode "logistic-regression" fits each class against the samples without it; ${listed(everywhere)} is in every train sample`);
   }
 }
 
@@ -672,7 +695,7 @@ async function createLearner(parts: LearnerParts, splits: readonly (readonly Sam
 interface FeatureLearner extends Learner {
   /** The samples' features, one row each (float64 copies of the float32 features). */
   matrix(samples: readonly Sample[]): DenseMatrix;
-  /** Sets the linear classifier to a fitted logistic regression, rounded to float32 as the checkpoint stores it. */
+  /** Sets the linear classifier to a fitted logistic regression (multinomial, or one-vs-rest for a sigmoid head), rounded to float32 as the checkpoint stores it. */
   setClassifier(model: LogisticRegressionModel): void;
 }
 
@@ -1033,11 +1056,18 @@ function requireSameShape(img: Pick<Image, "height" | "width" | "channels">, fir
   }
 }
 
+/** Labels as the metrics read them: multilabel rows hold 1 present, 0 absent, IGNORED_LABEL for the sample's `ignore` classes. */
 function labelsOf(samples: readonly Sample[], task: Dataset["meta"]["task"], numClasses: number): Labels {
   if (task !== "multilabel") return samples.map((s) => s.label as number);
   return samples.map((s) => {
     const row = new Array<number>(numClasses).fill(0);
     for (const c of s.label as readonly number[]) row[c] = 1;
+    for (const c of s.ignore ?? []) {
+      if (!Number.isInteger(c) || c < 0 || c >= numClasses || row[c] !== 0) {
+        throw new XferError(`sample "${s.id}": ignore lists class ${c}; expected class indices in 0..${numClasses - 1}, once each, none of them in its label`);
+      }
+      row[c] = IGNORED_LABEL;
+    }
     return row;
   });
 }

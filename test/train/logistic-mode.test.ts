@@ -5,12 +5,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, expect, it } from "vitest";
 import {
   createRootContainer, createRunContainer, defineRecipe, definePlugin, evaluateRun, executeRun, logisticPredict, logisticPredictProba, MemoryRunStore, parseConfig, plan,
-  PluginRegistry, RunStopped, selectRegularisation, toBatch, TOKENS, type DenseMatrix, type LogisticRegressionModel, type Plugin, type RunTemplate, type Sample,
+  PluginRegistry, RunStopped, selectOneVsRestRegularisation, selectRegularisation, toBatch, TOKENS, type DenseMatrix, type LogisticRegressionModel, type Plugin, type RunTemplate, type Sample,
 } from "../../core/index.ts";
 import { FIXED_FEATURE_TOLERANCE } from "../../core/train/trainer.ts";
 import { helloLikeTemplate } from "../helpers/golden.ts";
 import { argmaxAccuracy, constantSchedule, cpuEnvironment, NO_FILES, plainSgd, tinyCnnBackbone } from "../helpers/plugins.ts";
 import { syntheticDataset } from "../../plugins/datasets/synthetic/index.ts";
+import { vocMapMetric } from "../../plugins/metrics/index.ts";
 
 /** Every third sample to train, val and test, in index order. */
 const thirds = definePlugin({
@@ -24,15 +25,15 @@ const thirds = definePlugin({
   }),
 });
 
-/** The synthetic images, labelled as a multilabel task (each sample its own class only). */
+/** The synthetic images, labelled as a multilabel task scored by voc-map (each sample its own class only; every 4th ignores the next class). */
 const multilabelSynthetic = definePlugin({
   meta: { kind: "dataset", name: "synthetic-multilabel", version: "0.0.0", description: "" },
   async create(options, ctx) {
     const inner = await syntheticDataset.create(options, ctx);
     return {
       ...inner,
-      meta: { ...inner.meta, name: "synthetic-multilabel", task: "multilabel" as const },
-      index: async (c: Parameters<typeof inner.index>[0]) => ({ samples: (await inner.index(c)).samples.map((s) => ({ ...s, label: [s.label as number] })) }),
+      meta: { ...inner.meta, name: "synthetic-multilabel", task: "multilabel" as const, selectionMetric: "voc-map" },
+      index: async (c: Parameters<typeof inner.index>[0]) => ({ samples: (await inner.index(c)).samples.map((s, i) => ({ ...s, label: [s.label as number], ...(i % 4 === 0 ? { ignore: [((s.label as number) + 1) % 3] } : {}) })) }),
     };
   },
 });
@@ -45,7 +46,7 @@ const template: RunTemplate = {
 };
 
 async function setUp(t: RunTemplate, splitter: Plugin = thirds) {
-  const registry = new PluginRegistry([syntheticDataset, multilabelSynthetic, tinyCnnBackbone, splitter, plainSgd, constantSchedule, argmaxAccuracy] as Plugin[]);
+  const registry = new PluginRegistry([syntheticDataset, multilabelSynthetic, tinyCnnBackbone, splitter, plainSgd, constantSchedule, argmaxAccuracy, vocMapMetric] as Plugin[]);
   const store = new MemoryRunStore();
   const environment = await cpuEnvironment();
   const root = createRootContainer({ registry, config: parseConfig({}, "test"), ...NO_FILES, runStore: store, environment, clock: performance });
@@ -150,9 +151,43 @@ describe('training.mode "logistic-regression"', () => {
     expect(await store.resume(hash)).toBeUndefined();
   });
 
-  it("refuses multilabel datasets, ordinal regression and label smoothing by name", async () => {
-    const multilabel = { ...template, dataset: { name: "synthetic-multilabel", options: template.dataset.options } };
-    await expect(trainOnce(multilabel)).rejects.toThrow(/logistic-regression.*single-label.*"synthetic-multilabel" is multilabel/);
+  it("fits multilabel data one-vs-rest: selectOneVsRestRegularisation by the selection metric, ignored pairs left out", async () => {
+    const multilabel: RunTemplate = { ...template, dataset: { name: "synthetic-multilabel", options: template.dataset.options }, metrics: [] };
+    const { root, hash, spec, result } = await trainOnce(multilabel);
+    const run = await createRunContainer(root, hash, spec);
+    const samples = (await run.resolve(TOKENS.dataset).index(run.resolve(TOKENS.datasetContext)(run.resolve(TOKENS.dataset).meta))).samples;
+    const part = (r: number) => samples.filter((_, i) => i % 3 === r);
+    const [train, val, test] = [part(0), part(1), part(2)];
+    const rows = (s: readonly Sample[]) => s.map((x) => [0, 1, 2].map((c) => ((x.label as number[]).includes(c) ? 1 : x.ignore?.includes(c) ? -1 : 0)));
+    const [trainX, valX, testX] = [await featuresOf(run, train, 8), await featuresOf(run, val, 8), await featuresOf(run, test, 8)];
+    run.resolve(TOKENS.backbone).dispose();
+    expect(rows(val).flat()).toContain(-1);
+    const vocMap = vocMapMetric.build();
+    const path = selectOneVsRestRegularisation({ X: trainX, Y: rows(train) }, { X: valX, Y: rows(val) }, { tol: FIXED_FEATURE_TOLERANCE, score: (Y, p) => vocMap.compute(Y, p) });
+    expect(path.model.kind).toBe("one-vs-rest");
+    expect(result.regularisation).toEqual({ lambda: path.lambda, candidates: 45 });
+    expect(result.best["voc-map"]).toBeCloseTo(path.valScores[path.grid.indexOf(path.lambda)], 6);
+    const p = logisticPredictProba(path.model, testX);
+    const testScores = Array.from({ length: p.rows }, (_, i) => Array.from(p.data.subarray(i * 3, i * 3 + 3)));
+    expect(result.test!["voc-map"]).toBeCloseTo(vocMap.compute(rows(test), testScores), 6);
+  });
+
+  it("refuses an ignore list that names a class of the sample's label, naming the sample", async () => {
+    const selfIgnoring = definePlugin({
+      meta: { kind: "dataset", name: "synthetic-multilabel", version: "0.0.0", description: "" },
+      async create(options, ctx) {
+        const inner = await multilabelSynthetic.create(options, ctx) as Awaited<ReturnType<typeof syntheticDataset.create>>;
+        return { ...inner, index: async (c: Parameters<typeof inner.index>[0]) => ({ samples: (await inner.index(c)).samples.map((s, i) => (i === 3 ? { ...s, ignore: s.label as number[] } : s)) }) };
+      },
+    });
+    const { store, environment, hash, spec } = await setUp({ ...template, dataset: { name: "synthetic-multilabel", options: template.dataset.options }, metrics: [] });
+    const registry = new PluginRegistry([selfIgnoring, tinyCnnBackbone, thirds, plainSgd, constantSchedule, argmaxAccuracy, vocMapMetric] as Plugin[]);
+    const root = createRootContainer({ registry, config: parseConfig({}, "test"), ...NO_FILES, runStore: store, environment, clock: performance });
+    const run = executeRun(await createRunContainer(root, hash, spec), await store.begin(hash, spec as never, environment));
+    await expect(run).rejects.toThrow(/sample "[^"]+": ignore lists class 0; expected class indices in 0..2, once each, none of them in its label/);
+  });
+
+  it("refuses ordinal regression and label smoothing by name", async () => {
     await expect(trainOnce({ ...template, training: { ...template.training, loss: "ordinal-l1" } })).rejects.toThrow(/logistic-regression.*training.loss "ordinal-l1" does not apply/);
     await expect(trainOnce({ ...template, training: { ...template.training, labelSmoothing: 0.1 } })).rejects.toThrow(/training.labelSmoothing 0.1 does not apply/);
   });
