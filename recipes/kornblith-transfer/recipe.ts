@@ -84,13 +84,16 @@ export function optimizerGrids(grid: OptimizerGrid): Grid[] {
 
 /**
  * Train: Inception-style random resized crop (area 8-100%, torchvision's default) to the input
- * size and horizontal flips; eval (and the fixed features): the shorter side to the input size,
- * then the central square.
+ * size and horizontal flips. Eval, as the protocol is restated by its authors (Chen, Kornblith et
+ * al. 2020, Appendix B.8.1): the fixed features see the shorter side resized to the input size,
+ * fine-tuned and from-scratch networks the shorter side resized to 256/224 of it (256 for 224 px);
+ * both then the central square. (Their resampling was bicubic; resize-center-crop's is bilinear.)
  */
-export function kornblithAugmentations(size: number): RunTemplate["augment"] {
+export function kornblithAugmentations(size: number, setting: "logistic" | "trained"): RunTemplate["augment"] {
+  const resize = setting === "logistic" ? size : Math.round((size * 256) / 224);
   return {
     train: [{ name: "random-resized-crop", options: { size } }, { name: "horizontal-flip" }],
-    eval: [{ name: "resize-center-crop", options: { resize: size, crop: size } }],
+    eval: [{ name: "resize-center-crop", options: { resize, crop: size } }],
   };
 }
 
@@ -121,7 +124,7 @@ export function kornblithGrids(o: KornblithGridOptions): Grid[] {
     dataset: [{ name: dataset.plugin }],
     splitter: [splitterOf(dataset, o.valFraction)],
     backbone: [Object.keys(options).length === 0 ? { name: backbone } : { name: backbone, options }],
-    augment: [kornblithAugmentations(o.size(backbone)) as unknown as JsonObject],
+    augment: [kornblithAugmentations(o.size(backbone), transfer === "logistic" ? "logistic" : "trained") as unknown as JsonObject],
   });
   const pretrained = o.pretrained ?? {};
   return o.backbones.flatMap((backbone) => [
@@ -154,7 +157,7 @@ export default defineRecipe({
     backbone: { name: PAPER_BACKBONES[0] },
     optimizer: NESTEROV,
     schedule: { name: "cosine", options: { per: "step" } },
-    augment: kornblithAugmentations(224),
+    augment: kornblithAugmentations(224, "trained"),
     metrics: [],
     training: KORNBLITH_TRAINING,
     seed: 0,
