@@ -42,6 +42,14 @@ describe("the training step's memory, checked before a run starts", () => {
     expect(existsSync(join(out, "hello-transfer"))).toBe(false);
   }, 180_000);
 
+  it("--backend cpu has no heap cap: the same run trains", () => {
+    const out = join(project, "runs-cpu");
+    const { code, err } = xfer(["run", "hello-transfer", "--smoke", "--out", out, "--backend", "cpu"], project);
+    expect(code, err).toBe(0);
+    expect(err).not.toMatch(/microBatch/);
+    expect(err).toMatch(/xfer: backend cpu/);
+  }, 180_000);
+
   it("xfer plan warns, and --strict makes it an error", () => {
     const lenient = xfer(["plan", "hello-transfer", "--smoke"], project);
     expect(lenient.code).toBe(0);

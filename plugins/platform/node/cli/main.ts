@@ -268,9 +268,11 @@ export function buildProgram(io: Io = stdio, argv: readonly string[] = process.a
         const runs = stages.flatMap((stage) => stage.runs);
         // Smoke mode reads fixtures: xfer's for built-in datasets, the recipe's own for its datasets.
         const dataRoots = opts.smoke ? smokeDataRoots(config, registry, recipeSmokeRoots, runs.map((r) => r.spec), info) : config.dataRoots;
-        const problems = await planProblems(registry, runs, config, dataRoots);
+        // --backend decides the heap check too: wasm's 4 GiB cap is not tfjs-node's.
+        const backendConfig = withBackendFlags(config, opts);
+        const problems = await planProblems(registry, runs, backendConfig, dataRoots);
         if (problems.length > 0) throw preflightError(recipe.name, problems);
-        const environment: EnvironmentRecord = await startBackend(withBackendFlags(config, opts), info, registry);
+        const environment: EnvironmentRecord = await startBackend(backendConfig, info, registry);
         info.err(`xfer: backend ${environment.backend} ${environment.backendVersion} (${environment.threads} thread(s))`);
         const jobs = settings.jobs ?? defaultJobs(environment.threads, runs.length);
         if (worker === undefined && settings.jobs === undefined && jobs === 1 && runs.length > 1 && availableParallelism() > environment.threads) {

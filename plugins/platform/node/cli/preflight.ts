@@ -29,17 +29,11 @@ export function planProblems(registry: PluginRegistry, runs: readonly PlannedRun
 }
 
 /**
- * The heap a training step must fit in: XFER_HEAP_LIMIT_BYTES (for tests: a small step can exceed
- * it), else wasm's 4 GiB when the config's backend is wasm or "auto" would pick it (no installed
- * backend ranks before it), else none: tfjs-node and cpu have no such cap.
+ * The heap a training step must fit in: wasm's 4 GiB (XFER_HEAP_LIMIT_BYTES instead, for tests: a
+ * small step can exceed it) when the backend is wasm or "auto" would pick it (no installed backend
+ * ranks before it), else none: tfjs-node and cpu have no such cap.
  */
 async function heapLimit(registry: PluginRegistry, backend: string | undefined): Promise<number | undefined> {
-  const text = process.env.XFER_HEAP_LIMIT_BYTES;
-  if (text !== undefined) {
-    const bytes = Number(text);
-    if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new XferError(`XFER_HEAP_LIMIT_BYTES must be a positive integer number of bytes, got "${text}"`);
-    return bytes;
-  }
   const names = backend === undefined || backend === "auto" ? registry.names("backend") : [backend];
   const installed: { name: string; preference: number }[] = [];
   for (const name of names) {
@@ -48,7 +42,12 @@ async function heapLimit(registry: PluginRegistry, backend: string | undefined):
     if (created.providers.some((provider) => provider.isInstalled())) installed.push({ name, preference: created.preference });
   }
   installed.sort((a, b) => a.preference - b.preference || a.name.localeCompare(b.name));
-  return installed[0]?.name === "wasm" ? WASM_HEAP_LIMIT_BYTES : undefined;
+  if (installed[0]?.name !== "wasm") return undefined;
+  const text = process.env.XFER_HEAP_LIMIT_BYTES;
+  if (text === undefined) return WASM_HEAP_LIMIT_BYTES;
+  const bytes = Number(text);
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) throw new XferError(`XFER_HEAP_LIMIT_BYTES must be a positive integer number of bytes, got "${text}"`);
+  return bytes;
 }
 
 /** The error `xfer run` (and `xfer plan --strict`) stops with: every problem, one a line. */
