@@ -9,6 +9,7 @@ import {
   countDown, f32x4Add, f32x4Const, get, I32, i32Add, instancePerMemory, set, simd, upTo, V128, v128Load, v128Store,
 } from "../../../../core/wasm/assembler.ts";
 import { heapMemory } from "./compose.ts";
+import { halves, Split } from "./parallel.ts";
 
 /** The activations an epilogue applies; any other fused activation keeps the stock kernel. */
 export type EpilogueActivation = "linear" | "relu" | "relu6";
@@ -20,7 +21,8 @@ export function isEpilogueActivation(name: unknown): name is EpilogueActivation 
 // f32x4.pmax(a, b) = a < b ? b : a and f32x4.pmin(a, b) = b < a ? b : a: with the constant second,
 // exactly relu's and relu6's comparisons.
 const F32X4_PMIN = 0xea, F32X4_PMAX = 0xeb;
-const CLAMP: Record<EpilogueActivation, number[]> = {
+/** Code that applies the activation to the f32x4 on the stack (nothing for linear). */
+export const CLAMP: Record<EpilogueActivation, number[]> = {
   linear: [],
   relu: [...f32x4Const(0), ...simd(F32X4_PMAX)],
   relu6: [...f32x4Const(0), ...simd(F32X4_PMAX), ...f32x4Const(6), ...simd(F32X4_PMIN)],
@@ -54,15 +56,25 @@ const scalar: Record<EpilogueActivation, (v: number) => number> = {
   relu6: (v) => (v < 0 ? 0 : 6 < v ? 6 : v),
 };
 
+/** Floats below which an epilogue stays in one lane: ~10 us of work, a handover's order. */
+const MIN_SPLIT_FLOATS = 1 << 16;
+
 /**
  * act(y + bias) in place on `y`, a float32 view of an NHWC tensor on the backend's heap with
  * `channels` innermost; `bias` a view of `channels` floats. SIMD when the channels fill whole
- * vectors, else a scalar loop with the same arithmetic.
+ * vectors, by halves of the pixels, one per lane (each element alone: the same bits on any
+ * thread); else a scalar loop with the same arithmetic.
  */
 export function applyEpilogue(backend: BackendWasm, y: Float32Array, channels: number, bias: Float32Array, activation: EpilogueActivation): void {
   const pixels = y.length / channels;
   if (channels % 4 === 0) {
-    epilogueKernels(heapMemory(backend))[activation](y.byteOffset, pixels, channels * 4, bias.byteOffset);
+    const memory = heapMemory(backend);
+    const kernel = epilogueKernels(memory)[activation];
+    const [first, rest] = y.length < MIN_SPLIT_FLOATS ? [pixels, 0] : halves(pixels);
+    const split = new Split(memory);
+    split.lanes[0].call(kernel, y.byteOffset, first, channels * 4, bias.byteOffset);
+    if (rest > 0) split.lanes[1].call(kernel, y.byteOffset + first * channels * 4, rest, channels * 4, bias.byteOffset);
+    split.run();
     return;
   }
   const act = scalar[activation];

@@ -223,10 +223,10 @@ export function rowGemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, in
  * that is padding), kh times the input where a patch matrix would be kh*kw times: the kh*kw*Cin
  * floats output position (n, oh, ow) reads are then one contiguous run of S from column ow*sw, in
  * (j, i, c) order, and the GEMM reads them in place through a table of row addresses, against the
- * filter reordered to [kw, kh, Cin, Cout] and packed once per call. An unpadded 1x1 convolution
- * reads x itself. Undilated, NHWC.
+ * filter reordered to [kw, kh, Cin, Cout] and packed (`stackedFilter`; `packed` when the caller
+ * keeps it, else packed here and freed). An unpadded 1x1 convolution reads x itself. Undilated, NHWC.
  */
-export function stackedConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+export function stackedConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, packed?: TensorInfo): TensorInfo {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, bottom, left, right } = info.padInfo;
@@ -236,17 +236,14 @@ export function stackedConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, in
   // S's columns (padding included) and floats per column; a pointwise layer's rows are x's pixels.
   const columns = pointwise ? W : (OW - 1) * sw + kw;
   const run = kh * C;
+  const filterPanels = packed ?? stackedFilter(c, filter, info);
   const stacked = pointwise ? x : c.zeros([N * OH * columns * run]);
-  const reordered = c.transpose(filter, [1, 0, 2, 3]);
-  const packed = c.empty([packedFloats(CO, K)]);
   const table = c.empty([Math.ceil(M / TILE_ROWS) * TILE_ROWS], "int32");
   const scratch = c.empty([EDGE_SCRATCH_FLOATS]);
   const y = c.empty(info.outShape);
   const gemm = gemmOn(heapMemory(c.backend));
-  const [xAt, stackedAt, reorderedAt, packedAt, tableAt, scratchAt, yAt] =
-    [x, stacked, reordered, packed, table, scratch, y].map((t) => c.view(t).byteOffset);
-  gemm.pack(reorderedAt, CO, K, packedAt);
-  c.free(reordered);
+  const [xAt, stackedAt, packedAt, tableAt, scratchAt, yAt] =
+    [x, stacked, filterPanels, table, scratch, y].map((t) => c.view(t).byteOffset);
   if (!pointwise) {
     const count = Math.min(W, columns - left);
     for (let n = 0; n < N; n++) {
@@ -271,7 +268,19 @@ export function stackedConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, in
   }
   rows.fill(rows[M - 1], M);
   gemm.multiplyRows(M, CO, K, tableAt, packedAt, yAt, scratchAt);
-  c.free(packed, table, scratch);
+  c.free(table, scratch);
+  if (packed === undefined) c.free(filterPanels);
   if (!pointwise) c.free(stacked);
   return y;
+}
+
+/** The filter as `stackedConv2D` multiplies by it: reordered to [kw, kh, Cin, Cout], packed in the GEMM's panels. */
+export function stackedFilter(c: Composer, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const K = info.filterHeight * info.filterWidth * info.inChannels;
+  const reordered = c.transpose(filter, [1, 0, 2, 3]);
+  const packed = c.empty([packedFloats(info.outChannels, K)]);
+  const [reorderedAt, packedAt] = [reordered, packed].map((t) => c.view(t).byteOffset);
+  gemmOn(heapMemory(c.backend)).pack(reorderedAt, info.outChannels, K, packedAt);
+  c.free(reordered);
+  return packed;
 }

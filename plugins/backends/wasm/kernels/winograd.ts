@@ -17,6 +17,7 @@ import {
   v128Load, v128Store, whileBelow,
 } from "../../../../core/wasm/assembler.ts";
 import { type Composer, explicitPad, heapMemory } from "./compose.ts";
+import { CLAMP, type EpilogueActivation } from "./epilogue.ts";
 import { gemmOn, LANE_SCRATCH_BYTES, PANEL_COLUMNS } from "./gemm-simd.ts";
 import { halves, type Lane, Split } from "./parallel.ts";
 
@@ -65,27 +66,32 @@ function inputCode(): number[] {
 }
 
 /**
- * output(m, matStride, tiles, coBytes, dst, rowBytes): a row of `tiles` tiles of M[16][tile][Co]
- * at m (tiles coBytes apart) into 2x2 blocks of y at dst (rows rowBytes apart, block t at column 2t).
+ * output(m, matStride, tiles, coBytes, dst, rowBytes[, bias]): a row of `tiles` tiles of
+ * M[16][tile][Co] at m (tiles coBytes apart) into 2x2 blocks of y at dst (rows rowBytes apart,
+ * block t at column 2t). With an `epilogue`, each output becomes act(output + bias) before it is
+ * stored (bias: Co floats), the arithmetic of epilogue.ts's pass over y.
  */
-function outputCode(): number[] {
-  const [M, MAT, TILES, CB, DST, ROW] = [0, 1, 2, 3, 4, 5];
-  const C = 6, BASE = 7, OUT = 8;
-  const MV = 9, S = 25, R = 29; // v128 m[4][4], s[4], r[4]
+function outputCode(epilogue?: EpilogueActivation): number[] {
+  const [M, MAT, TILES, CB, DST, ROW, BIAS] = [0, 1, 2, 3, 4, 5, 6];
+  const first = epilogue === undefined ? 6 : 7;
+  const C = first, BASE = first + 1, OUT = first + 2;
+  const MV = first + 3, S = MV + 16, R = S + 4, BV = R + 4; // v128 m[4][4], s[4], r[4], the bias
   const m = (i: number, j: number) => MV + 4 * i + j;
   const quad = [0, 1, 2, 3];
   const at = (row: number, col: number) => [...get(OUT), ...times(ROW, row), ...i32Add, ...times(CB, col), ...i32Add];
+  const finish = epilogue === undefined ? [] : [...get(BV), ...f32x4Add, ...CLAMP[epilogue]];
   const body = [
     ...address(M, C), ...set(BASE), ...address(DST, C), ...set(OUT),
+    ...(epilogue === undefined ? [] : [...address(BIAS, C), ...v128Load(), ...set(BV)]),
     ...quad.flatMap((i) => quad.flatMap((j) => [...get(BASE), ...times(MAT, 4 * i + j), ...i32Add, ...v128Load(), ...set(m(i, j))])),
     ...quad.flatMap((j) => [
       ...get(m(0, j)), ...get(m(1, j)), ...f32x4Add, ...get(m(2, j)), ...f32x4Add, ...set(S + j),
       ...get(m(1, j)), ...get(m(2, j)), ...f32x4Sub, ...get(m(3, j)), ...f32x4Sub, ...set(R + j),
     ]),
-    ...at(0, 0), ...get(S), ...get(S + 1), ...f32x4Add, ...get(S + 2), ...f32x4Add, ...v128Store(),
-    ...at(0, 1), ...get(S + 1), ...get(S + 2), ...f32x4Sub, ...get(S + 3), ...f32x4Sub, ...v128Store(),
-    ...at(1, 0), ...get(R), ...get(R + 1), ...f32x4Add, ...get(R + 2), ...f32x4Add, ...v128Store(),
-    ...at(1, 1), ...get(R + 1), ...get(R + 2), ...f32x4Sub, ...get(R + 3), ...f32x4Sub, ...v128Store(),
+    ...at(0, 0), ...get(S), ...get(S + 1), ...f32x4Add, ...get(S + 2), ...f32x4Add, ...finish, ...v128Store(),
+    ...at(0, 1), ...get(S + 1), ...get(S + 2), ...f32x4Sub, ...get(S + 3), ...f32x4Sub, ...finish, ...v128Store(),
+    ...at(1, 0), ...get(R), ...get(R + 1), ...f32x4Add, ...get(R + 2), ...f32x4Add, ...finish, ...v128Store(),
+    ...at(1, 1), ...get(R + 1), ...get(R + 2), ...f32x4Sub, ...get(R + 3), ...f32x4Sub, ...finish, ...v128Store(),
   ];
   return countDown(TILES, [...byVectors(C, CB, body), ...addTo(M, get(CB)), ...addTo(DST, twice(CB))]);
 }
@@ -186,9 +192,11 @@ function filterGradCode(): number[] {
   return [...f32x4Const(0.5), ...set(H), ...byVectors(L, BYTES, body)];
 }
 
-interface Transforms {
+type Output = (m: number, matStride: number, tiles: number, coBytes: number, dst: number, rowBytes: number, bias?: number) => void;
+
+interface Transforms extends Record<`output-${EpilogueActivation}`, Output> {
   input(src: number, rowBytes: number, tiles: number, cBytes: number, dst: number, matStride: number): void;
-  output(m: number, matStride: number, tiles: number, coBytes: number, dst: number, rowBytes: number): void;
+  output: Output;
   filter(w: number, channels: number, coBytes: number, u: number, matStride: number, from: number, end: number): void;
   gradOutput(dy: number, rowBytes: number, tiles: number, coBytes: number, dst: number, matStride: number, panelStride: number): void;
   filterGrad(du: number, matStride: number, bytes: number, dw: number, tapStride: number): void;
@@ -197,6 +205,9 @@ interface Transforms {
 const transforms = instancePerMemory<Transforms>(() => [
   { name: "input", params: new Array(6).fill(I32), locals: [[3, I32], [8, V128]], code: inputCode() },
   { name: "output", params: new Array(6).fill(I32), locals: [[3, I32], [24, V128]], code: outputCode() },
+  ...(["linear", "relu", "relu6"] as const).map((activation) => (
+    { name: `output-${activation}`, params: new Array(7).fill(I32), locals: [[3, I32], [25, V128]] as const, code: outputCode(activation) }
+  )),
   { name: "filter", params: new Array(7).fill(I32), locals: [[5, I32], [22, V128]], code: filterCode() },
   { name: "gradOutput", params: new Array(7).fill(I32), locals: [[6, I32], [16, V128]], code: gradOutputCode() },
   { name: "filterGrad", params: new Array(5).fill(I32), locals: [[2, I32], [29, V128]], code: filterGradCode() },
@@ -266,52 +277,104 @@ function chunkTiles(info: Conv2DInfo): number {
 }
 
 /**
+ * U = G g G^T of a filter `winogradApplies` takes: 16 matrices [C, Co] in the GEMM's packed
+ * panels, what `winogradConv2D` multiplies by (kept between calls for fixed weights, fused-conv.ts).
+ * By halves of the output channels, one per lane.
+ */
+export function winogradFilter(c: Composer, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { inChannels: C, outChannels: CO } = info;
+  const uStride = matrixStride(C * CO);
+  const u = c.empty([(16 * uStride) / 4]);
+  const memory = heapMemory(c.backend);
+  const kernels = transforms(memory);
+  const [uAt, filterAt] = [u, filter].map((t) => c.view(t).byteOffset);
+  const filtered = new Split(memory);
+  const [firstVectors] = halves(CO / 4);
+  filtered.lanes[0].call(kernels.filter, filterAt, C, CO * 4, uAt, uStride, 0, firstVectors * 16);
+  filtered.lanes[1].call(kernels.filter, filterAt, C, CO * 4, uAt, uStride, firstVectors * 16, CO * 4);
+  filtered.run();
+  return u;
+}
+
+/** What a fused convolution adds to `winogradConv2D`. */
+export interface WinogradFused {
+  /** The filter's `winogradFilter`, which the caller keeps (else it is computed and freed here). */
+  readonly transformed?: TensorInfo;
+  /** y = act(y + bias) in the output transform (bias: Co floats), as epilogue.ts's pass over y. */
+  readonly epilogue?: { readonly bias: TensorInfo; readonly activation: EpilogueActivation };
+}
+
+/**
  * `tilesPerChunk` (a multiple of a tile row, at least one) only differs in tests. The tile rows
  * are split in two halves, one per lane (kernels/parallel.ts), each transformed, multiplied and
  * transformed back chunk by chunk in buffers of its own: one handover per call, and each output
- * tile computed alone whichever lane and chunk holds it.
+ * tile computed alone whichever lane and chunk holds it. When all tiles fit two chunks, they are
+ * one chunk instead: transforms by halves of the tile rows, products by halves of the output
+ * panels, three handovers; the same bits (every output of a product is summed over k in order
+ * whichever lane computes it).
  */
-export function winogradConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, tilesPerChunk = chunkTiles(info)): TensorInfo {
+export function winogradConv2D(
+  c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, tilesPerChunk = chunkTiles(info), { transformed, epilogue }: WinogradFused = {},
+): TensorInfo {
   const { batchSize: N, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
   const { tilesH, tilesW } = tiling(info);
   // Output in whole tiles, cropped after when OH or OW is odd.
   const exact = OH % 2 === 0 && OW % 2 === 0;
   const tileRows = N * tilesH;
   const [firstRows] = halves(tileRows);
-  const rowsPerChunk = Math.min(firstRows, Math.max(1, Math.floor(tilesPerChunk / tilesW)));
+  // Few tiles (deep layers of small images: ResNet-18 64px's 4x4 and 2x2): by halves of the tile
+  // rows each lane would stream all of U for a short product; all tiles in one chunk instead, the
+  // products split by their output panels.
+  const byPanels = tileRows * tilesW <= 2 * tilesPerChunk;
+  const rowsPerChunk = byPanels ? tileRows : Math.min(firstRows, Math.max(1, Math.floor(tilesPerChunk / tilesW)));
   const chunkTiles = rowsPerChunk * tilesW;
   const [vStride, uStride, mStride] = [chunkTiles * C, C * CO, chunkTiles * CO].map(matrixStride);
+  // Before the products that read all of it.
+  const u = transformed ?? winogradFilter(c, filter, info);
   const padded = padInput(c, x, info);
-  const v = c.empty([(2 * 16 * vStride) / 4]);
-  const u = c.empty([(16 * uStride) / 4]);
-  const m = c.empty([(2 * 16 * mStride) / 4]);
+  const buffers = byPanels ? 1 : 2;
+  const v = c.empty([(buffers * 16 * vStride) / 4]);
+  const m = c.empty([(buffers * 16 * mStride) / 4]);
   const scratch = c.empty([(2 * LANE_SCRATCH_BYTES) / 4]);
   const y = c.empty(exact ? info.outShape : [N, 2 * tilesH, 2 * tilesW, CO]);
   const memory = heapMemory(c.backend);
   const gemm = gemmOn(memory);
   const kernels = transforms(memory);
-  const [paddedAt, vAt, uAt, mAt, scratchAt, yAt, filterAt] = [padded, v, u, m, scratch, y, filter].map((t) => c.view(t).byteOffset);
-  // The filter transform by halves of the output channels, before the products that read all of it.
-  const filtered = new Split(memory);
-  const [firstVectors] = halves(CO / 4);
-  filtered.lanes[0].call(kernels.filter, filterAt, C, CO * 4, uAt, uStride, 0, firstVectors * 16);
-  filtered.lanes[1].call(kernels.filter, filterAt, C, CO * 4, uAt, uStride, firstVectors * 16, CO * 4);
-  filtered.run();
+  const [paddedAt, vAt, uAt, mAt, scratchAt, yAt] = [padded, v, u, m, scratch, y].map((t) => c.view(t).byteOffset);
+  const output = epilogue === undefined ? kernels.output : kernels[`output-${epilogue.activation}`];
+  const biasAt = epilogue === undefined ? [] : [c.view(epilogue.bias).byteOffset];
   const outRow = 2 * tilesW * CO * 4;
-  const split = new Split(memory);
-  split.lanes.forEach((lane, i) => {
-    const [laneV, laneM, laneScratch] = [vAt + i * 16 * vStride, mAt + i * 16 * mStride, scratchAt + i * LANE_SCRATCH_BYTES];
-    for (let from = i === 0 ? 0 : firstRows, end = i === 0 ? firstRows : tileRows; from < end; from += rowsPerChunk) {
-      const to = Math.min(end, from + rowsPerChunk);
-      transformRows(lane, c, paddedAt, info, from, to, laneV, vStride);
-      const count = (to - from) * tilesW;
-      for (let k = 0; k < 16; k++) gemm.queuePacked(lane, count, CO, C, laneV + k * vStride, uAt + k * uStride, laneM + k * mStride, laneScratch);
-      // Tile row r = (n, th) writes output rows 2r and 2r + 1.
-      for (let r = from; r < to; r++) lane.call(kernels.output, laneM + (r - from) * tilesW * CO * 4, mStride, tilesW, CO * 4, yAt + 2 * r * outRow, outRow);
-    }
-  });
-  split.run();
-  c.free(padded, v, u, m, scratch);
+  // Tile row r = (n, th) writes output rows 2r and 2r + 1.
+  const outputRows = (lane: Lane, from: number, to: number, mFrom: number) => {
+    for (let r = from; r < to; r++) lane.call(output, mFrom + (r - from) * tilesW * CO * 4, mStride, tilesW, CO * 4, yAt + 2 * r * outRow, outRow, ...biasAt);
+  };
+  if (byPanels) {
+    const byRows = (record: (lane: Lane, from: number, to: number) => void) => {
+      const split = new Split(memory);
+      split.lanes.forEach((lane, i) => record(lane, i === 0 ? 0 : firstRows, i === 0 ? firstRows : tileRows));
+      split.run();
+    };
+    byRows((lane, from, to) => transformRows(lane, c, paddedAt, info, from, to, vAt + from * tilesW * C * 4, vStride));
+    const products = new Split(memory);
+    for (let k = 0; k < 16; k++) gemm.splitPacked(products, tileRows * tilesW, CO, C, vAt + k * vStride, uAt + k * uStride, mAt + k * mStride, scratchAt);
+    products.run();
+    byRows((lane, from, to) => outputRows(lane, from, to, mAt + from * tilesW * CO * 4));
+  } else {
+    const split = new Split(memory);
+    split.lanes.forEach((lane, i) => {
+      const [laneV, laneM, laneScratch] = [vAt + i * 16 * vStride, mAt + i * 16 * mStride, scratchAt + i * LANE_SCRATCH_BYTES];
+      for (let from = i === 0 ? 0 : firstRows, end = i === 0 ? firstRows : tileRows; from < end; from += rowsPerChunk) {
+        const to = Math.min(end, from + rowsPerChunk);
+        transformRows(lane, c, paddedAt, info, from, to, laneV, vStride);
+        const count = (to - from) * tilesW;
+        for (let k = 0; k < 16; k++) gemm.queuePacked(lane, count, CO, C, laneV + k * vStride, uAt + k * uStride, laneM + k * mStride, laneScratch);
+        outputRows(lane, from, to, laneM);
+      }
+    });
+    split.run();
+  }
+  c.free(padded, v, m, scratch);
+  if (transformed === undefined) c.free(u);
   return exact ? y : c.then(y, (t) => c.slice(t, [0, 0, 0, 0], [N, OH, OW, CO]));
 }
 
