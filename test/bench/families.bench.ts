@@ -30,6 +30,7 @@ import { trainingStep } from "../../core/train/step.ts";
 import { BACKBONE_PLUGINS } from "../../plugins/backbones/index.ts";
 import { BACKEND_PLUGINS, selectBackend, type BackendSelection } from "../../plugins/backends/index.ts";
 import { sgdOptimizer } from "../../plugins/optimizers/sgd/index.ts";
+import { median } from "./median.ts";
 
 /** The registry's plugins these cases use, as builtinRegistry() lists them (without loading every other family). */
 const registry = new PluginRegistry([...BACKBONE_PLUGINS, sgdOptimizer, ...BACKEND_PLUGINS]);
@@ -59,12 +60,6 @@ const CLASSES = 10;
 const WINDOWS = 3;
 const WARMUP_STEPS = 1;
 const LR = 0.01;
-
-function median(values: number[]): number {
-  const s = values.slice().sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 async function makeStep(c: Case, mode: "train" | "inference", batch: number): Promise<{ step: () => void; dispose: () => void }> {
   const seeds = new SeedTree(0);

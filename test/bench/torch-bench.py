@@ -14,6 +14,7 @@ import time
 import torch
 import torch.nn as nn
 import torchvision
+from torch_step import make_step
 
 WINDOWS = 3
 WARMUP_STEPS = 2
@@ -33,33 +34,6 @@ CASES = [
     ("resnet18-64px", lambda: torchvision.models.resnet18(num_classes=10), (3, 64, 64), 32, {"train": 3, "inference": 5}),
     ("tiny-cnn-28px", lambda: tiny_cnn(10), (1, 28, 28), 64, {"train": 20, "inference": 40}),
 ]
-
-
-def make_step(build, shape, batch, mode):
-    torch.manual_seed(0)
-    model = build()
-    x = torch.rand(batch, *shape)
-    y = torch.arange(batch) % 10
-    if mode == "inference":
-        # Eager eval mode: PyTorch runs conv, batch norm and ReLU as separate kernels (it folds
-        # batch norm only when asked to, e.g. torch.fx / torch.jit.freeze); xfer folds them.
-        model.eval()
-
-        def step():
-            with torch.no_grad():
-                model(x).sum().item()
-        return step
-    model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-        loss.item()
-    return step
 
 
 def main():

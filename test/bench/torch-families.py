@@ -21,6 +21,7 @@ import time
 import torch
 import torch.nn as nn
 import torchvision
+from torch_step import make_step
 
 WINDOWS = 3
 WARMUP_STEPS = 1
@@ -43,31 +44,6 @@ CASES = [
 ]
 
 
-def make_step(build, mode, batch):
-    torch.manual_seed(0)
-    model = build()
-    x = torch.rand(batch, 3, SIZE, SIZE)
-    y = torch.arange(batch) % CLASSES
-    if mode == "inference":
-        model.eval()
-
-        def step():
-            with torch.no_grad():
-                model(x).sum().item()
-        return step
-    model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        optimizer.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        optimizer.step()
-        loss.item()
-    return step
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=2)
@@ -79,7 +55,7 @@ def main():
             if args.only is not None and args.only != f"{name}/{mode}":
                 continue
             batch = batches.get(mode, BATCH)
-            step = make_step(build, mode, batch)
+            step = make_step(build, (3, SIZE, SIZE), batch, mode)
             for _ in range(WARMUP_STEPS):
                 step()
             rates = []

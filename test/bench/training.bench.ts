@@ -30,6 +30,7 @@ import { PluginRegistry } from "../../core/plugin.ts";
 import { SeedTree } from "../../core/rng.ts";
 import { BACKBONE_PLUGINS } from "../../plugins/backbones/index.ts";
 import { BACKEND_PLUGINS, selectBackend, type BackendSelection } from "../../plugins/backends/index.ts";
+import { median } from "./median.ts";
 
 type Params = Map<string, tf.Variable>;
 
@@ -128,12 +129,6 @@ const CASES: Case[] = [
 ];
 const WINDOWS = 3;
 const WARMUP_STEPS = 2;
-
-function median(values: number[]): number {
-  const s = values.slice().sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
 
 async function makeStep(c: Case, mode: "train" | "inference"): Promise<{ step: () => void; dispose: () => void }> {
   const x = tf.randomUniform([c.batch, ...c.input], 0, 1, "float32", 7) as tf.Tensor4D;
