@@ -30,7 +30,7 @@ import { trainingStep } from "../../core/train/step.ts";
 import { BACKBONE_PLUGINS } from "../../plugins/backbones/index.ts";
 import { BACKEND_PLUGINS, selectBackend, type BackendSelection } from "../../plugins/backends/index.ts";
 import { sgdOptimizer } from "../../plugins/optimizers/sgd/index.ts";
-import { median } from "./median.ts";
+import { median, timeWindows } from "./windows.ts";
 
 /** The registry's plugins these cases use, as builtinRegistry() lists them (without loading every other family). */
 const registry = new PluginRegistry([...BACKBONE_PLUGINS, sgdOptimizer, ...BACKEND_PLUGINS]);
@@ -106,16 +106,7 @@ async function bench(env: BackendSelection): Promise<Rates> {
       const { step, dispose } = await makeStep(c, mode, batch);
       for (let i = 0; i < WARMUP_STEPS; i++) step();
       if (process.env.XFER_BENCH_PROFILE !== undefined) await profileStep(`${c.model}/${mode}`, step);
-      const rates: number[] = [];
-      const cpuRates: number[] = [];
-      for (let w = 0; w < WINDOWS; w++) {
-        const start = performance.now();
-        const cpuStart = process.cpuUsage();
-        for (let i = 0; i < c.steps[mode]; i++) step();
-        const cpu = process.cpuUsage(cpuStart);
-        rates.push((c.steps[mode] * batch) / ((performance.now() - start) / 1000));
-        cpuRates.push((c.steps[mode] * batch) / ((cpu.user + cpu.system) / 1e6));
-      }
+      const { rates, cpuRates } = timeWindows(step, c.steps[mode], batch, WINDOWS);
       dispose();
       const imagesPerSecond = median(rates);
       results[`${c.model}/${mode}`] = { wall: imagesPerSecond, cpu: median(cpuRates) };

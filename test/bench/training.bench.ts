@@ -30,7 +30,7 @@ import { PluginRegistry } from "../../core/plugin.ts";
 import { SeedTree } from "../../core/rng.ts";
 import { BACKBONE_PLUGINS } from "../../plugins/backbones/index.ts";
 import { BACKEND_PLUGINS, selectBackend, type BackendSelection } from "../../plugins/backends/index.ts";
-import { median } from "./median.ts";
+import { median, timeWindows } from "./windows.ts";
 
 type Params = Map<string, tf.Variable>;
 
@@ -182,16 +182,7 @@ async function bench(env: BackendSelection): Promise<Record<string, number>> {
       const { step, dispose } = await makeStep(c, mode);
       for (let i = 0; i < WARMUP_STEPS; i++) step();
       if (process.env.XFER_BENCH_PROFILE !== undefined) await profileStep(step, { model: c.model, mode });
-      const rates: number[] = [];
-      const cpuRates: number[] = [];
-      for (let w = 0; w < WINDOWS; w++) {
-        const start = performance.now();
-        const cpuStart = process.cpuUsage();
-        for (let i = 0; i < c.steps[mode]; i++) step();
-        const cpu = process.cpuUsage(cpuStart);
-        rates.push((c.steps[mode] * c.batch) / ((performance.now() - start) / 1000));
-        cpuRates.push((c.steps[mode] * c.batch) / ((cpu.user + cpu.system) / 1e6));
-      }
+      const { rates, cpuRates } = timeWindows(step, c.steps[mode], c.batch, WINDOWS);
       dispose();
       const imagesPerSecond = median(rates);
       results[`${c.model}/${mode}`] = imagesPerSecond;
