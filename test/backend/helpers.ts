@@ -1,5 +1,6 @@
 /** Running the same computation on the `cpu` reference backend and on `wasm` with our kernels. */
 import * as tf from "@tensorflow/tfjs";
+import { execFileSync } from "node:child_process";
 import { PluginRegistry } from "../../core/plugin.ts";
 import { BACKEND_PLUGINS, selectBackend } from "../../plugins/backends/index.ts";
 
@@ -50,4 +51,15 @@ export function uniform(shape: number[], seed: number): tf.Tensor {
     values[i] = s / 2 ** 31 - 1;
   }
   return tf.tensor(values, shape, "float32");
+}
+
+/**
+ * Runs a script of this folder in a process of its own (a backend initialises once per process);
+ * its last three lines are the threads the backend reports, the lanes the helper thread ran and a digest of the results.
+ */
+export function threadedRunInChild(script: string, args: readonly string[]): { threads: number; handovers: number; digest: string } {
+  const path = new URL(`./${script}`, import.meta.url).pathname;
+  const output = execFileSync(process.execPath, ["--import", "tsx", path, ...args], { encoding: "utf8", timeout: 120_000 });
+  const [reported, handovers, digest] = output.trim().split("\n").slice(-3);
+  return { threads: Number(reported), handovers: Number(handovers), digest };
 }

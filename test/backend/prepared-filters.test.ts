@@ -6,14 +6,12 @@
  * prepared forms; on two threads (the epilogue split by pixels or inside Winograd's output
  * transform) the outputs have the bits of one.
  */
-import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import fc from "fast-check";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { preparedFiltersOf } from "../../plugins/backends/wasm/kernels/fused-conv.ts";
-import { initBackends, uniform } from "./helpers.ts";
+import { initBackends, threadedRunInChild, uniform } from "./helpers.ts";
 
 beforeAll(initBackends);
 beforeEach(() => tf.setBackend("wasm"));
@@ -122,12 +120,7 @@ describe("prepared filters of FusedConv2D on wasm", () => {
 });
 
 /** fused-run.ts in a process of its own (a backend initialises once per process). */
-function fusedInChild(threads: number): { threads: number; handovers: number; digest: string } {
-  const script = fileURLToPath(new URL("./fused-run.ts", import.meta.url));
-  const output = execFileSync(process.execPath, ["--import", "tsx", script, String(threads)], { encoding: "utf8", timeout: 120_000 });
-  const [reported, handovers, digest] = output.trim().split("\n").slice(-3);
-  return { threads: Number(reported), handovers: Number(handovers), digest };
-}
+const fusedInChild = (threads: number) => threadedRunInChild("fused-run.ts", [String(threads)]);
 
 describe("fused convolutions on two threads", () => {
   it("give the bits of one thread, the helper taking lanes", () => {

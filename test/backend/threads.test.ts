@@ -13,10 +13,9 @@ import { describe, expect, it } from "vitest";
 import { PluginRegistry } from "../../core/plugin.ts";
 import { BACKEND_PLUGINS, selectBackend } from "../../plugins/backends/index.ts";
 import { patchWorkerScript } from "../../plugins/backends/wasm/threads.ts";
-import { initBackends } from "./helpers.ts";
+import { initBackends, threadedRunInChild } from "./helpers.ts";
 
 const script = fileURLToPath(new URL("./determinism-run.ts", import.meta.url));
-const routesScript = fileURLToPath(new URL("./parallel-run.ts", import.meta.url));
 
 function trainInChild(threads: number): { threads: number; digest: string } {
   const output = execFileSync(process.execPath, ["--import", "tsx", script, "3", "4", String(threads)], { encoding: "utf8", timeout: 120_000 });
@@ -25,11 +24,7 @@ function trainInChild(threads: number): { threads: number; digest: string } {
 }
 
 /** The net of parallel-run.ts, whose layers take every route split between threads. */
-function trainRoutesInChild(threads: number): { threads: number; handovers: number; digest: string } {
-  const output = execFileSync(process.execPath, ["--import", "tsx", routesScript, "3", String(threads)], { encoding: "utf8", timeout: 120_000 });
-  const [reported, handovers, digest] = output.trim().split("\n").slice(-3);
-  return { threads: Number(reported), handovers: Number(handovers), digest };
-}
+const trainRoutesInChild = (threads: number) => threadedRunInChild("parallel-run.ts", ["3", String(threads)]);
 
 describe("wasm on two threads", () => {
   it("trains the small net bit-identically to one thread", () => {
