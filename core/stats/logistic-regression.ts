@@ -506,6 +506,23 @@ function stackRows(a: DenseMatrix, b: DenseMatrix): DenseMatrix {
   return { data, rows: a.rows + b.rows, cols: a.cols };
 }
 
+/** Fits along the grid, each warm-started from the fit before, scoring each on val; `best` is the first highest score. */
+function walkPath(
+  grid: readonly number[], fit: (lambda: number, warmStart: LogisticRegressionModel | undefined) => LogisticRegressionModel,
+  score: (model: LogisticRegressionModel, lambda: number) => number,
+): { path: LogisticRegressionModel[]; scores: number[]; best: number } {
+  const path: LogisticRegressionModel[] = [];
+  const scores: number[] = [];
+  let best = 0;
+  for (const lambda of grid) {
+    const model = fit(lambda, path.at(-1));
+    path.push(model);
+    scores.push(score(model, lambda));
+    if (scores[scores.length - 1] > scores[best]) best = scores.length - 1;
+  }
+  return { path, scores, best };
+}
+
 /**
  * Kornblith 2019's choice of lambda: fit on train along the grid from the strongest regularisation
  * to the weakest, each fit warm-started from the previous one, score accuracy on val, pick the best
@@ -526,16 +543,9 @@ export function selectRegularisation(
   const vy = checkLabels(where, val.y, vm.rows, K);
   const grid = pathGrid(where, options.grid);
   const fitOpts = { maxIter: options.maxIter, tol: options.tol };
-  const valAccuracies: number[] = [];
-  const path: LogisticRegressionModel[] = [];
-  let prev: LogisticRegressionModel | undefined;
-  let best = 0;
-  for (const lambda of grid) {
-    prev = fitLogisticRegression(tm, ty, { ...fitOpts, lambda, warmStart: prev });
-    path.push(prev);
-    valAccuracies.push(accuracy(prev, { m: vm, y: vy }));
-    if (valAccuracies[valAccuracies.length - 1] > valAccuracies[best]) best = valAccuracies.length - 1;
-  }
+  const { path, scores: valAccuracies, best } = walkPath(
+    grid, (lambda, warmStart) => fitLogisticRegression(tm, ty, { ...fitOpts, lambda, warmStart }), (model) => accuracy(model, { m: vm, y: vy }),
+  );
   const ally = new Int32Array(ty.length + vy.length);
   ally.set(ty);
   ally.set(vy, ty.length);
@@ -562,19 +572,15 @@ export function selectOneVsRestRegularisation(
   checkMultilabel(where, val.Y, vm.rows, K);
   const grid = pathGrid(where, options.grid);
   const fitOpts = { maxIter: options.maxIter, tol: options.tol };
-  const valScores: number[] = [];
-  const path: LogisticRegressionModel[] = [];
-  let prev: LogisticRegressionModel | undefined;
-  let best = 0;
-  for (const lambda of grid) {
-    prev = fitOneVsRestLogisticRegression(tm, train.Y, { ...fitOpts, lambda, warmStart: prev });
-    path.push(prev);
-    const p = logisticPredictProba(prev, vm);
-    const score = options.score(val.Y, Array.from({ length: p.rows }, (_, i) => Array.from(p.data.subarray(i * K, (i + 1) * K))));
-    if (!Number.isFinite(score)) throw new StatisticsError(where, `score of the val predictions at lambda ${lambda} is ${score}; expected a finite number`);
-    valScores.push(score);
-    if (score > valScores[best]) best = valScores.length - 1;
-  }
+  const { path, scores: valScores, best } = walkPath(
+    grid, (lambda, warmStart) => fitOneVsRestLogisticRegression(tm, train.Y, { ...fitOpts, lambda, warmStart }),
+    (model, lambda) => {
+      const p = logisticPredictProba(model, vm);
+      const score = options.score(val.Y, Array.from({ length: p.rows }, (_, i) => Array.from(p.data.subarray(i * K, (i + 1) * K))));
+      if (!Number.isFinite(score)) throw new StatisticsError(where, `score of the val predictions at lambda ${lambda} is ${score}; expected a finite number`);
+      return score;
+    },
+  );
   const model = fitOneVsRestLogisticRegression(stackRows(tm, vm), [...train.Y, ...val.Y], { ...fitOpts, lambda: grid[best], warmStart: path[best] });
   return { lambda: grid[best], C: 1 / grid[best], grid, valScores, trainModel: path[best], model };
 }
