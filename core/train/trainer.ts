@@ -977,7 +977,8 @@ function requireLpEpochs(spec: RunSpec): number {
   return lp;
 }
 
-function applyAll(augmentations: readonly Augmentation[], image: Image, rng: Rng): Image {
+/** A sample's augmentation pipeline; the Node runtime's sample workers run the same one. */
+export function applyAll(augmentations: readonly Augmentation[], image: Image, rng: Rng): Image {
   // One stream per sample and epoch, drawn from in pipeline order.
   return augmentations.reduce((img, aug) => aug.apply(img, rng), image);
 }

@@ -8,7 +8,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { Augmentation, Dataset, DatasetContext, DatasetMeta, Image } from "../../../core/contracts.ts";
 import { unrootedIO } from "../../../core/di.ts";
 import { Rng, SeedTree } from "../../../core/rng.ts";
-import { batchRow } from "../../../core/train/trainer.ts";
+import { applyAll, batchRow } from "../../../core/train/trainer.ts";
 import { builtinRegistry } from "../../manifest.ts";
 import { cachedDataset } from "./image-loader.ts";
 import { NodeIO } from "./node-io.ts";
@@ -59,7 +59,7 @@ async function row(request: SampleRequest): Promise<SampleReply> {
   const image: Image = await dataset.load(request.sample, ctx, decode);
   const rng = new Rng(request.augmentKey);
   // batchRow writes a new array (never the cached image's), so the reply can transfer it.
-  return { id: request.id, row: batchRow(augmentations.reduce((img, aug) => aug.apply(img, rng), image), setup.preprocess) };
+  return { id: request.id, row: batchRow(applyAll(augmentations, image, rng), setup.preprocess) };
 }
 
 parentPort!.postMessage("ready");
