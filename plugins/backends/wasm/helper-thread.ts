@@ -2,7 +2,7 @@
  * The helper thread of two-thread wasm (Node's worker_threads): a persistent worker holding its
  * own instances of xfer's kernel modules on the backend's shared heap, taking lanes of each
  * `Split` (kernels/parallel.ts). A split is published in one store: its lanes' calls (function id
- * and seven i32 arguments each) are written to a shared buffer, then the claim word becomes the
+ * and eight i32 arguments each) are written to a shared buffer, then the claim word becomes the
  * split's sequence number (high 16 bits) and next lane 0 (low 16), and is notified. Either thread
  * claims the next lane by compare-and-exchange on that word, so a lane runs exactly once and a
  * claim made late, for a split already finished, fails. The helper spins briefly on the word
@@ -58,7 +58,7 @@ for (;;) {
     const lane = word & 0xffff, base = lanes + 1;
     try {
       for (let i = base + calls[lane] * ${WORDS_PER_CALL}, end = base + calls[lane + 1] * ${WORDS_PER_CALL}; i < end; i += ${WORDS_PER_CALL}) {
-        table[calls[i]](calls[i + 1], calls[i + 2], calls[i + 3], calls[i + 4], calls[i + 5], calls[i + 6], calls[i + 7]);
+        table[calls[i]](calls[i + 1], calls[i + 2], calls[i + 3], calls[i + 4], calls[i + 5], calls[i + 6], calls[i + 7], calls[i + 8]);
       }
     } catch (error) {
       if (Atomics.compareExchange(header, ${FAILED}, 0, 1) === 0) port.postMessage(String((error && error.stack) || error));

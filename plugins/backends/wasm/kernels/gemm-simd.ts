@@ -10,7 +10,7 @@
  * convolution routes use.
  */
 import {
-  assembleModule, call, countDown, f32x4Add, f32x4Mul, get, I32, i32Add, i32Const, i32GeU, i32Load, i32LtU, i32Mul, i32Store, i32Sub, instantiate,
+  assembleModule, call, countDown, f32x4Add, f32x4Mul, get, I32, i32Add, i32Const, i32Eqz, i32GeU, i32Load, i32LtU, i32Mul, i32Store, i32Sub, instantiate,
   isSharedMemory, set, simd, V128, v128Load, v128Store,
 } from "../../../../core/wasm/assembler.ts";
 import { halves, type Lane, Split } from "./parallel.ts";
@@ -168,6 +168,48 @@ function rowTableCode(): number[] {
   ]).flat();
 }
 
+/**
+ * The block loop around `tiles` / `tilesRows` (function `tilesFn`): `tileCount` tiles of six rows
+ * in blocks of ROWS_PER_BLOCK rows, every one of `panels` panels of B (k * 32 bytes apart, C's
+ * columns 32 bytes apart) passing each block, as the calls from JS did one at a time: a whole
+ * part of a product is one recorded call instead of blocks x panels (~60,000 a ResNet-18 batch).
+ * `at` are the parameter indices of A (advanced a block at a time by `aStep`), B, C, ldc and k;
+ * `count` and `panels` the parameters, then locals tiles-in-block, panels left, panel, C's column.
+ */
+function gridCode(tilesFn: number, at: { a: number; b: number; c: number; ldc: number; k: number }, aStep: number[], count: number, panels: number, args: number[]): number[] {
+  const N = panels + 1, LEFT = N + 1, PANEL = N + 2, COLUMN = N + 3;
+  const callArgs = args.map((i) => (i === at.b ? get(PANEL) : i === at.c ? get(COLUMN) : i === count ? get(N) : get(i))).flat();
+  return [
+    0x02, 0x40, 0x03, 0x40, ...get(count), ...i32Eqz, 0x0d, 1,
+    ...i32Const(ROWS_PER_BLOCK / MR), ...get(count), ...get(count), ...i32Const(ROWS_PER_BLOCK / MR), ...i32GeU, 0x1b, ...set(N),
+    ...get(at.b), ...set(PANEL), ...get(at.c), ...set(COLUMN), ...get(panels), ...set(LEFT),
+    ...countDown(LEFT, [
+      ...callArgs, ...call(tilesFn),
+      ...get(PANEL), ...get(at.k), ...i32Const(4 * NR), ...i32Mul, ...i32Add, ...set(PANEL),
+      ...get(COLUMN), ...i32Const(4 * NR), ...i32Add, ...set(COLUMN),
+    ]),
+    ...aStep,
+    ...get(at.c), ...get(at.ldc), ...i32Const(ROWS_PER_BLOCK), ...i32Mul, ...i32Add, ...set(at.c),
+    ...get(count), ...get(N), ...i32Sub, ...set(count),
+    0x0c, 0, 0x0b, 0x0b,
+  ];
+}
+
+/**
+ * edgeRows(table, b, tile, c, ldc, k, panels, rows): the last `rows` (< 6) rows of C over `panels`
+ * full panels, each through `tileRows` into the 6 x 8 `tile` and the copy of its rows, as the
+ * calls from JS did a panel at a time.
+ */
+function edgeRowsCode(): number[] {
+  const [TABLE, B, TILE, C, LDC, K, PANELS, ROWS] = [0, 1, 2, 3, 4, 5, 6, 7];
+  return countDown(PANELS, [
+    ...get(TABLE), ...get(B), ...get(TILE), ...i32Const(4 * NR), ...get(K), ...call(1),
+    ...get(TILE), ...i32Const(4 * NR), ...get(C), ...get(LDC), ...get(ROWS), ...i32Const(4 * NR), ...call(3),
+    ...get(B), ...get(K), ...i32Const(4 * NR), ...i32Mul, ...i32Add, ...set(B),
+    ...get(C), ...i32Const(4 * NR), ...i32Add, ...set(C),
+  ]);
+}
+
 /** local += MR * local `step`. */
 const advance = (local: number, step: number) => [...get(local), ...get(step), ...i32Const(MR), ...i32Mul, ...i32Add, ...set(local)];
 
@@ -179,6 +221,9 @@ type Pack = (b: number, ldb: number, out: number, rows: number, panels: number, 
 type Transpose = (src: number, ldSrc: number, dst: number, ldDst: number, rowBlocks: number, colBlocks: number) => void;
 type Copy = (src: number, srcStride: number, dst: number, dstStride: number, count: number, bytes: number) => void;
 type RowTable = (table: number, a: number, lda: number, rows: number) => void;
+type Grid = (a: number, lda: number, b: number, c: number, ldc: number, k: number, count: number, panels: number) => void;
+type GridRows = (table: number, b: number, c: number, ldc: number, k: number, count: number, panels: number) => void;
+type EdgeRows = (table: number, b: number, tile: number, c: number, ldc: number, k: number, panels: number, rows: number) => void;
 
 const modules = new Map<string, WebAssembly.Module>();
 
@@ -203,6 +248,15 @@ function gemmModule(fused: boolean, shared: boolean): WebAssembly.Module {
         name: "tilesRows", params: [I32, I32, I32, I32, I32, I32], locals: [],
         code: countDown(5, [...[0, 1, 2, 3, 4].flatMap(get), ...call(1), ...get(0), ...i32Const(4 * MR), ...i32Add, ...set(0), ...advance(2, 3)]),
       },
+      {
+        name: "grid", params: new Array(8).fill(I32), locals: [[4, I32]],
+        code: gridCode(6, { a: 0, b: 2, c: 3, ldc: 4, k: 5 }, [...get(0), ...get(1), ...i32Const(ROWS_PER_BLOCK), ...i32Mul, ...i32Add, ...set(0)], 6, 7, [0, 1, 2, 3, 4, 5, 6]),
+      },
+      {
+        name: "gridRows", params: new Array(7).fill(I32), locals: [[4, I32]],
+        code: gridCode(7, { a: 0, b: 1, c: 2, ldc: 3, k: 4 }, [...get(0), ...i32Const(4 * ROWS_PER_BLOCK), ...i32Add, ...set(0)], 5, 6, [0, 1, 2, 3, 4, 5]),
+      },
+      { name: "edgeRows", params: new Array(8).fill(I32), locals: [], code: edgeRowsCode() },
     ], { shared });
     modules.set(key, module);
   }
@@ -292,15 +346,19 @@ export class SimdGemm {
   readonly #packFull: Pack;
   readonly #transposeBlocks: Transpose;
   readonly #rowTable: RowTable;
+  readonly #grid: Grid;
+  readonly #gridRows: GridRows;
+  readonly #edgeRows: EdgeRows;
   /** Strided chunk copy (see copyCode). */
   readonly copy: Copy;
 
   constructor(readonly memory: WebAssembly.Memory, readonly variant: GemmVariant) {
     ({
       tile: this.#tile, tileRows: this.#tileRows, tiles: this.#tiles, tilesRows: this.#tilesRows, pack: this.#packFull, copy: this.copy,
-      transpose: this.#transposeBlocks, rowTable: this.#rowTable,
+      transpose: this.#transposeBlocks, rowTable: this.#rowTable, grid: this.#grid, gridRows: this.#gridRows, edgeRows: this.#edgeRows,
     } = instantiate(gemmModule(variant === "relaxed-fma", isSharedMemory(memory)), memory) as unknown as {
       tile: Tile; tileRows: TileRows; tiles: Tiles; tilesRows: TilesRows; pack: Pack; copy: Copy; transpose: Transpose; rowTable: RowTable;
+      grid: Grid; gridRows: GridRows; edgeRows: EdgeRows;
     });
   }
 
@@ -385,9 +443,9 @@ export class SimdGemm {
   }
 
   /**
-   * The tiles of `part`, in 96-row blocks of A. Edge tiles go through the lane's tile in
-   * `scratch` and the wasm copy; the last m % 6 rows are read through a table of their addresses
-   * in `scratch` too.
+   * The tiles of `part`: the full ones in one `grid` call (96-row blocks of A, every full panel
+   * passing each block); tiles of a partial last panel through the lane's tile in `scratch` and
+   * the wasm copy; the last m % 6 rows through a table of their addresses in `scratch` too.
    */
   #packedPart(lane: Lane, part: Part, m: number, n: number, k: number, a: number, packed: number, c: number, scratch: number, lda: number): void {
     const [rowFrom, rowTo] = part.rows, [panelFrom, panelTo] = part.panels;
@@ -395,49 +453,51 @@ export class SimdGemm {
     const panelBytes = k * NR * 4, ldc = n * 4;
     const fullRows = m - (m % MR), fullPanels = Math.floor(n / NR);
     const table = scratch, tileAt = scratch + 8 * 4;
-    const width = (p: number) => Math.min(NR, n - p * NR) * 4;
-    const fullEnd = Math.min(rowTo, fullRows);
-    for (let block = rowFrom; block < fullEnd; block += ROWS_PER_BLOCK) {
-      const blockEnd = Math.min(fullEnd, block + ROWS_PER_BLOCK);
-      for (let p = panelFrom; p < Math.min(panelTo, fullPanels); p++) {
-        lane.call(this.#tiles, a + block * lda, lda, packed + p * panelBytes, c + block * ldc + p * NR * 4, ldc, k, (blockEnd - block) / MR);
-      }
-      if (panelTo <= fullPanels) continue;
-      for (let row = block; row < blockEnd; row += MR) {
+    const fullEnd = Math.min(rowTo, fullRows), fullPanelEnd = Math.min(panelTo, fullPanels);
+    if (fullEnd > rowFrom && fullPanelEnd > panelFrom) {
+      lane.call(this.#grid, a + rowFrom * lda, lda, packed + panelFrom * panelBytes, c + rowFrom * ldc + panelFrom * NR * 4, ldc, k, (fullEnd - rowFrom) / MR, fullPanelEnd - panelFrom);
+    }
+    if (panelTo > fullPanels) {
+      for (let row = rowFrom; row < fullEnd; row += MR) {
         lane.call(this.#tile, a + row * lda, lda, packed + fullPanels * panelBytes, tileAt, NR * 4, k);
-        lane.call(this.copy, tileAt, NR * 4, c + row * ldc + fullPanels * NR * 4, ldc, MR, width(fullPanels));
+        lane.call(this.copy, tileAt, NR * 4, c + row * ldc + fullPanels * NR * 4, ldc, MR, (n - fullPanels * NR) * 4);
       }
     }
     if (rowTo <= fullRows) return;
-    const rowsLeft = m - fullRows;
-    lane.call(this.#rowTable, table, a + fullRows * lda, lda, rowsLeft);
-    for (let p = panelFrom; p < panelTo; p++) {
-      lane.call(this.#tileRows, table, packed + p * panelBytes, tileAt, NR * 4, k);
-      lane.call(this.copy, tileAt, NR * 4, c + fullRows * ldc + p * NR * 4, ldc, rowsLeft, width(p));
-    }
+    lane.call(this.#rowTable, table, a + fullRows * lda, lda, m - fullRows);
+    this.#edge(lane, table, panelFrom, panelTo, m, n, k, packed, c + fullRows * ldc, tileAt);
   }
 
-  /** The tiles of `part` read through the caller's table of row addresses. */
+  /**
+   * The last m % 6 rows of C (from `c`), their A rows' addresses in `table`: the full panels in one
+   * `edgeRows` call, a partial last panel through the tile and the copy of its columns.
+   */
+  #edge(lane: Lane, table: number, panelFrom: number, panelTo: number, m: number, n: number, k: number, packed: number, c: number, tileAt: number): void {
+    const rows = m % MR, panelBytes = k * NR * 4, fullPanels = Math.floor(n / NR);
+    const fullPanelEnd = Math.min(panelTo, fullPanels);
+    if (fullPanelEnd > panelFrom) lane.call(this.#edgeRows, table, packed + panelFrom * panelBytes, tileAt, c + panelFrom * NR * 4, n * 4, k, fullPanelEnd - panelFrom, rows);
+    if (panelTo <= fullPanels) return;
+    lane.call(this.#tileRows, table, packed + fullPanels * panelBytes, tileAt, NR * 4, k);
+    lane.call(this.copy, tileAt, NR * 4, c + fullPanels * NR * 4, n * 4, rows, (n - fullPanels * NR) * 4);
+  }
+
+  /** The tiles of `part` read through the caller's table of row addresses, as `#packedPart` arranges them. */
   #rowsPart(lane: Lane, part: Part, m: number, n: number, k: number, table: number, packed: number, c: number, scratch: number): void {
     const [rowFrom, rowTo] = part.rows, [panelFrom, panelTo] = part.panels;
+    if (rowFrom >= rowTo || panelFrom >= panelTo) return;
     const fullPanels = Math.floor(n / NR), fullRows = m - (m % MR);
-    const ldc = n * 4, tileAt = scratch + 8 * 4;
-    for (let block = rowFrom; block < rowTo; block += ROWS_PER_BLOCK) {
-      const blockEnd = Math.min(rowTo, block + ROWS_PER_BLOCK);
-      const fullEnd = Math.min(blockEnd, fullRows);
-      for (let p = panelFrom; p < panelTo; p++) {
-        const panel = packed + p * k * NR * 4;
-        let row = block;
-        if (p < fullPanels && fullEnd > block) {
-          lane.call(this.#tilesRows, table + block * 4, panel, c + block * ldc + p * NR * 4, ldc, k, (fullEnd - block) / MR);
-          row = fullEnd;
-        }
-        for (; row < blockEnd; row += MR) {
-          lane.call(this.#tileRows, table + row * 4, panel, tileAt, NR * 4, k);
-          lane.call(this.copy, tileAt, NR * 4, c + row * ldc + p * NR * 4, ldc, Math.min(MR, m - row), Math.min(NR, n - p * NR) * 4);
-        }
+    const ldc = n * 4, tileAt = scratch + 8 * 4, panelBytes = k * NR * 4;
+    const fullEnd = Math.min(rowTo, fullRows), fullPanelEnd = Math.min(panelTo, fullPanels);
+    if (fullEnd > rowFrom && fullPanelEnd > panelFrom) {
+      lane.call(this.#gridRows, table + rowFrom * 4, packed + panelFrom * panelBytes, c + rowFrom * ldc + panelFrom * NR * 4, ldc, k, (fullEnd - rowFrom) / MR, fullPanelEnd - panelFrom);
+    }
+    if (panelTo > fullPanels) {
+      for (let row = rowFrom; row < fullEnd; row += MR) {
+        lane.call(this.#tileRows, table + row * 4, packed + fullPanels * panelBytes, tileAt, NR * 4, k);
+        lane.call(this.copy, tileAt, NR * 4, c + row * ldc + fullPanels * NR * 4, ldc, MR, (n - fullPanels * NR) * 4);
       }
     }
+    if (rowTo > fullRows) this.#edge(lane, table + fullRows * 4, panelFrom, panelTo, m, n, k, packed, c + fullRows * ldc, tileAt);
   }
 
   /** B[k x n] (byte offset `b`) into panels[p][k][8] (byte offset `out`), the last one zero-padded. */

@@ -16,7 +16,7 @@ import { moduleOf } from "../../../../core/wasm/assembler.ts";
 export type WasmCall = (...args: number[]) => void;
 
 /** At most this many i32 arguments per recorded call. */
-export const MAX_ARGS = 7;
+export const MAX_ARGS = 8;
 
 /** A thread that runs recorded calls of wasm functions instantiated on its heap. */
 export interface Helper {
