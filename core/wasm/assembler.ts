@@ -55,6 +55,8 @@ export const whileBelow = (local: number, limit: number, step: number, body: rea
 export const upTo = (local: number, limit: number, step: number, body: readonly number[]): number[] => [
   ...i32Const(0), ...set(local), ...whileBelow(local, limit, step, body),
 ];
+/** Bulk memory: memory.copy(dst, src, bytes) and memory.fill(dst, byte, bytes) on memory 0. */
+export const memoryCopy = [0xfc, 10, 0, 0], memoryFill = [0xfc, 11, 0];
 /** Call of the module's function number `index`. */
 export const call = (index: number): number[] => [0x10, ...leb(index)];
 /** A SIMD instruction (prefix 0xfd) with its immediates. */

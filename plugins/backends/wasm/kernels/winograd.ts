@@ -19,6 +19,7 @@ import {
 import { type Composer, explicitPad, heapMemory } from "./compose.ts";
 import { CLAMP, type EpilogueActivation } from "./epilogue.ts";
 import { gemmOn, LANE_SCRATCH_BYTES, PANEL_COLUMNS } from "./gemm-simd.ts";
+import { padInLanes } from "./pad.ts";
 import { halves, type Lane, Split } from "./parallel.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -38,14 +39,15 @@ const address = (...locals: number[]) => locals.flatMap((l, i) => (i === 0 ? get
 const times = (local: number, k: number) => (k === 0 ? i32Const(0) : k === 1 ? get(local) : [...get(local), ...i32Const(k), ...i32Mul]);
 
 /**
- * input(src, rowBytes, tiles, cBytes, dst, matStride): a row of `tiles` input tiles, the one at
- * column 2t reading src + t * 2 * cBytes (4 rows rowBytes apart), into V[16][tile][C] at dst
- * (matrices matStride bytes apart, tiles cBytes apart).
+ * input(src, rowBytes, tiles, cBytes, dst, matStride, rows): `rows` rows of `tiles` input tiles
+ * (tile rows 2 * rowBytes apart, as within an image), the one at column 2t reading
+ * src + t * 2 * cBytes (4 rows rowBytes apart), into V[16][tile][C] at dst (matrices matStride
+ * bytes apart, tiles cBytes apart, row after row).
  */
 function inputCode(): number[] {
-  const [SRC, ROW, TILES, CB, DST, MAT] = [0, 1, 2, 3, 4, 5];
-  const C = 6, BASE = 7, OUT = 8;
-  const T = 9, V = 13; // v128 t[4] (a row of B^T d), v[4]
+  const [SRC, ROW, TILES, CB, DST, MAT, ROWS] = [0, 1, 2, 3, 4, 5, 6];
+  const C = 7, BASE = 8, OUT = 9, ROW_SRC = 10, LEFT = 11;
+  const T = 12, V = 16; // v128 t[4] (a row of B^T d), v[4]
   const quad = [0, 1, 2, 3];
   const d = (i: number, j: number) => [...get(BASE), ...times(ROW, i), ...i32Add, ...times(CB, j), ...i32Add, ...v128Load()];
   // Row i of B^T d from two rows of d, reloaded (from L1) rather than kept in 16 live vectors.
@@ -62,20 +64,25 @@ function inputCode(): number[] {
       ...quad.flatMap((j) => [...get(OUT), ...get(V + j), ...v128Store(), ...addTo(OUT, get(MAT))]),
     ]),
   ];
-  return countDown(TILES, [...byVectors(C, CB, body), ...addTo(SRC, twice(CB)), ...addTo(DST, get(CB))]);
+  return countDown(ROWS, [
+    ...get(SRC), ...set(ROW_SRC), ...get(TILES), ...set(LEFT),
+    ...countDown(LEFT, [...byVectors(C, CB, body), ...addTo(SRC, twice(CB)), ...addTo(DST, get(CB))]),
+    ...get(ROW_SRC), ...twice(ROW), ...i32Add, ...set(SRC),
+  ]);
 }
 
 /**
- * output(m, matStride, tiles, coBytes, dst, rowBytes[, bias]): a row of `tiles` tiles of
- * M[16][tile][Co] at m (tiles coBytes apart) into 2x2 blocks of y at dst (rows rowBytes apart,
- * block t at column 2t). With an `epilogue`, each output becomes act(output + bias) before it is
- * stored (bias: Co floats), the arithmetic of epilogue.ts's pass over y.
+ * output(m, matStride, tiles, coBytes, dst, rowBytes, rows[, bias]): `rows` rows of `tiles` tiles
+ * of M[16][tile][Co] at m (tiles coBytes apart, row after row) into 2x2 blocks of y at dst (rows
+ * rowBytes apart, block t at column 2t, a tile row two rows of y). With an `epilogue`, each output
+ * becomes act(output + bias) before it is stored (bias: Co floats), the arithmetic of
+ * epilogue.ts's pass over y.
  */
 function outputCode(epilogue?: EpilogueActivation): number[] {
-  const [M, MAT, TILES, CB, DST, ROW, BIAS] = [0, 1, 2, 3, 4, 5, 6];
-  const first = epilogue === undefined ? 6 : 7;
-  const C = first, BASE = first + 1, OUT = first + 2;
-  const MV = first + 3, S = MV + 16, R = S + 4, BV = R + 4; // v128 m[4][4], s[4], r[4], the bias
+  const [M, MAT, TILES, CB, DST, ROW, ROWS, BIAS] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const first = epilogue === undefined ? 7 : 8;
+  const C = first, BASE = first + 1, OUT = first + 2, ROW_DST = first + 3, LEFT = first + 4;
+  const MV = first + 5, S = MV + 16, R = S + 4, BV = R + 4; // v128 m[4][4], s[4], r[4], the bias
   const m = (i: number, j: number) => MV + 4 * i + j;
   const quad = [0, 1, 2, 3];
   const at = (row: number, col: number) => [...get(OUT), ...times(ROW, row), ...i32Add, ...times(CB, col), ...i32Add];
@@ -93,7 +100,11 @@ function outputCode(epilogue?: EpilogueActivation): number[] {
     ...at(1, 0), ...get(R), ...get(R + 1), ...f32x4Add, ...get(R + 2), ...f32x4Add, ...finish, ...v128Store(),
     ...at(1, 1), ...get(R + 1), ...get(R + 2), ...f32x4Sub, ...get(R + 3), ...f32x4Sub, ...finish, ...v128Store(),
   ];
-  return countDown(TILES, [...byVectors(C, CB, body), ...addTo(M, get(CB)), ...addTo(DST, twice(CB))]);
+  return countDown(ROWS, [
+    ...get(DST), ...set(ROW_DST), ...get(TILES), ...set(LEFT),
+    ...countDown(LEFT, [...byVectors(C, CB, body), ...addTo(M, get(CB)), ...addTo(DST, twice(CB))]),
+    ...get(ROW_DST), ...twice(ROW), ...i32Add, ...set(DST),
+  ]);
 }
 
 /**
@@ -192,10 +203,10 @@ function filterGradCode(): number[] {
   return [...f32x4Const(0.5), ...set(H), ...byVectors(L, BYTES, body)];
 }
 
-type Output = (m: number, matStride: number, tiles: number, coBytes: number, dst: number, rowBytes: number, bias?: number) => void;
+type Output = (m: number, matStride: number, tiles: number, coBytes: number, dst: number, rowBytes: number, rows: number, bias?: number) => void;
 
 interface Transforms extends Record<`output-${EpilogueActivation}`, Output> {
-  input(src: number, rowBytes: number, tiles: number, cBytes: number, dst: number, matStride: number): void;
+  input(src: number, rowBytes: number, tiles: number, cBytes: number, dst: number, matStride: number, rows: number): void;
   output: Output;
   filter(w: number, channels: number, coBytes: number, u: number, matStride: number, from: number, end: number): void;
   gradOutput(dy: number, rowBytes: number, tiles: number, coBytes: number, dst: number, matStride: number, panelStride: number): void;
@@ -203,10 +214,10 @@ interface Transforms extends Record<`output-${EpilogueActivation}`, Output> {
 }
 
 const transforms = instancePerMemory<Transforms>(() => [
-  { name: "input", params: new Array(6).fill(I32), locals: [[3, I32], [8, V128]], code: inputCode() },
-  { name: "output", params: new Array(6).fill(I32), locals: [[3, I32], [24, V128]], code: outputCode() },
+  { name: "input", params: new Array(7).fill(I32), locals: [[5, I32], [8, V128]], code: inputCode() },
+  { name: "output", params: new Array(7).fill(I32), locals: [[5, I32], [24, V128]], code: outputCode() },
   ...(["linear", "relu", "relu6"] as const).map((activation) => (
-    { name: `output-${activation}`, params: new Array(7).fill(I32), locals: [[3, I32], [25, V128]] as const, code: outputCode(activation) }
+    { name: `output-${activation}`, params: new Array(8).fill(I32), locals: [[5, I32], [25, V128]] as const, code: outputCode(activation) }
   )),
   { name: "filter", params: new Array(7).fill(I32), locals: [[5, I32], [22, V128]], code: filterCode() },
   { name: "gradOutput", params: new Array(7).fill(I32), locals: [[6, I32], [16, V128]], code: gradOutputCode() },
@@ -247,22 +258,22 @@ const matrixStride = (floats: number) => (floats + LINE_FLOATS) * 4;
 function padInput(c: Composer, x: TensorInfo, info: Conv2DInfo): TensorInfo {
   const { Hp, Wp } = tiling(info);
   const { top, left } = info.padInfo;
-  return c.run("PadV2", { x }, {
-    paddings: explicitPad(top, Hp - info.inHeight - top, left, Wp - info.inWidth - left), constantValue: 0,
-  } as unknown as NamedAttrMap);
+  return padInLanes(c, x, top, Hp - info.inHeight - top, left, Wp - info.inWidth - left);
 }
 
 /**
  * V = B^T d B of tile rows [from, to) (tile row r = (n, th) with r = n * tilesH + th) of the padded
- * input into 16 matrices [tile][C] at `vAt`, the first tile of row `from` first, recorded into `lane`.
+ * input into 16 matrices [tile][C] at `vAt`, the first tile of row `from` first, recorded into
+ * `lane`: a call per image the rows cross.
  */
 function transformRows(lane: Lane, c: Composer, paddedAt: number, info: Conv2DInfo, from: number, to: number, vAt: number, vStride: number): void {
   const { tilesH, tilesW, Hp, Wp } = tiling(info);
   const kernels = transforms(heapMemory(c.backend));
   const C = info.inChannels, paddedRow = Wp * C * 4;
-  for (let r = from; r < to; r++) {
-    const n = Math.floor(r / tilesH), th = r % tilesH;
-    lane.call(kernels.input, paddedAt + (n * Hp + 2 * th) * paddedRow, paddedRow, tilesW, C * 4, vAt + (r - from) * tilesW * C * 4, vStride);
+  for (let r = from; r < to;) {
+    const n = Math.floor(r / tilesH), th = r % tilesH, rows = Math.min(to - r, tilesH - th);
+    lane.call(kernels.input, paddedAt + (n * Hp + 2 * th) * paddedRow, paddedRow, tilesW, C * 4, vAt + (r - from) * tilesW * C * 4, vStride, rows);
+    r += rows;
   }
 }
 
@@ -346,7 +357,7 @@ export function winogradConv2D(
   const outRow = 2 * tilesW * CO * 4;
   // Tile row r = (n, th) writes output rows 2r and 2r + 1.
   const outputRows = (lane: Lane, from: number, to: number, mFrom: number) => {
-    for (let r = from; r < to; r++) lane.call(output, mFrom + (r - from) * tilesW * CO * 4, mStride, tilesW, CO * 4, yAt + 2 * r * outRow, outRow, ...biasAt);
+    if (to > from) lane.call(output, mFrom, mStride, tilesW, CO * 4, yAt + 2 * from * outRow, outRow, to - from, ...biasAt);
   };
   if (byPanels) {
     const byRows = (record: (lane: Lane, from: number, to: number) => void) => {
