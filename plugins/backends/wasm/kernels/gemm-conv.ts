@@ -13,7 +13,7 @@
  */
 import { backend_util, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
 import { type Composer, explicitPad, heapMemory } from "./compose.ts";
-import { EDGE_SCRATCH_FLOATS, gemmOn, LANE_SCRATCH_BYTES, PANEL_COLUMNS, packedFloats, TILE_ROWS } from "./gemm-simd.ts";
+import { EDGE_SCRATCH_FLOATS, gemmOn, LANE_SCRATCH_BYTES, PANEL_COLUMNS, packedFloats, type SimdGemm, TILE_ROWS } from "./gemm-simd.ts";
 import { halves, Split } from "./parallel.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -224,7 +224,9 @@ export function rowGemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, in
  * floats output position (n, oh, ow) reads are then one contiguous run of S from column ow*sw, in
  * (j, i, c) order, and the GEMM reads them in place through a table of row addresses, against the
  * filter reordered to [kw, kh, Cin, Cout] and packed (`stackedFilter`; `packed` when the caller
- * keeps it, else packed here and freed). An unpadded 1x1 convolution reads x itself. Undilated, NHWC.
+ * keeps it, else packed here and freed). S is written by the lanes, the images in halves (wasm
+ * `stackRows`, a call per run of output rows that meet the same kernel rows), then the product is
+ * split. An unpadded 1x1 convolution reads x itself. Undilated, NHWC.
  */
 export function stackedConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, packed?: TensorInfo): TensorInfo {
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
@@ -237,25 +239,15 @@ export function stackedConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, in
   const columns = pointwise ? W : (OW - 1) * sw + kw;
   const run = kh * C;
   const filterPanels = packed ?? stackedFilter(c, filter, info);
-  const stacked = pointwise ? x : c.zeros([N * OH * columns * run]);
+  const stacked = pointwise ? x : c.empty([N * OH * columns * run]);
   const table = c.empty([Math.ceil(M / TILE_ROWS) * TILE_ROWS], "int32");
   const scratch = c.empty([EDGE_SCRATCH_FLOATS]);
   const y = c.empty(info.outShape);
-  const gemm = gemmOn(heapMemory(c.backend));
+  const memory = heapMemory(c.backend);
+  const gemm = gemmOn(memory);
   const [xAt, stackedAt, packedAt, tableAt, scratchAt, yAt] =
     [x, stacked, filterPanels, table, scratch, y].map((t) => c.view(t).byteOffset);
-  if (!pointwise) {
-    const count = Math.min(W, columns - left);
-    for (let n = 0; n < N; n++) {
-      for (let oh = 0; oh < OH; oh++) {
-        for (let i = 0; i < kh; i++) {
-          const h = oh * sh - top + i;
-          if (h < 0 || h >= H || count <= 0) continue;
-          gemm.copy(xAt + (n * H + h) * W * C * 4, C * 4, stackedAt + (((n * OH + oh) * columns + left) * run + i * C) * 4, run * 4, count, C * 4);
-        }
-      }
-    }
-  }
+  if (!pointwise) stackInput(c, gemm, info, xAt, stackedAt, columns);
   // Row (n, oh) of S holds `columns` columns; a pointwise layer's row oh of x is row oh*sh of x.
   const rowStart = (n: number, oh: number) => pointwise ? (n * H + oh * sh) * W : (n * OH + oh) * columns;
   const rows = c.backend.typedArrayFromHeap(table) as Int32Array;
@@ -272,6 +264,41 @@ export function stackedConv2D(c: Composer, x: TensorInfo, filter: TensorInfo, in
   if (packed === undefined) c.free(filterPanels);
   if (!pointwise) c.free(stacked);
   return y;
+}
+
+/**
+ * S of `stackedConv2D` at `stackedAt` from x at `xAt`, by the lanes: the images in halves, each
+ * image's output rows in runs that meet the same kernel rows (all kh inside the input, or fewer at
+ * the top and bottom edges), one `stackRows` call a run.
+ */
+function stackInput(c: Composer, gemm: SimdGemm, info: Conv2DInfo, xAt: number, stackedAt: number, columns: number): void {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, filterHeight: kh, strideHeight: sh } = info;
+  const { top, left } = info.padInfo;
+  const run = kh * C, xRow = W * C * 4, sRow = columns * run * 4;
+  const count = Math.max(0, Math.min(W, columns - left));
+  const geometry = c.empty([7], "int32");
+  (c.backend.typedArrayFromHeap(geometry) as Int32Array).set([xRow, sRow, C * 4, run * 4, count, left * run * 4, sh * xRow]);
+  const geometryAt = c.view(geometry).byteOffset;
+  // Kernel rows [first, end) of output row oh lie inside the input.
+  const taps = (oh: number): [number, number] => {
+    const first = Math.max(0, top - oh * sh), end = Math.min(kh, H + top - oh * sh);
+    return count > 0 && end > first ? [first, end] : [0, 0];
+  };
+  const split = new Split(heapMemory(c.backend));
+  const [firstImages] = halves(N);
+  for (let n = 0; n < N; n++) {
+    const lane = split.lanes[n < firstImages ? 0 : 1];
+    for (let oh = 0; oh < OH;) {
+      const [first, end] = taps(oh);
+      let rows = 1;
+      while (oh + rows < OH && taps(oh + rows).join() === [first, end].join()) rows++;
+      const h = oh * sh - top + first;
+      lane.call(gemm.stackRows, geometryAt, xAt + (n * H + h) * xRow, stackedAt + (n * OH + oh) * sRow, rows, end - first, first * C * 4);
+      oh += rows;
+    }
+  }
+  split.run();
+  c.free(geometry);
 }
 
 /** The filter as `stackedConv2D` multiplies by it: reordered to [kw, kh, Cin, Cout], packed in the GEMM's panels. */

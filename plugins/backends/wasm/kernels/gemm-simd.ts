@@ -11,7 +11,7 @@
  */
 import {
   assembleModule, call, countDown, f32x4Add, f32x4Mul, get, I32, i32Add, i32Const, i32Eqz, i32GeU, i32Load, i32LtU, i32Mul, i32Store, i32Sub, instantiate,
-  isSharedMemory, set, simd, V128, v128Load, v128Store,
+  isSharedMemory, memoryFill, set, simd, V128, v128Load, v128Store,
 } from "../../../../core/wasm/assembler.ts";
 import { halves, type Lane, Split } from "./parallel.ts";
 
@@ -210,6 +210,31 @@ function edgeRowsCode(): number[] {
   ]);
 }
 
+/**
+ * stackRows(geometry, x, s, rows, taps, tapOffset): `rows` rows of a kernel-row-stacked input
+ * (gemm-conv.ts `stackedConv2D`): each S row zeroed, then `taps` kernel rows copied into it, x's
+ * rows xRowBytes apart from `x` into S from s + tapOffset + leftBytes, C floats a column, columns
+ * runBytes apart; then x advances by ohStepBytes and s by sRowBytes. `geometry` holds i32s:
+ * xRowBytes, sRowBytes, cBytes, runBytes, count (columns copied), leftBytes, ohStepBytes.
+ */
+function stackRowsCode(): number[] {
+  const [GEOMETRY, X, S, ROWS, TAPS, OFFSET] = [0, 1, 2, 3, 4, 5];
+  const [X_ROW, S_ROW, C_BYTES, RUN, COUNT, LEFT, OH_STEP] = [6, 7, 8, 9, 10, 11, 12];
+  const SRC = 13, DST = 14, LEFT_TAPS = 15;
+  return [
+    ...[X_ROW, S_ROW, C_BYTES, RUN, COUNT, LEFT, OH_STEP].flatMap((local, i) => [...get(GEOMETRY), ...i32Load(4 * i), ...set(local)]),
+    ...countDown(ROWS, [
+      ...get(S), ...i32Const(0), ...get(S_ROW), ...memoryFill,
+      ...get(X), ...set(SRC), ...get(S), ...get(OFFSET), ...i32Add, ...get(LEFT), ...i32Add, ...set(DST), ...get(TAPS), ...set(LEFT_TAPS),
+      ...countDown(LEFT_TAPS, [
+        ...get(SRC), ...get(C_BYTES), ...get(DST), ...get(RUN), ...get(COUNT), ...get(C_BYTES), ...call(3),
+        ...get(SRC), ...get(X_ROW), ...i32Add, ...set(SRC), ...get(DST), ...get(C_BYTES), ...i32Add, ...set(DST),
+      ]),
+      ...get(X), ...get(OH_STEP), ...i32Add, ...set(X), ...get(S), ...get(S_ROW), ...i32Add, ...set(S),
+    ]),
+  ];
+}
+
 /** local += MR * local `step`. */
 const advance = (local: number, step: number) => [...get(local), ...get(step), ...i32Const(MR), ...i32Mul, ...i32Add, ...set(local)];
 
@@ -224,6 +249,7 @@ type RowTable = (table: number, a: number, lda: number, rows: number) => void;
 type Grid = (a: number, lda: number, b: number, c: number, ldc: number, k: number, count: number, panels: number) => void;
 type GridRows = (table: number, b: number, c: number, ldc: number, k: number, count: number, panels: number) => void;
 type EdgeRows = (table: number, b: number, tile: number, c: number, ldc: number, k: number, panels: number, rows: number) => void;
+type StackRows = (geometry: number, x: number, s: number, rows: number, taps: number, tapOffset: number) => void;
 
 const modules = new Map<string, WebAssembly.Module>();
 
@@ -257,6 +283,7 @@ function gemmModule(fused: boolean, shared: boolean): WebAssembly.Module {
         code: gridCode(7, { a: 0, b: 1, c: 2, ldc: 3, k: 4 }, [...get(0), ...i32Const(4 * ROWS_PER_BLOCK), ...i32Add, ...set(0)], 5, 6, [0, 1, 2, 3, 4, 5]),
       },
       { name: "edgeRows", params: new Array(8).fill(I32), locals: [], code: edgeRowsCode() },
+      { name: "stackRows", params: new Array(6).fill(I32), locals: [[10, I32]], code: stackRowsCode() },
     ], { shared });
     modules.set(key, module);
   }
@@ -351,14 +378,17 @@ export class SimdGemm {
   readonly #edgeRows: EdgeRows;
   /** Strided chunk copy (see copyCode). */
   readonly copy: Copy;
+  /** Rows of a kernel-row-stacked input (see stackRowsCode). */
+  readonly stackRows: StackRows;
 
   constructor(readonly memory: WebAssembly.Memory, readonly variant: GemmVariant) {
     ({
       tile: this.#tile, tileRows: this.#tileRows, tiles: this.#tiles, tilesRows: this.#tilesRows, pack: this.#packFull, copy: this.copy,
       transpose: this.#transposeBlocks, rowTable: this.#rowTable, grid: this.#grid, gridRows: this.#gridRows, edgeRows: this.#edgeRows,
+      stackRows: this.stackRows,
     } = instantiate(gemmModule(variant === "relaxed-fma", isSharedMemory(memory)), memory) as unknown as {
       tile: Tile; tileRows: TileRows; tiles: Tiles; tilesRows: TilesRows; pack: Pack; copy: Copy; transpose: Transpose; rowTable: RowTable;
-      grid: Grid; gridRows: GridRows; edgeRows: EdgeRows;
+      grid: Grid; gridRows: GridRows; edgeRows: EdgeRows; stackRows: StackRows;
     });
   }
 
