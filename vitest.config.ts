@@ -9,5 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // One folder per run where the files that test the installed package share one packed and
+    // installed xfer (test/helpers/installed-xfer.ts).
+    globalSetup: ["test/helpers/xfer-package-setup.ts"],
   },
 });

@@ -3,13 +3,12 @@
 // install are installed (from the npm cache), and the generated vitest tests pass as generated.
 // It never replaces a file, and bad kinds and names are refused with what was expected.
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PLUGIN_KINDS } from "../../plugins/platform/node/cli/templates/plugin-templates.ts";
+import { projectWithInstalledXfer } from "../helpers/installed-xfer.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 let project: string;
 let xferBin: string;
 
@@ -17,13 +16,8 @@ function xfer(...args: string[]) {
   return spawnSync(process.execPath, [xferBin, ...args], { cwd: project, encoding: "utf8", timeout: 60_000 });
 }
 
-beforeAll(() => {
-  const work = mkdtempSync(join(tmpdir(), "xfer-new-"));
-  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").at(-1)!;
-  project = join(work, "my-study");
-  mkdirSync(project);
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "my-study", private: true, type: "module" }));
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(work, tarball)], { cwd: project, stdio: "ignore" });
+beforeAll(async () => {
+  project = await projectWithInstalledXfer("xfer-new-", "my-study");
   xferBin = join(project, "node_modules/xfer/plugins/platform/node/cli/xfer.mjs");
 }, 300_000);
 

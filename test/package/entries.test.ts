@@ -4,11 +4,11 @@
  * from that project. The entries are exactly the ones the docs import, and every name a doc
  * imports exists in the installed package.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { projectWithInstalledXfer } from "../helpers/installed-xfer.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; exports: Record<string, string> };
@@ -33,14 +33,8 @@ function run(args: string[], input?: string) {
   return spawnSync(process.execPath, args, { cwd: project, encoding: "utf8", input, timeout: 60_000 });
 }
 
-beforeAll(() => {
-  const work = mkdtempSync(join(tmpdir(), "xfer-package-"));
-  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").at(-1)!;
-  project = join(work, "consumer");
-  execFileSync("mkdir", [project]);
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-  // As a user installs it, optional packages included (sharp's prebuilt libvips is one).
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(work, tarball)], { cwd: project, stdio: "ignore" });
+beforeAll(async () => {
+  project = await projectWithInstalledXfer("xfer-package-", "consumer");
 }, 300_000);
 
 describe("the installed package", () => {

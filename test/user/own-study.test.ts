@@ -4,12 +4,12 @@
  * (config, a dataset plugin of its own format, a recipe folder), images made with sharp, and the
  * `xfer` command run as processes in that project.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
+import { projectWithInstalledXfer } from "../helpers/installed-xfer.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 let project: string;
@@ -32,12 +32,8 @@ async function writeImages(dir: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  const work = mkdtempSync(join(tmpdir(), "xfer-own-study-"));
-  const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").at(-1)!;
-  project = join(work, "study");
+  project = await projectWithInstalledXfer("xfer-own-study-", "study");
   cpSync(join(ROOT, "docs/examples/own-study"), project, { recursive: true });
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "study", private: true, type: "module" }));
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", join(work, tarball)], { cwd: project, stdio: "ignore" });
   await writeImages(join(project, "data"));
   await writeImages(join(project, "my-study/fixtures/tiny"));
 }, 300_000);
