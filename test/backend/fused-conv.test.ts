@@ -9,9 +9,15 @@ import * as tf from "@tensorflow/tfjs";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { foldBatchNorm } from "../../core/ops/fold-batch-norm.ts";
+import { winogradF4Pays } from "../../plugins/backends/wasm/kernels/winograd.ts";
 import { initBackends, maxRelativeError, uniform, valuesOn } from "./helpers.ts";
 
 const TOLERANCE = 1e-5;
+/**
+ * Where eval takes F(4x4, 3x3) (3x3 stride 1, outputs of at least 4x4): its transforms' constants
+ * (4, 5, 1/6, 1/24) cost accuracy that grows with the channels summed, 1e-5 at 256 of them here.
+ */
+const F4_TOLERANCE = 5e-5;
 const RUNS = { seed: 20261205, numRuns: 40 };
 const ACTIVATIONS = ["linear", "relu", "relu6"] as const;
 
@@ -51,6 +57,11 @@ function separate(c: Case): tf.Tensor {
   return unfused(c, c.bias ? tf.add(y, bias(c)) : y);
 }
 
+/** Whether FusedConv2D takes F(4x4, 3x3) for this case (winograd.ts `winogradF4Pays`). */
+function takesF4(c: Case): boolean {
+  return winogradF4Pays(tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.cin], [c.k, c.k, c.cin, c.cout], c.stride, 1, explicit(c.pad)));
+}
+
 function fused(c: Case): tf.Tensor {
   return tf.fused.conv2d({ x: x(c), filter: filter(c), strides: c.stride, pad: explicit(c.pad), bias: c.bias ? bias(c) : undefined, activation: c.activation });
 }
@@ -61,12 +72,26 @@ describe("FusedConv2D on wasm", () => {
       const expected = await valuesOn("cpu", () => separate(c));
       const actual = await valuesOn("wasm", () => fused(c));
       expect(actual.shape).toEqual(expected.shape);
-      expect(maxRelativeError(expected.values, actual.values)).toBeLessThanOrEqual(TOLERANCE);
+      expect(maxRelativeError(expected.values, actual.values)).toBeLessThanOrEqual(takesF4(c) ? F4_TOLERANCE : TOLERANCE);
     }), RUNS);
   });
 
-  it("gives wasm's own convolution, Add and activation, equal to the last bit (up to the sign of zero)", async () => {
-    await fc.assert(fc.asyncProperty(cases, async (c) => {
+  it("matches cpu within F4_TOLERANCE where it takes F(4x4, 3x3), at ResNet's channel counts and odd sizes", async () => {
+    for (const c of [
+      { n: 2, h: 16, w: 16, cin: 64, cout: 64 }, { n: 1, h: 8, w: 8, cin: 128, cout: 128 }, { n: 2, h: 4, w: 4, cin: 256, cout: 256 },
+      { n: 1, h: 9, w: 6, cin: 16, cout: 24 }, { n: 3, h: 5, w: 13, cin: 8, cout: 8 },
+      // linear and relu keep the largest output, which the tolerance is relative to (relu6 clips it to 6).
+    ].map((s, i): Case => ({ ...s, k: 3, stride: 1, pad: "same", bias: true, activation: i % 2 === 0 ? "linear" : "relu", seed: 100 + i }))) {
+      expect(takesF4(c)).toBe(true);
+      const expected = await valuesOn("cpu", () => separate(c));
+      const actual = await valuesOn("wasm", () => fused(c));
+      expect(actual.shape).toEqual(expected.shape);
+      expect(maxRelativeError(expected.values, actual.values)).toBeLessThanOrEqual(F4_TOLERANCE);
+    }
+  });
+
+  it("gives wasm's own convolution, Add and activation, equal to the last bit (up to the sign of zero), where it takes the same route", async () => {
+    await fc.assert(fc.asyncProperty(cases.filter((c) => !takesF4(c)), async (c) => {
       const expected = await valuesOn("wasm", () => separate(c));
       const actual = await valuesOn("wasm", () => fused(c));
       expect(Array.from(actual.values).every((v, i) => v === expected.values[i])).toBe(true);

@@ -10,7 +10,7 @@ import { batchNormTraining } from "../../core/ops/batch-norm.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer } from "../../plugins/backends/wasm/kernels/compose.ts";
 import { weightsDominate } from "../../plugins/backends/wasm/kernels/gemm-conv.ts";
-import { winogradConv2D } from "../../plugins/backends/wasm/kernels/winograd.ts";
+import { F4_TILE, winogradConv2D, winogradF4Pays, winogradFilter } from "../../plugins/backends/wasm/kernels/winograd.ts";
 import { initBackends, maxRelativeError, uniform, valuesOn } from "./helpers.ts";
 
 const TOLERANCE = 1e-5;
@@ -147,6 +147,34 @@ describe("wasm conv gradient kernels match cpu", () => {
       c.free(whole, byRows);
       tf.dispose([x, w]);
     }
+  });
+
+  it("Winograd F(4x4, 3x3), eval's route with a prepared filter: within 5e-5 of cpu, and in chunks of one tile row the bits of a single chunk", async () => {
+    await tf.setBackend("wasm");
+    const c = new Composer(tf.backend() as BackendWasm);
+    const tensorInfo = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+    const cases = fc.record({
+      n: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 4, max: 13 }), w: fc.integer({ min: 4, max: 13 }),
+      cin: fc.constantFrom(4, 8, 12), cout: fc.constantFrom(8, 16), pad: fc.constantFrom<"same" | "valid">("same", "valid"), seed: fc.integer({ min: 1, max: 1e6 }),
+    }).filter((k) => k.pad === "same" || (k.h >= 6 && k.w >= 6));
+    await fc.assert(fc.asyncProperty(cases, async (k) => {
+      const shape = [k.n, k.h, k.w, k.cin] as [number, number, number, number];
+      const filterShape = [3, 3, k.cin, k.cout] as [number, number, number, number];
+      const expected = await valuesOn("cpu", () => tf.conv2d(uniform(shape, k.seed) as tf.Tensor4D, uniform(filterShape, k.seed + 1) as tf.Tensor4D, 1, k.pad));
+      await tf.setBackend("wasm");
+      const x = uniform(shape, k.seed);
+      const w = uniform(filterShape, k.seed + 1);
+      const info = tf.backend_util.computeConv2DInfo(shape, filterShape, 1, 1, k.pad);
+      expect(winogradF4Pays(info)).toBe(true);
+      const transformed = winogradFilter(c, tensorInfo(w), info, F4_TILE);
+      const whole = winogradConv2D(c, tensorInfo(x), tensorInfo(w), info, undefined, { transformed, tile: F4_TILE });
+      const byRows = winogradConv2D(c, tensorInfo(x), tensorInfo(w), info, 1, { transformed, tile: F4_TILE });
+      expect(whole.shape).toEqual(expected.shape);
+      expect(maxRelativeError(expected.values, c.view(whole))).toBeLessThanOrEqual(5e-5);
+      expect(Array.from(c.view(byRows))).toEqual(Array.from(c.view(whole)));
+      c.free(whole, byRows, transformed);
+      tf.dispose([x, w]);
+    }), RUNS);
   });
 
   it("DepthwiseConv2dNativeBackpropInput (channel multiplier, dilation)", async () => {

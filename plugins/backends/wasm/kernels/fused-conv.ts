@@ -14,7 +14,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { Composer } from "./compose.ts";
 import { applyEpilogue, isEpilogueActivation } from "./epilogue.ts";
 import { stackedConv2D, stackedFilter } from "./gemm-conv.ts";
-import { winogradApplies, winogradConv2D, winogradFilter } from "./winograd.ts";
+import { F2_TILE, F4_TILE, winogradApplies, winogradConv2D, winogradF4Pays, winogradFilter } from "./winograd.ts";
 
 /**
  * Filters in the form a route multiplies by (Winograd's transformed U, the stacked GEMM's packed
@@ -40,7 +40,7 @@ class PreparedFilters {
    * `filter` prepared for `route`, by `prepare` on its first use; per shape too, as a reshape
    * shares its source's data.
    */
-  get(filter: TensorInfo, route: "winograd" | "stacked", prepare: () => TensorInfo): TensorInfo {
+  get(filter: TensorInfo, route: "winograd-2" | "winograd-4" | "stacked", prepare: () => TensorInfo): TensorInfo {
     let routes = this.#byData.get(filter.dataId);
     if (routes === undefined) this.#byData.set(filter.dataId, routes = new Map());
     const key = `${route} ${filter.shape.join("x")}`;
@@ -113,7 +113,9 @@ export function xferFusedConv2D({ inputs: { x, filter, bias, preluActivationWeig
   let y: TensorInfo;
   if (winograd) {
     // The epilogue inside the output transform, on both threads, instead of a pass over y.
-    y = winogradConv2D(c, x, filter, info, undefined, { transformed: prepared.get(filter, "winograd", () => winogradFilter(c, filter, info)), epilogue });
+    const tile = winogradF4Pays(info) ? F4_TILE : F2_TILE;
+    const transformed = prepared.get(filter, `winograd-${tile.m}`, () => winogradFilter(c, filter, info, tile));
+    y = winogradConv2D(c, x, filter, info, undefined, { transformed, epilogue, tile });
   } else {
     y = stackedConv2D(c, x, filter, info, prepared.get(filter, "stacked", () => stackedFilter(c, filter, info)));
     if (epilogue !== undefined) applyEpilogue(backend, c.view(y), info.outChannels, c.view(epilogue.bias), activation);

@@ -20,6 +20,7 @@ import { type Composer, explicitPad, heapMemory } from "./compose.ts";
 import { CLAMP, type EpilogueActivation } from "./epilogue.ts";
 import { gemmOn, LANE_SCRATCH_BYTES, PANEL_COLUMNS } from "./gemm-simd.ts";
 import { padInLanes } from "./pad.ts";
+import { F4, transformsF4 } from "./winograd-f4.ts";
 import { halves, type Lane, Split } from "./parallel.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -231,6 +232,17 @@ function fits(info: Conv2DInfo, inChannels: number, outChannels: number): boolea
     && inChannels % 4 === 0 && outChannels % PANEL_COLUMNS === 0;
 }
 
+/**
+ * Whether eval with a prepared filter takes F(4x4, 3x3) for this convolution: outputs of at least
+ * MIN_F4_OUTPUT in both dimensions, where its 36 matrices multiply fewer rows in all than
+ * F(2x2, 3x3)'s 16 (below, its larger transformed filter costs more than the products save).
+ */
+export function winogradF4Pays(info: Conv2DInfo): boolean {
+  return winogradApplies(info) && info.outHeight >= MIN_F4_OUTPUT && info.outWidth >= MIN_F4_OUTPUT;
+}
+
+const MIN_F4_OUTPUT = 4;
+
 /** Whether `winogradConv2D` takes this convolution. */
 export function winogradApplies(info: Conv2DInfo): boolean {
   return fits(info, info.inChannels, info.outChannels);
@@ -244,10 +256,23 @@ export function winogradTakesInputGrad(info: Conv2DInfo): boolean {
   return fits(info, info.outChannels, info.inChannels);
 }
 
-/** The tiling of a convolution's output into 2x2 blocks, and its input padded to whole tiles. */
-function tiling(info: Conv2DInfo) {
-  const tilesH = Math.ceil(info.outHeight / 2), tilesW = Math.ceil(info.outWidth / 2);
-  return { tilesH, tilesW, tiles: info.batchSize * tilesH * tilesW, Hp: 2 * tilesH + 2, Wp: 2 * tilesW + 2 };
+/**
+ * A Winograd tile: m x m outputs from alpha x alpha inputs (alpha = m + 2), alpha^2 matrices.
+ * F(2x2, 3x3) everywhere; F(4x4, 3x3) (winograd-f4.ts) for eval with a prepared filter.
+ */
+export interface WinogradTile {
+  readonly m: 2 | 4;
+  readonly matrices: number;
+  readonly kernels: (memory: WebAssembly.Memory) => Pick<Transforms, "input" | "output" | `output-${EpilogueActivation}` | "filter">;
+}
+
+export const F2_TILE: WinogradTile = { m: 2, matrices: 16, kernels: (memory) => transforms(memory) };
+export const F4_TILE: WinogradTile = { m: F4.m, matrices: F4.alpha * F4.alpha, kernels: (memory) => transformsF4(memory) };
+
+/** The tiling of a convolution's output into m x m blocks, and its input padded to whole tiles. */
+function tiling(info: Conv2DInfo, m = 2) {
+  const tilesH = Math.ceil(info.outHeight / m), tilesW = Math.ceil(info.outWidth / m);
+  return { tilesH, tilesW, tiles: info.batchSize * tilesH * tilesW, Hp: m * tilesH + 2, Wp: m * tilesW + 2 };
 }
 
 /** Byte distance of consecutive matrices of `floats` each: one cache line more than their size, as
@@ -255,8 +280,8 @@ function tiling(info: Conv2DInfo) {
 const matrixStride = (floats: number) => (floats + LINE_FLOATS) * 4;
 
 /** x zero-padded to whole tiles: [N, Hp, Wp, C]. */
-function padInput(c: Composer, x: TensorInfo, info: Conv2DInfo): TensorInfo {
-  const { Hp, Wp } = tiling(info);
+function padInput(c: Composer, x: TensorInfo, info: Conv2DInfo, m = 2): TensorInfo {
+  const { Hp, Wp } = tiling(info, m);
   const { top, left } = info.padInfo;
   return padInLanes(c, x, top, Hp - info.inHeight - top, left, Wp - info.inWidth - left);
 }
@@ -266,13 +291,13 @@ function padInput(c: Composer, x: TensorInfo, info: Conv2DInfo): TensorInfo {
  * input into 16 matrices [tile][C] at `vAt`, the first tile of row `from` first, recorded into
  * `lane`: a call per image the rows cross.
  */
-function transformRows(lane: Lane, c: Composer, paddedAt: number, info: Conv2DInfo, from: number, to: number, vAt: number, vStride: number): void {
-  const { tilesH, tilesW, Hp, Wp } = tiling(info);
-  const kernels = transforms(heapMemory(c.backend));
+function transformRows(lane: Lane, c: Composer, paddedAt: number, info: Conv2DInfo, from: number, to: number, vAt: number, vStride: number, tile = F2_TILE): void {
+  const { tilesH, tilesW, Hp, Wp } = tiling(info, tile.m);
+  const kernels = tile.kernels(heapMemory(c.backend));
   const C = info.inChannels, paddedRow = Wp * C * 4;
   for (let r = from; r < to;) {
     const n = Math.floor(r / tilesH), th = r % tilesH, rows = Math.min(to - r, tilesH - th);
-    lane.call(kernels.input, paddedAt + (n * Hp + 2 * th) * paddedRow, paddedRow, tilesW, C * 4, vAt + (r - from) * tilesW * C * 4, vStride, rows);
+    lane.call(kernels.input, paddedAt + (n * Hp + tile.m * th) * paddedRow, paddedRow, tilesW, C * 4, vAt + (r - from) * tilesW * C * 4, vStride, rows);
     r += rows;
   }
 }
@@ -283,21 +308,21 @@ function transformRows(lane: Lane, c: Composer, paddedAt: number, info: Conv2DIn
  * 14x14x32: 5.4 -> 4.5 ms; ResNet-18's layers within 3% either way) and which bounds the
  * temporaries at large images; but at least the GEMM's 96-row block, so the products stay long.
  */
-function chunkTiles(info: Conv2DInfo): number {
-  return Math.max(96, Math.floor((2 << 20) / (16 * 4 * (info.inChannels + info.outChannels))));
+function tilesPerChunkOf(info: Conv2DInfo, matrices = 16): number {
+  return Math.max(96, Math.floor((2 << 20) / (matrices * 4 * (info.inChannels + info.outChannels))));
 }
 
 /**
- * U = G g G^T of a filter `winogradApplies` takes: 16 matrices [C, Co] in the GEMM's packed
- * panels, what `winogradConv2D` multiplies by (kept between calls for fixed weights, fused-conv.ts).
- * By halves of the output channels, one per lane.
+ * U = G g G^T of a filter `winogradApplies` takes: the tile's matrices [C, Co] (16 for F(2x2, 3x3))
+ * in the GEMM's packed panels, what `winogradConv2D` multiplies by (kept between calls for fixed
+ * weights, fused-conv.ts). By halves of the output channels, one per lane.
  */
-export function winogradFilter(c: Composer, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+export function winogradFilter(c: Composer, filter: TensorInfo, info: Conv2DInfo, tile = F2_TILE): TensorInfo {
   const { inChannels: C, outChannels: CO } = info;
   const uStride = matrixStride(C * CO);
-  const u = c.empty([(16 * uStride) / 4]);
+  const u = c.empty([(tile.matrices * uStride) / 4]);
   const memory = heapMemory(c.backend);
-  const kernels = transforms(memory);
+  const kernels = tile.kernels(memory);
   const [uAt, filterAt] = [u, filter].map((t) => c.view(t).byteOffset);
   const filtered = new Split(memory);
   const [firstVectors] = halves(CO / 4);
@@ -313,10 +338,12 @@ export interface WinogradFused {
   readonly transformed?: TensorInfo;
   /** y = act(y + bias) in the output transform (bias: Co floats), as epilogue.ts's pass over y. */
   readonly epilogue?: { readonly bias: TensorInfo; readonly activation: EpilogueActivation };
+  /** The tile `transformed` was made for (F(2x2, 3x3) unless said). */
+  readonly tile?: WinogradTile;
 }
 
 /**
- * `tilesPerChunk` (a multiple of a tile row, at least one) only differs in tests. The tile rows
+ * `chunk` (tiles per chunk, a multiple of a tile row, at least one) only differs in tests. The tile rows
  * are split in two halves, one per lane (kernels/parallel.ts), each transformed, multiplied and
  * transformed back chunk by chunk in buffers of its own: one handover per call, and each output
  * tile computed alone whichever lane and chunk holds it. When all tiles fit two chunks, they are
@@ -325,12 +352,14 @@ export interface WinogradFused {
  * whichever lane computes it).
  */
 export function winogradConv2D(
-  c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, tilesPerChunk = chunkTiles(info), { transformed, epilogue }: WinogradFused = {},
+  c: Composer, x: TensorInfo, filter: TensorInfo, info: Conv2DInfo, chunk?: number, { transformed, epilogue, tile = F2_TILE }: WinogradFused = {},
 ): TensorInfo {
   const { batchSize: N, inChannels: C, outHeight: OH, outWidth: OW, outChannels: CO } = info;
-  const { tilesH, tilesW } = tiling(info);
-  // Output in whole tiles, cropped after when OH or OW is odd.
-  const exact = OH % 2 === 0 && OW % 2 === 0;
+  const { m: size, matrices } = tile;
+  const tilesPerChunk = chunk ?? tilesPerChunkOf(info, matrices);
+  const { tilesH, tilesW } = tiling(info, size);
+  // Output in whole tiles, cropped after when OH or OW is not a multiple of the tile.
+  const exact = OH % size === 0 && OW % size === 0;
   const tileRows = N * tilesH;
   const [firstRows] = halves(tileRows);
   // Few tiles (deep layers of small images: ResNet-18 64px's 4x4 and 2x2): by halves of the tile
@@ -341,23 +370,23 @@ export function winogradConv2D(
   const chunkTiles = rowsPerChunk * tilesW;
   const [vStride, uStride, mStride] = [chunkTiles * C, C * CO, chunkTiles * CO].map(matrixStride);
   // Before the products that read all of it.
-  const u = transformed ?? winogradFilter(c, filter, info);
-  const padded = padInput(c, x, info);
+  const u = transformed ?? winogradFilter(c, filter, info, tile);
+  const padded = padInput(c, x, info, size);
   const buffers = byPanels ? 1 : 2;
-  const v = c.empty([(buffers * 16 * vStride) / 4]);
-  const m = c.empty([(buffers * 16 * mStride) / 4]);
+  const v = c.empty([(buffers * matrices * vStride) / 4]);
+  const m = c.empty([(buffers * matrices * mStride) / 4]);
   const scratch = c.empty([(2 * LANE_SCRATCH_BYTES) / 4]);
-  const y = c.empty(exact ? info.outShape : [N, 2 * tilesH, 2 * tilesW, CO]);
+  const y = c.empty(exact ? info.outShape : [N, size * tilesH, size * tilesW, CO]);
   const memory = heapMemory(c.backend);
   const gemm = gemmOn(memory);
-  const kernels = transforms(memory);
+  const kernels = tile.kernels(memory);
   const [paddedAt, vAt, uAt, mAt, scratchAt, yAt] = [padded, v, u, m, scratch, y].map((t) => c.view(t).byteOffset);
   const output = epilogue === undefined ? kernels.output : kernels[`output-${epilogue.activation}`];
   const biasAt = epilogue === undefined ? [] : [c.view(epilogue.bias).byteOffset];
-  const outRow = 2 * tilesW * CO * 4;
-  // Tile row r = (n, th) writes output rows 2r and 2r + 1.
+  const outRow = size * tilesW * CO * 4;
+  // Tile row r = (n, th) writes output rows size * r to size * r + size - 1.
   const outputRows = (lane: Lane, from: number, to: number, mFrom: number) => {
-    if (to > from) lane.call(output, mFrom, mStride, tilesW, CO * 4, yAt + 2 * from * outRow, outRow, to - from, ...biasAt);
+    if (to > from) lane.call(output, mFrom, mStride, tilesW, CO * 4, yAt + size * from * outRow, outRow, to - from, ...biasAt);
   };
   if (byPanels) {
     const byRows = (record: (lane: Lane, from: number, to: number) => void) => {
@@ -365,20 +394,20 @@ export function winogradConv2D(
       split.lanes.forEach((lane, i) => record(lane, i === 0 ? 0 : firstRows, i === 0 ? firstRows : tileRows));
       split.run();
     };
-    byRows((lane, from, to) => transformRows(lane, c, paddedAt, info, from, to, vAt + from * tilesW * C * 4, vStride));
+    byRows((lane, from, to) => transformRows(lane, c, paddedAt, info, from, to, vAt + from * tilesW * C * 4, vStride, tile));
     const products = new Split(memory);
-    for (let k = 0; k < 16; k++) gemm.splitPacked(products, tileRows * tilesW, CO, C, vAt + k * vStride, uAt + k * uStride, mAt + k * mStride, scratchAt);
+    for (let k = 0; k < matrices; k++) gemm.splitPacked(products, tileRows * tilesW, CO, C, vAt + k * vStride, uAt + k * uStride, mAt + k * mStride, scratchAt);
     products.run();
     byRows((lane, from, to) => outputRows(lane, from, to, mAt + from * tilesW * CO * 4));
   } else {
     const split = new Split(memory);
     split.lanes.forEach((lane, i) => {
-      const [laneV, laneM, laneScratch] = [vAt + i * 16 * vStride, mAt + i * 16 * mStride, scratchAt + i * LANE_SCRATCH_BYTES];
+      const [laneV, laneM, laneScratch] = [vAt + i * matrices * vStride, mAt + i * matrices * mStride, scratchAt + i * LANE_SCRATCH_BYTES];
       for (let from = i === 0 ? 0 : firstRows, end = i === 0 ? firstRows : tileRows; from < end; from += rowsPerChunk) {
         const to = Math.min(end, from + rowsPerChunk);
-        transformRows(lane, c, paddedAt, info, from, to, laneV, vStride);
+        transformRows(lane, c, paddedAt, info, from, to, laneV, vStride, tile);
         const count = (to - from) * tilesW;
-        for (let k = 0; k < 16; k++) gemm.queuePacked(lane, count, CO, C, laneV + k * vStride, uAt + k * uStride, laneM + k * mStride, laneScratch);
+        for (let k = 0; k < matrices; k++) gemm.queuePacked(lane, count, CO, C, laneV + k * vStride, uAt + k * uStride, laneM + k * mStride, laneScratch);
         outputRows(lane, from, to, laneM);
       }
     });
