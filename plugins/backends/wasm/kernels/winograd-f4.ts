@@ -10,7 +10,10 @@
  *
  * Matrices (Lavin & Gray 2016, points 0, +-1, +-2): V = B^T d B, U = G g G^T, y = A^T (V . U) A.
  */
-import { f32x4Add, f32x4Const, f32x4Mul, f32x4Sub, get, I32, i32Add, i32And, i32Const, i32Mul, i32ShrU, instancePerMemory, set, simd, upTo, V128, v128Load, v128Store, whileBelow, countDown } from "../../../../core/wasm/assembler.ts";
+import {
+  countDown, f32x4Add, f32x4Const, f32x4Mul, f32x4Sub, get, I32, i32Add, i32And, i32Const, i32Mul, i32ShrU, instancePerMemory, set, simd, upTo, V128,
+  v128Load, v128Store, whileBelow,
+} from "../../../../core/wasm/assembler.ts";
 import { CLAMP, type EpilogueActivation } from "./epilogue.ts";
 
 const BT = [
