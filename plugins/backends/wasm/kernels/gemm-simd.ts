@@ -6,8 +6,8 @@
  * and streams six rows of A (unpacked: a fixed stride apart, or anywhere through a table of row
  * addresses, which lets convolutions read their patches in place) against a packed 8-column panel
  * of B; products are summed over k in order, so results are deterministic for a given variant
- * (recorded as `xfer-gemm`). The module also holds the strided copy and the SIMD transpose the
- * convolution routes use.
+ * (recorded as `xfer-gemm`). The module also holds the strided copy, the SIMD transpose and the
+ * kernel-row stacking the convolution routes use.
  */
 import {
   assembleModule, call, countDown, f32x4Add, f32x4Mul, get, I32, i32Add, i32Const, i32Eqz, i32GeU, i32Load, i32LtU, i32Mul, i32Store, i32Sub, instantiate,

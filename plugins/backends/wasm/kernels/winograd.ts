@@ -5,7 +5,8 @@
  * fewer; the transforms are additions and halvings, accurate to a few float32 roundings). The
  * input, filter and output transforms are SIMD wasm, four channels a vector; the filter transform
  * writes straight into the GEMM's packed 8-column panels. The filter gradient runs the adjoint of
- * the same transform (`winogradFilterGrad`).
+ * the same transform (`winogradFilterGrad`). Eval with a prepared filter may take F(4x4, 3x3)
+ * instead (`F4_TILE`, winograd-f4.ts) through the same tiling, chunks and lanes.
  *
  * Transforms (Lavin & Gray 2016): V = B^T d B, U = G g G^T, y = A^T (V . U) A with
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
