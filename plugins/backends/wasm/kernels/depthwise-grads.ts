@@ -13,7 +13,6 @@
  * gradient adds each dx element's terms in (output row, tap row, tap column) order.
  */
 import { backend_util, type TensorInfo } from "@tensorflow/tfjs";
-import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
   countDown, f32x4Add, f32x4Const, f32x4Mul, get, I32, i32Add, i32And, i32Const, instancePerMemory, set, V128, v128Load, v128Store, whileBelow,
 } from "../../../../core/wasm/assembler.ts";

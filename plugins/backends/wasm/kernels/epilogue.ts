@@ -6,7 +6,7 @@
  */
 import { type BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import {
-  countDown, f32x4Add, f32x4Const, get, I32, i32Add, instancePerMemory, set, simd, upTo, V128, v128Load, v128Store,
+  countDown, f32x4Add, f32x4Const, get, I32, i32Add, instancePerMemory, set, simd, upTo, v128Load, v128Store,
 } from "../../../../core/wasm/assembler.ts";
 import { heapMemory } from "./compose.ts";
 import { halves, Split } from "./parallel.ts";

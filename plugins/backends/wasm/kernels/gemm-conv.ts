@@ -12,8 +12,9 @@
  * Tap (i, j) of output position (oh, ow) reads x[oh*sh - top + i*dh, ow*sw - left + j*dw].
  */
 import { backend_util, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
-import { type Composer, explicitPad, heapMemory } from "./compose.ts";
+import { type Composer, heapMemory } from "./compose.ts";
 import { EDGE_SCRATCH_FLOATS, gemmOn, LANE_SCRATCH_BYTES, PANEL_COLUMNS, packedFloats, type SimdGemm, TILE_ROWS } from "./gemm-simd.ts";
+import { padInLanes } from "./pad.ts";
 import { halves, Split } from "./parallel.ts";
 
 type Conv2DInfo = backend_util.Conv2DInfo;
@@ -184,7 +185,7 @@ export function rowGemmFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, in
   const Hp = H + top + bottom, Wp = W + left + right;
   const dyT = c.empty([CO, M]);
   const padded = top + bottom + left + right > 0;
-  const xp = padded ? c.run("PadV2", { x }, { paddings: explicitPad(top, bottom, left, right), constantValue: 0 } as unknown as NamedAttrMap) : x;
+  const xp = padded ? padInLanes(c, x, top, bottom, left, right) : x;
   // Kernel rows by halves, one per lane, each packing into a buffer of its own; one kernel row
   // (a 1x1 filter) splits its product instead.
   const [firstRows] = halves(kh);

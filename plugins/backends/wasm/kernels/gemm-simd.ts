@@ -240,8 +240,6 @@ const advance = (local: number, step: number) => [...get(local), ...get(step), .
 
 type Tile = (a: number, lda: number, b: number, c: number, ldc: number, k: number) => void;
 type TileRows = (table: number, b: number, c: number, ldc: number, k: number) => void;
-type Tiles = (a: number, lda: number, b: number, c: number, ldc: number, k: number, count: number) => void;
-type TilesRows = (table: number, b: number, c: number, ldc: number, k: number, count: number) => void;
 type Pack = (b: number, ldb: number, out: number, rows: number, panels: number, panelStride: number) => void;
 type Transpose = (src: number, ldSrc: number, dst: number, ldDst: number, rowBlocks: number, colBlocks: number) => void;
 type Copy = (src: number, srcStride: number, dst: number, dstStride: number, count: number, bytes: number) => void;
@@ -368,8 +366,6 @@ function partition(m: number, n: number, k: number): readonly [Part, Part] {
 export class SimdGemm {
   readonly #tile: Tile;
   readonly #tileRows: TileRows;
-  readonly #tiles: Tiles;
-  readonly #tilesRows: TilesRows;
   readonly #packFull: Pack;
   readonly #transposeBlocks: Transpose;
   readonly #rowTable: RowTable;
@@ -383,11 +379,11 @@ export class SimdGemm {
 
   constructor(readonly memory: WebAssembly.Memory, readonly variant: GemmVariant) {
     ({
-      tile: this.#tile, tileRows: this.#tileRows, tiles: this.#tiles, tilesRows: this.#tilesRows, pack: this.#packFull, copy: this.copy,
+      tile: this.#tile, tileRows: this.#tileRows, pack: this.#packFull, copy: this.copy,
       transpose: this.#transposeBlocks, rowTable: this.#rowTable, grid: this.#grid, gridRows: this.#gridRows, edgeRows: this.#edgeRows,
       stackRows: this.stackRows,
     } = instantiate(gemmModule(variant === "relaxed-fma", isSharedMemory(memory)), memory) as unknown as {
-      tile: Tile; tileRows: TileRows; tiles: Tiles; tilesRows: TilesRows; pack: Pack; copy: Copy; transpose: Transpose; rowTable: RowTable;
+      tile: Tile; tileRows: TileRows; pack: Pack; copy: Copy; transpose: Transpose; rowTable: RowTable;
       grid: Grid; gridRows: GridRows; edgeRows: EdgeRows; stackRows: StackRows;
     });
   }
@@ -536,7 +532,6 @@ export class SimdGemm {
     if (full > 0) this.#packFull(b, n * 4, out, k, full, k * NR * 4);
     if (full === panels) return;
     const heap = new Float32Array(this.memory.buffer);
-    const cols = n - full * NR;
     const panel = out / 4 + full * k * NR;
     heap.fill(0, panel, panel + k * NR);
     for (let row = 0; row < k; row++) heap.copyWithin(panel + row * NR, b / 4 + row * n + full * NR, b / 4 + row * n + n);

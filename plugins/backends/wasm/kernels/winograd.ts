@@ -12,12 +12,12 @@
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
  * A^T = [1 1 1 0; 0 1 -1 -1].
  */
-import { backend_util, type NamedAttrMap, type TensorInfo } from "@tensorflow/tfjs";
+import { backend_util, type TensorInfo } from "@tensorflow/tfjs";
 import {
   countDown, f32x4Add, f32x4Const, f32x4Mul, f32x4Sub, get, I32, i32Add, i32And, i32Const, i32Mul, i32ShrU, instancePerMemory, set, upTo, V128,
   v128Load, v128Store, whileBelow,
 } from "../../../../core/wasm/assembler.ts";
-import { type Composer, explicitPad, heapMemory } from "./compose.ts";
+import { type Composer, heapMemory } from "./compose.ts";
 import { CLAMP, type EpilogueActivation } from "./epilogue.ts";
 import { gemmOn, LANE_SCRATCH_BYTES, PANEL_COLUMNS } from "./gemm-simd.ts";
 import { padInLanes } from "./pad.ts";
@@ -438,9 +438,7 @@ export function winogradFilterGrad(c: Composer, x: TensorInfo, dy: TensorInfo, i
   const du = c.empty([(16 * uStride) / 4]);
   const scratch = c.empty([(2 * LANE_SCRATCH_BYTES) / 4]);
   const dw = c.empty([3, 3, C, CO]);
-  const dyTiles = exact ? dy : c.run("PadV2", { x: dy }, {
-    paddings: explicitPad(0, 2 * tilesH - OH, 0, 2 * tilesW - OW), constantValue: 0,
-  } as unknown as NamedAttrMap);
+  const dyTiles = exact ? dy : padInLanes(c, dy, 0, 2 * tilesH - OH, 0, 2 * tilesW - OW);
   const padded = padInput(c, x, info);
   const memory = heapMemory(c.backend);
   const gemm = gemmOn(memory);
