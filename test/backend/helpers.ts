@@ -1,5 +1,6 @@
 /** Running the same computation on the `cpu` reference backend and on `wasm` with our kernels. */
 import * as tf from "@tensorflow/tfjs";
+import { expect } from "vitest";
 import { execFileSync } from "node:child_process";
 import { PluginRegistry } from "../../core/plugin.ts";
 import { BACKEND_PLUGINS, selectBackend } from "../../plugins/backends/index.ts";
@@ -62,4 +63,18 @@ export function threadedRunInChild(script: string, args: readonly string[]): { t
   const output = execFileSync(process.execPath, ["--import", "tsx", path, ...args], { encoding: "utf8", timeout: 120_000 });
   const [reported, handovers, digest] = output.trim().split("\n").slice(-3);
   return { threads: Number(reported), handovers: Number(handovers), digest };
+}
+
+/**
+ * `script` (as `threadedRunInChild`, `args(threads)` its arguments) on one thread and on two: the
+ * same digest, and on two the helper thread ran some lanes (they go to whichever thread claims
+ * them first, so none on the helper would mean the split was never shared).
+ */
+export function expectTwoThreadsAsOne(script: string, args: (threads: number) => readonly string[]): void {
+  const one = threadedRunInChild(script, args(1));
+  const two = threadedRunInChild(script, args(2));
+  expect([one.threads, one.handovers]).toEqual([1, 0]);
+  expect(two.threads).toBe(2);
+  expect(two.handovers).toBeGreaterThan(0);
+  expect(two.digest).toBe(one.digest);
 }

@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { PluginRegistry } from "../../core/plugin.ts";
 import { BACKEND_PLUGINS, selectBackend } from "../../plugins/backends/index.ts";
 import { patchWorkerScript } from "../../plugins/backends/wasm/threads.ts";
-import { initBackends, threadedRunInChild } from "./helpers.ts";
+import { expectTwoThreadsAsOne, initBackends } from "./helpers.ts";
 
 const script = fileURLToPath(new URL("./determinism-run.ts", import.meta.url));
 
@@ -30,8 +30,8 @@ function trainInChild(threads: number): { threads: number; digest: string } {
  */
 const ROUTE_STEPS = 6;
 
-/** The net of parallel-run.ts, whose layers take every route split between threads. */
-const trainRoutesInChild = (threads: number) => threadedRunInChild("parallel-run.ts", [String(ROUTE_STEPS), String(threads)]);
+/** Arguments of parallel-run.ts, whose net's layers take every route split between threads. */
+const routesArgs = (threads: number) => [String(ROUTE_STEPS), String(threads)];
 
 describe("wasm on two threads", () => {
   it("trains the small net bit-identically to one thread", () => {
@@ -43,13 +43,7 @@ describe("wasm on two threads", () => {
   });
 
   it("splits xfer's GEMM, Winograd and per-tap kernels with the helper thread, bit-identically to one thread", () => {
-    const one = trainRoutesInChild(1);
-    const two = trainRoutesInChild(2);
-    expect([one.threads, one.handovers]).toEqual([1, 0]);
-    expect(two.threads).toBe(2);
-    // Lanes go to whichever thread claims them first; some must have run on the helper.
-    expect(two.handovers).toBeGreaterThan(0);
-    expect(two.digest).toBe(one.digest);
+    expectTwoThreadsAsOne("parallel-run.ts", routesArgs);
   });
 
   it("xfer run --wasm-threads 2 records the threads and the threaded binary with every run", () => {
